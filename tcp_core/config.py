@@ -1,0 +1,178 @@
+"""Frozen configs, one per concern, with named presets.
+
+`ModelConfig` fully describes the networks; it is stored as JSON in the safetensors metadata so
+one weights file is a whole model. `TrainConfig` describes a training run.
+
+Presets:
+- `tiny`: a few thousand parameters per part, 32 px; for tests (milliseconds per step).
+- `demo128`: the CPU demo model shipped in `weights/`, 128 px, trains on a 2-core CPU in hours.
+- `paper256`: the Swapping Autoencoder "channel=32" widths at 256 px (SPEC section 1).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    name: str = "custom"
+    resolution: int = 128  # working resolution (square), a power of two
+    # Encoder E: 1x1 stem, then one downsampling residual block per entry.
+    enc_stem: int = 16
+    enc_channels: tuple[int, ...] = (32, 64, 128)
+    # H_c: 1x1 conv + lrelu, 1x1 conv to `content_channels` (no activation), L2-normalised per pixel.
+    content_channels: int = 8
+    # H_s: two 3x3 stride-2 convs, spatial mean, linear -> style_dim, L2-normalised.
+    style_channels: tuple[int, int] = (256, 512)
+    style_dim: int = 512
+    # G: residual blocks at the content-code resolution, then one upsampling block per E level.
+    gen_res_channels: tuple[int, ...] = (128, 128)
+    gen_up_channels: tuple[int, ...] = (128, 64, 32)
+    # D: StyleGAN2 residual discriminator; channels from full resolution down to 4x4.
+    disc_channels: tuple[int, ...] = (32, 64, 128, 128, 128, 128)
+    # D_co: co-occurrence patch discriminator.
+    dco_channels: tuple[int, ...] = (32, 64, 128, 128)  # trunk, crop_size -> crop_size / 2**(n-1)
+    dco_num_crops: int = 8
+    dco_min_scale: float = 1 / 8
+    dco_max_scale: float = 1 / 4
+    dco_crop_size: int = 32  # crops are resampled to this many pixels (half the crop setting)
+
+    def __post_init__(self) -> None:
+        r = self.resolution
+        if r < 16 or r & (r - 1):
+            raise ValueError(f"resolution must be a power of two >= 16, got {r}")
+        n = len(self.enc_channels)
+        if len(self.gen_up_channels) != n:
+            raise ValueError("gen_up_channels must have one entry per encoder level")
+        if r >> n < 4:
+            raise ValueError("too many encoder levels for the resolution")
+        if len(self.disc_channels) != int(math.log2(r)) - 1:
+            raise ValueError(f"disc_channels needs {int(math.log2(r)) - 1} entries (from {r} px to 4 px)")
+        if self.dco_crop_size >> (len(self.dco_channels) - 1) < 2:
+            raise ValueError("dco_crop_size too small for the D_co trunk depth")
+
+    @property
+    def feature_res(self) -> int:
+        """Spatial size of the encoder features e and of the content code C."""
+        return self.resolution >> len(self.enc_channels)
+
+    @property
+    def feature_channels(self) -> int:
+        return self.enc_channels[-1]
+
+    def to_json(self) -> str:
+        return json.dumps(dataclasses.asdict(self), sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> ModelConfig:
+        raw = json.loads(text)
+        if not isinstance(raw, dict):
+            raise ValueError("model config must be a JSON object")
+        names = {f.name: f for f in dataclasses.fields(cls)}
+        unknown = set(raw) - set(names)
+        if unknown:
+            raise ValueError(f"unknown model config fields: {sorted(unknown)}")
+        kwargs = {k: tuple(v) if isinstance(v, list) else v for k, v in raw.items()}
+        return cls(**kwargs)
+
+
+MODEL_PRESETS: dict[str, ModelConfig] = {
+    "tiny": ModelConfig(
+        name="tiny",
+        resolution=32,
+        enc_stem=4,
+        enc_channels=(8, 16),
+        content_channels=4,
+        style_channels=(16, 32),
+        style_dim=32,
+        gen_res_channels=(16, 16),
+        gen_up_channels=(16, 8),
+        disc_channels=(8, 16, 16, 16),
+        dco_channels=(8, 16),
+        dco_num_crops=4,
+        dco_crop_size=8,
+    ),
+    "demo128": ModelConfig(name="demo128"),
+    "paper256": ModelConfig(
+        name="paper256",
+        resolution=256,
+        enc_stem=32,
+        enc_channels=(64, 128, 256, 512),
+        content_channels=8,
+        style_channels=(1024, 2048),
+        style_dim=2048,
+        gen_res_channels=(256, 512),
+        gen_up_channels=(512, 512, 256, 128),
+        disc_channels=(128, 256, 512, 512, 512, 512, 512),
+        dco_channels=(64, 128, 256, 384, 768),
+        dco_crop_size=64,
+    ),
+}
+
+
+def model_preset(name: str) -> ModelConfig:
+    try:
+        return MODEL_PRESETS[name]
+    except KeyError:
+        raise ValueError(f"unknown model preset {name!r}; choose one of {sorted(MODEL_PRESETS)}") from None
+
+
+@dataclass(frozen=True)
+class LossWeights:
+    """Loss weights of SPEC section 2 (SwapAE defaults) plus the TCP terms."""
+
+    rec: float = 1.0
+    gan_rec: float = 0.5
+    gan_swap: float = 1.0
+    cooccur: float = 1.0
+    d_real: float = 1.0
+    d_rec: float = 0.5
+    d_swap: float = 0.5
+    r1_gamma: float = 10.0
+    r1_gamma_cooccur: float = 1.0
+    code_consistency: float = 1.0  # weight of L_CC (Eq. 3)
+    cc_lambda: float = 1.0  # lambda inside Eq. 3 (the paper leaves it open; see README)
+    content_alignment: float = 1.0  # weight of L_CA (Eq. 7)
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    preset: str = "demo128"
+    batch_size: int = 8
+    steps: int = 5000
+    lr: float = 0.002
+    betas: tuple[float, float] = (0.0, 0.99)
+    r1_every: int = 16
+    tcp_every: int = 16  # K of the paper: L_CC and L_CA every K iterations
+    tcp_losses: bool = True  # False = the SwapAE baseline (paper Fig. 8)
+    ema_beta: float = 0.999
+    seed: int = 0
+    num_workers: int = 1
+    sample_every: int = 250
+    checkpoint_every: int = 250
+    keep_checkpoints: int = 3
+    log_every: int = 10
+    scale_jitter: tuple[float, float] = (0.25, 1.0)  # crop side as a fraction of the short side
+    weights: LossWeights = field(default_factory=LossWeights)
+
+    def __post_init__(self) -> None:
+        if self.batch_size < 2 or self.batch_size % 2:
+            raise ValueError("batch_size must be even and >= 2 (pairs come from the two batch halves)")
+        if self.steps < 0:
+            raise ValueError("steps must be >= 0")
+        if self.tcp_every < 1 or self.r1_every < 1:
+            raise ValueError("tcp_every and r1_every must be >= 1")
+
+    def to_json(self) -> str:
+        return json.dumps(dataclasses.asdict(self), sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> TrainConfig:
+        raw = json.loads(text)
+        w = LossWeights(**raw.pop("weights", {}))
+        kwargs = {k: tuple(v) if isinstance(v, list) else v for k, v in raw.items()}
+        return cls(weights=w, **kwargs)

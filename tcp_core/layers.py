@@ -1,0 +1,202 @@
+"""Building blocks shared by the networks: equalized-lr layers, blur, modulated convs, noise.
+
+Pure PyTorch (no custom CUDA ops), so the model runs on any device without a compiler.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+LRELU_SLOPE = 0.2
+LRELU_GAIN = math.sqrt(2.0)
+
+
+def lrelu(x: Tensor) -> Tensor:
+    """Leaky ReLU with StyleGAN's sqrt(2) gain (keeps activations at unit scale)."""
+    return F.leaky_relu(x, LRELU_SLOPE) * LRELU_GAIN
+
+
+class EqualConv2d(nn.Module):
+    """Conv with equalized learning rate: weights ~ N(0,1), scaled by 1/sqrt(fan_in) at run time."""
+
+    def __init__(
+        self, c_in: int, c_out: int, k: int, stride: int = 1, padding: int = 0, bias: bool = True,
+        pad_mode: str = "zeros",
+    ) -> None:
+        super().__init__()
+        self.weight = nn.Parameter(torch.randn(c_out, c_in, k, k))
+        self.bias = nn.Parameter(torch.zeros(c_out)) if bias else None
+        self.scale = 1.0 / math.sqrt(c_in * k * k)
+        self.stride, self.padding, self.pad_mode = stride, padding, pad_mode
+
+    def forward(self, x: Tensor) -> Tensor:
+        if self.padding and self.pad_mode != "zeros":
+            x = F.pad(x, [self.padding] * 4, mode=self.pad_mode)
+            pad = 0
+        else:
+            pad = self.padding
+        return F.conv2d(x, self.weight * self.scale, self.bias, stride=self.stride, padding=pad)
+
+
+class EqualLinear(nn.Module):
+    def __init__(self, c_in: int, c_out: int, bias: bool = True, bias_init: float = 0.0) -> None:
+        super().__init__()
+        self.weight = nn.Parameter(torch.randn(c_out, c_in))
+        self.bias = nn.Parameter(torch.full((c_out,), float(bias_init))) if bias else None
+        self.scale = 1.0 / math.sqrt(c_in)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.linear(x, self.weight * self.scale, self.bias)
+
+
+_BLUR_1D = torch.tensor([1.0, 2.0, 1.0])
+
+
+class Blur(nn.Module):
+    """Depthwise [1,2,1] x [1,2,1] low-pass filter with reflection padding (anti-aliasing)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        k = torch.outer(_BLUR_1D, _BLUR_1D)
+        self.register_buffer("kernel", (k / k.sum())[None, None], persistent=False)
+
+    def forward(self, x: Tensor) -> Tensor:
+        c = x.shape[1]
+        x = F.pad(x, [1, 1, 1, 1], mode="reflect")
+        return F.conv2d(x, self.kernel.to(x.dtype).expand(c, 1, 3, 3), groups=c)
+
+
+def downsample2(x: Tensor) -> Tensor:
+    """Blur-free 2x box downsampling (used on residual skips after a blur)."""
+    return F.avg_pool2d(x, 2)
+
+
+def upsample2(x: Tensor) -> Tensor:
+    return F.interpolate(x, scale_factor=2, mode="bilinear", align_corners=False)
+
+
+def resize_style_map(style: Tensor, size: tuple[int, int]) -> Tensor:
+    """Bring a style given as [N, C] or as a spatial map [N, C, h, w] to [N, C, H, W] (or [N, C, 1, 1])."""
+    if style.ndim == 2:
+        return style[:, :, None, None]
+    if style.ndim != 4:
+        raise ValueError(f"style must be [N, C] or [N, C, h, w], got {tuple(style.shape)}")
+    if style.shape[-2:] == size or style.shape[-2:] == (1, 1):
+        return style
+    return F.interpolate(style, size=size, mode="bilinear", align_corners=False)
+
+
+class StyleAffine(nn.Module):
+    """A(S): the learned affine from the style code to per-channel modulation.
+
+    Accepts a style vector [N, D] or a spatial style map [N, D, h, w] (applied per pixel)."""
+
+    def __init__(self, style_dim: int, channels: int, bias_init: float = 1.0) -> None:
+        super().__init__()
+        self.lin = EqualLinear(style_dim, channels, bias_init=bias_init)
+
+    def forward(self, s: Tensor) -> Tensor:
+        if s.ndim == 2:
+            return self.lin(s)  # [N, C]
+        w = (self.lin.weight * self.lin.scale)[:, :, None, None]
+        return F.conv2d(s, w, self.lin.bias)  # [N, C, h, w]
+
+
+class NoiseInjection(nn.Module):
+    """Adds per-pixel Gaussian noise scaled by a learned scalar (starts at zero).
+
+    `noise` may be passed explicitly; otherwise it is drawn from `generator` (a seeded
+    torch.Generator gives the same image for the same inputs) or the global RNG."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.weight = nn.Parameter(torch.zeros(()))
+
+    def forward(self, x: Tensor, generator: torch.Generator | None = None) -> Tensor:
+        n, _, h, w = x.shape
+        if generator is not None:
+            noise = torch.randn((n, 1, h, w), generator=generator, device=generator.device, dtype=torch.float32)
+            noise = noise.to(device=x.device, dtype=x.dtype)
+        else:
+            noise = torch.randn((n, 1, h, w), device=x.device, dtype=x.dtype)
+        return x + self.weight * noise
+
+
+class ModulatedConv2d(nn.Module):
+    """StyleGAN2 modulated conv with style-independent demodulation (SPEC section 1).
+
+    out = conv(x * s / rms(s), w / ||w||): the input is multiplied by the RMS-normalised
+    style, and the weights are normalised per output channel independently of the style.
+    So one shared-weight conv serves the whole batch (no grouped per-sample conv) and the style
+    may be a spatial map, resized to the layer's resolution (Eq. 5 feature compositing and
+    region-wise styles use that).
+    """
+
+    def __init__(
+        self, c_in: int, c_out: int, k: int, style_dim: int, demodulate: bool = True, upsample: bool = False
+    ) -> None:
+        super().__init__()
+        self.weight = nn.Parameter(torch.randn(c_out, c_in, k, k))
+        self.affine = StyleAffine(style_dim, c_in)
+        self.demodulate, self.upsample, self.k = demodulate, upsample, k
+        self.scale = 1.0 / math.sqrt(c_in * k * k)
+
+    def forward(self, x: Tensor, style: Tensor) -> Tensor:
+        # x: [N, Cin, H, W]; style: [N, D] or [N, D, h, w]
+        if self.upsample:
+            x = upsample2(x)
+        s = self.affine(style)  # [N, Cin] or [N, Cin, h, w]
+        s = s * torch.rsqrt(s.pow(2).mean(dim=1, keepdim=True) + 1e-8)
+        x = x * resize_style_map(s, tuple(x.shape[-2:]))
+        w = self.weight * self.scale
+        if self.demodulate:
+            w = w * torch.rsqrt(w.pow(2).sum(dim=(1, 2, 3), keepdim=True) + 1e-8)
+        return F.conv2d(x, w, padding=self.k // 2)
+
+
+class StyledConv(nn.Module):
+    """Modulated conv -> noise -> bias -> leaky ReLU."""
+
+    def __init__(self, c_in: int, c_out: int, style_dim: int, upsample: bool = False) -> None:
+        super().__init__()
+        self.conv = ModulatedConv2d(c_in, c_out, 3, style_dim, upsample=upsample)
+        self.noise = NoiseInjection()
+        self.bias = nn.Parameter(torch.zeros(1, c_out, 1, 1))
+
+    def forward(self, x: Tensor, style: Tensor, generator: torch.Generator | None = None) -> Tensor:
+        return lrelu(self.noise(self.conv(x, style), generator) + self.bias)
+
+
+class ToRGB(nn.Module):
+    """Modulated 1x1 conv to RGB, no demodulation."""
+
+    def __init__(self, c_in: int, style_dim: int) -> None:
+        super().__init__()
+        self.conv = ModulatedConv2d(c_in, 3, 1, style_dim, demodulate=False)
+        self.bias = nn.Parameter(torch.zeros(1, 3, 1, 1))
+
+    def forward(self, x: Tensor, style: Tensor) -> Tensor:
+        return self.conv(x, style) + self.bias
+
+
+class DownResBlock(nn.Module):
+    """Residual block that halves the resolution: conv3x3 -> blur -> conv3x3/2, skip = blur-pool + 1x1.
+
+    Used by E and D (StyleGAN2 residual discriminator layout)."""
+
+    def __init__(self, c_in: int, c_out: int, pad_mode: str = "reflect") -> None:
+        super().__init__()
+        self.conv1 = EqualConv2d(c_in, c_in, 3, padding=1, pad_mode=pad_mode)
+        self.blur = Blur()
+        self.conv2 = EqualConv2d(c_in, c_out, 3, stride=2, padding=1, pad_mode=pad_mode)
+        self.skip = EqualConv2d(c_in, c_out, 1, bias=False)
+
+    def forward(self, x: Tensor) -> Tensor:
+        y = lrelu(self.conv1(x))
+        y = lrelu(self.conv2(self.blur(y)))
+        s = self.skip(downsample2(self.blur(x)))
+        return (y + s) * (1 / math.sqrt(2))
