@@ -108,7 +108,7 @@ MODEL_PRESETS: dict[str, ModelConfig] = {
         gen_res_channels=(256, 512),
         gen_up_channels=(512, 512, 256, 128),
         disc_channels=(128, 256, 512, 512, 512, 512, 512),
-        dco_channels=(64, 128, 256, 384, 768),
+        dco_channels=(64, 128, 256, 384, 512),
         dco_crop_size=64,
     ),
 }

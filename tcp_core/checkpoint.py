@@ -1,0 +1,176 @@
+"""Checkpoints: safetensors only, never pickles.
+
+One inference file is a whole model: the tensors of E, H_c, H_s, G plus metadata
+`{"format": "tcp-editor", "format_version": "1", "model_config": <ModelConfig JSON>, ...}`.
+Loading validates everything before any tensor reaches the model and raises `CheckpointError`
+with a message that names what is wrong.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import struct
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
+
+from .config import ModelConfig
+from .model import TCPNet
+
+FORMAT = "tcp-editor"
+FORMAT_VERSION = "1"
+ALLOWED_DTYPES = (torch.float32, torch.float16, torch.bfloat16)
+MAX_HEADER_BYTES = 100 * 1024 * 1024
+
+
+class CheckpointError(ValueError):
+    """A weights file that cannot be used, with a message fit for the user."""
+
+
+def atomic_write(path: str | os.PathLike, write_fn) -> None:
+    """Write through `write_fn(tmp_path)` to a temporary file in the same folder, fsync, rename."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        write_fn(tmp)
+        with open(tmp, "rb") as f:
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+    try:
+        dfd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(dfd)
+        finally:
+            os.close(dfd)
+    except OSError:
+        pass
+
+
+def save_tensors(path, tensors: Mapping[str, torch.Tensor], metadata: Mapping[str, str]) -> None:
+    flat = {k: v.detach().contiguous().cpu() for k, v in tensors.items()}
+    atomic_write(path, lambda tmp: save_file(flat, tmp, metadata=dict(metadata)))
+
+
+def save_model(path, net: TCPNet, *, fp16: bool = True, extra: Mapping[str, str] | None = None) -> None:
+    """Export E, H_c, H_s, G (e.g. the EMA copy) as one safetensors file with its config."""
+    sd = net.state_dict()
+    if fp16:
+        sd = {k: v.half() if v.is_floating_point() else v for k, v in sd.items()}
+    meta = {"format": FORMAT, "format_version": FORMAT_VERSION, "model_config": net.config.to_json()}
+    meta.update(extra or {})
+    save_tensors(path, sd, meta)
+
+
+def _sniff(path: Path) -> None:
+    """Refuse pickles and other foreign formats by their first bytes, before any parsing."""
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        raise CheckpointError(f"weights file not found: {path}") from None
+    if path.is_dir():
+        raise CheckpointError(f"{path} is a folder, not a weights file")
+    if size == 0:
+        raise CheckpointError(f"{path} is empty (0 bytes); the download or copy probably failed")
+    with open(path, "rb") as f:
+        head = f.read(16)
+    if head[:4] == b"PK\x03\x04":
+        raise CheckpointError(
+            f"{path} is a PyTorch pickle/zip checkpoint (torch.save). TCP Editor never loads pickles, "
+            "because they can run code; convert it to .safetensors in a trusted environment.")
+    if head[:1] == b"\x80" and len(head) > 1 and head[1] <= 5:
+        raise CheckpointError(f"{path} is a Python pickle. TCP Editor only loads .safetensors files.")
+    if size < 8:
+        raise CheckpointError(f"{path} is truncated ({size} bytes): not a safetensors file")
+    (n,) = struct.unpack("<Q", head[:8])
+    if n > MAX_HEADER_BYTES or 8 + n > size:
+        raise CheckpointError(f"{path} is not a valid safetensors file (bad or truncated header)")
+    with open(path, "rb") as f:
+        f.seek(8)
+        header = f.read(n)
+    try:
+        parsed = json.loads(header)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise CheckpointError(f"{path} is not a valid safetensors file (unreadable header)") from None
+    end = max((v["data_offsets"][1] for k, v in parsed.items() if k != "__metadata__"), default=0)
+    if 8 + n + end > size:
+        raise CheckpointError(f"{path} is truncated: its header promises {8 + n + end} bytes, the file has {size}")
+
+
+def read_metadata(path) -> dict[str, str]:
+    path = Path(path)
+    _sniff(path)
+    from safetensors import safe_open
+
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            return dict(f.metadata() or {})
+    except SafetensorError as e:
+        raise CheckpointError(f"{path} is not a valid safetensors file: {e}") from None
+
+
+def load_tensors(path) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
+    meta = read_metadata(path)
+    try:
+        return load_file(str(path), device="cpu"), meta
+    except (SafetensorError, OSError, ValueError) as e:
+        raise CheckpointError(f"{path} could not be read as safetensors: {e}") from None
+
+
+def config_from_metadata(meta: Mapping[str, str], path) -> ModelConfig:
+    if meta.get("format") != FORMAT:
+        raise CheckpointError(
+            f"{path} is a safetensors file but not a TCP Editor model (metadata format="
+            f"{meta.get('format')!r}); it was probably made for another program")
+    if meta.get("format_version") != FORMAT_VERSION:
+        raise CheckpointError(
+            f"{path} has model format version {meta.get('format_version')!r}; this TCP Editor reads "
+            f"version {FORMAT_VERSION}. Update TCP Editor or re-export the model.")
+    try:
+        return ModelConfig.from_json(meta["model_config"])
+    except (KeyError, ValueError, TypeError) as e:
+        raise CheckpointError(f"{path} has an invalid model_config in its metadata: {e}") from None
+
+
+def validate_state(state: Mapping[str, torch.Tensor], expected: Mapping[str, torch.Tensor], path) -> None:
+    missing = sorted(set(expected) - set(state))
+    unexpected = sorted(set(state) - set(expected))
+    if missing or unexpected:
+        parts = []
+        if missing:
+            parts.append(f"missing {len(missing)} tensors (e.g. {', '.join(missing[:3])})")
+        if unexpected:
+            parts.append(f"{len(unexpected)} unexpected tensors (e.g. {', '.join(unexpected[:3])})")
+        raise CheckpointError(f"{path} does not match its model config: " + "; ".join(parts))
+    for k, ref in expected.items():
+        t = state[k]
+        if tuple(t.shape) != tuple(ref.shape):
+            raise CheckpointError(
+                f"{path}: tensor {k} has shape {tuple(t.shape)}, the model config needs {tuple(ref.shape)}")
+        if t.dtype not in ALLOWED_DTYPES:
+            raise CheckpointError(f"{path}: tensor {k} has dtype {t.dtype}; expected a float type")
+        if not torch.isfinite(t).all():
+            raise CheckpointError(f"{path}: tensor {k} contains NaN or infinite values; the model is broken")
+
+
+def load_model(path, device: torch.device | str = "cpu") -> TCPNet:
+    """Load and validate an inference model file; returns a float32 TCPNet in eval mode."""
+    path = Path(path)
+    state, meta = load_tensors(path)
+    cfg = config_from_metadata(meta, path)
+    net = TCPNet(cfg)
+    validate_state(state, net.state_dict(), path)
+    net.load_state_dict({k: v.float() for k, v in state.items()})
+    return net.to(device).eval()

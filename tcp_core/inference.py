@@ -1,0 +1,291 @@
+"""The numpy API used by the GUI service layer, the CLI and the evaluation.
+
+Images: HxWx3 uint8 RGB arrays. Masks: HxW float32 in [0, 1] (uint8 0..255 and bool accepted)
+of the content image's size. Outputs have the content image's size; internally each image is
+resized (aspect kept, short side = model resolution, long side at most twice that, sides
+multiples of 2**levels) to its working size. `tcp_core.fullres` turns the low-resolution result
+into a full-resolution one.
+
+Encodings, global swaps and E(I_g) are cached (small LRU keyed by the working-size pixels), so
+repeated edits of the same photo and style only run the parts that changed: a new mask costs
+H_c, H_s and one G pass.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+import torch
+
+from .checkpoint import load_model
+from .config import ModelConfig, model_preset
+from .device import describe, pick_device
+from .hub import resolve_weights
+from .model import Codes, TCPNet, blend_styles
+
+
+@dataclass(frozen=True)
+class Region:
+    """One region edit: a style reference, a mask of the content's size and a strength."""
+
+    style: np.ndarray
+    mask: np.ndarray
+    strength: float = 1.0
+
+
+class _LRU(OrderedDict):
+    def __init__(self, size: int) -> None:
+        super().__init__()
+        self.size = size
+
+    def get_or(self, key, make):
+        if key in self:
+            self.move_to_end(key)
+            return self[key]
+        value = make()
+        self[key] = value
+        while len(self) > self.size:
+            self.popitem(last=False)
+        return value
+
+
+def working_size(h: int, w: int, resolution: int, multiple: int) -> tuple[int, int]:
+    """(height, width) for the network: short side = resolution, aspect kept up to 2:1."""
+    short, long_ = min(h, w), max(h, w)
+    scale = resolution / short
+    long_px = min(round(long_ * scale), 2 * resolution)
+    long_px = max(multiple, int(round(long_px / multiple)) * multiple)
+    return (resolution, long_px) if h <= w else (long_px, resolution)
+
+
+def check_image(image: np.ndarray, what: str = "image") -> np.ndarray:
+    if not isinstance(image, np.ndarray):
+        raise TypeError(f"{what} must be a numpy array, got {type(image).__name__}")
+    if image.ndim == 2:
+        image = np.repeat(image[:, :, None], 3, axis=2)
+    if image.ndim != 3 or image.shape[2] not in (3, 4):
+        raise ValueError(f"{what} must be HxWx3 RGB, got shape {image.shape}")
+    if image.shape[2] == 4:
+        image = image[:, :, :3]
+    if image.dtype == np.uint16:
+        image = (image.astype(np.uint32) * 255 + 32767) // 65535
+    if image.dtype != np.uint8:
+        if np.issubdtype(image.dtype, np.floating):
+            image = np.clip(image * 255 + 0.5, 0, 255)
+        image = image.astype(np.uint8)
+    if min(image.shape[:2]) < 1:
+        raise ValueError(f"{what} is empty ({image.shape})")
+    return np.ascontiguousarray(image)
+
+
+def check_mask(mask: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    if not isinstance(mask, np.ndarray):
+        raise TypeError(f"mask must be a numpy array, got {type(mask).__name__}")
+    if mask.ndim == 3:
+        mask = mask[:, :, 0]
+    if mask.ndim != 2:
+        raise ValueError(f"mask must be HxW, got shape {mask.shape}")
+    if tuple(mask.shape) != tuple(shape):
+        raise ValueError(
+            f"mask size {mask.shape[1]}x{mask.shape[0]} does not match the photo size {shape[1]}x{shape[0]}")
+    if mask.dtype == bool:
+        return mask.astype(np.float32)
+    if mask.dtype == np.uint8:
+        return mask.astype(np.float32) / 255.0
+    m = mask.astype(np.float32)
+    if not np.isfinite(m).all():
+        raise ValueError("mask contains NaN or infinite values")
+    return np.clip(m, 0.0, 1.0)
+
+
+class TCPModel:
+    def __init__(self, net: TCPNet, device: torch.device, noise_seed: int = 0, source: str = "") -> None:
+        self.net = net.to(device).eval()
+        for p in self.net.parameters():
+            p.requires_grad_(False)
+        self.device = device
+        self.noise_seed = noise_seed
+        self.source = source
+        self._codes = _LRU(16)
+        self._swaps = _LRU(16)
+        self._multiple = 1 << len(net.config.enc_channels)
+        if device.type == "cuda":
+            self.net = self.net.to(memory_format=torch.channels_last)
+
+    # construction -------------------------------------------------------------------------
+    @classmethod
+    def from_pretrained(cls, spec=None, device: str | torch.device | None = "auto") -> TCPModel:
+        """spec: None (bundled default), a local path, or hf://OWNER/REPO/FILE.safetensors[@REV]."""
+        dev = device if isinstance(device, torch.device) else pick_device(device)
+        path = resolve_weights(spec)
+        return cls(load_model(path, "cpu"), dev, source=str(path))
+
+    @classmethod
+    def from_config(cls, config: ModelConfig | str, device: str | torch.device | None = "cpu", seed: int = 0):
+        """A randomly initialised model (tests, untrained demos)."""
+        cfg = model_preset(config) if isinstance(config, str) else config
+        dev = device if isinstance(device, torch.device) else pick_device(device)
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            net = TCPNet(cfg)
+        return cls(net, dev, source=f"untrained {cfg.name}")
+
+    @property
+    def config(self) -> ModelConfig:
+        return self.net.config
+
+    @property
+    def device_name(self) -> str:
+        return self.device.type
+
+    @property
+    def device_description(self) -> str:
+        return describe(self.device)
+
+    def clear_cache(self) -> None:
+        self._codes.clear()
+        self._swaps.clear()
+
+    # conversions --------------------------------------------------------------------------
+    def _work_size(self, shape: tuple[int, int]) -> tuple[int, int]:
+        return working_size(shape[0], shape[1], self.config.resolution, self._multiple)
+
+    def _to_tensor(self, image: np.ndarray, size: tuple[int, int]) -> tuple[torch.Tensor, bytes]:
+        img = check_image(image)
+        h, w = size
+        if img.shape[:2] != (h, w):
+            interp = cv2.INTER_AREA if img.shape[0] > h else cv2.INTER_LINEAR
+            img = cv2.resize(img, (w, h), interpolation=interp)
+        key = hashlib.blake2b(img.tobytes(), digest_size=16).digest() + bytes(str(img.shape), "ascii")
+        t = torch.from_numpy(img).to(self.device).permute(2, 0, 1)[None].float() / 127.5 - 1
+        return t, key  # [1, 3, h, w] in [-1, 1]
+
+    @staticmethod
+    def _to_image(t: torch.Tensor, shape: tuple[int, int]) -> np.ndarray:
+        img = ((t[0].float().clamp(-1, 1) + 1) * 127.5 + 0.5).to(torch.uint8).permute(1, 2, 0).cpu().numpy()
+        if img.shape[:2] != tuple(shape):
+            img = cv2.resize(img, (shape[1], shape[0]), interpolation=cv2.INTER_CUBIC)
+        return img
+
+    def _mask_tensor(self, mask: np.ndarray, shape, size) -> torch.Tensor:
+        m = check_mask(mask, shape)
+        if m.shape != size:
+            m = cv2.resize(m, (size[1], size[0]), interpolation=cv2.INTER_AREA)
+        return torch.from_numpy(np.ascontiguousarray(m)).to(self.device)[None, None]
+
+    def _noise(self) -> torch.Generator:
+        g = torch.Generator(device=self.device)
+        g.manual_seed(self.noise_seed)
+        return g
+
+    def _autocast(self):
+        if self.device.type == "cuda":
+            return torch.autocast("cuda", dtype=torch.float16)
+        return torch.autocast("cpu", enabled=False)
+
+    # cached network pieces ----------------------------------------------------------------
+    def _encode(self, t: torch.Tensor, key: bytes) -> Codes:
+        return self._codes.get_or(key, lambda: self.net.encode(t))
+
+    def _encode_image(self, image: np.ndarray, size=None) -> tuple[Codes, bytes, torch.Tensor]:
+        img = check_image(image)
+        size = size or self._work_size(img.shape[:2])
+        t, key = self._to_tensor(img, size)
+        return self._encode(t, key), key, t
+
+    def _swap_and_encode(self, codes_a: Codes, key_a: bytes, s_b: torch.Tensor, key_b: bytes, strength: float):
+        def make():
+            s = blend_styles(codes_a.style, s_b, float(strength))
+            i_g = self.net.swap(codes_a, s, self._noise())
+            return i_g, self.net.E(i_g)
+
+        return self._swaps.get_or((key_a, key_b, round(float(strength), 4)), make)
+
+    # public API ---------------------------------------------------------------------------
+    @torch.no_grad()
+    def reconstruct(self, image: np.ndarray) -> np.ndarray:
+        img = check_image(image)
+        with self._autocast():
+            codes, _, _ = self._encode_image(img)
+            out = self.net.decode(codes.content, codes.style, self._noise())
+        return self._to_image(out, img.shape[:2])
+
+    @torch.no_grad()
+    def encode_style(self, image: np.ndarray) -> np.ndarray:
+        """The style code S of an image as a float32 vector."""
+        codes, _, _ = self._encode_image(image)
+        return codes.style[0].float().cpu().numpy()
+
+    @torch.no_grad()
+    def swap(self, content: np.ndarray, style: np.ndarray, strength: float = 1.0) -> np.ndarray:
+        """Global transfer G(C_A, S_mix), S_mix = (1 - strength) S_A + strength S_B."""
+        img = check_image(content, "content")
+        with self._autocast():
+            codes_a, key_a, _ = self._encode_image(img)
+            codes_b, key_b, _ = self._encode_image(style)
+            i_g, _ = self._swap_and_encode(codes_a, key_a, codes_b.style, key_b, strength)
+        return self._to_image(i_g, img.shape[:2])
+
+    @torch.no_grad()
+    def region_edit(self, content: np.ndarray, style: np.ndarray, mask: np.ndarray, strength: float = 1.0):
+        """Region-wise transfer by Eq. 5-6."""
+        return self.edit_regions(content, [Region(style, mask, strength)])
+
+    @torch.no_grad()
+    def edit_regions(self, content: np.ndarray, regions: Sequence[Region]) -> np.ndarray:
+        """Successive region edits (paper Fig. 5): each region edits the previous result."""
+        img = check_image(content, "content")
+        shape = img.shape[:2]
+        size = self._work_size(shape)
+        with self._autocast():
+            codes, key, cur = self._encode_image(img, size)
+            for i, r in enumerate(regions):
+                m = self._mask_tensor(r.mask, shape, size)
+                if i > 0:
+                    key = hashlib.blake2b(cur.float().cpu().numpy().tobytes(), digest_size=16).digest()
+                    codes = self._encode(cur, key)
+                codes_b, key_b, _ = self._encode_image(r.style)
+                _, e_g = self._swap_and_encode(codes, key, codes_b.style, key_b, r.strength)
+                cur = self.net.region_edit(codes, e_g, m, self._noise()).clamp(-1, 1)
+            if not regions:
+                cur = self.net.decode(codes.content, codes.style, self._noise())
+        return self._to_image(cur, shape)
+
+    @torch.no_grad()
+    def interpolate(self, a: np.ndarray, b: np.ndarray, what: str = "style", steps: int = 5) -> list[np.ndarray]:
+        """Linear blends of style codes (content of `a` kept) or content codes (style of `a` kept)."""
+        if what not in ("style", "content", "both"):
+            raise ValueError("what must be 'style', 'content' or 'both'")
+        if steps < 2:
+            raise ValueError("steps must be >= 2")
+        img = check_image(a, "a")
+        size = self._work_size(img.shape[:2])
+        with self._autocast():
+            ca, _, _ = self._encode_image(img, size)
+            cb, _, _ = self._encode_image(b, size)
+            out = []
+            for t in np.linspace(0.0, 1.0, steps):
+                t = float(t)
+                c = blend_styles(ca.content, cb.content, t) if what in ("content", "both") else ca.content
+                s = blend_styles(ca.style, cb.style, t) if what in ("style", "both") else ca.style
+                out.append(self._to_image(self.net.decode(c, s, self._noise()), img.shape[:2]))
+        return out
+
+    @torch.no_grad()
+    def content_similarity(self, image: np.ndarray, x: int, y: int) -> np.ndarray:
+        """Cosine similarity of every position's content code to the code at pixel (x, y), in [0, 1]."""
+        img = check_image(image)
+        h, w = img.shape[:2]
+        if not (0 <= x < w and 0 <= y < h):
+            raise ValueError(f"point ({x}, {y}) is outside the {w}x{h} image")
+        codes, _, _ = self._encode_image(img)
+        c = codes.content[0].float()  # [C_c, h', w'], unit vectors per pixel
+        ch, cw = c.shape[-2:]
+        py, px = min(int(y * ch / h), ch - 1), min(int(x * cw / w), cw - 1)
+        sim = (c * c[:, py, px][:, None, None]).sum(0).clamp(0, 1).cpu().numpy()
+        return cv2.resize(sim, (w, h), interpolation=cv2.INTER_LINEAR).astype(np.float32)

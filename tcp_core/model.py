@@ -1,0 +1,88 @@
+"""TCPNet: the autoencoder E, H_c, H_s, G and the paper's operations on tensors.
+
+- encode:        e = E(I), C = H_c(e), S = H_s(e)
+- decode:        G(C, S)
+- swap:          I_g = G(C_A, S_B)                         (global transfer)
+- region_edit:   e_hat = M_e * E(I_g) + (1 - M_e) * E(I_A)  (Eq. 5)
+                 I_h = G(H_c(e_hat), H_s(e_hat))           (Eq. 6)
+Images are [N, 3, H, W] in [-1, 1].
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor, nn
+
+from .compositing import composite_features
+from .config import ModelConfig
+from .cooccur import CooccurDiscriminator
+from .discriminator import Discriminator
+from .encoder import ContentHead, Encoder, StyleHead
+from .generator import Generator
+
+
+@dataclass
+class Codes:
+    e: Tensor  # [N, C_e, h, w] encoder features
+    content: Tensor  # [N, C_c, h, w] content code C
+    style: Tensor  # [N, D] style code S
+
+
+def blend_styles(s_own: Tensor, s_ref: Tensor, strength: float | Tensor) -> Tensor:
+    """Style strength: linear blend between the image's own style code and the reference's
+    (the code interpolation of paper Fig. 7); strength 0 keeps the own style, 1 takes the reference."""
+    return (1 - strength) * s_own + strength * s_ref  # exact at 0 and 1
+
+
+class TCPNet(nn.Module):
+    """The parts needed at inference time (and exported): E, H_c, H_s, G."""
+
+    def __init__(self, cfg: ModelConfig) -> None:
+        super().__init__()
+        self.config = cfg
+        self.E = Encoder(cfg)
+        self.H_c = ContentHead(cfg)
+        self.H_s = StyleHead(cfg)
+        self.G = Generator(cfg)
+
+    def encode(self, image: Tensor) -> Codes:
+        e = self.E(image)
+        return self.heads(e)
+
+    def heads(self, e: Tensor) -> Codes:
+        return Codes(e=e, content=self.H_c(e), style=self.H_s(e))
+
+    def decode(self, content: Tensor, style: Tensor, generator: torch.Generator | None = None) -> Tensor:
+        return self.G(content, style, generator)
+
+    def swap(self, content_codes: Codes, style: Tensor, generator: torch.Generator | None = None) -> Tensor:
+        """Global transfer I_g = G(C_A, S_B)."""
+        return self.decode(content_codes.content, style, generator)
+
+    def region_edit(
+        self, codes_a: Codes, e_g: Tensor, mask: Tensor, generator: torch.Generator | None = None
+    ) -> Tensor:
+        """Eq. 5-6 given E(I_A)'s codes and e_g = E(I_g); mask [N, 1, H, W] in [0, 1]."""
+        e_hat = composite_features(e_g, codes_a.e, mask)
+        h = self.heads(e_hat)
+        return self.decode(h.content, h.style, generator)
+
+    def forward(self, image: Tensor) -> Tensor:
+        """Reconstruction G(H_c(E(I)), H_s(E(I)))."""
+        c = self.encode(image)
+        return self.decode(c.content, c.style)
+
+
+class Discriminators(nn.Module):
+    """The training-only critics: D on whole images, D_co on crops."""
+
+    def __init__(self, cfg: ModelConfig) -> None:
+        super().__init__()
+        self.D = Discriminator(cfg)
+        self.D_co = CooccurDiscriminator(cfg)
+
+
+def count_parameters(module: nn.Module) -> int:
+    return sum(p.numel() for p in module.parameters())
