@@ -33,9 +33,9 @@ class ModelConfig:
     gen_res_channels: tuple[int, ...] = (128, 128)
     gen_up_channels: tuple[int, ...] = (128, 64, 32)
     # D: StyleGAN2 residual discriminator; channels from full resolution down to 4x4.
-    disc_channels: tuple[int, ...] = (32, 64, 128, 128, 128, 128)
+    disc_channels: tuple[int, ...] = (16, 32, 64, 128, 128, 128)
     # D_co: co-occurrence patch discriminator.
-    dco_channels: tuple[int, ...] = (32, 64, 128, 128)  # trunk, crop_size -> crop_size / 2**(n-1)
+    dco_channels: tuple[int, ...] = (16, 32, 64, 128)  # trunk, crop_size -> crop_size / 2**(n-1)
     dco_num_crops: int = 8
     dco_min_scale: float = 1 / 8
     dco_max_scale: float = 1 / 4
