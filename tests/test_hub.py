@@ -1,0 +1,82 @@
+"""Weights resolution: bundled default, local files, and the Hugging Face Hub path against a
+local cache (no network)."""
+
+import os
+
+import pytest
+import torch
+
+from tcp_core import hub
+from tcp_core.checkpoint import save_model
+from tcp_core.config import model_preset
+from tcp_core.inference import TCPModel
+from tcp_core.model import TCPNet
+
+
+@pytest.fixture(scope="module")
+def weights_file(tmp_path_factory):
+    torch.manual_seed(0)
+    p = tmp_path_factory.mktemp("w") / "m.safetensors"
+    save_model(p, TCPNet(model_preset("tiny")))
+    return p
+
+
+def test_parse_hf_spec():
+    s = hub.parse_hf_spec("hf://owner/repo/sub/dir/model.safetensors@v1.2")
+    assert (s.repo_id, s.filename, s.revision) == ("owner/repo", "sub/dir/model.safetensors", "v1.2")
+    assert hub.parse_hf_spec("hf://o/r/m.safetensors").revision is None
+    with pytest.raises(ValueError, match="OWNER/REPO/FILE"):
+        hub.parse_hf_spec("hf://owner/model.safetensors")
+    with pytest.raises(ValueError, match="only .safetensors"):
+        hub.parse_hf_spec("hf://o/r/pytorch_model.bin")
+
+
+def test_local_path(weights_file):
+    assert hub.resolve_weights(str(weights_file)) == weights_file
+    with pytest.raises(hub.WeightsNotFound, match="not found"):
+        hub.resolve_weights("/nonexistent/x.safetensors")
+
+
+def test_bundled_default_via_env(weights_file, monkeypatch):
+    monkeypatch.setenv("TCP_EDITOR_WEIGHTS_DIR", str(weights_file.parent))
+    monkeypatch.setattr(hub, "DEFAULT_WEIGHTS_NAME", weights_file.name)
+    assert hub.default_weights_path(weights_file.name) == weights_file
+
+
+def _fake_hub_cache(cache, repo_id, filename, src, commit="0123456789abcdef0123456789abcdef01234567", ref="main"):
+    """The on-disk layout huggingface_hub itself writes: refs/<ref> -> snapshots/<commit>/<file>."""
+    folder = cache / ("models--" + repo_id.replace("/", "--"))
+    (folder / "refs").mkdir(parents=True, exist_ok=True)
+    (folder / "refs" / ref).write_text(commit)
+    target = folder / "snapshots" / commit / filename
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(src.read_bytes())
+    return target
+
+
+def test_hub_offline_cached_file_loads(weights_file, tmp_path, monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    _fake_hub_cache(tmp_path, "tcp-editor/demo", "tcp.safetensors", weights_file)
+    path = hub.resolve_weights("hf://tcp-editor/demo/tcp.safetensors", cache_dir=tmp_path)
+    assert path.read_bytes() == weights_file.read_bytes()
+    # and through the public API with the default cache location
+    import huggingface_hub.constants as c
+
+    monkeypatch.setattr(c, "HF_HUB_CACHE", str(tmp_path))  # read by hf_hub_download at call time
+    m = TCPModel.from_pretrained("hf://tcp-editor/demo/tcp.safetensors", device="cpu")
+    assert m.config.name == "tiny"
+
+
+def test_hub_revision_from_cache(weights_file, tmp_path, monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    _fake_hub_cache(tmp_path, "o/r", "m.safetensors", weights_file, commit="f" * 40, ref="v1")
+    p = hub.resolve_weights("hf://o/r/m.safetensors@v1", cache_dir=tmp_path)
+    assert p.is_file()
+
+
+def test_hub_offline_uncached_is_a_clear_error(tmp_path, monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    with pytest.raises(hub.WeightsNotFound, match="not in the local Hugging Face cache") as e:
+        hub.resolve_weights("hf://nobody/nothing/m.safetensors", cache_dir=tmp_path)
+    assert "hf download nobody/nothing m.safetensors" in str(e.value)
+    assert os.environ["HF_HUB_OFFLINE"] == "1"
