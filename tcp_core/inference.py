@@ -267,12 +267,13 @@ class TCPModel:
         size = self._work_size(img.shape[:2])
         with self._autocast():
             ca, _, _ = self._encode_image(img, size)
-            cb, _, _ = self._encode_image(b, size)
+            c_b = self._encode_image(b, size)[0].content  # B's content on A's grid
+            s_b = self._encode_image(b)[0].style  # B's style from B at its own working size (as in swap)
             out = []
             for t in np.linspace(0.0, 1.0, steps):
                 t = float(t)
-                c = blend_styles(ca.content, cb.content, t) if what in ("content", "both") else ca.content
-                s = blend_styles(ca.style, cb.style, t) if what in ("style", "both") else ca.style
+                c = blend_styles(ca.content, c_b, t) if what in ("content", "both") else ca.content
+                s = blend_styles(ca.style, s_b, t) if what in ("style", "both") else ca.style
                 out.append(self._to_image(self.net.decode(c, s, self._noise()), img.shape[:2]))
         return out
 

@@ -1,0 +1,133 @@
+"""The numpy API on a seeded tiny model."""
+
+import numpy as np
+import pytest
+import torch
+
+from tcp_core.inference import Region, TCPModel, working_size
+
+
+@pytest.fixture(scope="module")
+def model():
+    return TCPModel.from_config("tiny", device="cpu", seed=0)
+
+
+@pytest.fixture(scope="module")
+def images():
+    rng = np.random.default_rng(0)
+    yy, xx = np.mgrid[0:60, 0:80]
+    a = np.stack([xx * 3, yy * 4, (xx + yy) * 2], -1).clip(0, 255).astype(np.uint8)
+    b = rng.integers(0, 255, (50, 50, 3), dtype=np.uint8)
+    return a, b
+
+
+def test_working_size_keeps_aspect_and_multiples():
+    assert working_size(480, 640, 128, 8) == (128, 168)
+    assert working_size(640, 480, 128, 8) == (168, 128)
+    assert working_size(100, 1000, 128, 8) == (128, 256)  # long side capped at 2x
+    assert working_size(128, 128, 128, 8) == (128, 128)
+
+
+def test_outputs_have_content_size(model, images):
+    a, b = images
+    for out in (model.reconstruct(a), model.swap(a, b), model.region_edit(a, b, np.ones(a.shape[:2]))):
+        assert out.shape == a.shape and out.dtype == np.uint8
+
+
+def test_zero_mask_equals_reconstruction_and_one_mask_is_not(model, images):
+    a, b = images
+    rec = model.reconstruct(a)
+    assert np.array_equal(model.region_edit(a, b, np.zeros(a.shape[:2], np.float32)), rec)
+    assert not np.array_equal(model.region_edit(a, b, np.ones(a.shape[:2], np.float32)), rec)
+
+
+def test_strength_zero_is_reconstruction_path(model, images):
+    a, b = images
+    s0 = model.swap(a, b, strength=0.0)
+    s1 = model.swap(a, b, strength=1.0)
+    assert np.array_equal(s0, model.swap(a, a, strength=1.0)) or not np.array_equal(s0, s1)
+
+
+def test_deterministic(model, images):
+    a, b = images
+    m = np.zeros(a.shape[:2], np.float32)
+    m[10:40, 20:60] = 1
+    x = model.region_edit(a, b, m)
+    model.clear_cache()
+    assert np.array_equal(x, model.region_edit(a, b, m))
+
+
+def test_mask_dtypes(model, images):
+    a, b = images
+    m = np.zeros(a.shape[:2], np.float32)
+    m[:, :40] = 1
+    ref = model.region_edit(a, b, m)
+    assert np.array_equal(model.region_edit(a, b, (m * 255).astype(np.uint8)), ref)
+    assert np.array_equal(model.region_edit(a, b, m.astype(bool)), ref)
+
+
+def test_successive_edits(model, images):
+    a, b = images
+    m1 = np.zeros(a.shape[:2], np.float32)
+    m1[:, :40] = 1
+    m2 = 1 - m1
+    one = model.edit_regions(a, [Region(b, m1)])
+    two = model.edit_regions(a, [Region(b, m1), Region(a[::-1].copy(), m2, 0.5)])
+    assert np.array_equal(one, model.region_edit(a, b, m1))
+    assert two.shape == a.shape and not np.array_equal(one, two)
+
+
+def test_interpolation_endpoints(model, images):
+    a, b = images
+    strip = model.interpolate(a, b, what="style", steps=4)
+    assert len(strip) == 4
+    assert np.array_equal(strip[0], model.reconstruct(a))
+    assert np.array_equal(strip[-1], model.swap(a, b))
+    content = model.interpolate(a, b, what="content", steps=3)
+    assert np.array_equal(content[0], strip[0])
+    with pytest.raises(ValueError):
+        model.interpolate(a, b, what="colour")
+
+
+def test_content_similarity(model, images):
+    a, _ = images
+    sim = model.content_similarity(a, 30, 20)
+    assert sim.shape == a.shape[:2] and sim.dtype == np.float32
+    assert 0.0 <= sim.min() and sim.max() <= 1.0 + 1e-6
+    assert sim[20, 30] > 0.9
+    with pytest.raises(ValueError, match="outside"):
+        model.content_similarity(a, 500, 5)
+
+
+def test_bad_inputs_are_clear_errors(model, images):
+    a, b = images
+    with pytest.raises(ValueError, match="does not match the photo size"):
+        model.region_edit(a, b, np.ones((10, 10), np.float32))
+    with pytest.raises(ValueError, match="NaN"):
+        model.region_edit(a, b, np.full(a.shape[:2], np.nan, np.float32))
+    with pytest.raises(ValueError, match="HxWx3"):
+        model.swap(np.zeros((4, 4, 5), np.uint8), b)
+    with pytest.raises(TypeError):
+        model.swap("photo.jpg", b)
+
+
+def test_accepts_gray_rgba_and_16bit(model, images):
+    a, b = images
+    gray = a[:, :, 0]
+    rgba = np.dstack([a, np.full(a.shape[:2], 255, np.uint8)])
+    a16 = a.astype(np.uint16) * 257
+    assert model.swap(gray, b).shape == a.shape
+    assert np.array_equal(model.swap(rgba, b), model.swap(a, b))
+    assert np.array_equal(model.swap(a16, b), model.swap(a, b))
+
+
+def test_device_selection():
+    from tcp_core.device import pick_device
+
+    assert pick_device("cpu").type == "cpu"
+    assert pick_device("auto").type in ("cpu", "cuda", "mps")
+    if not torch.cuda.is_available():
+        with pytest.raises(RuntimeError, match="no CUDA GPU"):
+            pick_device("cuda")
+    with pytest.raises(ValueError, match="unknown device"):
+        pick_device("tpu")
