@@ -1,0 +1,530 @@
+"""Headless pipeline and CLI: `tcp-editor apply` and `tcp-editor interpolate`.
+
+    tcp-editor apply PHOTO --style S --mask M [--style S2 --mask M2 ...] [--strength A ...]
+                     [--global] [--weights SPEC] [--device D] [--max-pixels N] [--timings] -o OUT
+    tcp-editor apply FOLDER --style S --mask M_OR_MASK_FOLDER ... -o OUT_FOLDER
+    tcp-editor interpolate A B --what style|content --steps N -o OUT.png   (+ OUT.gif, OUT.webp)
+
+Each region is edited on a crop around it (with context) at the network's working resolution,
+then brought back to full resolution by `tcp_core.fullres.upsample_edit` (local colour transform
++ feathered blend: pixels away from the mask stay bit-identical). Regions are successive edits.
+EXIF (orientation reset) and ICC profiles are kept; alpha and 16-bit depth are carried through
+(16-bit only to PNG/TIFF). The original photo is never overwritten.
+
+Exit codes: 0 success; 1 batch run where some files failed (listed at the end); 2 bad input
+(one-line message on stderr, no traceback).
+
+torch and `tcp_core.inference` are imported lazily, so this module imports without them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+
+from .fullres import auto_feather_px, region_crop_box, upsample_edit
+from .imageio import (
+    DEFAULT_MAX_PIXELS,
+    SAVE_FORMATS,
+    ImageLoadError,
+    ImageSaveError,
+    LoadedImage,
+    atomic_write,
+    display_path,
+    iter_images,
+    load_image,
+    load_mask,
+    save_image,
+    to_uint8,
+)
+
+__all__ = ["RegionSpec", "apply_regions", "interpolate_images", "load_model", "main", "working_shape"]
+
+RegionSpec = tuple  # (style_rgb HxWx3 uint8, mask_full HxW float [0,1] | None, strength float)
+
+PROG = "tcp-editor"
+
+
+class UsageError(Exception):
+    """A bad input or argument: reported as one line on stderr with exit code 2."""
+
+
+# ----------------------------------------------------------------------------------------------
+# pipeline
+
+
+def working_shape(model: Any, h: int, w: int) -> tuple[int, int]:
+    """(height, width) the model works at for an h x w input (so it does not resample again)."""
+    cfg = model.config
+    multiple = 1 << len(cfg.enc_channels)
+    try:
+        from .inference import working_size
+    except ImportError:  # pragma: no cover - inference always ships with tcp_core
+        working_size = None
+    if working_size is not None:
+        return tuple(working_size(h, w, cfg.resolution, multiple))
+    r = cfg.resolution
+    scale = r / min(h, w)
+    long_px = min(round(max(h, w) * scale), 2 * r)
+    long_px = max(multiple, int(round(long_px / multiple)) * multiple)
+    return (r, long_px) if h <= w else (long_px, r)
+
+
+def _resize(img: np.ndarray, hw: tuple[int, int]) -> np.ndarray:
+    h, w = hw
+    if img.shape[:2] == (h, w):
+        return img
+    interp = cv2.INTER_AREA if (img.shape[0] >= h and img.shape[1] >= w) else cv2.INTER_LINEAR
+    return cv2.resize(img, (w, h), interpolation=interp)
+
+
+def _shrink_style(model: Any, style: np.ndarray) -> np.ndarray:
+    """Style reference at (about) the model's working size: the model would resize it anyway."""
+    style = to_uint8(np.asarray(style))
+    if style.ndim == 2:
+        style = np.repeat(style[:, :, None], 3, axis=2)
+    style = style[:, :, :3]
+    h, w = style.shape[:2]
+    wh, ww = working_shape(model, h, w)
+    if h > wh and w > ww:
+        style = _resize(style, (wh, ww))
+    return np.ascontiguousarray(style)
+
+
+def _add(timings: dict | None, key: str, t0: float) -> float:
+    t1 = time.perf_counter()
+    if timings is not None:
+        timings[key] = timings.get(key, 0.0) + (t1 - t0)
+    return t1
+
+
+def apply_regions(
+    model: Any,
+    photo: LoadedImage | np.ndarray,
+    regions: Sequence[RegionSpec],
+    *,
+    global_: bool = False,
+    crop: bool = True,
+    feather_px: float | None = None,
+    margin: float = 0.25,
+    timings: dict | None = None,
+) -> np.ndarray:
+    """Edit `photo` (full resolution) with successive region edits; returns the full-res result.
+
+    regions: (style_rgb, mask_full, strength) tuples; mask_full is HxW of the photo's size in
+    [0, 1] (float, uint8 or bool). With `global_=True` every entry is a global swap (its mask is
+    ignored) blended over the whole image. `crop=True` runs the network on a crop around each
+    region (bbox + `margin` context), so a small region gets the model's full resolution.
+    The result has the photo's dtype (uint8, or uint16 for a 16-bit photo) and never touches
+    pixels where the feathered mask is 0. `timings` (a dict) accumulates seconds under "edit"
+    (network + its resizes) and "upsample" (full-res reconstruction).
+    """
+    cur = photo.rgb if isinstance(photo, LoadedImage) else np.asarray(photo)
+    if cur.ndim != 3 or cur.shape[2] != 3 or cur.dtype not in (np.uint8, np.uint16):
+        raise ValueError(f"photo must be HxWx3 uint8/uint16, got {cur.shape} {cur.dtype}")
+    cur = cur.copy()
+    H, W = cur.shape[:2]
+    for i, region in enumerate(regions):
+        style, mask, strength = tuple(region) if len(region) == 3 else (*region, 1.0)
+        t0 = time.perf_counter()
+        style_lo = _shrink_style(model, style)
+        if global_:
+            box = (0, 0, W, H)
+            m_crop = np.ones((H, W), np.float32)
+        else:
+            if mask is None:
+                raise ValueError(f"region {i + 1} has no mask (use global mode for whole-image edits)")
+            m_full = np.asarray(mask)
+            if m_full.shape[:2] != (H, W):
+                raise ValueError(f"mask {i + 1} is {m_full.shape[1]}x{m_full.shape[0]}, the photo is {W}x{H}")
+            box = region_crop_box(m_full, margin=margin) if crop else (0, 0, W, H)
+            if box is None or not np.any(m_full):
+                continue  # empty mask: nothing to edit
+            x0, y0, x1, y1 = box
+            m_crop = m_full[y0:y1, x0:x1]
+        x0, y0, x1, y1 = box
+        full_crop = cur[y0:y1, x0:x1]
+        wh, ww = working_shape(model, y1 - y0, x1 - x0)
+        lo_src = _resize(to_uint8(full_crop), (wh, ww))
+        if global_:
+            lo_res = model.swap(lo_src, style_lo, float(strength))
+        else:
+            mf = m_crop.astype(np.float32)
+            if m_crop.dtype == np.uint8:
+                mf *= 1 / 255.0
+            lo_mask = _resize(mf, (wh, ww))
+            lo_res = model.region_edit(lo_src, style_lo, np.clip(lo_mask, 0, 1), float(strength))
+        lo_res = np.asarray(lo_res)
+        if lo_res.shape[:2] != (wh, ww):
+            lo_res = _resize(lo_res, (wh, ww))
+        t0 = _add(timings, "edit", t0)
+        fp = feather_px if feather_px is not None else auto_feather_px(full_crop.shape, lo_src.shape)
+        if global_:
+            fp = 0  # a full mask needs no feathering
+        cur[y0:y1, x0:x1] = upsample_edit(full_crop, lo_src, lo_res, m_crop, fp)
+        _add(timings, "upsample", t0)
+    return cur
+
+
+def interpolate_images(
+    model: Any, a: np.ndarray, b: np.ndarray, what: str = "style", steps: int = 5
+) -> list[np.ndarray]:
+    """Frames blending a -> b (style or content codes) at the model's working size of `a`."""
+    a8, b8 = to_uint8(np.asarray(a)), to_uint8(np.asarray(b))
+    wh, ww = working_shape(model, *a8.shape[:2])
+    a_lo = _resize(a8, (wh, ww))
+    b_lo = _resize(b8, (wh, ww))  # content interpolation needs both at one size
+    return [np.asarray(f) for f in model.interpolate(a_lo, b_lo, what=what, steps=steps)]
+
+
+def load_model(weights: str | None = None, device: str = "auto", preset: str | None = None) -> Any:
+    """TCPModel from weights (None = bundled default) or, with `preset`, a random-init preset."""
+    from .inference import TCPModel
+
+    if preset:
+        return TCPModel.from_config(preset, device="cpu" if device == "auto" else device)
+    return TCPModel.from_pretrained(weights, device=device)
+
+
+# ----------------------------------------------------------------------------------------------
+# CLI
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, exit code 2 (raised to main)
+        raise UsageError(f"{self.prog}: error: {message}")
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog=PROG, description="TCP Editor command line: region-wise photo style editing.")
+    sub = p.add_subparsers(dest="command", parser_class=_Parser)
+
+    a = sub.add_parser(
+        "apply",
+        help="edit photos with style references and masks",
+        description="Edit PHOTO (or every image in a FOLDER) region by region. Each --style pairs "
+        "with the --mask at the same position; regions are applied in order.",
+    )
+    a.add_argument("content", help="photo file, or a folder of photos (batch mode)")
+    a.add_argument("--style", action="append", default=[], help="style reference image (repeat per region)")
+    a.add_argument(
+        "--mask",
+        action="append",
+        default=[],
+        help="mask image for the region (white = edit; alpha used if transparent); in batch mode a "
+        "single mask for every photo or a folder of masks named like the photos",
+    )
+    a.add_argument(
+        "--strength", action="append", type=float, default=[], help="0..1; one for all regions or one per region"
+    )
+    a.add_argument("--global", dest="global_", action="store_true", help="global style transfer (no masks)")
+    a.add_argument("--weights", default=None, help="model: path, hf://OWNER/REPO/FILE.safetensors, or default")
+    a.add_argument("--preset", default=None, help=argparse.SUPPRESS)  # random-init model (tests/demos)
+    a.add_argument("--device", default="auto", help="auto, cpu, cuda or mps (default auto)")
+    a.add_argument("--max-pixels", type=float, default=DEFAULT_MAX_PIXELS, help="refuse larger images")
+    a.add_argument("--feather", type=float, default=None, help="mask feather radius in pixels (default: auto)")
+    a.add_argument("--no-crop", action="store_true", help="run the network on the whole photo, not a crop")
+    a.add_argument("--quality", type=int, default=95, help="JPEG/WebP quality (default 95)")
+    a.add_argument("--format", choices=["png", "jpg", "webp", "tif"], default=None, help="output format (batch)")
+    a.add_argument("--timings", action="store_true", help="print per-stage timings to stderr")
+    a.add_argument("-o", "--output", required=True, help="output file (or folder)")
+
+    it = sub.add_parser(
+        "interpolate",
+        help="blend the style or content of two images",
+        description="Write a strip of STEPS frames blending A into B, plus an animated GIF and WebP.",
+    )
+    it.add_argument("a")
+    it.add_argument("b")
+    it.add_argument("--what", choices=["style", "content", "both"], default="style")
+    it.add_argument("--steps", type=int, default=5)
+    it.add_argument("--duration", type=int, default=150, help="animation frame duration in ms")
+    it.add_argument("--weights", default=None)
+    it.add_argument("--preset", default=None, help=argparse.SUPPRESS)
+    it.add_argument("--device", default="auto")
+    it.add_argument("--max-pixels", type=float, default=DEFAULT_MAX_PIXELS)
+    it.add_argument("-o", "--output", required=True, help="strip image path (.png)")
+    return p
+
+
+def _err(msg: str) -> None:
+    sys.stderr.write(msg.replace("\n", " ") + "\n")
+    sys.stderr.flush()
+
+
+def _model_or_usage(args, model: Any) -> Any:
+    if model is not None:
+        return model
+    try:
+        return load_model(args.weights, args.device, args.preset)
+    except ImportError as e:
+        raise UsageError(f"{PROG}: error: the model code is not available ({e})") from None
+    except Exception as e:  # weights not found, bad checkpoint, device unavailable...
+        raise UsageError(f"{PROG}: error: cannot load the model: {e}") from None
+
+
+def _out_ext(src: Path, forced: str | None) -> str:
+    if forced:
+        return "." + forced
+    ext = src.suffix.lower()
+    return ext if ext in SAVE_FORMATS else ".png"
+
+
+def _find_mask(spec: Path, rel: Path) -> Path:
+    """Mask for photo `rel` (relative to the batch folder): a file is used as is; in a folder,
+    the mask named like the photo (any image extension, optionally with a _mask suffix)."""
+    if not spec.is_dir():
+        return spec
+    stem_dir = spec / rel.parent
+    for stem in (rel.stem, rel.stem + "_mask"):
+        for p in iter_images(stem_dir, recursive=False):
+            if p.stem == stem:
+                return p
+    raise ImageLoadError(f"No mask for '{display_path(rel)}' in '{display_path(spec)}' (expected {rel.stem}.png).")
+
+
+def _process_one(
+    model: Any,
+    src: Path,
+    out: Path,
+    styles: list[np.ndarray],
+    mask_specs: list[Path],
+    strengths: list[float],
+    args,
+    rel: Path,
+    timings: dict,
+) -> None:
+    t0 = time.perf_counter()
+    max_px = int(args.max_pixels)
+    photo = load_image(src, max_pixels=max_px, keep_alpha=True, keep_16bit=True)
+    masks = [None] * len(styles)
+    if not args.global_:
+        masks = [load_mask(_find_mask(m, rel), size=photo.size, max_pixels=max_px) for m in mask_specs]
+    t0 = _add(timings, "load", t0)
+    regions = list(zip(styles, masks, strengths))
+    result = apply_regions(
+        model, photo, regions, global_=args.global_, crop=not args.no_crop, feather_px=args.feather, timings=timings
+    )
+    t0 = time.perf_counter()
+    save_image(
+        out,
+        result,
+        alpha=photo.alpha,
+        exif=photo.exif,
+        icc=photo.icc,
+        quality=args.quality,
+        overwrite_protect=src,
+    )
+    _add(timings, "save", t0)
+
+
+def _print_timings(timings: dict, n: int = 1) -> None:
+    keys = ["load", "edit", "upsample", "save"]
+    parts = [f"{k} {timings.get(k, 0.0):.3f} s" for k in keys]
+    total = sum(timings.get(k, 0.0) for k in keys)
+    extra = f" over {n} images" if n > 1 else ""
+    _err(f"timings{extra}: " + ", ".join(parts) + f", total {total:.3f} s")
+
+
+def _cmd_apply(args, model: Any) -> int:
+    content = Path(args.content)
+    if not content.exists():
+        raise UsageError(f"{PROG} apply: error: '{display_path(content)}' does not exist")
+    if not args.style:
+        raise UsageError(f"{PROG} apply: error: give at least one --style")
+    if args.global_:
+        if args.mask:
+            raise UsageError(f"{PROG} apply: error: --global edits the whole photo; drop --mask")
+    elif len(args.mask) != len(args.style):
+        raise UsageError(
+            f"{PROG} apply: error: {len(args.style)} --style but {len(args.mask)} --mask; give one mask per style"
+        )
+    n = len(args.style)
+    if not args.strength:
+        strengths = [1.0] * n
+    elif len(args.strength) == 1:
+        strengths = args.strength * n
+    elif len(args.strength) == n:
+        strengths = list(args.strength)
+    else:
+        raise UsageError(f"{PROG} apply: error: give one --strength for all regions or one per region")
+    if any(not (0.0 <= s <= 1.0) for s in strengths):
+        raise UsageError(f"{PROG} apply: error: --strength must be between 0 and 1")
+    if args.max_pixels <= 0:
+        raise UsageError(f"{PROG} apply: error: --max-pixels must be positive")
+    mask_specs = [Path(m) for m in args.mask]
+    for m in mask_specs:
+        if not m.exists():
+            raise UsageError(f"{PROG} apply: error: mask '{display_path(m)}' does not exist")
+    out = Path(args.output)
+    batch = content.is_dir()
+    if batch:
+        if out.exists() and not out.is_dir():
+            raise UsageError(
+                f"{PROG} apply: error: batch mode needs -o to be a folder, '{display_path(out)}' is a file"
+            )
+        try:
+            if out.exists() and os.path.samefile(out, content):
+                raise UsageError(
+                    f"{PROG} apply: error: -o is the input folder; choose another folder so the originals stay intact"
+                )
+        except OSError:
+            pass
+    else:
+        if any(m.is_dir() for m in mask_specs):
+            raise UsageError(f"{PROG} apply: error: a mask folder needs a folder of photos")
+        if out.is_dir():
+            out = out / (content.stem + _out_ext(content, args.format))
+        elif out.suffix.lower() not in SAVE_FORMATS:
+            raise UsageError(
+                f"{PROG} apply: error: cannot write '{display_path(out)}': use a .png, .jpg, .webp or .tif name"
+            )
+        try:
+            if out.exists() and os.path.samefile(out, content):
+                raise UsageError(
+                    f"{PROG} apply: error: refusing to save over the original photo '{display_path(out)}'; "
+                    "choose another output name"
+                )
+        except OSError:
+            pass
+
+    # Inputs shared by every photo: style references (bad ones are fatal).
+    max_px = int(args.max_pixels)
+    try:
+        styles_full = [load_image(s, max_pixels=max_px).rgb for s in args.style]
+    except ImageLoadError as e:
+        raise UsageError(f"{PROG} apply: error: style reference: {e}") from None
+    model = _model_or_usage(args, model)
+    styles = [_shrink_style(model, s) for s in styles_full]
+    del styles_full
+
+    timings: dict = {}
+    if not batch:
+        try:
+            _process_one(model, content, out, styles, mask_specs, strengths, args, Path(content.name), timings)
+        except (ImageLoadError, ImageSaveError, ValueError) as e:
+            raise UsageError(f"{PROG} apply: error: {e}") from None
+        if args.timings:
+            _print_timings(timings)
+        _err(f"wrote {display_path(out)}")
+        return 0
+
+    out.mkdir(parents=True, exist_ok=True)
+    out_res = out.resolve()
+    photos = []
+    for p in iter_images(content, recursive=True):
+        try:
+            if out_res == p.resolve().parent or out_res in p.resolve().parents:
+                continue  # never re-process our own outputs
+        except OSError:
+            pass
+        photos.append(p)
+    if not photos:
+        raise UsageError(f"{PROG} apply: error: no images (jpg, png, webp, tif, bmp) in '{display_path(content)}'")
+    failed: list[tuple[Path, str]] = []
+    n_ok = 0
+    for i, p in enumerate(photos, 1):
+        rel = p.relative_to(content)
+        dst = out / rel.parent / (rel.stem + _out_ext(p, args.format))
+        t0 = time.perf_counter()
+        try:
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            _process_one(model, p, dst, styles, mask_specs, strengths, args, rel, timings)
+        except (ImageLoadError, ImageSaveError, ValueError, OSError, MemoryError) as e:
+            failed.append((rel, str(e)))
+            _err(f"[{i}/{len(photos)}] {display_path(rel)}: FAILED: {e}")
+            continue
+        n_ok += 1
+        _err(f"[{i}/{len(photos)}] {display_path(rel)} -> {display_path(dst)} ({time.perf_counter() - t0:.1f} s)")
+    if args.timings:
+        _print_timings(timings, len(photos))
+    _err(f"done: {n_ok} written, {len(failed)} failed")
+    for rel, msg in failed:
+        _err(f"  failed: {display_path(rel)}: {msg}")
+    return 1 if failed else 0
+
+
+def _save_animation(path: Path, frames: list[np.ndarray], fmt: str, duration: int) -> None:
+    from PIL import Image
+
+    seq = frames + frames[-2:0:-1]  # ping-pong loop
+    ims = [Image.fromarray(f) for f in seq]
+    if fmt == "GIF":
+        ims = [im.quantize(colors=256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE) for im in ims]
+        kw = dict(save_all=True, append_images=ims[1:], duration=duration, loop=0, disposal=1)
+    else:
+        kw = dict(save_all=True, append_images=ims[1:], duration=duration, loop=0, quality=90, method=4)
+
+    def write(f):
+        ims[0].save(f, format=fmt, **kw)
+
+    atomic_write(path, write)
+
+
+def _cmd_interpolate(args, model: Any) -> int:
+    if args.steps < 2 or args.steps > 64:
+        raise UsageError(f"{PROG} interpolate: error: --steps must be between 2 and 64")
+    out = Path(args.output)
+    if out.suffix.lower() not in (".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff") or out.suffix.lower() == ".webp":
+        raise UsageError(
+            f"{PROG} interpolate: error: -o must be an image path for the strip such as OUT.png "
+            "(the animations are written next to it as OUT.gif and OUT.webp)"
+        )
+    max_px = int(args.max_pixels)
+    try:
+        a = load_image(args.a, max_pixels=max_px).rgb
+        b = load_image(args.b, max_pixels=max_px).rgb
+    except ImageLoadError as e:
+        raise UsageError(f"{PROG} interpolate: error: {e}") from None
+    for src in (args.a, args.b):
+        if out.exists() and os.path.samefile(out, src):
+            raise UsageError(f"{PROG} interpolate: error: refusing to overwrite the input '{display_path(src)}'")
+    model = _model_or_usage(args, model)
+    frames = interpolate_images(model, a, b, args.what, args.steps)
+    strip = np.concatenate(frames, axis=1)
+    gif, webp = out.with_suffix(".gif"), out.with_suffix(".webp")
+    try:
+        save_image(out, strip, overwrite_protect=Path(args.a))
+        _save_animation(gif, frames, "GIF", args.duration)
+        _save_animation(webp, frames, "WEBP", args.duration)
+    except (ImageSaveError, ValueError) as e:
+        raise UsageError(f"{PROG} interpolate: error: {e}") from None
+    _err(f"wrote {display_path(out)}, {display_path(gif)}, {display_path(webp)}")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None, *, model: Any = None) -> int:
+    """Run `apply` or `interpolate` (argv starts with the subcommand). Returns the exit code.
+
+    `model` injects an already built TCPModel (tests, the GUI); otherwise --weights/--preset decide.
+    """
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = _build_parser()
+    try:
+        try:
+            args = parser.parse_args(argv)
+        except SystemExit as e:  # --help
+            return int(e.code or 0)
+        if args.command is None:
+            raise UsageError(f"{PROG}: error: choose a command: apply or interpolate (see --help)")
+        if args.command == "apply":
+            return _cmd_apply(args, model)
+        return _cmd_interpolate(args, model)
+    except UsageError as e:
+        _err(str(e))
+        return 2
+    except KeyboardInterrupt:
+        _err(f"{PROG}: interrupted")
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,492 @@
+"""Low-resolution network edit -> full-resolution result (numpy + OpenCV, no torch).
+
+The network works at a few hundred pixels; photos have tens of megapixels. Upscaling the
+network output would make the edited region blurry, so instead we learn *how* the network
+changed the colours and apply that change to the full-resolution photo:
+
+1. `fit_local_color_transform(lo_src, lo_dst)`: a guided-filter style local linear model at the
+   network's resolution: for every low-res pixel an affine colour transform `dst ~ A @ src + b`
+   (A 3x3, b 3) fitted by least squares over a (2r+1)^2 window with box filters. The ridge term
+   pulls A towards `A0`, the region's global transform (itself ridge-regularised towards the
+   identity), not towards zero as in the plain guided filter, so flat areas keep their detail
+   at the region's contrast instead of being flattened. The A, b maps are box-averaged again.
+2. `apply_local_color_transform(full_src, T)`: the maps are bilinearly upsampled and applied to the
+   full-resolution source, so full-res detail (high frequencies, edges) survives while colours
+   and the local tone follow the network. For speed on very large regions the spatially varying
+   part `(A - A0) @ src + b` is evaluated at a "mid" resolution (at most `max_mid_pixels`) and
+   upsampled, while `A0 @ src` is evaluated at full resolution: detail finer than the mid grid
+   is transformed by the region's A0 (exact per-pixel evaluation when the region is small enough).
+3. `upsample_edit(...)`: output = src * (1 - m) + transformed * m with m the feathered mask,
+   processed in horizontal strips inside the mask's bounding box only. Pixels where m == 0 are
+   copied from the input, bit for bit.
+
+Values are uint8 or uint16 (full-res source); alpha is the caller's business.
+"""
+
+from __future__ import annotations
+
+import math
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+__all__ = [
+    "LocalColorTransform",
+    "apply_local_color_transform",
+    "auto_feather_px",
+    "feather_mask",
+    "fit_local_color_transform",
+    "mask_bbox",
+    "region_crop_box",
+    "upsample_edit",
+]
+
+# Values of a feathered mask within this distance of 0 or 1 are snapped to exactly 0 or 1, so
+# "outside" is exactly untouched and "inside" is exactly the transformed image (box-filter
+# round-off would otherwise leave 1e-8 tails).
+_SNAP = 1.0 / 4096
+DEFAULT_RADIUS = 2
+DEFAULT_EPS = 1e-3
+DEFAULT_MAX_MID_PIXELS = 2_000_000
+_STRIP_ROWS = 256
+
+
+# ----------------------------------------------------------------------------------------------
+# masks
+
+
+def _as_mask(mask: np.ndarray) -> np.ndarray:
+    m = np.asarray(mask)
+    if m.ndim == 3 and m.shape[2] == 1:
+        m = m[:, :, 0]
+    if m.ndim != 2:
+        raise ValueError(f"mask must be HxW, got shape {m.shape}")
+    if m.dtype == np.bool_:
+        return m.astype(np.float32)
+    if m.dtype == np.uint8:
+        return m.astype(np.float32) * np.float32(1 / 255)
+    if m.dtype == np.uint16:
+        return m.astype(np.float32) * np.float32(1 / 65535)
+    m = m.astype(np.float32, copy=False)
+    if np.isnan(m).any():
+        m = np.nan_to_num(m, nan=0.0)
+    return np.clip(m, 0.0, 1.0)
+
+
+def mask_bbox(mask: np.ndarray, threshold: float = 0.0) -> tuple[int, int, int, int] | None:
+    """(x0, y0, x1, y1), exclusive ends, of the pixels where mask > threshold; None if there are none."""
+    m = np.asarray(mask) > threshold
+    rows = np.flatnonzero(m.any(axis=1))
+    if rows.size == 0:
+        return None
+    cols = np.flatnonzero(m[rows[0] : rows[-1] + 1].any(axis=0))
+    return int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1
+
+
+def _box_blur_stack(m: np.ndarray, radius: int) -> np.ndarray:
+    """~Gaussian blur with support exactly `radius`: three box filters (O(1) per pixel)."""
+    r = int(radius)
+    parts = [r // 3 + (1 if i < r % 3 else 0) for i in range(3)]
+    out = m
+    for p in parts:
+        if p > 0:
+            out = cv2.blur(out, (2 * p + 1, 2 * p + 1), borderType=cv2.BORDER_REPLICATE)
+    return out
+
+
+def _feather_window(m: np.ndarray, radius: int, inside: bool) -> tuple[np.ndarray, tuple[int, int, int, int]] | None:
+    """Feather only inside the support's bbox grown by the radius. Returns (crop, box) or None."""
+    H, W = m.shape
+    box = mask_bbox(m)
+    if box is None:
+        return None
+    r = max(0, int(round(radius)))
+    x0, y0, x1, y1 = box
+    if not inside:
+        x0, y0, x1, y1 = max(0, x0 - r), max(0, y0 - r), min(W, x1 + r), min(H, y1 + r)
+    # Pad by r more for the filter's context (replicate borders only at the real image edges).
+    px0, py0, px1, py1 = max(0, x0 - r), max(0, y0 - r), min(W, x1 + r), min(H, y1 + r)
+    src = m[py0:py1, px0:px1]
+    if r > 0 and float(src.min()) < 1.0:
+        blurred = _box_blur_stack(src, r)
+    else:
+        blurred = src.copy()  # no blur needed (hard edge, or a solid window: blur is identity)
+    crop = np.ascontiguousarray(blurred[y0 - py0 : y1 - py0, x0 - px0 : x1 - px0])
+    if inside:
+        np.minimum(crop, m[y0:y1, x0:x1], out=crop)
+    crop[crop < _SNAP] = 0.0
+    crop[crop > 1.0 - _SNAP] = 1.0
+    return crop, (x0, y0, x1, y1)
+
+
+def feather_mask(mask: np.ndarray, radius_px: float, *, inside: bool = False) -> np.ndarray:
+    """Soften a [0, 1] mask (float/uint8/bool, HxW) with a ~Gaussian of support `radius_px`.
+
+    `inside=False` (default) blurs across the border: the edit fades out over `radius_px` on each
+    side. `inside=True` keeps the result <= the mask, so pixels outside the mask stay untouched
+    (the fade happens inside the selection). Values within 1/4096 of 0 or 1 are snapped, so
+    far-away pixels are exactly 0 and the interior of a solid mask exactly 1.
+    """
+    m = _as_mask(mask)
+    out = np.zeros(m.shape, np.float32)
+    res = _feather_window(m, radius_px, inside)
+    if res is not None:
+        crop, (x0, y0, x1, y1) = res
+        out[y0:y1, x0:x1] = crop
+    return out
+
+
+def region_crop_box(
+    mask: np.ndarray,
+    margin: float = 0.25,
+    min_size: int = 64,
+    *,
+    max_aspect: float = 2.0,
+    threshold: float = 0.0,
+) -> tuple[int, int, int, int] | None:
+    """Crop (x0, y0, x1, y1) around the mask's support with context, for running the network on it.
+
+    The support's bbox is grown by `margin` x its larger side on every side, each side is made
+    at least `min_size` (clamped to the image), and the short side is grown so the aspect ratio
+    is at most `max_aspect` when the image allows. Returns None for an empty mask.
+    """
+    m = np.asarray(mask)
+    H, W = m.shape[:2]
+    box = mask_bbox(m, threshold)
+    if box is None:
+        return None
+    x0, y0, x1, y1 = box
+    bw, bh = x1 - x0, y1 - y0
+    pad = int(math.ceil(margin * max(bw, bh)))
+    cw = min(W, max(bw + 2 * pad, min_size))
+    ch = min(H, max(bh + 2 * pad, min_size))
+    if max_aspect and max_aspect >= 1:
+        if cw > max_aspect * ch:
+            ch = min(H, int(math.ceil(cw / max_aspect)))
+        elif ch > max_aspect * cw:
+            cw = min(W, int(math.ceil(ch / max_aspect)))
+
+    def place(lo: int, hi: int, size: int, limit: int) -> tuple[int, int]:
+        c = (lo + hi) / 2.0
+        a = int(math.floor(c - size / 2.0))
+        a = min(max(a, 0), limit - size)
+        return a, a + size
+
+    cx0, cx1 = place(x0, x1, cw, W)
+    cy0, cy1 = place(y0, y1, ch, H)
+    return cx0, cy0, cx1, cy1
+
+
+def auto_feather_px(full_shape: tuple[int, ...], lo_shape: tuple[int, ...]) -> int:
+    """Default feather radius: two low-res pixels, in full-res pixels (at least 1)."""
+    s = max(full_shape[0] / max(lo_shape[0], 1), full_shape[1] / max(lo_shape[1], 1))
+    return max(1, int(round(2.0 * s)))
+
+
+# ----------------------------------------------------------------------------------------------
+# local colour transform
+
+
+@dataclass
+class LocalColorTransform:
+    """Per-pixel affine colour maps at the low resolution: out = A @ src + b (values in [0, 1]).
+
+    A: h x w x 3 x 3 (row = output channel), b: h x w x 3; A0 (3x3), b0 (3) the global fit.
+    """
+
+    A: np.ndarray
+    b: np.ndarray
+    A0: np.ndarray
+    b0: np.ndarray
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return int(self.A.shape[0]), int(self.A.shape[1])
+
+    def apply_lo(self, lo_src: np.ndarray) -> np.ndarray:
+        """Evaluate at the low resolution (for checks): float32 in [0, 1]-scale."""
+        s = _to_unit(lo_src)
+        return (np.einsum("hwij,hwj->hwi", self.A, s) + self.b).astype(np.float32)
+
+
+def _to_unit(a: np.ndarray, dtype=np.float64) -> np.ndarray:
+    a = np.asarray(a)
+    if a.ndim != 3 or a.shape[2] != 3:
+        raise ValueError(f"expected an HxWx3 image, got shape {a.shape}")
+    if a.dtype == np.uint8:
+        return a.astype(dtype) / 255.0
+    if a.dtype == np.uint16:
+        return a.astype(dtype) / 65535.0
+    return a.astype(dtype)
+
+
+def fit_local_color_transform(
+    lo_src: np.ndarray,
+    lo_dst: np.ndarray,
+    *,
+    radius: int = DEFAULT_RADIUS,
+    eps: float = DEFAULT_EPS,
+    weight: np.ndarray | None = None,
+    global_eps: float = 1e-4,
+    clip: float = 4.0,
+) -> LocalColorTransform:
+    """Fit dst ~ A(x) @ src + b(x) locally (window 2*radius+1) at the low resolution.
+
+    `lo_src`, `lo_dst`: HxWx3 uint8/uint16/float in [0, 1], same size. `weight` (HxW) selects the
+    pixels the global prior A0 is fitted on (the edited region); None = all pixels. `eps` is the
+    local ridge strength towards A0 (in variance units of [0,1] colours); `global_eps` that of A0
+    towards the identity. `clip` bounds the entries of A.
+    """
+    s = _to_unit(lo_src)
+    d = _to_unit(lo_dst)
+    if s.shape != d.shape:
+        raise ValueError(f"lo_src {s.shape} and lo_dst {d.shape} must have the same shape")
+    h, w, _ = s.shape
+    eye = np.eye(3)
+
+    # Global prior: weighted ridge regression towards the identity.
+    wts = None if weight is None else np.clip(_as_mask(weight).astype(np.float64), 0, 1)
+    if wts is not None and wts.shape != (h, w):
+        wts = cv2.resize(wts, (w, h), interpolation=cv2.INTER_AREA)
+    if wts is None or wts.sum() < 4.0:
+        wts = np.ones((h, w))
+    wf = wts.reshape(-1, 1)
+    X = np.concatenate([s.reshape(-1, 3), np.ones((h * w, 1))], axis=1)
+    Y = d.reshape(-1, 3)
+    n = wf.sum()
+    lam = global_eps * n
+    R = np.diag([1.0, 1.0, 1.0, 0.0])
+    prior = np.concatenate([eye, np.zeros((1, 3))], axis=0)  # 4x3: beta such that Y = X @ beta
+    XtX = (X * wf).T @ X + lam * R
+    XtY = (X * wf).T @ Y + lam * R @ prior
+    beta = np.linalg.solve(XtX + 1e-9 * np.eye(4), XtY)
+    A0 = np.clip(beta[:3].T, -clip, clip)
+    b0 = beta[3]
+
+    # Local fit: guided filter with a colour guide, ridge towards A0.
+    k = (2 * radius + 1, 2 * radius + 1)
+
+    def box(x: np.ndarray) -> np.ndarray:
+        return cv2.boxFilter(x, -1, k, borderType=cv2.BORDER_REFLECT)
+
+    mean_s = box(s)
+    mean_d = box(d)
+    cov_ss = np.empty((h, w, 3, 3))
+    for i in range(3):
+        for j in range(i, 3):
+            c = box(s[:, :, i] * s[:, :, j]) - mean_s[:, :, i] * mean_s[:, :, j]
+            cov_ss[:, :, i, j] = c
+            cov_ss[:, :, j, i] = c
+    cov_ds = np.empty((h, w, 3, 3))  # [c, j] = cov(dst_c, src_j)
+    for c in range(3):
+        for j in range(3):
+            cov_ds[:, :, c, j] = box(d[:, :, c] * s[:, :, j]) - mean_d[:, :, c] * mean_s[:, :, j]
+    lhs = cov_ss + eps * eye  # symmetric
+    rhs = cov_ds + eps * A0
+    # A @ lhs = rhs  <=>  lhs @ A^T = rhs^T (lhs symmetric)
+    A = np.linalg.solve(lhs, np.swapaxes(rhs, -1, -2))
+    A = np.swapaxes(A, -1, -2)
+    np.clip(A, -clip, clip, out=A)
+    b = mean_d - np.einsum("hwij,hwj->hwi", A, mean_s)
+    # Guided filter's second averaging: smooth the coefficients.
+    A = box(A.reshape(h, w, 9)).reshape(h, w, 3, 3)
+    b = box(b)
+    return LocalColorTransform(A=A.astype(np.float32), b=b.astype(np.float32), A0=A0, b0=b0)
+
+
+def _warp_to(lo: np.ndarray, lo_hw: tuple[int, int], full_hw: tuple[int, int], box, out_hw) -> np.ndarray:
+    """Bilinearly sample the map `lo` (defined on an h x w grid covering the full image of size
+    H x W) at the pixel centres of the sub-rectangle `box` = (x0, y0, x1, y1) of the full image,
+    sampled on an out_hw grid spanning that box. Channels > 4 are handled in groups."""
+    h, w = lo_hw
+    H, W = full_hw
+    x0, y0, x1, y1 = box
+    oh, ow = out_hw
+    # out pixel (u, v) centre in full coords: X = x0 + (u + 0.5) * (x1 - x0) / ow
+    # its lo coordinate: X * w / W - 0.5
+    fx = (x1 - x0) / ow * w / W
+    fy = (y1 - y0) / oh * h / H
+    tx = (x0 + 0.5 * (x1 - x0) / ow) * w / W - 0.5
+    ty = (y0 + 0.5 * (y1 - y0) / oh) * h / H - 0.5
+    M = np.array([[fx, 0.0, tx], [0.0, fy, ty]], np.float64)
+    flags = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
+    lo = np.ascontiguousarray(lo, dtype=np.float32)
+    ch = 1 if lo.ndim == 2 else lo.shape[2]
+    if ch <= 4:
+        r = cv2.warpAffine(lo, M, (ow, oh), flags=flags, borderMode=cv2.BORDER_REPLICATE)
+        return r.reshape(oh, ow, ch) if lo.ndim == 3 else r
+    parts = []
+    for c0 in range(0, ch, 4):
+        sub = np.ascontiguousarray(lo[:, :, c0 : c0 + 4])
+        r = cv2.warpAffine(sub, M, (ow, oh), flags=flags, borderMode=cv2.BORDER_REPLICATE)
+        parts.append(r.reshape(oh, ow, -1))
+    return np.concatenate(parts, axis=2)
+
+
+def _bracket(packs: list[np.ndarray], s: np.ndarray) -> np.ndarray:
+    """sum_j pack_c[..., j] * s_j + pack_c[..., 3] for c = 0..2 (packs: HxWx4 float32, s: HxWx3)."""
+    s4 = cv2.merge([s[:, :, 0], s[:, :, 1], s[:, :, 2], np.ones(s.shape[:2], np.float32)])
+    ones = np.ones((1, 4), np.float32)
+    chans = [cv2.transform(cv2.multiply(p, s4), ones) for p in packs]
+    return cv2.merge(chans)
+
+
+class _Plan:
+    """Everything needed to evaluate the transform over a box of the full image, strip by strip."""
+
+    def __init__(self, full_src: np.ndarray, T: LocalColorTransform, box, max_mid_pixels: int) -> None:
+        H, W = full_src.shape[:2]
+        x0, y0, x1, y1 = box
+        bw, bh = x1 - x0, y1 - y0
+        self.box = box
+        self.maxval = 255.0 if full_src.dtype == np.uint8 else 65535.0
+        f = max(1.0, math.sqrt(bw * bh / max(1, max_mid_pixels)))
+        mw, mh = max(1, int(math.ceil(bw / f))), max(1, int(math.ceil(bh / f)))
+        self.exact = (mw, mh) == (bw, bh)
+        self.mid_hw = (mh, mw)
+        h, w = T.shape
+        dA = T.A - T.A0.astype(np.float32)[None, None]
+        bs = T.b * np.float32(self.maxval)
+        # One 4-channel map per output channel c: [dA[c,0], dA[c,1], dA[c,2], b[c]].
+        packs = [np.ascontiguousarray(np.concatenate([dA[:, :, c, :], bs[:, :, c : c + 1]], axis=2)) for c in range(3)]
+        self.lo_hw = (h, w)
+        self.full_hw = (H, W)
+        if self.exact:
+            self.packs = packs  # sampled per strip in `strip()`
+            self.mid = None
+        else:
+            crop = full_src[y0:y1, x0:x1]
+            s_mid = cv2.resize(crop, (mw, mh), interpolation=cv2.INTER_AREA).astype(np.float32)
+            mid_packs = [_warp_to(p, (h, w), (H, W), box, (mh, mw)) for p in packs]
+            self.mid = _bracket(mid_packs, s_mid)
+        # Global part at full res: A0 @ s (no offset: b lives in the maps).
+        self.A0m = np.concatenate([T.A0, np.zeros((3, 1))], axis=1).astype(np.float32)
+
+    def strip(self, s: np.ndarray, ry0: int, ry1: int) -> np.ndarray:
+        """Transformed values (float32, native scale) for full-res rows [ry0, ry1) of the box;
+        `s` is the float32 source strip (native scale)."""
+        x0, y0, x1, y1 = self.box
+        t = cv2.transform(s, self.A0m)
+        if self.exact:
+            sub_box = (x0, ry0, x1, ry1)
+            packs = [_warp_to(p, self.lo_hw, self.full_hw, sub_box, (ry1 - ry0, x1 - x0)) for p in self.packs]
+            t += _bracket(packs, s)
+        else:
+            # The mid grid covers the box; sample it at this strip's pixel centres.
+            mh, mw = self.mid_hw
+            bw, bh = x1 - x0, y1 - y0
+            local = (0, ry0 - y0, bw, ry1 - y0)
+            t += _warp_to(self.mid, (mh, mw), (bh, bw), local, (ry1 - ry0, bw))
+        return t
+
+
+def apply_local_color_transform(
+    full_src: np.ndarray,
+    T: LocalColorTransform,
+    *,
+    box: tuple[int, int, int, int] | None = None,
+    max_mid_pixels: int = DEFAULT_MAX_MID_PIXELS,
+) -> np.ndarray:
+    """Apply T (fitted at low res) to the full-res source over `box` (default: whole image).
+
+    Returns float32 HxWx3 (of the box) in the source's native scale (0..255 or 0..65535),
+    unclipped. Memory: the whole box in float32; `upsample_edit` streams strips instead.
+    """
+    full_src = np.asarray(full_src)
+    if full_src.dtype not in (np.uint8, np.uint16):
+        raise ValueError("full_src must be uint8 or uint16")
+    H, W = full_src.shape[:2]
+    box = box or (0, 0, W, H)
+    plan = _Plan(full_src, T, box, max_mid_pixels)
+    x0, y0, x1, y1 = box
+    out = np.empty((y1 - y0, x1 - x0, 3), np.float32)
+    for ry0 in range(y0, y1, _STRIP_ROWS):
+        ry1 = min(y1, ry0 + _STRIP_ROWS)
+        s = full_src[ry0:ry1, x0:x1].astype(np.float32)
+        out[ry0 - y0 : ry1 - y0] = plan.strip(s, ry0, ry1)
+    return out
+
+
+# ----------------------------------------------------------------------------------------------
+# the whole step
+
+
+def upsample_edit(
+    full_src_rgb: np.ndarray,
+    lo_src_rgb: np.ndarray,
+    lo_result_rgb: np.ndarray,
+    mask_full: np.ndarray,
+    feather_px: float | None = None,
+    *,
+    inside: bool = False,
+    radius: int = DEFAULT_RADIUS,
+    eps: float = DEFAULT_EPS,
+    max_mid_pixels: int = DEFAULT_MAX_MID_PIXELS,
+    strip_rows: int = _STRIP_ROWS,
+    threads: int = 2,
+) -> np.ndarray:
+    """Full-resolution version of a low-resolution edit.
+
+    full_src_rgb: HxWx3 uint8 or uint16 (output has the same dtype). lo_src_rgb: the source as
+    the network saw it; lo_result_rgb: the network's output (same size as lo_src_rgb).
+    mask_full: HxW in [0, 1] (float, uint8 or bool), the edited region at full resolution.
+    feather_px: feather radius in full-res pixels (None: two low-res pixels; 0: hard edge).
+    Pixels where the feathered mask is 0 are returned unchanged, bit for bit.
+    """
+    src = np.asarray(full_src_rgb)
+    if src.ndim != 3 or src.shape[2] != 3 or src.dtype not in (np.uint8, np.uint16):
+        raise ValueError(f"full_src_rgb must be HxWx3 uint8/uint16, got {src.shape} {src.dtype}")
+    H, W = src.shape[:2]
+    lo_src = np.asarray(lo_src_rgb)
+    lo_res = np.asarray(lo_result_rgb)
+    if lo_src.shape != lo_res.shape or lo_src.ndim != 3 or lo_src.shape[2] != 3:
+        raise ValueError(f"lo_src {lo_src.shape} and lo_result {lo_res.shape} must be the same HxWx3 shape")
+    m_in = _as_mask(mask_full)
+    if m_in.shape != (H, W):
+        raise ValueError(f"mask is {m_in.shape[1]}x{m_in.shape[0]}, the image {W}x{H}")
+    if feather_px is None:
+        feather_px = auto_feather_px(src.shape, lo_src.shape)
+    out = src.copy()
+    fw = _feather_window(m_in, feather_px, inside)
+    if fw is None:
+        return out
+    m_crop, box = fw
+    h, w = lo_src.shape[:2]
+    # Weights for the region's global prior A0 (a strided subsample is plenty for that).
+    k = max(1, int(min(H / h, W / w)) // 2)
+    lo_weight = cv2.resize(np.ascontiguousarray(m_in[::k, ::k]), (w, h), interpolation=cv2.INTER_AREA)
+    T = fit_local_color_transform(lo_src, lo_res, radius=radius, eps=eps, weight=lo_weight)
+    plan = _Plan(src, T, box, max_mid_pixels)
+    x0, y0, x1, y1 = box
+    maxval = np.float32(plan.maxval)
+
+    def do_strip(ry0: int) -> None:
+        ry1 = min(y1, ry0 + strip_rows)
+        s_int = src[ry0:ry1, x0:x1]
+        m = m_crop[ry0 - y0 : ry1 - y0]
+        if not m.any():
+            return
+        s = s_int.astype(np.float32)
+        t = plan.strip(s, ry0, ry1)
+        # o = s + (t - s) * m  (exactly s where m == 0, exactly t where m == 1)
+        np.subtract(t, s, out=t)
+        t *= m[:, :, None]
+        t += s
+        np.clip(t, 0.0, maxval, out=t)
+        t += np.float32(0.5)
+        res = t.astype(src.dtype)
+        zero = m == 0.0
+        if zero.any():
+            res[zero] = s_int[zero]  # belt and braces: untouched means bit-identical
+        out[ry0:ry1, x0:x1] = res
+
+    starts = list(range(y0, y1, strip_rows))
+    if threads > 1 and len(starts) > 1:
+        with ThreadPoolExecutor(max_workers=threads) as ex:
+            list(ex.map(do_strip, starts))
+    else:
+        for r0 in starts:
+            do_strip(r0)
+    return out

@@ -1,0 +1,473 @@
+"""tcp_core.apply: the headless pipeline (crops, successive edits, global mode, 16-bit) with a
+deterministic fake model and the real tiny TCPModel, and the `apply` / `interpolate` CLI."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from types import SimpleNamespace
+
+import cv2
+import numpy as np
+import pytest
+from PIL import Image, ImageCms
+
+from tcp_core.apply import apply_regions, interpolate_images, main, working_shape
+from tcp_core.fullres import auto_feather_px
+from tcp_core.imageio import LoadedImage, load_image
+
+BAD = Path(__file__).resolve().parent / "data" / "bad"
+SHIFT = np.array([24.0, -18.0, 12.0])
+
+
+class FakeModel:
+    """Stands in for TCPModel: region_edit shifts the colours under the mask, swap everywhere.
+    Records what the network was given."""
+
+    config = SimpleNamespace(resolution=32, enc_channels=(8, 16), name="fake")
+
+    def __init__(self) -> None:
+        self.calls: list[tuple] = []
+
+    def region_edit(self, content, style, mask, strength=1.0):
+        self.calls.append(("region", content.copy(), style.shape, np.asarray(mask).copy(), strength))
+        m = np.asarray(mask, np.float32)[..., None]
+        return np.clip(content + SHIFT * strength * m, 0, 255).astype(np.uint8)
+
+    def swap(self, content, style, strength=1.0):
+        self.calls.append(("swap", content.copy(), style.shape, None, strength))
+        return np.clip(content + SHIFT * strength, 0, 255).astype(np.uint8)
+
+    def interpolate(self, a, b, what="style", steps=5):
+        self.calls.append(("interpolate", a.shape, b.shape, what, steps))
+        return [np.clip(a * (1 - t) + b * t, 0, 255).astype(np.uint8) for t in np.linspace(0, 1, steps)]
+
+
+def textured(h: int, w: int, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    y, x = np.mgrid[0:h, 0:w].astype(np.float32)
+    base = np.stack([100 + 50 * x / w, 120 + 40 * y / h, 130 - 30 * x / w], -1)
+    img = base + 20 * np.sin(x / 7.0)[..., None] * np.cos(y / 11.0)[..., None] + rng.normal(0, 10, (h, w, 3))
+    return np.clip(img, 0, 255).astype(np.uint8)
+
+
+def disk(h: int, w: int, cx: int, cy: int, r: int) -> np.ndarray:
+    m = np.zeros((h, w), np.float32)
+    cv2.circle(m, (cx, cy), r, 1.0, -1)
+    return m
+
+
+def dilate(mask: np.ndarray, px: int) -> np.ndarray:
+    return cv2.dilate((mask > 0).astype(np.uint8), np.ones((2 * px + 1, 2 * px + 1), np.uint8)).astype(bool)
+
+
+def erode(mask: np.ndarray, px: int) -> np.ndarray:
+    return cv2.erode((mask > 0.5).astype(np.uint8), np.ones((2 * px + 1, 2 * px + 1), np.uint8)).astype(bool)
+
+
+def photo_of(rgb: np.ndarray) -> LoadedImage:
+    return LoadedImage(rgb=rgb, alpha=None, exif=None, icc=None, path=Path("mem.png"), bit_depth=8)
+
+
+@pytest.fixture(scope="module")
+def tiny_model():
+    inference = pytest.importorskip("tcp_core.inference")
+    return inference.TCPModel.from_config("tiny", device="cpu", seed=0)
+
+
+# ---------------------------------------------------------------------------------------------
+# pipeline
+
+
+def test_small_region_is_edited_on_a_crop_and_nothing_else_changes():
+    h, w = 480, 640
+    rgb = textured(h, w)
+    mask = disk(h, w, 120, 110, 30)
+    fake = FakeModel()
+    out = apply_regions(fake, photo_of(rgb), [(rgb, mask, 1.0)], feather_px=4)
+    assert out.dtype == np.uint8 and out.shape == rgb.shape
+    _, content, style_shape, lo_mask, strength = fake.calls[0]
+    # The network saw a crop around the region at its working size: the region fills a good part
+    # of the network's view (on the whole 640x480 image it would be ~1% of it).
+    assert min(content.shape[:2]) == 32 and lo_mask.shape == content.shape[:2]
+    assert lo_mask.mean() > 0.15
+    assert max(style_shape[:2]) <= 64  # the style reference was shrunk once, not sent full size
+    unchanged = ~dilate(mask, 4 + 1)
+    np.testing.assert_array_equal(out[unchanged], rgb[unchanged])
+    core = erode(mask, 8)
+    shift = out[core].astype(float).mean(0) - rgb[core].astype(float).mean(0)
+    assert np.abs(shift - SHIFT).max() < 3, shift
+    # Detail inside the region comes from the full-res photo, not the 32-px network output.
+    assert np.abs(out[core].astype(float) - rgb[core] - SHIFT).mean() < 3
+
+
+def test_no_crop_uses_whole_image():
+    h, w = 240, 320
+    rgb = textured(h, w)
+    mask = disk(h, w, 160, 120, 20)
+    fake = FakeModel()
+    apply_regions(fake, photo_of(rgb), [(rgb, mask, 0.5)], crop=False)
+    _, content, _, lo_mask, strength = fake.calls[0]
+    assert content.shape[:2] == working_shape(fake, h, w) and strength == 0.5
+    assert lo_mask.mean() < 0.05
+
+
+def test_successive_regions_and_empty_mask():
+    h, w = 200, 300
+    rgb = textured(h, w)
+    m1 = disk(h, w, 150, 100, 40)
+    empty = np.zeros((h, w), np.float32)
+    fake = FakeModel()
+    out = apply_regions(fake, photo_of(rgb), [(rgb, m1, 1.0), (rgb, empty, 1.0), (rgb, m1, 1.0)], feather_px=3)
+    assert len(fake.calls) == 2  # the empty region cost nothing
+    first, second = fake.calls[0][1], fake.calls[1][1]
+    lm = fake.calls[0][3] > 0.99
+    # The second edit starts from the first one's result.
+    d = second[lm].astype(float).mean(0) - first[lm].astype(float).mean(0)
+    assert np.abs(d - SHIFT).max() < 3, d
+    core = erode(m1, 6)
+    total = out[core].astype(float).mean(0) - rgb[core].astype(float).mean(0)
+    assert np.abs(total - 2 * SHIFT).max() < 4, total
+    np.testing.assert_array_equal(apply_regions(fake, photo_of(rgb), [(rgb, empty, 1.0)]), rgb)
+
+
+def test_global_mode():
+    h, w = 150, 200
+    rgb = textured(h, w)
+    fake = FakeModel()
+    out = apply_regions(fake, photo_of(rgb), [(rgb, None, 1.0)], global_=True)
+    assert fake.calls[0][0] == "swap" and fake.calls[0][1].shape[:2] == working_shape(fake, h, w)
+    diff = out.astype(float) - rgb
+    inner = diff[5:-5, 5:-5].reshape(-1, 3)
+    assert np.abs(inner.mean(0) - SHIFT).max() < 2
+    assert np.abs(inner - SHIFT).mean() < 3  # per pixel: detail kept
+
+
+def test_16bit_photo_stays_16bit():
+    h, w = 120, 160
+    rgb16 = textured(h, w).astype(np.uint16) * 257 + 100
+    mask = disk(h, w, 80, 60, 30)
+    out = apply_regions(FakeModel(), photo_of(rgb16), [(textured(50, 50), mask, 1.0)], feather_px=3)
+    assert out.dtype == np.uint16
+    unchanged = ~dilate(mask, 4)
+    np.testing.assert_array_equal(out[unchanged], rgb16[unchanged])
+    core = erode(mask, 6)
+    shift = (out[core].astype(float) - rgb16[core]).mean(0) / 257
+    assert np.abs(shift - SHIFT).max() < 3
+
+
+def test_bad_region_arguments():
+    rgb = textured(40, 60)
+    with pytest.raises(ValueError, match="mask 1"):
+        apply_regions(FakeModel(), photo_of(rgb), [(rgb, np.ones((10, 10), np.float32), 1.0)])
+    with pytest.raises(ValueError, match="no mask"):
+        apply_regions(FakeModel(), photo_of(rgb), [(rgb, None, 1.0)])
+
+
+def test_real_tiny_model_pipeline(tiny_model):
+    h, w = 180, 240
+    rgb = textured(h, w)
+    mask = disk(h, w, 150, 80, 35)
+    t: dict = {}
+    out = apply_regions(tiny_model, photo_of(rgb), [(textured(64, 64, seed=5), mask, 1.0)], timings=t)
+    assert out.shape == rgb.shape and out.dtype == np.uint8
+    crop_shape = (h, w)  # the crop is at most the image; feather is at most this image's auto value
+    fp = auto_feather_px(crop_shape, (32, 32))
+    unchanged = ~dilate(mask, fp + 1)
+    np.testing.assert_array_equal(out[unchanged], rgb[unchanged])
+    assert (out != rgb).any()
+    assert set(t) == {"edit", "upsample"} and all(v > 0 for v in t.values())
+    frames = interpolate_images(tiny_model, rgb, textured(90, 90, seed=2), "style", 3)
+    assert len(frames) == 3 and frames[0].shape[:2] == working_shape(tiny_model, h, w)
+
+
+# ---------------------------------------------------------------------------------------------
+# CLI
+
+
+@pytest.fixture()
+def files(tmp_path):
+    h, w = 120, 160
+    ex = Image.Exif()
+    ex[0x010F] = "CliCam"
+    ex[0x0112] = 1
+    icc = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    content = tmp_path / "photo.jpg"
+    Image.fromarray(textured(h, w)).save(content, quality=95, exif=ex.tobytes(), icc_profile=icc)
+    style = tmp_path / "style.png"
+    Image.fromarray(textured(80, 80, seed=9)[:, :, ::-1]).save(style)
+    mask = tmp_path / "mask.png"
+    Image.fromarray((disk(h // 2, w // 2, 50, 30, 18) * 255).astype(np.uint8)).save(mask)  # half size
+    mask2 = tmp_path / "mask2.png"
+    Image.fromarray((disk(h, w, 40, 80, 20) * 255).astype(np.uint8)).save(mask2)
+    return SimpleNamespace(dir=tmp_path, content=content, style=style, mask=mask, mask2=mask2, icc=icc, h=h, w=w)
+
+
+def run(argv, capsys, model=None):
+    rc = main([str(a) for a in argv], model=model)
+    cap = capsys.readouterr()
+    return rc, cap.err
+
+
+def test_cli_apply_single(files, capsys):
+    out = files.dir / "out.jpg"
+    before = files.content.read_bytes()
+    rc, err = run(
+        [
+            "apply",
+            files.content,
+            "--style",
+            files.style,
+            "--mask",
+            files.mask,
+            "--style",
+            files.style,
+            "--mask",
+            files.mask2,
+            "--strength",
+            "0.8",
+            "--timings",
+            "-o",
+            out,
+        ],
+        capsys,
+        model=FakeModel(),
+    )
+    assert rc == 0, err
+    assert files.content.read_bytes() == before
+    res = load_image(out)
+    assert res.rgb.shape == (files.h, files.w, 3)
+    assert res.icc == files.icc
+    ex = Image.Exif()
+    ex.load(res.exif)
+    assert ex.get(0x010F) == "CliCam" and ex.get(0x0112) == 1
+    line = [ln for ln in err.splitlines() if ln.startswith("timings")][0]
+    for stage in ("load", "edit", "upsample", "save"):
+        assert stage in line
+    # -o a folder: written inside it with the photo's name
+    outdir = files.dir / "o"
+    outdir.mkdir()
+    rc, err = run(["apply", files.content, "--style", files.style, "--global", "-o", outdir], capsys, model=FakeModel())
+    assert rc == 0 and (outdir / "photo.jpg").is_file()
+
+
+def test_cli_apply_with_real_tiny_model(files, capsys):
+    pytest.importorskip("tcp_core.inference")
+    out = files.dir / "real.png"
+    rc, err = run(
+        [
+            "apply",
+            files.content,
+            "--style",
+            files.style,
+            "--mask",
+            files.mask,
+            "--preset",
+            "tiny",
+            "--device",
+            "cpu",
+            "-o",
+            out,
+        ],
+        capsys,
+    )
+    assert rc == 0, err
+    src = load_image(files.content).rgb
+    res = load_image(out).rgb
+    assert res.shape == src.shape and (res != src).any()
+
+
+def _one_line_error(rc, err, *words):
+    assert rc == 2, err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert "Traceback" not in err
+    for w in words:
+        assert w in err, err
+
+
+def test_cli_refuses_to_overwrite_input(files, capsys):
+    before = files.content.read_bytes()
+    rc, err = run(
+        ["apply", files.content, "--style", files.style, "--mask", files.mask, "-o", files.content],
+        capsys,
+        model=FakeModel(),
+    )
+    _one_line_error(rc, err, "original")
+    assert files.content.read_bytes() == before
+
+
+@pytest.mark.parametrize(
+    "make_argv, words",
+    [
+        (
+            lambda f: ["apply", f.dir / "missing.jpg", "--style", f.style, "--mask", f.mask, "-o", f.dir / "o.png"],
+            ["does not exist"],
+        ),
+        (
+            lambda f: ["apply", f.content, "--style", f.dir / "nostyle.png", "--mask", f.mask, "-o", f.dir / "o.png"],
+            ["style", "does not exist"],
+        ),
+        (
+            lambda f: ["apply", f.content, "--style", BAD / "text_named.jpg", "--mask", f.mask, "-o", f.dir / "o.png"],
+            ["not an image"],
+        ),
+        (
+            lambda f: [
+                "apply",
+                f.content,
+                "--style",
+                f.style,
+                "--style",
+                f.style,
+                "--mask",
+                f.mask,
+                "-o",
+                f.dir / "o.png",
+            ],
+            ["one mask per style"],
+        ),
+        (
+            lambda f: [
+                "apply",
+                f.content,
+                "--style",
+                f.style,
+                "--mask",
+                f.mask,
+                "--strength",
+                "1.5",
+                "-o",
+                f.dir / "o.png",
+            ],
+            ["strength"],
+        ),
+        (lambda f: ["apply", f.content, "--style", f.style, "--mask", f.mask, "-o", f.dir / "o.gif"], [".png"]),
+        (
+            lambda f: [
+                "apply",
+                f.content,
+                "--style",
+                f.style,
+                "--mask",
+                BAD / "mask_other_aspect.png",
+                "-o",
+                f.dir / "o.png",
+            ],
+            ["50x50", "160x120"],
+        ),
+        (
+            lambda f: ["apply", BAD / "truncated.jpg", "--style", f.style, "--mask", f.mask, "-o", f.dir / "o.png"],
+            ["truncated"],
+        ),
+        (
+            lambda f: ["apply", BAD / "bomb_40k.png", "--style", f.style, "--global", "-o", f.dir / "o.png"],
+            ["megapixels"],
+        ),
+        (
+            lambda f: ["apply", f.content, "--style", f.style, "--mask", f.mask, "--global", "-o", f.dir / "o.png"],
+            ["--global"],
+        ),
+        (lambda f: ["apply", f.content, "--style", f.style, "--mask", f.mask], ["-o"]),
+        (lambda f: ["apply", f.content, "--bogus", "-o", f.dir / "o.png"], ["--bogus"]),
+        (lambda f: [], ["apply or interpolate"]),
+        (
+            lambda f: [
+                "apply",
+                f.content,
+                "--style",
+                f.style,
+                "--global",
+                "--weights",
+                f.dir / "none.safetensors",
+                "-o",
+                f.dir / "o.png",
+            ],
+            ["model"],
+        ),
+    ],
+)
+def test_cli_bad_inputs_exit_2_with_one_line(files, capsys, make_argv, words):
+    model = None if "--weights" in [str(a) for a in make_argv(files)] else FakeModel()
+    rc, err = run(make_argv(files), capsys, model=model)
+    _one_line_error(rc, err, *words)
+    assert not (files.dir / "o.png").exists()
+
+
+def test_cli_help(capsys):
+    assert main(["apply", "--help"]) == 0
+    assert "--style" in capsys.readouterr().out
+
+
+def test_cli_batch(files, capsys):
+    src = files.dir / "in"
+    (src / "sub").mkdir(parents=True)
+    rgb = textured(files.h, files.w, seed=3)
+    Image.fromarray(rgb).save(src / "a.jpg", quality=92)
+    Image.fromarray(rgb[::-1]).save(src / "b.png")
+    Image.fromarray(rgb[:, ::-1]).save(src / "sub" / "c.webp", lossless=True)
+    shutil.copy(BAD / "truncated.jpg", src / "broken.jpg")
+    shutil.copy(BAD / "zero_bytes.jpg", src / "empty.png")
+    Image.fromarray(textured(50, 50)).save(src / "square.png")  # mask aspect does not fit
+    out = files.dir / "out"
+    rc, err = run(["apply", src, "--style", files.style, "--mask", files.mask, "-o", out], capsys, model=FakeModel())
+    assert rc == 1, err
+    assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()) == [
+        "a.jpg",
+        "b.png",
+        "sub/c.webp",
+    ]
+    tail = err[err.index("done:") :]
+    assert "3 written, 3 failed" in tail
+    for name in ("broken.jpg", "empty.png", "square.png"):
+        assert f"failed: {name}" in tail
+    assert "[1/6]" in err and "[6/6]" in err  # progress
+
+    # all good -> exit 0; mask folder with per-photo masks; -o inside the input is not re-read
+    good = files.dir / "good"
+    good.mkdir()
+    Image.fromarray(rgb).save(good / "x.png")
+    Image.fromarray(rgb).save(good / "y.png")
+    masks = files.dir / "masks"
+    masks.mkdir()
+    shutil.copy(files.mask, masks / "x.png")
+    shutil.copy(files.mask2, masks / "y_mask.png")
+    rc, err = run(
+        ["apply", good, "--style", files.style, "--mask", masks, "-o", good / "edited"], capsys, model=FakeModel()
+    )
+    assert rc == 0, err
+    assert sorted(p.name for p in (good / "edited").iterdir()) == ["x.png", "y.png"]
+    rc, err = run(
+        ["apply", good, "--style", files.style, "--mask", masks, "-o", good / "edited"], capsys, model=FakeModel()
+    )
+    assert rc == 0 and "[2/2]" in err and "[3/" not in err  # its own outputs were not picked up
+
+
+def test_cli_batch_refuses_input_folder_as_output(files, capsys):
+    src = files.dir / "in2"
+    src.mkdir()
+    Image.fromarray(textured(40, 40)).save(src / "a.png")
+    before = (src / "a.png").read_bytes()
+    rc, err = run(["apply", src, "--style", files.style, "--global", "-o", src], capsys, model=FakeModel())
+    _one_line_error(rc, err, "input folder")
+    assert (src / "a.png").read_bytes() == before
+
+
+def test_cli_interpolate(files, capsys, tiny_model):
+    out = files.dir / "interp.png"
+    rc, err = run(
+        ["interpolate", files.content, files.style, "--what", "style", "--steps", "4", "-o", out],
+        capsys,
+        model=tiny_model,
+    )
+    assert rc == 0, err
+    strip = load_image(out).rgb
+    fh, fw = working_shape(tiny_model, files.h, files.w)
+    assert strip.shape == (fh, 4 * fw, 3)
+    for ext in (".gif", ".webp"):
+        anim = Image.open(out.with_suffix(ext))
+        assert anim.n_frames == 6 and anim.size == (fw, fh)  # ping-pong: 4 + 2
+    rc, err = run(["interpolate", files.content, files.style, "--steps", "1", "-o", out], capsys, model=tiny_model)
+    _one_line_error(rc, err, "--steps")
+    rc, err = run(["interpolate", files.content, files.style, "-o", files.dir / "x.webp"], capsys, model=tiny_model)
+    _one_line_error(rc, err, ".png")
