@@ -115,6 +115,7 @@ def apply_regions(
     crop: bool = True,
     feather_px: float | None = None,
     margin: float = 0.25,
+    inside: bool = False,
     timings: dict | None = None,
 ) -> np.ndarray:
     """Edit `photo` (full resolution) with successive region edits; returns the full-res result.
@@ -124,7 +125,8 @@ def apply_regions(
     ignored) blended over the whole image. `crop=True` runs the network on a crop around each
     region (bbox + `margin` context), so a small region gets the model's full resolution.
     The result has the photo's dtype (uint8, or uint16 for a 16-bit photo) and never touches
-    pixels where the feathered mask is 0. `timings` (a dict) accumulates seconds under "edit"
+    pixels where the feathered mask is 0 (`inside=True` feathers inside the mask, so nothing outside
+    the mask changes at all). `timings` (a dict) accumulates seconds under "edit"
     (network + its resizes) and "upsample" (full-res reconstruction).
     """
     cur = photo.rgb if isinstance(photo, LoadedImage) else np.asarray(photo)
@@ -148,6 +150,9 @@ def apply_regions(
             box = region_crop_box(m_full, margin=margin) if crop else (0, 0, W, H)
             if box is None or not np.any(m_full):
                 continue  # empty mask: nothing to edit
+            if feather_px:  # the feather must fit inside the crop, or it would be cut off
+                g = int(np.ceil(feather_px)) + 2
+                box = (max(0, box[0] - g), max(0, box[1] - g), min(W, box[2] + g), min(H, box[3] + g))
             x0, y0, x1, y1 = box
             m_crop = m_full[y0:y1, x0:x1]
         x0, y0, x1, y1 = box
@@ -169,7 +174,7 @@ def apply_regions(
         fp = feather_px if feather_px is not None else auto_feather_px(full_crop.shape, lo_src.shape)
         if global_:
             fp = 0  # a full mask needs no feathering
-        cur[y0:y1, x0:x1] = upsample_edit(full_crop, lo_src, lo_res, m_crop, fp)
+        cur[y0:y1, x0:x1] = upsample_edit(full_crop, lo_src, lo_res, m_crop, fp, inside=inside)
         _add(timings, "upsample", t0)
     return cur
 
@@ -231,6 +236,7 @@ def _build_parser() -> argparse.ArgumentParser:
     a.add_argument("--device", default="auto", help="auto, cpu, cuda or mps (default auto)")
     a.add_argument("--max-pixels", type=float, default=DEFAULT_MAX_PIXELS, help="refuse larger images")
     a.add_argument("--feather", type=float, default=None, help="mask feather radius in pixels (default: auto)")
+    a.add_argument("--inside", action="store_true", help="feather inside the mask: no pixel outside the mask changes")
     a.add_argument("--no-crop", action="store_true", help="run the network on the whole photo, not a crop")
     a.add_argument("--quality", type=int, default=95, help="JPEG/WebP quality (default 95)")
     a.add_argument("--format", choices=["png", "jpg", "webp", "tif"], default=None, help="output format (batch)")
@@ -311,7 +317,14 @@ def _process_one(
     t0 = _add(timings, "load", t0)
     regions = list(zip(styles, masks, strengths))
     result = apply_regions(
-        model, photo, regions, global_=args.global_, crop=not args.no_crop, feather_px=args.feather, timings=timings
+        model,
+        photo,
+        regions,
+        global_=args.global_,
+        crop=not args.no_crop,
+        feather_px=args.feather,
+        inside=args.inside,
+        timings=timings,
     )
     t0 = time.perf_counter()
     save_image(

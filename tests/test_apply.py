@@ -101,6 +101,27 @@ def test_small_region_is_edited_on_a_crop_and_nothing_else_changes():
     assert np.abs(out[core].astype(float) - rgb[core] - SHIFT).mean() < 3
 
 
+def test_inside_feather_and_wide_feather_on_a_crop():
+    h, w = 300, 400
+    rgb = textured(h, w)
+    mask = disk(h, w, 200, 150, 25)
+    out = apply_regions(FakeModel(), photo_of(rgb), [(rgb, mask, 1.0)], inside=True)
+    np.testing.assert_array_equal(out[mask == 0], rgb[mask == 0])  # nothing outside the mask changes
+    # A feather wider than the crop's context margin is not cut off at the crop border (a seam):
+    # with a network edit that spills beyond the mask, the feathered mask alone shapes the fade.
+    class Spill(FakeModel):
+        def region_edit(self, content, style, mask, strength=1.0):
+            return np.clip(content + SHIFT, 0, 255).astype(np.uint8)
+
+    wide = apply_regions(Spill(), photo_of(rgb), [(rgb, mask, 1.0)], feather_px=40)
+    d = np.abs(wide.astype(float) - rgb).sum(axis=2)
+    ring = np.array([d[150, 200 + r] for r in range(0, 70, 5)])
+    assert ring[0] > 40 and ring[-1] == 0 and ring[8] >= 3  # still fading 40 px out (the bare crop ends at 39)
+    assert (np.diff(ring) <= 6).all()  # monotone fade, up to texture noise
+    assert np.abs(np.diff(ring)).max() < 15  # no step
+    assert not d[~dilate(mask, 41)].any()
+
+
 def test_no_crop_uses_whole_image():
     h, w = 240, 320
     rgb = textured(h, w)
