@@ -1,0 +1,539 @@
+"""The photo canvas: QGraphicsView with zoom/pan, before/after split, mask overlay and mask tools.
+
+Scene units are *preview* pixels (the masks' resolution). The original photo is drawn from its
+full-resolution pixmap when zoomed in past one preview pixel per device pixel (sharp on high-DPI
+screens at any zoom) and from the preview pixmap otherwise (fast). "100%" means one photo pixel
+per device pixel.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
+from PySide6.QtGui import (
+    QBrush,
+    QColor,
+    QCursor,
+    QImage,
+    QKeyEvent,
+    QMouseEvent,
+    QPainter,
+    QPainterPath,
+    QPen,
+    QPixmap,
+    QTransform,
+    QWheelEvent,
+)
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem, QGraphicsScene, QGraphicsView, QStyleOptionGraphicsItem
+
+from . import mask_ops
+from .qtimage import rgb_to_pixmap
+
+TOOLS = ("brush", "eraser", "lasso", "flood", "similar", "pan")
+REGION_COLOURS = [(255, 64, 64), (64, 160, 255), (64, 220, 96), (255, 200, 40), (200, 80, 255), (40, 220, 220),
+                  (255, 128, 0), (255, 90, 180)]
+MIN_ZOOM, MAX_ZOOM = 0.01, 64.0
+
+
+def region_colour(index: int) -> tuple[int, int, int]:
+    return REGION_COLOURS[index % len(REGION_COLOURS)]
+
+
+class ImageItem(QGraphicsItem):
+    """Original photo + edit result, with a before/after split and a hold-to-see-original mode."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.preview_pix: QPixmap | None = None
+        self.full_pix: QPixmap | None = None
+        self.result_pix: QPixmap | None = None
+        self.show_original = False
+        self.split: float | None = None  # None: no split; else fraction of the width showing the original
+        self._w, self._h = 0, 0
+        self.setZValue(0)
+
+    def set_original(self, preview: np.ndarray, full: np.ndarray | None) -> None:
+        self.prepareGeometryChange()
+        self.preview_pix = rgb_to_pixmap(preview)
+        self.full_pix = rgb_to_pixmap(full) if full is not None and full.shape != preview.shape else None
+        self._h, self._w = preview.shape[:2]
+        self.result_pix = None
+        self.update()
+
+    def set_result(self, rgb: np.ndarray | None) -> None:
+        self.result_pix = None if rgb is None else rgb_to_pixmap(rgb)
+        self.update()
+
+    def boundingRect(self) -> QRectF:
+        return QRectF(0, 0, self._w, self._h)
+
+    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget=None) -> None:
+        if self.preview_pix is None:
+            return
+        target = QRectF(0, 0, self._w, self._h)
+        lod = QStyleOptionGraphicsItem.levelOfDetailFromTransform(painter.worldTransform())
+        dpr = painter.device().devicePixelRatioF() if painter.device() is not None else 1.0
+        pix = self.full_pix if (self.full_pix is not None and lod * dpr > 1.01) else self.preview_pix
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, lod * dpr < 4)
+        painter.drawPixmap(target, pix, QRectF(pix.rect()))
+        if self.result_pix is None or self.show_original:
+            return
+        painter.save()
+        if self.split is not None:
+            x = self._w * float(self.split)
+            painter.setClipRect(QRectF(x, 0, self._w - x, self._h))
+        painter.drawPixmap(target, self.result_pix, QRectF(self.result_pix.rect()))
+        painter.restore()
+
+
+class MaskOverlayItem(QGraphicsItem):
+    """The active region's mask as a translucent colour (premultiplied ARGB, dirty-rect updates)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._buf: np.ndarray | None = None  # HxWx4 uint8 BGRA premultiplied
+        self._img: QImage | None = None
+        self.colour = region_colour(0)
+        self.setZValue(1)
+        self.setOpacity(0.45)
+
+    def boundingRect(self) -> QRectF:
+        if self._buf is None:
+            return QRectF()
+        return QRectF(0, 0, self._buf.shape[1], self._buf.shape[0])
+
+    def set_mask(self, mask: np.ndarray | None, colour=None) -> None:
+        self.prepareGeometryChange()
+        if colour is not None:
+            self.colour = colour
+        if mask is None:
+            self._buf, self._img = None, None
+            self.update()
+            return
+        h, w = mask.shape
+        self._buf = np.zeros((h, w, 4), np.uint8)
+        self._img = QImage(self._buf.data, w, h, 4 * w, QImage.Format.Format_ARGB32_Premultiplied)
+        self.update_rect(mask, (0, 0, w, h))
+
+    def update_rect(self, mask: np.ndarray, rect) -> None:
+        if self._buf is None or mask.shape != self._buf.shape[:2]:
+            self.set_mask(mask)
+            return
+        x0, y0, x1, y1 = rect if rect is not None else (0, 0, mask.shape[1], mask.shape[0])
+        a = mask[y0:y1, x0:x1]
+        r, g, b = self.colour
+        patch = self._buf[y0:y1, x0:x1]
+        patch[:, :, 3] = np.clip(a * 255.0 + 0.5, 0, 255).astype(np.uint8)
+        patch[:, :, 2] = np.clip(a * r + 0.5, 0, 255).astype(np.uint8)
+        patch[:, :, 1] = np.clip(a * g + 0.5, 0, 255).astype(np.uint8)
+        patch[:, :, 0] = np.clip(a * b + 0.5, 0, 255).astype(np.uint8)
+        self.update(QRectF(x0, y0, x1 - x0, y1 - y0))
+
+    def paint(self, painter: QPainter, option, widget=None) -> None:
+        if self._img is not None:
+            painter.drawImage(QPointF(0, 0), self._img)
+
+
+class CanvasView(QGraphicsView):
+    zoomChanged = Signal(float)  # percent (photo pixels per device pixel * 100)
+    fileDropped = Signal(str)  # a photo or project dropped onto the canvas
+    polygonFinished = Signal(object, str)  # list of (x, y) in mask pixels, mode ("add"/"subtract")
+    floodRequested = Signal(int, int, str)  # x, y (mask pixels), mode
+    similarRequested = Signal(int, int, str)
+    strokeFinished = Signal()
+    brushSizeChanged = Signal(float)
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.setScene(QGraphicsScene(self))
+        self.setRenderHints(QPainter.RenderHint.SmoothPixmapTransform | QPainter.RenderHint.Antialiasing)
+        self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorUnderMouse)
+        self.setResizeAnchor(QGraphicsView.ViewportAnchor.AnchorViewCenter)
+        self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.SmartViewportUpdate)
+        self.setMouseTracking(True)
+        self.setAcceptDrops(True)
+        self.viewport().setAcceptDrops(True)
+        self.setBackgroundBrush(QBrush(QColor(40, 40, 43)))
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.image_item = ImageItem()
+        self.overlay = MaskOverlayItem()
+        self.scene().addItem(self.image_item)
+        self.scene().addItem(self.overlay)
+        self._lasso_item = QGraphicsPathItem()
+        pen = QPen(QColor(255, 255, 255), 0, Qt.PenStyle.DashLine)
+        pen.setCosmetic(True)
+        self._lasso_item.setPen(pen)
+        self._lasso_item.setZValue(3)
+        self.scene().addItem(self._lasso_item)
+        self.document = None
+        self.tool = "brush"
+        self.brush_size = 40.0  # diameter in mask (preview) pixels
+        self.brush_hardness = 0.7
+        self.brush_opacity = 1.0
+        self._stroke: mask_ops.StrokeBuffer | None = None
+        self._stroke_uid = -1
+        self._panning = False
+        self._pan_last = QPointF()
+        self._space_down = False
+        self._lasso: list[tuple[float, float]] = []
+        self._lasso_pressed = False
+        self._lasso_dragged = False
+        self._cursor_scene: QPointF | None = None
+        self._fitted = True
+        self._photo_scale = 1.0  # preview pixels per full-res pixel
+
+    # document ---------------------------------------------------------------------------
+    def set_document(self, doc) -> None:
+        self.document = doc
+        doc.photoChanged.connect(self._on_photo)
+        doc.maskChanged.connect(self._on_mask)
+        doc.activeRegionChanged.connect(lambda _uid: self.refresh_overlay())
+        doc.regionsChanged.connect(self.refresh_overlay)
+
+    def _on_photo(self) -> None:
+        doc = self.document
+        self.cancel_lasso()
+        self._stroke = None
+        if doc.preview is None:
+            return
+        self.image_item.set_original(doc.preview, doc.photo)
+        self._photo_scale = doc.preview_scale
+        self.scene().setSceneRect(QRectF(0, 0, doc.preview.shape[1], doc.preview.shape[0]))
+        self.refresh_overlay()
+        self.fit()
+
+    def _on_mask(self, uid: int, rect) -> None:
+        r = self.document.active_region if self.document else None
+        if r is not None and r.uid == uid:
+            self.overlay.update_rect(r.mask, rect)
+
+    def refresh_overlay(self) -> None:
+        doc = self.document
+        r = doc.active_region if doc else None
+        if r is None:
+            self.overlay.set_mask(None)
+        else:
+            self.overlay.set_mask(r.mask, region_colour(doc.index_of(r.uid)))
+
+    def set_result(self, rgb: np.ndarray | None) -> None:
+        self.image_item.set_result(rgb)
+
+    def set_overlay_opacity(self, value: float) -> None:
+        self.overlay.setOpacity(float(np.clip(value, 0.0, 1.0)))
+
+    def set_show_original(self, on: bool) -> None:
+        self.image_item.show_original = bool(on)
+        self.image_item.update()
+
+    def set_split(self, fraction: float | None) -> None:
+        self.image_item.split = None if fraction is None else float(np.clip(fraction, 0.0, 1.0))
+        self.image_item.update()
+        self.viewport().update()
+
+    def set_tool(self, tool: str) -> None:
+        if tool not in TOOLS:
+            raise ValueError(f"unknown tool {tool!r}")
+        if tool != "lasso":
+            self.cancel_lasso()
+        self.tool = tool
+        self._update_cursor()
+        self.viewport().update()
+
+    def set_brush_size(self, size: float) -> None:
+        self.brush_size = float(np.clip(size, 1.0, 1000.0))
+        self.brushSizeChanged.emit(self.brush_size)
+        self.viewport().update()
+
+    # zoom ---------------------------------------------------------------------------------
+    def _dpr(self) -> float:
+        return self.viewport().devicePixelRatioF() or 1.0
+
+    def zoom_percent(self) -> float:
+        return self.transform().m11() * self._photo_scale * self._dpr() * 100.0
+
+    def fit(self) -> None:
+        r = self.scene().sceneRect()
+        if r.isEmpty():
+            return
+        self.fitInView(r, Qt.AspectRatioMode.KeepAspectRatio)
+        self._fitted = True
+        self.zoomChanged.emit(self.zoom_percent())
+
+    def zoom_100(self) -> None:
+        s = 1.0 / (self._photo_scale * self._dpr())
+        self.setTransform(QTransform.fromScale(s, s))
+        self._fitted = False
+        self.zoomChanged.emit(self.zoom_percent())
+
+    def zoom_by(self, factor: float, anchor_view: QPointF | None = None) -> None:
+        cur = self.transform().m11()
+        new = float(np.clip(cur * factor, MIN_ZOOM, MAX_ZOOM))
+        if new == cur:
+            return
+        f = new / cur
+        if anchor_view is not None:
+            before = self.mapToScene(anchor_view.toPoint())
+            old_anchor = self.transformationAnchor()
+            self.setTransformationAnchor(QGraphicsView.ViewportAnchor.NoAnchor)
+            self.scale(f, f)
+            after = self.mapToScene(anchor_view.toPoint())
+            d = after - before
+            self.translate(d.x(), d.y())
+            self.setTransformationAnchor(old_anchor)
+        else:
+            self.scale(f, f)
+        self._fitted = False
+        self.zoomChanged.emit(self.zoom_percent())
+
+    def wheelEvent(self, event: QWheelEvent) -> None:
+        dy = event.angleDelta().y() or event.pixelDelta().y()
+        if dy == 0:
+            return
+        self.zoom_by(math.pow(1.0015, dy), event.position())
+        event.accept()
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        if self._fitted:
+            self.fit()
+
+    # mouse ---------------------------------------------------------------------------------
+    def _scene_xy(self, pos) -> tuple[float, float]:
+        p = self.mapToScene(pos.toPoint() if hasattr(pos, "toPoint") else pos)
+        return p.x(), p.y()
+
+    def _mode(self, event) -> str:
+        return "subtract" if event.modifiers() & Qt.KeyboardModifier.AltModifier else "add"
+
+    def _pan_active(self) -> bool:
+        return self.tool == "pan" or self._space_down
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        self.setFocus()
+        if event.button() == Qt.MouseButton.MiddleButton or (
+                event.button() == Qt.MouseButton.LeftButton and self._pan_active()):
+            self._panning = True
+            self._pan_last = event.position()
+            self.viewport().setCursor(Qt.CursorShape.ClosedHandCursor)
+            event.accept()
+            return
+        doc = self.document
+        if event.button() != Qt.MouseButton.LeftButton or doc is None or not doc.has_photo:
+            super().mousePressEvent(event)
+            return
+        x, y = self._scene_xy(event.position())
+        if self.tool in ("brush", "eraser"):
+            self._begin_stroke(x, y, erase=self.tool == "eraser" or self._mode(event) == "subtract")
+        elif self.tool == "lasso":
+            self._lasso_pressed = True
+            self._lasso_dragged = False
+            self._lasso.append((x, y))
+            self._update_lasso_item()
+        elif self.tool == "flood":
+            self.floodRequested.emit(int(x), int(y), self._mode(event))
+        elif self.tool == "similar":
+            self.similarRequested.emit(int(x), int(y), self._mode(event))
+        event.accept()
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        if self._panning:
+            d = event.position() - self._pan_last
+            self._pan_last = event.position()
+            self.horizontalScrollBar().setValue(self.horizontalScrollBar().value() - int(round(d.x())))
+            self.verticalScrollBar().setValue(self.verticalScrollBar().value() - int(round(d.y())))
+            self._fitted = False
+            event.accept()
+            return
+        x, y = self._scene_xy(event.position())
+        old = self._cursor_scene
+        self._cursor_scene = QPointF(x, y)
+        if self._stroke is not None:
+            rect = self._stroke.add_point(x, y)
+            if rect is not None:
+                self.document.notify_mask(self._stroke_uid, rect)
+        elif self.tool == "lasso" and self._lasso_pressed:
+            lx, ly = self._lasso[-1]
+            if math.hypot(x - lx, y - ly) * self.transform().m11() > 3:
+                self._lasso.append((x, y))
+                self._lasso_dragged = True
+                self._update_lasso_item()
+        elif self.tool == "lasso" and self._lasso:
+            self._update_lasso_item((x, y))
+        if self.tool in ("brush", "eraser"):
+            self._update_brush_cursor(old)
+        event.accept()
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        if self._panning and event.button() in (Qt.MouseButton.MiddleButton, Qt.MouseButton.LeftButton):
+            self._panning = False
+            self._update_cursor()
+            event.accept()
+            return
+        if event.button() == Qt.MouseButton.LeftButton:
+            if self._stroke is not None:
+                self._end_stroke()
+            elif self.tool == "lasso" and self._lasso_pressed:
+                self._lasso_pressed = False
+                if self._lasso_dragged and len(self._lasso) >= 3:
+                    self.finish_lasso(self._mode(event))
+        event.accept()
+
+    def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:
+        if self.tool == "lasso" and event.button() == Qt.MouseButton.LeftButton:
+            self.finish_lasso(self._mode(event))
+            event.accept()
+            return
+        super().mouseDoubleClickEvent(event)
+
+    def leaveEvent(self, event) -> None:
+        old = self._cursor_scene
+        self._cursor_scene = None
+        self._update_brush_cursor(old)
+        super().leaveEvent(event)
+
+    # keys -----------------------------------------------------------------------------------
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        k = event.key()
+        if k == Qt.Key.Key_Space and not event.isAutoRepeat():
+            self._space_down = True
+            self._update_cursor()
+        elif k == Qt.Key.Key_BracketLeft:
+            self.set_brush_size(self.brush_size / 1.15)
+        elif k == Qt.Key.Key_BracketRight:
+            self.set_brush_size(self.brush_size * 1.15)
+        elif k in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and self._lasso:
+            self.finish_lasso("add")
+        elif k == Qt.Key.Key_Escape and self._lasso:
+            self.cancel_lasso()
+        else:
+            super().keyPressEvent(event)
+            return
+        event.accept()
+
+    def keyReleaseEvent(self, event: QKeyEvent) -> None:
+        if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat():
+            self._space_down = False
+            self._panning = False
+            self._update_cursor()
+            event.accept()
+            return
+        super().keyReleaseEvent(event)
+
+    # strokes ---------------------------------------------------------------------------------
+    def _begin_stroke(self, x: float, y: float, erase: bool) -> None:
+        doc = self.document
+        region = doc.active_region
+        if region is None:
+            if erase:
+                return
+            doc.add_region()
+            region = doc.active_region
+        self._stroke_uid = region.uid
+        self._stroke = mask_ops.StrokeBuffer(region.mask, self.brush_size / 2.0, self.brush_hardness,
+                                             self.brush_opacity, erase)
+        rect = self._stroke.add_point(x, y)
+        if rect is not None:
+            doc.notify_mask(region.uid, rect)
+
+    def _end_stroke(self) -> None:
+        s, uid = self._stroke, self._stroke_uid
+        self._stroke = None
+        if s is None or s.dirty is None:
+            return
+        x0, y0, x1, y1 = s.dirty
+        text = "Erase" if s.erase else "Brush stroke"
+        self.document.commit_stroke(uid, s.dirty, s.before[y0:y1, x0:x1].copy(), text)
+        self.strokeFinished.emit()
+
+    @property
+    def stroking(self) -> bool:
+        return self._stroke is not None
+
+    # lasso ------------------------------------------------------------------------------------
+    def _update_lasso_item(self, hover=None) -> None:
+        path = QPainterPath()
+        pts = list(self._lasso) + ([hover] if hover else [])
+        if pts:
+            path.moveTo(*pts[0])
+            for p in pts[1:]:
+                path.lineTo(*p)
+            if len(pts) > 2:
+                path.lineTo(*pts[0])
+        self._lasso_item.setPath(path)
+
+    def finish_lasso(self, mode: str = "add") -> None:
+        pts = list(self._lasso)
+        self.cancel_lasso()
+        if len(pts) >= 3:
+            self.polygonFinished.emit(pts, mode)
+
+    def cancel_lasso(self) -> None:
+        self._lasso = []
+        self._lasso_pressed = False
+        self._lasso_item.setPath(QPainterPath())
+
+    # cursor -------------------------------------------------------------------------------------
+    def _update_cursor(self) -> None:
+        if self._pan_active():
+            self.viewport().setCursor(Qt.CursorShape.OpenHandCursor)
+        elif self.tool in ("brush", "eraser"):
+            self.viewport().setCursor(Qt.CursorShape.CrossCursor)
+        elif self.tool in ("flood", "similar", "lasso"):
+            self.viewport().setCursor(Qt.CursorShape.PointingHandCursor)
+        else:
+            self.viewport().setCursor(QCursor())
+
+    def _brush_view_rect(self, p: QPointF | None):
+        if p is None:
+            return None
+        r = self.brush_size / 2.0
+        return self.mapFromScene(QRectF(p.x() - r, p.y() - r, 2 * r, 2 * r)).boundingRect().adjusted(-3, -3, 3, 3)
+
+    def _update_brush_cursor(self, old: QPointF | None) -> None:
+        for p in (old, self._cursor_scene):
+            rect = self._brush_view_rect(p)
+            if rect is not None:
+                self.viewport().update(rect)
+
+    def drawForeground(self, painter: QPainter, rect: QRectF) -> None:
+        super().drawForeground(painter, rect)
+        split = self.image_item.split
+        if split is not None and self.image_item.preview_pix is not None and self.image_item.result_pix is not None:
+            pen = QPen(QColor(255, 255, 255, 220), 0)
+            pen.setCosmetic(True)
+            painter.setPen(pen)
+            x = self.image_item._w * split
+            painter.drawLine(QPointF(x, 0), QPointF(x, self.image_item._h))
+        if self._cursor_scene is not None and self.tool in ("brush", "eraser") and not self._pan_active():
+            r = self.brush_size / 2.0
+            for colour, width in ((QColor(0, 0, 0, 160), 3), (QColor(255, 255, 255, 230), 1)):
+                pen = QPen(colour, width)
+                pen.setCosmetic(True)
+                painter.setPen(pen)
+                painter.setBrush(Qt.BrushStyle.NoBrush)
+                painter.drawEllipse(self._cursor_scene, r, r)
+
+    # drag and drop ------------------------------------------------------------------------------
+    def dragEnterEvent(self, event) -> None:
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dragMoveEvent(self, event) -> None:
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dropEvent(self, event) -> None:
+        urls = [u for u in event.mimeData().urls() if u.isLocalFile()]
+        if not urls:
+            event.ignore()
+            return
+        event.acceptProposedAction()
+        # defer: the drop handler may open a modal error dialog
+        path = urls[0].toLocalFile()
+        QTimer.singleShot(0, lambda: self.fileDropped.emit(path))

@@ -1,0 +1,158 @@
+"""Tool settings, view settings, global transfer and interpolation controls."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSlider,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+
+def _slider(lo: int, hi: int, value: int, name: str, tip: str) -> QSlider:
+    s = QSlider(Qt.Orientation.Horizontal)
+    s.setRange(lo, hi)
+    s.setValue(value)
+    s.setObjectName(name)
+    s.setToolTip(tip)
+    return s
+
+
+class ControlsPanel(QWidget):
+    secondPhotoRequested = Signal()
+    secondPhotoCleared = Signal()
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.document = None
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(6, 6, 6, 6)
+
+        brush = QGroupBox("Brush")
+        f = QFormLayout(brush)
+        self.brush_size = QSpinBox()
+        self.brush_size.setObjectName("brushSize")
+        self.brush_size.setRange(1, 1000)
+        self.brush_size.setValue(40)
+        self.brush_size.setSuffix(" px")
+        self.brush_size.setToolTip("Brush diameter in preview pixels ([ and ] change it)")
+        f.addRow("Size", self.brush_size)
+        self.hardness = _slider(0, 100, 70, "brushHardness", "Brush edge hardness")
+        f.addRow("Hardness", self.hardness)
+        self.opacity = _slider(1, 100, 100, "brushOpacity", "How much one stroke adds (or erases)")
+        f.addRow("Opacity", self.opacity)
+        lay.addWidget(brush)
+
+        sel = QGroupBox("Selection tools")
+        f = QFormLayout(sel)
+        self.tolerance = QSpinBox()
+        self.tolerance.setRange(0, 255)
+        self.tolerance.setValue(24)
+        self.tolerance.setToolTip("Colour flood fill tolerance (per channel)")
+        f.addRow("Fill tolerance", self.tolerance)
+        self.similarity = _slider(0, 100, 80, "similarityThreshold",
+                                  "Select similar: how similar (content code cosine) a pixel must be")
+        f.addRow("Similarity", self.similarity)
+        self.grow_px = QSpinBox()
+        self.grow_px.setRange(1, 200)
+        self.grow_px.setValue(8)
+        self.grow_px.setSuffix(" px")
+        f.addRow("Grow/shrink by", self.grow_px)
+        self.feather_px = QSpinBox()
+        self.feather_px.setRange(1, 200)
+        self.feather_px.setValue(8)
+        self.feather_px.setSuffix(" px")
+        f.addRow("Feather radius", self.feather_px)
+        lay.addWidget(sel)
+
+        view = QGroupBox("View")
+        f = QFormLayout(view)
+        self.overlay_opacity = _slider(0, 100, 45, "overlayOpacity", "Opacity of the active region's mask overlay")
+        f.addRow("Mask overlay", self.overlay_opacity)
+        lay.addWidget(view)
+
+        edit = QGroupBox("Transfer")
+        v = QVBoxLayout(edit)
+        self.global_cb = QCheckBox("Global transfer (ignore masks)")
+        self.global_cb.setObjectName("globalTransfer")
+        self.global_cb.setToolTip("Apply each region's style to the whole photo (Swapping Autoencoder global swap)")
+        v.addWidget(self.global_cb)
+        row = QHBoxLayout()
+        self.second_btn = QPushButton("Second photo…")
+        self.second_btn.setToolTip("Interpolate the photo's style or content towards a second photo")
+        self.second_clear = QPushButton("Clear")
+        row.addWidget(self.second_btn)
+        row.addWidget(self.second_clear)
+        v.addLayout(row)
+        self.second_label = QLabel("No second photo")
+        self.second_label.setWordWrap(True)
+        v.addWidget(self.second_label)
+        row = QHBoxLayout()
+        row.addWidget(QLabel("Interpolate"))
+        self.interp_what = QComboBox()
+        self.interp_what.addItems(["style", "content"])
+        row.addWidget(self.interp_what, 1)
+        v.addLayout(row)
+        self.interp_amount = _slider(0, 100, 0, "interpAmount", "0 = the photo, 1 = the second photo's style/content")
+        v.addWidget(self.interp_amount)
+        lay.addWidget(edit)
+        lay.addStretch(1)
+
+        self.global_cb.toggled.connect(self._on_global)
+        self.second_btn.clicked.connect(self.secondPhotoRequested)
+        self.second_clear.clicked.connect(self.secondPhotoCleared)
+        self.interp_what.currentTextChanged.connect(self._on_what)
+        self.interp_amount.valueChanged.connect(self._on_amount)
+        self.interp_amount.sliderReleased.connect(lambda: self.document and self.document.end_merge())
+
+    def set_document(self, doc) -> None:
+        self.document = doc
+        doc.settingsChanged.connect(self.sync)
+        doc.photoChanged.connect(self.sync)
+        self.sync()
+
+    def sync(self) -> None:
+        doc = self.document
+        has = bool(doc and doc.has_photo)
+        for w in (self.global_cb, self.second_btn, self.interp_what, self.interp_amount):
+            w.setEnabled(has)
+        if doc is None:
+            return
+        for w, setter, value in ((self.global_cb, "setChecked", doc.global_transfer),
+                                 (self.interp_what, "setCurrentText", doc.interp_what),
+                                 (self.interp_amount, "setValue", int(round(doc.interp_amount * 100)))):
+            w.blockSignals(True)
+            getattr(w, setter)(value)
+            w.blockSignals(False)
+        has_second = doc.interp_image is not None
+        self.second_clear.setEnabled(has_second)
+        self.interp_amount.setEnabled(has and has_second)
+        self.interp_what.setEnabled(has and has_second)
+        import os
+
+        self.second_label.setText(f"Second photo: {os.path.basename(doc.interp_path) or '(image)'}" if has_second
+                                  else "No second photo")
+
+    def _on_global(self, on: bool) -> None:
+        if self.document and self.document.has_photo:
+            self.document.set_global_transfer(on)
+
+    def _on_what(self, what: str) -> None:
+        if self.document and self.document.has_photo:
+            self.document.set_interp_what(what)
+
+    def _on_amount(self, value: int) -> None:
+        doc = self.document
+        if doc and doc.has_photo:
+            doc.set_interp_amount(value / 100.0)
+            if not self.interp_amount.isSliderDown():
+                doc.end_merge()

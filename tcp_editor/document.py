@@ -1,0 +1,389 @@
+"""The edit document: photo, regions (mask + style + strength), global/interpolation settings.
+
+No torch, no tcp_core: images are numpy uint8 arrays, masks float32. Every user edit goes
+through `Document.undo_stack` (see `commands.py`); the low-level `_set_*` methods are what the
+commands call and they emit the change signals.
+
+Masks live at the *preview* resolution (long side <= `preview_long_side`); `full_mask()` maps
+one to the photo's full resolution (bilinear up-sampling) for export.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QUndoStack
+
+from . import mask_ops
+
+PREVIEW_LONG_SIDE = 1024
+STYLE_LONG_SIDE = 1024
+UNDO_LIMIT = 100
+INTERP_WHAT = ("style", "content")
+
+_uids = itertools.count(1)
+
+
+def fit_long_side(image: np.ndarray, long_side: int) -> np.ndarray:
+    """Downscale (area) so that the long side is at most long_side; never upscales."""
+    h, w = image.shape[:2]
+    s = long_side / max(h, w)
+    if s >= 1.0:
+        return np.ascontiguousarray(image)
+    size = (max(1, round(w * s)), max(1, round(h * s)))
+    return cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+
+
+@dataclass
+class StyleRef:
+    """A style reference photo (RGB uint8, long side <= STYLE_LONG_SIDE) and where it came from."""
+
+    image: np.ndarray
+    path: str = ""
+    name: str = ""
+
+    @classmethod
+    def from_array(cls, rgb: np.ndarray, path: str = "", name: str = "") -> StyleRef:
+        img = np.ascontiguousarray(rgb[:, :, :3]) if rgb.ndim == 3 else np.repeat(rgb[:, :, None], 3, 2)
+        return cls(fit_long_side(img.astype(np.uint8), STYLE_LONG_SIDE), str(path), name or _basename(path))
+
+
+def _basename(path: str) -> str:
+    import os
+
+    return os.path.basename(str(path)) if path else ""
+
+
+@dataclass
+class Region:
+    name: str
+    mask: np.ndarray  # HxW float32 [0, 1] at the preview resolution
+    style: StyleRef | None = None
+    strength: float = 1.0
+    visible: bool = True
+    uid: int = field(default_factory=lambda: next(_uids))
+
+    def copy(self) -> Region:
+        return Region(self.name, self.mask.copy(), self.style, self.strength, self.visible, self.uid)
+
+
+@dataclass(frozen=True)
+class RenderRegion:
+    style: np.ndarray
+    mask: np.ndarray
+    strength: float
+
+
+@dataclass(frozen=True)
+class RenderState:
+    """An immutable snapshot of what to render (what the inference worker receives)."""
+
+    image: np.ndarray
+    regions: tuple[RenderRegion, ...]
+    global_transfer: bool
+    interp_image: np.ndarray | None
+    interp_what: str
+    interp_amount: float
+
+    @property
+    def is_identity(self) -> bool:
+        return not self.regions and (self.interp_image is None or self.interp_amount <= 0)
+
+
+class Document(QObject):
+    photoChanged = Signal()
+    regionsChanged = Signal()  # structure: add / delete / reorder / rename / visibility
+    regionChanged = Signal(int)  # uid: a property (style, strength, name, visibility)
+    maskChanged = Signal(int, object)  # uid, dirty rect (x0, y0, x1, y1) or None (whole mask)
+    activeRegionChanged = Signal(int)  # uid, -1 for none
+    settingsChanged = Signal()  # global transfer, interpolation
+    changed = Signal()  # anything that changes the rendered result
+
+    def __init__(self, parent: QObject | None = None, preview_long_side: int = PREVIEW_LONG_SIDE) -> None:
+        super().__init__(parent)
+        self.preview_long_side = preview_long_side
+        self.undo_stack = QUndoStack(self)
+        self.undo_stack.setUndoLimit(UNDO_LIMIT)
+        self.photo: np.ndarray | None = None  # full resolution RGB uint8
+        self.alpha: np.ndarray | None = None
+        self.preview: np.ndarray | None = None  # RGB uint8, long side <= preview_long_side
+        self.path: str = ""
+        self.exif: bytes | None = None
+        self.icc: bytes | None = None
+        self.regions: list[Region] = []
+        self.active_uid: int = -1
+        self.global_transfer = False
+        self.interp_image: np.ndarray | None = None
+        self.interp_path = ""
+        self.interp_what = "style"
+        self.interp_amount = 0.0
+        self.project_path = ""
+        self._merge_generation = 0
+        self._region_counter = 0
+
+    # photo -------------------------------------------------------------------------------
+    @property
+    def has_photo(self) -> bool:
+        return self.photo is not None
+
+    @property
+    def full_shape(self) -> tuple[int, int]:
+        return self.photo.shape[:2] if self.photo is not None else (0, 0)
+
+    @property
+    def preview_shape(self) -> tuple[int, int]:
+        return self.preview.shape[:2] if self.preview is not None else (0, 0)
+
+    @property
+    def preview_scale(self) -> float:
+        """preview pixels per full-resolution pixel (<= 1)."""
+        if self.photo is None:
+            return 1.0
+        return self.preview.shape[1] / self.photo.shape[1]
+
+    def set_photo(self, rgb: np.ndarray, path: str = "", exif: bytes | None = None, icc: bytes | None = None,
+                  alpha: np.ndarray | None = None) -> None:
+        """Start a new document on this photo (not undoable: clears regions and the undo stack)."""
+        if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.uint8:
+            raise ValueError(f"photo must be HxWx3 uint8, got {rgb.shape} {rgb.dtype}")
+        self.undo_stack.clear()
+        self.photo = np.ascontiguousarray(rgb)
+        self.alpha = alpha
+        self.preview = fit_long_side(self.photo, self.preview_long_side)
+        self.path = str(path)
+        self.exif = exif
+        self.icc = icc
+        self.regions = []
+        self.active_uid = -1
+        self.global_transfer = False
+        self.interp_image = None
+        self.interp_path = ""
+        self.interp_what = "style"
+        self.interp_amount = 0.0
+        self.project_path = ""
+        self._region_counter = 0
+        self.photoChanged.emit()
+        self.regionsChanged.emit()
+        self.activeRegionChanged.emit(-1)
+        self.settingsChanged.emit()
+        self.changed.emit()
+
+    def full_mask(self, region: Region) -> np.ndarray:
+        """The region's mask at the photo's full resolution."""
+        return mask_ops.resize_mask(region.mask, self.full_shape)
+
+    def empty_mask(self) -> np.ndarray:
+        return np.zeros(self.preview_shape, np.float32)
+
+    # look-ups ----------------------------------------------------------------------------
+    def region(self, uid: int) -> Region:
+        for r in self.regions:
+            if r.uid == uid:
+                return r
+        raise KeyError(f"no region {uid}")
+
+    def index_of(self, uid: int) -> int:
+        for i, r in enumerate(self.regions):
+            if r.uid == uid:
+                return i
+        raise KeyError(f"no region {uid}")
+
+    @property
+    def active_region(self) -> Region | None:
+        for r in self.regions:
+            if r.uid == self.active_uid:
+                return r
+        return None
+
+    def set_active(self, uid: int) -> None:
+        if uid != -1 and all(r.uid != uid for r in self.regions):
+            uid = -1
+        if uid != self.active_uid:
+            self.active_uid = uid
+            self.activeRegionChanged.emit(uid)
+
+    def next_region_name(self) -> str:
+        names = {r.name for r in self.regions}
+        n = len(self.regions) + 1
+        while f"Region {n}" in names:
+            n += 1
+        return f"Region {n}"
+
+    # rendering ---------------------------------------------------------------------------
+    def render_state(self) -> RenderState | None:
+        if self.preview is None:
+            return None
+        regions = tuple(
+            RenderRegion(r.style.image, r.mask.copy(), float(r.strength))
+            for r in self.regions
+            if r.visible and r.style is not None and (self.global_transfer or r.mask.max() > 0))
+        return RenderState(self.preview, regions, self.global_transfer,
+                           self.interp_image if self.interp_amount > 0 else None, self.interp_what,
+                           float(self.interp_amount))
+
+    # editing API: every call pushes one undoable command ---------------------------------
+    def add_region(self, name: str | None = None, mask: np.ndarray | None = None,
+                   style: StyleRef | None = None) -> int:
+        from .commands import AddRegionCommand
+
+        if self.preview is None:
+            raise RuntimeError("open a photo first")
+        m = self.empty_mask() if mask is None else mask_ops.resize_mask(mask, self.preview_shape)
+        region = Region(name or self.next_region_name(), m, style)
+        self.undo_stack.push(AddRegionCommand(self, region, len(self.regions)))
+        return region.uid
+
+    def delete_region(self, uid: int) -> None:
+        from .commands import DeleteRegionCommand
+
+        self.undo_stack.push(DeleteRegionCommand(self, uid))
+
+    def rename_region(self, uid: int, name: str) -> None:
+        from .commands import RegionPropertyCommand
+
+        name = name.strip()
+        if name and name != self.region(uid).name:
+            self.undo_stack.push(RegionPropertyCommand(self, uid, "name", name, f"Rename to {name!r}"))
+
+    def set_region_visible(self, uid: int, visible: bool) -> None:
+        from .commands import RegionPropertyCommand
+
+        if bool(visible) != self.region(uid).visible:
+            self.undo_stack.push(RegionPropertyCommand(self, uid, "visible", bool(visible),
+                                                       "Show region" if visible else "Hide region"))
+
+    def move_region(self, uid: int, new_index: int) -> None:
+        from .commands import MoveRegionCommand
+
+        new_index = max(0, min(len(self.regions) - 1, int(new_index)))
+        if new_index != self.index_of(uid):
+            self.undo_stack.push(MoveRegionCommand(self, uid, new_index))
+
+    def set_style(self, uid: int, style: StyleRef | None) -> None:
+        from .commands import RegionPropertyCommand
+
+        self.undo_stack.push(RegionPropertyCommand(self, uid, "style", style,
+                                                   f"Set style {style.name}" if style else "Remove style"))
+
+    def set_strength(self, uid: int, value: float) -> None:
+        """Consecutive calls merge into one undo step until `end_merge()` (slider release)."""
+        from .commands import RegionPropertyCommand
+
+        value = float(np.clip(value, 0.0, 1.0))
+        if abs(value - self.region(uid).strength) > 1e-9:
+            self.undo_stack.push(RegionPropertyCommand(self, uid, "strength", value, "Style strength",
+                                                       merge_generation=self._merge_generation))
+
+    def set_global_transfer(self, on: bool) -> None:
+        from .commands import DocValueCommand
+
+        if bool(on) != self.global_transfer:
+            self.undo_stack.push(DocValueCommand(self, {"global_transfer": bool(on)},
+                                                 "Global transfer on" if on else "Global transfer off"))
+
+    def set_interp_image(self, rgb: np.ndarray | None, path: str = "") -> None:
+        from .commands import DocValueCommand
+
+        img = None if rgb is None else fit_long_side(np.ascontiguousarray(rgb[:, :, :3]), self.preview_long_side)
+        self.undo_stack.push(DocValueCommand(self, {"interp_image": img, "interp_path": str(path)},
+                                             "Set second photo" if img is not None else "Remove second photo"))
+
+    def set_interp_what(self, what: str) -> None:
+        from .commands import DocValueCommand
+
+        if what not in INTERP_WHAT:
+            raise ValueError(f"interpolate what must be one of {INTERP_WHAT}")
+        if what != self.interp_what:
+            self.undo_stack.push(DocValueCommand(self, {"interp_what": what}, f"Interpolate {what}"))
+
+    def set_interp_amount(self, value: float) -> None:
+        from .commands import DocValueCommand
+
+        value = float(np.clip(value, 0.0, 1.0))
+        if abs(value - self.interp_amount) > 1e-9:
+            self.undo_stack.push(DocValueCommand(self, {"interp_amount": value}, "Interpolation amount",
+                                                 merge_generation=self._merge_generation))
+
+    def end_merge(self) -> None:
+        """Close the current run of mergeable slider moves (call on slider release)."""
+        self._merge_generation += 1
+
+    def apply_mask(self, uid: int, new_mask: np.ndarray, text: str = "Edit mask") -> bool:
+        """Replace a region's mask with an undoable patch of the changed rectangle."""
+        from .commands import MaskPatchCommand
+
+        region = self.region(uid)
+        new_mask = np.clip(np.asarray(new_mask, np.float32), 0.0, 1.0)
+        if new_mask.shape != region.mask.shape:
+            new_mask = mask_ops.resize_mask(new_mask, region.mask.shape)
+        rect = mask_ops.changed_rect(region.mask, new_mask)
+        if rect is None:
+            return False
+        x0, y0, x1, y1 = rect
+        before = region.mask[y0:y1, x0:x1].copy()
+        after = new_mask[y0:y1, x0:x1].copy()
+        self.undo_stack.push(MaskPatchCommand(self, uid, rect, before, after, text))
+        return True
+
+    def commit_stroke(self, uid: int, rect, before_patch: np.ndarray, text: str = "Brush stroke") -> None:
+        """Record a stroke already painted into the mask (in place) as one undo step."""
+        from .commands import MaskPatchCommand
+
+        if rect is None:
+            return
+        x0, y0, x1, y1 = rect
+        after = self.region(uid).mask[y0:y1, x0:x1].copy()
+        self.undo_stack.push(MaskPatchCommand(self, uid, rect, before_patch, after, text, already_applied=True))
+
+    def notify_mask(self, uid: int, rect) -> None:
+        """The mask of `uid` was changed in place (live stroke)."""
+        self.maskChanged.emit(uid, rect)
+        self.changed.emit()
+
+    # low level (commands call these) -----------------------------------------------------
+    def _insert_region(self, index: int, region: Region) -> None:
+        self.regions.insert(index, region)
+        self.regionsChanged.emit()
+        self.set_active(region.uid)
+        self.changed.emit()
+
+    def _remove_region(self, uid: int) -> tuple[int, Region]:
+        i = self.index_of(uid)
+        region = self.regions.pop(i)
+        if self.active_uid == uid:
+            nxt = self.regions[min(i, len(self.regions) - 1)].uid if self.regions else -1
+            self.active_uid = nxt
+            self.activeRegionChanged.emit(nxt)
+        self.regionsChanged.emit()
+        self.changed.emit()
+        return i, region
+
+    def _move_region(self, uid: int, new_index: int) -> None:
+        region = self.regions.pop(self.index_of(uid))
+        self.regions.insert(new_index, region)
+        self.regionsChanged.emit()
+        self.changed.emit()
+
+    def _set_region_value(self, uid: int, attr: str, value) -> None:
+        setattr(self.region(uid), attr, value)
+        if attr in ("name", "visible"):
+            self.regionsChanged.emit()
+        self.regionChanged.emit(uid)
+        if attr != "name":
+            self.changed.emit()
+
+    def _set_values(self, values: dict) -> None:
+        for k, v in values.items():
+            setattr(self, k, v)
+        self.settingsChanged.emit()
+        self.changed.emit()
+
+    def _write_mask_patch(self, uid: int, rect, patch: np.ndarray) -> None:
+        x0, y0, x1, y1 = rect
+        self.region(uid).mask[y0:y1, x0:x1] = patch
+        self.maskChanged.emit(uid, rect)
+        self.changed.emit()

@@ -1,0 +1,87 @@
+"""Image files for the GUI: a thin layer over `tcp_core.imageio` (no torch, imported lazily).
+
+The GUI catches `ImageLoadError` / `ImageSaveError` from here; they are tcp_core's own classes
+when tcp_core.imageio is importable (it always is in a full checkout), so messages are the same
+as the CLI's.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import numpy as np
+
+DEFAULT_MAX_PIXELS = 100_000_000
+IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp", ".tif", ".tiff", ".bmp")
+EXPORT_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WebP"}
+
+try:  # tcp_core.imageio imports PIL and numpy only
+    from tcp_core.imageio import ImageLoadError, ImageSaveError
+except ImportError:  # pragma: no cover - partial checkouts
+
+    class ImageLoadError(ValueError):
+        pass
+
+    class ImageSaveError(ValueError):
+        pass
+
+
+@dataclass
+class Photo:
+    rgb: np.ndarray  # HxWx3 uint8
+    alpha: np.ndarray | None
+    exif: bytes | None
+    icc: bytes | None
+    path: str
+
+
+def is_image_path(path: str) -> bool:
+    return os.path.splitext(str(path))[1].lower() in IMAGE_EXTENSIONS
+
+
+def load_photo(path: str, max_pixels: int | None = DEFAULT_MAX_PIXELS, keep_alpha: bool = True) -> Photo:
+    """Load a photo (display-oriented RGB uint8). Raises ImageLoadError with a user-facing message."""
+    from tcp_core.imageio import load_image
+
+    img = load_image(path, max_pixels=max_pixels, keep_alpha=keep_alpha)
+    rgb = img.rgb8 if img.rgb.dtype != np.uint8 else img.rgb
+    return Photo(np.ascontiguousarray(rgb), img.alpha, img.exif, img.icc, str(path))
+
+
+def load_mask_file(path: str, size_wh: tuple[int, int], max_pixels: int | None = DEFAULT_MAX_PIXELS) -> np.ndarray:
+    """A mask image as HxW float32 resized to (W, H); ImageLoadError if unreadable or another aspect."""
+    from tcp_core.imageio import load_mask
+
+    return load_mask(path, size=size_wh, max_pixels=max_pixels)
+
+
+def save_photo(path: str, rgb: np.ndarray, alpha=None, exif=None, icc=None, quality: int = 92,
+               protect: str | None = None) -> str:
+    """Atomic save, EXIF/ICC kept; refuses to write onto `protect` (the original photo)."""
+    from tcp_core.imageio import save_image
+
+    ext = os.path.splitext(str(path))[1].lower()
+    if ext not in EXPORT_FORMATS and ext not in (".tif", ".tiff"):
+        raise ImageSaveError(f"Cannot save '{path}': use a .png, .jpg or .webp name.")
+    return str(save_image(path, rgb, alpha=alpha, exif=exif, icc=icc, quality=quality,
+                          overwrite_protect=protect or None))
+
+
+def save_mask_png(path: str, mask: np.ndarray) -> str:
+    from PIL import Image
+
+    from tcp_core.imageio import atomic_write
+
+    arr = np.clip(mask * 255.0 + 0.5, 0, 255).astype(np.uint8)
+    atomic_write(path, lambda f: Image.fromarray(arr, "L").save(f, format="PNG"))
+    return str(path)
+
+
+def same_file(a: str, b: str) -> bool:
+    if not a or not b:
+        return False
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return os.path.abspath(a) == os.path.abspath(b)

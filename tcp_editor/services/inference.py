@@ -1,0 +1,317 @@
+"""The inference worker: owns the TCPModel in its own QThread.
+
+Requests carry a monotonically increasing id (shared by all kinds). Per channel ("preview",
+"similarity", "export") the latest request wins: a pending request is dropped when a newer one
+arrives before it started, and the result of a request that was superseded while it ran is
+discarded (signal `discarded`) instead of being delivered. `cancel()` drops everything pending
+and discards whatever is running.
+
+torch and tcp_core.inference are imported lazily, inside the worker thread.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import threading
+import time
+import traceback
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import QObject, QThread, Signal, Slot
+
+DEMO_PRESET = "demo128"
+
+
+@dataclass
+class ModelInfo:
+    source: str  # weights path or "untrained <preset>"
+    device: str  # "cpu" / "cuda" / "mps"
+    device_description: str
+    demo: bool  # an untrained model (no weights found, or a preset was asked for)
+    note: str = ""
+
+    @property
+    def label(self) -> str:
+        name = os.path.basename(self.source) if not self.demo else self.source
+        if self.demo:
+            return f"UNTRAINED DEMO MODEL ({name}): results are not meaningful · {self.device_description}"
+        return f"Model {name} · {self.device_description}"
+
+
+@dataclass
+class Request:
+    id: int
+    kind: str  # "render" | "similarity" | "export" | "call"
+    channel: str
+    payload: dict = field(default_factory=dict)
+
+
+def default_torch_threads() -> int:
+    """Leave one core for the GUI thread (on 2 cores torch's OpenMP pool otherwise fights it)."""
+    n = os.cpu_count() or 1
+    return max(1, n - 1)
+
+
+class InferenceWorker(QObject):
+    result = Signal(int, object, float)  # id, HxWx3 uint8 image, elapsed ms
+    similarity = Signal(int, object, float)  # id, HxW float32 in [0, 1], elapsed ms
+    exported = Signal(int, str, float)  # id, written path, elapsed ms
+    called = Signal(int, object, float)  # id, return value of a "call" request
+    failed = Signal(int, str)  # id, message (a summary line, then the traceback after a blank line)
+    discarded = Signal(int)  # id of a request that was dropped, superseded or cancelled
+    progress = Signal(int, int, int)  # id, done, total
+    busy = Signal(bool)
+    modelLoaded = Signal(object)  # ModelInfo
+    modelFailed = Signal(str)  # message; the previous model stays in use
+
+    _wake = Signal(str)
+    _load = Signal(object, str, object)  # spec, device, preset
+    _install = Signal(object, object)  # model, ModelInfo
+
+    def __init__(self, torch_threads: int | None = None) -> None:
+        super().__init__()
+        self.model: Any = None
+        self.info: ModelInfo | None = None
+        self.torch_threads = torch_threads
+        self._lock = threading.Lock()
+        self._ids = itertools.count(1)
+        self._pending: dict[str, Request] = {}
+        self._latest: dict[str, int] = {}
+        self._cancelled_upto = 0
+        self._running = 0
+        self._cache = None
+        self._wake.connect(self._process)
+        self._load.connect(self._do_load)
+        self._install.connect(self._do_install)
+
+    # thread-safe API (any thread) ----------------------------------------------------------
+    def submit(self, kind: str, payload: dict, channel: str | None = None) -> int:
+        channel = channel or kind
+        with self._lock:
+            rid = next(self._ids)
+            old = self._pending.get(channel)
+            self._pending[channel] = Request(rid, kind, channel, payload)
+            self._latest[channel] = rid
+        if old is not None:
+            self.discarded.emit(old.id)
+        self._wake.emit(channel)
+        return rid
+
+    def cancel(self, channel: str | None = None) -> None:
+        with self._lock:
+            if channel is None:
+                dropped = list(self._pending.values())
+                self._pending.clear()
+                self._cancelled_upto = max(self._latest.values(), default=0)
+            else:
+                dropped = [self._pending.pop(channel)] if channel in self._pending else []
+                # mark this channel's latest as superseded
+                self._latest[channel] = -1
+        for r in dropped:
+            self.discarded.emit(r.id)
+
+    def is_latest(self, rid: int, channel: str) -> bool:
+        with self._lock:
+            return self._latest.get(channel) == rid and rid > self._cancelled_upto
+
+    def load_model(self, spec: str | None = None, device: str = "auto", preset: str | None = None) -> None:
+        """Load in the worker thread; emits modelLoaded or modelFailed (the old model stays)."""
+        self._load.emit(spec, device, preset)
+
+    def set_model(self, model: Any, info: ModelInfo | None = None) -> None:
+        """Install an already built model (tests, fakes)."""
+        self._install.emit(model, info)
+
+    # worker thread ----------------------------------------------------------------------
+    def _setup_torch(self) -> None:
+        try:
+            import torch
+        except ImportError:
+            return
+        n = self.torch_threads or default_torch_threads()
+        if torch.get_num_threads() != n:
+            torch.set_num_threads(n)
+
+    @Slot(object, object)
+    def _do_install(self, model, info) -> None:
+        self.model = model
+        self._cache = None
+        dev = getattr(model, "device_name", "cpu")
+        self.info = info or ModelInfo(getattr(model, "source", "custom model"), dev,
+                                      getattr(model, "device_description", dev), demo=False)
+        self.modelLoaded.emit(self.info)
+
+    @Slot(object, str, object)
+    def _do_load(self, spec, device, preset) -> None:
+        self.busy.emit(True)
+        try:
+            self._setup_torch()
+            from tcp_core.inference import TCPModel
+
+            note = ""
+            if preset:
+                model = TCPModel.from_config(preset, device=device, seed=0)
+                demo = True
+            else:
+                try:
+                    model = TCPModel.from_pretrained(spec, device=device)
+                    demo = False
+                except FileNotFoundError as e:  # hub.WeightsNotFound
+                    if spec not in (None, "", "default"):
+                        raise
+                    model = TCPModel.from_config(DEMO_PRESET, device=device, seed=0)
+                    demo, note = True, str(e)
+            info = ModelInfo(model.source, model.device_name, model.device_description, demo, note)
+        except Exception as e:  # noqa: BLE001 - everything goes to the dialog; old model stays
+            self.modelFailed.emit(_message(e, f"Could not load the model {spec or 'default'!s}"))
+            self.busy.emit(False)
+            return
+        self.model, self.info, self._cache = model, info, None
+        self.modelLoaded.emit(info)
+        self.busy.emit(False)
+
+    @Slot(str)
+    def _process(self, channel: str) -> None:
+        with self._lock:
+            req = self._pending.pop(channel, None)
+        if req is None:
+            return
+        if not self.is_latest(req.id, channel) and req.kind != "export":
+            self.discarded.emit(req.id)
+            return
+        if self.model is None:
+            self.failed.emit(req.id, "No model is loaded yet.")
+            return
+        self._running = req.id
+        self.busy.emit(True)
+        t0 = time.perf_counter()
+        try:
+            self._setup_torch()
+            out = self._run(req)
+        except Exception as e:  # noqa: BLE001
+            self._running = 0
+            self.failed.emit(req.id, _message(e, _WHAT.get(req.kind, "The edit failed")))
+            self._end_busy()
+            return
+        ms = (time.perf_counter() - t0) * 1000.0
+        self._running = 0
+        if req.kind != "export" and not self.is_latest(req.id, channel):
+            self.discarded.emit(req.id)  # superseded while running: latest wins
+        elif req.kind == "render":
+            self.result.emit(req.id, out, ms)
+        elif req.kind == "similarity":
+            self.similarity.emit(req.id, out, ms)
+        elif req.kind == "export":
+            self.exported.emit(req.id, out, ms)
+        else:
+            self.called.emit(req.id, out, ms)
+        self._end_busy()
+
+    def _end_busy(self) -> None:
+        with self._lock:
+            more = bool(self._pending)
+        if not more:
+            self.busy.emit(False)
+
+    def _run(self, req: Request):
+        p = req.payload
+        if req.kind == "render":
+            from .render import FrameCache, render
+
+            if self._cache is None:
+                self._cache = FrameCache()
+            n = len(p.get("regions", ()))
+            self.progress.emit(req.id, 0, max(1, n))
+            out = render(self.model, p["image"], p.get("regions", ()), p.get("global_", False),
+                         p.get("interp_image"), p.get("interp_what", "style"), p.get("interp_amount", 0.0),
+                         self._cache)
+            self.progress.emit(req.id, max(1, n), max(1, n))
+            return out
+        if req.kind == "similarity":
+            return np.asarray(self.model.content_similarity(p["image"], int(p["x"]), int(p["y"])), np.float32)
+        if req.kind == "export":
+            return self._export(req)
+        if req.kind == "call":
+            return p["fn"](self.model)
+        raise ValueError(f"unknown request kind {req.kind!r}")
+
+    def _export(self, req: Request) -> str:
+        from .images import save_photo
+        from .render import FrameCache, render
+
+        p = req.payload
+        photo = p["photo"]
+        h, w = photo.shape[:2]
+        regions = []
+        for i, (style, mask, strength) in enumerate(p.get("regions", ())):
+            from tcp_editor.mask_ops import resize_mask
+
+            regions.append((style, resize_mask(mask, (h, w)), strength))
+            self.progress.emit(req.id, i, len(p.get("regions", ())) + 1)
+        out = render(self.model, photo, regions, p.get("global_", False), p.get("interp_image"),
+                     p.get("interp_what", "style"), p.get("interp_amount", 0.0), FrameCache(1))
+        path = save_photo(p["path"], out, alpha=p.get("alpha"), exif=p.get("exif"), icc=p.get("icc"),
+                          quality=int(p.get("quality", 92)), protect=p.get("protect"))
+        self.progress.emit(req.id, 1, 1)
+        return path
+
+
+_WHAT = {"render": "The preview edit failed", "similarity": "Select similar failed", "export": "Export failed"}
+
+
+def _message(e: BaseException, what: str) -> str:
+    tb = "".join(traceback.format_exception(type(e), e, e.__traceback__))
+    return f"{what}: {e}\n\n{tb}"
+
+
+def split_message(message: str) -> tuple[str, str]:
+    """(summary, details) of a worker error message."""
+    head, _, tail = message.partition("\n\n")
+    return head, tail
+
+
+class InferenceService(QObject):
+    """Owns the worker thread. GUI code talks to `service.worker` signals and these methods."""
+
+    def __init__(self, parent: QObject | None = None, torch_threads: int | None = None) -> None:
+        super().__init__(parent)
+        self.thread = QThread()
+        self.thread.setObjectName("tcp-inference")
+        self.worker = InferenceWorker(torch_threads)
+        self.worker.moveToThread(self.thread)
+        self.thread.start()
+
+    def submit_render(self, state) -> int:
+        """state: a document.RenderState."""
+        return self.worker.submit("render", {
+            "image": state.image,
+            "regions": [(r.style, r.mask, r.strength) for r in state.regions],
+            "global_": state.global_transfer,
+            "interp_image": state.interp_image,
+            "interp_what": state.interp_what,
+            "interp_amount": state.interp_amount,
+        }, "preview")
+
+    def submit_similarity(self, image: np.ndarray, x: int, y: int) -> int:
+        return self.worker.submit("similarity", {"image": image, "x": x, "y": y}, "similarity")
+
+    def submit_export(self, **payload) -> int:
+        return self.worker.submit("export", payload, "export")
+
+    def cancel(self, channel: str | None = None) -> None:
+        self.worker.cancel(channel)
+
+    def load_model(self, spec=None, device: str = "auto", preset: str | None = None) -> None:
+        self.worker.load_model(spec, device, preset)
+
+    def set_model(self, model, info: ModelInfo | None = None) -> None:
+        self.worker.set_model(model, info)
+
+    def shutdown(self, timeout_ms: int = 10000) -> None:
+        if self.thread.isRunning():
+            self.worker.cancel()
+            self.thread.quit()
+            self.thread.wait(timeout_ms)

@@ -1,0 +1,101 @@
+"""The edit pipeline shared by the live preview and the full-resolution export.
+
+    base  = photo, or photo with its style/content interpolated towards a second photo
+    out   = tcp_core.apply.apply_regions(model, base, regions, global_)   (successive region edits)
+
+`apply_regions` runs the network on a crop around each region at the model's working size and
+brings the result back to the input's resolution with `tcp_core.fullres.upsample_edit`, so the
+preview (at the preview resolution) and the export (full resolution) share one code path and
+pixels outside the masks stay untouched. Runs in the inference worker's thread; torch is only
+reached through the model object.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+
+import cv2
+import numpy as np
+
+INTERP_STEPS = 11  # content interpolation: decoded key frames, cross-faded in between
+
+
+def _key(*arrays: np.ndarray) -> bytes:
+    h = hashlib.blake2b(digest_size=16)
+    for a in arrays:
+        h.update(str(a.shape).encode())
+        h.update(np.ascontiguousarray(a).tobytes())
+    return h.digest()
+
+
+class FrameCache:
+    """A small LRU for interpolation key frames (slider drags re-use them)."""
+
+    def __init__(self, size: int = 4) -> None:
+        self.size = size
+        self._d: OrderedDict = OrderedDict()
+
+    def get_or(self, key, make: Callable):
+        if key in self._d:
+            self._d.move_to_end(key)
+            return self._d[key]
+        v = make()
+        self._d[key] = v
+        while len(self._d) > self.size:
+            self._d.popitem(last=False)
+        return v
+
+    def clear(self) -> None:
+        self._d.clear()
+
+
+def interpolate_base(model, image: np.ndarray, other: np.ndarray, what: str, amount: float,
+                     cache: FrameCache | None = None) -> np.ndarray:
+    """`image` with its style (or content) moved `amount` (0..1) towards `other`, at image's size."""
+    from tcp_core.apply import working_shape
+    from tcp_core.fullres import upsample_edit
+
+    h, w = image.shape[:2]
+    wh, ww = working_shape(model, h, w)
+    lo_src = cv2.resize(image, (ww, wh), interpolation=cv2.INTER_AREA)
+    t = float(np.clip(amount, 0.0, 1.0))
+    if what == "style":
+        oh, ow = working_shape(model, *other.shape[:2])
+        other_lo = cv2.resize(other, (ow, oh), interpolation=cv2.INTER_AREA) if other.shape[0] > oh else other
+        lo = model.swap(lo_src, other_lo, t)
+    elif what == "content":
+        other_lo = cv2.resize(other, (ww, wh), interpolation=cv2.INTER_AREA)
+        make = lambda: [np.asarray(f) for f in model.interpolate(lo_src, other_lo, what="content",
+                                                                  steps=INTERP_STEPS)]
+        frames = cache.get_or(_key(lo_src, other_lo), make) if cache is not None else make()
+        pos = t * (len(frames) - 1)
+        i0 = min(int(np.floor(pos)), len(frames) - 2)
+        f = pos - i0
+        lo = frames[i0] if f <= 1e-6 else cv2.addWeighted(frames[i0], 1.0 - f, frames[i0 + 1], f, 0.0)
+    else:
+        raise ValueError(f"interpolate what must be 'style' or 'content', got {what!r}")
+    lo = np.asarray(lo)
+    if lo.shape[:2] != (wh, ww):
+        lo = cv2.resize(lo, (ww, wh), interpolation=cv2.INTER_LINEAR)
+    # A content change moves structures: the colour-transform upsampler cannot express it, so
+    # content interpolation is shown at the network's resolution, upscaled.
+    if what == "content":
+        return cv2.resize(lo, (w, h), interpolation=cv2.INTER_CUBIC)
+    return upsample_edit(image, lo_src, lo, np.ones((h, w), np.float32), 0)
+
+
+def render(model, image: np.ndarray, regions: Sequence[tuple[np.ndarray, np.ndarray, float]],
+           global_: bool = False, interp_image: np.ndarray | None = None, interp_what: str = "style",
+           interp_amount: float = 0.0, cache: FrameCache | None = None) -> np.ndarray:
+    """The edited image at `image`'s resolution. regions: (style_rgb, mask (image's HxW), strength)."""
+    from tcp_core.apply import apply_regions
+
+    base = np.ascontiguousarray(image)
+    if interp_image is not None and interp_amount > 0:
+        base = interpolate_base(model, base, interp_image, interp_what, interp_amount, cache)
+    regs = [(s, m, float(a)) for s, m, a in regions]
+    if regs:
+        base = apply_regions(model, base, regs, global_=global_)
+    return np.ascontiguousarray(base)
