@@ -107,6 +107,7 @@ def test_inside_feather_and_wide_feather_on_a_crop():
     mask = disk(h, w, 200, 150, 25)
     out = apply_regions(FakeModel(), photo_of(rgb), [(rgb, mask, 1.0)], inside=True)
     np.testing.assert_array_equal(out[mask == 0], rgb[mask == 0])  # nothing outside the mask changes
+
     # A feather wider than the crop's context margin is not cut off at the crop border (a seam):
     # with a network edit that spills beyond the mask, the feathered mask alone shapes the fade.
     class Spill(FakeModel):
@@ -270,6 +271,26 @@ def test_cli_apply_single(files, capsys):
     outdir.mkdir()
     rc, err = run(["apply", files.content, "--style", files.style, "--global", "-o", outdir], capsys, model=FakeModel())
     assert rc == 0 and (outdir / "photo.jpg").is_file()
+
+
+def test_cli_keeps_16bit_and_alpha(tmp_path, capsys):
+    out = tmp_path / "o16.png"
+    rc, err = run(
+        ["apply", BAD / "rgba16.png", "--style", BAD / "ok_rgb.png", "--global", "-o", out], capsys, model=FakeModel()
+    )
+    assert rc == 0, err
+    res = load_image(out, keep_alpha=True, keep_16bit=True)
+    src = load_image(BAD / "rgba16.png", keep_alpha=True, keep_16bit=True)
+    assert res.bit_depth == 16 and res.rgb.dtype == np.uint16
+    np.testing.assert_array_equal(res.alpha, src.alpha)
+    shift = (res.rgb.astype(float) - src.rgb).reshape(-1, 3).mean(0) / 257
+    assert np.abs(shift[2] - SHIFT[2]).max() < 2  # the constant channel moved by the edit's shift
+    rc, err = run(
+        ["apply", BAD / "rgba16.png", "--style", BAD / "ok_rgb.png", "--global", "-o", tmp_path / "o.jpg"],
+        capsys,
+        model=FakeModel(),
+    )
+    assert rc == 0 and load_image(tmp_path / "o.jpg").bit_depth == 8
 
 
 def test_cli_apply_with_real_tiny_model(files, capsys):
