@@ -1,0 +1,27 @@
+"""Evaluation metrics (paper Tables 1-2, SPEC section 4) plus editor-specific ones.
+
+Pixel metrics (`image`): `ssim`, `rmse`, `psnr`, `bg_psnr`, `seam` on HxWx3 uint8 images.
+Feature metrics (`frechet`, `features`): `frechet_distance`, `fid`, `sifid`, `ssd`, `style_dist`
+on a named backbone (`backbones.load_backbone`). Importing this package does not load any
+backbone weights; only `load_backbone` does.
+"""
+
+from .backbones import (
+    BACKBONES,
+    INSTALL_HINT,
+    Backbone,
+    BackboneError,
+    BackboneUnavailable,
+    load_backbone,
+    supported_backbones,
+)
+from .features import sample_locations, self_similarity, sifid, ssd, style_dist
+from .frechet import feature_stats, fid, frechet_distance
+from .image import PSNR_CAP, bg_psnr, psnr, rmse, seam, ssim
+
+__all__ = [
+    "BACKBONES", "INSTALL_HINT", "PSNR_CAP", "Backbone", "BackboneError", "BackboneUnavailable",
+    "bg_psnr", "feature_stats", "fid", "frechet_distance", "load_backbone", "psnr", "rmse",
+    "sample_locations", "seam", "self_similarity", "sifid", "ssd", "ssim", "style_dist",
+    "supported_backbones",
+]

@@ -1,0 +1,188 @@
+"""End-to-end evaluation (`tcp-editor eval`) on a tiny random model, plus its building blocks."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import cv2
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from tcp_core import evaluate as ev
+from tcp_core.metrics import PSNR_CAP
+from tcp_core.metrics import backbones as bbmod
+
+
+@pytest.fixture(autouse=True)
+def _one_torch_thread():
+    # Small CNN passes gain nothing from threads, and on a busy CI box (other jobs on the same
+    # cores) oversubscribed OpenMP threads make them ~10x slower.
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
+def _mobilenet_installed() -> bool:
+    try:
+        bbmod.packaged_mobilenet_path()
+        return True
+    except bbmod.BackboneUnavailable:
+        return False
+
+
+needs_mnv2 = pytest.mark.skipif(not _mobilenet_installed(),
+                                reason=f"mobilenet_v2 weights not installed: {bbmod.INSTALL_HINT}")
+
+
+def _photo(seed: int, h: int, w: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float64)
+    out = np.zeros((h, w, 3))
+    for c in range(3):
+        for _ in range(3):
+            out[:, :, c] += rng.uniform(20, 50) * np.sin(rng.uniform(0.02, 0.15) * xx
+                                                         + rng.uniform(0.02, 0.15) * yy + rng.uniform(0, 6))
+        out[:, :, c] += rng.uniform(70, 180)
+    out += rng.normal(0, 4, out.shape)
+    return np.clip(out, 0, 255).astype(np.uint8)
+
+
+def _write_pairs(tmp_path, bad_rows: bool = True):
+    d = tmp_path / "data"
+    (d / "masks").mkdir(parents=True)
+    lines = ["content,style,mask"]
+    for i in range(3):
+        h, w = (72, 108) if i != 1 else (100, 76)
+        Image.fromarray(_photo(i, h, w)).save(d / f"c{i}.png")
+        Image.fromarray(_photo(10 + i, 60, 80)).save(d / f"s{i}.jpg", quality=95)
+        m = np.zeros((h // 2, w // 2), np.uint8)  # half size: resized to the content by the loader
+        m[h // 8: h // 3, w // 8: w // 3] = 255
+        cv2.circle(m, (w // 3, h // 4), max(3, h // 10), 255, -1)
+        Image.fromarray(m, mode="L").save(d / "masks" / f"m{i}.png")
+        lines.append(f"c{i}.png,s{i}.jpg,masks/m{i}.png")
+    if bad_rows:
+        (d / "corrupt.png").write_bytes(b"\x89PNG\r\n\x1a\nthis is not really a png")
+        lines.append("missing.png,s0.jpg,masks/m0.png")
+        lines.append("corrupt.png,s0.jpg,masks/m0.png")
+        lines.append("c0.png,,masks/m0.png")
+    csv = d / "pairs.csv"
+    csv.write_text("\n".join(lines) + "\n")
+    return csv
+
+
+@needs_mnv2
+def test_eval_end_to_end_tiny_model(tmp_path, capsys):
+    csv = _write_pairs(tmp_path)
+    out = tmp_path / "out"
+    rc = ev.main(["eval", "--pairs", str(csv), "--weights", "random:tiny:0",
+                  "--baseline-weights", "random:tiny:1", "--out", str(out), "--device", "cpu",
+                  "--size", "64", "--ssd-locations", "128", "-q"])
+    assert rc == 0, capsys.readouterr().err
+    rep = json.loads((out / "report.json").read_text())
+    assert rep["pairs"] == 3
+    assert rep["backbone"] == "mobilenet_v2-imagenet"
+    assert rep["metric_labels"]["fid"] == "FID-mnv2"
+    # the 3 bad rows are reported, not fatal
+    assert sorted(s["line"] for s in rep["skipped"]) == [5, 6, 7]
+    assert any("empty column" in s["error"] for s in rep["skipped"])
+    assert not rep["errors"]
+    methods = rep["methods"]
+    expected = {"tcp", "pixel", "swapae", "reinhard", "identity"}
+    assert expected <= set(methods)
+    assert set(methods) | set(rep["unavailable"]) == set(ev.ALL_METHODS)
+    for name, vals in methods.items():
+        assert set(ev.METRICS) <= set(vals), name
+        assert vals["n"] == 3
+        for k in ev.METRICS:
+            assert vals[k] is None or math.isfinite(vals[k])
+    ident = methods["identity"]
+    assert ident["ssim"] == pytest.approx(1.0, abs=1e-9)
+    assert ident["rmse"] == 0.0
+    assert ident["psnr"] == PSNR_CAP and ident["bg_psnr"] == PSNR_CAP
+    assert ident["ssd"] == pytest.approx(0.0, abs=1e-9)
+    assert ident["sifid_content"] == pytest.approx(0.0, abs=1e-5)
+    assert ident["fid"] == pytest.approx(0.0, abs=1e-3)
+    assert ident["seam"] == 0.0
+    # Eq. 4 pixel compositing and Reinhard never touch the background
+    assert methods["pixel"]["bg_psnr"] == PSNR_CAP and methods["reinhard"]["bg_psnr"] == PSNR_CAP
+    # Reinhard moves colour statistics towards the style: less like the content than identity
+    assert methods["reinhard"]["rmse"] > 0
+    assert len(rep["per_pair"]) == 3
+
+    md = (out / "report.md").read_text()
+    assert "| method |" in md and "SSIM ↑" in md and "RMSE ↓" in md and "FID-mnv2 ↓" in md
+    assert "| identity |" in md and "100 (cap)" in md
+    sheet = np.asarray(Image.open(out / "contact_sheet.png"))
+    ncol = 3 + len(methods)
+    assert sheet.shape[1] == ncol * (ev.THUMB + 4) + 4
+    assert sheet.shape[0] == 18 + 3 * (ev.THUMB + 4) + 4
+
+
+@needs_mnv2
+def test_eval_library_call_subset_and_explicit_errors(tmp_path):
+    from tcp_core.inference import TCPModel
+
+    csv = _write_pairs(tmp_path, bad_rows=False)
+    model = TCPModel.from_config("tiny", device="cpu", seed=0)
+    res = ev.evaluate(csv, model, tmp_path / "o", methods=["identity", "reinhard"], size=48, ssd_locations=64)
+    assert list(res.report["methods"]) == ["identity", "reinhard"]
+    assert res.report["unavailable"] == {}
+    assert res.files["sheet"].is_file()
+    with pytest.raises(ev.EvalError, match="baseline"):
+        ev.evaluate(csv, model, tmp_path / "o2", methods=["swapae"], size=48)
+    with pytest.raises(ev.EvalError, match="unknown method"):
+        ev.evaluate(csv, model, tmp_path / "o3", methods=["magic"], size=48)
+
+
+def test_cli_errors_are_clean(tmp_path, capsys):
+    rc = ev.main(["--pairs", str(tmp_path / "nope.csv"), "--weights", "random:tiny",
+                  "--out", str(tmp_path / "o")])
+    assert rc == 2
+    assert "pairs file not found" in capsys.readouterr().err
+    bad = tmp_path / "bad.csv"
+    bad.write_text("a,b\n1,2\n")
+    with pytest.raises(ev.EvalError, match="content,style,mask"):
+        ev.read_pairs(bad)
+
+
+def test_read_pairs_resolves_relative_paths(tmp_path):
+    sub = tmp_path / "set"
+    sub.mkdir()
+    text = "\ufeffContent, Style ,mask\na.png,b.png,m/c.png\n\n# comment,,\n/abs/x.png,y.png,z.png\n"
+    (sub / "p.csv").write_text(text)
+    rows, problems = ev.read_pairs(sub / "p.csv")
+    assert not problems
+    assert [r.line for r in rows] == [2, 5]
+    assert rows[0].content == sub.resolve() / "a.png" and rows[0].mask == sub.resolve() / "m" / "c.png"
+    assert str(rows[1].content) == "/abs/x.png"
+
+
+def test_reinhard_and_pixel_composite():
+    content = _photo(1, 40, 50)
+    style = np.zeros((30, 30, 3), np.uint8)
+    style[:] = (200, 40, 40)
+    style[::2] = (150, 20, 60)
+    mask = np.zeros((40, 50), np.float32)
+    mask[10:30, 10:40] = 1.0
+    out = ev.reinhard_transfer(content, style, mask)
+    inside = mask > 0.5
+    assert np.array_equal(out[~inside], content[~inside])
+    lab = lambda x: cv2.cvtColor(x.astype(np.float32) / 255, cv2.COLOR_RGB2LAB).reshape(-1, 3)  # noqa: E731
+    mu_out = lab(out[inside][None]).mean(0)
+    mu_style = lab(style).mean(0)
+    np.testing.assert_allclose(mu_out, mu_style, atol=2.5)
+    # an empty mask changes nothing
+    assert np.array_equal(ev.reinhard_transfer(content, style, np.zeros_like(mask)), content)
+    swapped = np.full_like(content, 7)
+    comp = ev.pixel_composite(content, swapped, mask * 0.9)  # soft masks are binarised at 0.5
+    assert (comp[inside] == 7).all() and np.array_equal(comp[~inside], content[~inside])
+
+
+def test_resize_long_side():
+    img = np.zeros((300, 150, 3), np.uint8)
+    assert ev.resize_long_side(img, 256).shape == (256, 128, 3)
+    assert ev.resize_long_side(np.zeros((20, 40, 3), np.uint8), 64).shape == (32, 64, 3)
