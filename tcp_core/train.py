@@ -430,6 +430,8 @@ def train(
 
     if dist_info.main:
         (run_dir / "checkpoints").mkdir(parents=True, exist_ok=True)
+        for stale in (run_dir / "checkpoints").glob(".state-*.tmp"):  # left by a killed run
+            stale.unlink(missing_ok=True)
         (run_dir / "samples").mkdir(exist_ok=True)
         (run_dir / "config.json").write_text(json.dumps(
             {"model": json.loads(mcfg.to_json()), "train": json.loads(tcfg.to_json()),
