@@ -130,6 +130,8 @@ class MainWindow(QMainWindow):
             app.installEventFilter(self)
         self._update_title()
         self._update_actions()
+        if self.service.worker.info is not None:  # a shared service whose model is already loaded
+            self._on_model_loaded(self.service.worker.info)
 
     # construction ---------------------------------------------------------------------------
     def _act(self, text: str, slot=None, shortcut=None, checkable=False, tip: str = "") -> QAction:
@@ -276,9 +278,10 @@ class MainWindow(QMainWindow):
         w.failed.connect(self._on_failed)
         w.similarity.connect(self._on_similarity)
         w.exported.connect(self._on_exported)
-        w.busy.connect(lambda b: self.busy_label.setText("● computing" if b else ""))
+        w.busy.connect(self._on_busy)
         w.modelLoaded.connect(self._on_model_loaded)
         w.modelFailed.connect(self._on_model_failed)
+        self._service_connected = True
         c = self.canvas
         c.fileDropped.connect(self.open_path)
         c.polygonFinished.connect(self._on_polygon)
@@ -444,6 +447,23 @@ class MainWindow(QMainWindow):
     def set_device(self, device: str) -> None:
         self.settings.setValue("model/device", device)
         self.load_model(self.model_spec, device, self.model_preset)
+
+    def _on_busy(self, busy: bool) -> None:
+        self.busy_label.setText("● computing" if busy else "")
+
+    def _disconnect_service(self) -> None:
+        if not self._service_connected:
+            return
+        self._service_connected = False
+        w = self.service.worker
+        for sig, slot in ((w.result, self._on_result), (w.discarded, self._on_discarded), (w.failed, self._on_failed),
+                          (w.similarity, self._on_similarity), (w.exported, self._on_exported),
+                          (w.busy, self._on_busy), (w.modelLoaded, self._on_model_loaded),
+                          (w.modelFailed, self._on_model_failed)):
+            try:
+                sig.disconnect(slot)
+            except (RuntimeError, TypeError):
+                pass
 
     def _on_model_loaded(self, info: ModelInfo) -> None:
         self.model_info = info
@@ -939,6 +959,7 @@ class MainWindow(QMainWindow):
         app = QApplication.instance()
         if app is not None:
             app.removeEventFilter(self)
+        self._disconnect_service()
         if self._owns_service:
             self.service.shutdown()
         event.accept()

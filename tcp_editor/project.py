@@ -78,9 +78,10 @@ def snapshot(doc: Document) -> Snapshot:
                     time.time(), png)
 
 
-def _png(arr: np.ndarray, mode: str | None = None, level: int = 1) -> bytes:
+def _png(arr: np.ndarray, level: int = 1) -> bytes:
+    """PNG bytes; the mode follows the array (uint8 HxW: L, HxWx3: RGB, uint16 HxW: I;16)."""
     buf = io.BytesIO()
-    (Image.fromarray(arr, mode) if mode else Image.fromarray(arr)).save(buf, format="PNG", compress_level=level)
+    Image.fromarray(np.ascontiguousarray(arr)).save(buf, format="PNG", compress_level=level)
     return buf.getvalue()
 
 
@@ -122,7 +123,7 @@ def write(path: str, snap: Snapshot) -> str:
     members: list[tuple[str, bytes]] = [
         ("photo.png", snap._photo_png if snap._photo_png is not None else encode_photo(snap.photo))]
     if snap.alpha is not None:
-        members.append(("photo_alpha.png", _png(np.ascontiguousarray(snap.alpha, np.uint8), "L")))
+        members.append(("photo_alpha.png", _png(np.ascontiguousarray(snap.alpha, np.uint8))))
     if snap.exif:
         members.append(("photo.exif", bytes(snap.exif)))
     if snap.icc:
@@ -133,7 +134,7 @@ def write(path: str, snap: Snapshot) -> str:
         mask16 = np.clip(r.mask * 65535.0 + 0.5, 0, 65535).astype(np.uint16)
         entry = {"name": r.name, "strength": float(r.strength), "visible": bool(r.visible),
                  "mask": f"masks/{i}.png", "style": None, "style_path": "", "style_name": ""}
-        members.append((f"masks/{i}.png", _png(mask16, "I;16", level=6)))
+        members.append((f"masks/{i}.png", _png(mask16, level=6)))
         if r.style is not None:
             entry["style"] = f"styles/{i}.png"
             entry["style_path"] = r.style.path

@@ -324,17 +324,18 @@ class RegionsPanel(QWidget):
     def _on_item_changed(self, item: QListWidgetItem) -> None:
         if self._rebuilding:
             return
+        # read everything first: a document change rebuilds the list and deletes `item`
         uid = int(item.data(UID_ROLE))
+        visible = item.checkState() == Qt.CheckState.Checked
+        name = item.text().strip()
         doc = self.document
         try:
             r = doc.region(uid)
         except KeyError:
             return
-        visible = item.checkState() == Qt.CheckState.Checked
         if visible != r.visible:
             doc.set_region_visible(uid, visible)
-        name = item.text().strip()
-        if name and name != r.name:
+        elif name and name != r.name:
             doc.rename_region(uid, name)
         elif not name:
             QTimer.singleShot(0, self.rebuild)

@@ -1,0 +1,304 @@
+"""Fast unit tests for the GUI's pieces: worker (latest wins), document + undo, mask ops, boundaries."""
+
+from __future__ import annotations
+
+import ast
+import pathlib
+import subprocess
+import sys
+import threading
+import time
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+pytest.importorskip("pytestqt")
+
+
+from tcp_editor import mask_ops  # noqa: E402
+from tcp_editor.document import Document, StyleRef  # noqa: E402
+from tcp_editor.services.inference import InferenceService  # noqa: E402
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+WAIT_MS = 20000
+
+
+class SlowFake:
+    """A stand-in model: region edits take `delay` seconds and tag the result with the strength."""
+
+    device_name = "cpu"
+    device_description = "CPU (fake)"
+    source = "fake"
+
+    class config:  # noqa: N801 - mimics ModelConfig
+        resolution = 32
+        enc_channels = (8, 16)
+
+    def __init__(self, delay=0.05):
+        self.delay = delay
+        self.calls = []
+
+    def region_edit(self, content, style, mask, strength=1.0):
+        self.calls.append(strength)
+        time.sleep(self.delay)
+        return np.full_like(content, int(strength * 255))
+
+    def swap(self, content, style, strength=1.0):
+        return self.region_edit(content, style, np.ones(content.shape[:2]), strength)
+
+
+@pytest.fixture
+def service(qtbot):
+    svc = InferenceService(torch_threads=1)
+    yield svc
+    svc.shutdown()
+
+
+def _render_payload(strength, size=(48, 64)):
+    img = np.full(size + (3,), 100, np.uint8)
+    mask = np.zeros(size, np.float32)
+    mask[10:30, 10:40] = 1
+    return {"image": img, "regions": [(np.zeros((16, 16, 3), np.uint8), mask, strength)]}
+
+
+def test_worker_latest_wins_with_real_tiny_model(qtbot, service):
+    with qtbot.waitSignal(service.worker.modelLoaded, timeout=WAIT_MS) as b:
+        service.load_model(preset="tiny", device="cpu")
+    assert b.args[0].demo and b.args[0].device == "cpu"
+    results, discarded = [], []
+    service.worker.result.connect(lambda rid, img, ms: results.append((rid, img)))
+    service.worker.discarded.connect(discarded.append)
+    ids = [service.worker.submit("render", _render_payload(s), "preview") for s in (0.2, 0.4, 0.6, 0.8, 1.0)]
+    assert ids == sorted(ids) and len(set(ids)) == 5
+    qtbot.waitUntil(lambda: len(results) + len(discarded) == 5, timeout=WAIT_MS)
+    assert [r[0] for r in results] == [ids[-1]], "only the last request's result is delivered"
+    assert sorted(discarded) == ids[:-1]
+    img = results[0][1]
+    assert img.shape == (48, 64, 3) and img.dtype == np.uint8
+    # pixels outside the mask are untouched by the region edit
+    assert np.array_equal(img[40:, 50:], np.full((8, 14, 3), 100, np.uint8))
+
+
+def test_worker_drops_superseded_running_request(qtbot, service):
+    fake = SlowFake(delay=0.3)
+    with qtbot.waitSignal(service.worker.modelLoaded, timeout=5000):
+        service.set_model(fake)
+    results, discarded, busy = [], [], []
+    service.worker.result.connect(lambda rid, img, ms: results.append((rid, int(img[0, 0, 0]))))
+    service.worker.discarded.connect(discarded.append)
+    service.worker.busy.connect(busy.append)
+    first = service.worker.submit("render", _render_payload(0.2), "preview")
+    qtbot.waitUntil(lambda: bool(fake.calls), timeout=5000)  # the first is running now
+    later = [service.worker.submit("render", _render_payload(s), "preview") for s in (0.4, 0.6, 1.0)]
+    qtbot.waitUntil(lambda: len(results) == 1 and len(discarded) == 3, timeout=WAIT_MS)
+    assert results[0][0] == later[-1]
+    assert set(discarded) == {first, *later[:2]}
+    assert fake.calls == [0.2, 1.0], "dropped requests never ran"
+    assert busy[0] is True and busy[-1] is False
+    # cancel: the running request's result is discarded
+    rid = service.worker.submit("render", _render_payload(0.5), "preview")
+    qtbot.waitUntil(lambda: len(fake.calls) == 3, timeout=5000)
+    service.cancel()
+    qtbot.waitUntil(lambda: rid in discarded, timeout=WAIT_MS)
+    assert len(results) == 1
+
+
+def test_worker_failure_and_model_fallback(qtbot, service, tmp_path, monkeypatch):
+    failures = []
+    service.worker.failed.connect(lambda rid, msg: failures.append((rid, msg)))
+    rid = service.worker.submit("render", _render_payload(0.5), "preview")
+    qtbot.waitUntil(lambda: bool(failures), timeout=5000)
+    assert failures[0][0] == rid and "No model" in failures[0][1]
+    # no bundled weights -> an untrained demo model, clearly labelled
+    monkeypatch.setenv("TCP_EDITOR_WEIGHTS_DIR", str(tmp_path))
+    import tcp_core.hub as hub
+
+    monkeypatch.setattr(hub, "weights_dirs", lambda: [tmp_path])
+    with qtbot.waitSignal(service.worker.modelLoaded, timeout=60000) as b:
+        service.load_model(None, "cpu")
+    info = b.args[0]
+    assert info.demo and "UNTRAINED" in info.label and "demo128" in info.label
+    # a bad explicit spec fails without replacing the model
+    model = service.worker.model
+    bad = tmp_path / "bad.safetensors"
+    bad.write_bytes(b"not a checkpoint")
+    with qtbot.waitSignal(service.worker.modelFailed, timeout=WAIT_MS) as b:
+        service.load_model(str(bad), "cpu")
+    assert "Could not load the model" in b.args[0]
+    assert service.worker.model is model
+
+
+def test_worker_thread_is_not_gui_thread(qtbot, service):
+    seen = []
+    with qtbot.waitSignal(service.worker.modelLoaded, timeout=5000):
+        service.set_model(SlowFake(0))
+    with qtbot.waitSignal(service.worker.called, timeout=5000):
+        service.worker.submit("call", {"fn": lambda m: seen.append(threading.current_thread())}, "call")
+    assert seen and seen[0] is not threading.main_thread()
+
+
+# document and undo ----------------------------------------------------------------------------
+@pytest.fixture
+def doc(qtbot):
+    d = Document(preview_long_side=128)
+    rng = np.random.default_rng(0)
+    d.set_photo((rng.random((300, 400, 3)) * 255).astype(np.uint8), "/tmp/x.jpg")
+    return d
+
+
+def test_document_preview_and_full_mask(doc):
+    assert doc.preview_shape == (96, 128)
+    assert doc.preview_scale == pytest.approx(128 / 400)
+    uid = doc.add_region()
+    m = doc.empty_mask()
+    m[:, :64] = 1
+    doc.apply_mask(uid, m)
+    full = doc.full_mask(doc.region(uid))
+    assert full.shape == (300, 400) and full[:, :190].min() > 0.99 and full[:, 210:].max() < 0.01
+
+
+def test_stroke_undo_stores_only_dirty_patch(doc):
+    uid = doc.add_region()
+    r = doc.region(uid)
+    buf = mask_ops.StrokeBuffer(r.mask, 4, 1.0, 1.0, erase=False)
+    buf.add_point(20, 20)
+    buf.add_point(30, 22)
+    x0, y0, x1, y1 = buf.dirty
+    assert (x1 - x0) * (y1 - y0) < 400
+    doc.commit_stroke(uid, buf.dirty, buf.before[y0:y1, x0:x1].copy())
+    cmd = doc.undo_stack.command(doc.undo_stack.count() - 1)
+    assert cmd.nbytes < 2000  # compressed patches, not whole masks
+    painted = r.mask.copy()
+    doc.undo_stack.undo()
+    assert r.mask.max() == 0
+    doc.undo_stack.redo()
+    assert np.array_equal(r.mask, painted)
+    assert doc.undo_stack.undoLimit() > 0
+
+
+def test_strength_merge_and_generations(doc):
+    uid = doc.add_region()
+    n = doc.undo_stack.count()
+    for v in (0.9, 0.8, 0.7):
+        doc.set_strength(uid, v)
+    assert doc.undo_stack.count() == n + 1
+    doc.end_merge()
+    doc.set_strength(uid, 0.1)
+    assert doc.undo_stack.count() == n + 2
+    doc.undo_stack.undo()
+    assert doc.region(uid).strength == pytest.approx(0.7)
+    doc.undo_stack.undo()
+    assert doc.region(uid).strength == pytest.approx(1.0)
+    # another region's strength does not merge into this one
+    uid2 = doc.add_region()
+    doc.set_strength(uid2, 0.5)
+    doc.set_strength(uid, 0.5)
+    assert doc.region(uid2).strength == 0.5 and doc.region(uid).strength == 0.5
+
+
+def test_region_structure_commands(doc):
+    a, b, c = doc.add_region("A"), doc.add_region("B"), doc.add_region("C")
+    doc.move_region(c, 0)
+    doc.rename_region(a, "Sky")
+    doc.set_region_visible(b, False)
+    doc.set_style(b, StyleRef.from_array(np.zeros((2000, 1000, 3), np.uint8), "/x/s.png"))
+    assert doc.region(b).style.image.shape == (1024, 512, 3)
+    doc.delete_region(a)
+    assert [r.name for r in doc.regions] == ["C", "B"]
+    state = doc.render_state()
+    assert state.regions == ()  # B is hidden; C has no style
+    for _ in range(5):
+        doc.undo_stack.undo()
+    assert [r.name for r in doc.regions] == ["A", "B", "C"]
+    assert doc.region(b).visible and doc.region(b).style is None
+    while doc.undo_stack.canRedo():
+        doc.undo_stack.redo()
+    assert [r.name for r in doc.regions] == ["C", "B"]
+
+
+# mask ops --------------------------------------------------------------------------------------
+@settings(max_examples=40, deadline=None)
+@given(st.floats(0.5, 30), st.floats(0, 1), st.floats(0.05, 1), st.booleans(),
+       st.lists(st.tuples(st.floats(-20, 100), st.floats(-20, 80)), min_size=1, max_size=6))
+def test_stroke_buffer_properties(radius, hardness, opacity, erase, points):
+    rng = np.random.default_rng(1)
+    mask = rng.random((60, 80)).astype(np.float32)
+    before = mask.copy()
+    buf = mask_ops.StrokeBuffer(mask, radius, hardness, opacity, erase)
+    for p in points:
+        buf.add_point(*p)
+    assert mask.dtype == np.float32 and 0 <= mask.min() and mask.max() <= 1
+    changed = mask_ops.changed_rect(before, mask)
+    if changed is not None:
+        x0, y0, x1, y1 = buf.dirty
+        cx0, cy0, cx1, cy1 = changed
+        assert x0 <= cx0 and y0 <= cy0 and cx1 <= x1 and cy1 <= y1, "dirty rect covers every change"
+    if erase:
+        assert (mask <= before + 1e-6).all()
+    else:
+        assert (mask >= before - 1e-6).all()
+
+
+def test_mask_ops_basics():
+    m = np.zeros((50, 60), np.float32)
+    m[20:30, 20:30] = 1
+    assert mask_ops.grow(m, 3).sum() > m.sum() > mask_ops.grow(m, -3).sum()
+    f = mask_ops.feather(m, 6)
+    assert 0 < f[25, 18] < 1
+    assert np.array_equal(mask_ops.invert(mask_ops.invert(m)), m)
+    poly = mask_ops.polygon_mask((50, 60), [(10, 10), (40, 10), (40, 40), (10, 40)])
+    assert poly[25, 25] == 1 and poly[5, 5] == 0
+    img = np.zeros((50, 60, 3), np.uint8)
+    img[:, 30:] = 200
+    ff = mask_ops.flood_fill(img, 5, 5, 10)
+    assert ff[:, :30].min() == 1 and ff[:, 30:].max() == 0
+    sel = mask_ops.threshold_similarity(np.linspace(0, 1, 101, dtype=np.float32)[None], 0.5)
+    assert sel[0, 0] == 0 and sel[0, -1] == 1
+    assert np.array_equal(mask_ops.combine(m, poly, "subtract"), m * (1 - poly))
+
+
+# architecture ------------------------------------------------------------------------------------
+def test_gui_modules_do_not_import_torch_or_core():
+    for path in (ROOT / "tcp_editor").rglob("*.py"):
+        rel = path.relative_to(ROOT).as_posix()
+        if rel.startswith("tcp_editor/services/") or rel in ("tcp_editor/cli.py", "tcp_editor/__main__.py"):
+            continue
+        tree = ast.parse(path.read_text())
+        for node in ast.walk(tree):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                names = [node.module]
+            for n in names:
+                assert not n.startswith(("torch", "tcp_core")), f"{rel} imports {n}"
+
+
+def test_opening_the_window_does_not_import_torch():
+    code = ("import os, sys; os.environ['QT_QPA_PLATFORM']='offscreen'\n"
+            "from PySide6.QtWidgets import QApplication; app = QApplication([])\n"
+            "from tcp_editor.main_window import MainWindow; import tcp_editor.app\n"
+            "w = MainWindow(); w.show(); app.processEvents()\n"
+            "print('torch' in sys.modules); w.doc.undo_stack.setClean(); w.close()\n")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120,
+                         env={**__import__("os").environ, "XDG_CONFIG_HOME": "/tmp/tcp-editor-test-cfg",
+                              "XDG_DATA_HOME": "/tmp/tcp-editor-test-data"})
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip().splitlines()[-1] == "False"
+
+
+def test_run_gui_help_returns(capsys):
+    from tcp_editor.app import run_gui
+
+    assert run_gui(["--help"]) == 0
+    assert "tcp-editor" in capsys.readouterr().out
+
+
+def test_bundled_styles_exist():
+    from tcp_editor.resources import bundled_styles
+
+    styles = bundled_styles()
+    assert len(styles) >= 3
+    assert (ROOT / "resources" / "styles" / "LICENSES.md").is_file()
