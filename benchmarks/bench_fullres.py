@@ -99,6 +99,7 @@ def run_pipeline(model, inp: dict, out: Path, global_: bool) -> dict:
     from tcp_core.imageio import load_image, load_mask, save_image
 
     t: dict = {}
+    c0 = time.process_time()
     t0 = time.perf_counter()
     photo = load_image(inp["content"], keep_alpha=True, keep_16bit=True)
     style = load_image(inp["style"]).rgb
@@ -111,14 +112,29 @@ def run_pipeline(model, inp: dict, out: Path, global_: bool) -> dict:
     )
     t["save"] = time.perf_counter() - t0
     t["total"] = sum(t[k] for k in ("load", "edit", "upsample", "save"))
+    t["cpu"] = time.process_time() - c0  # CPU seconds of all threads: robust to other load on the machine
     return t
+
+
+def vm_hwm_kb() -> int:
+    """Peak RSS of this process image (VmHWM, reset at exec, unlike ru_maxrss which Linux carries
+    over from the parent across fork+exec); falls back to ru_maxrss off Linux."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
 def child_rss(inp_json: str) -> None:
     """Run one 24 MP region edit and report its peak RSS (this process only)."""
     inp = json.loads(inp_json)
-    base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    base = vm_hwm_kb()
     model, _ = get_model()
+    loaded = vm_hwm_kb()
     with tempfile.TemporaryDirectory() as td:
         # warm-up on a tiny image so one-off allocations of torch are not blamed on the edit
         from tcp_core.apply import apply_regions
@@ -127,18 +143,21 @@ def child_rss(inp_json: str) -> None:
         m = np.zeros((64, 64), np.float32)
         m[10:30, 10:30] = 1
         apply_regions(model, small, [(small, m, 1.0)])
-        ready = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        ready = vm_hwm_kb()
         t = run_pipeline(model, inp, Path(td) / "out.jpg", global_=False)
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        peak = vm_hwm_kb()
         t_g = run_pipeline(model, inp, Path(td) / "out_g.jpg", global_=True)
-        peak_g = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        peak_g = vm_hwm_kb()
+        maxrss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     print(
         json.dumps(
             {
                 "start_kb": base,
+                "model_loaded_kb": loaded,
                 "model_ready_kb": ready,
                 "peak_region_kb": peak,
                 "peak_after_global_kb": peak_g,
+                "ru_maxrss_kb": maxrss,
                 "times": t,
                 "times_global": t_g,
             }
@@ -147,7 +166,10 @@ def child_rss(inp_json: str) -> None:
 
 
 def fmt_row(name: str, t: dict) -> str:
-    return f"| {name} | {t['load']:.2f} | {t['edit']:.2f} | {t['upsample']:.2f} | {t['save']:.2f} | {t['total']:.2f} |"
+    return (
+        f"| {name} | {t['load']:.2f} | {t['edit']:.2f} | {t['upsample']:.2f} | {t['save']:.2f} | "
+        f"{t['total']:.2f} | {t['cpu']:.2f} |"
+    )
 
 
 def main() -> int:
@@ -171,7 +193,8 @@ def main() -> int:
         print(
             f"# bench_fullres: 12 MP photo ({inp['origin']}), region {inp['mask_frac'] * 100:.0f}% of the photo; "
             f"model: {model_desc}; torch {torch.__version__}, {torch.get_num_threads()} threads, "
-            f"cv2 {cv2.getNumThreads()} threads, {os.cpu_count()} CPUs\n"
+            f"cv2 {cv2.getNumThreads()} threads, {os.cpu_count()} CPUs, "
+            f"load average at start {os.getloadavg()[0]:.1f}\n"
         )
         rows = []
         for mode in ("region", "global"):
@@ -180,8 +203,8 @@ def main() -> int:
             med = {k: statistics.median(r[k] for r in runs[1:] or runs) for k in cold}
             rows.append(fmt_row(f"apply, {mode}, first run", cold))
             rows.append(fmt_row(f"apply, {mode}, median of warm runs", med))
-        print("| 12 MP JPEG, seconds | load | edit (network) | upsample | save (JPEG q95) | total |")
-        print("|---|---|---|---|---|---|")
+        print("| 12 MP JPEG, wall seconds | load | edit (network) | upsample | save (JPEG q95) | total | CPU s |")
+        print("|---|---|---|---|---|---|---|")
         print("\n".join(rows))
 
         # upsample_edit alone, 12 MP
@@ -205,11 +228,13 @@ def main() -> int:
         for k, (b, md) in res.items():
             print(f"| {k} | {b:.3f} | {md:.3f} |")
 
+        print(f"\nload average after the 12 MP runs: {os.getloadavg()[0]:.1f}")
         if not args.no_rss:
             inp24 = make_inputs(folder, 6000, 4000)
             env = dict(os.environ)
             out = subprocess.run(
-                [sys.executable, __file__, "--child-rss", json.dumps(inp24)],
+                # via sh, which forks the child: its ru_maxrss then does not inherit this process's peak
+                ["/bin/sh", "-c", '"$@"; exit $?', "sh", sys.executable, __file__, "--child-rss", json.dumps(inp24)],
                 capture_output=True,
                 text=True,
                 env=env,
@@ -220,14 +245,17 @@ def main() -> int:
                 return 1
             r = json.loads(out.stdout.strip().splitlines()[-1])
             mb = 1024.0
-            print("\n| 24 MP (6000x4000) region edit, fresh process | MB |")
+            print("\n| 24 MP (6000x4000) edit, fresh process | peak RSS (VmHWM), MB |")
             print("|---|---|")
-            print(f"| peak RSS after imports + model load + warm-up | {r['model_ready_kb'] / mb:.0f} |")
+            print(f"| peak RSS after importing numpy/cv2/PIL | {r['start_kb'] / mb:.0f} |")
+            print(f"| peak RSS after importing torch + building the model | {r['model_loaded_kb'] / mb:.0f} |")
+            print(f"| peak RSS after a 64x64 warm-up edit | {r['model_ready_kb'] / mb:.0f} |")
             print(f"| peak RSS after the region edit (load, edit, upsample, save) | {r['peak_region_kb'] / mb:.0f} |")
             print(f"| peak RSS after a global edit as well | {r['peak_after_global_kb'] / mb:.0f} |")
+            print(f"| ru_maxrss of the child at the end | {r['ru_maxrss_kb'] / mb:.0f} |")
             print(f"| increase due to the 24 MP region edit | {(r['peak_region_kb'] - r['model_ready_kb']) / mb:.0f} |")
-            print("\n| 24 MP, seconds | load | edit | upsample | save | total |")
-            print("|---|---|---|---|---|---|")
+            print("\n| 24 MP, wall seconds | load | edit | upsample | save | total | CPU s |")
+            print("|---|---|---|---|---|---|---|")
             print(fmt_row("region", r["times"]))
             print(fmt_row("global", r["times_global"]))
     return 0
