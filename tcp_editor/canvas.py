@@ -129,7 +129,9 @@ class MaskOverlayItem(QGraphicsItem):
         patch[:, :, 2] = np.clip(a * r + 0.5, 0, 255).astype(np.uint8)
         patch[:, :, 1] = np.clip(a * g + 0.5, 0, 255).astype(np.uint8)
         patch[:, :, 0] = np.clip(a * b + 0.5, 0, 255).astype(np.uint8)
-        self.update(QRectF(x0, y0, x1 - x0, y1 - y0))
+        # a margin: at fractional zoom the view's repaint region is rounded; without it thin seams
+        # of the old overlay survive at the rectangle's edges
+        self.update(QRectF(x0 - 2, y0 - 2, x1 - x0 + 4, y1 - y0 + 4))
 
     def paint(self, painter: QPainter, option, widget=None) -> None:
         if self._img is not None:

@@ -1,0 +1,227 @@
+#!/usr/bin/env python3
+"""Measure the editor's interactive latency on the demo128 model (CPU).
+
+    python scripts/gui_latency.py [--photo PHOTO] [--seconds 3] [--json out.json]
+
+Measures, with the real main window (offscreen unless DISPLAY is set and --offscreen is not given):
+1. the longest GUI event-loop stall while edits compute (a 5 ms QTimer records the largest gap
+   between its ticks while the worker is busy),
+2. stroke-end-to-preview latency: from the mouse release that ends a brush stroke (real mouse
+   events on the canvas viewport) to the preview that includes that stroke on screen,
+3. previews per second while the style-strength slider is dragged at 60 Hz.
+
+The model is `TCPModel.from_pretrained()` when weights/ has the bundled file, else an untrained
+`from_config("demo128")` (the same speed: the architecture is the same).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+
+
+def pick_photo(arg: str | None) -> str:
+    if arg:
+        return arg
+    cands = []
+    holdout = os.path.join(ROOT, "data", "demo", "holdout")
+    if os.path.isdir(holdout):
+        cands += sorted(os.path.join(holdout, f) for f in os.listdir(holdout)
+                        if f.lower().endswith((".jpg", ".jpeg", ".png")))
+    cands += ["/tmp/debx/usr/share/backgrounds/mate/nature/Garden.jpg"]
+    for c in cands:
+        if os.path.isfile(c):
+            return c
+    # fall back to an upscaled bundled style photo (1536 px wide)
+    from PIL import Image
+
+    src = os.path.join(ROOT, "resources", "styles", "dune.jpg")
+    out = os.path.join(tempfile.mkdtemp(), "photo.jpg")
+    im = Image.open(src)
+    im.resize((im.width * 3, im.height * 3), Image.BICUBIC).save(out, quality=92)
+    return out
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--photo")
+    ap.add_argument("--seconds", type=float, default=3.0, help="slider drag duration")
+    ap.add_argument("--strokes", type=int, default=5)
+    ap.add_argument("--offscreen", action="store_true", help="force QT_QPA_PLATFORM=offscreen")
+    ap.add_argument("--device", default="cpu")
+    ap.add_argument("--json", help="also write the numbers to this JSON file")
+    args = ap.parse_args()
+    if args.offscreen or not os.environ.get("DISPLAY"):
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"
+
+    from PySide6.QtCore import QPointF, QSettings, Qt, QTimer
+    from PySide6.QtTest import QTest
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance() or QApplication([])
+    from tcp_editor import dialogs
+    from tcp_editor.main_window import MainWindow
+    from tcp_editor.services.inference import InferenceService
+
+    for name in ("error", "warning", "info"):
+        setattr(dialogs, name, lambda *a, **k: print("dialog:", a[1:3], file=sys.stderr))
+    tmp = tempfile.mkdtemp()
+    settings = QSettings(os.path.join(tmp, "s.ini"), QSettings.Format.IniFormat)
+    service = InferenceService()
+    win = MainWindow(service=service, settings=settings, autosave_dir=os.path.join(tmp, "auto"),
+                     autosave_interval_s=3600)
+    win.resize(1400, 900)
+    win.show()
+    QTest.qWaitForWindowExposed(win)
+
+    def wait(cond, timeout=120.0):
+        t0 = time.perf_counter()
+        while not cond():
+            app.processEvents()
+            time.sleep(0.001)
+            if time.perf_counter() - t0 > timeout:
+                raise TimeoutError("timed out")
+
+    # model: bundled weights if present, else untrained demo128 (load_model(None) falls back)
+    win.load_model(None, args.device)
+    wait(lambda: win.model_info is not None)
+    info = win.model_info
+    photo = pick_photo(args.photo)
+    assert win.open_path(photo), "could not open the photo"
+    doc, canvas = win.doc, win.canvas
+    vp = canvas.viewport()
+
+    # bookkeeping: when each request was submitted, when each result was shown
+    submitted: dict[int, float] = {}
+    applied: list[tuple[int, float, float]] = []
+    orig_submit = service.submit_render
+
+    def submit_render(state):
+        rid = orig_submit(state)
+        submitted[rid] = time.perf_counter()
+        return rid
+
+    service.submit_render = submit_render
+    win.previewApplied.connect(lambda rid, ms: applied.append((rid, time.perf_counter(), ms)))
+
+    # event-loop stall probe
+    gaps: list[tuple[float, bool]] = []
+    last = [time.perf_counter()]
+    busy = [False]
+    service.worker.busy.connect(lambda b: busy.__setitem__(0, b))
+
+    def tick():
+        now = time.perf_counter()
+        gaps.append(((now - last[0]) * 1000.0, busy[0]))
+        last[0] = now
+
+    probe = QTimer()
+    probe.setTimerType(Qt.TimerType.PreciseTimer)
+    probe.setInterval(5)
+    probe.timeout.connect(tick)
+
+    def vpos(x, y):
+        return canvas.mapFromScene(QPointF(x, y))
+
+    def stroke(points):
+        QTest.mousePress(vp, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, vpos(*points[0]))
+        for p in points[1:]:
+            QTest.mouseMove(vp, vpos(*p))
+            app.processEvents()
+        QTest.mouseRelease(vp, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, vpos(*points[-1]))
+        return time.perf_counter()
+
+    h, w = doc.preview_shape
+    win.set_tool("brush")
+    canvas.set_brush_size(max(20, w // 12))
+    stroke([(w * 0.2, h * 0.3), (w * 0.4, h * 0.35), (w * 0.5, h * 0.5)])
+    uid = doc.active_uid
+    styles = win.regions_panel.gallery.paths()
+    assert win.set_region_style_from_path(uid, styles[0] if styles else photo)
+    wait(lambda: len(applied) >= 1)
+    time.sleep(0.2)
+    app.processEvents()
+
+    # 1 + 2: strokes; stall measured throughout
+    probe.start()
+    last[0] = time.perf_counter()
+    latencies = []
+    for i in range(args.strokes):
+        y = h * (0.55 + 0.06 * i)
+        pts = [(w * (0.15 + 0.05 * k), y) for k in range(12)]
+        before_ids = set(submitted)
+        n_applied = len(applied)
+        t_release = stroke(pts)
+        wait(lambda: any(rid not in before_ids and submitted[rid] >= t_release - 1e-3
+                         for rid, _, _ in applied[n_applied:]))
+        t_shown = next(t for rid, t, _ in applied[n_applied:] if rid not in before_ids
+                       and submitted[rid] >= t_release - 1e-3)
+        latencies.append((t_shown - t_release) * 1000.0)
+        t_idle = time.perf_counter()
+        while time.perf_counter() - t_idle < 0.15:
+            app.processEvents()
+            time.sleep(0.002)
+
+    # 3: slider drag at 60 Hz
+    slider = win.regions_panel.strength
+    wait(lambda: not busy[0])
+    n0 = len(applied)
+    slider.setSliderDown(True)
+    t0 = time.perf_counter()
+    k = 0
+    while time.perf_counter() - t0 < args.seconds:
+        k += 1
+        slider.setValue(20 + (k * 3) % 80)
+        t_next = t0 + k / 60.0
+        while time.perf_counter() < t_next:
+            app.processEvents()
+            time.sleep(0.001)
+    t_drag = time.perf_counter() - t0
+    drag_previews = len(applied) - n0
+    slider.setSliderDown(False)
+    slider.sliderReleased.emit()
+    wait(lambda: not busy[0] and not win._preview_dirty and win._in_flight is None)
+    probe.stop()
+
+    busy_gaps = [g for g, b in gaps if b] or [0.0]
+    all_gaps = [g for g, _ in gaps] or [0.0]
+    edit_ms = [ms for _, _, ms in applied]
+    res = {
+        "model": info.label,
+        "device": info.device_description,
+        "photo": f"{os.path.basename(photo)} {doc.photo.shape[1]}x{doc.photo.shape[0]} "
+                 f"(preview {w}x{h})",
+        "torch_threads_worker": service.worker.torch_threads or "auto(cpu_count-1)",
+        "cpu_count": os.cpu_count(),
+        "max_event_loop_gap_while_busy_ms": round(max(busy_gaps), 1),
+        "p99_event_loop_gap_while_busy_ms": round(sorted(busy_gaps)[int(0.99 * (len(busy_gaps) - 1))], 1),
+        "max_event_loop_gap_overall_ms": round(max(all_gaps), 1),
+        "stroke_end_to_preview_ms": [round(x, 1) for x in latencies],
+        "stroke_end_to_preview_median_ms": round(statistics.median(latencies), 1),
+        "edit_ms_median": round(statistics.median(edit_ms), 1),
+        "slider_drag_seconds": round(t_drag, 2),
+        "slider_drag_previews": drag_previews,
+        "slider_previews_per_second": round(drag_previews / t_drag, 2),
+        "load_average": os.getloadavg(),
+    }
+    for k_, v in res.items():
+        print(f"{k_:36s} {v}")
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(res, f, indent=1)
+    win.doc.undo_stack.setClean()
+    win.close()
+    service.shutdown()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,187 @@
+#!/usr/bin/env python3
+"""Start the real editor window under X (Xvfb), make an edit, and save screenshots.
+
+    xvfb-run -a -s "-screen 0 1600x1000x24" python scripts/gui_screenshots.py [--out docs/screenshots]
+    python scripts/gui_screenshots.py            # starts Xvfb itself when DISPLAY is unset
+
+Opens a photo, adds a region with a brushed mask (real mouse events), drops a style photo on the
+region (real drag-and-drop events), waits for the edit and saves:
+  01_open.png      the photo just opened
+  02_mask.png      the brushed region with its mask overlay
+  03_edit.png      the edited result
+  04_split.png     the before/after split view
+  05_dark.png      the same in the dark palette
+Uses the bundled weights if weights/ has them, else the untrained demo128 model (then the
+"edit" is not meaningful, and the status bar says so).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+
+
+def ensure_display() -> subprocess.Popen | None:
+    if os.environ.get("DISPLAY"):
+        return None
+    xvfb = shutil.which("Xvfb")
+    if xvfb is None:
+        sys.exit("No DISPLAY and no Xvfb: install it (apt-get install -y xvfb) or run under xvfb-run.")
+    for n in range(99, 140):
+        if not os.path.exists(f"/tmp/.X11-unix/X{n}") and not os.path.exists(f"/tmp/.X{n}-lock"):
+            break
+    proc = subprocess.Popen([xvfb, f":{n}", "-screen", "0", "1600x1000x24", "-nolisten", "tcp"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(100):
+        if os.path.exists(f"/tmp/.X11-unix/X{n}"):
+            break
+        time.sleep(0.05)
+    os.environ["DISPLAY"] = f":{n}"
+    return proc
+
+
+def pick_photo() -> str:
+    holdout = os.path.join(ROOT, "data", "demo", "holdout")
+    if os.path.isdir(holdout):
+        files = sorted(f for f in os.listdir(holdout) if f.lower().endswith((".jpg", ".jpeg", ".png")))
+        if files:
+            return os.path.join(holdout, files[0])
+    for p in ("/tmp/debx/usr/share/backgrounds/mate/nature/Garden.jpg",):
+        if os.path.isfile(p):
+            return p
+    return os.path.join(ROOT, "resources", "styles", "dune.jpg")
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--out", default=os.path.join(ROOT, "docs", "screenshots"))
+    ap.add_argument("--photo", default=None)
+    ap.add_argument("--style", default=None)
+    ap.add_argument("--weights", default=None)
+    args = ap.parse_args()
+    os.environ.pop("QT_QPA_PLATFORM", None)
+    xvfb = ensure_display()
+    os.environ.setdefault("QT_QPA_PLATFORM", "xcb")
+    try:
+        return run(args)
+    finally:
+        if xvfb is not None:
+            xvfb.terminate()
+
+
+def run(args) -> int:
+    from PySide6.QtCore import QMimeData, QPointF, QSettings, Qt, QUrl
+    from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
+    from PySide6.QtTest import QTest
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance() or QApplication(["tcp-editor"])
+    from tcp_editor import dialogs
+    from tcp_editor.main_window import MainWindow
+    from tcp_editor.services.inference import InferenceService
+    from tcp_editor.theme import apply_theme, dark_palette
+
+    for name in ("error", "warning", "info"):
+        setattr(dialogs, name, lambda *a, **k: print("dialog:", a[1:3], file=sys.stderr))
+    apply_theme(app, dark=False)
+    os.makedirs(args.out, exist_ok=True)
+    tmp = tempfile.mkdtemp()
+    settings = QSettings(os.path.join(tmp, "s.ini"), QSettings.Format.IniFormat)
+    service = InferenceService()
+    win = MainWindow(service=service, settings=settings, autosave_dir=os.path.join(tmp, "auto"),
+                     autosave_interval_s=3600)
+    win.resize(1280, 800)
+    win.move(20, 20)
+    win.show()
+    QTest.qWaitForWindowExposed(win)
+
+    def pump(seconds: float) -> None:
+        t0 = time.perf_counter()
+        while time.perf_counter() - t0 < seconds:
+            app.processEvents()
+            time.sleep(0.01)
+
+    def wait(cond, timeout=300.0) -> None:
+        t0 = time.perf_counter()
+        while not cond():
+            app.processEvents()
+            time.sleep(0.01)
+            if time.perf_counter() - t0 > timeout:
+                raise TimeoutError("timed out waiting")
+
+    def shot(name: str) -> str:
+        pump(0.3)
+        path = os.path.join(args.out, name)
+        win.grab().save(path, "PNG", 0)  # 0 = smallest PNG
+        print("wrote", path)
+        return path
+
+    win.load_model(args.weights, "cpu")
+    wait(lambda: win.model_info is not None)
+    photo = args.photo or pick_photo()
+    assert win.open_path(photo)
+    pump(0.5)
+    shot("01_open.png")
+
+    canvas, doc = win.canvas, win.doc
+    vp = canvas.viewport()
+    h, w = doc.preview_shape
+    win.set_tool("brush")
+    canvas.set_brush_size(max(30, w // 8))
+
+    def vpos(x, y):
+        return canvas.mapFromScene(QPointF(x, y))
+
+    # brush the upper part (sky / background) with real mouse events, two passes
+    for y in (0.1, 0.18, 0.26, 0.34):
+        pts = [(w * (0.05 + 0.06 * k), h * y) for k in range(16)]
+        QTest.mousePress(vp, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, vpos(*pts[0]))
+        for p in pts[1:]:
+            QTest.mouseMove(vp, vpos(*p))
+            app.processEvents()
+        QTest.mouseRelease(vp, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, vpos(*pts[-1]))
+    doc.rename_region(doc.active_uid, "Sky")
+    QTest.mouseMove(vp, vpos(w * 0.6, h * 0.3))
+    shot("02_mask.png")
+
+    # drop a style photo onto the region row (real drag enter/move/drop events)
+    styles = win.regions_panel.gallery.paths()
+    style = args.style or next((s for s in styles if "evening" in s), styles[0] if styles else photo)
+    lst = win.regions_panel.list
+    pos = QPointF(lst.visualItemRect(lst.item(0)).center())
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(style)])
+    a = (Qt.DropAction.CopyAction, mime, Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier)
+    for ev in (QDragEnterEvent(pos, *a), QDragMoveEvent(pos, *a), QDropEvent(pos, *a)):
+        QApplication.sendEvent(lst.viewport(), ev)
+    n = []
+    win.previewApplied.connect(lambda rid, ms: n.append(rid))
+    wait(lambda: doc.active_region is not None and doc.active_region.style is not None)
+    wait(lambda: bool(n) and win._in_flight is None and not win._preview_dirty)
+    win.controls.overlay_opacity.setValue(0)
+    win.set_tool("pan")  # no brush circle in the picture
+    shot("03_edit.png")
+    win.act_split.setChecked(True)
+    win.split_slider.setValue(50)
+    QTest.mouseMove(vp, vpos(w * 0.5, h * 0.8))
+    shot("04_split.png")
+    app.setPalette(dark_palette())
+    win.controls.overlay_opacity.setValue(35)
+    win.act_split.setChecked(False)
+    shot("05_dark.png")
+    doc.undo_stack.setClean()
+    win.close()
+    service.shutdown()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
