@@ -30,7 +30,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from .fullres import auto_feather_px, region_crop_box, upsample_edit
+from .fullres import as_float_mask, auto_feather_px, region_crop_box, upsample_edit
 from .imageio import (
     DEFAULT_MAX_PIXELS,
     SAVE_FORMATS,
@@ -162,10 +162,7 @@ def apply_regions(
         if global_:
             lo_res = model.swap(lo_src, style_lo, float(strength))
         else:
-            mf = m_crop.astype(np.float32)
-            if m_crop.dtype == np.uint8:
-                mf *= 1 / 255.0
-            lo_mask = _resize(mf, (wh, ww))
+            lo_mask = _resize(np.ascontiguousarray(as_float_mask(m_crop)), (wh, ww))
             lo_res = model.region_edit(lo_src, style_lo, np.clip(lo_mask, 0, 1), float(strength))
         lo_res = np.asarray(lo_res)
         if lo_res.shape[:2] != (wh, ww):

@@ -35,6 +35,7 @@ import numpy as np
 __all__ = [
     "LocalColorTransform",
     "apply_local_color_transform",
+    "as_float_mask",
     "auto_feather_px",
     "feather_mask",
     "fit_local_color_transform",
@@ -57,7 +58,8 @@ _STRIP_ROWS = 256
 # masks
 
 
-def _as_mask(mask: np.ndarray) -> np.ndarray:
+def as_float_mask(mask: np.ndarray) -> np.ndarray:
+    """HxW float32 in [0, 1] from a float/uint8/uint16/bool mask (no copy when already so)."""
     m = np.asarray(mask)
     if m.ndim == 3 and m.shape[2] == 1:
         m = m[:, :, 0]
@@ -70,9 +72,10 @@ def _as_mask(mask: np.ndarray) -> np.ndarray:
     if m.dtype == np.uint16:
         return m.astype(np.float32) * np.float32(1 / 65535)
     m = m.astype(np.float32, copy=False)
-    if np.isnan(m).any():
-        m = np.nan_to_num(m, nan=0.0)
-    return np.clip(m, 0.0, 1.0)
+    lo, hi = float(m.min(initial=0.0)), float(m.max(initial=0.0))
+    if lo >= 0.0 and hi <= 1.0:  # the common case: no copy (NaN fails both comparisons)
+        return m
+    return np.clip(np.nan_to_num(m, nan=0.0), 0.0, 1.0)
 
 
 def mask_bbox(mask: np.ndarray, threshold: float = 0.0) -> tuple[int, int, int, int] | None:
@@ -129,7 +132,7 @@ def feather_mask(mask: np.ndarray, radius_px: float, *, inside: bool = False) ->
     (the fade happens inside the selection). Values within 1/4096 of 0 or 1 are snapped, so
     far-away pixels are exactly 0 and the interior of a solid mask exactly 1.
     """
-    m = _as_mask(mask)
+    m = as_float_mask(mask)
     out = np.zeros(m.shape, np.float32)
     res = _feather_window(m, radius_px, inside)
     if res is not None:
@@ -265,7 +268,7 @@ def fit_local_color_transform(
     eye = np.eye(3)
 
     # Global prior: weighted ridge regression towards the identity.
-    wts = None if weight is None else np.clip(_as_mask(weight).astype(np.float64), 0, 1)
+    wts = None if weight is None else np.clip(as_float_mask(weight).astype(np.float64), 0, 1)
     if wts is not None and wts.shape != (h, w):
         wts = cv2.resize(wts, (w, h), interpolation=cv2.INTER_AREA)
     if wts is None or wts.sum() < 4.0:
@@ -460,7 +463,7 @@ def upsample_edit(
     lo_res = np.asarray(lo_result_rgb)
     if lo_src.shape != lo_res.shape or lo_src.ndim != 3 or lo_src.shape[2] != 3:
         raise ValueError(f"lo_src {lo_src.shape} and lo_result {lo_res.shape} must be the same HxWx3 shape")
-    m_in = _as_mask(mask_full)
+    m_in = as_float_mask(mask_full)
     if m_in.shape != (H, W):
         raise ValueError(f"mask is {m_in.shape[1]}x{m_in.shape[0]}, the image {W}x{H}")
     if feather_px is None:
