@@ -1,6 +1,6 @@
 """The editor's main window: canvas, regions and controls docks, menus, status bar, preview loop.
 
-Preview loop: every document change restarts a 30 ms debounce timer; when it fires, the current
+Preview loop: a document change starts a 30 ms timer (if not already running); when it fires, the current
 `RenderState` goes to the inference worker. At most one preview request is in flight: changes
 that arrive meanwhile are coalesced and the newest state is sent as soon as the running edit
 finishes (so dragging a slider shows previews at the rate the model can produce them, and the
@@ -38,6 +38,7 @@ from .services.inference import InferenceService, ModelInfo, split_message
 
 MAX_RECENT = 10
 DEBOUNCE_MS = 30
+LIVE_STROKE_PREVIEW_MS = 150  # previews during a brush stroke only when an edit is this fast
 AUTOSAVE_NAME = "autosave.tcpproj"
 DEVICES = ("auto", "cpu", "cuda", "mps")
 
@@ -72,6 +73,7 @@ class MainWindow(QMainWindow):
         self._in_flight: int | None = None
         self._in_flight_gen = 0
         self._preview_dirty = False
+        self._stroke_pending = False
         self._photo_gen = 0
         self._sim_requests: dict[int, tuple[int, str, float, int]] = {}
         self._export_requests: dict[int, str] = {}
@@ -284,6 +286,7 @@ class MainWindow(QMainWindow):
         self._service_connected = True
         c = self.canvas
         c.fileDropped.connect(self.open_path)
+        c.strokeFinished.connect(self._on_stroke_finished)
         c.polygonFinished.connect(self._on_polygon)
         c.floodRequested.connect(self._on_flood)
         c.similarRequested.connect(self._on_similar_click)
@@ -357,13 +360,25 @@ class MainWindow(QMainWindow):
 
     # preview loop -----------------------------------------------------------------------------
     def _schedule_preview(self) -> None:
-        self._debounce.start()
+        # Throttle, not a restarting debounce: a continuous drag (a change every 16 ms) would keep
+        # restarting a 30 ms debounce and no preview would be computed until the drag stops.
+        if not self._debounce.isActive():
+            self._debounce.start()
+
+    def _on_stroke_finished(self) -> None:
+        if self._stroke_pending:
+            self._stroke_pending = False
+            self.request_preview_now()
 
     def request_preview_now(self) -> None:
         self._debounce.stop()
         self._fire_preview()
 
     def _fire_preview(self) -> None:
+        if self.canvas.stroking and (self.last_edit_ms is None or self.last_edit_ms > LIVE_STROKE_PREVIEW_MS):
+            # slow model: an edit started mid-stroke would only delay the one after the release
+            self._stroke_pending = True
+            return
         state = self.doc.render_state()
         if state is None:
             return

@@ -83,6 +83,7 @@ class InferenceWorker(QObject):
         self._cancelled_upto = 0
         self._running = 0
         self._cache = None
+        self._niced = False
         self._wake.connect(self._process)
         self._load.connect(self._do_load)
         self._install.connect(self._do_install)
@@ -127,6 +128,14 @@ class InferenceWorker(QObject):
 
     # worker thread ----------------------------------------------------------------------
     def _setup_torch(self) -> None:
+        if not self._niced:
+            self._niced = True
+            # Linux: nice is per thread. A slightly lower priority for the compute thread keeps the
+            # GUI thread responsive when the CPU is contended (no effect elsewhere).
+            try:
+                os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 5)
+            except (AttributeError, OSError, PermissionError):
+                pass
         try:
             import torch
         except ImportError:
