@@ -1,0 +1,431 @@
+"""Demo training data builder: ``tcp-editor data demo --out DIR [--holdout-out DIR2] [--debs DIR]``.
+
+Builds a small landscape/nature photo set from three Debian wallpaper packages
+(``plasma-workspace-wallpapers``, ``mate-backgrounds``, ``lomiri-wallpapers-16.04``). Those packages
+also ship artwork (renderings, abstract patterns, illustrations); only the photographs named in
+``demo_photos.json`` are used. Each entry pins the file's path inside its package, its sha256, and
+its author and license as given per file in the package's ``debian/copyright``.
+
+Steps: ``apt-get download NAME`` into a temporary folder (or take the .deb files from ``--debs``),
+stream ``dpkg-deb --fsys-tarfile`` and extract only the listed files (no root install, no full
+extraction of the ~150 MB of wallpapers), check every sha256 before writing anything, then copy
+the ``train`` photos to ``--out`` and the ``holdout`` photos (kept out of training, for evaluation)
+to ``--holdout-out`` (default ``DIR/../holdout``). Each output folder gets ``MANIFEST.json``,
+``LICENSES.md`` and ``licenses/<package>.copyright`` (the package's full debian/copyright).
+
+Needs no torch; pure standard library apart from the two Debian tools.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Callable
+
+PHOTO_LIST = Path(__file__).with_name("demo_photos.json")
+MANIFEST = "MANIFEST.json"
+LICENSES = "LICENSES.md"
+SPLITS = ("train", "holdout")
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_NO_TOOLS = 2
+
+
+class DemoDataError(RuntimeError):
+    """A clear, user-facing failure of the demo data builder."""
+
+
+class ToolsMissingError(DemoDataError):
+    """apt-get / dpkg-deb are not available on this machine."""
+
+
+# ----------------------------------------------------------------------------------------------
+# the photo list
+# ----------------------------------------------------------------------------------------------
+
+_REQUIRED = ("id", "package", "path", "sha256", "author", "license", "description", "split")
+
+
+def load_photo_list(path: str | Path | None = None) -> dict[str, Any]:
+    """Read and validate ``demo_photos.json`` (or another list in the same format)."""
+    p = Path(path) if path is not None else PHOTO_LIST
+    try:
+        doc = json.loads(p.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as e:
+        raise DemoDataError(f"cannot read the photo list {p}: {e}") from e
+    return validate_photo_list(doc, p)
+
+
+def validate_photo_list(doc: Any, p: str | Path = "photo list") -> dict[str, Any]:
+    """Check the structure of a photo list; returns it unchanged."""
+    if not isinstance(doc, Mapping):
+        raise DemoDataError(f"{p}: expected a JSON object")
+    photos = doc.get("photos")
+    packages = doc.get("packages")
+    if not isinstance(photos, list) or not photos or not isinstance(packages, dict):
+        raise DemoDataError(f"{p}: expected a non-empty 'photos' list and a 'packages' mapping")
+    seen: set[str] = set()
+    for i, e in enumerate(photos):
+        missing = [k for k in _REQUIRED if not e.get(k)]
+        if missing:
+            raise DemoDataError(f"{p}: photo #{i} ({e.get('id', '?')}) lacks {', '.join(missing)}")
+        if e["split"] not in SPLITS:
+            raise DemoDataError(f"{p}: photo {e['id']} has split {e['split']!r}, expected one of {SPLITS}")
+        if e["package"] not in packages:
+            raise DemoDataError(f"{p}: photo {e['id']} names package {e['package']!r}, not in 'packages'")
+        if e["id"] in seen:
+            raise DemoDataError(f"{p}: duplicate id {e['id']!r}")
+        if Path(e["path"]).is_absolute() or ".." in Path(e["path"]).parts:
+            raise DemoDataError(f"{p}: photo {e['id']} path must be relative to the package root: {e['path']}")
+        if len(e["sha256"]) != 64:
+            raise DemoDataError(f"{p}: photo {e['id']} sha256 is not 64 hex digits")
+        seen.add(e["id"])
+    return doc
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def verify_photos(doc: Mapping[str, Any], package_roots: Mapping[str, str | Path]) -> list[tuple[dict, Path]]:
+    """Check every listed photo exists under its package root with the listed sha256.
+
+    ``package_roots`` maps a package name to the folder its files were extracted into. All problems
+    are collected and reported together, each naming the file; nothing is written.
+    Returns ``[(entry, extracted_path), ...]`` in list order.
+    """
+    problems: list[str] = []
+    found: list[tuple[dict, Path]] = []
+    for e in doc["photos"]:
+        root = package_roots.get(e["package"])
+        if root is None:
+            problems.append(f"{e['package']}/{e['path']}: package {e['package']} was not extracted")
+            continue
+        src = Path(root) / e["path"]
+        if not src.is_file():
+            problems.append(f"{e['package']}/{e['path']}: missing from the package")
+            continue
+        digest = _sha256(src)
+        if digest != e["sha256"].lower():
+            want = doc["packages"].get(e["package"], {}).get("version", "?")
+            problems.append(
+                f"{e['package']}/{e['path']}: sha256 mismatch (expected {e['sha256']}, got {digest}; "
+                f"the list was made from {e['package']} {want})")
+            continue
+        found.append((e, src))
+    if problems:
+        raise DemoDataError("demo photo verification failed:\n  " + "\n  ".join(problems))
+    return found
+
+
+# ----------------------------------------------------------------------------------------------
+# Debian packages
+# ----------------------------------------------------------------------------------------------
+
+
+def check_tools(need_apt: bool) -> None:
+    missing = [t for t in (("apt-get", "dpkg-deb") if need_apt else ("dpkg-deb",)) if shutil.which(t) is None]
+    if missing:
+        hint = ("" if not need_apt or "dpkg-deb" in missing else
+                " (or pass --debs DIR with already downloaded .deb files)")
+        raise ToolsMissingError(
+            f"the demo data builder needs {' and '.join(missing)}, which this machine does not have: it "
+            f"fetches Debian packages. Build the demo data on a Debian/Ubuntu machine{hint}, or train on "
+            "your own photos instead (any folder of JPEG/PNG files).")
+
+
+def _run(cmd: list[str], cwd: Path | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(cmd, cwd=cwd, capture_output=True, text=True)
+
+
+def deb_field(deb: Path, field: str) -> str:
+    r = _run(["dpkg-deb", "-f", str(deb), field])
+    if r.returncode != 0:
+        raise DemoDataError(f"{deb}: not a readable .deb file ({r.stderr.strip()})")
+    return r.stdout.strip()
+
+
+def find_debs(packages: list[str], debs_dir: Path) -> dict[str, Path]:
+    """Pick ``NAME_*.deb`` for each package from a folder of already downloaded packages."""
+    if not debs_dir.is_dir():
+        raise DemoDataError(f"--debs {debs_dir}: no such folder")
+    out: dict[str, Path] = {}
+    for name in packages:
+        cands = sorted(p for p in debs_dir.glob(f"{name}_*.deb") if deb_field(p, "Package") == name)
+        if not cands:
+            raise DemoDataError(f"--debs {debs_dir}: no {name}_*.deb there (get it with `apt-get download {name}`)")
+        out[name] = cands[-1]
+    return out
+
+
+def download_debs(packages: list[str], dest: Path) -> dict[str, Path]:
+    """``apt-get download`` the packages into ``dest`` (no root needed)."""
+    r = _run(["apt-get", "download", *packages], cwd=dest)
+    if r.returncode != 0:
+        tail = "\n".join((r.stderr or r.stdout).strip().splitlines()[-6:])
+        raise DemoDataError(
+            f"`apt-get download {' '.join(packages)}` failed:\n{tail}\n"
+            "If the packages are unknown, the package lists may be stale (`sudo apt-get update`); these "
+            "packages are in Debian >= 12 and Ubuntu >= 23.04. You can also download the .deb files "
+            "elsewhere and pass --debs DIR.")
+    return find_debs(packages, dest)
+
+
+def extract_members(deb: Path, members: list[str], dest: Path) -> Path:
+    """Extract just ``members`` (paths relative to the package root) of ``deb`` under ``dest``.
+
+    Streams ``dpkg-deb --fsys-tarfile`` (which handles every data.tar compression) into tarfile;
+    only regular files whose names are listed are written, so archive paths cannot escape ``dest``.
+    Listed files that are absent (or not regular files) are simply not written; ``verify_photos``
+    reports them.
+    """
+    wanted = {m[2:] if m.startswith("./") else m for m in members}
+    dest.mkdir(parents=True, exist_ok=True)
+    proc = subprocess.Popen(["dpkg-deb", "--fsys-tarfile", str(deb)], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    assert proc.stdout is not None
+    try:
+        with tarfile.open(fileobj=proc.stdout, mode="r|") as tf:
+            for ti in tf:
+                name = ti.name[2:] if ti.name.startswith("./") else ti.name
+                if name not in wanted or not ti.isfile():
+                    continue
+                target = dest / name
+                target.parent.mkdir(parents=True, exist_ok=True)
+                src = tf.extractfile(ti)
+                assert src is not None
+                with open(target, "wb") as f:
+                    shutil.copyfileobj(src, f)
+    except tarfile.TarError as e:
+        proc.kill()
+        raise DemoDataError(f"{deb}: cannot read the package contents ({e})") from e
+    finally:
+        proc.stdout.close()
+        err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+        rc = proc.wait()
+    if rc != 0:
+        raise DemoDataError(f"`dpkg-deb --fsys-tarfile {deb}` failed: {err.strip()}")
+    return dest
+
+
+# ----------------------------------------------------------------------------------------------
+# the build
+# ----------------------------------------------------------------------------------------------
+
+
+def _is_within(a: Path, b: Path) -> bool:
+    try:
+        a.relative_to(b)
+        return True
+    except ValueError:
+        return False
+
+
+def _atomic_copy(src: Path, dst: Path) -> None:
+    tmp = dst.with_name(f".{dst.name}.part")
+    shutil.copyfile(src, tmp)
+    os.replace(tmp, dst)
+
+
+def _atomic_write(dst: Path, text: str) -> None:
+    tmp = dst.with_name(f".{dst.name}.part")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, dst)
+
+
+def _out_name(entry: Mapping[str, Any]) -> str:
+    return entry["id"] + (Path(entry["path"]).suffix.lower() or ".jpg")
+
+
+def _remove_stale(folder: Path, keep: set[str]) -> None:
+    """Remove photos an earlier build wrote here (per its MANIFEST.json) that this build does not.
+
+    Matters when a photo moves between splits: a stale copy left in the train folder would leak a
+    holdout photo into training. Only files this builder wrote are touched.
+    """
+    man = folder / MANIFEST
+    try:
+        old = json.loads(man.read_text(encoding="utf-8"))
+        files = [p["file"] for p in old.get("photos", [])]
+    except (OSError, ValueError, TypeError, KeyError):
+        return
+    for name in files:
+        if name not in keep and Path(name).name == name:
+            (folder / name).unlink(missing_ok=True)
+
+
+def _licenses_md(split: str, rows: list[dict], packages: Mapping[str, Any]) -> str:
+    lines = [
+        f"# Licenses of the TCP Editor demo photos ({split})",
+        "",
+        "Photographs from Debian wallpaper packages, copied unmodified. Author, copyright and license",
+        "are as given per file in each package's `debian/copyright`; the full texts are in",
+        "`licenses/<package>.copyright`.",
+        "",
+        "| file | author | copyright | license | source |",
+        "|---|---|---|---|---|",
+    ]
+    for r in rows:
+        esc = lambda s: str(s).replace("|", "\\|")
+        lines.append(f"| {r['file']} | {esc(r['author'])} | {esc(r.get('copyright', ''))} | {r['license']} | "
+                     f"{r['package']} {r['package_version']}: `{r['path']}` |")
+    notes = sorted({(r["package"], r["license_note"]) for r in rows if r.get("license_note")})
+    if notes:
+        lines += ["", "Notes:"]
+        lines += [f"- {pkg}: {note}" for pkg, note in notes]
+    for pkg in sorted({r["package"] for r in rows}):
+        if packages.get(pkg, {}).get("note"):
+            lines.append(f"- {pkg}: {packages[pkg]['note']}")
+    lines.append("")
+    return "\n".join(lines)
+
+
+def build_demo_data(
+    out: str | Path,
+    holdout_out: str | Path | None = None,
+    *,
+    debs_dir: str | Path | None = None,
+    package_roots: Mapping[str, str | Path] | None = None,
+    photo_list: str | Path | Mapping[str, Any] | None = None,
+    log: Callable[[str], None] = print,
+) -> dict[str, Any]:
+    """Build the demo data set; returns ``{"train": [files], "holdout": [files], ...}``.
+
+    ``package_roots`` (package name -> folder with its extracted files) skips fetching entirely;
+    otherwise packages come from ``debs_dir`` or ``apt-get download``.
+    """
+    out = Path(out).expanduser().resolve()
+    hold = Path(holdout_out).expanduser().resolve() if holdout_out else out.parent / "holdout"
+    if out == hold or _is_within(hold, out) or _is_within(out, hold):
+        raise DemoDataError(
+            f"the holdout folder ({hold}) must not be the train folder ({out}) or inside it (or contain it): "
+            "data folders are searched recursively, so holdout photos would end up in training")
+    if isinstance(photo_list, Mapping):
+        doc = validate_photo_list(photo_list, "photo list")
+    else:
+        doc = load_photo_list(photo_list)
+    packages = sorted({e["package"] for e in doc["photos"]})
+    versions: dict[str, str] = {p: doc["packages"].get(p, {}).get("version", "") for p in packages}
+
+    with tempfile.TemporaryDirectory(prefix="tcp-demo-") as tmp_s:
+        tmp = Path(tmp_s)
+        if package_roots is None:
+            check_tools(need_apt=debs_dir is None)
+            if debs_dir is not None:
+                debs = find_debs(packages, Path(debs_dir).expanduser())
+            else:
+                log(f"downloading {', '.join(packages)} with apt-get ...")
+                dl = tmp / "debs"
+                dl.mkdir()
+                debs = download_debs(packages, dl)
+            roots: dict[str, Path] = {}
+            for name, deb in debs.items():
+                versions[name] = deb_field(deb, "Version")
+                members = [e["path"] for e in doc["photos"] if e["package"] == name]
+                cfile = doc["packages"].get(name, {}).get("copyright_file")
+                if cfile:
+                    members.append(cfile)
+                log(f"extracting {len(members)} file(s) from {deb.name} ...")
+                roots[name] = extract_members(deb, members, tmp / "x" / name)
+        else:
+            roots = {k: Path(v) for k, v in package_roots.items()}
+
+        found = verify_photos(doc, roots)
+        log(f"verified {len(found)} photo(s) (sha256)")
+
+        rows_by_split: dict[str, list[dict]] = {s: [] for s in SPLITS}
+        for e, src in found:
+            row = {
+                "file": _out_name(e),
+                "id": e["id"],
+                "package": e["package"],
+                "package_version": versions.get(e["package"], ""),
+                "path": e["path"],
+                "sha256": e["sha256"],
+            }
+            for k in ("size", "author", "copyright", "license", "license_note", "kind", "description"):
+                if e.get(k):
+                    row[k] = e[k]
+            rows_by_split[e["split"]].append({**row, "_src": src})
+
+        summary: dict[str, Any] = {"train_dir": str(out), "holdout_dir": str(hold)}
+        for split, folder in (("train", out), ("holdout", hold)):
+            rows = rows_by_split[split]
+            folder.mkdir(parents=True, exist_ok=True)
+            _remove_stale(folder, {r["file"] for r in rows})
+            for r in rows:
+                _atomic_copy(r.pop("_src"), folder / r["file"])
+            lic_dir = folder / "licenses"
+            for pkg in sorted({r["package"] for r in rows}):
+                cfile = doc["packages"].get(pkg, {}).get("copyright_file")
+                src = roots[pkg] / cfile if cfile else None
+                if src is not None and src.is_file():
+                    lic_dir.mkdir(exist_ok=True)
+                    _atomic_copy(src, lic_dir / f"{pkg}.copyright")
+            manifest = {
+                "built_by": "tcp-editor data demo",
+                "split": split,
+                "about": doc.get("about", ""),
+                "packages": {p: {"version": versions.get(p, "")} for p in sorted({r["package"] for r in rows})},
+                "photos": rows,
+            }
+            _atomic_write(folder / MANIFEST, json.dumps(manifest, indent=1, ensure_ascii=False) + "\n")
+            _atomic_write(folder / LICENSES, _licenses_md(split, rows, doc["packages"]))
+            summary[split] = [r["file"] for r in rows]
+            log(f"{split}: {len(rows)} photo(s) -> {folder}")
+    return summary
+
+
+# ----------------------------------------------------------------------------------------------
+# CLI
+# ----------------------------------------------------------------------------------------------
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="tcp-editor data demo",
+        description="Build the demo training photos (nature/landscape photographs from Debian wallpaper "
+                    "packages, with per-file licenses) for training a demo model.")
+    p.add_argument("--out", help="folder for the training photos (created)")
+    p.add_argument("--holdout-out", help="folder for the held-out evaluation photos (default: OUT/../holdout)")
+    p.add_argument("--debs", help="use the .deb files in this folder instead of `apt-get download`")
+    p.add_argument("--list", action="store_true", help="print the photo list and exit")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if args.list:
+            doc = load_photo_list()
+            for e in doc["photos"]:
+                print(f"{e['split']:8s} {e['id']:45s} {e['license']:13s} {e['author']}")
+            return EXIT_OK
+        if not args.out:
+            _parser().error("--out DIR is required")
+        build_demo_data(args.out, args.holdout_out, debs_dir=args.debs)
+    except ToolsMissingError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return EXIT_NO_TOOLS
+    except DemoDataError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return EXIT_ERROR
+    return EXIT_OK
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

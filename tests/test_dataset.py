@@ -1,0 +1,235 @@
+"""tcp_core.data.dataset: folder scan, robust decoding, random crops, reproducible loader."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from tcp_core.data import dataset as dataset_mod
+from tcp_core.data.dataset import PhotoDataset, make_loader, scan_images
+
+
+def _noise(h: int, w: int, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    base = rng.integers(0, 256, size=(h // 8 + 1, w // 8 + 1, 3), dtype=np.uint8)
+    return np.ascontiguousarray(np.kron(base, np.ones((8, 8, 1), np.uint8))[:h, :w])
+
+
+def _touch_img(path: Path, size=(40, 36)) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(_noise(size[1], size[0])).save(path, format="PNG" if path.suffix.lower() == ".png" else
+                                                   "JPEG" if path.suffix.lower() in (".jpg", ".jpeg") else None)
+    return path
+
+
+# ----------------------------------------------------------------------------------------------
+# scan_images
+# ----------------------------------------------------------------------------------------------
+
+
+def test_scan_nested_mixed_case(tmp_path):
+    a, b = tmp_path / "a", tmp_path / "b"
+    want = [
+        _touch_img(a / "x.JPG"),
+        _touch_img(a / "sub" / "y.png"),
+        _touch_img(a / "sub" / "deeper" / "z.Jpeg"),
+        _touch_img(b / "w.PNG"),
+    ]
+    for name in ("t.TIF", "u.webp", "v.Bmp"):
+        (a / "sub" / name).write_bytes(b"not checked by the scan")
+        want.append(a / "sub" / name)
+    (a / "notes.txt").write_text("x")
+    (a / "sub" / "photo.jpg.bak").write_text("x")
+    (a / "._x.jpg").write_bytes(b"macOS resource fork")
+    _touch_img(a / ".thumbs" / "hidden.jpg")
+
+    got = scan_images([a, b])
+    assert got == sorted(want, key=str)
+    assert scan_images(str(b)) == [b / "w.PNG"]  # one folder as a plain string
+    assert scan_images([a / "x.JPG"]) == [a / "x.JPG"]  # a file is taken as is
+
+
+def test_scan_empty_and_missing_are_clear_errors(tmp_path):
+    empty = tmp_path / "empty_folder"
+    (empty / "nested").mkdir(parents=True)
+    (empty / "readme.txt").write_text("no photos")
+    with pytest.raises(ValueError, match="empty_folder"):
+        scan_images([empty])
+    with pytest.raises(ValueError, match="not_there"):
+        scan_images([tmp_path / "not_there"])
+    with pytest.raises(ValueError, match="empty_folder"):
+        PhotoDataset([empty], 32)
+
+
+# ----------------------------------------------------------------------------------------------
+# decoding: bad files skipped, every mode to RGB
+# ----------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def mixed_folder(tmp_path):
+    d = tmp_path / "mixed"
+    d.mkdir()
+    # good: plain RGB JPEG, larger than the stored size at resolution 32 (short side 512)
+    Image.fromarray(_noise(600, 900)).save(d / "big.jpg", quality=90)
+    # bad: truncated JPEG
+    buf = d / "full.tmp"
+    Image.fromarray(_noise(120, 160, 1)).save(buf, format="JPEG", quality=95)
+    data = buf.read_bytes()
+    buf.unlink()
+    (d / "truncated.jpg").write_bytes(data[: len(data) // 2])
+    # bad: a text file named .jpg
+    (d / "notes.jpg").write_text("this is not an image\n")
+    # good: RGBA PNG, left half fully transparent
+    rgba = np.zeros((48, 64, 4), np.uint8)
+    rgba[..., 0] = 200
+    rgba[:, 32:, 3] = 255
+    Image.fromarray(rgba, "RGBA").save(d / "alpha.png")
+    # good: CMYK JPEG, pure red ink (C=0, M=Y=255, K=0)
+    Image.new("CMYK", (64, 48), (0, 255, 255, 0)).save(d / "cmyk.jpg", quality=95)
+    # good: 16-bit grey PNG at half range
+    Image.fromarray(np.full((48, 64), 32768, np.uint16)).save(d / "grey16.png")
+    # good: palette PNG
+    pal = Image.new("P", (64, 48), 1)
+    pal.putpalette([0, 0, 0, 10, 200, 30] + [0] * (256 * 3 - 6))
+    pal.save(d / "palette.png")
+    # good: JPEG with EXIF orientation 6 (stored 80x40 landscape, shown 40x80 portrait)
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    Image.fromarray(_noise(40, 80, 2)).save(d / "rotated.jpg", exif=exif.tobytes())
+    # good: 8-bit greyscale
+    Image.fromarray(np.full((48, 64), 77, np.uint8), "L").save(d / "grey8.png")
+    return d
+
+
+@pytest.fixture(params=["default", "fallback"])
+def loader(request, monkeypatch):
+    """Run with the default decoder (tcp_core.imageio when present) and with the private PIL one."""
+    if request.param == "fallback":
+        monkeypatch.setattr(dataset_mod, "_LOADER", dataset_mod._pil_load_rgb)
+    return request.param
+
+
+def test_mixed_folder_skips_bad_and_converts_good(mixed_folder, loader, caplog):
+    with caplog.at_level(logging.WARNING, logger="tcp_core.data.dataset"):
+        ds = PhotoDataset([mixed_folder], 32, seed=3)
+
+    skipped = {Path(p).name: why for p, why in ds.skipped}
+    assert set(skipped) == {"truncated.jpg", "notes.jpg"}
+    assert all(isinstance(why, str) and why for why in skipped.values())
+    warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 1 and "2" in warnings[0].getMessage()
+
+    names = [p.name for p in ds.paths]
+    assert names == sorted(["alpha.png", "big.jpg", "cmyk.jpg", "grey16.png", "grey8.png", "palette.png",
+                            "rotated.jpg"])
+    photos = dict(zip(names, ds.photos))
+    for arr in ds.photos:
+        assert arr.dtype == np.uint8 and arr.ndim == 3 and arr.shape[2] == 3 and arr.flags.c_contiguous
+
+    # stored downscaled: short side max(3 * 32, 512) = 512, aspect kept
+    assert photos["big.jpg"].shape == (512, 768, 3)
+    # EXIF orientation applied
+    assert photos["rotated.jpg"].shape == (80, 40, 3)
+    # 16-bit scaled, not clipped
+    assert abs(int(photos["grey16.png"].mean()) - 128) <= 2
+    # CMYK -> red
+    r, g, b = photos["cmyk.jpg"].reshape(-1, 3).mean(0)
+    assert r > 200 and g < 60 and b < 60
+    # palette -> its RGB colour
+    assert np.abs(photos["palette.png"].reshape(-1, 3).mean(0) - [10, 200, 30]).max() < 2
+    assert np.all(photos["grey8.png"] == 77)
+    # RGBA: opaque half keeps its colour, output has 3 channels
+    assert np.all(photos["alpha.png"][:, 40:, 0] == 200)
+
+    assert len(ds) == max(1000, 50 * 7)
+    for i in range(len(ds.photos)):  # one sample of each photo
+        x = ds[i]
+        assert isinstance(x, torch.Tensor) and x.dtype == torch.float32
+        assert x.shape == (3, 32, 32)
+        assert -1.0 <= float(x.min()) and float(x.max()) <= 1.0
+    assert float(ds[len(ds.photos) + 3].max()) > -1.0  # not all black
+
+
+def test_no_readable_image_is_a_clear_error(tmp_path):
+    d = tmp_path / "broken"
+    d.mkdir()
+    (d / "a.jpg").write_text("nope")
+    (d / "b.png").write_bytes(b"\x89PNG\r\n\x1a\n garbage")
+    with pytest.raises(ValueError, match="could be read"):
+        PhotoDataset([d], 32)
+
+
+def test_folders_combine_and_tiny_images_skipped(tmp_path):
+    _touch_img(tmp_path / "domain_a" / "a.png", (64, 48))
+    _touch_img(tmp_path / "domain_b" / "b.jpg", (50, 70))
+    _touch_img(tmp_path / "domain_b" / "icon.png", (16, 16))
+    ds = PhotoDataset([tmp_path / "domain_a", tmp_path / "domain_b"], 16, length=10)
+    assert [p.name for p in ds.paths] == ["a.png", "b.jpg"]
+    assert [Path(p).name for p, _ in ds.skipped] == ["icon.png"]
+    assert "too small" in ds.skipped[0][1]
+    assert len(ds) == 10
+
+
+def test_bad_arguments(tmp_path):
+    _touch_img(tmp_path / "a.png")
+    with pytest.raises(ValueError):
+        PhotoDataset([tmp_path], 32, scale_jitter=(0.0, 1.0))
+    with pytest.raises(ValueError):
+        PhotoDataset([tmp_path], 32, scale_jitter=(0.8, 0.5))
+    with pytest.raises(ValueError):
+        PhotoDataset([tmp_path], 4)
+
+
+# ----------------------------------------------------------------------------------------------
+# determinism and the loader
+# ----------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def small_set(tmp_path):
+    for i in range(3):
+        Image.fromarray(_noise(90 + 10 * i, 130, seed=10 + i)).save(tmp_path / f"p{i}.png")
+    return tmp_path
+
+
+def test_samples_are_reproducible(small_set):
+    a = PhotoDataset([small_set], 24, seed=5, length=40)
+    b = PhotoDataset([small_set], 24, seed=5, length=40)
+    c = PhotoDataset([small_set], 24, seed=6, length=40)
+    for i in (0, 1, 7, 39, 40 * 3 + 7):
+        assert torch.equal(a[i], b[i])
+    assert torch.equal(a[5], a[5])  # no hidden state
+    assert not all(torch.equal(a[i], c[i]) for i in range(6))
+    assert not torch.equal(a[7], a[40 * 3 + 7])  # same photo, later epoch: a different crop
+    assert torch.equal(a[-1], a[39])
+
+
+def test_loader_is_endless_reproducible_and_resumable(small_set):
+    ds = PhotoDataset([small_set], 24, seed=1, length=10)  # 10 samples: batches cross epochs
+    it = make_loader(ds, batch_size=4, num_workers=0, seed=2)
+    first = [next(it) for _ in range(6)]  # 24 samples > 2 epochs
+    for bt in first:
+        assert bt.shape == (4, 3, 24, 24) and bt.dtype == torch.float32
+        assert -1.0 <= float(bt.min()) and float(bt.max()) <= 1.0
+    it.close()
+
+    again = make_loader(ds, batch_size=4, num_workers=0, seed=2)
+    assert all(torch.equal(x, next(again)) for x in first)
+    again.close()
+
+    resumed = make_loader(ds, batch_size=4, num_workers=0, seed=2, start_batch=3)
+    assert torch.equal(next(resumed), first[3])
+    resumed.close()
+
+    other = make_loader(ds, batch_size=4, num_workers=0, seed=3)
+    assert not torch.equal(next(other), first[0])
+    other.close()
+
+    with make_loader(ds, batch_size=4, num_workers=1, seed=2) as workers:  # same stream from a worker
+        assert all(torch.equal(x, next(workers)) for x in first[:3])
