@@ -544,6 +544,17 @@ def _write_text(path: Path, text: str) -> None:
 # CLI
 
 
+def auto_threads() -> int:
+    """torch's thread count, reduced to the cores the load average says are idle (at least 1)."""
+    n = torch.get_num_threads()
+    try:
+        busy = os.getloadavg()[0]
+    except (OSError, AttributeError):  # not available on Windows
+        return n
+    cores = os.cpu_count() or n
+    return max(1, min(n, cores - int(round(busy))))
+
+
 def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(
         prog="tcp-editor eval",
@@ -569,8 +580,10 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--ssd-locations", type=int, default=1024,
                     help="locations sampled for SSD (default 1024)")
     ap.add_argument("--seed", type=int, default=0, help="seed of the SSD locations")
-    ap.add_argument("--threads", type=int, default=None,
-                    help="torch CPU threads (default: torch's choice; 1 is faster on a busy machine)")
+    ap.add_argument("--threads", default="auto",
+                    help="torch CPU threads, or 'auto' (default): the cores not already busy according to "
+                         "the load average, at least 1 (oversubscribed threads make small CNN passes "
+                         "many times slower when a trainer shares the CPU)")
     ap.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
     return ap
 
@@ -586,11 +599,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(msg, file=sys.stderr, flush=True)
 
     methods = [m.strip() for m in args.methods.split(",") if m.strip()] if args.methods else None
-    if args.threads is not None:
-        if args.threads < 1:
-            print("tcp-editor eval: error: --threads must be >= 1", file=sys.stderr)
-            return 2
-        torch.set_num_threads(args.threads)
+    try:
+        threads = auto_threads() if str(args.threads) == "auto" else int(args.threads)
+        if threads < 1:
+            raise ValueError
+    except ValueError:
+        print(f"tcp-editor eval: error: --threads must be 'auto' or >= 1, got {args.threads!r}", file=sys.stderr)
+        return 2
+    if args.device in ("auto", "cpu") and threads != torch.get_num_threads():
+        torch.set_num_threads(threads)
     try:
         if not Path(args.pairs).is_file():
             raise EvalError(f"pairs file not found: {args.pairs}")

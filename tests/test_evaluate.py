@@ -80,7 +80,7 @@ def test_eval_end_to_end_tiny_model(tmp_path, capsys):
     out = tmp_path / "out"
     rc = ev.main(["eval", "--pairs", str(csv), "--weights", "random:tiny:0",
                   "--baseline-weights", "random:tiny:1", "--out", str(out), "--device", "cpu",
-                  "--size", "64", "--ssd-locations", "128", "-q"])
+                  "--size", "64", "--ssd-locations", "128", "--threads", "1", "-q"])
     assert rc == 0, capsys.readouterr().err
     rep = json.loads((out / "report.json").read_text())
     assert rep["pairs"] == 3
@@ -143,6 +143,10 @@ def test_cli_errors_are_clean(tmp_path, capsys):
                   "--out", str(tmp_path / "o")])
     assert rc == 2
     assert "pairs file not found" in capsys.readouterr().err
+    rc = ev.main(["--pairs", str(tmp_path / "nope.csv"), "--weights", "random:tiny",
+                  "--out", str(tmp_path / "o"), "--threads", "zero"])
+    assert rc == 2 and "--threads" in capsys.readouterr().err
+    assert 1 <= ev.auto_threads() <= torch.get_num_threads()
     bad = tmp_path / "bad.csv"
     bad.write_text("a,b\n1,2\n")
     with pytest.raises(ev.EvalError, match="content,style,mask"):
