@@ -168,10 +168,14 @@ def main() -> int:
         before_ids = set(submitted)
         n_applied = len(applied)
         t_release = stroke(pts)
-        wait(lambda: any(rid not in before_ids and submitted[rid] >= t_release - 1e-3
-                         for rid, _, _ in applied[n_applied:]))
-        t_shown = next(t for rid, t, _ in applied[n_applied:] if rid not in before_ids
-                       and submitted[rid] >= t_release - 1e-3)
+
+        def shown(before_ids=before_ids, t_release=t_release, n_applied=n_applied):
+            """When the first preview submitted after the release was shown, or None."""
+            return next((t for rid, t, _ in applied[n_applied:]
+                         if rid not in before_ids and submitted[rid] >= t_release - 1e-3), None)
+
+        wait(lambda: shown() is not None)
+        t_shown = shown()
         latencies.append((t_shown - t_release) * 1000.0)
         t_idle = time.perf_counter()
         while time.perf_counter() - t_idle < 0.15:

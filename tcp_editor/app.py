@@ -72,6 +72,5 @@ def _run_nested(app: QApplication, win) -> int:
     from PySide6.QtCore import QEventLoop
 
     loop = QEventLoop()
-    win.destroyed.connect(loop.quit)
-    app.lastWindowClosed.connect(loop.quit)
+    win.closed.connect(loop.quit)
     return loop.exec()

@@ -54,6 +54,7 @@ class MainWindow(QMainWindow):
     exportFailed = Signal(str)
     selectionApplied = Signal()
     autosaved = Signal(str)
+    closed = Signal()  # the window accepted a close
 
     def __init__(self, service: InferenceService | None = None, settings: QSettings | None = None,
                  autosave_dir: str | None = None, autosave_interval_s: int | None = None,
@@ -978,3 +979,4 @@ class MainWindow(QMainWindow):
         if self._owns_service:
             self.service.shutdown()
         event.accept()
+        self.closed.emit()

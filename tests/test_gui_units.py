@@ -17,6 +17,8 @@ from hypothesis import strategies as st
 pytest.importorskip("pytestqt")
 
 
+from PySide6.QtWidgets import QApplication  # noqa: E402
+
 from tcp_editor import mask_ops  # noqa: E402
 from tcp_editor.document import Document, StyleRef  # noqa: E402
 from tcp_editor.services.inference import InferenceService  # noqa: E402
@@ -302,3 +304,37 @@ def test_bundled_styles_exist():
     styles = bundled_styles()
     assert len(styles) >= 3
     assert (ROOT / "resources" / "styles" / "LICENSES.md").is_file()
+
+
+def test_run_gui_opens_photo_and_exits_cleanly(qtbot, tmp_path, monkeypatch):
+    """`tcp-editor PHOTO` path: run_gui builds the window, loads a model, opens the photo."""
+    from PIL import Image
+    from PySide6.QtCore import QSettings, QStandardPaths, QTimer
+
+    from tcp_editor import dialogs
+    from tcp_editor.app import run_gui
+    from tcp_editor.main_window import MainWindow
+
+    QStandardPaths.setTestModeEnabled(True)
+    for fmt in (QSettings.Format.NativeFormat, QSettings.Format.IniFormat):
+        QSettings.setPath(fmt, QSettings.Scope.UserScope, str(tmp_path / "cfg"))
+    errors = []
+    monkeypatch.setattr(dialogs, "error", lambda *a, **k: errors.append(a))
+    monkeypatch.setattr(dialogs, "ask_restore_autosave", lambda *a, **k: False)
+    photo = tmp_path / "p.png"
+    Image.fromarray(np.full((60, 80, 3), 120, np.uint8)).save(photo)
+    seen = {}
+
+    def close_when_ready():
+        wins = [w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow) and w.isVisible()]
+        if wins and wins[0].doc.has_photo and wins[0].model_info is not None:
+            seen["path"] = wins[0].doc.path
+            seen["model"] = wins[0].model_info.label
+            wins[0].close()
+        else:
+            QTimer.singleShot(50, close_when_ready)
+
+    QTimer.singleShot(50, close_when_ready)
+    assert run_gui([str(photo), "--preset", "tiny", "--device", "cpu"]) == 0
+    assert seen["path"] == str(photo) and "UNTRAINED" in seen["model"]
+    assert not errors
