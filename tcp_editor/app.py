@@ -6,7 +6,8 @@ import argparse
 import os
 import sys
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication
 
 ORG = "TCP Editor"
@@ -47,6 +48,8 @@ def run_gui(argv: list[str] | None = None) -> int:
     app = QApplication.instance()
     owns_app = app is None
     if owns_app:
+        # crisp rendering on fractional scale factors (150 %, 175 %): no rounding of the DPR
+        QGuiApplication.setHighDpiScaleFactorRoundingPolicy(Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)
         app = QApplication([sys.argv[0] if sys.argv else "tcp-editor"])
     app.setOrganizationName(ORG)
     app.setApplicationName(APP)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 
+import cv2
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import (
@@ -35,6 +36,7 @@ TOOLS = ("brush", "eraser", "lasso", "flood", "similar", "pan")
 REGION_COLOURS = [(255, 64, 64), (64, 160, 255), (64, 220, 96), (255, 200, 40), (200, 80, 255), (40, 220, 220),
                   (255, 128, 0), (255, 90, 180)]
 MIN_ZOOM, MAX_ZOOM = 0.01, 64.0
+MAX_DISPLAY_PIXELS = 40_000_000  # larger photos are shown from a downscaled copy when zoomed in
 
 
 def region_colour(index: int) -> tuple[int, int, int]:
@@ -200,7 +202,12 @@ class CanvasView(QGraphicsView):
         self._stroke = None
         if doc.preview is None:
             return
-        self.image_item.set_original(doc.preview, doc.photo)
+        full = doc.photo
+        if full.shape[0] * full.shape[1] > MAX_DISPLAY_PIXELS:  # bound the display pixmap's memory
+            s = (MAX_DISPLAY_PIXELS / (full.shape[0] * full.shape[1])) ** 0.5
+            full = cv2.resize(full, (max(1, int(full.shape[1] * s)), max(1, int(full.shape[0] * s))),
+                              interpolation=cv2.INTER_AREA)
+        self.image_item.set_original(doc.preview, full)
         self._photo_scale = doc.preview_scale
         self.scene().setSceneRect(QRectF(0, 0, doc.preview.shape[1], doc.preview.shape[0]))
         self.refresh_overlay()

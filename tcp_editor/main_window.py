@@ -282,6 +282,7 @@ class MainWindow(QMainWindow):
         w.similarity.connect(self._on_similarity)
         w.exported.connect(self._on_exported)
         w.busy.connect(self._on_busy)
+        w.progress.connect(self._on_progress)
         w.modelLoaded.connect(self._on_model_loaded)
         w.modelFailed.connect(self._on_model_failed)
         self._service_connected = True
@@ -435,13 +436,13 @@ class MainWindow(QMainWindow):
             self._show_error("Export failed", summary + "\n\nThe document is unchanged; try another file name "
                                                         "or format.", details)
             return
+        if rid != self._in_flight and rid not in self._sim_requests:
+            return  # another window's request (shared service)
         self._sim_requests.pop(rid, None)
-        was_preview = rid == self._in_flight
         self._preview_done(rid)
-        self.statusBar().showMessage(f"{summary.splitlines()[0][:200]}")
-        if was_preview or rid not in self._export_requests:
-            self._show_error("Edit failed", summary + "\n\nYour photo, regions and masks are unchanged; the last "
-                                                      "good preview stays on screen.", details)
+        self.statusBar().showMessage(summary.splitlines()[0][:200] if summary else "The edit failed.")
+        self._show_error("Edit failed", summary + "\n\nYour photo, regions and masks are unchanged; the last "
+                                                  "good preview stays on screen.", details)
 
     def _show_error(self, title: str, text: str, details: str = "") -> None:
         if self._error_showing:  # one dialog at a time; the status bar has the rest
@@ -464,6 +465,11 @@ class MainWindow(QMainWindow):
         self.settings.setValue("model/device", device)
         self.load_model(self.model_spec, device, self.model_preset)
 
+    def _on_progress(self, rid: int, done: int, total: int) -> None:
+        if rid in self._export_requests and total > 0:
+            name = os.path.basename(self._export_requests[rid])
+            self.statusBar().showMessage(f"Exporting {name} at full resolution… {100 * done // total}%")
+
     def _on_busy(self, busy: bool) -> None:
         self.busy_label.setText("● computing" if busy else "")
 
@@ -474,7 +480,8 @@ class MainWindow(QMainWindow):
         w = self.service.worker
         for sig, slot in ((w.result, self._on_result), (w.discarded, self._on_discarded), (w.failed, self._on_failed),
                           (w.similarity, self._on_similarity), (w.exported, self._on_exported),
-                          (w.busy, self._on_busy), (w.modelLoaded, self._on_model_loaded),
+                          (w.busy, self._on_busy), (w.progress, self._on_progress),
+                          (w.modelLoaded, self._on_model_loaded),
                           (w.modelFailed, self._on_model_failed)):
             try:
                 sig.disconnect(slot)

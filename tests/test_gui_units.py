@@ -108,11 +108,28 @@ def test_worker_drops_superseded_running_request(qtbot, service):
 
 
 def test_worker_failure_and_model_fallback(qtbot, service, tmp_path, monkeypatch):
+    # a request made before any model is loaded waits for the model instead of failing
+    results = []
+    service.worker.result.connect(lambda rid, img, ms: results.append(rid))
+    rid = service.worker.submit("render", _render_payload(0.5), "preview")
+    qtbot.wait(100)
+    assert results == []
+    with qtbot.waitSignal(service.worker.modelLoaded, timeout=5000):
+        service.set_model(SlowFake(0))
+    qtbot.waitUntil(lambda: results == [rid], timeout=5000)
+    # a model that raises: failed(id, message with the traceback)
     failures = []
     service.worker.failed.connect(lambda rid, msg: failures.append((rid, msg)))
+
+    class Raising(SlowFake):
+        def region_edit(self, *a, **k):
+            raise MemoryError("simulated")
+
+    with qtbot.waitSignal(service.worker.modelLoaded, timeout=5000):
+        service.set_model(Raising(0))
     rid = service.worker.submit("render", _render_payload(0.5), "preview")
     qtbot.waitUntil(lambda: bool(failures), timeout=5000)
-    assert failures[0][0] == rid and "No model" in failures[0][1]
+    assert failures[0][0] == rid and "MemoryError: simulated" in failures[0][1].split("\n\n", 1)[1]
     # no bundled weights -> an untrained demo model, clearly labelled
     monkeypatch.setenv("TCP_EDITOR_WEIGHTS_DIR", str(tmp_path))
     import tcp_core.hub as hub

@@ -152,6 +152,7 @@ class InferenceWorker(QObject):
         self.info = info or ModelInfo(getattr(model, "source", "custom model"), dev,
                                       getattr(model, "device_description", dev), demo=False)
         self.modelLoaded.emit(self.info)
+        self._wake_all()
 
     @Slot(object, str, object)
     def _do_load(self, spec, device, preset) -> None:
@@ -181,6 +182,13 @@ class InferenceWorker(QObject):
         self.model, self.info, self._cache = model, info, None
         self.modelLoaded.emit(info)
         self.busy.emit(False)
+        self._wake_all()
+
+    def _wake_all(self) -> None:
+        with self._lock:
+            channels = list(self._pending)
+        for c in channels:
+            self._process(c)
 
     @Slot(str)
     def _process(self, channel: str) -> None:
@@ -191,8 +199,9 @@ class InferenceWorker(QObject):
         if not self.is_latest(req.id, channel) and req.kind != "export":
             self.discarded.emit(req.id)
             return
-        if self.model is None:
-            self.failed.emit(req.id, "No model is loaded yet.")
+        if self.model is None:  # still loading: keep the request until a model arrives
+            with self._lock:
+                self._pending.setdefault(channel, req)
             return
         self._running = req.id
         self.busy.emit(True)
