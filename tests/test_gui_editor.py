@@ -557,3 +557,48 @@ def test_project_validation_errors(tmp_path):
         z.writestr("project.json", '{"format": "other"}')
     with pytest.raises(project.ProjectError, match="does not describe"):
         project.load(str(bad))
+
+
+def test_gallery_drag_and_region_buttons(qtbot, win, photo):
+    assert win.open_path(photo)
+    gallery = win.regions_panel.gallery
+    assert gallery.count() >= 3, "bundled styles are in the gallery"
+    mime = gallery.mimeData([gallery.item(0)])
+    assert [u.toLocalFile() for u in mime.urls()] == [gallery.item(0).data(Qt.ItemDataRole.UserRole + 1)]
+    panel = win.regions_panel
+    qtbot.mouseClick(panel.add_btn, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(panel.add_btn, Qt.MouseButton.LeftButton)
+    a, b = (r.uid for r in win.doc.regions)
+    assert win.doc.active_uid == b
+    # the gallery's drag payload dropped on the first row sets that region's style
+    lst = panel.list
+    path = mime.urls()[0].toLocalFile()
+    _ev, _m = drop_file(lst.viewport(), region_row_pos(win, 0), path)
+    qtbot.waitUntil(lambda: win.doc.region(a).style is not None, timeout=5000)
+    assert win.doc.region(a).style.path == path and win.doc.region(b).style is None
+    qtbot.mouseClick(panel.up_btn, Qt.MouseButton.LeftButton)
+    assert [r.uid for r in win.doc.regions] == [b, a]
+    qtbot.mouseClick(panel.down_btn, Qt.MouseButton.LeftButton)
+    assert [r.uid for r in win.doc.regions] == [a, b]
+    qtbot.mouseClick(panel.del_btn, Qt.MouseButton.LeftButton)
+    assert [r.uid for r in win.doc.regions] == [a]
+    # double-clicking a gallery item styles the active region
+    lst.setCurrentRow(0)
+    gallery.styleActivated.emit(gallery.item(1).data(Qt.ItemDataRole.UserRole + 1))
+    assert win.doc.region(a).style.path == gallery.item(1).data(Qt.ItemDataRole.UserRole + 1)
+
+
+def test_dark_palette_when_asked():
+    from PySide6.QtGui import QPalette
+
+    from tcp_editor.theme import apply_theme
+
+    app = QApplication.instance()
+    old_pal, old_style = app.palette(), app.style().name()
+    try:
+        assert apply_theme(app, dark=True)
+        assert app.palette().color(QPalette.ColorRole.Window).lightness() < 100
+        assert app.style().name().lower() == "fusion"
+    finally:
+        app.setPalette(old_pal)
+        app.setStyle(old_style)
