@@ -118,9 +118,14 @@ def main() -> int:
     busy = [False]
     service.worker.busy.connect(lambda b: busy.__setitem__(0, b))
 
+    phase = ["setup"]
+    worst: list[tuple[float, str]] = []
+
     def tick():
         now = time.perf_counter()
-        gaps.append(((now - last[0]) * 1000.0, busy[0]))
+        gap = (now - last[0]) * 1000.0
+        gaps.append((gap, busy[0]))
+        worst.append((gap, phase[0]))
         last[0] = now
 
     probe = QTimer()
@@ -167,7 +172,9 @@ def main() -> int:
         pts = [(w * (0.15 + 0.05 * k), y) for k in range(12)]
         before_ids = set(submitted)
         n_applied = len(applied)
+        phase[0] = f"stroke {i}"
         t_release = stroke(pts)
+        phase[0] = f"after stroke {i}"
 
         def shown(before_ids=before_ids, t_release=t_release, n_applied=n_applied):
             """When the first preview submitted after the release was shown, or None."""
@@ -187,6 +194,7 @@ def main() -> int:
     wait(lambda: not busy[0])
     n0 = len(applied)
     slider.setSliderDown(True)
+    phase[0] = "slider drag"
     t0 = time.perf_counter()
     k = 0
     while time.perf_counter() - t0 < args.seconds:
@@ -226,6 +234,7 @@ def main() -> int:
         "slider_previews_per_second": round(drag_previews / t_drag, 2),
         "load_average": os.getloadavg(),
     }
+    res["worst_gaps_ms"] = [(round(g), p) for g, p in sorted(worst, reverse=True)[:5]]
     for k_, v in res.items():
         print(f"{k_:36s} {v}")
     if args.json:

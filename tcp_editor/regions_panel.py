@@ -168,6 +168,7 @@ class RegionsPanel(QWidget):
         super().__init__(parent)
         self.document = None
         self._rebuilding = False
+        self._thumbs: dict = {}  # (id(style image), dpr) -> (image, QIcon): no re-scaling per slider step
         lay = QVBoxLayout(self)
         lay.setContentsMargins(6, 6, 6, 6)
         self.list = RegionList(self)
@@ -254,7 +255,14 @@ class RegionsPanel(QWidget):
     def _icon(self, r, index: int) -> QIcon:
         dpr = self.devicePixelRatioF() or 1.0
         if r.style is not None:
-            return QIcon(thumbnail(r.style.image, THUMB, dpr))
+            key = (id(r.style.image), dpr)
+            icon = self._thumbs.get(key)
+            if icon is None or icon[0] is not r.style.image:
+                if len(self._thumbs) > 64:
+                    self._thumbs.clear()
+                icon = (r.style.image, QIcon(thumbnail(r.style.image, THUMB, dpr)))
+                self._thumbs[key] = icon
+            return icon[1]
         pm = QPixmap(int(THUMB * dpr), int(THUMB * dpr))
         pm.setDevicePixelRatio(dpr)
         pm.fill(QColor(*region_colour(index)))
