@@ -301,6 +301,10 @@ class RegionsPanel(QWidget):
             self.strength_label.setText(f"{int(round(r.strength * 100))}%")
             self.style_label.setText(f"Style: {r.style.name}" if r.style else "No style: drop a photo on the region")
         else:
+            self.strength.blockSignals(True)
+            self.strength.setValue(100)
+            self.strength.blockSignals(False)
+            self.strength_label.setText("–")
             self.style_label.setText("Add a region, brush its mask, then give it a style")
 
     # widgets -> document ----------------------------------------------------------------------
