@@ -30,7 +30,7 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem, QGraphicsScene, QGraphicsView, QStyleOptionGraphicsItem
 
 from . import mask_ops
-from .qtimage import rgb_to_pixmap
+from .qtimage import rgb_to_pixmap, rgba_to_pixmap
 
 TOOLS = ("brush", "eraser", "lasso", "flood", "similar", "pan")
 REGION_COLOURS = [(255, 64, 64), (64, 160, 255), (64, 220, 96), (255, 200, 40), (200, 80, 255), (40, 220, 220),
@@ -64,8 +64,21 @@ class ImageItem(QGraphicsItem):
         self.result_pix = None
         self.update()
 
-    def set_result(self, rgb: np.ndarray | None) -> None:
-        self.result_pix = None if rgb is None else rgb_to_pixmap(rgb)
+    def set_result(self, rgb: np.ndarray | None, base: np.ndarray | None = None) -> None:
+        """Show an edit result. With `base` (the preview it was computed from), pixels the edit did
+        not change are left transparent, so there the original shows through at full resolution
+        (sharp when zoomed in or on high-DPI screens); only edited pixels come from the preview."""
+        if rgb is None:
+            self.result_pix = None
+        elif base is not None and base.shape == rgb.shape:
+            changed = np.any(rgb != base, axis=2)
+            if changed.all():
+                self.result_pix = rgb_to_pixmap(rgb)
+            else:
+                alpha = cv2.dilate(changed.view(np.uint8), np.ones((3, 3), np.uint8)) * np.uint8(255)
+                self.result_pix = rgba_to_pixmap(np.dstack([rgb, alpha]))
+        else:
+            self.result_pix = rgb_to_pixmap(rgb)
         self.update()
 
     def boundingRect(self) -> QRectF:
@@ -227,7 +240,8 @@ class CanvasView(QGraphicsView):
             self.overlay.set_mask(r.mask, region_colour(doc.index_of(r.uid)))
 
     def set_result(self, rgb: np.ndarray | None) -> None:
-        self.image_item.set_result(rgb)
+        doc = self.document
+        self.image_item.set_result(rgb, doc.preview if doc is not None else None)
 
     def set_overlay_opacity(self, value: float) -> None:
         self.overlay.setOpacity(float(np.clip(value, 0.0, 1.0)))

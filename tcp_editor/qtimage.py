@@ -17,6 +17,13 @@ def rgb_to_pixmap(rgb: np.ndarray) -> QPixmap:
     return QPixmap.fromImage(rgb_to_qimage(rgb))
 
 
+def rgba_to_pixmap(rgba: np.ndarray) -> QPixmap:
+    """HxWx4 uint8 RGBA (straight alpha) -> QPixmap."""
+    a = np.ascontiguousarray(rgba, dtype=np.uint8)
+    h, w = a.shape[:2]
+    return QPixmap.fromImage(QImage(a.data, w, h, 4 * w, QImage.Format.Format_RGBA8888).copy())
+
+
 def qimage_to_rgb(img: QImage) -> np.ndarray:
     img = img.convertToFormat(QImage.Format.Format_RGB888)
     w, h, bpl = img.width(), img.height(), img.bytesPerLine()

@@ -209,6 +209,8 @@ def test_drop_style_on_region_and_edit_runs(qtbot, win, photo, style_photo):
     # pixels far outside the (feathered) mask are untouched; inside the mask they changed
     assert np.array_equal(res[170:, 200:], win.doc.preview[170:, 200:])
     assert np.abs(res[60:70, 70:90].astype(int) - win.doc.preview[60:70, 70:90]).mean() > 1
+    # unchanged pixels are transparent in the shown result: the full-res original shows there
+    assert win.canvas.image_item.result_pix.hasAlphaChannel()
     assert "Edit:" in win.time_label.text() and "ms" in win.time_label.text()
     assert "UNTRAINED" in win.model_label.text() and "CPU" in win.model_label.text()
     # the style went into the gallery
