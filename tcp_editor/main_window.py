@@ -71,6 +71,7 @@ class MainWindow(QMainWindow):
         self.model_spec: str | None = None
         self.model_device = str(self.settings.value("model/device", "auto"))
         self.model_preset: str | None = None
+        self._good_model_args: tuple | None = None
         self._in_flight: int | None = None
         self._in_flight_gen = 0
         self._preview_dirty = False
@@ -216,7 +217,7 @@ class MainWindow(QMainWindow):
         dm = m.addMenu("&Device")
         self.device_group = QActionGroup(self)
         for d in DEVICES:
-            a = QAction(d.upper() if d != "auto" else "Auto", self, checkable=True)
+            a = QAction(d.upper() if d != "auto" else "AUTO", self, checkable=True)
             a.setChecked(d == self.model_device)
             a.triggered.connect(lambda _=False, d=d: self.set_device(d))
             self.device_group.addAction(a)
@@ -496,13 +497,20 @@ class MainWindow(QMainWindow):
         if info.demo and not self.model_preset:
             self.statusBar().showMessage("No trained weights found: using an UNTRAINED demo model. "
                                          "Load weights from the Model menu for real results.", 15000)
-        for a in self.device_group.actions():
-            a.setChecked(a.text().lower() == self.model_device or (a.text() == "Auto" and self.model_device == "auto"))
+        self._good_model_args = (self.model_spec, self.model_device, self.model_preset)
+        self._sync_device_menu()
         self._schedule_preview()
+
+    def _sync_device_menu(self) -> None:
+        for a in self.device_group.actions():
+            a.setChecked(a.text().lower() == self.model_device)
 
     def _on_model_failed(self, message: str) -> None:
         summary, details = split_message(message)
         keep = f"Still using {self.model_info.label}." if self.model_info else "No model is loaded."
+        if self._good_model_args is not None:  # the menu and a later reload follow the model in use
+            self.model_spec, self.model_device, self.model_preset = self._good_model_args
+            self._sync_device_menu()
         self.model_label.setText(self.model_info.label if self.model_info else "Model: none")
         self._show_error("Could not load the model", f"{summary}\n\n{keep}", details)
 

@@ -472,6 +472,15 @@ def test_inference_error_dialog_keeps_document(qtbot, win, dlg, photo, style_pho
     with qtbot.waitSignal(service.worker.modelFailed, timeout=WAIT_MS):
         win.load_model(os.path.join(os.path.dirname(photo), "missing.safetensors"), "cpu")
     qtbot.waitUntil(lambda: any("Could not load the model" in t for t, _ in dlg.errors), timeout=5000)
+    # asking for a device that is not there (no CUDA here) also keeps the working model and menu
+    import torch
+
+    if not torch.cuda.is_available():
+        with qtbot.waitSignal(service.worker.modelFailed, timeout=WAIT_MS):
+            win.set_device("cuda")
+        qtbot.waitUntil(lambda: win.model_device != "cuda", timeout=5000)
+        checked = [a.text() for a in win.device_group.actions() if a.isChecked()]
+        assert checked == [win.model_device.upper()]
     assert service.worker.model is real_model
     with qtbot.waitSignal(win.previewApplied, timeout=WAIT_MS):
         win.doc.set_strength(uid, 0.8)
