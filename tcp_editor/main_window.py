@@ -463,7 +463,6 @@ class MainWindow(QMainWindow):
         self.service.load_model(spec, self.model_device, preset)
 
     def set_device(self, device: str) -> None:
-        self.settings.setValue("model/device", device)
         self.load_model(self.model_spec, device, self.model_preset)
 
     def _on_progress(self, rid: int, done: int, total: int) -> None:
@@ -498,6 +497,7 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage("No trained weights found: using an UNTRAINED demo model. "
                                          "Load weights from the Model menu for real results.", 15000)
         self._good_model_args = (self.model_spec, self.model_device, self.model_preset)
+        self.settings.setValue("model/device", self.model_device)  # only a device that worked
         self._sync_device_menu()
         self._schedule_preview()
 
