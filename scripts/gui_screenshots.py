@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Start the real editor window under X (Xvfb), make an edit, and save screenshots.
 
+    apt-get install -y xvfb libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1   # Qt xcb needs these
     xvfb-run -a -s "-screen 0 1600x1000x24" python scripts/gui_screenshots.py [--out docs/screenshots]
     python scripts/gui_screenshots.py            # starts Xvfb itself when DISPLAY is unset
 
