@@ -9,17 +9,16 @@ with a message that names what is wrong.
 from __future__ import annotations
 
 import json
-import os
 import struct
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
 import torch
 from safetensors import SafetensorError
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file, save
 
 from .config import ModelConfig
+from .imageio import atomic_write
 from .model import TCPNet
 
 FORMAT = "tcp-editor"
@@ -32,36 +31,12 @@ class CheckpointError(ValueError):
     """A weights file that cannot be used, with a message fit for the user."""
 
 
-def atomic_write(path: str | os.PathLike, write_fn) -> None:
-    """Write through `write_fn(tmp_path)` to a temporary file in the same folder, fsync, rename."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        write_fn(tmp)
-        with open(tmp, "rb") as f:
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-    try:
-        dfd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dfd)
-        finally:
-            os.close(dfd)
-    except OSError:
-        pass
-
-
 def save_tensors(path, tensors: Mapping[str, torch.Tensor], metadata: Mapping[str, str]) -> None:
+    """Atomic safetensors write (temporary file, fsync, rename): a crash never leaves a partial file."""
     flat = {k: v.detach().contiguous().cpu() for k, v in tensors.items()}
-    atomic_write(path, lambda tmp: save_file(flat, tmp, metadata=dict(metadata)))
+    data = save(flat, metadata=dict(metadata))
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    atomic_write(path, lambda f: f.write(data))
 
 
 def save_model(path, net: TCPNet, *, fp16: bool = True, extra: Mapping[str, str] | None = None) -> None:

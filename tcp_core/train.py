@@ -50,6 +50,7 @@ from .config import LossWeights, ModelConfig, TrainConfig, model_preset
 from .cooccur import random_crops
 from .data.dataset import PhotoDataset, random_crop
 from .device import pick_device
+from .imageio import atomic_write
 from .masks import free_form_masks
 from .model import Discriminators, TCPNet
 
@@ -353,8 +354,6 @@ def load_latest_state(run_dir: Path) -> tuple[dict, dict, Path] | None:
 
 def save_sample_sheet(path: Path, ema: TCPNet, fixed: Tensor, mask: Tensor) -> None:
     """Rows: input, reconstruction, global swap (style of the next image), region edit (fixed mask)."""
-    from .checkpoint import atomic_write
-
     with torch.no_grad():
         g = torch.Generator(device=fixed.device)
         g.manual_seed(0)
@@ -369,13 +368,10 @@ def save_sample_sheet(path: Path, ema: TCPNet, fixed: Tensor, mask: Tensor) -> N
     grid = torch.cat([torch.cat(list(r.clamp(-1, 1)), dim=2) for r in rows], dim=1)  # [3, rows*R, n*R]
     img = ((grid + 1) * 127.5 + 0.5).to(torch.uint8).permute(1, 2, 0).cpu().numpy()
 
-    def write(tmp: str) -> None:
-        ok, buf = cv2.imencode(".png", img[:, :, ::-1])
-        if not ok:
-            raise OSError("PNG encoding failed")
-        Path(tmp).write_bytes(buf.tobytes())
-
-    atomic_write(path, write)
+    ok, buf = cv2.imencode(".png", img[:, :, ::-1])
+    if not ok:
+        raise OSError("PNG encoding failed")
+    atomic_write(path, lambda f: f.write(buf.tobytes()))
 
 
 def _fmt_eta(seconds: float) -> str:
@@ -430,7 +426,7 @@ def train(
 
     if dist_info.main:
         (run_dir / "checkpoints").mkdir(parents=True, exist_ok=True)
-        for stale in (run_dir / "checkpoints").glob(".state-*.tmp"):  # left by a killed run
+        for stale in (run_dir / "checkpoints").glob(".state-*.part"):  # left by a killed run
             stale.unlink(missing_ok=True)
         (run_dir / "samples").mkdir(exist_ok=True)
         (run_dir / "config.json").write_text(json.dumps(
