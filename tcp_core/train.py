@@ -441,6 +441,7 @@ def train(
     log_path = run_dir / "log.csv"
     csv_file = None
     writer = None
+    tb = _tensorboard(run_dir) if dist_info.main else None
     feeder = BatchFeeder(photos, tcfg.seed, dist_info.rank, trainer.step, tcfg.batch_size, mcfg.resolution,
                          tcfg.scale_jitter)
     export_path = run_dir / "model-ema.safetensors"
@@ -471,6 +472,10 @@ def train(
                         writer.writeheader()
                 writer.writerow(row)
                 csv_file.flush()
+                if tb is not None:
+                    for k, v in stats.items():
+                        tb.add_scalar(f"loss/{k}", v, done)
+                    tb.add_scalar("perf/img_per_s", ips, done)
                 if not quiet:
                     eta = (tcfg.steps - done) * tcfg.batch_size * dist_info.world / max(ips, 1e-9)
                     msg = (f"step {done}/{tcfg.steps} | {ips:.2f} img/s | ETA {_fmt_eta(eta)} | rec {stats['rec']:.3f}"
@@ -489,9 +494,20 @@ def train(
         feeder.close()
         if csv_file:
             csv_file.close()
+        if tb is not None:
+            tb.close()
     if dist_info.main and trainer.step == start_step and not export_path.exists():
         save_model(export_path, trainer.ema, extra={"step": str(trainer.step)})
     return export_path
+
+
+def _tensorboard(run_dir: Path):
+    """A TensorBoard writer when the tensorboard package is installed (optional), else None."""
+    try:
+        from torch.utils.tensorboard import SummaryWriter
+    except ImportError:
+        return None
+    return SummaryWriter(str(run_dir / "tensorboard"))
 
 
 def _checkpoint(trainer: Trainer, run_dir: Path, export_path: Path, keep: int) -> None:
