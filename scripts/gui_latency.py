@@ -104,8 +104,8 @@ def main() -> int:
     applied: list[tuple[int, float, float]] = []
     orig_submit = service.submit_render
 
-    def submit_render(state):
-        rid = orig_submit(state)
+    def submit_render(state, **kw):
+        rid = orig_submit(state, **kw)
         submitted[rid] = time.perf_counter()
         return rid
 

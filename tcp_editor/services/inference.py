@@ -245,7 +245,7 @@ class InferenceWorker(QObject):
             self.progress.emit(req.id, 0, max(1, n))
             out = render(self.model, p["image"], p.get("regions", ()), p.get("global_", False),
                          p.get("interp_image"), p.get("interp_what", "style"), p.get("interp_amount", 0.0),
-                         self._cache)
+                         self._cache, crop=p.get("crop", True))
             self.progress.emit(req.id, max(1, n), max(1, n))
             return out
         if req.kind == "similarity":
@@ -302,9 +302,10 @@ class InferenceService(QObject):
         self.worker.moveToThread(self.thread)
         self.thread.start()
 
-    def submit_render(self, state) -> int:
-        """state: a document.RenderState."""
+    def submit_render(self, state, crop: bool = True) -> int:
+        """state: a document.RenderState; crop=False for the fast interactive preview."""
         return self.worker.submit("render", {
+            "crop": crop,
             "image": state.image,
             "regions": [(r.style, r.mask, r.strength) for r in state.regions],
             "global_": state.global_transfer,
