@@ -613,3 +613,23 @@ def test_dark_palette_when_asked():
     finally:
         app.setPalette(old_pal)
         app.setStyle(old_style)
+
+
+def test_progressive_preview_refines_small_regions(qtbot, win, photo, style_photo, service, monkeypatch):
+    sent, applied = [], []
+    orig = service.submit_render
+
+    def spy(state, crop=True):
+        rid = orig(state, crop=crop)
+        sent.append((rid, crop))
+        return rid
+
+    monkeypatch.setattr(service, "submit_render", spy)
+    win.previewApplied.connect(lambda rid, ms: applied.append(rid))
+    open_with_region(qtbot, win, photo, style_photo)  # a small brushed region
+    # first the fast whole-photo preview, then (when idle) the export's crop pipeline
+    qtbot.waitUntil(lambda: any(crop and rid in applied for rid, crop in sent), timeout=WAIT_MS)
+    assert sent[0][1] is False and sent[-1][1] is True
+    n = len(sent)
+    qtbot.wait(1000)
+    assert len(sent) == n, "no refine loop"
