@@ -23,6 +23,7 @@ import numpy as np
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 DEMO_PRESET = "demo128"
+_UNFINISHED: list = []  # worker threads that did not stop in time at shutdown
 
 
 @dataclass
@@ -329,8 +330,11 @@ class InferenceService(QObject):
     def set_model(self, model, info: ModelInfo | None = None) -> None:
         self.worker.set_model(model, info)
 
-    def shutdown(self, timeout_ms: int = 10000) -> None:
+    def shutdown(self, timeout_ms: int = 30000) -> None:
         if self.thread.isRunning():
             self.worker.cancel()
             self.thread.quit()
-            self.thread.wait(timeout_ms)
+            if not self.thread.wait(timeout_ms):
+                # still inside a long computation: never destroy a running QThread (Qt aborts);
+                # keep it alive until the process exits
+                _UNFINISHED.append((self.thread, self.worker))
