@@ -187,8 +187,8 @@ def _read_member(z: zipfile.ZipFile, name: str, path: str) -> bytes:
         raise _fail(path, f"'{name}' is too large ({info.file_size} bytes).")
     try:
         return z.read(name)
-    except (zipfile.BadZipFile, OSError, RuntimeError, ValueError) as e:  # CRC errors, encryption...
-        raise _fail(path, f"'{name}' is damaged ({e}).") from None
+    except Exception as e:  # noqa: BLE001 - CRC/zlib errors, encryption, unsupported compression...
+        raise _fail(path, f"'{name}' is damaged ({type(e).__name__}: {e}).") from None
 
 
 def _read_image(z: zipfile.ZipFile, name: str, path: str, modes: tuple[str, ...]) -> np.ndarray:
@@ -217,16 +217,31 @@ def _typed(value, types, what: str, path: str):
 
 
 def _number(value, what: str, path: str, lo: float = 0.0, hi: float = 1.0) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise _fail(path, f"project.json: {what} must be a number.")
+    try:
+        value = float(value)  # an int beyond float range raises OverflowError
+    except OverflowError:
+        raise _fail(path, f"project.json: {what} is out of range.") from None
+    if not math.isfinite(value):
+        raise _fail(path, f"project.json: {what} must be a finite number.")
     if not lo <= value <= hi:
         raise _fail(path, f"project.json: {what} must be between {lo:g} and {hi:g}.")
     return float(value)
 
 
 def load(path: str) -> Snapshot:
-    """Read and validate a project file."""
+    """Read and validate a project file. Raises ProjectError (never anything else for bad data)."""
     path = os.fspath(path)
+    try:
+        return _load(path)
+    except (ProjectError, MemoryError):
+        raise
+    except Exception as e:  # noqa: BLE001 - a safety net: damaged files must not crash the editor
+        raise _fail(path, f"the file is damaged ({type(e).__name__}: {e}).") from None
+
+
+def _load(path: str) -> Snapshot:
     if not os.path.isfile(path):
         raise _fail(path, "the file does not exist.")
     try:
@@ -242,6 +257,8 @@ def load(path: str) -> Snapshot:
             meta = json.loads(raw.decode("utf-8"))
         except (UnicodeDecodeError, json.JSONDecodeError) as e:
             raise _fail(path, f"project.json is not valid JSON ({e}).") from None
+        except RecursionError:
+            raise _fail(path, "project.json is nested too deeply.") from None
         if not isinstance(meta, dict) or meta.get("format") != FORMAT:
             raise _fail(path, "project.json does not describe a TCP Editor project.")
         version = meta.get("version")
@@ -298,9 +315,13 @@ def load(path: str) -> Snapshot:
             active = -1
         glob = _typed(meta.get("global_transfer", False), bool, "global_transfer", path)
         saved_at = meta.get("saved_at", 0.0)
+        try:
+            saved_at = float(saved_at) if isinstance(saved_at, (int, float)) and not isinstance(saved_at, bool) else 0.0
+        except OverflowError:
+            saved_at = 0.0
         return Snapshot(photo, alpha, exif, icc, str(ph.get("source_path", "")), regions, active, glob, interp,
                         str(ip.get("source_path", "")), what, amount, pls,
-                        float(saved_at) if isinstance(saved_at, (int, float)) else 0.0)
+                        saved_at if math.isfinite(saved_at) else 0.0)
 
 
 def restore(doc: Document, snap: Snapshot, project_path: str = "") -> None:

@@ -355,3 +355,46 @@ def test_run_gui_opens_photo_and_exits_cleanly(qtbot, tmp_path, monkeypatch):
     assert run_gui([str(photo), "--preset", "tiny", "--device", "cpu"]) == 0
     assert seen["path"] == str(photo) and "UNTRAINED" in seen["model"]
     assert not errors
+
+
+@pytest.mark.parametrize("case", ["huge_strength", "huge_saved_at", "deep_json", "bad_deflate"])
+def test_project_load_only_raises_project_error(tmp_path, case):
+    import io
+    import json
+    import zipfile
+
+    from PIL import Image
+
+    from tcp_editor import project
+
+    def png(a):
+        b = io.BytesIO()
+        Image.fromarray(a).save(b, format="PNG")
+        return b.getvalue()
+
+    photo = np.zeros((8, 12, 3), np.uint8)
+    meta = {"format": "tcpproj", "version": 1, "saved_at": 1.0,
+            "photo": {"file": "photo.png", "width": 12, "height": 8},
+            "regions": [{"name": "A", "strength": 0.5, "mask": "masks/0.png"}]}
+    text = None
+    if case == "huge_strength":
+        meta["regions"][0]["strength"] = 10**400
+    elif case == "huge_saved_at":
+        meta["saved_at"] = 10**400
+    elif case == "deep_json":
+        text = '{"format": "tcpproj", "version": 1, "x": ' + "[" * 100_000 + "]" * 100_000 + "}"
+    p = tmp_path / "p.tcpproj"
+    with zipfile.ZipFile(p, "w") as z:
+        z.writestr("project.json", text or json.dumps(meta), compress_type=zipfile.ZIP_DEFLATED)
+        z.writestr("photo.png", png(photo))
+        z.writestr("masks/0.png", png(np.zeros((8, 12), np.uint8)))
+    if case == "bad_deflate":  # corrupt the deflated project.json stream (zlib.error inside zipfile)
+        data = bytearray(p.read_bytes())
+        start = data.index(b"project.json") + len(b"project.json")
+        data[start:start + 4] = b"\xff\xff\xff\xff"
+        p.write_bytes(bytes(data))
+    if case == "huge_saved_at":
+        assert project.load(str(p)).saved_at == 0.0
+        return
+    with pytest.raises(project.ProjectError, match="Cannot open the project"):
+        project.load(str(p))
