@@ -58,6 +58,8 @@ def main() -> int:
     ap.add_argument("--offscreen", action="store_true", help="force QT_QPA_PLATFORM=offscreen")
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--json", help="also write the numbers to this JSON file")
+    ap.add_argument("--no-progressive", action="store_true",
+                    help="previews on region crops only (the export's pipeline), no fast whole-photo pass")
     args = ap.parse_args()
     if args.offscreen or not os.environ.get("DISPLAY"):
         os.environ["QT_QPA_PLATFORM"] = "offscreen"
@@ -78,6 +80,7 @@ def main() -> int:
     service = InferenceService()
     win = MainWindow(service=service, settings=settings, autosave_dir=os.path.join(tmp, "auto"),
                      autosave_interval_s=3600)
+    win.progressive_preview = not args.no_progressive
     win.resize(1400, 900)
     win.show()
     QTest.qWaitForWindowExposed(win)
@@ -221,6 +224,7 @@ def main() -> int:
                  f"(preview {w}x{h})",
         "torch_threads_worker": service.worker.torch_threads or "auto(cpu_count-1)",
         "cpu_count": os.cpu_count(),
+        "progressive_preview": win.progressive_preview,
         "max_event_loop_gap_idle_ms": round(max(idle_gaps), 1),
         "p99_event_loop_gap_idle_ms": round(sorted(idle_gaps)[int(0.99 * (len(idle_gaps) - 1))], 1),
         "max_event_loop_gap_while_busy_ms": round(max(busy_gaps), 1),
