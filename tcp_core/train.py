@@ -105,7 +105,14 @@ class BatchFeeder:
         return b
 
     def close(self) -> None:
+        """Stop and join the thread, so it never runs into interpreter shutdown mid-OpenCV call."""
         self.stop.set()
+        while self.thread.is_alive():
+            try:
+                self.q.get_nowait()
+            except queue.Empty:
+                pass
+            self.thread.join(timeout=0.05)
 
 
 def load_photos(dirs: list[str | Path], resolution: int) -> tuple[list[np.ndarray], list[tuple[str, str]]]:
