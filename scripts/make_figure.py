@@ -52,7 +52,7 @@ def tile(img: np.ndarray, label: str) -> Image.Image:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--weights", default=None)
-    ap.add_argument("--out", default="docs/figures/results.png")
+    ap.add_argument("--out", default="docs/figures/results.jpg")
     args = ap.parse_args()
     model = TCPModel.from_pretrained(args.weights, device="auto")
     contents = [(HOLDOUT / "lomiri-picosdeeuropa_by_Aitzol_Berasategi.jpg", "sky"),
@@ -85,7 +85,7 @@ def main() -> None:
             x += t.width
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    sheet.save(out)
+    sheet.save(out, quality=88) if out.suffix.lower() in (".jpg", ".jpeg") else sheet.save(out)
     print(f"wrote {out} ({sheet.width}x{sheet.height}) from {model.source}")
 
 
