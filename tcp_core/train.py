@@ -592,6 +592,7 @@ def main(argv: list[str] | None = None) -> int:
     if "RANK" in os.environ and not dist.is_initialized():
         backend = "nccl" if torch.cuda.is_available() and args.device != "cpu" else "gloo"
         dist.init_process_group(backend)
+    rank = dist.get_rank() if dist.is_initialized() else 0
     try:
         path = train(args.data, args.out, tcfg, mcfg=mcfg, device=args.device, init=args.init, resume=args.resume,
                      max_seconds=args.max_minutes * 60 if args.max_minutes else None)
@@ -601,7 +602,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if dist.is_initialized():
             dist.destroy_process_group()
-    if not dist.is_initialized() or dist.get_rank() == 0:
+    if rank == 0:
         print(f"exported model: {path}", file=sys.stderr)
     return 0
 
