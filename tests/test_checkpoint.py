@@ -145,8 +145,9 @@ def test_no_pickle_loading_in_the_code_base():
     import pathlib
 
     root = pathlib.Path(__file__).resolve().parent.parent
+    risky = ("torch" + ".load(", "pickle" + ".load")  # spelled apart so this file does not match itself
     for path in list((root / "tcp_core").rglob("*.py")) + list((root / "tcp_editor").rglob("*.py")):
         text = path.read_text()
         for line in text.splitlines():
-            if "torch.load(" in line or "pickle.load" in line:
+            if any(r in line for r in risky):
                 assert "weights_only=True" in line, f"{path}: {line.strip()}"
