@@ -23,6 +23,7 @@ import pickle
 import random
 import shutil
 import signal
+import struct
 import subprocess
 import sys
 import textwrap
@@ -227,11 +228,18 @@ def bad_checkpoints(tiny_net, tiny_weights, tmp_path_factory) -> dict[str, tuple
     p.write_text("this is a text file, not weights\n" * 20)
     out["text"] = (p, "not a valid safetensors")
     out["missing"] = (d / "missing.safetensors", "not found")
+    p = d / "malformed_header.safetensors"  # valid length prefix and JSON, but not a safetensors header
+    p.write_bytes(struct.pack("<Q", 2) + b"[]")
+    out["malformed_header"] = (p, "safetensors")
     return out
 
 
 CKPT_NAMES = ["torch_pickle", "raw_pickle", "truncated", "wrong_shapes", "nan", "other_program",
               "other_model_config", "empty", "text", "missing"]
+HEADER_GAP = pytest.mark.xfail(strict=False, reason="tcp_core/checkpoint.py _sniff: a JSON header that is not a dict "
+                               "of tensor entries raises AttributeError/TypeError/KeyError, not CheckpointError "
+                               "(see the hardening report)")
+CKPT_CASES = [*CKPT_NAMES, pytest.param("malformed_header", marks=HEADER_GAP)]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -413,7 +421,7 @@ def test_apply_encoder_failure_mid_write_leaves_nothing(corpus, tiny_weights, tm
 # bad model files: CLI and library
 
 
-@pytest.mark.parametrize("name", CKPT_NAMES)
+@pytest.mark.parametrize("name", CKPT_CASES)
 def test_bad_weights_cli_apply(name, bad_checkpoints, corpus, tmp_path, capfd):
     path, word = bad_checkpoints[name]
     out = tmp_path / "out" / "r.png"
@@ -425,7 +433,7 @@ def test_bad_weights_cli_apply(name, bad_checkpoints, corpus, tmp_path, capfd):
     assert os.listdir(out.parent) == []
 
 
-@pytest.mark.parametrize("name", CKPT_NAMES)
+@pytest.mark.parametrize("name", CKPT_CASES)
 def test_bad_weights_from_pretrained(name, bad_checkpoints):
     from tcp_core.hub import WeightsNotFound
     from tcp_core.inference import TCPModel
@@ -825,7 +833,8 @@ CHILD = textwrap.dedent(r"""
             m = np.zeros((H // 2, W // 2), np.float32)
             m[10 * (k + 1):100, 20:200] = 1.0
             snaps.append(project.Snapshot(ph, regions=[Region(f"r{k}", m, None, 0.5, True)], preview_long_side=400,
-                                          photo_path=f"/photos/{k}.jpg"))
+                                          photo_path=f"/photos/{k}.jpg",
+                                          _photo_png=project.encode_photo(ph)))  # as the editor's autosave caches it
         path = os.path.join(folder, "autosave.tcpproj")
         print("ready", flush=True)
         i = 0
