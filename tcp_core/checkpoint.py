@@ -79,7 +79,10 @@ def _sniff(path: Path) -> None:
         parsed = json.loads(header)
     except (UnicodeDecodeError, json.JSONDecodeError):
         raise CheckpointError(f"{path} is not a valid safetensors file (unreadable header)") from None
-    end = max((v["data_offsets"][1] for k, v in parsed.items() if k != "__metadata__"), default=0)
+    try:
+        end = max((int(v["data_offsets"][1]) for k, v in parsed.items() if k != "__metadata__"), default=0)
+    except (AttributeError, TypeError, KeyError, IndexError, ValueError):
+        raise CheckpointError(f"{path} is not a valid safetensors file (malformed header)") from None
     if 8 + n + end > size:
         raise CheckpointError(f"{path} is truncated: its header promises {8 + n + end} bytes, the file has {size}")
 

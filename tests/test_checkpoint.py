@@ -89,6 +89,13 @@ def test_refuses_garbage_header(tmp_path):
     _expect(p, "not a valid safetensors")
 
 
+def test_refuses_malformed_header(tmp_path):
+    for i, header in enumerate((b"[]", b'{"a": 1}', b'{"w": {"data_offsets": "x"}}')):
+        p = tmp_path / f"m{i}.safetensors"
+        p.write_bytes(struct.pack("<Q", len(header)) + header + b"\0" * 16)
+        _expect(p, "malformed header")
+
+
 def test_refuses_foreign_safetensors(tmp_path):
     p = tmp_path / "other.safetensors"
     save_file({"weight": torch.zeros(3)}, str(p), metadata={"format": "pt"})
