@@ -20,7 +20,6 @@ import io
 import json
 import math
 import os
-import tempfile
 import time
 import zipfile
 from dataclasses import dataclass, field
@@ -30,6 +29,7 @@ from PIL import Image
 
 from . import mask_ops
 from .document import INTERP_WHAT, Document, Region, StyleRef
+from .services.images import ImageSaveError, atomic_write
 
 FORMAT = "tcpproj"
 VERSION = 1
@@ -141,22 +141,13 @@ def write(path: str, snap: Snapshot) -> str:
             entry["style_name"] = r.style.name
             members.append((f"styles/{i}.png", _png(np.ascontiguousarray(r.style.image))))
         meta["regions"].append(entry)
-    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".part", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            with zipfile.ZipFile(f, "w") as z:
-                z.writestr("project.json", json.dumps(meta, indent=1), compress_type=zipfile.ZIP_DEFLATED)
-                for name, data in members:
-                    z.writestr(name, data, compress_type=zipfile.ZIP_STORED)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    def fill(f) -> None:
+        with zipfile.ZipFile(f, "w") as z:
+            z.writestr("project.json", json.dumps(meta, indent=1), compress_type=zipfile.ZIP_DEFLATED)
+            for name, data in members:
+                z.writestr(name, data, compress_type=zipfile.ZIP_STORED)
+
+    atomic_write(path, fill)  # temp file in the same folder, fsync, rename: never a half-written project
     return path
 
 
@@ -167,6 +158,8 @@ def save(path: str, doc: Document) -> str:
         doc._photo_png_cache = (doc.photo, snap._photo_png)
     try:
         return write(path, snap)
+    except ImageSaveError as e:  # atomic_write's clear message (folder missing, disk full, permissions)
+        raise ProjectError(str(e).replace("Cannot save", "Cannot save the project", 1)) from None
     except OSError as e:
         raise ProjectError(f"Cannot save the project '{path}': {e.strerror or e}") from None
 

@@ -17,7 +17,7 @@ IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp", ".tif", ".tiff", ".bmp")
 EXPORT_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WebP"}
 
 try:  # tcp_core.imageio imports PIL and numpy only
-    from tcp_core.imageio import ImageLoadError, ImageSaveError
+    from tcp_core.imageio import ImageLoadError, ImageSaveError, atomic_write  # noqa: F401 (used by project.py)
 except ImportError:  # pragma: no cover - partial checkouts
 
     class ImageLoadError(ValueError):
