@@ -13,6 +13,12 @@ style photos (the shipped `resources/styles/` plus synthetic ones) on one of sev
 model's LRU caches see new keys all the time. Every 10th edit has two regions (successive edits),
 every 25th is a global transfer.
 
+By default the edits go through the editor's own inference worker (`tcp_editor.services`: a
+QThread that owns the model, as in the GUI; it hands freed memory back to the OS once its queue
+has been empty for a moment), and RSS is read with the editor idle (after that moment).
+`--direct` calls `apply_regions` in the main thread instead (no worker, no idle trimming: the raw
+library in a loop).
+
 RSS (VmRSS from /proc/self/status) is read after edit 50 (warm: caches full, allocator pools
 grown) and after the last edit; the script prints the growth in % and the edit-time percentiles,
 and exits 1 when the growth exceeds --max-growth (default 5 %). `--tracemalloc` also lists the
@@ -106,6 +112,64 @@ def load_soak_model(weights: str | None, device: str):
     return TCPModel.from_config("demo128", device=device, seed=0)
 
 
+def make_direct_editor(model):
+    from tcp_core.apply import apply_regions
+
+    return lambda photo, regions, glob: apply_regions(model, photo, regions, global_=glob)
+
+
+def make_worker_editor(model):
+    """Edits through the GUI's InferenceService (its worker thread owns the model), export pipeline."""
+    import os
+
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6.QtCore import QCoreApplication, QEventLoop
+
+    from tcp_editor.services.inference import InferenceService
+
+    _app = QCoreApplication.instance() or QCoreApplication([])
+    service = InferenceService()
+    service.set_model(model)
+    done: dict[int, object] = {}
+    loop = QEventLoop()
+
+    def finish(rid, value):
+        done[rid] = value
+        loop.quit()
+
+    # results are queued to this thread, so they arrive inside loop.exec() (no race)
+    service.worker.result.connect(lambda rid, img, ms: finish(rid, img))
+    service.worker.failed.connect(lambda rid, msg: finish(rid, RuntimeError(msg)))
+
+    class State:  # the fields of document.RenderState that submit_render reads
+        interp_image, interp_what, interp_amount = None, "style", 0.0
+
+    def edit(photo, regions, glob):
+        st = State()
+        st.image, st.global_transfer = photo, glob
+        st.regions = [type("R", (), {"style": s, "mask": m, "strength": a})() for s, m, a in regions]
+        rid = service.submit_render(st, crop=True)
+        while rid not in done:
+            loop.exec()
+        out = done.pop(rid)
+        if isinstance(out, Exception):
+            raise out
+        return out
+
+    from tcp_editor.services.inference import IDLE_TRIM_DELAY_MS
+
+    def settle():
+        """The editor idle for a moment after an edit (a user looking at the result)."""
+        t_end = time.perf_counter() + IDLE_TRIM_DELAY_MS / 1000 + 0.2
+        while time.perf_counter() < t_end:
+            _app.processEvents()
+            time.sleep(0.005)
+
+    edit.service = service
+    edit.settle = settle
+    return edit
+
+
 def percentile_ms(times: list[float], q: float) -> float:
     return float(np.percentile(np.asarray(times) * 1000.0, q))
 
@@ -128,6 +192,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="diagnosis: also read RSS after glibc's malloc_trim(0) at each checkpoint (memory that "
                          "is free but kept by the allocator drops out; live objects stay; later raw readings "
                          "then follow earlier trims)")
+    ap.add_argument("--direct", action="store_true",
+                    help="call apply_regions in this thread instead of going through the editor's inference worker")
     ap.add_argument("--no-mkldnn", action="store_true",
                     help="diagnosis: run convolutions without oneDNN (torch.backends.mkldnn.enabled = False)")
     args = ap.parse_args(argv)
@@ -135,8 +201,6 @@ def main(argv: list[str] | None = None) -> int:
         ap.error(f"--edits must be more than {WARM_EDIT}")
 
     import torch
-
-    from tcp_core.apply import apply_regions
 
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -160,6 +224,8 @@ def main(argv: list[str] | None = None) -> int:
           f"{torch.get_num_threads()}; {len(photos)} photos {w}x{h}, {len(styles)} styles; {args.edits} edits",
           file=sys.stderr)
 
+    edit = make_direct_editor(model) if args.direct else make_worker_editor(model)
+
     trim = None
     if args.malloc_trim:
         import ctypes
@@ -180,12 +246,15 @@ def main(argv: list[str] | None = None) -> int:
         regions = [(styles[int(rng.integers(len(styles)))], None if glob else random_mask(rng, ph, pw),
                     float(rng.uniform(0.2, 1.0))) for _ in range(n_regions)]
         t0 = time.perf_counter()
-        out = apply_regions(model, photo, regions, global_=glob)
+        out = edit(photo, regions, glob)
         times.append(time.perf_counter() - t0)
         assert out.shape == photo.shape and out.dtype == np.uint8
         del out, regions
         if i % 50 == 0 or i == WARM_EDIT:
             gc.collect()
+            settle = getattr(edit, "settle", None)
+            if settle is not None:
+                settle()  # RSS of the idle editor: the worker gives freed memory back when idle
             rss = status_kb("VmRSS")
             curve.append((i, rss))
             extra = ""
@@ -208,6 +277,7 @@ def main(argv: list[str] | None = None) -> int:
     growth = 100.0 * (rss_end - rss_warm) / rss_warm if rss_warm else float("nan")
     res = {
         "model": str(model.source), "preset": model.config.name, "edits": args.edits, "photo_size": [w, h],
+        "through": "apply_regions (direct)" if args.direct else "editor inference worker (QThread)",
         "torch_threads": torch.get_num_threads(),
         "rss_after_edit_50_mib": round(rss_warm / 1024, 1),
         f"rss_after_edit_{args.edits}_mib": round(rss_end / 1024, 1),

@@ -45,6 +45,7 @@ from .imageio import (
     save_image,
     to_uint8,
 )
+from .memory import release_free_memory
 
 __all__ = ["RegionSpec", "apply_regions", "interpolate_images", "load_model", "main", "working_shape"]
 
@@ -63,19 +64,10 @@ class UsageError(Exception):
 
 def working_shape(model: Any, h: int, w: int) -> tuple[int, int]:
     """(height, width) the model works at for an h x w input (so it does not resample again)."""
+    from .inference import size_multiple, working_size
+
     cfg = model.config
-    multiple = 1 << len(cfg.enc_channels)
-    try:
-        from .inference import working_size
-    except ImportError:  # pragma: no cover - inference always ships with tcp_core
-        working_size = None
-    if working_size is not None:
-        return tuple(working_size(h, w, cfg.resolution, multiple))
-    r = cfg.resolution
-    scale = r / min(h, w)
-    long_px = min(round(max(h, w) * scale), 2 * r)
-    long_px = max(multiple, int(round(long_px / multiple)) * multiple)
-    return (r, long_px) if h <= w else (long_px, r)
+    return tuple(working_size(h, w, cfg.resolution, size_multiple(cfg)))
 
 
 def _resize(img: np.ndarray, hw: tuple[int, int]) -> np.ndarray:
@@ -117,6 +109,7 @@ def apply_regions(
     margin: float = 0.25,
     inside: bool = False,
     timings: dict | None = None,
+    keyframe_step: float | None = None,
 ) -> np.ndarray:
     """Edit `photo` (full resolution) with successive region edits; returns the full-res result.
 
@@ -127,7 +120,9 @@ def apply_regions(
     The result has the photo's dtype (uint8, or uint16 for a 16-bit photo) and never touches
     pixels where the feathered mask is 0 (`inside=True` feathers inside the mask, so nothing outside
     the mask changes at all). `timings` (a dict) accumulates seconds under "edit"
-    (network + its resizes) and "upsample" (full-res reconstruction).
+    (network + its resizes) and "upsample" (full-res reconstruction). `keyframe_step` makes
+    strengths between cached key frames approximate and fast (interactive slider previews;
+    `TCPModel._swap_features`); the default None is exact.
     """
     cur = photo.rgb if isinstance(photo, LoadedImage) else np.asarray(photo)
     if cur.ndim != 3 or cur.shape[2] != 3 or cur.dtype not in (np.uint8, np.uint16):
@@ -163,7 +158,11 @@ def apply_regions(
             lo_res = model.swap(lo_src, style_lo, float(strength))
         else:
             lo_mask = _resize(np.ascontiguousarray(as_float_mask(m_crop)), (wh, ww))
-            lo_res = model.region_edit(lo_src, style_lo, np.clip(lo_mask, 0, 1), float(strength))
+            if keyframe_step:
+                lo_res = model.region_edit(lo_src, style_lo, np.clip(lo_mask, 0, 1), float(strength),
+                                           keyframe_step=keyframe_step)
+            else:
+                lo_res = model.region_edit(lo_src, style_lo, np.clip(lo_mask, 0, 1), float(strength))
         lo_res = np.asarray(lo_res)
         if lo_res.shape[:2] != (wh, ww):
             lo_res = _resize(lo_res, (wh, ww))
@@ -441,9 +440,10 @@ def _cmd_apply(args, model: Any) -> int:
         raise UsageError(f"{PROG} apply: error: no images (jpg, png, webp, tif, bmp) in '{display_path(content)}'")
     failed: list[tuple[Path, str]] = []
     n_ok = 0
+    dsts = batch_output_names([p.relative_to(content) for p in photos], args.format)
     for i, p in enumerate(photos, 1):
         rel = p.relative_to(content)
-        dst = out / rel.parent / (rel.stem + _out_ext(p, args.format))
+        dst = out / dsts[i - 1]
         t0 = time.perf_counter()
         try:
             dst.parent.mkdir(parents=True, exist_ok=True)
@@ -454,12 +454,38 @@ def _cmd_apply(args, model: Any) -> int:
             continue
         n_ok += 1
         _err(f"[{i}/{len(photos)}] {display_path(rel)} -> {display_path(dst)} ({time.perf_counter() - t0:.1f} s)")
+        release_free_memory()  # a batch of large photos: give the freed full-res buffers back
     if args.timings:
         _print_timings(timings, len(photos))
     _err(f"done: {n_ok} written, {len(failed)} failed")
     for rel, msg in failed:
         _err(f"  failed: {display_path(rel)}: {msg}")
     return 1 if failed else 0
+
+
+def batch_output_names(rels: list[Path], fmt: str | None) -> list[Path]:
+    """Output paths (relative) for a batch: the photo's name with the output extension. Photos that
+    would land on one name (a.jpg and a.png with --format png; A.jpg and a.JPG on a case-insensitive
+    disk) all get their source extension added instead (a_jpg.png, a_png.png), so no result
+    silently overwrites another."""
+    plain = [rel.parent / (rel.stem + _out_ext(rel, fmt)) for rel in rels]
+    count: dict[str, int] = {}
+    for d in plain:
+        count[str(d).lower()] = count.get(str(d).lower(), 0) + 1
+    out: list[Path] = []
+    taken = {str(d).lower() for d in plain}
+    for rel, d in zip(rels, plain):
+        if count[str(d).lower()] == 1:
+            out.append(d)
+            continue
+        base = f"{rel.stem}_{rel.suffix.lstrip('.').lower() or 'img'}"
+        cand, k = rel.parent / (base + d.suffix), 2
+        while str(cand).lower() in taken:
+            cand, k = rel.parent / f"{base}-{k}{d.suffix}", k + 1
+        taken.add(str(cand).lower())
+        _err(f"note: several photos map to {display_path(d)}; {display_path(rel)} is written as {display_path(cand)}")
+        out.append(cand)
+    return out
 
 
 def _save_animation(path: Path, frames: list[np.ndarray], fmt: str, duration: int) -> None:

@@ -14,6 +14,7 @@ H_c, H_s and one G pass.
 from __future__ import annotations
 
 import hashlib
+import math
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -52,6 +53,14 @@ class _LRU(OrderedDict):
         while len(self) > self.size:
             self.popitem(last=False)
         return value
+
+
+def size_multiple(cfg: ModelConfig) -> int:
+    """The step of the working long side: a quarter of the resolution (32 px for demo128), at least
+    2**levels. Coarse steps mean few distinct input shapes (5 per orientation), so oneDNN's
+    per-shape kernel caches stop growing early in a session (BENCHMARKS.md, soak); the aspect is
+    kept to within half a step (the result is resized back to the input's size)."""
+    return max(1 << len(cfg.enc_channels), cfg.resolution // 4)
 
 
 def working_size(h: int, w: int, resolution: int, multiple: int) -> tuple[int, int]:
@@ -113,7 +122,7 @@ class TCPModel:
         self.source = source
         self._codes = _LRU(16)
         self._swaps = _LRU(16)
-        self._multiple = 1 << len(net.config.enc_channels)
+        self._multiple = size_multiple(net.config)
         if device.type == "cuda":
             self.net = self.net.to(memory_format=torch.channels_last)
 
@@ -206,6 +215,27 @@ class TCPModel:
 
         return self._swaps.get_or((key_a, key_b, round(float(strength), 4)), make)
 
+    def _swap_features(self, codes_a: Codes, key_a: bytes, s_b: torch.Tensor, key_b: bytes, strength: float,
+                       keyframe_step: float | None = None) -> torch.Tensor:
+        """E(I_g) for I_g = G(C_A, S_mix(strength)) (Eq. 5's edited features), [1, C_e, h, w].
+
+        keyframe_step (interactive previews, e.g. a strength-slider drag): E(I_g) is interpolated
+        linearly between exact key frames at multiples of the step, which stay cached, so each new
+        strength costs the region-edit G pass only instead of a swap G pass, E and the edit G pass.
+        Exact at the key frames; on the demo model the edit differs from the exact one by
+        >= 40 dB PSNR at step 0.25 (BENCHMARKS.md). None: exact."""
+        t = float(strength)
+        if not keyframe_step or keyframe_step <= 0:
+            return self._swap_and_encode(codes_a, key_a, s_b, key_b, t)[1]
+        pos = t / keyframe_step
+        lo = math.floor(pos + 1e-6)
+        frac = pos - lo
+        e_lo = self._swap_and_encode(codes_a, key_a, s_b, key_b, lo * keyframe_step)[1]
+        if frac < 1e-6:
+            return e_lo
+        e_hi = self._swap_and_encode(codes_a, key_a, s_b, key_b, (lo + 1) * keyframe_step)[1]
+        return torch.lerp(e_lo, e_hi, float(frac))
+
     # public API ---------------------------------------------------------------------------
     @torch.no_grad()
     def reconstruct(self, image: np.ndarray) -> np.ndarray:
@@ -232,12 +262,15 @@ class TCPModel:
         return self._to_image(i_g, img.shape[:2])
 
     @torch.no_grad()
-    def region_edit(self, content: np.ndarray, style: np.ndarray, mask: np.ndarray, strength: float = 1.0):
-        """Region-wise transfer by Eq. 5-6."""
-        return self.edit_regions(content, [Region(style, mask, strength)])
+    def region_edit(self, content: np.ndarray, style: np.ndarray, mask: np.ndarray, strength: float = 1.0,
+                    keyframe_step: float | None = None):
+        """Region-wise transfer by Eq. 5-6. keyframe_step: fast approximate strengths for
+        interactive previews (see `_swap_features`); None (default) is exact."""
+        return self.edit_regions(content, [Region(style, mask, strength)], keyframe_step=keyframe_step)
 
     @torch.no_grad()
-    def edit_regions(self, content: np.ndarray, regions: Sequence[Region]) -> np.ndarray:
+    def edit_regions(self, content: np.ndarray, regions: Sequence[Region],
+                     keyframe_step: float | None = None) -> np.ndarray:
         """Successive region edits (paper Fig. 5): each region edits the previous result."""
         img = check_image(content, "content")
         shape = img.shape[:2]
@@ -250,7 +283,7 @@ class TCPModel:
                     key = hashlib.blake2b(cur.float().cpu().numpy().tobytes(), digest_size=16).digest()
                     codes = self._encode(cur, key)
                 codes_b, key_b, _ = self._encode_image(r.style)
-                _, e_g = self._swap_and_encode(codes, key, codes_b.style, key_b, r.strength)
+                e_g = self._swap_features(codes, key, codes_b.style, key_b, r.strength, keyframe_step)
                 cur = self.net.region_edit(codes, e_g, m, self._noise()).clamp(-1, 1)
             if not regions:
                 cur = self.net.decode(codes.content, codes.style, self._noise())

@@ -38,13 +38,22 @@ from .controls_panel import ControlsPanel
 from .document import Document, StyleRef
 from .regions_panel import RegionsPanel
 from .resources import bundled_styles
-from .services.images import ImageLoadError, ImageSaveError, is_image_path, load_mask_file, load_photo, same_file
+from .services.images import (
+    ImageLoadError,
+    ImageSaveError,
+    is_image_path,
+    load_mask_file,
+    load_photo,
+    remove_stale_temp_files,
+    same_file,
+)
 from .services.inference import InferenceService, ModelInfo, split_message
 
 MAX_RECENT = 10
 DEBOUNCE_MS = 30
 LIVE_STROKE_PREVIEW_MS = 150  # previews during a brush stroke only when an edit is this fast
 REFINE_DELAY_MS = 400  # idle time before the fast preview is refined
+DRAG_KEYFRAME_STEP = 0.25  # strength-slider drags: exact key frames every 0.25, interpolated between
 REFINE_MAX_AREA = 0.5  # refine when a region's bounding box covers less than this of the photo
 AUTOSAVE_NAME = "autosave.tcpproj"
 DEVICES = ("auto", "cpu", "cuda", "mps")
@@ -83,6 +92,8 @@ class MainWindow(QMainWindow):
         self._in_flight_gen = 0
         self._preview_dirty = False
         self._in_flight_refine = False
+        self._in_flight_approx = False
+        self._approx_shown = False  # the canvas shows a key-frame (slider drag) preview
         self.progressive_preview = True  # fast whole-image preview first, region crops when idle
         self._stroke_pending = False
         self._photo_gen = 0
@@ -134,6 +145,7 @@ class MainWindow(QMainWindow):
         self._refine_timer.setSingleShot(True)
         self._refine_timer.setInterval(REFINE_DELAY_MS)
         self._refine_timer.timeout.connect(self._fire_refine)
+        self.regions_panel.strength.sliderReleased.connect(self._on_strength_released)
 
         interval = autosave_interval_s if autosave_interval_s is not None else int(
             self.settings.value("autosave/interval_s", 60))
@@ -434,7 +446,17 @@ class MainWindow(QMainWindow):
         self._in_flight_gen = self._photo_gen
         crop = refine or not self.progressive_preview
         self._in_flight_refine = refine
-        self._in_flight = self.service.submit_render(state, crop=crop)
+        # While the strength slider is held, previews interpolate between exact strength key
+        # frames (one G pass per step); the release brings the exact preview.
+        approx = not refine and self.regions_panel.strength.isSliderDown()
+        self._in_flight_approx = approx
+        self._in_flight = self.service.submit_render(
+            state, crop=crop, keyframe_step=DRAG_KEYFRAME_STEP if approx else None)
+
+    def _on_strength_released(self) -> None:
+        # (a key-frame request still running is followed by the exact one in _on_result)
+        if self._approx_shown and self._in_flight is None:
+            self._schedule_preview()
 
     def _preview_done(self, rid: int) -> bool:
         if rid != self._in_flight:
@@ -450,17 +472,24 @@ class MainWindow(QMainWindow):
         if rid != self._in_flight:
             return
         self._in_flight = None
+        refined, approx = self._in_flight_refine, self._in_flight_approx
+        self._in_flight_approx = False
+        # Pipelining: hand the worker the next pending state first, so it computes while this
+        # thread converts and paints the result (a slider drag keeps the worker busy).
+        if self._preview_dirty:
+            self._preview_dirty = False
+            self._fire_preview()
+        elif approx and not self.regions_panel.strength.isSliderDown():
+            self._fire_preview()  # the drag ended while this ran: the exact preview now
+        elif not refined and self._needs_refine():
+            self._refine_timer.start()
         if gen == self._photo_gen and image is not None and image.shape[:2] == self.doc.preview_shape:
+            self._approx_shown = approx
             self.last_result = image
             self.last_edit_ms = ms
             self.canvas.set_result(image)
             self.time_label.setText(f"Edit: {ms:.0f} ms")
             self.previewApplied.emit(rid, ms)
-        if self._preview_dirty:
-            self._preview_dirty = False
-            self._fire_preview()
-        elif not self._in_flight_refine and self._needs_refine():
-            self._refine_timer.start()
 
     def _on_discarded(self, rid: int) -> None:
         self._sim_requests.pop(rid, None)
@@ -968,6 +997,9 @@ class MainWindow(QMainWindow):
     def check_autosave(self) -> bool:
         """Offer to restore an autosave newer than the last clean exit. True if restored."""
         path = self.autosave_path
+        # A kill during an autosave leaves its temp file (the autosave itself is the previous one).
+        # Only old ones go: another editor instance may be writing one right now.
+        remove_stale_temp_files(path, older_than_s=60)
         if not os.path.isfile(path):
             return False
         try:

@@ -619,8 +619,8 @@ def test_progressive_preview_refines_small_regions(qtbot, win, photo, style_phot
     sent, applied = [], []
     orig = service.submit_render
 
-    def spy(state, crop=True):
-        rid = orig(state, crop=crop)
+    def spy(state, crop=True, keyframe_step=None):
+        rid = orig(state, crop=crop, keyframe_step=keyframe_step)
         sent.append((rid, crop))
         return rid
 
@@ -633,3 +633,54 @@ def test_progressive_preview_refines_small_regions(qtbot, win, photo, style_phot
     n = len(sent)
     qtbot.wait(1000)
     assert len(sent) == n, "no refine loop"
+
+
+def slider_handle_center(slider) -> QPoint:
+    from PySide6.QtWidgets import QStyle, QStyleOptionSlider
+
+    opt = QStyleOptionSlider()
+    slider.initStyleOption(opt)
+    rect = slider.style().subControlRect(QStyle.ComplexControl.CC_Slider, opt,
+                                         QStyle.SubControl.SC_SliderHandle, slider)
+    return rect.center()
+
+
+def test_strength_drag_previews_key_frames_then_exact(qtbot, win, photo, style_photo, service, monkeypatch):
+    """While the strength slider is held (a real mouse drag), previews use the key-frame path
+    (keyframe_step set); the release brings one exact preview (keyframe_step None) on screen."""
+    from PySide6.QtTest import QTest
+
+    sent, applied = [], []
+    orig = service.submit_render
+
+    def spy(state, crop=True, keyframe_step=None):
+        rid = orig(state, crop=crop, keyframe_step=keyframe_step)
+        sent.append((rid, keyframe_step, state.regions[0].strength if state.regions else None))
+        return rid
+
+    monkeypatch.setattr(service, "submit_render", spy)
+    win.progressive_preview = False  # one request per state: easier to follow
+    win.previewApplied.connect(lambda rid, ms: applied.append(rid))
+    uid = open_with_region(qtbot, win, photo, style_photo)
+    slider = win.regions_panel.strength
+    start = slider_handle_center(slider)
+    n0 = len(sent)
+    QTest.mousePress(slider, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, start)
+    assert slider.isSliderDown()
+    for dx in (-10, -25, -40, -60):
+        QTest.mouseMove(slider, QPoint(start.x() + dx, start.y()))
+        qtbot.wait(60)
+    qtbot.waitUntil(lambda: any(k is not None and rid in applied for rid, k, _ in sent[n0:]), timeout=WAIT_MS)
+    during = sent[n0:]
+    assert during and all(k == pytest.approx(0.25) for _, k, _ in during), during
+    QTest.mouseRelease(slider, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
+                       QPoint(start.x() - 60, start.y()))
+    final = win.doc.region(uid).strength
+    assert final < 1.0
+    qtbot.waitUntil(lambda: any(k is None and s == pytest.approx(final) and rid in applied
+                                for rid, k, s in sent[n0:]), timeout=WAIT_MS)
+    last_rid, last_k, _ = sent[-1]
+    assert last_k is None, "the last preview after the release is exact"
+    # the exact preview on screen is the export pipeline's result for the final strength
+    qtbot.waitUntil(lambda: win._in_flight is None, timeout=WAIT_MS)
+    assert win.last_result is not None

@@ -107,6 +107,47 @@ def test_worker_drops_superseded_running_request(qtbot, service):
     assert len(results) == 1
 
 
+def test_worker_gives_memory_back_once_idle_not_between_requests(qtbot, service, monkeypatch):
+    """The worker calls malloc_trim (release_free_memory) only after its queue stayed empty for
+    IDLE_TRIM_DELAY_MS: never between back-to-back requests (the next edit would page-fault)."""
+    import tcp_editor.services.inference as inf
+
+    trims: list[float] = []
+    monkeypatch.setattr(inf, "release_free_memory", lambda: trims.append(time.monotonic()) or True)
+    monkeypatch.setattr(inf, "IDLE_TRIM_DELAY_MS", 400)
+    fake = SlowFake(delay=0.05)
+    with qtbot.waitSignal(service.worker.modelLoaded, timeout=5000):
+        service.set_model(fake)
+    done: list[float] = []
+
+    def next_request(rid, img, ms):
+        done.append(time.monotonic())
+        if len(done) < 4:  # chain: each result immediately asks for the next edit
+            service.worker.submit("render", _render_payload(0.1 * len(done)), "preview")
+
+    service.worker.result.connect(next_request)
+    service.worker.submit("render", _render_payload(0.9), "preview")
+    qtbot.waitUntil(lambda: len(done) == 4, timeout=WAIT_MS)
+    assert trims == [], "no trim while requests keep coming"
+    qtbot.waitUntil(lambda: len(trims) == 1, timeout=5000)
+    assert trims[0] - done[-1] >= 0.35
+    assert service.worker.trims == 1
+    qtbot.wait(600)
+    assert len(trims) == 1, "one trim per idle period"
+
+
+def test_release_free_memory_runs_on_glibc():
+    import platform
+
+    from tcp_core.memory import release_free_memory
+
+    ran = release_free_memory()
+    if platform.system() == "Linux" and platform.libc_ver()[0] == "glibc":
+        assert ran is True
+    else:
+        assert ran in (True, False)
+
+
 def test_worker_failure_and_model_fallback(qtbot, service, tmp_path, monkeypatch):
     # a request made before any model is loaded waits for the model instead of failing
     results = []
@@ -347,6 +388,7 @@ def test_run_gui_opens_photo_and_exits_cleanly(qtbot, tmp_path, monkeypatch):
         if wins and wins[0].doc.has_photo and wins[0].model_info is not None:
             seen["path"] = wins[0].doc.path
             seen["model"] = wins[0].model_info.label
+            seen["icon"] = not wins[0].windowIcon().isNull() and not QApplication.windowIcon().isNull()
             wins[0].close()
         else:
             QTimer.singleShot(50, close_when_ready)
@@ -354,6 +396,7 @@ def test_run_gui_opens_photo_and_exits_cleanly(qtbot, tmp_path, monkeypatch):
     QTimer.singleShot(50, close_when_ready)
     assert run_gui([str(photo), "--preset", "tiny", "--device", "cpu"]) == 0
     assert seen["path"] == str(photo) and "UNTRAINED" in seen["model"]
+    assert seen["icon"], "the application icon is set"
     assert not errors
 
 

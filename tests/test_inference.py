@@ -131,3 +131,29 @@ def test_device_selection():
             pick_device("cuda")
     with pytest.raises(ValueError, match="unknown device"):
         pick_device("tpu")
+
+
+def test_strength_key_frames_exact_on_the_grid_and_linear_between(model, images):
+    """keyframe_step (slider-drag previews): exact at multiples of the step; between them E(I_g)
+    is the linear blend of the two neighbouring exact key frames (checked against Eq. 5-6 by hand)."""
+    from tcp_core.model import blend_styles
+
+    a, b = images
+    m = np.zeros(a.shape[:2], np.float32)
+    m[10:50, 15:70] = 1
+    for t in (0.0, 0.25, 0.5, 1.0):
+        assert np.array_equal(model.region_edit(a, b, m, t, keyframe_step=0.25), model.region_edit(a, b, m, t))
+    approx = model.region_edit(a, b, m, 0.6, keyframe_step=0.25)
+    # by hand: e_g(0.6) = lerp(E(G(C_A, S(0.5))), E(G(C_A, S(0.75))), 0.4), then Eq. 5-6
+    size = model._work_size(a.shape[:2])
+    with torch.no_grad():
+        ca, _, _ = model._encode_image(a, size)
+        cb, _, _ = model._encode_image(b)
+        e = [model.net.E(model.net.swap(ca, blend_styles(ca.style, cb.style, t), model._noise())) for t in (0.5, 0.75)]
+        e_mix = e[0] + 0.4 * (e[1] - e[0])
+        mt = model._mask_tensor(m, a.shape[:2], size)
+        ref = model._to_image(model.net.region_edit(ca, e_mix, mt, model._noise()).clamp(-1, 1), a.shape[:2])
+    assert np.abs(approx.astype(int) - ref.astype(int)).max() <= 1
+    exact = model.region_edit(a, b, m, 0.6)
+    assert not np.array_equal(approx, exact) or np.array_equal(
+        model.region_edit(a, b, m, 0.5), model.region_edit(a, b, m, 0.75))

@@ -22,7 +22,10 @@ from typing import Any
 import numpy as np
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
+from tcp_core.memory import release_free_memory
+
 DEMO_PRESET = "demo128"
+IDLE_TRIM_DELAY_MS = 300  # malloc_trim after this long with an empty queue (BENCHMARKS.md, soak)
 _UNFINISHED: list = []  # worker threads that did not stop in time at shutdown
 
 
@@ -51,9 +54,11 @@ class Request:
 
 
 def default_torch_threads() -> int:
-    """Leave one core for the GUI thread (on 2 cores torch's OpenMP pool otherwise fights it)."""
-    n = os.cpu_count() or 1
-    return max(1, n - 1)
+    """All cores. The compute thread runs at a lower priority (nice 5, inherited by the OpenMP
+    threads it starts), so the GUI thread still gets a core the moment it needs one: measured on
+    2 cores, two torch threads halve a generator pass (46 -> 21 ms) and the event loop's longest
+    stall stays under 40 ms (BENCHMARKS.md)."""
+    return max(1, os.cpu_count() or 1)
 
 
 class InferenceWorker(QObject):
@@ -85,6 +90,8 @@ class InferenceWorker(QObject):
         self._running = 0
         self._cache = None
         self._niced = False
+        self._trim_timer: threading.Timer | None = None
+        self.trims = 0
         self._wake.connect(self._process)
         self._load.connect(self._do_load)
         self._install.connect(self._do_install)
@@ -204,6 +211,7 @@ class InferenceWorker(QObject):
             with self._lock:
                 self._pending.setdefault(channel, req)
             return
+        self._cancel_trim()
         self._running = req.id
         self.busy.emit(True)
         t0 = time.perf_counter()
@@ -234,6 +242,28 @@ class InferenceWorker(QObject):
             more = bool(self._pending)
         if not more:
             self.busy.emit(False)
+            # Idle for a while (the user paused): hand the C heap's freed pages back to the OS, so
+            # a long session's resident memory stays flat (BENCHMARKS.md, soak). Not after every
+            # request: the next edit would page-fault its buffers back in (~60 ms on 2 cores).
+            # (A plain timer thread: a QTimer of the worker thread would outlive the thread at
+            # shutdown; malloc_trim is thread-safe.)
+            self._cancel_trim()
+            t = threading.Timer(IDLE_TRIM_DELAY_MS / 1000.0, self._trim)
+            t.daemon = True
+            self._trim_timer = t
+            t.start()
+
+    def _cancel_trim(self) -> None:
+        t, self._trim_timer = self._trim_timer, None
+        if t is not None:
+            t.cancel()
+
+    def _trim(self) -> None:
+        with self._lock:
+            if self._pending or self._running:
+                return
+        if release_free_memory():
+            self.trims += 1
 
     def _run(self, req: Request):
         p = req.payload
@@ -246,7 +276,7 @@ class InferenceWorker(QObject):
             self.progress.emit(req.id, 0, max(1, n))
             out = render(self.model, p["image"], p.get("regions", ()), p.get("global_", False),
                          p.get("interp_image"), p.get("interp_what", "style"), p.get("interp_amount", 0.0),
-                         self._cache, crop=p.get("crop", True))
+                         self._cache, crop=p.get("crop", True), keyframe_step=p.get("keyframe_step"))
             self.progress.emit(req.id, max(1, n), max(1, n))
             return out
         if req.kind == "similarity":
@@ -303,10 +333,12 @@ class InferenceService(QObject):
         self.worker.moveToThread(self.thread)
         self.thread.start()
 
-    def submit_render(self, state, crop: bool = True) -> int:
-        """state: a document.RenderState; crop=False for the fast interactive preview."""
+    def submit_render(self, state, crop: bool = True, keyframe_step: float | None = None) -> int:
+        """state: a document.RenderState; crop=False for the fast interactive preview;
+        keyframe_step for approximate strengths during a slider drag (render())."""
         return self.worker.submit("render", {
             "crop": crop,
+            "keyframe_step": keyframe_step,
             "image": state.image,
             "regions": [(r.style, r.mask, r.strength) for r in state.regions],
             "global_": state.global_transfer,
@@ -331,6 +363,7 @@ class InferenceService(QObject):
         self.worker.set_model(model, info)
 
     def shutdown(self, timeout_ms: int = 30000) -> None:
+        self.worker._cancel_trim()
         if self.thread.isRunning():
             self.worker.cancel()
             self.thread.quit()

@@ -88,13 +88,16 @@ def interpolate_base(model, image: np.ndarray, other: np.ndarray, what: str, amo
 
 def render(model, image: np.ndarray, regions: Sequence[tuple[np.ndarray, np.ndarray, float]],
            global_: bool = False, interp_image: np.ndarray | None = None, interp_what: str = "style",
-           interp_amount: float = 0.0, cache: FrameCache | None = None, crop: bool = True) -> np.ndarray:
+           interp_amount: float = 0.0, cache: FrameCache | None = None, crop: bool = True,
+           keyframe_step: float | None = None) -> np.ndarray:
     """The edited image at `image`'s resolution. regions: (style_rgb, mask (image's HxW), strength).
 
     crop=True (export, refined preview) runs the network on a crop around each region, so small
     regions get the network's full resolution. crop=False (fast interactive preview) runs it on the
     whole image: the photo's encoding and the style swap stay cached while masks change, about
-    twice as fast per stroke, at a lower resolution for small regions."""
+    twice as fast per stroke, at a lower resolution for small regions. keyframe_step (strength-slider
+    drags): strengths between cached key frames are interpolated in feature space, one G pass per
+    step instead of three (`TCPModel._swap_features`); None is exact."""
     from tcp_core.apply import apply_regions
 
     base = np.ascontiguousarray(image)
@@ -102,5 +105,5 @@ def render(model, image: np.ndarray, regions: Sequence[tuple[np.ndarray, np.ndar
         base = interpolate_base(model, base, interp_image, interp_what, interp_amount, cache)
     regs = [(s, m, float(a)) for s, m, a in regions]
     if regs:
-        base = apply_regions(model, base, regs, global_=global_, crop=crop)
+        base = apply_regions(model, base, regs, global_=global_, crop=crop, keyframe_step=keyframe_step)
     return np.ascontiguousarray(base)
