@@ -27,6 +27,7 @@ import stat
 import struct
 import tempfile
 import threading
+import time
 import warnings
 import zlib
 from collections.abc import Callable, Iterable, Iterator
@@ -600,6 +601,30 @@ def load_mask(
 
 # ----------------------------------------------------------------------------------------------
 # saving
+
+
+def remove_stale_temp_files(path: str | os.PathLike | bytes, older_than_s: float = 60.0) -> list[Path]:
+    """Delete the temp files that `atomic_write(path, ...)` calls left behind when the process was
+    killed mid-write (`.NAME.*.part` beside `path`), if older than `older_than_s` (so a write in
+    progress in another process is left alone). Returns the removed paths; errors are ignored."""
+    path = _as_path(path)
+    parent = path.parent if str(path.parent) else Path(".")
+    prefix = "." + os.fsencode(path.name)[:100].decode("utf-8", "ignore") + "."
+    removed: list[Path] = []
+    now = time.time()
+    try:
+        entries = list(parent.iterdir())
+    except OSError:
+        return removed
+    for p in entries:
+        if p.name.startswith(prefix) and p.name.endswith(".part"):
+            try:
+                if now - p.stat().st_mtime >= older_than_s and p.is_file():
+                    p.unlink()
+                    removed.append(p)
+            except OSError:
+                pass
+    return removed
 
 
 def atomic_write(path: str | os.PathLike | bytes, write: Callable[[BinaryIO], None]) -> Path:

@@ -7,7 +7,7 @@ import os
 import sys
 
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtGui import QGuiApplication, QIcon
 from PySide6.QtWidgets import QApplication
 
 ORG = "TCP Editor"
@@ -42,6 +42,7 @@ def run_gui(argv: list[str] | None = None) -> int:
         return int(e.code or 0)
 
     from .main_window import MainWindow
+    from .resources import icon_path
     from .services.inference import InferenceService
     from .theme import apply_theme
 
@@ -54,6 +55,9 @@ def run_gui(argv: list[str] | None = None) -> int:
     app.setOrganizationName(ORG)
     app.setApplicationName(APP)
     app.setApplicationDisplayName(APP)
+    icon = icon_path()
+    if icon is not None:
+        app.setWindowIcon(QIcon(str(icon)))  # title bars, task switcher, dock
     apply_theme(app)
 
     service = InferenceService()

@@ -35,3 +35,11 @@ def bundled_styles() -> list[str]:
     if d is None:
         return []
     return sorted(str(p) for p in d.iterdir() if p.suffix.lower() in _STYLE_EXTS)
+
+
+def icon_path() -> Path | None:
+    """The application icon (resources/icon.png), or None when the resources are missing."""
+    for d in resource_dirs():
+        if (d / "icon.png").is_file():
+            return d / "icon.png"
+    return None

@@ -78,6 +78,13 @@ def save_mask_png(path: str, mask: np.ndarray) -> str:
     return str(path)
 
 
+def remove_stale_temp_files(path: str, older_than_s: float = 60.0) -> list[str]:
+    """Temp files of interrupted atomic writes of `path` (a kill mid-autosave), removed."""
+    from tcp_core.imageio import remove_stale_temp_files as remove
+
+    return [str(p) for p in remove(path, older_than_s)]
+
+
 def same_file(a: str, b: str) -> bool:
     if not a or not b:
         return False
