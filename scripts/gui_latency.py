@@ -50,6 +50,22 @@ def pick_photo(arg: str | None) -> str:
     return out
 
 
+def thread_cpu_s() -> dict[str, float]:
+    """CPU seconds used so far by this process's threads, by thread name (Linux /proc; else {})."""
+    out: dict[str, float] = {}
+    try:
+        tick = os.sysconf("SC_CLK_TCK")
+        for tid in os.listdir("/proc/self/task"):
+            with open(f"/proc/self/task/{tid}/stat") as f:
+                st = f.read()
+            name = st[st.index("(") + 1: st.rindex(")")]
+            fields = st[st.rindex(")") + 2:].split()
+            out[name] = out.get(name, 0.0) + (int(fields[11]) + int(fields[12])) / tick
+    except (OSError, ValueError):
+        pass
+    return out
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--photo")
@@ -215,10 +231,12 @@ def main() -> int:
     drag.setTimerType(Qt.TimerType.PreciseTimer)
     drag.setInterval(16)
     drag.timeout.connect(drag_tick)
+    cpu0 = thread_cpu_s()
     drag.start()
     loop.exec()
     drag.stop()
     t_drag = time.perf_counter() - t0
+    gui_cpu = {k: v - cpu0.get(k, 0.0) for k, v in thread_cpu_s().items()}
     drag_previews = len(applied) - n0
     slider.setSliderDown(False)
     slider.sliderReleased.emit()
@@ -250,6 +268,8 @@ def main() -> int:
         "slider_previews_per_second": round(drag_previews / t_drag, 2),
         "slider_edit_ms_median": round(statistics.median(
             [ms for _, _, ms in applied[n0:n0 + drag_previews]] or [0]), 1),
+        "slider_drag_cpu_share_by_thread": {k: round(v / t_drag, 2) for k, v in sorted(gui_cpu.items())
+                                             if v / t_drag >= 0.01},
         "load_average": os.getloadavg(),
     }
     res["worst_gaps_ms"] = [(round(g), p) for g, p in sorted(worst, reverse=True)[:5]]
