@@ -626,11 +626,28 @@ class MainWindow(QMainWindow):
             return False
         self.doc.set_photo(photo.rgb, photo.path, photo.exif, photo.icc, photo.alpha)
         self.doc.undo_stack.setClean()
+        self._prewarm_photo_png()
         self._add_recent(path)
         h, w = photo.rgb.shape[:2]
         self.statusBar().showMessage(f"Opened {os.path.basename(path)} ({w}x{h}). Brush a region, then drop a "
                                      "style photo on it.", 10000)
         return True
+
+    def _prewarm_photo_png(self) -> None:
+        """Encode the photo for project files in the background now (PIL's encoder releases the
+        GIL), so the first Save does not spend ~1 s per 12 MP on it in the GUI thread."""
+        doc, photo = self.doc, self.doc.photo
+
+        def work() -> None:
+            try:
+                png = project.encode_photo(photo)
+            except Exception:  # noqa: BLE001 - Save encodes it itself then
+                return
+            cached = getattr(doc, "_photo_png_cache", None)
+            if doc.photo is photo and (cached is None or cached[0] is not photo):
+                doc._photo_png_cache = (photo, png)
+
+        threading.Thread(target=work, name="tcp-photo-png", daemon=True).start()
 
     def _on_photo_changed(self) -> None:
         self._photo_gen += 1

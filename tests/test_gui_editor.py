@@ -684,3 +684,18 @@ def test_strength_drag_previews_key_frames_then_exact(qtbot, win, photo, style_p
     # the exact preview on screen is the export pipeline's result for the final strength
     qtbot.waitUntil(lambda: win._in_flight is None, timeout=WAIT_MS)
     assert win.last_result is not None
+
+
+def test_photo_is_encoded_for_projects_in_the_background(qtbot, win, photo, tmp_path, monkeypatch):
+    """Opening a photo encodes it for project files off the GUI thread; Save then reuses it."""
+    assert win.open_path(photo)
+    qtbot.waitUntil(lambda: getattr(win.doc, "_photo_png_cache", (None,))[0] is win.doc.photo, timeout=WAIT_MS)
+
+    def no_encode(_):
+        raise AssertionError("Save encoded the photo again in the GUI thread")
+
+    monkeypatch.setattr(project, "encode_photo", no_encode)
+    out = tmp_path / "p.tcpproj"
+    assert win.save_project(str(out))
+    snap = project.load(str(out))
+    assert np.array_equal(snap.photo, win.doc.photo)
