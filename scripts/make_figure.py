@@ -53,11 +53,13 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--weights", default=None)
     ap.add_argument("--out", default="docs/figures/results.jpg")
+    ap.add_argument("--holdout", default=str(HOLDOUT), help="folder of the hold-out photos (tcp-editor data demo)")
     args = ap.parse_args()
+    holdout = Path(args.holdout)
     model = TCPModel.from_pretrained(args.weights, device="auto")
-    contents = [(HOLDOUT / "lomiri-picosdeeuropa_by_Aitzol_Berasategi.jpg", "sky"),
-                (HOLDOUT / "plasma-summer_1am.jpg", "sky"),
-                (HOLDOUT / "mate-YellowFlower.jpg", "center")]
+    contents = [(holdout / "lomiri-picosdeeuropa_by_Aitzol_Berasategi.jpg", "sky"),
+                (holdout / "plasma-summer_1am.jpg", "sky"),
+                (holdout / "mate-YellowFlower.jpg", "center")]
     styles = sorted(p for p in STYLES.iterdir() if p.suffix.lower() in (".jpg", ".png"))[:3]
     style_imgs = [load_image(p).rgb for p in styles]
     rows = []

@@ -513,3 +513,19 @@ def test_cli_interpolate(files, capsys, tiny_model):
     _one_line_error(rc, err, "--steps")
     rc, err = run(["interpolate", files.content, files.style, "-o", files.dir / "x.webp"], capsys, model=tiny_model)
     _one_line_error(rc, err, ".png")
+
+
+def test_batch_output_names_are_unique_and_stable():
+    from pathlib import Path
+
+    from tcp_core.apply import batch_output_names
+
+    rels = [Path("a.jpg"), Path("a.png"), Path("b.bmp"), Path("b.png"), Path("sub/a.jpg"), Path("c.webp"),
+            Path("a_jpg.png")]
+    names = batch_output_names(rels, "png")
+    assert len({str(n).lower() for n in names}) == len(names)
+    assert names[0] == Path("a_jpg-2.png") and names[1] == Path("a_png.png")  # a_jpg.png is a real photo's
+    assert names[4] == Path("sub/a.png") and names[5] == Path("c.png") and names[6] == Path("a_jpg.png")
+    # no clash: names unchanged; default format keeps jpg/webp, writes bmp as png
+    assert batch_output_names([Path("x.jpg"), Path("y.bmp")], None) == [Path("x.jpg"), Path("y.png")]
+    assert batch_output_names([Path("x.bmp"), Path("x.png")], None) == [Path("x_bmp.png"), Path("x_png.png")]

@@ -462,3 +462,26 @@ def test_iter_images(tmp_path):
     both = list(iter_images([tmp_path / "sub", tmp_path / "a.png", tmp_path / "sub"]))
     assert [p.name for p in both] == ["a.png", "d.webp", "e.bmp"]
     assert list(iter_images(tmp_path / "missing")) == []
+
+
+def test_remove_stale_temp_files_only_old_ones_of_that_target(tmp_path):
+    import os
+    import time
+
+    from tcp_core.imageio import atomic_write, remove_stale_temp_files
+
+    target = tmp_path / "autosave.tcpproj"
+    atomic_write(target, lambda f: f.write(b"ok"))
+    old = tmp_path / ".autosave.tcpproj.abc.part"
+    fresh = tmp_path / ".autosave.tcpproj.def.part"
+    other = tmp_path / ".other.png.ghi.part"
+    for p in (old, fresh, other):
+        p.write_bytes(b"half")
+    t = time.time() - 3600
+    os.utime(old, (t, t))
+    os.utime(other, (t, t))
+    assert remove_stale_temp_files(target, older_than_s=60) == [old]
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        [target.name, fresh.name, other.name])
+    assert target.read_bytes() == b"ok"
+    assert remove_stale_temp_files(tmp_path / "missing-folder" / "x.png") == []
