@@ -125,7 +125,8 @@ def make_worker_editor(model):
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from PySide6.QtCore import QCoreApplication, QEventLoop
 
-    from tcp_editor.services.inference import InferenceService
+    from tcp_editor.document import RenderRegion, RenderState
+    from tcp_editor.services.inference import IDLE_TRIM_DELAY_MS, InferenceService
 
     _app = QCoreApplication.instance() or QCoreApplication([])
     service = InferenceService()
@@ -141,13 +142,8 @@ def make_worker_editor(model):
     service.worker.result.connect(lambda rid, img, ms: finish(rid, img))
     service.worker.failed.connect(lambda rid, msg: finish(rid, RuntimeError(msg)))
 
-    class State:  # the fields of document.RenderState that submit_render reads
-        interp_image, interp_what, interp_amount = None, "style", 0.0
-
     def edit(photo, regions, glob):
-        st = State()
-        st.image, st.global_transfer = photo, glob
-        st.regions = [type("R", (), {"style": s, "mask": m, "strength": a})() for s, m, a in regions]
+        st = RenderState(photo, tuple(RenderRegion(s, m, a) for s, m, a in regions), glob, None, "style", 0.0)
         rid = service.submit_render(st, crop=True)
         while rid not in done:
             loop.exec()
@@ -155,8 +151,6 @@ def make_worker_editor(model):
         if isinstance(out, Exception):
             raise out
         return out
-
-    from tcp_editor.services.inference import IDLE_TRIM_DELAY_MS
 
     def settle():
         """The editor idle for a moment after an edit (a user looking at the result)."""
@@ -226,12 +220,8 @@ def main(argv: list[str] | None = None) -> int:
 
     edit = make_direct_editor(model) if args.direct else make_worker_editor(model)
 
-    trim = None
-    if args.malloc_trim:
-        import ctypes
-        import ctypes.util
+    from tcp_core.memory import release_free_memory
 
-        trim = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
     times: list[float] = []
     curve: list[tuple[int, int]] = []
     trimmed: list[tuple[int, int]] = []
@@ -258,8 +248,7 @@ def main(argv: list[str] | None = None) -> int:
             rss = status_kb("VmRSS")
             curve.append((i, rss))
             extra = ""
-            if trim is not None:
-                trim(0)
+            if args.malloc_trim and release_free_memory():
                 trimmed.append((i, status_kb("VmRSS")))
                 extra = f" ({trimmed[-1][1] / 1024:7.1f} MiB after malloc_trim)"
             print(f"edit {i:4d}: RSS {rss / 1024:7.1f} MiB{extra}, last 50 edits p50 "
@@ -273,6 +262,8 @@ def main(argv: list[str] | None = None) -> int:
                     snap_warm = tracemalloc.take_snapshot()
     wall = time.perf_counter() - t_start
     gc.collect()
+    if not (curve and curve[-1][0] == args.edits) and getattr(edit, "settle", None) is not None:
+        edit.settle()  # the last edit is no checkpoint: read the idle editor, as at the checkpoints
     rss_end = curve[-1][1] if curve and curve[-1][0] == args.edits else status_kb("VmRSS")
     growth = 100.0 * (rss_end - rss_warm) / rss_warm if rss_warm else float("nan")
     res = {

@@ -23,6 +23,7 @@ import argparse
 import os
 import sys
 import time
+from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -158,11 +159,8 @@ def apply_regions(
             lo_res = model.swap(lo_src, style_lo, float(strength))
         else:
             lo_mask = _resize(np.ascontiguousarray(as_float_mask(m_crop)), (wh, ww))
-            if keyframe_step:
-                lo_res = model.region_edit(lo_src, style_lo, np.clip(lo_mask, 0, 1), float(strength),
-                                           keyframe_step=keyframe_step)
-            else:
-                lo_res = model.region_edit(lo_src, style_lo, np.clip(lo_mask, 0, 1), float(strength))
+            fast = {"keyframe_step": keyframe_step} if keyframe_step else {}  # (models without it work too)
+            lo_res = model.region_edit(lo_src, style_lo, np.clip(lo_mask, 0, 1), float(strength), **fast)
         lo_res = np.asarray(lo_res)
         if lo_res.shape[:2] != (wh, ww):
             lo_res = _resize(lo_res, (wh, ww))
@@ -469,11 +467,9 @@ def batch_output_names(rels: list[Path], fmt: str | None) -> list[Path]:
     disk) all get their source extension added instead (a_jpg.png, a_png.png), so no result
     silently overwrites another."""
     plain = [rel.parent / (rel.stem + _out_ext(rel, fmt)) for rel in rels]
-    count: dict[str, int] = {}
-    for d in plain:
-        count[str(d).lower()] = count.get(str(d).lower(), 0) + 1
+    count = Counter(str(d).lower() for d in plain)
+    taken = set(count)
     out: list[Path] = []
-    taken = {str(d).lower() for d in plain}
     for rel, d in zip(rels, plain):
         if count[str(d).lower()] == 1:
             out.append(d)

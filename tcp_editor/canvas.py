@@ -78,9 +78,9 @@ class ImageItem(QGraphicsItem):
             if cv2.countNonZero(changed) == changed.size:
                 self.result_pix = rgb_to_pixmap(rgb)
             else:
-                alpha = cv2.dilate(np.where(changed > 0, np.uint8(255), np.uint8(0)), np.ones((3, 3), np.uint8))
-                r, g, b = cv2.split(np.ascontiguousarray(rgb))
-                self.result_pix = rgba_to_pixmap(cv2.merge([r, g, b, alpha]))
+                rgba = cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2RGBA)
+                rgba[:, :, 3] = cv2.dilate((changed > 0).view(np.uint8) * np.uint8(255), np.ones((3, 3), np.uint8))
+                self.result_pix = rgba_to_pixmap(rgba)
         else:
             self.result_pix = rgb_to_pixmap(rgb)
         self.update()

@@ -640,12 +640,9 @@ class MainWindow(QMainWindow):
 
         def work() -> None:
             try:
-                png = project.encode_photo(photo)
+                project.photo_png(doc, photo)
             except Exception:  # noqa: BLE001 - Save encodes it itself then
-                return
-            cached = getattr(doc, "_photo_png_cache", None)
-            if doc.photo is photo and (cached is None or cached[0] is not photo):
-                doc._photo_png_cache = (photo, png)
+                pass
 
         threading.Thread(target=work, name="tcp-photo-png", daemon=True).start()
 
@@ -997,8 +994,7 @@ class MainWindow(QMainWindow):
             try:
                 os.makedirs(os.path.dirname(path), exist_ok=True)
                 if snap._photo_png is None:
-                    snap._photo_png = project.encode_photo(snap.photo)
-                    doc._photo_png_cache = (snap.photo, snap._photo_png)
+                    snap._photo_png = project.photo_png(doc, snap.photo)
                 project.write(path, snap)
             except Exception:  # noqa: BLE001 - autosave must never take the editor down
                 self._autosave_dirty = True
