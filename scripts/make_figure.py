@@ -5,7 +5,8 @@
 Rows: two hold-out photos (never seen in training). Columns: content, region mask, then for each
 of three style references: the style, the global swap G(C_A, S_B), the network's region edit
 (Eq. 5-6) and the editor's final export (region edit + full-resolution feathered blend).
-A last row is a style interpolation strip (paper Fig. 7).
+The last two rows are a style interpolation strip (paper Fig. 7): the network's frames, then
+the same frames as the editor shows and exports them (colours carried to the photo's resolution).
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ import cv2
 import numpy as np
 from PIL import Image, ImageDraw
 
-from tcp_core.apply import apply_regions
+from tcp_core.apply import apply_regions, interpolate_images, working_shape
+from tcp_core.fullres import upsample_edit
 from tcp_core.imageio import load_image
 from tcp_core.inference import TCPModel
 
@@ -76,8 +78,18 @@ def main() -> None:
                     tile(apply_regions(model, photo, [(st, mask, 1.0)]), "final export")]
         rows.append(row)
     a = load_image(contents[0][0]).rgb
+    s = 768 / max(a.shape[:2])
+    a = cv2.resize(a, (round(a.shape[1] * s), round(a.shape[0] * s)), interpolation=cv2.INTER_AREA)
     strip = model.interpolate(a, style_imgs[0], what="style", steps=6)
     rows.append([tile(f, f"style t={i / 5:.1f}") for i, f in enumerate(strip)])
+    # The same strip as the editor's interpolation slider shows it: each frame's colours carried to
+    # the photo's resolution by the export path's colour transform (the photo's own detail kept).
+    wh, ww = working_shape(model, *a.shape[:2])
+    lo_a = cv2.resize(a, (ww, wh), interpolation=cv2.INTER_AREA)
+    frames = interpolate_images(model, lo_a, style_imgs[0], what="style", steps=6)
+    ones = np.ones(a.shape[:2], np.float32)
+    rows.append([tile(upsample_edit(a, lo_a, cv2.resize(f, (ww, wh), interpolation=cv2.INTER_AREA), ones, 0),
+                      f"export t={i / 5:.1f}") for i, f in enumerate(frames)])
     width = max(sum(t.width for t in r) for r in rows)
     sheet = Image.new("RGB", (width, TILE * len(rows)), (255, 255, 255))
     for y, r in enumerate(rows):

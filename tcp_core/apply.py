@@ -31,7 +31,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from .fullres import as_float_mask, auto_feather_px, region_crop_box, upsample_edit
+from .fullres import DEFAULT_SMOOTHING, MAX_SMOOTHING, as_float_mask, auto_feather_px, region_crop_box, upsample_edit
 from .imageio import (
     DEFAULT_MAX_PIXELS,
     SAVE_FORMATS,
@@ -111,6 +111,7 @@ def apply_regions(
     inside: bool = False,
     timings: dict | None = None,
     keyframe_step: float | None = None,
+    smoothing: float | None = None,
 ) -> np.ndarray:
     """Edit `photo` (full resolution) with successive region edits; returns the full-res result.
 
@@ -123,7 +124,10 @@ def apply_regions(
     the mask changes at all). `timings` (a dict) accumulates seconds under "edit"
     (network + its resizes) and "upsample" (full-res reconstruction). `keyframe_step` makes
     strengths between cached key frames approximate and fast (interactive slider previews;
-    `TCPModel._swap_features`); the default None is exact.
+    `TCPModel._swap_features`); the default None is exact. `smoothing` is the colour smoothing of the
+    full-resolution reconstruction (0..`fullres.MAX_SMOOTHING`, None = `fullres.DEFAULT_SMOOTHING`):
+    higher values keep more of the photo's own texture and follow the network's local colours less
+    closely.
     """
     cur = photo.rgb if isinstance(photo, LoadedImage) else np.asarray(photo)
     if cur.ndim != 3 or cur.shape[2] != 3 or cur.dtype not in (np.uint8, np.uint16):
@@ -168,7 +172,8 @@ def apply_regions(
         fp = feather_px if feather_px is not None else auto_feather_px(full_crop.shape, lo_src.shape)
         if global_:
             fp = 0  # a full mask needs no feathering
-        cur[y0:y1, x0:x1] = upsample_edit(full_crop, lo_src, lo_res, m_crop, fp, inside=inside)
+        cur[y0:y1, x0:x1] = upsample_edit(full_crop, lo_src, lo_res, m_crop, fp, inside=inside,
+                                                **({} if smoothing is None else {"smoothing": smoothing}))
         _add(timings, "upsample", t0)
     return cur
 
@@ -230,6 +235,10 @@ def _build_parser() -> argparse.ArgumentParser:
     a.add_argument("--device", default="auto", help="auto, cpu, cuda or mps (default auto)")
     a.add_argument("--max-pixels", type=float, default=DEFAULT_MAX_PIXELS, help="refuse larger images")
     a.add_argument("--feather", type=float, default=None, help="mask feather radius in pixels (default: auto)")
+    a.add_argument("--smoothing", type=float, default=None, metavar="S",
+                   help=f"colour smoothing 0-{MAX_SMOOTHING} of the colour transform that carries the edit to full "
+                        f"resolution (default {DEFAULT_SMOOTHING}): low follows the network's local colours, high "
+                        "keeps more of the photo's own texture")
     a.add_argument("--inside", action="store_true", help="feather inside the mask: no pixel outside the mask changes")
     a.add_argument("--no-crop", action="store_true", help="run the network on the whole photo, not a crop")
     a.add_argument("--quality", type=int, default=95, help="JPEG/WebP quality (default 95)")
@@ -318,6 +327,7 @@ def _process_one(
         crop=not args.no_crop,
         feather_px=args.feather,
         inside=args.inside,
+        smoothing=args.smoothing,
         timings=timings,
     )
     t0 = time.perf_counter()
@@ -367,6 +377,8 @@ def _cmd_apply(args, model: Any) -> int:
         raise UsageError(f"{PROG} apply: error: --strength must be between 0 and 1")
     if args.max_pixels <= 0:
         raise UsageError(f"{PROG} apply: error: --max-pixels must be positive")
+    if args.smoothing is not None and not (0 <= args.smoothing <= MAX_SMOOTHING):
+        raise UsageError(f"{PROG} apply: error: --smoothing must be between 0 and {MAX_SMOOTHING}")
     mask_specs = [Path(m) for m in args.mask]
     for m in mask_specs:
         if not m.exists():

@@ -205,7 +205,15 @@ def load_model(spec: str, device: str):
     return TCPModel.from_pretrained(None if spec in ("", "default") else spec, device=device)
 
 
-def _final_method(model) -> Callable[[Pair], np.ndarray]:
+def _default_smoothing() -> float | None:
+    try:
+        from .fullres import DEFAULT_SMOOTHING
+    except ImportError:
+        return None
+    return float(DEFAULT_SMOOTHING)
+
+
+def _final_method(model, smoothing: float | None = None) -> Callable[[Pair], np.ndarray]:
     try:
         from . import apply as apply_mod
     except ImportError as e:
@@ -219,12 +227,14 @@ def _final_method(model) -> Callable[[Pair], np.ndarray]:
     def run(p: Pair) -> np.ndarray:
         # regions are (style, mask of the photo's size, strength) tuples; the photo here is the
         # content at the evaluation size, so this measures the export path at that size.
-        return np.asarray(fn(model, p.content, [(p.style, p.mask, 1.0)]))
+        kw = {} if smoothing is None else {"smoothing": smoothing}
+        return np.asarray(fn(model, p.content, [(p.style, p.mask, 1.0)], **kw))
 
     return run
 
 
-def build_methods(model, baseline, requested: Sequence[str] | None) -> tuple[dict, dict]:
+def build_methods(model, baseline, requested: Sequence[str] | None,
+                  final_smoothing: float | None = None) -> tuple[dict, dict]:
     """{name: fn(Pair) -> image} for the requested methods (None = all that can run) and
     {name: why not} for default methods that cannot run. Explicitly requested methods that
     cannot run raise `EvalError`."""
@@ -240,7 +250,7 @@ def build_methods(model, baseline, requested: Sequence[str] | None) -> tuple[dic
             out[n] = lambda p: model.region_edit(p.content, p.style, p.mask, strength=1.0)
         elif n == "tcp_final":
             try:
-                out[n] = _final_method(model)
+                out[n] = _final_method(model, final_smoothing)
             except EvalError as e:
                 if explicit:
                     raise
@@ -386,7 +396,9 @@ def _markdown(report: dict) -> str:
         "",
         f"{report['pairs']} pairs at long side {report['size']} px; model `{report['model']}`"
         + (f", baseline `{report['baseline']}`" if report.get("baseline") else "")
-        + f"; feature backbone `{report['backbone']}`.",
+        + f"; feature backbone `{report['backbone']}`"
+        + (f"; `tcp_final` colour smoothing {report['final_smoothing']:g}" if report.get("final_smoothing") is not None
+           else "") + ".",
         "",
         "| method | " + " | ".join(f"{labels[k]} {arrow[BETTER[k]]}" for k in METRICS) + " |",
         "|---|" + "---:|" * len(METRICS),
@@ -429,6 +441,7 @@ def evaluate(
     model_name: str | None = None,
     baseline_name: str | None = None,
     log: Callable[[str], None] | None = None,
+    final_smoothing: float | None = None,
 ) -> EvalResult:
     """Run the evaluation (see the module docstring); returns the report and writes DIR/report.json,
     DIR/report.md and DIR/contact_sheet.png. `backbone`: a `Backbone` or None for the default
@@ -438,7 +451,7 @@ def evaluate(
     if size < 32:
         raise EvalError("--size must be at least 32")
     rows, skipped = read_pairs(pairs_csv)
-    fns, unavailable = build_methods(model, baseline, methods)
+    fns, unavailable = build_methods(model, baseline, methods, final_smoothing)
     if not fns:
         raise EvalError("no method to evaluate")
     bb = backbone if backbone is not None else _bb.load_backbone("mobilenet_v2", device="cpu")
@@ -509,6 +522,7 @@ def evaluate(
         "pairs": len(per_pair),
         "backbone": bb.name,
         "size": int(size),
+        "final_smoothing": float(final_smoothing) if final_smoothing is not None else _default_smoothing(),
         "model": model_name or getattr(model, "source", type(model).__name__),
         "baseline": (baseline_name or getattr(baseline, "source", None)) if baseline is not None else None,
         "methods": summary,
@@ -572,6 +586,9 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--device", default="auto", help="auto, cpu, cuda, mps (model and backbone)")
     ap.add_argument("--methods", default=None,
                     help=f"comma-separated subset of {','.join(ALL_METHODS)} (default: all that can run)")
+    ap.add_argument("--final-smoothing", type=float, default=None, metavar="S",
+                    help="colour smoothing of method tcp_final (the export path's --smoothing; default: the "
+                         "editor's default)")
     ap.add_argument("--size", type=int, default=256, help="evaluation size: long side in px (default 256)")
     ap.add_argument("--backbone", default="mobilenet_v2",
                     help=f"feature backbone: {', '.join(_bb.BACKBONES)} (default mobilenet_v2)")
@@ -616,7 +633,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         baseline = load_model(args.baseline_weights, args.device) if args.baseline_weights else None
         res = evaluate(args.pairs, model, args.out, baseline=baseline, backbone=backbone, methods=methods,
                        size=args.size, ssd_locations=args.ssd_locations, seed=args.seed,
-                       model_name=args.weights, baseline_name=args.baseline_weights, log=log)
+                       model_name=args.weights, baseline_name=args.baseline_weights, log=log,
+                       final_smoothing=args.final_smoothing)
     except (EvalError, _bb.BackboneError) as e:
         print(f"tcp-editor eval: error: {e}", file=sys.stderr)
         return 2

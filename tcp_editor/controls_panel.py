@@ -17,6 +17,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from .document import DEFAULT_SMOOTHING, MAX_SMOOTHING
+
 
 def _slider(lo: int, hi: int, value: int, name: str, tip: str) -> QSlider:
     s = QSlider(Qt.Orientation.Horizontal)
@@ -76,6 +78,19 @@ class ControlsPanel(QWidget):
         v.addLayout(row)
         self.interp_amount = _slider(0, 100, 0, "interpAmount", "0 = the photo, 1 = the second photo's style/content")
         v.addWidget(self.interp_amount)
+        row = QHBoxLayout()
+        row.addWidget(QLabel("Colour smoothing"))
+        self.smoothing = QSpinBox()
+        self.smoothing.setObjectName("colourSmoothing")
+        self.smoothing.setRange(0, MAX_SMOOTHING)
+        self.smoothing.setValue(DEFAULT_SMOOTHING)
+        self.smoothing.setKeyboardTracking(False)
+        self.smoothing.setToolTip(
+            "How the edit is carried to full resolution. Low: follow the network's local colours closely "
+            "(more restyling, more of its artefacts). High: keep more of the photo's own texture and "
+            f"change its colours more evenly. Default {DEFAULT_SMOOTHING}.")
+        row.addWidget(self.smoothing, 1)
+        v.addLayout(row)
         lay.addWidget(edit)
         sel = QGroupBox("Selection tools")
         f = QFormLayout(sel)
@@ -113,6 +128,7 @@ class ControlsPanel(QWidget):
         self.interp_what.currentTextChanged.connect(self._on_what)
         self.interp_amount.valueChanged.connect(self._on_amount)
         self.interp_amount.sliderReleased.connect(lambda: self.document and self.document.end_merge())
+        self.smoothing.valueChanged.connect(self._on_smoothing)
 
     def set_document(self, doc) -> None:
         self.document = doc
@@ -123,13 +139,14 @@ class ControlsPanel(QWidget):
     def sync(self) -> None:
         doc = self.document
         has = bool(doc and doc.has_photo)
-        for w in (self.global_cb, self.second_btn, self.interp_what, self.interp_amount):
+        for w in (self.global_cb, self.second_btn, self.interp_what, self.interp_amount, self.smoothing):
             w.setEnabled(has)
         if doc is None:
             return
         for w, setter, value in ((self.global_cb, "setChecked", doc.global_transfer),
                                  (self.interp_what, "setCurrentText", doc.interp_what),
-                                 (self.interp_amount, "setValue", int(round(doc.interp_amount * 100)))):
+                                 (self.interp_amount, "setValue", int(round(doc.interp_amount * 100))),
+                                 (self.smoothing, "setValue", int(doc.smoothing))):
             w.blockSignals(True)
             getattr(w, setter)(value)
             w.blockSignals(False)
@@ -149,6 +166,12 @@ class ControlsPanel(QWidget):
     def _on_what(self, what: str) -> None:
         if self.document and self.document.has_photo:
             self.document.set_interp_what(what)
+
+    def _on_smoothing(self, value: int) -> None:
+        doc = self.document
+        if doc and doc.has_photo:
+            doc.set_smoothing(value)
+            doc.end_merge()  # each spin-box step is one undo step
 
     def _on_amount(self, value: int) -> None:
         doc = self.document

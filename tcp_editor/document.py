@@ -24,6 +24,10 @@ PREVIEW_LONG_SIDE = 1024
 STYLE_LONG_SIDE = 1024
 UNDO_LIMIT = 100
 INTERP_WHAT = ("style", "content")
+# Colour smoothing of the full-resolution reconstruction (tcp_core.fullres.DEFAULT_SMOOTHING; a test
+# keeps the two equal, this module may not import tcp_core).
+DEFAULT_SMOOTHING = 6
+MAX_SMOOTHING = 32
 
 _uids = itertools.count(1)
 
@@ -88,6 +92,7 @@ class RenderState:
     interp_image: np.ndarray | None
     interp_what: str
     interp_amount: float
+    smoothing: int = DEFAULT_SMOOTHING
 
     @property
     def is_identity(self) -> bool:
@@ -100,7 +105,7 @@ class Document(QObject):
     regionChanged = Signal(int)  # uid: a property (style, strength, name, visibility)
     maskChanged = Signal(int, object)  # uid, dirty rect (x0, y0, x1, y1) or None (whole mask)
     activeRegionChanged = Signal(int)  # uid, -1 for none
-    settingsChanged = Signal()  # global transfer, interpolation
+    settingsChanged = Signal()  # global transfer, interpolation, colour smoothing
     changed = Signal()  # anything that changes the rendered result
 
     def __init__(self, parent: QObject | None = None, preview_long_side: int = PREVIEW_LONG_SIDE) -> None:
@@ -121,6 +126,7 @@ class Document(QObject):
         self.interp_path = ""
         self.interp_what = "style"
         self.interp_amount = 0.0
+        self.smoothing = DEFAULT_SMOOTHING
         self.project_path = ""
         self._merge_generation = 0
         self._region_counter = 0
@@ -164,6 +170,7 @@ class Document(QObject):
         self.interp_path = ""
         self.interp_what = "style"
         self.interp_amount = 0.0
+        self.smoothing = DEFAULT_SMOOTHING
         self.project_path = ""
         self._region_counter = 0
         self.photoChanged.emit()
@@ -223,7 +230,7 @@ class Document(QObject):
             if r.visible and r.style is not None and (self.global_transfer or r.mask.max() > 0))
         return RenderState(self.preview, regions, self.global_transfer,
                            self.interp_image if self.interp_amount > 0 else None, self.interp_what,
-                           float(self.interp_amount))
+                           float(self.interp_amount), int(self.smoothing))
 
     # editing API: every call pushes one undoable command ---------------------------------
     def add_region(self, name: str | None = None, mask: np.ndarray | None = None,
@@ -306,6 +313,17 @@ class Document(QObject):
         value = float(np.clip(value, 0.0, 1.0))
         if abs(value - self.interp_amount) > 1e-9:
             self.undo_stack.push(DocValueCommand(self, {"interp_amount": value}, "Interpolation amount",
+                                                 merge_generation=self._merge_generation))
+
+    def set_smoothing(self, value: int) -> None:
+        """Colour smoothing of the edit at full resolution (0..MAX_SMOOTHING network pixels): low
+        values follow the network's local colours, high ones keep more of the photo's own texture.
+        Consecutive calls merge into one undo step until `end_merge()`."""
+        from .commands import DocValueCommand
+
+        value = int(np.clip(int(value), 0, MAX_SMOOTHING))
+        if value != self.smoothing:
+            self.undo_stack.push(DocValueCommand(self, {"smoothing": value}, "Colour smoothing",
                                                  merge_generation=self._merge_generation))
 
     def end_merge(self) -> None:

@@ -731,8 +731,8 @@ class MainWindow(QMainWindow):
         rid = self.service.submit_export(
             photo=doc.photo, alpha=doc.alpha, exif=doc.exif, icc=doc.icc, regions=regions,
             global_=doc.global_transfer, interp_image=doc.interp_image if doc.interp_amount > 0 else None,
-            interp_what=doc.interp_what, interp_amount=doc.interp_amount, path=path, quality=quality,
-            protect=protect)
+            interp_what=doc.interp_what, interp_amount=doc.interp_amount, smoothing=doc.smoothing, path=path,
+            quality=quality, protect=protect)
         self._export_requests[rid] = path
         self.statusBar().showMessage(f"Exporting {os.path.basename(path)} at full resolution…")
         return rid

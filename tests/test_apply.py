@@ -328,6 +328,22 @@ def _one_line_error(rc, err, *words):
         assert w in err, err
 
 
+def test_cli_colour_smoothing(files, capsys):
+    """--smoothing reaches the full-resolution step (different results) and is range-checked."""
+    outs = []
+    for r in ("0", "16"):
+        out = files.dir / f"smooth{r}.png"
+        rc, err = run(["apply", files.content, "--style", files.style, "--mask", files.mask, "--smoothing", r,
+                       "-o", out], capsys, model=FakeModel())
+        assert rc == 0, err
+        outs.append(load_image(out).rgb)
+    assert (outs[0] != outs[1]).any()
+    rc, err = run(["apply", files.content, "--style", files.style, "--mask", files.mask, "--smoothing", "33",
+                   "-o", files.dir / "bad.png"], capsys, model=FakeModel())
+    _one_line_error(rc, err, "--smoothing", "between 0 and 32")
+    assert not (files.dir / "bad.png").exists()
+
+
 def test_cli_refuses_to_overwrite_input(files, capsys):
     before = files.content.read_bytes()
     rc, err = run(

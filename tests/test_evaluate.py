@@ -130,6 +130,12 @@ def test_eval_library_call_subset_and_explicit_errors(tmp_path):
     model = TCPModel.from_config("tiny", device="cpu", seed=0)
     res = ev.evaluate(csv, model, tmp_path / "o", methods=["identity", "reinhard"], size=48, ssd_locations=64)
     assert list(res.report["methods"]) == ["identity", "reinhard"]
+    assert res.report["final_smoothing"] == 6  # the export path's default colour smoothing, recorded
+    # tcp_final follows the requested colour smoothing
+    finals = [ev.evaluate(csv, model, tmp_path / f"s{s}", methods=["tcp_final"], size=48, ssd_locations=64,
+                          final_smoothing=s) for s in (0, 32)]
+    assert [f.report["final_smoothing"] for f in finals] == [0, 32]
+    assert finals[0].report["methods"]["tcp_final"]["ssim"] != finals[1].report["methods"]["tcp_final"]["ssim"]
     assert res.report["unavailable"] == {}
     assert res.files["sheet"].is_file()
     with pytest.raises(ev.EvalError, match="baseline"):

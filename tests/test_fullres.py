@@ -9,6 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tcp_core.fullres import (
+    DEFAULT_SMOOTHING,
+    MAX_SMOOTHING,
     apply_local_color_transform,
     auto_feather_px,
     feather_mask,
@@ -265,6 +267,50 @@ def test_input_validation(scene):
         upsample_edit(full, lo_src, lo_res[:-1], mask)
     with pytest.raises(ValueError, match="uint8"):
         upsample_edit(full.astype(np.float32), lo_src, lo_res, mask)
+
+
+def test_colour_smoothing_trades_network_blotches_for_photo_texture(scene):
+    """A network output that shifts the region's colour but adds blotches of its own (an
+    undertrained model's texture): a larger smoothing radius follows the blotches less and keeps
+    the clean colour shift, and every radius still carries the shift itself."""
+    full, mask, lo_src, _ = scene
+    rng = np.random.default_rng(4)
+    h, w = lo_src.shape[:2]
+    blotch = cv2.resize(rng.normal(0, 30, (h // 8, w // 8, 3)).astype(np.float32), (w, h),
+                        interpolation=cv2.INTER_CUBIC)
+    lo_m = cv2.resize(mask, (w, h), interpolation=cv2.INTER_AREA)[..., None]
+    lo_res = np.clip(lo_src + (SHIFT + blotch) * lo_m, 0, 255).astype(np.uint8)
+    clean = np.clip(full.astype(np.float32) + SHIFT, 0, 255)
+    core = erode(mask, 40)
+    dev, shift = {}, {}
+    levels = (0, 3, DEFAULT_SMOOTHING, 16)
+    for s in levels:
+        out = upsample_edit(full, lo_src, lo_res, mask, 0, smoothing=s).astype(np.float32)
+        dev[s] = float(np.abs(out - clean)[core].mean())
+        shift[s] = (out - full.astype(np.float32))[core].mean(axis=0)
+    assert [dev[s] for s in levels] == sorted(dev.values(), reverse=True) and len(set(dev.values())) == 4, dev
+    for r, s in shift.items():
+        assert np.abs(s - SHIFT).max() < 8, (r, s)
+    # outside the mask nothing moves, whatever the radius
+    out = upsample_edit(full, lo_src, lo_res, mask, 0, smoothing=MAX_SMOOTHING)
+    assert np.array_equal(out[mask == 0], full[mask == 0])
+
+
+@pytest.mark.parametrize("bad", [-1, MAX_SMOOTHING + 1, float("nan"), True, "6"])
+def test_colour_smoothing_is_validated(scene, bad):
+    full, mask, lo_src, lo_res = scene
+    with pytest.raises(ValueError, match="colour smoothing must be a number between 0 and 32"):
+        upsample_edit(full, lo_src, lo_res, mask, smoothing=bad)
+    with pytest.raises(ValueError, match="radius must be an integer"):
+        fit_local_color_transform(lo_src, lo_res, radius=-1)
+
+
+def test_colour_smoothing_scales_with_the_network_resolution():
+    from tcp_core.fullres import smoothing_radius
+
+    assert smoothing_radius(6, (128, 192, 3)) == 6  # levels are pixels of a 128 px network image
+    assert smoothing_radius(6, (256, 384)) == 12 and smoothing_radius(6, (32, 48)) == 2
+    assert smoothing_radius(0, (512, 512)) == 0
 
 
 @settings(max_examples=30, deadline=None)

@@ -163,7 +163,7 @@ BASE_META = {
     "format": "tcpproj", "version": 1, "app": "TCP Editor", "saved_at": 1700000000.0,
     "photo": {"file": "photo.png", "width": 24, "height": 16, "source_path": "/x/photo.jpg",
               "alpha": None, "exif": None, "icc": None},
-    "preview_long_side": 1024, "global_transfer": False,
+    "preview_long_side": 1024, "global_transfer": False, "smoothing": 6,
     "interpolation": {"file": None, "source_path": "", "what": "style", "amount": 0.0},
     "active_region": 0,
     "regions": [{"name": "Sky", "strength": 0.5, "visible": True, "mask": "masks/0.png",
@@ -198,6 +198,7 @@ def _load_project(path: Path):
         assert np.isfinite(r.mask).all() and 0 <= r.mask.min() and r.mask.max() <= 1
         assert 0.0 <= r.strength <= 1.0
     assert 0.0 <= snap.interp_amount <= 1.0
+    assert isinstance(snap.smoothing, int) and 0 <= snap.smoothing <= 32
     return snap
 
 

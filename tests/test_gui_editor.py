@@ -271,6 +271,13 @@ def test_global_toggle_interpolation_and_region_ops(qtbot, win, photo, style_pho
         with qtbot.waitSignal(win.previewApplied, timeout=WAIT_MS):
             win.controls.interp_amount.setValue(60)
         assert doc.interp_amount == pytest.approx(0.6) and doc.interp_what == what
+    # colour smoothing: a spin box step re-renders and is one undo step
+    before = win.last_result.copy()
+    with qtbot.waitSignal(win.previewApplied, timeout=WAIT_MS):
+        win.controls.smoothing.setValue(0)
+    assert doc.smoothing == 0 and not np.array_equal(win.last_result, before)
+    doc.undo_stack.undo()
+    assert doc.smoothing == 6 and win.controls.smoothing.value() == 6
     # rename / hide / reorder / delete, all undoable
     uid2 = doc.add_region()
     doc.rename_region(uid2, "Sky")
@@ -382,6 +389,7 @@ def test_project_round_trip(qtbot, win, photo, style_photo, tmp_path):
     doc.apply_mask(uid2, np.pad(np.ones((20, 20), np.float32), ((10, 162), (200, 36))))
     doc.set_region_visible(uid2, False)
     doc.set_global_transfer(True)
+    doc.set_smoothing(11)
     path = str(tmp_path / "p.tcpproj")
     assert win.save_project(path)
     assert doc.undo_stack.isClean()
@@ -399,7 +407,7 @@ def test_project_round_trip(qtbot, win, photo, style_photo, tmp_path):
     assert [r.name for r in doc.regions] == ["Left", "Region 2"]
     assert [r.visible for r in doc.regions] == [True, False]
     assert doc.regions[0].strength == pytest.approx(0.4)
-    assert doc.global_transfer
+    assert doc.global_transfer and doc.smoothing == 11
     assert doc.regions[0].style is not None and doc.regions[0].style.path == style_photo
     for a, b in zip(masks, [r.mask for r in doc.regions]):
         assert np.abs(a - b).max() < 1e-4

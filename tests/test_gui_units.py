@@ -258,6 +258,28 @@ def test_strength_merge_and_generations(doc):
     assert doc.region(uid2).strength == 0.5 and doc.region(uid).strength == 0.5
 
 
+def test_colour_smoothing_is_undoable_and_reaches_the_render_state(doc):
+    from tcp_core.fullres import DEFAULT_SMOOTHING as CORE_DEFAULT
+    from tcp_core.fullres import MAX_SMOOTHING as CORE_MAX
+    from tcp_editor.document import DEFAULT_SMOOTHING, MAX_SMOOTHING
+
+    assert (DEFAULT_SMOOTHING, MAX_SMOOTHING) == (CORE_DEFAULT, CORE_MAX)  # the GUI may not import tcp_core
+    assert doc.smoothing == DEFAULT_SMOOTHING and doc.render_state().smoothing == DEFAULT_SMOOTHING
+    n = doc.undo_stack.count()
+    doc.set_smoothing(10)
+    doc.set_smoothing(12)  # merges until end_merge
+    assert doc.undo_stack.count() == n + 1 and doc.render_state().smoothing == 12
+    doc.end_merge()
+    doc.set_smoothing(99)  # clamped
+    assert doc.smoothing == MAX_SMOOTHING
+    doc.undo_stack.undo()
+    doc.undo_stack.undo()
+    assert doc.smoothing == DEFAULT_SMOOTHING
+    doc.set_smoothing(3)
+    doc.set_photo(doc.photo, "/tmp/y.jpg")  # a new photo starts from the default
+    assert doc.smoothing == DEFAULT_SMOOTHING
+
+
 def test_region_structure_commands(doc):
     a, b, c = doc.add_region("A"), doc.add_region("B"), doc.add_region("C")
     doc.move_region(c, 0)
@@ -400,7 +422,8 @@ def test_run_gui_opens_photo_and_exits_cleanly(qtbot, tmp_path, monkeypatch):
     assert not errors
 
 
-@pytest.mark.parametrize("case", ["huge_strength", "huge_saved_at", "deep_json", "bad_deflate"])
+@pytest.mark.parametrize("case", ["huge_strength", "huge_saved_at", "deep_json", "bad_deflate", "bad_smoothing",
+                                  "old_file_without_smoothing"])
 def test_project_load_only_raises_project_error(tmp_path, case):
     import io
     import json
@@ -424,6 +447,8 @@ def test_project_load_only_raises_project_error(tmp_path, case):
         meta["regions"][0]["strength"] = 10**400
     elif case == "huge_saved_at":
         meta["saved_at"] = 10**400
+    elif case == "bad_smoothing":
+        meta["smoothing"] = 2.5
     elif case == "deep_json":
         text = '{"format": "tcpproj", "version": 1, "x": ' + "[" * 100_000 + "]" * 100_000 + "}"
     p = tmp_path / "p.tcpproj"
@@ -438,6 +463,11 @@ def test_project_load_only_raises_project_error(tmp_path, case):
         p.write_bytes(bytes(data))
     if case == "huge_saved_at":
         assert project.load(str(p)).saved_at == 0.0
+        return
+    if case == "old_file_without_smoothing":
+        from tcp_editor.document import DEFAULT_SMOOTHING
+
+        assert project.load(str(p)).smoothing == DEFAULT_SMOOTHING
         return
     with pytest.raises(project.ProjectError, match="Cannot open the project"):
         project.load(str(p))

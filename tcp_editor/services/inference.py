@@ -276,7 +276,8 @@ class InferenceWorker(QObject):
             self.progress.emit(req.id, 0, max(1, n))
             out = render(self.model, p["image"], p.get("regions", ()), p.get("global_", False),
                          p.get("interp_image"), p.get("interp_what", "style"), p.get("interp_amount", 0.0),
-                         self._cache, crop=p.get("crop", True), keyframe_step=p.get("keyframe_step"))
+                         self._cache, crop=p.get("crop", True), keyframe_step=p.get("keyframe_step"),
+                         smoothing=p.get("smoothing"))
             self.progress.emit(req.id, max(1, n), max(1, n))
             return out
         if req.kind == "similarity":
@@ -301,7 +302,8 @@ class InferenceWorker(QObject):
             regions.append((style, resize_mask(mask, (h, w)), strength))
             self.progress.emit(req.id, i, len(p.get("regions", ())) + 1)
         out = render(self.model, photo, regions, p.get("global_", False), p.get("interp_image"),
-                     p.get("interp_what", "style"), p.get("interp_amount", 0.0), FrameCache(1))
+                     p.get("interp_what", "style"), p.get("interp_amount", 0.0), FrameCache(1),
+                     smoothing=p.get("smoothing"))
         path = save_photo(p["path"], out, alpha=p.get("alpha"), exif=p.get("exif"), icc=p.get("icc"),
                           quality=int(p.get("quality", 92)), protect=p.get("protect"))
         self.progress.emit(req.id, 1, 1)
@@ -345,6 +347,7 @@ class InferenceService(QObject):
             "interp_image": state.interp_image,
             "interp_what": state.interp_what,
             "interp_amount": state.interp_amount,
+            "smoothing": state.smoothing,
         }, "preview")
 
     def submit_similarity(self, image: np.ndarray, x: int, y: int) -> int:

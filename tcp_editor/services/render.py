@@ -52,7 +52,7 @@ class FrameCache:
 
 
 def interpolate_base(model, image: np.ndarray, other: np.ndarray, what: str, amount: float,
-                     cache: FrameCache | None = None) -> np.ndarray:
+                     cache: FrameCache | None = None, smoothing: float | None = None) -> np.ndarray:
     """`image` with its style (or content) moved `amount` (0..1) towards `other`, at image's size."""
     from tcp_core.apply import working_shape
     from tcp_core.fullres import upsample_edit
@@ -83,13 +83,14 @@ def interpolate_base(model, image: np.ndarray, other: np.ndarray, what: str, amo
     # content interpolation is shown at the network's resolution, upscaled.
     if what == "content":
         return cv2.resize(lo, (w, h), interpolation=cv2.INTER_CUBIC)
-    return upsample_edit(image, lo_src, lo, np.ones((h, w), np.float32), 0)
+    kw = {} if smoothing is None else {"smoothing": smoothing}
+    return upsample_edit(image, lo_src, lo, np.ones((h, w), np.float32), 0, **kw)
 
 
 def render(model, image: np.ndarray, regions: Sequence[tuple[np.ndarray, np.ndarray, float]],
            global_: bool = False, interp_image: np.ndarray | None = None, interp_what: str = "style",
            interp_amount: float = 0.0, cache: FrameCache | None = None, crop: bool = True,
-           keyframe_step: float | None = None) -> np.ndarray:
+           keyframe_step: float | None = None, smoothing: float | None = None) -> np.ndarray:
     """The edited image at `image`'s resolution. regions: (style_rgb, mask (image's HxW), strength).
 
     crop=True (export, refined preview) runs the network on a crop around each region, so small
@@ -97,13 +98,15 @@ def render(model, image: np.ndarray, regions: Sequence[tuple[np.ndarray, np.ndar
     whole image: the photo's encoding and the style swap stay cached while masks change, about
     twice as fast per stroke, at a lower resolution for small regions. keyframe_step (strength-slider
     drags): strengths between cached key frames are interpolated in feature space, one G pass per
-    step instead of three (`TCPModel._swap_features`); None is exact."""
+    step instead of three (`TCPModel._swap_features`); None is exact. smoothing: colour smoothing of
+    the full-resolution reconstruction (`tcp_core.fullres`; None = its default)."""
     from tcp_core.apply import apply_regions
 
     base = np.ascontiguousarray(image)
     if interp_image is not None and interp_amount > 0:
-        base = interpolate_base(model, base, interp_image, interp_what, interp_amount, cache)
+        base = interpolate_base(model, base, interp_image, interp_what, interp_amount, cache, smoothing)
     regs = [(s, m, float(a)) for s, m, a in regions]
     if regs:
-        base = apply_regions(model, base, regs, global_=global_, crop=crop, keyframe_step=keyframe_step)
+        base = apply_regions(model, base, regs, global_=global_, crop=crop, keyframe_step=keyframe_step,
+                             smoothing=smoothing)
     return np.ascontiguousarray(base)
