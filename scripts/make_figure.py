@@ -18,10 +18,10 @@ import cv2
 import numpy as np
 from PIL import Image, ImageDraw
 
-from tcp_core.apply import apply_regions, interpolate_images, working_shape
-from tcp_core.fullres import upsample_edit
+from tcp_core.apply import apply_regions
 from tcp_core.imageio import load_image
 from tcp_core.inference import TCPModel
+from tcp_editor.services.render import interpolate_base
 
 HOLDOUT = Path("data/demo/holdout")
 STYLES = Path("resources/styles")
@@ -82,14 +82,10 @@ def main() -> None:
     a = cv2.resize(a, (round(a.shape[1] * s), round(a.shape[0] * s)), interpolation=cv2.INTER_AREA)
     strip = model.interpolate(a, style_imgs[0], what="style", steps=6)
     rows.append([tile(f, f"style t={i / 5:.1f}") for i, f in enumerate(strip)])
-    # The same strip as the editor's interpolation slider shows it: each frame's colours carried to
-    # the photo's resolution by the export path's colour transform (the photo's own detail kept).
-    wh, ww = working_shape(model, *a.shape[:2])
-    lo_a = cv2.resize(a, (ww, wh), interpolation=cv2.INTER_AREA)
-    frames = interpolate_images(model, lo_a, style_imgs[0], what="style", steps=6)
-    ones = np.ones(a.shape[:2], np.float32)
-    rows.append([tile(upsample_edit(a, lo_a, cv2.resize(f, (ww, wh), interpolation=cv2.INTER_AREA), ones, 0),
-                      f"export t={i / 5:.1f}") for i, f in enumerate(frames)])
+    # The same strip as the editor's interpolation slider shows and exports it: the change from the
+    # photo's own-style frame carried to the photo's resolution by the colour transform.
+    rows.append([tile(interpolate_base(model, a, style_imgs[0], "style", t), f"export t={t:.1f}")
+                 for t in np.linspace(0.0, 1.0, 6)])
     width = max(sum(t.width for t in r) for r in rows)
     sheet = Image.new("RGB", (width, TILE * len(rows)), (255, 255, 255))
     for y, r in enumerate(rows):

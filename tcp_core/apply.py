@@ -159,20 +159,24 @@ def apply_regions(
         full_crop = cur[y0:y1, x0:x1]
         wh, ww = working_shape(model, y1 - y0, x1 - x0)
         lo_src = _resize(to_uint8(full_crop), (wh, ww))
+        # lo_ref: the same edit at strength 0 (the photo's own style). The colour transform is fitted
+        # from it to the edit, so only what the style changed reaches the photo (not the network's
+        # reconstruction error) and strength 0 leaves the photo as it is.
         if global_:
             lo_res = model.swap(lo_src, style_lo, float(strength))
+            lo_ref = model.swap(lo_src, style_lo, 0.0)
         else:
-            lo_mask = _resize(np.ascontiguousarray(as_float_mask(m_crop)), (wh, ww))
+            lo_mask = np.clip(_resize(np.ascontiguousarray(as_float_mask(m_crop)), (wh, ww)), 0, 1)
             fast = {"keyframe_step": keyframe_step} if keyframe_step else {}  # (models without it work too)
-            lo_res = model.region_edit(lo_src, style_lo, np.clip(lo_mask, 0, 1), float(strength), **fast)
-        lo_res = np.asarray(lo_res)
-        if lo_res.shape[:2] != (wh, ww):
-            lo_res = _resize(lo_res, (wh, ww))
+            lo_res = model.region_edit(lo_src, style_lo, lo_mask, float(strength), **fast)
+            own = getattr(model, "own_style_edit", None)
+            lo_ref = own(lo_src, lo_mask) if own is not None else model.region_edit(lo_src, style_lo, lo_mask, 0.0)
+        lo_res, lo_ref = (_resize(np.asarray(x), (wh, ww)) for x in (lo_res, lo_ref))
         t0 = _add(timings, "edit", t0)
         fp = feather_px if feather_px is not None else auto_feather_px(full_crop.shape, lo_src.shape)
         if global_:
             fp = 0  # a full mask needs no feathering
-        cur[y0:y1, x0:x1] = upsample_edit(full_crop, lo_src, lo_res, m_crop, fp, inside=inside,
+        cur[y0:y1, x0:x1] = upsample_edit(full_crop, lo_ref, lo_res, m_crop, fp, inside=inside,
                                                 **({} if smoothing is None else {"smoothing": smoothing}))
         _add(timings, "upsample", t0)
     return cur

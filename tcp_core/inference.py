@@ -122,6 +122,7 @@ class TCPModel:
         self.source = source
         self._codes = _LRU(16)
         self._swaps = _LRU(16)
+        self._own = _LRU(4)  # own-style edits (export references), keyed by photo and mask
         self._multiple = size_multiple(net.config)
         if device.type == "cuda":
             self.net = self.net.to(memory_format=torch.channels_last)
@@ -159,6 +160,7 @@ class TCPModel:
     def clear_cache(self) -> None:
         self._codes.clear()
         self._swaps.clear()
+        self._own.clear()
 
     # conversions --------------------------------------------------------------------------
     def _work_size(self, shape: tuple[int, int]) -> tuple[int, int]:
@@ -267,6 +269,28 @@ class TCPModel:
         """Region-wise transfer by Eq. 5-6. keyframe_step: fast approximate strengths for
         interactive previews (see `_swap_features`); None (default) is exact."""
         return self.edit_regions(content, [Region(style, mask, strength)], keyframe_step=keyframe_step)
+
+    @torch.no_grad()
+    def own_style_edit(self, content: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        """The Eq. 5-6 region edit at strength 0, i.e. with the photo's own style code S_A (it does
+        not depend on the style reference). The export path measures what an edit changed against
+        this, not against the photo, so the network's reconstruction error never reaches the photo
+        and strength 0 leaves it unchanged. Cached per photo and mask (slider drags re-use it)."""
+        img = check_image(content, "content")
+        shape = img.shape[:2]
+        size = self._work_size(shape)
+        with self._autocast():
+            codes, key, _ = self._encode_image(img, size)
+            m_np = check_mask(mask, shape)
+            mkey = hashlib.blake2b(np.ascontiguousarray(m_np).tobytes(), digest_size=16).digest()
+
+            def make():
+                e_g = self._swap_and_encode(codes, key, codes.style, key, 0.0)[1]
+                m = self._mask_tensor(m_np, shape, size)
+                return self.net.region_edit(codes, e_g, m, self._noise()).clamp(-1, 1)
+
+            out = self._own.get_or((key, mkey, m_np.shape), make)
+        return self._to_image(out, shape)
 
     @torch.no_grad()
     def edit_regions(self, content: np.ndarray, regions: Sequence[Region],

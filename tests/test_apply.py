@@ -112,7 +112,7 @@ def test_inside_feather_and_wide_feather_on_a_crop():
     # with a network edit that spills beyond the mask, the feathered mask alone shapes the fade.
     class Spill(FakeModel):
         def region_edit(self, content, style, mask, strength=1.0):
-            return np.clip(content + SHIFT, 0, 255).astype(np.uint8)
+            return np.clip(content + SHIFT * strength, 0, 255).astype(np.uint8)
 
     wide = apply_regions(Spill(), photo_of(rgb), [(rgb, mask, 1.0)], feather_px=40)
     d = np.abs(wide.astype(float) - rgb).sum(axis=2)
@@ -141,8 +141,9 @@ def test_successive_regions_and_empty_mask():
     empty = np.zeros((h, w), np.float32)
     fake = FakeModel()
     out = apply_regions(fake, photo_of(rgb), [(rgb, m1, 1.0), (rgb, empty, 1.0), (rgb, m1, 1.0)], feather_px=3)
-    assert len(fake.calls) == 2  # the empty region cost nothing
-    first, second = fake.calls[0][1], fake.calls[1][1]
+    # the empty region cost nothing: one edit and its strength-0 reference for each real region
+    assert [c[4] for c in fake.calls] == [1.0, 0.0, 1.0, 0.0]
+    first, second = fake.calls[0][1], fake.calls[2][1]
     lm = fake.calls[0][3] > 0.99
     # The second edit starts from the first one's result.
     d = second[lm].astype(float).mean(0) - first[lm].astype(float).mean(0)
@@ -201,6 +202,24 @@ def test_real_tiny_model_pipeline(tiny_model):
     assert set(t) == {"edit", "upsample"} and all(v > 0 for v in t.values())
     frames = interpolate_images(tiny_model, rgb, textured(90, 90, seed=2), "style", 3)
     assert len(frames) == 3 and frames[0].shape[:2] == working_shape(tiny_model, h, w)
+
+
+@pytest.mark.parametrize("global_", [False, True])
+def test_strength_zero_leaves_the_photo_as_it_is(tiny_model, global_):
+    """The export measures an edit against the same edit at strength 0 (the photo's own style), so
+    the untrained tiny model's large reconstruction error never reaches the photo: strength 0 is
+    the photo, other strengths change it."""
+    h, w = 150, 200
+    rgb = textured(h, w, seed=3)
+    mask = disk(h, w, 100, 75, 45)
+    style = textured(64, 64, seed=7)[:, :, ::-1].copy()
+    outs = {s: apply_regions(tiny_model, photo_of(rgb), [(style, mask, s)], global_=global_) for s in (0.0, 0.5, 1.0)}
+    assert np.abs(outs[0.0].astype(int) - rgb).max() <= 1
+    inside = mask > 0.5
+    change = {s: np.abs(o.astype(float) - rgb)[inside].mean() for s, o in outs.items()}
+    assert change[0.0] < 0.5 < min(change[0.5], change[1.0]), change  # (a random model is not monotone)
+    rec = tiny_model.reconstruct(rgb)  # what fitting against the photo itself would have carried over
+    assert np.abs(rec.astype(float) - rgb)[inside].mean() > 5 * max(change[0.0], 0.1)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -545,3 +564,16 @@ def test_batch_output_names_are_unique_and_stable():
     # no clash: names unchanged; default format keeps jpg/webp, writes bmp as png
     assert batch_output_names([Path("x.jpg"), Path("y.bmp")], None) == [Path("x.jpg"), Path("y.png")]
     assert batch_output_names([Path("x.bmp"), Path("x.png")], None) == [Path("x_bmp.png"), Path("x_png.png")]
+
+
+def test_editor_style_interpolation_starts_at_the_photo(tiny_model):
+    """The editor's style-interpolation slider (services.render) at 0 is the photo and moves away
+    from it as it slides (the change is measured against the photo's own-style frame)."""
+    from tcp_editor.services.render import interpolate_base
+
+    rgb = textured(120, 160, seed=4)
+    other = textured(90, 90, seed=8)[:, :, ::-1].copy()
+    outs = [interpolate_base(tiny_model, rgb, other, "style", t) for t in (0.0, 0.5, 1.0)]
+    assert np.abs(outs[0].astype(int) - rgb).max() <= 1
+    d = [np.abs(o.astype(float) - rgb).mean() for o in outs]
+    assert d[0] < d[1] < d[2], d

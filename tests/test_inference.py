@@ -48,6 +48,19 @@ def test_strength_zero_is_reconstruction_path(model, images):
     assert np.array_equal(s0, model.swap(a, a, strength=1.0)) or not np.array_equal(s0, s1)
 
 
+def test_own_style_edit_is_the_strength_zero_edit_and_cached(model, images):
+    a, b = images
+    m = np.zeros(a.shape[:2], np.float32)
+    m[10:40, 20:60] = 1
+    own = model.own_style_edit(a, m)
+    assert np.array_equal(own, model.region_edit(a, b, m, strength=0.0))  # independent of the style
+    assert np.array_equal(own, model.region_edit(a, images[0][::-1].copy(), m, strength=0.0))
+    n = len(model._own)
+    assert np.array_equal(model.own_style_edit(a, m), own) and len(model._own) == n
+    with pytest.raises(ValueError, match="mask size"):
+        model.own_style_edit(a, m[:-1])
+
+
 def test_deterministic(model, images):
     a, b = images
     m = np.zeros(a.shape[:2], np.float32)

@@ -65,6 +65,7 @@ def interpolate_base(model, image: np.ndarray, other: np.ndarray, what: str, amo
         oh, ow = working_shape(model, *other.shape[:2])
         other_lo = cv2.resize(other, (ow, oh), interpolation=cv2.INTER_AREA) if other.shape[0] > oh else other
         lo = model.swap(lo_src, other_lo, t)
+        ref = model.swap(lo_src, other_lo, 0.0)  # the photo's own style: only the change reaches the photo
     elif what == "content":
         other_lo = cv2.resize(other, (ww, wh), interpolation=cv2.INTER_AREA)
         make = lambda: [np.asarray(f) for f in model.interpolate(lo_src, other_lo, what="content",
@@ -84,7 +85,10 @@ def interpolate_base(model, image: np.ndarray, other: np.ndarray, what: str, amo
     if what == "content":
         return cv2.resize(lo, (w, h), interpolation=cv2.INTER_CUBIC)
     kw = {} if smoothing is None else {"smoothing": smoothing}
-    return upsample_edit(image, lo_src, lo, np.ones((h, w), np.float32), 0, **kw)
+    ref = np.asarray(ref)
+    if ref.shape[:2] != (wh, ww):
+        ref = cv2.resize(ref, (ww, wh), interpolation=cv2.INTER_LINEAR)
+    return upsample_edit(image, ref, lo, np.ones((h, w), np.float32), 0, **kw)
 
 
 def render(model, image: np.ndarray, regions: Sequence[tuple[np.ndarray, np.ndarray, float]],
