@@ -50,6 +50,9 @@ class SlowFake:
     def swap(self, content, style, strength=1.0):
         return self.region_edit(content, style, np.ones(content.shape[:2]), strength)
 
+    def own_style_edit(self, content, mask):  # the export's strength-0 reference (instant, not recorded)
+        return content
+
 
 @pytest.fixture
 def service(qtbot):
