@@ -193,6 +193,24 @@ def interpolate_images(
     return [np.asarray(f) for f in model.interpolate(a_lo, b_lo, what=what, steps=steps)]
 
 
+def interpolate_photo(
+    model: Any, a: np.ndarray, b: np.ndarray, steps: int = 5, *, long_side: int = 1024,
+    smoothing: float | None = None,
+) -> list[np.ndarray]:
+    """Style interpolation as the editor shows it: `steps` frames of `a` at its own resolution (long
+    side at most `long_side`) whose colours move from a's own style (frame 0 is `a`) to b's. Each
+    network frame's change from the own-style frame is carried to the photo by the colour
+    transform of the export path, so the photo's detail is kept."""
+    a8 = to_uint8(np.asarray(a))
+    h, w = a8.shape[:2]
+    s = min(1.0, long_side / max(h, w))
+    disp = _resize(a8, (max(1, round(h * s)), max(1, round(w * s))))
+    frames = interpolate_images(model, disp, b, "style", steps)
+    ones = np.ones(disp.shape[:2], np.float32)
+    kw = {} if smoothing is None else {"smoothing": smoothing}
+    return [upsample_edit(disp, frames[0], f, ones, 0, **kw) for f in frames]
+
+
 def load_model(weights: str | None = None, device: str = "auto", preset: str | None = None) -> Any:
     """TCPModel from weights (None = bundled default) or, with `preset`, a random-init preset."""
     from .inference import TCPModel
@@ -253,13 +271,21 @@ def _build_parser() -> argparse.ArgumentParser:
     it = sub.add_parser(
         "interpolate",
         help="blend the style or content of two images",
-        description="Write a strip of STEPS frames blending A into B, plus an animated GIF and WebP.",
+        description="Write a strip of STEPS frames blending A into B, plus an animated GIF and WebP. Style "
+                    "frames are A at its own resolution (long side --long-side) with its colours moving "
+                    "towards B's style, as the editor shows them; content and both are the network's "
+                    "frames at its working size (a content change moves structures), as is --network.",
     )
     it.add_argument("a")
     it.add_argument("b")
     it.add_argument("--what", choices=["style", "content", "both"], default="style")
     it.add_argument("--steps", type=int, default=5)
     it.add_argument("--duration", type=int, default=150, help="animation frame duration in ms")
+    it.add_argument("--long-side", type=int, default=1024, help="style frames: long side in px (default 1024)")
+    it.add_argument("--smoothing", type=float, default=None, metavar="S",
+                    help=f"style frames: colour smoothing 0-{MAX_SMOOTHING} (default {DEFAULT_SMOOTHING})")
+    it.add_argument("--network", action="store_true",
+                    help="write the network's own frames at its working size instead")
     it.add_argument("--weights", default=None)
     it.add_argument("--preset", default=None, help=argparse.SUPPRESS)
     it.add_argument("--device", default="auto")
@@ -535,8 +561,15 @@ def _cmd_interpolate(args, model: Any) -> int:
     for src in (args.a, args.b):
         if out.exists() and os.path.samefile(out, src):
             raise UsageError(f"{PROG} interpolate: error: refusing to overwrite the input '{display_path(src)}'")
+    if not 16 <= args.long_side <= 8192:
+        raise UsageError(f"{PROG} interpolate: error: --long-side must be between 16 and 8192")
+    if args.smoothing is not None and not (0 <= args.smoothing <= MAX_SMOOTHING):
+        raise UsageError(f"{PROG} interpolate: error: --smoothing must be between 0 and {MAX_SMOOTHING}")
     model = _model_or_usage(args, model)
-    frames = interpolate_images(model, a, b, args.what, args.steps)
+    if args.what == "style" and not args.network:
+        frames = interpolate_photo(model, a, b, args.steps, long_side=args.long_side, smoothing=args.smoothing)
+    else:
+        frames = interpolate_images(model, a, b, args.what, args.steps)
     strip = np.concatenate(frames, axis=1)
     gif, webp = out.with_suffix(".gif"), out.with_suffix(".webp")
     try:

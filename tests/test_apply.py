@@ -531,9 +531,23 @@ def test_cli_batch_refuses_input_folder_as_output(files, capsys):
 
 
 def test_cli_interpolate(files, capsys, tiny_model):
+    # style (default): the photo at its own resolution, its colours moving; frame 0 is the photo
+    out = files.dir / "photo_interp.png"
+    rc, err = run(["interpolate", files.content, files.style, "--steps", "3", "--long-side", "100", "-o", out],
+                  capsys, model=tiny_model)
+    assert rc == 0, err
+    strip = load_image(out).rgb.astype(int)
+    small = cv2.resize(load_image(files.content).rgb, (100, 75), interpolation=cv2.INTER_AREA).astype(int)
+    assert strip.shape == (75, 300, 3)
+    assert np.abs(strip[:, :100] - small).max() <= 1  # frame 0 is the photo (PNG, lossless)
+    assert np.abs(strip[:, 200:] - small).mean() > 1  # the last frame has moved
+    for bad, words in ((["--long-side", "4"], ["--long-side"]), (["--smoothing", "-1"], ["--smoothing"])):
+        rc, err = run(["interpolate", files.content, files.style, *bad, "-o", out], capsys, model=tiny_model)
+        _one_line_error(rc, err, *words)
+    # --network: the network's own frames at its working size
     out = files.dir / "interp.png"
     rc, err = run(
-        ["interpolate", files.content, files.style, "--what", "style", "--steps", "4", "-o", out],
+        ["interpolate", files.content, files.style, "--what", "style", "--steps", "4", "--network", "-o", out],
         capsys,
         model=tiny_model,
     )
