@@ -134,6 +134,7 @@ def apply_regions(
         raise ValueError(f"photo must be HxWx3 uint8/uint16, got {cur.shape} {cur.dtype}")
     cur = cur.copy()
     H, W = cur.shape[:2]
+    smooth = {} if smoothing is None else {"smoothing": smoothing}
     for i, region in enumerate(regions):
         style, mask, strength = tuple(region) if len(region) == 3 else (*region, 1.0)
         t0 = time.perf_counter()
@@ -176,8 +177,7 @@ def apply_regions(
         fp = feather_px if feather_px is not None else auto_feather_px(full_crop.shape, lo_src.shape)
         if global_:
             fp = 0  # a full mask needs no feathering
-        cur[y0:y1, x0:x1] = upsample_edit(full_crop, lo_ref, lo_res, m_crop, fp, inside=inside,
-                                                **({} if smoothing is None else {"smoothing": smoothing}))
+        cur[y0:y1, x0:x1] = upsample_edit(full_crop, lo_ref, lo_res, m_crop, fp, inside=inside, **smooth)
         _add(timings, "upsample", t0)
     return cur
 

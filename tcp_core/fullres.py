@@ -474,8 +474,11 @@ def upsample_edit(
 ) -> np.ndarray:
     """Full-resolution version of a low-resolution edit.
 
-    full_src_rgb: HxWx3 uint8 or uint16 (output has the same dtype). lo_src_rgb: the source as
-    the network saw it; lo_result_rgb: the network's output (same size as lo_src_rgb).
+    full_src_rgb: HxWx3 uint8 or uint16 (output has the same dtype). lo_src_rgb: what the
+    network's output is compared with, at its resolution: the source as the network saw it, or (as
+    `tcp_core.apply` does) the network's own output for the unedited photo, so that only the edit's
+    change reaches the photo and not the network's reconstruction error; lo_result_rgb: the
+    network's output (same size as lo_src_rgb).
     mask_full: HxW in [0, 1] (float, uint8 or bool), the edited region at full resolution.
     feather_px: feather radius in full-res pixels (None: two low-res pixels; 0: hard edge).
     smoothing: colour smoothing level 0..MAX_SMOOTHING (`smoothing_radius`): low follows the
