@@ -12,6 +12,11 @@ from PySide6.QtWidgets import QApplication
 
 ORG = "TCP Editor"
 APP = "TCP Editor"
+# Smoke checks (scripts/build_bundle.sh, `TCP_EDITOR_SMOKE_QUIT_MS=2000 bash scripts/run.sh`): the
+# editor starts as usual, then once its window shows a loaded model and this many ms have passed it
+# prints one "gui smoke: ok: ..." line and closes; no model within SMOKE_GIVE_UP_S: exit code 3.
+SMOKE_ENV = "TCP_EDITOR_SMOKE_QUIT_MS"
+SMOKE_GIVE_UP_S = 180.0
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -69,9 +74,42 @@ def run_gui(argv: list[str] | None = None) -> int:
         QTimer.singleShot(0, lambda: win.open_path(args.photo))
     else:
         QTimer.singleShot(0, win.check_autosave)
+    smoke = _start_smoke_check(win) if os.environ.get(SMOKE_ENV) else None
     rc = app.exec() if owns_app else _run_nested(app, win)
     service.shutdown()
-    return int(rc)
+    return 3 if smoke is not None and smoke["failed"] else int(rc)
+
+
+def _start_smoke_check(win) -> dict:
+    """See SMOKE_ENV. Returns a dict whose "failed" is set when no model loaded in time."""
+    import time
+
+    try:
+        quit_ms = max(0, int(os.environ.get(SMOKE_ENV, "0")))
+    except ValueError:
+        quit_ms = 0
+    state = {"failed": False, "t0": time.monotonic()}
+
+    def poll() -> None:
+        waited = time.monotonic() - state["t0"]
+        if win.model_info is not None and waited >= quit_ms / 1000.0:
+            from .resources import bundled_styles
+
+            print(f"gui smoke: ok: window '{win.windowTitle()}', {win.model_info.label}, "
+                  f"{len(bundled_styles())} bundled styles", flush=True)
+            win.doc.undo_stack.setClean()
+            win.close()
+            return
+        if waited > SMOKE_GIVE_UP_S:
+            print(f"gui smoke: FAILED: no window with a loaded model after {SMOKE_GIVE_UP_S:.0f} s", flush=True)
+            state["failed"] = True
+            win.doc.undo_stack.setClean()
+            win.close()
+            return
+        QTimer.singleShot(100, poll)
+
+    QTimer.singleShot(100, poll)
+    return state
 
 
 def _run_nested(app: QApplication, win) -> int:

@@ -381,6 +381,40 @@ def test_run_gui_help_returns(capsys):
     assert "tcp-editor" in capsys.readouterr().out
 
 
+def test_smoke_quit_env_starts_the_real_editor_and_closes_it(tmp_path):
+    """TCP_EDITOR_SMOKE_QUIT_MS: the check the bundle build runs, here on the unbundled program."""
+    env = {**__import__("os").environ, "TCP_EDITOR_SMOKE_QUIT_MS": "300", "QT_QPA_PLATFORM": "offscreen",
+           "XDG_CONFIG_HOME": str(tmp_path / "cfg"), "XDG_DATA_HOME": str(tmp_path / "data")}
+    out = subprocess.run([sys.executable, "-m", "tcp_editor", "--preset", "tiny", "--device", "cpu"], cwd=ROOT,
+                         capture_output=True, text=True, timeout=180, env=env)
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert "gui smoke: ok: window" in out.stdout and "UNTRAINED" in out.stdout, out.stdout
+
+
+def test_smoke_check_fails_when_no_model_loads(qtbot, monkeypatch):
+    from PySide6.QtWidgets import QWidget
+
+    from tcp_editor import app as app_mod
+
+    class NoModelWindow(QWidget):
+        model_info = None
+
+        class doc:  # noqa: N801 - stands in for the document's undo stack
+            class undo_stack:  # noqa: N801
+                @staticmethod
+                def setClean():  # noqa: N802
+                    pass
+
+    win = NoModelWindow()
+    qtbot.addWidget(win)
+    win.show()
+    monkeypatch.setattr(app_mod, "SMOKE_GIVE_UP_S", 0.3)
+    monkeypatch.setenv(app_mod.SMOKE_ENV, "0")
+    state = app_mod._start_smoke_check(win)
+    qtbot.waitUntil(lambda: state["failed"], timeout=5000)
+    assert not win.isVisible()
+
+
 def test_bundled_styles_exist():
     from tcp_editor.resources import bundled_styles
 
