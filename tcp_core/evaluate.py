@@ -450,6 +450,11 @@ def evaluate(
     t0 = time.perf_counter()
     if size < 32:
         raise EvalError("--size must be at least 32")
+    if final_smoothing is not None:
+        from .fullres import MAX_SMOOTHING
+
+        if not 0 <= final_smoothing <= MAX_SMOOTHING:
+            raise EvalError(f"--final-smoothing must be between 0 and {MAX_SMOOTHING}")
     rows, skipped = read_pairs(pairs_csv)
     fns, unavailable = build_methods(model, baseline, methods, final_smoothing)
     if not fns:

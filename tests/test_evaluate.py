@@ -153,6 +153,10 @@ def test_cli_errors_are_clean(tmp_path, capsys):
                   "--out", str(tmp_path / "o"), "--threads", "zero"])
     assert rc == 2 and "--threads" in capsys.readouterr().err
     assert 1 <= ev.auto_threads() <= torch.get_num_threads()
+    csv = _write_pairs(tmp_path, bad_rows=False)
+    rc = ev.main(["--pairs", str(csv), "--weights", "random:tiny", "--out", str(tmp_path / "o"),
+                  "--final-smoothing", "40"])
+    assert rc == 2 and "--final-smoothing must be between 0 and 32" in capsys.readouterr().err
     bad = tmp_path / "bad.csv"
     bad.write_text("a,b\n1,2\n")
     with pytest.raises(ev.EvalError, match="content,style,mask"):
