@@ -134,7 +134,6 @@ def apply_regions(
         raise ValueError(f"photo must be HxWx3 uint8/uint16, got {cur.shape} {cur.dtype}")
     cur = cur.copy()
     H, W = cur.shape[:2]
-    smooth = {} if smoothing is None else {"smoothing": smoothing}
     for i, region in enumerate(regions):
         style, mask, strength = tuple(region) if len(region) == 3 else (*region, 1.0)
         t0 = time.perf_counter()
@@ -177,7 +176,8 @@ def apply_regions(
         fp = feather_px if feather_px is not None else auto_feather_px(full_crop.shape, lo_src.shape)
         if global_:
             fp = 0  # a full mask needs no feathering
-        cur[y0:y1, x0:x1] = upsample_edit(full_crop, lo_ref, lo_res, m_crop, fp, inside=inside, **smooth)
+        cur[y0:y1, x0:x1] = upsample_edit(full_crop, lo_ref, lo_res, m_crop, fp, inside=inside,
+                                          smoothing=smoothing)
         _add(timings, "upsample", t0)
     return cur
 
@@ -207,8 +207,7 @@ def interpolate_photo(
     disp = _resize(a8, (max(1, round(h * s)), max(1, round(w * s))))
     frames = interpolate_images(model, disp, b, "style", steps)
     ones = np.ones(disp.shape[:2], np.float32)
-    kw = {} if smoothing is None else {"smoothing": smoothing}
-    return [upsample_edit(disp, frames[0], f, ones, 0, **kw) for f in frames]
+    return [upsample_edit(disp, frames[0], f, ones, 0, smoothing=smoothing) for f in frames]
 
 
 def load_model(weights: str | None = None, device: str = "auto", preset: str | None = None) -> Any:

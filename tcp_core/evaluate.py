@@ -57,6 +57,7 @@ import cv2
 import numpy as np
 import torch
 
+from .fullres import DEFAULT_SMOOTHING, MAX_SMOOTHING
 from .metrics import backbones as _bb
 from .metrics import features as _feat
 from .metrics.frechet import fid as _fid
@@ -205,14 +206,6 @@ def load_model(spec: str, device: str):
     return TCPModel.from_pretrained(None if spec in ("", "default") else spec, device=device)
 
 
-def _default_smoothing() -> float | None:
-    try:
-        from .fullres import DEFAULT_SMOOTHING
-    except ImportError:
-        return None
-    return float(DEFAULT_SMOOTHING)
-
-
 def _final_method(model, smoothing: float | None = None) -> Callable[[Pair], np.ndarray]:
     try:
         from . import apply as apply_mod
@@ -227,8 +220,7 @@ def _final_method(model, smoothing: float | None = None) -> Callable[[Pair], np.
     def run(p: Pair) -> np.ndarray:
         # regions are (style, mask of the photo's size, strength) tuples; the photo here is the
         # content at the evaluation size, so this measures the export path at that size.
-        kw = {} if smoothing is None else {"smoothing": smoothing}
-        return np.asarray(fn(model, p.content, [(p.style, p.mask, 1.0)], **kw))
+        return np.asarray(fn(model, p.content, [(p.style, p.mask, 1.0)], smoothing=smoothing))
 
     return run
 
@@ -450,11 +442,8 @@ def evaluate(
     t0 = time.perf_counter()
     if size < 32:
         raise EvalError("--size must be at least 32")
-    if final_smoothing is not None:
-        from .fullres import MAX_SMOOTHING
-
-        if not 0 <= final_smoothing <= MAX_SMOOTHING:
-            raise EvalError(f"--final-smoothing must be between 0 and {MAX_SMOOTHING}")
+    if final_smoothing is not None and not 0 <= final_smoothing <= MAX_SMOOTHING:
+        raise EvalError(f"--final-smoothing must be between 0 and {MAX_SMOOTHING}")
     rows, skipped = read_pairs(pairs_csv)
     fns, unavailable = build_methods(model, baseline, methods, final_smoothing)
     if not fns:
@@ -527,7 +516,7 @@ def evaluate(
         "pairs": len(per_pair),
         "backbone": bb.name,
         "size": int(size),
-        "final_smoothing": float(final_smoothing) if final_smoothing is not None else _default_smoothing(),
+        "final_smoothing": float(DEFAULT_SMOOTHING if final_smoothing is None else final_smoothing),
         "model": model_name or getattr(model, "source", type(model).__name__),
         "baseline": (baseline_name or getattr(baseline, "source", None)) if baseline is not None else None,
         "methods": summary,

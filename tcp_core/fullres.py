@@ -466,7 +466,7 @@ def upsample_edit(
     feather_px: float | None = None,
     *,
     inside: bool = False,
-    smoothing: float = DEFAULT_SMOOTHING,
+    smoothing: float | None = None,
     eps: float = DEFAULT_EPS,
     max_mid_pixels: int = DEFAULT_MAX_MID_PIXELS,
     strip_rows: int = _STRIP_ROWS,
@@ -481,8 +481,8 @@ def upsample_edit(
     network's output (same size as lo_src_rgb).
     mask_full: HxW in [0, 1] (float, uint8 or bool), the edited region at full resolution.
     feather_px: feather radius in full-res pixels (None: two low-res pixels; 0: hard edge).
-    smoothing: colour smoothing level 0..MAX_SMOOTHING (`smoothing_radius`): low follows the
-    network's local colours closely, high keeps more of the photo's texture and recolours evenly.
+    smoothing: colour smoothing level 0..MAX_SMOOTHING (`smoothing_radius`; None = DEFAULT_SMOOTHING):
+    low follows the network's local colours closely, high keeps more of the photo's texture.
     Pixels where the feathered mask is 0 are returned unchanged, bit for bit.
     """
     src = np.asarray(full_src_rgb)
@@ -507,6 +507,8 @@ def upsample_edit(
     # Weights for the region's global prior A0 (a strided subsample is plenty for that).
     k = max(1, int(min(H / h, W / w)) // 2)
     lo_weight = cv2.resize(np.ascontiguousarray(m_in[::k, ::k]), (w, h), interpolation=cv2.INTER_AREA)
+    if smoothing is None:
+        smoothing = DEFAULT_SMOOTHING
     T = fit_local_color_transform(lo_src, lo_res, radius=smoothing_radius(smoothing, lo_src.shape), eps=eps,
                                   weight=lo_weight)
     plan = _Plan(src, T, box, max_mid_pixels)

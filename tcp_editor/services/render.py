@@ -77,18 +77,18 @@ def interpolate_base(model, image: np.ndarray, other: np.ndarray, what: str, amo
         lo = frames[i0] if f <= 1e-6 else cv2.addWeighted(frames[i0], 1.0 - f, frames[i0 + 1], f, 0.0)
     else:
         raise ValueError(f"interpolate what must be 'style' or 'content', got {what!r}")
-    lo = np.asarray(lo)
-    if lo.shape[:2] != (wh, ww):
-        lo = cv2.resize(lo, (ww, wh), interpolation=cv2.INTER_LINEAR)
+    lo = _at(lo, (wh, ww))
     # A content change moves structures: the colour-transform upsampler cannot express it, so
     # content interpolation is shown at the network's resolution, upscaled.
     if what == "content":
         return cv2.resize(lo, (w, h), interpolation=cv2.INTER_CUBIC)
-    kw = {} if smoothing is None else {"smoothing": smoothing}
-    ref = np.asarray(ref)
-    if ref.shape[:2] != (wh, ww):
-        ref = cv2.resize(ref, (ww, wh), interpolation=cv2.INTER_LINEAR)
-    return upsample_edit(image, ref, lo, np.ones((h, w), np.float32), 0, **kw)
+    return upsample_edit(image, _at(ref, (wh, ww)), lo, np.ones((h, w), np.float32), 0, smoothing=smoothing)
+
+
+def _at(img, hw: tuple[int, int]) -> np.ndarray:
+    """A network output at the working size hw (models may return another size)."""
+    img = np.asarray(img)
+    return img if img.shape[:2] == hw else cv2.resize(img, (hw[1], hw[0]), interpolation=cv2.INTER_LINEAR)
 
 
 def render(model, image: np.ndarray, regions: Sequence[tuple[np.ndarray, np.ndarray, float]],
