@@ -137,6 +137,10 @@ class LossWeights:
     code_consistency: float = 1.0  # weight of L_CC (Eq. 3)
     cc_lambda: float = 1.0  # lambda inside Eq. 3 (the paper leaves it open; see README)
     content_alignment: float = 1.0  # weight of L_CA (Eq. 7)
+    perceptual: float = 0.0  # weight of the multi-scale feature reconstruction loss next to L_rec (0 = off)
+
+
+DISCRIMINATORS = ("stylegan2", "projected")
 
 
 @dataclass(frozen=True)
@@ -145,6 +149,7 @@ class TrainConfig:
     batch_size: int = 8
     steps: int = 5000
     lr: float = 0.002
+    d_lr: float | None = None  # the critics' learning rate (None = lr); Projected GAN uses 0.0002
     betas: tuple[float, float] = (0.0, 0.99)
     r1_every: int = 16
     tcp_every: int = 16  # K of the paper: L_CC and L_CA every K iterations
@@ -157,6 +162,11 @@ class TrainConfig:
     keep_checkpoints: int = 3
     log_every: int = 10
     scale_jitter: tuple[float, float] = (0.25, 1.0)  # crop side as a fraction of the short side
+    # D: "stylegan2" (residual D on pixels, SwapAE) or "projected" (heads on frozen EfficientNet-Lite0
+    # features with fixed random projections, Projected GAN)
+    discriminator: str = "stylegan2"
+    diffaugment: str = ""  # DiffAugment policy for every D input, e.g. "color,translation,cutout"
+    diffaugment_cooccur: str = ""  # policy for D_co's crops (colour is the style D_co judges: no "color")
     weights: LossWeights = field(default_factory=LossWeights)
 
     def __post_init__(self) -> None:
@@ -166,6 +176,8 @@ class TrainConfig:
             raise ValueError("steps must be >= 0")
         if self.tcp_every < 1 or self.r1_every < 1:
             raise ValueError("tcp_every and r1_every must be >= 1")
+        if self.discriminator not in DISCRIMINATORS:
+            raise ValueError(f"discriminator must be one of {', '.join(DISCRIMINATORS)}, got {self.discriminator!r}")
 
     def to_json(self) -> str:
         return json.dumps(dataclasses.asdict(self), sort_keys=True)

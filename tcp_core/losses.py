@@ -42,3 +42,16 @@ def content_alignment_loss(i_h: Tensor, i_g: Tensor, i_a: Tensor, mask: Tensor) 
     """Eq. 7: L_CA = L1(I_h * M, I_g * M) + L1(I_h * (1 - M), I_A * (1 - M))."""
     assert i_h.shape == i_g.shape == i_a.shape and mask.shape[-2:] == i_h.shape[-2:]
     return F.l1_loss(i_h * mask, i_g * mask) + F.l1_loss(i_h * (1 - mask), i_a * (1 - mask))
+
+
+def _unit(f: Tensor) -> Tensor:
+    return f * torch.rsqrt(f.float().pow(2).sum(dim=1, keepdim=True) + 1e-10).to(f.dtype)
+
+
+def perceptual_loss(feats_x: list[Tensor], feats_y: list[Tensor]) -> Tensor:
+    """Multi-scale feature reconstruction loss (Johnson et al. 2016; LPIPS without its calibration):
+    mean over scales of the squared distance between channel-normalised feature vectors, averaged
+    over positions. Each scale's term lies in [0, 4]; 0 iff the normalised features agree."""
+    assert len(feats_x) == len(feats_y) and len(feats_x) > 0
+    terms = [(_unit(a).float() - _unit(b).float()).pow(2).sum(1).mean() for a, b in zip(feats_x, feats_y)]
+    return torch.stack(terms).mean()

@@ -76,11 +76,21 @@ class TCPNet(nn.Module):
 
 
 class Discriminators(nn.Module):
-    """The training-only critics: D on whole images, D_co on crops."""
+    """The training-only critics: D on whole images, D_co on crops.
 
-    def __init__(self, cfg: ModelConfig) -> None:
+    kind "stylegan2": D is the residual discriminator on pixels (SwapAE). kind "projected": D is a
+    set of heads on frozen pretrained features (`tcp_core.projected`); it takes the feature pyramid
+    of an image, not the image."""
+
+    def __init__(self, cfg: ModelConfig, kind: str = "stylegan2") -> None:
         super().__init__()
-        self.D = Discriminator(cfg)
+        if kind == "projected":
+            from .projected import ProjectedDiscriminator
+
+            self.D = ProjectedDiscriminator(cfg.resolution)
+        else:
+            self.D = Discriminator(cfg)
+        self.kind = kind
         self.D_co = CooccurDiscriminator(cfg)
 
 

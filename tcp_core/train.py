@@ -46,13 +46,15 @@ from .checkpoint import (
     save_tensors,
 )
 from .compositing import composite_features
-from .config import LossWeights, ModelConfig, TrainConfig, model_preset
+from .config import DISCRIMINATORS, LossWeights, ModelConfig, TrainConfig, model_preset
 from .cooccur import random_crops
+from .diffaugment import augment_crops, diff_augment, parse_policy
 from .data.dataset import PhotoDataset, random_crop
 from .device import pick_device
 from .imageio import atomic_write
 from .masks import free_form_masks
 from .model import Discriminators, TCPNet
+from .precision import PRECISION_CHOICES, Precision, channels_last
 
 log = logging.getLogger("tcp_core.train")
 
@@ -141,23 +143,37 @@ def _set_requires_grad(module: torch.nn.Module, flag: bool) -> None:
 
 
 class Trainer:
-    def __init__(self, mcfg: ModelConfig, tcfg: TrainConfig, device: torch.device, dist_info: DistInfo | None = None):
+    def __init__(self, mcfg: ModelConfig, tcfg: TrainConfig, device: torch.device, dist_info: DistInfo | None = None,
+                 precision: str = "auto"):
         self.mcfg, self.tcfg, self.device = mcfg, tcfg, device
         self.dist = dist_info or DistInfo()
+        self.precision = Precision.resolve(precision, device)
         torch.manual_seed(tcfg.seed)
-        self.net = TCPNet(mcfg).to(device)
-        self.disc = Discriminators(mcfg).to(device)
-        self.ema = TCPNet(mcfg).to(device).eval()
+        self.net = channels_last(TCPNet(mcfg).to(device))
+        self.disc = channels_last(Discriminators(mcfg, tcfg.discriminator).to(device))
+        self.ema = channels_last(TCPNet(mcfg).to(device).eval())
         self.ema.load_state_dict(self.net.state_dict())
         _set_requires_grad(self.ema, False)
+        # The frozen pretrained pyramid: input of the projected D and of the perceptual loss. Not
+        # part of any saved state (it comes from the pinned package).
+        self.features = None
+        if tcfg.discriminator == "projected" or tcfg.weights.perceptual > 0:
+            from .efficientnet import FeaturePyramid
+
+            self.features = channels_last(FeaturePyramid().to(device))
+        self.aug = parse_policy(tcfg.diffaugment)
+        self.aug_co = parse_policy(tcfg.diffaugment_cooccur)
         r = tcfg.r1_every / (tcfg.r1_every + 1)  # lazy regularisation correction
         self.opt_g = torch.optim.Adam(self.net.parameters(), lr=tcfg.lr, betas=tcfg.betas)
+        d_lr = tcfg.lr if tcfg.d_lr is None else tcfg.d_lr
         self.opt_d = torch.optim.Adam(
-            self.disc.parameters(), lr=tcfg.lr * r, betas=(tcfg.betas[0] ** r, tcfg.betas[1] ** r))
+            self.disc.parameters(), lr=d_lr * r, betas=(tcfg.betas[0] ** r, tcfg.betas[1] ** r))
         self.step = 0
         self.mask_rng = np.random.default_rng([tcfg.seed, self.dist.rank, 12345])
         self.crop_gen = torch.Generator(device="cpu")
         self.crop_gen.manual_seed(tcfg.seed * 1000 + self.dist.rank)
+        self.aug_gen = torch.Generator(device="cpu")
+        self.aug_gen.manual_seed(tcfg.seed * 1000 + self.dist.rank + 777)
         if self.dist.world > 1:
             self._broadcast_params()
 
@@ -184,8 +200,17 @@ class Trainer:
     # the phases -------------------------------------------------------------------------------
     def _crops(self, images: Tensor) -> Tensor:
         c = self.mcfg
-        return random_crops(images, c.dco_num_crops, c.dco_crop_size, c.dco_min_scale, c.dco_max_scale,
-                            generator=self.crop_gen)
+        crops = random_crops(images, c.dco_num_crops, c.dco_crop_size, c.dco_min_scale, c.dco_max_scale,
+                             generator=self.crop_gen)
+        return augment_crops(crops, self.aug_co, self.aug_gen) if self.aug_co else crops
+
+    def _D(self, images: Tensor) -> Tensor:
+        """D's logits for images [N, 3, R, R]: DiffAugment, then pixels (stylegan2) or the frozen
+        pyramid (projected) -> [N] or [N, P] patch logits."""
+        x = channels_last(diff_augment(images, self.aug, self.aug_gen) if self.aug else images)
+        if self.disc.kind == "projected":
+            return self.disc.D(self.features(x))
+        return self.disc.D(x)
 
     @staticmethod
     def _pair_perm(n: int) -> Tensor:
@@ -193,68 +218,85 @@ class Trainer:
         h = n // 2
         return torch.cat([torch.arange(h, n), torch.arange(0, h)])
 
-    def g_step(self, real: Tensor, tcp: bool) -> dict[str, float]:
+    def g_step(self, real: Tensor, tcp: bool) -> dict[str, Tensor]:
         w: LossWeights = self.tcfg.weights
         n = real.shape[0]
         perm = self._pair_perm(n).to(real.device)
         _set_requires_grad(self.disc, False)
-        codes = self.net.encode(real)  # e: [N, C_e, h, w]; C: [N, C_c, h, w]; S: [N, D]
-        s_swap = codes.style[perm]
-        out = self.net.decode(torch.cat([codes.content, codes.content]), torch.cat([codes.style, s_swap]))
-        rec, swap = out[:n], out[n:]  # I_{A->A} and I_{A->B} = G(C_A, S_B)
-        logits = self.disc.D(out)
-        loss_rec = L.reconstruction_loss(rec, real)
-        loss_gan_rec = L.g_nonsaturating(logits[:n])
-        loss_gan_swap = L.g_nonsaturating(logits[n:])
-        loss_co = L.g_nonsaturating(self.disc.D_co(self._crops(swap), self._crops(real[perm])))
-        total = (w.rec * loss_rec + w.gan_rec * loss_gan_rec + w.gan_swap * loss_gan_swap + w.cooccur * loss_co)
-        stats = {"rec": loss_rec.item(), "g_rec": loss_gan_rec.item(), "g_swap": loss_gan_swap.item(),
-                 "g_co": loss_co.item()}
-        if tcp:
-            codes_g = self.net.encode(swap)  # E(I_g), H_c, H_s
-            loss_cc = L.code_consistency_loss(
-                codes_g.content, codes.content.detach(), codes_g.style, s_swap.detach(), w.cc_lambda)
-            mask = torch.from_numpy(free_form_masks(n, real.shape[-1], self.mask_rng)).to(real.device)
-            e_hat = composite_features(codes_g.e, codes.e, mask)  # Eq. 5
-            h = self.net.heads(e_hat)  # Eq. 6
-            i_h = self.net.decode(h.content, h.style)
-            loss_ca = L.content_alignment_loss(i_h, swap.detach(), real, mask)  # Eq. 7
-            total = total + w.code_consistency * loss_cc + w.content_alignment * loss_ca
-            stats.update(cc=loss_cc.item(), ca=loss_ca.item())
+        stats: dict[str, Tensor] = {}
+        with self.precision.autocast():
+            codes = self.net.encode(real)  # e: [N, C_e, h, w]; C: [N, C_c, h, w]; S: [N, D]
+            s_swap = codes.style[perm]
+            out = self.net.decode(torch.cat([codes.content, codes.content]), torch.cat([codes.style, s_swap]))
+            rec, swap = out[:n], out[n:]  # I_{A->A} and I_{A->B} = G(C_A, S_B)
+            logits = self._D(out)
+            loss_rec = L.reconstruction_loss(rec.float(), real)
+            loss_gan_rec = L.g_nonsaturating(logits[:n].float())
+            loss_gan_swap = L.g_nonsaturating(logits[n:].float())
+            loss_co = L.g_nonsaturating(self.disc.D_co(self._crops(swap), self._crops(real[perm])).float())
+            total = (w.rec * loss_rec + w.gan_rec * loss_gan_rec + w.gan_swap * loss_gan_swap + w.cooccur * loss_co)
+            stats.update(rec=loss_rec, g_rec=loss_gan_rec, g_swap=loss_gan_swap, g_co=loss_co)
+            if w.perceptual > 0:
+                with torch.no_grad():
+                    f_real = self.features(real)
+                loss_perc = L.perceptual_loss(self.features(channels_last(rec)), f_real)
+                total = total + w.perceptual * loss_perc
+                stats["perc"] = loss_perc
+            if tcp:
+                codes_g = self.net.encode(swap)  # E(I_g), H_c, H_s
+                loss_cc = L.code_consistency_loss(
+                    codes_g.content.float(), codes.content.detach().float(), codes_g.style.float(),
+                    s_swap.detach().float(), w.cc_lambda)
+                mask = torch.from_numpy(free_form_masks(n, real.shape[-1], self.mask_rng)).to(real.device)
+                e_hat = composite_features(codes_g.e, codes.e, mask)  # Eq. 5
+                h = self.net.heads(e_hat)  # Eq. 6
+                i_h = self.net.decode(h.content, h.style)
+                loss_ca = L.content_alignment_loss(i_h.float(), swap.detach().float(), real, mask)  # Eq. 7
+                total = total + w.code_consistency * loss_cc + w.content_alignment * loss_ca
+                stats.update(cc=loss_cc, ca=loss_ca)
         self.opt_g.zero_grad(set_to_none=True)
         total.backward()
         self._allreduce_grads(self.net)
         self.opt_g.step()
         _set_requires_grad(self.disc, True)
-        stats["g_total"] = total.item()
+        stats["g_total"] = total
         return stats
 
-    def d_step(self, real: Tensor, r1: bool) -> dict[str, float]:
+    def d_step(self, real: Tensor, r1: bool) -> dict[str, Tensor]:
         w: LossWeights = self.tcfg.weights
         n = real.shape[0]
         perm = self._pair_perm(n).to(real.device)
-        with torch.no_grad():
-            codes = self.net.encode(real)
-            out = self.net.decode(torch.cat([codes.content, codes.content]),
-                                  torch.cat([codes.style, codes.style[perm]]))
-        swap = out[n:]
-        logits = self.disc.D(torch.cat([real, out]))  # real, rec, swap
-        loss_real = L.d_logistic_real(logits[:n])
-        loss_fake = w.d_rec * L.d_logistic_fake(logits[n:2 * n]) + w.d_swap * L.d_logistic_fake(logits[2 * n:])
-        co_real = self.disc.D_co(self._crops(real), self._crops(real))
-        co_fake = self.disc.D_co(self._crops(swap), self._crops(real[perm]))
-        loss_co = L.d_logistic_real(co_real) + L.d_logistic_fake(co_fake)
-        total = w.d_real * loss_real + loss_fake + loss_co
-        stats = {"d_real": loss_real.item(), "d_fake": loss_fake.item(), "d_co": loss_co.item()}
+        with self.precision.autocast():
+            with torch.no_grad():
+                codes = self.net.encode(real)
+                out = self.net.decode(torch.cat([codes.content, codes.content]),
+                                      torch.cat([codes.style, codes.style[perm]]))
+            out = out.float()
+            swap = out[n:]
+            logits = self._D(torch.cat([real, out])).float()  # real, rec, swap
+            loss_real = L.d_logistic_real(logits[:n])
+            loss_fake = (w.d_rec * L.d_logistic_fake(logits[n:2 * n])
+                         + w.d_swap * L.d_logistic_fake(logits[2 * n:]))
+            co_real = self.disc.D_co(self._crops(real), self._crops(real)).float()
+            co_fake = self.disc.D_co(self._crops(swap), self._crops(real[perm])).float()
+            loss_co = L.d_logistic_real(co_real) + L.d_logistic_fake(co_fake)
+            total = w.d_real * loss_real + loss_fake + loss_co
+        stats = {"d_real": loss_real, "d_fake": loss_fake, "d_co": loss_co}
         if r1:
+            # R1 in fp32, outside autocast: the gradient penalty is the numerically touchy part.
             every = self.tcfg.r1_every
-            x = real.detach().requires_grad_(True)
-            pen_d = L.r1_penalty(self.disc.D(x), x)
+            x = real.detach()
             q = self._crops(x).detach().requires_grad_(True)
             ref = self._crops(x).detach().requires_grad_(True)
             pen_co = L.r1_penalty(self.disc.D_co(q, ref), (q, ref))
-            total = total + (w.r1_gamma / 2 * pen_d + w.r1_gamma_cooccur / 2 * pen_co) * every
-            stats.update(r1=pen_d.item(), r1_co=pen_co.item())
+            penalty = w.r1_gamma_cooccur / 2 * pen_co
+            stats["r1_co"] = pen_co
+            if self.disc.kind == "stylegan2":  # the projected D relies on spectral norm instead (no R1)
+                x = x.requires_grad_(True)
+                pen_d = L.r1_penalty(self.disc.D(x), x)
+                penalty = penalty + w.r1_gamma / 2 * pen_d
+                stats["r1"] = pen_d
+            total = total + penalty * every
         self.opt_d.zero_grad(set_to_none=True)
         total.backward()
         self._allreduce_grads(self.disc)
@@ -268,10 +310,13 @@ class Trainer:
             pe.lerp_(p, 1 - beta)
 
     def train_step(self, real: Tensor) -> dict[str, float]:
-        real = real.to(self.device, non_blocking=True)
+        real = channels_last(real.to(self.device, non_blocking=True))
         tcp = self.tcfg.tcp_losses and self.step % self.tcfg.tcp_every == 0
-        stats = self.g_step(real, tcp)
-        stats.update(self.d_step(real, r1=self.step % self.tcfg.r1_every == 0))
+        tensors = self.g_step(real, tcp)
+        tensors.update(self.d_step(real, r1=self.step % self.tcfg.r1_every == 0))
+        # one device sync for all the statistics of the step
+        values = torch.stack([v.detach().float().reshape(()) for v in tensors.values()]).tolist()
+        stats = dict(zip(tensors, values))
         bad = [k for k, v in stats.items() if not math.isfinite(v)]
         if bad:
             raise TrainingDiverged(
@@ -296,6 +341,7 @@ class Trainer:
             groups[name] = sd["param_groups"]
         t["rng/torch"] = torch.get_rng_state()
         t["rng/crops"] = self.crop_gen.get_state()
+        t["rng/augment"] = self.aug_gen.get_state()
         meta = {
             "format": "tcp-editor-train-state", "format_version": "1", "step": str(self.step),
             "model_config": self.mcfg.to_json(), "train_config": self.tcfg.to_json(),
@@ -317,6 +363,8 @@ class Trainer:
             opt.load_state_dict({"state": state, "param_groups": groups[name]})
         torch.set_rng_state(t["rng/torch"])
         self.crop_gen.set_state(t["rng/crops"])
+        if "rng/augment" in t:
+            self.aug_gen.set_state(t["rng/augment"])
         self.mask_rng.bit_generator.state = json.loads(meta["rng_masks"])
         self.step = int(meta["step"])
 
@@ -389,7 +437,7 @@ def _fmt_eta(seconds: float) -> str:
 def train(
     data_dirs: list[str | Path], out: str | Path, tcfg: TrainConfig, *, mcfg: ModelConfig | None = None,
     device: str = "auto", init: str | None = None, resume: bool = False, max_seconds: float | None = None,
-    quiet: bool = False,
+    quiet: bool = False, precision: str = "auto",
 ) -> Path:
     """Run (or resume) a training run; returns the path of the exported EMA model."""
     run_dir = Path(out)
@@ -423,7 +471,9 @@ def train(
         for path, why in skipped:
             print(f"  {path}: {why}", file=sys.stderr)
 
-    trainer = Trainer(mcfg, tcfg, dev, dist_info)
+    trainer = Trainer(mcfg, tcfg, dev, dist_info, precision=precision)
+    if dist_info.main and not quiet:
+        print(f"training on {dev.type} in {trainer.precision.describe()} precision, channels-last", file=sys.stderr)
     if resumed is not None:
         trainer.load_state(resumed[0], resumed[1])
         if dist_info.main and not quiet:
@@ -438,7 +488,8 @@ def train(
         (run_dir / "samples").mkdir(exist_ok=True)
         (run_dir / "config.json").write_text(json.dumps(
             {"model": json.loads(mcfg.to_json()), "train": json.loads(tcfg.to_json()),
-             "data": [str(d) for d in data_dirs], "photos": len(photos), "skipped": len(skipped)}, indent=2))
+             "data": [str(d) for d in data_dirs], "photos": len(photos), "skipped": len(skipped),
+             "precision": trainer.precision.name, "device": dev.type}, indent=2))
     fixed = torch.stack([make_batch([p], tcfg.seed, 0, 0, 1, mcfg.resolution, (1.0, 1.0))[0]
                          for p in photos[: max(2, min(6, len(photos)))]]).to(dev)
     if fixed.shape[0] < 2:
@@ -467,14 +518,15 @@ def train(
                 now = time.perf_counter()
                 ips = (done - last_log_step) * tcfg.batch_size * dist_info.world / max(now - last_log_t, 1e-9)
                 last_log_t, last_log_step = now, done
-                row = {"step": done, "time_s": round(now - t0, 2), "img_per_s": round(ips, 3), **{
+                row = {"step": done, "time_s": round(now - t0, 2), "img_per_s": round(ips, 3),
+                       "precision": trainer.precision.name, **{
                     k: round(v, 5) for k, v in stats.items()}}
                 if writer is None:
                     new = not log_path.exists()
                     csv_file = open(log_path, "a", newline="")
                     writer = csv.DictWriter(csv_file, fieldnames=[
                         "step", "time_s", "img_per_s", "rec", "g_rec", "g_swap", "g_co", "cc", "ca", "g_total",
-                        "d_real", "d_fake", "d_co", "r1", "r1_co"], extrasaction="ignore")
+                        "d_real", "d_fake", "d_co", "r1", "r1_co", "perc", "precision"], extrasaction="ignore")
                     if new:
                         writer.writeheader()
                 writer.writerow(row)
@@ -543,6 +595,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch-size", type=int, default=d.batch_size,
                    help="even batch size per process (default %(default)s)")
     p.add_argument("--lr", type=float, default=d.lr, help="Adam learning rate (default %(default)s)")
+    p.add_argument("--d-lr", type=float, default=None, help="learning rate of the critics (default: --lr)")
     p.add_argument("--tcp-every", type=int, default=d.tcp_every,
                    help="K: apply L_CC and L_CA every K iterations (paper default %(default)s)")
     p.add_argument("--cc-lambda", type=float, default=d.weights.cc_lambda,
@@ -558,6 +611,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--log-every", type=int, default=d.log_every, help="log interval (steps)")
     p.add_argument("--max-minutes", type=float, help="stop (with a checkpoint) after this much wall time")
     p.add_argument("--threads", type=int, help="CPU threads for torch (default: all cores)")
+    p.add_argument("--precision", default="auto", choices=PRECISION_CHOICES,
+                   help="auto: bf16 where the CPU/GPU runs it natively (AVX512_BF16/AMX, CUDA bf16), else fp32 "
+                        "(default %(default)s)")
+    p.add_argument("--discriminator", default=d.discriminator, choices=DISCRIMINATORS,
+                   help="the image critic: stylegan2 (on pixels, as the paper) or projected (small heads on frozen "
+                        "ImageNet EfficientNet-Lite0 features; learns from few photos) (default %(default)s)")
+    p.add_argument("--perceptual", type=float, default=d.weights.perceptual,
+                   help="weight of a feature-space reconstruction loss on frozen EfficientNet-Lite0 features next "
+                        "to the pixel L1; sharper reconstructions (default %(default)s = off)")
+    p.add_argument("--diffaugment", default=d.diffaugment,
+                   help="DiffAugment policy for the image critic's inputs, e.g. color,translation,cutout "
+                        "(default: none)")
+    p.add_argument("--diffaugment-cooccur", default=d.diffaugment_cooccur,
+                   help="DiffAugment policy for the patch critic's crops, e.g. translation,cutout (default: none)")
     return p
 
 
@@ -579,12 +646,16 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     if args.threads:
         torch.set_num_threads(args.threads)
-    weights = replace(LossWeights(), cc_lambda=args.cc_lambda)
+    weights = replace(LossWeights(), cc_lambda=args.cc_lambda, perceptual=args.perceptual)
     try:
         tcfg = TrainConfig(
-            preset=args.preset, batch_size=args.batch_size, steps=args.steps, lr=args.lr, tcp_every=args.tcp_every,
+            preset=args.preset, batch_size=args.batch_size, steps=args.steps, lr=args.lr, d_lr=args.d_lr, tcp_every=args.tcp_every,
             tcp_losses=not args.no_tcp_losses, seed=args.seed, sample_every=args.sample_every,
-            checkpoint_every=args.checkpoint_every, log_every=args.log_every, weights=weights)
+            checkpoint_every=args.checkpoint_every, log_every=args.log_every, weights=weights,
+            discriminator=args.discriminator, diffaugment=args.diffaugment,
+            diffaugment_cooccur=args.diffaugment_cooccur)
+        parse_policy(tcfg.diffaugment)
+        parse_policy(tcfg.diffaugment_cooccur)
         mcfg = None if (args.init or args.resume) else model_preset(args.preset)
     except ValueError as e:
         print(f"error: {e}", file=sys.stderr)
@@ -595,7 +666,7 @@ def main(argv: list[str] | None = None) -> int:
     rank = dist.get_rank() if dist.is_initialized() else 0
     try:
         path = train(args.data, args.out, tcfg, mcfg=mcfg, device=args.device, init=args.init, resume=args.resume,
-                     max_seconds=args.max_minutes * 60 if args.max_minutes else None)
+                     max_seconds=args.max_minutes * 60 if args.max_minutes else None, precision=args.precision)
     except (ValueError, CheckpointError, FileNotFoundError, RuntimeError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
