@@ -48,9 +48,9 @@ from .checkpoint import (
 from .compositing import composite_features
 from .config import DISCRIMINATORS, LossWeights, ModelConfig, TrainConfig, model_preset
 from .cooccur import random_crops
-from .diffaugment import augment_crops, diff_augment, parse_policy
 from .data.dataset import PhotoDataset, random_crop
 from .device import pick_device
+from .diffaugment import augment_crops, diff_augment, parse_policy
 from .imageio import atomic_write
 from .masks import free_form_masks
 from .model import Discriminators, TCPNet
@@ -649,7 +649,8 @@ def main(argv: list[str] | None = None) -> int:
     weights = replace(LossWeights(), cc_lambda=args.cc_lambda, perceptual=args.perceptual)
     try:
         tcfg = TrainConfig(
-            preset=args.preset, batch_size=args.batch_size, steps=args.steps, lr=args.lr, d_lr=args.d_lr, tcp_every=args.tcp_every,
+            preset=args.preset, batch_size=args.batch_size, steps=args.steps, lr=args.lr, d_lr=args.d_lr,
+            tcp_every=args.tcp_every,
             tcp_losses=not args.no_tcp_losses, seed=args.seed, sample_every=args.sample_every,
             checkpoint_every=args.checkpoint_every, log_every=args.log_every, weights=weights,
             discriminator=args.discriminator, diffaugment=args.diffaugment,
