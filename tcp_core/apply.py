@@ -210,13 +210,14 @@ def interpolate_photo(
     return [upsample_edit(disp, frames[0], f, ones, 0, smoothing=smoothing) for f in frames]
 
 
-def load_model(weights: str | None = None, device: str = "auto", preset: str | None = None) -> Any:
+def load_model(weights: str | None = None, device: str = "auto", preset: str | None = None,
+               precision: str = "auto") -> Any:
     """TCPModel from weights (None = bundled default) or, with `preset`, a random-init preset."""
     from .inference import TCPModel
 
     if preset:
-        return TCPModel.from_config(preset, device="cpu" if device == "auto" else device)
-    return TCPModel.from_pretrained(weights, device=device)
+        return TCPModel.from_config(preset, device="cpu" if device == "auto" else device, precision=precision)
+    return TCPModel.from_pretrained(weights, device=device, precision=precision)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -254,6 +255,8 @@ def _build_parser() -> argparse.ArgumentParser:
     a.add_argument("--weights", default=None, help="model: path, hf://OWNER/REPO/FILE.safetensors, or default")
     a.add_argument("--preset", default=None, help=argparse.SUPPRESS)  # random-init model (tests/demos)
     a.add_argument("--device", default="auto", help="auto, cpu, cuda or mps (default auto)")
+    a.add_argument("--precision", default="auto", choices=["auto", "bf16", "fp32"],
+                   help="auto: bf16 where the device runs it natively, else fp32 (default auto)")
     a.add_argument("--max-pixels", type=float, default=DEFAULT_MAX_PIXELS, help="refuse larger images")
     a.add_argument("--feather", type=float, default=None, help="mask feather radius in pixels (default: auto)")
     a.add_argument("--smoothing", type=float, default=None, metavar="S",
@@ -288,6 +291,8 @@ def _build_parser() -> argparse.ArgumentParser:
     it.add_argument("--weights", default=None)
     it.add_argument("--preset", default=None, help=argparse.SUPPRESS)
     it.add_argument("--device", default="auto")
+    it.add_argument("--precision", default="auto", choices=["auto", "bf16", "fp32"],
+                    help="auto: bf16 where the device runs it natively, else fp32 (default auto)")
     it.add_argument("--max-pixels", type=float, default=DEFAULT_MAX_PIXELS)
     it.add_argument("-o", "--output", required=True, help="strip image path (.png)")
     return p
@@ -302,7 +307,7 @@ def _model_or_usage(args, model: Any) -> Any:
     if model is not None:
         return model
     try:
-        return load_model(args.weights, args.device, args.preset)
+        return load_model(args.weights, args.device, args.preset, getattr(args, "precision", "auto"))
     except ImportError as e:
         raise UsageError(f"{PROG}: error: the model code is not available ({e})") from None
     except Exception as e:  # weights not found, bad checkpoint, device unavailable...

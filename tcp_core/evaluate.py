@@ -193,7 +193,7 @@ def reinhard_transfer(content: np.ndarray, style: np.ndarray, mask: np.ndarray) 
 # models
 
 
-def load_model(spec: str, device: str):
+def load_model(spec: str, device: str, precision: str = "auto"):
     """`random:PRESET[:SEED]` = an untrained model of a preset (smoke tests); anything else goes
     to `TCPModel.from_pretrained` (a path, hf://..., or 'default' for the bundled weights)."""
     from .inference import TCPModel
@@ -202,8 +202,8 @@ def load_model(spec: str, device: str):
         parts = spec.split(":")
         preset = parts[1] if len(parts) > 1 and parts[1] else "tiny"
         seed = int(parts[2]) if len(parts) > 2 else 0
-        return TCPModel.from_config(preset, device=device, seed=seed)
-    return TCPModel.from_pretrained(None if spec in ("", "default") else spec, device=device)
+        return TCPModel.from_config(preset, device=device, seed=seed, precision=precision)
+    return TCPModel.from_pretrained(None if spec in ("", "default") else spec, device=device, precision=precision)
 
 
 def _final_method(model, smoothing: float | None = None) -> Callable[[Pair], np.ndarray]:
@@ -578,6 +578,8 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--out", required=True,
                     help="output folder for report.json, report.md, contact_sheet.png")
     ap.add_argument("--device", default="auto", help="auto, cpu, cuda, mps (model and backbone)")
+    ap.add_argument("--precision", default="auto", choices=["auto", "bf16", "fp32"],
+                    help="the model's precision: auto = bf16 where the device runs it natively, else fp32")
     ap.add_argument("--methods", default=None,
                     help=f"comma-separated subset of {','.join(ALL_METHODS)} (default: all that can run)")
     ap.add_argument("--final-smoothing", type=float, default=None, metavar="S",
@@ -623,8 +625,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not Path(args.pairs).is_file():
             raise EvalError(f"pairs file not found: {args.pairs}")
         backbone = _bb.load_backbone(args.backbone, weights=args.backbone_weights, device=args.device)
-        model = load_model(args.weights, args.device)
-        baseline = load_model(args.baseline_weights, args.device) if args.baseline_weights else None
+        model = load_model(args.weights, args.device, args.precision)
+        baseline = load_model(args.baseline_weights, args.device, args.precision) if args.baseline_weights else None
         res = evaluate(args.pairs, model, args.out, baseline=baseline, backbone=backbone, methods=methods,
                        size=args.size, ssd_locations=args.ssd_locations, seed=args.seed,
                        model_name=args.weights, baseline_name=args.baseline_weights, log=log,

@@ -28,6 +28,7 @@ from .config import ModelConfig, model_preset
 from .device import describe, pick_device
 from .hub import resolve_weights
 from .model import Codes, TCPNet, blend_styles
+from .precision import Precision, channels_last
 
 
 @dataclass(frozen=True)
@@ -113,8 +114,10 @@ def check_mask(mask: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
 
 
 class TCPModel:
-    def __init__(self, net: TCPNet, device: torch.device, noise_seed: int = 0, source: str = "") -> None:
-        self.net = net.to(device).eval()
+    def __init__(self, net: TCPNet, device: torch.device, noise_seed: int = 0, source: str = "",
+                 precision: str | None = "auto") -> None:
+        self.precision = Precision.resolve(precision, device)  # 'bf16' or 'fp32' (see tcp_core.precision)
+        self.net = channels_last(net.to(device).eval())
         for p in self.net.parameters():
             p.requires_grad_(False)
         self.device = device
@@ -124,26 +127,27 @@ class TCPModel:
         self._swaps = _LRU(16)
         self._own = _LRU(4)  # own-style edits (export references), keyed by photo and mask
         self._multiple = size_multiple(net.config)
-        if device.type == "cuda":
-            self.net = self.net.to(memory_format=torch.channels_last)
 
     # construction -------------------------------------------------------------------------
     @classmethod
-    def from_pretrained(cls, spec=None, device: str | torch.device | None = "auto") -> TCPModel:
-        """spec: None (bundled default), a local path, or hf://OWNER/REPO/FILE.safetensors[@REV]."""
+    def from_pretrained(cls, spec=None, device: str | torch.device | None = "auto",
+                        precision: str | None = "auto") -> TCPModel:
+        """spec: None (bundled default), a local path, or hf://OWNER/REPO/FILE.safetensors[@REV].
+        precision: 'auto' (bf16 where the device runs it natively, else fp32), 'bf16' or 'fp32'."""
         dev = device if isinstance(device, torch.device) else pick_device(device)
         path = resolve_weights(spec)
-        return cls(load_model(path, "cpu"), dev, source=str(path))
+        return cls(load_model(path, "cpu"), dev, source=str(path), precision=precision)
 
     @classmethod
-    def from_config(cls, config: ModelConfig | str, device: str | torch.device | None = "cpu", seed: int = 0):
+    def from_config(cls, config: ModelConfig | str, device: str | torch.device | None = "cpu", seed: int = 0,
+                    precision: str | None = "auto"):
         """A randomly initialised model (tests, untrained demos)."""
         cfg = model_preset(config) if isinstance(config, str) else config
         dev = device if isinstance(device, torch.device) else pick_device(device)
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
             net = TCPNet(cfg)
-        return cls(net, dev, source=f"untrained {cfg.name}")
+        return cls(net, dev, source=f"untrained {cfg.name}", precision=precision)
 
     @property
     def config(self) -> ModelConfig:
@@ -156,6 +160,11 @@ class TCPModel:
     @property
     def device_description(self) -> str:
         return describe(self.device)
+
+    @property
+    def precision_name(self) -> str:
+        """'bf16' or 'fp32': what the network computes in."""
+        return self.precision.name
 
     def clear_cache(self) -> None:
         self._codes.clear()
@@ -174,7 +183,7 @@ class TCPModel:
             img = cv2.resize(img, (w, h), interpolation=interp)
         key = hashlib.blake2b(img.tobytes(), digest_size=16).digest() + bytes(str(img.shape), "ascii")
         t = torch.from_numpy(img).to(self.device).permute(2, 0, 1)[None].float() / 127.5 - 1
-        return t, key  # [1, 3, h, w] in [-1, 1]
+        return channels_last(t), key  # [1, 3, h, w] in [-1, 1]
 
     @staticmethod
     def _to_image(t: torch.Tensor, shape: tuple[int, int]) -> np.ndarray:
@@ -195,9 +204,7 @@ class TCPModel:
         return g
 
     def _autocast(self):
-        if self.device.type == "cuda":
-            return torch.autocast("cuda", dtype=torch.float16)
-        return torch.autocast("cpu", enabled=False)
+        return self.precision.autocast()
 
     # cached network pieces ----------------------------------------------------------------
     def _encode(self, t: torch.Tensor, key: bytes) -> Codes:

