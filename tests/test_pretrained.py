@@ -4,7 +4,6 @@ the projected discriminator, DiffAugment and the perceptual loss."""
 from pathlib import Path
 
 import cv2
-import numpy as np
 import pytest
 import torch
 
