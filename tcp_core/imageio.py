@@ -736,14 +736,15 @@ def save_image(
     exif: bytes | None = None,
     icc: bytes | None = None,
     quality: int = 95,
-    overwrite_protect: str | os.PathLike | None = None,
+    overwrite_protect: str | os.PathLike | Iterable[str | os.PathLike] | None = None,
 ) -> Path:
     """Save HxWx3 RGB (uint8, or uint16 for PNG/TIFF) atomically; format from the extension.
 
     EXIF (orientation reset to 1) and the ICC profile are embedded. JPEG has no alpha: a given
     alpha is composited over white. 16-bit pixels are written as 16-bit PNG/TIFF and reduced to
     8 bits for JPEG/WebP (16-bit TIFF carries no metadata). Refuses to write onto
-    `overwrite_protect` (the original photo). Raises `ImageSaveError`.
+    `overwrite_protect` (the original photo, or a list: the original photo first, then the other
+    inputs such as style references and masks). Raises `ImageSaveError`.
     """
     path = _as_path(path)
     ext = path.suffix.lower()
@@ -752,10 +753,20 @@ def save_image(
         raise ImageSaveError(
             f"Cannot save '{display_path(path)}': unsupported extension '{path.suffix}'. Use .png, .jpg, .webp or .tif."
         )
-    if overwrite_protect is not None and _same_file(path, _as_path(overwrite_protect)):
-        raise ImageSaveError(
-            f"Refusing to save over the original photo '{display_path(path)}'. Choose another output name."
+    if overwrite_protect is not None:
+        protected = (
+            [overwrite_protect] if isinstance(overwrite_protect, (str, bytes, os.PathLike)) else list(overwrite_protect)
         )
+        for i, src in enumerate(protected):
+            if _same_file(path, _as_path(src)):
+                if i == 0:
+                    raise ImageSaveError(
+                        f"Refusing to save over the original photo '{display_path(path)}'. Choose another output name."
+                    )
+                raise ImageSaveError(
+                    f"Refusing to save over '{display_path(path)}': it is an input of this edit "
+                    f"('{display_path(src)}'). Choose another output name."
+                )
     rgb = np.asarray(rgb)
     if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype not in (np.uint8, np.uint16) or rgb.size == 0:
         raise ImageSaveError(
