@@ -200,3 +200,101 @@ def test_save_image_protects_every_listed_input(tmp_path):
         with pytest.raises(ImageSaveError, match="Refusing"):
             save_image(target, textured(8, 8), overwrite_protect=[a, b])
     assert snapshot_bytes(a, b) == before
+
+
+# ---------------------------------------------------------------------------------------------
+# 4, 13: training: the output folder is checked first; the log and the skipped list are not repeated
+
+
+def train_cli(argv: list, capfd, monkeypatch) -> tuple[int, str]:
+    from tcp_core.train import main as train_main
+
+    monkeypatch.setenv("TCP_NO_REEXEC", "1")
+    import torch
+
+    n = torch.get_num_threads()
+    try:
+        rc = train_main([str(a) for a in argv])
+    finally:
+        torch.set_num_threads(n)
+    return rc, capfd.readouterr().err
+
+
+def small_train_args(data: Path, out: Path) -> list:
+    return [data, "--out", out, "--preset", "tiny", "--steps", "2", "--batch-size", "2", "--sample-every", "2",
+            "--checkpoint-every", "2", "--log-every", "1", "--device", "cpu", "--threads", "1"]
+
+
+@pytest.fixture
+def train_data(tmp_path):
+    d = tmp_path / "in"
+    d.mkdir()
+    for i in range(2):
+        write_photo(d / f"photo{i}.jpg", 64, 96, seed=i)
+    return d
+
+
+@pytest.mark.parametrize("kind", ["file", "below_a_file", "read_only"])
+def test_train_checks_the_output_folder_before_decoding_photos(train_data, kind, capfd, monkeypatch):
+    import tcp_core.train as tr
+
+    def no_decoding(*a, **k):
+        raise AssertionError("photos were decoded before the output folder was checked")
+
+    monkeypatch.setattr(tr, "load_photos", no_decoding)
+    photo = train_data / "photo0.jpg"
+    before = photo.read_bytes()
+    out = {"file": photo, "below_a_file": photo / "run", "read_only": train_data / "ro"}[kind]
+    if kind == "read_only":
+        out.mkdir()
+        out.chmod(0o555)
+        if os.access(out, os.W_OK):  # root ignores the mode bits: fail the probe as the OS would
+            def refuse(*a, **k):
+                raise PermissionError(13, "Permission denied")
+
+            monkeypatch.setattr(tr.tempfile, "mkstemp", refuse)
+    try:
+        rc, err = train_cli(small_train_args(train_data, out), capfd, monkeypatch)
+    finally:
+        if kind == "read_only":
+            out.chmod(0o755)
+    assert rc == 2, err
+    assert "Traceback" not in err
+    last = [ln for ln in err.splitlines() if ln.strip()][-1]
+    assert last.startswith("error:") and str(out) in last, err
+    assert {"file": "not a folder", "below_a_file": "not a directory", "read_only": "permission denied"}[kind] \
+        in last.lower()
+    assert photo.read_bytes() == before
+
+
+def test_train_resume_does_not_repeat_log_rows(train_data, tmp_path):
+    """A run killed after logging steps past its last checkpoint: the resumed run logs them again,
+    so those rows are dropped first; every step appears once."""
+    import csv
+
+    from tcp_core.config import TrainConfig
+    from tcp_core.train import list_states, train
+
+    run = tmp_path / "run"
+    cfg = dict(preset="tiny", batch_size=2, tcp_every=2, r1_every=2, sample_every=100, checkpoint_every=2,
+               log_every=1, keep_checkpoints=5)
+    train([train_data], run, TrainConfig(steps=4, **cfg), device="cpu", quiet=True)
+    list_states(run)[-1].unlink()  # as if killed at step 4 before its checkpoint: resume from step 2
+    with open(run / "log.csv", "a") as f:
+        f.write("5,1.0,0.5")  # and a row cut off mid-write
+    train([train_data], run, TrainConfig(steps=4, **cfg), device="cpu", resume=True, quiet=True)
+    steps = [int(r["step"]) for r in csv.DictReader(open(run / "log.csv"))]
+    assert steps == [1, 2, 3, 4]
+
+
+def test_train_lists_skipped_photos_once(train_data, tmp_path):
+    import subprocess
+    import sys
+
+    (train_data / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 not a jpeg")
+    env = dict(os.environ, TCP_NO_REEXEC="1", PYTHONPATH=str(ROOT))
+    res = subprocess.run([sys.executable, "-m", "tcp_core.train", *map(str, small_train_args(train_data,
+                          tmp_path / "run"))], env=env, capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stderr
+    assert sum("broken.jpg" in ln for ln in res.stderr.splitlines()) == 1, res.stderr
+    assert "skipped 1 unreadable file" in res.stderr
