@@ -298,3 +298,157 @@ def test_train_lists_skipped_photos_once(train_data, tmp_path):
     assert res.returncode == 0, res.stderr
     assert sum("broken.jpg" in ln for ln in res.stderr.splitlines()) == 1, res.stderr
     assert "skipped 1 unreadable file" in res.stderr
+
+
+# ---------------------------------------------------------------------------------------------
+# 5-7: project files: bounded by what they hold
+
+
+def png_bytes(arr: np.ndarray) -> bytes:
+    b = io.BytesIO()
+    Image.fromarray(arr).save(b, format="PNG", compress_level=9)
+    return b.getvalue()
+
+
+def project_zip(path: Path, *, photo_hw=(16, 24), regions=(), pls=1024, members=None, photo_extra=None) -> Path:
+    """A .tcpproj: `regions` is a list of (mask member, style member or None); `members` maps
+    names to bytes (a mask or style not given is made at the preview size)."""
+    h, w = photo_hw
+    members = dict(members or {})
+    members.setdefault("photo.png", png_bytes(np.full((h, w, 3), 90, np.uint8)))
+    meta = {
+        "format": "tcpproj", "version": 1,
+        "photo": {"file": "photo.png", "width": w, "height": h, "alpha": None, "exif": None, "icc": None,
+                  **(photo_extra or {})},
+        "preview_long_side": pls, "regions": [],
+    }
+    s = min(1.0, pls / max(h, w))
+    ph, pw = (max(1, round(h * s)), max(1, round(w * s)))
+    for i, (mask, style) in enumerate(regions):
+        members.setdefault(mask, png_bytes(np.zeros((ph, pw), np.uint8)))
+        meta["regions"].append({"name": f"r{i}", "mask": mask, "style": style})
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("project.json", json.dumps(meta), compress_type=zipfile.ZIP_DEFLATED)
+        for n, d in members.items():
+            z.writestr(n, d, compress_type=zipfile.ZIP_DEFLATED)
+    return path
+
+
+def patch_declared_size(path: Path, member: str, size: int) -> None:
+    """Make the zip declare `size` uncompressed bytes for `member` (local and central headers)."""
+    data = bytearray(path.read_bytes())
+    with zipfile.ZipFile(path) as z:
+        info = z.getinfo(member)
+    struct.pack_into("<I", data, info.header_offset + 22, size)
+    name = member.encode()
+    i = 0
+    while True:
+        i = data.index(b"PK\x01\x02", i)
+        n = struct.unpack_from("<H", data, i + 28)[0]
+        if bytes(data[i + 46: i + 46 + n]) == name:
+            struct.pack_into("<I", data, i + 24, size)
+            break
+        i += 4
+    path.write_bytes(bytes(data))
+
+
+def load_project_peak(path: Path):
+    """(snapshot or ProjectError, peak Python-heap bytes, seconds)."""
+    import tracemalloc
+
+    from tcp_editor import project
+
+    tracemalloc.start()
+    t0 = time.perf_counter()
+    try:
+        try:
+            out = project.load(str(path))
+        except project.ProjectError as e:
+            out = e
+        return out, tracemalloc.get_traced_memory()[1], time.perf_counter() - t0
+    finally:
+        tracemalloc.stop()
+
+
+def test_project_member_is_never_inflated_beyond_its_declared_size(tmp_path):
+    """A member that declares 1,000 bytes but inflates to 64 MB: read as 1,000 bytes, then refused
+    (CRC), without inflating the rest (zipfile's read() inflates up to 2 GB in one call)."""
+    from tcp_editor import project
+
+    p = project_zip(tmp_path / "p.tcpproj", photo_extra={"exif": "photo.exif"},
+                    members={"photo.exif": b"\0" * (64 << 20)})
+    patch_declared_size(p, "photo.exif", 1000)
+    out, peak, _ = load_project_peak(p)
+    assert isinstance(out, project.ProjectError), out
+    assert "photo.exif" in str(out) and "damaged" in str(out)
+    assert peak < 16 << 20, f"peak {peak / 2**20:.0f} MiB"
+
+
+@pytest.mark.parametrize("member", ["photo.exif", "photo.icc", "photo.png", "project.json"])
+def test_project_members_larger_than_any_real_project_are_refused_unread(tmp_path, member):
+    """EXIF over 1 MB, ICC over 16 MB, a PNG whose size does not fit its pixels, project.json over
+    8 MB: refused from the zip directory (declared ~900 MB, real content small), nothing read."""
+    from tcp_editor import project
+
+    p = project_zip(tmp_path / "p.tcpproj", photo_extra={"exif": "photo.exif", "icc": "photo.icc"},
+                    members={"photo.exif": b"Exif\0\0" + b"\0" * 100, "photo.icc": b"\0" * 200})
+    patch_declared_size(p, member, 900 << 20)
+    out, peak, secs = load_project_peak(p)
+    assert isinstance(out, project.ProjectError), out
+    assert "too large" in str(out) and member in str(out), out
+    assert peak < 16 << 20 and secs < 2
+
+
+@pytest.mark.parametrize("what", ["exif", "icc"])
+def test_project_with_big_metadata_blobs_is_refused_and_never_written(tmp_path, what):
+    """Item 7: a project whose EXIF/ICC members really are big (2 MB of EXIF, 17 MB of ICC here;
+    1 GB in the report) is refused; saving such metadata drops it so autosave stays small."""
+    from tcp_editor import project
+
+    size = {"exif": 2 << 20, "icc": 17 << 20}[what]
+    blob = b"\0" * size
+    p = project_zip(tmp_path / "p.tcpproj", photo_extra={what: f"photo.{what}"}, members={f"photo.{what}": blob})
+    out, _, _ = load_project_peak(p)
+    assert isinstance(out, project.ProjectError) and "too large" in str(out), out
+    snap = project.Snapshot(np.full((8, 8, 3), 7, np.uint8), exif=blob if what == "exif" else b"Exif\0\0",
+                            icc=blob if what == "icc" else None)
+    q = tmp_path / "saved.tcpproj"
+    project.write(str(q), snap)
+    assert q.stat().st_size < 1 << 20
+    back = project.load(str(q))
+    assert getattr(back, what) in (None, b"Exif\0\0")
+
+
+def test_project_masks_larger_than_the_preview_are_refused_from_the_header(tmp_path):
+    """Item 6 (small): 16 regions pointing at one 2048x2048 mask of a 64x64 photo; masks are stored
+    at the preview size, so this is refused before any decoding."""
+    from tcp_editor import project
+
+    big = png_bytes(np.zeros((2048, 2048), np.uint8))
+    p = project_zip(tmp_path / "p.tcpproj", photo_hw=(64, 64), pls=4096,
+                    regions=[("masks/0.png", None)] * 16, members={"masks/0.png": big})
+    out, peak, secs = load_project_peak(p)
+    assert isinstance(out, project.ProjectError), out
+    assert "larger than" in str(out)
+    assert secs < 2 and peak < 16 << 20
+
+
+def test_project_total_pixels_are_bounded_before_decoding(tmp_path, monkeypatch):
+    """Item 6: 256 regions x one 100 MP mask (a 690 KB file) took 448 s. Every use of every image
+    member counts against MAX_TOTAL_PIXELS, checked from the PNG headers; here with a small limit."""
+    from tcp_editor import project
+
+    monkeypatch.setattr(project, "MAX_TOTAL_PIXELS", 2_000_000)
+    decodes = []
+    real = project._read_image
+    monkeypatch.setattr(project, "_read_image", lambda *a, **k: decodes.append(a[1]) or real(*a, **k))
+    p = project_zip(tmp_path / "p.tcpproj", photo_hw=(256, 256), regions=[("masks/0.png", None)] * 16)
+    out, _, _ = load_project_peak(p)  # 17 x 65536 px: fine, and the shared mask is decoded once
+    assert isinstance(out, project.Snapshot), out
+    assert sorted(decodes) == ["masks/0.png", "photo.png"]
+    p = project_zip(tmp_path / "q.tcpproj", photo_hw=(256, 256), regions=[("masks/0.png", None)] * 15)
+    monkeypatch.setattr(project, "MAX_TOTAL_PIXELS", 15 * 65536)
+    decodes.clear()
+    out, _, _ = load_project_peak(p)
+    assert isinstance(out, project.ProjectError) and "megapixels" in str(out), out
+    assert decodes == []
