@@ -452,3 +452,128 @@ def test_project_total_pixels_are_bounded_before_decoding(tmp_path, monkeypatch)
     out, _, _ = load_project_peak(p)
     assert isinstance(out, project.ProjectError) and "megapixels" in str(out), out
     assert decodes == []
+
+
+# ---------------------------------------------------------------------------------------------
+# 8, 10: weights files: the config is bounded and checked against the file before anything is built
+
+
+def tiny_state():
+    import torch
+
+    from tcp_core.inference import TCPModel
+
+    net = TCPModel.from_config("tiny", device="cpu", seed=0).net
+    return {k: v.detach().clone().contiguous() for k, v in net.state_dict().items()}, net.config
+
+
+def save_weights(path: Path, sd, cfg_json: str, fmt: str = "tcp-editor") -> Path:
+    from safetensors.torch import save_file
+
+    save_file(sd, str(path), metadata={"format": fmt, "format_version": "1", "model_config": cfg_json})
+    return path
+
+
+@pytest.mark.parametrize("field, value, words", [
+    ("style_dim", 2 ** 19, ("style_dim", "between")),
+    ("enc_stem", -5, ("enc_stem", "between")),
+    ("style_dim", "32", ("style_dim", "integer")),
+    ("content_channels", 4.0, ("content_channels", "integer")),
+    ("enc_channels", [8, [16]], ("enc_channels[1]", "integer")),
+    ("style_channels", [16, 32, 64], ("style_channels", "2 entries")),
+    ("resolution", 2 ** 20, ("resolution", "between")),
+    ("dco_num_crops", 10 ** 6, ("dco_num_crops", "between")),
+    ("dco_min_scale", -1, ("dco_min_scale",)),
+])
+def test_weights_config_fields_are_bounded_and_typed(tmp_path, field, value, words):
+    from tcp_core.checkpoint import CheckpointError, load_model
+
+    sd, cfg = tiny_state()
+    raw = json.loads(cfg.to_json())
+    raw[field] = value
+    p = save_weights(tmp_path / "w.safetensors", sd, json.dumps(raw))
+    with pytest.raises(CheckpointError) as ei:
+        load_model(p)
+    msg = str(ei.value)
+    assert "invalid model_config" in msg
+    for w in words:
+        assert w in msg, msg
+
+
+def test_weights_shapes_are_checked_before_the_model_is_built(tmp_path, monkeypatch):
+    """A config within every bound but far bigger than the file's tensors (the 6.7 MB file whose
+    config said style_dim = 2^19 allocated 3.3 GB first): refused from the header, nothing built."""
+    import torch
+
+    import tcp_core.checkpoint as ck
+
+    built = []
+    real = ck.TCPNet
+
+    def spy(cfg):
+        if torch.empty(0).device.type != "meta":
+            built.append(cfg)
+        return real(cfg)
+
+    monkeypatch.setattr(ck, "TCPNet", spy)
+    sd, cfg = tiny_state()
+    raw = json.loads(cfg.to_json())
+    raw["style_dim"] = 4096
+    p = save_weights(tmp_path / "w.safetensors", sd, json.dumps(raw))
+    with pytest.raises(ck.CheckpointError, match="shape"):
+        ck.load_model(p)
+    assert built == []
+    ck.load_model(save_weights(tmp_path / "ok.safetensors", sd, cfg.to_json()))  # the real one loads
+    assert len(built) == 1
+
+
+def test_weights_config_with_too_many_parameters_is_refused(tmp_path, monkeypatch):
+    import tcp_core.checkpoint as ck
+
+    monkeypatch.setattr(ck, "MAX_MODEL_PARAMS", 1000)
+    sd, cfg = tiny_state()
+    with pytest.raises(ck.CheckpointError, match="parameters"):
+        ck.load_model(save_weights(tmp_path / "w.safetensors", sd, cfg.to_json()))
+
+
+def test_float64_weights_load_as_float32(tmp_path):
+    import torch
+
+    from tcp_core.checkpoint import load_model
+
+    sd, cfg = tiny_state()
+    net = load_model(save_weights(tmp_path / "w64.safetensors", {k: v.double() for k, v in sd.items()},
+                                  cfg.to_json()))
+    for k, v in net.state_dict().items():
+        assert v.dtype == torch.float32 and torch.equal(v, sd[k]), k
+
+
+def test_integer_weights_get_an_accurate_message(tmp_path):
+    import torch
+
+    from tcp_core.checkpoint import CheckpointError, load_model
+
+    sd, cfg = tiny_state()
+    k0 = next(iter(sd))
+    with pytest.raises(CheckpointError, match="floating point") as ei:
+        load_model(save_weights(tmp_path / "i.safetensors", {**sd, k0: sd[k0].to(torch.int32)}, cfg.to_json()))
+    assert "I32" in str(ei.value)
+
+
+@pytest.mark.parametrize("low", [0x0080, 0x0280, 0x0580])
+def test_foreign_safetensors_is_never_called_a_pickle(tmp_path, low):
+    """A header length whose first bytes are 0x80, 0x00..0x05 looks like a pickle opcode."""
+    import torch
+
+    from tcp_core.checkpoint import CheckpointError, load_model
+
+    for pad in range(0, 2000):
+        p = save_weights(tmp_path / "f.safetensors", {"x": torch.zeros(2)}, "", fmt="pt" + " " * pad)
+        n = struct.unpack("<Q", p.read_bytes()[:8])[0]
+        if n & 0xFFFF == low:
+            break
+    else:
+        pytest.skip("could not make that header length")
+    with pytest.raises(CheckpointError) as ei:
+        load_model(p)
+    assert "pickle" not in str(ei.value) and "not a TCP Editor model" in str(ei.value), ei.value
