@@ -55,6 +55,14 @@ __all__ = [
 ]
 
 DEFAULT_MAX_PIXELS = 100_000_000
+# What opening a file may cost is bounded by what the file is: an image may declare at most
+# max(SMALL_IMAGE_PIXELS, MAX_PIXELS_PER_BYTE x its size in bytes) pixels (and never more than
+# max_pixels). Photos hold under 20 pixels per byte, flat graphics under 350 (deflate's own limit
+# is about 1032:1 on one byte per pixel); 1-bit, lossless-WebP or crafted "bombs" declaring a huge
+# canvas in a few KB are refused from the header, before anything is decoded.
+SMALL_IMAGE_PIXELS = 16_000_000
+MAX_PIXELS_PER_BYTE = 1024
+MASK_PIXELS_PER_TARGET = 4  # a mask for a W x H photo may have up to 4 W H pixels, however small its file
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp", ".tif", ".tiff", ".bmp")
 SAVE_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WEBP", ".tif": "TIFF", ".tiff": "TIFF"}
 MASK_ASPECT_TOLERANCE = 0.01
@@ -263,8 +271,13 @@ def _fail(path: Path, what: str, todo: str) -> ImageLoadError:
 # loading
 
 
-def _open_checked(path: Path, fh: BinaryIO, max_pixels: int | None) -> tuple[Image.Image, bool]:
+def _open_checked(
+    path: Path, fh: BinaryIO, max_pixels: int | None, allow_pixels: int = 0
+) -> tuple[Image.Image, bool]:
     """Open (header only) and check the pixel limit before anything is decoded.
+
+    Besides `max_pixels`, the image may not declare more than max(SMALL_IMAGE_PIXELS,
+    MAX_PIXELS_PER_BYTE x file size, `allow_pixels`) pixels (see SMALL_IMAGE_PIXELS).
 
     Returns (image, lifted): `lifted` says PIL's own hard bomb limit had to be lifted because the
     caller's `max_pixels` allows more; the decode must then run under `_PIL_LIMIT_LOCK`.
@@ -307,6 +320,19 @@ def _open_checked(path: Path, fh: BinaryIO, max_pixels: int | None) -> tuple[Ima
             f"it is {w}x{h} = {w * h / 1e6:.1f} megapixels, more than the limit of {max_pixels / 1e6:.1f} megapixels",
             "It may be a decompression bomb; if it is a genuine photo, downscale it, or raise the "
             "limit (--max-pixels) if you trust the file and have the memory.",
+        )
+    try:
+        size = os.fstat(fh.fileno()).st_size
+    except (OSError, AttributeError, io.UnsupportedOperation):
+        size = None
+    if size is not None and w * h > max(SMALL_IMAGE_PIXELS, MAX_PIXELS_PER_BYTE * size, allow_pixels):
+        im.close()
+        raise _fail(
+            path,
+            f"it declares {w}x{h} = {w * h / 1e6:.1f} megapixels in a file of only {size} bytes "
+            f"({w * h / max(size, 1):.0f} pixels per byte; images above {SMALL_IMAGE_PIXELS / 1e6:.0f} megapixels "
+            f"hold at most {MAX_PIXELS_PER_BYTE} per byte)",
+            "It is almost certainly a decompression bomb, so it is not decoded.",
         )
     return im, lifted
 
@@ -411,6 +437,7 @@ def load_image(
     max_pixels: int | None = DEFAULT_MAX_PIXELS,
     keep_alpha: bool = False,
     keep_16bit: bool = False,
+    _allow_pixels: int = 0,
 ) -> LoadedImage:
     """Load a photo as display-oriented RGB (see the module docstring).
 
@@ -429,7 +456,7 @@ def load_image(
     except OSError as e:
         raise _fail(path, f"it cannot be read ({e.strerror})", "Check the file permissions.") from None
     with fh:
-        im, lifted = _open_checked(path, fh, max_pixels)
+        im, lifted = _open_checked(path, fh, max_pixels, _allow_pixels)
         with im:
             fmt = im.format
             mode = im.mode
@@ -517,13 +544,13 @@ def _check_file(path: Path) -> None:
         raise _fail(path, "the file is empty (0 bytes)", "Re-export or re-download the image.")
 
 
-def _decode_mask(path: Path, max_pixels: int | None) -> np.ndarray:
+def _decode_mask(path: Path, max_pixels: int | None, allow_pixels: int = 0) -> np.ndarray:
     """Mask pixels as HxW float32 in [0, 1], display-oriented, without building an RGB copy."""
     _check_file(path)
     fast_modes = ("L", "1", "LA", "La", "PA", "P", "RGBA", "RGBa", "RGB", "I;16", "I;16L", "I;16B", "I;16N", "I")
     try:
         with open(path, "rb") as fh:
-            im, lifted = _open_checked(path, fh, max_pixels)
+            im, lifted = _open_checked(path, fh, max_pixels, allow_pixels)
             with im:
                 if im.mode not in fast_modes or _tile_is_16bit(im):
                     im = None
@@ -554,7 +581,7 @@ def _decode_mask(path: Path, max_pixels: int | None) -> np.ndarray:
     except OSError as e:
         raise _fail(path, f"it cannot be read ({e.strerror or e})", "Check the path and permissions.") from None
     if im is None:  # unusual modes (CMYK, 16-bit colour, ...): the general loader
-        img = load_image(path, max_pixels=max_pixels, keep_alpha=True, keep_16bit=True)
+        img = load_image(path, max_pixels=max_pixels, keep_alpha=True, keep_16bit=True, _allow_pixels=allow_pixels)
         if img.alpha is not None:
             m = img.alpha.astype(np.float32) / 255.0
         else:
@@ -576,12 +603,14 @@ def load_mask(
     from `size` by more than 1% is refused (it was painted for another image).
     """
     path = _as_path(path)
-    m = _decode_mask(path, max_pixels)
     if size is None:
-        return m
+        return _decode_mask(path, max_pixels)
     W, H = int(size[0]), int(size[1])
     if W <= 0 or H <= 0:
         raise ValueError(f"mask target size must be positive, got {W}x{H}")
+    # A mask compresses far better than a photo: one for this photo may be as large as the photo
+    # (up to MASK_PIXELS_PER_TARGET times), whatever its file size.
+    m = _decode_mask(path, max_pixels, MASK_PIXELS_PER_TARGET * W * H)
     h, w = m.shape
     if (w, h) == (W, H):
         return m

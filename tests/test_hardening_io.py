@@ -577,3 +577,55 @@ def test_foreign_safetensors_is_never_called_a_pickle(tmp_path, low):
     with pytest.raises(CheckpointError) as ei:
         load_model(p)
     assert "pickle" not in str(ei.value) and "not a TCP Editor model" in str(ei.value), ei.value
+
+
+# ---------------------------------------------------------------------------------------------
+# 9: an image may not declare far more pixels than its file can hold
+
+
+def test_tiny_file_declaring_a_huge_image_is_refused_from_the_header(tmp_path, capfd):
+    """A 1-bit PNG of 36 MP in ~5 KB (the report's: 99.8 MP in 12 KB, 2.1 GB and 12 s): refused
+    before decoding, through the library and the CLI (as photo and as style)."""
+    import tracemalloc
+
+    from tcp_core.imageio import ImageLoadError, load_image
+
+    p = tmp_path / "bomb.png"
+    Image.fromarray(np.zeros((6000, 6000), bool)).save(p)
+    assert p.stat().st_size < 10_000
+    tracemalloc.start()
+    t0 = time.perf_counter()
+    try:
+        with pytest.raises(ImageLoadError, match="pixels per byte") as ei:
+            load_image(p)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert time.perf_counter() - t0 < 1 and peak < 8 << 20
+    assert "decompression bomb" in str(ei.value)
+    photo = write_photo(tmp_path / "ok.png")
+    mask = write_mask(tmp_path / "m.png")
+    for argv in (["apply", p, "--style", STYLE, "--mask", mask, "-o", tmp_path / "r1.png"],
+                 ["apply", photo, "--style", p, "--mask", mask, "-o", tmp_path / "r2.png"]):
+        rc, err = cli(argv, capfd)
+        assert rc == 2, err
+        one_line_error(err, "pixels per byte")
+
+
+def test_flat_but_genuine_images_and_masks_still_load(tmp_path):
+    """A flat 24 MP RGB PNG (~340 pixels per byte) loads; a 1-bit mask as large as its photo loads
+    as that photo's mask, however small its file."""
+    from tcp_core.imageio import ImageLoadError, load_image, load_mask
+
+    flat = tmp_path / "flat.png"
+    Image.fromarray(np.full((4000, 6000, 3), 200, np.uint8)).save(flat)
+    assert load_image(flat).size == (6000, 4000)
+    m = tmp_path / "mask1.png"
+    a = np.zeros((5000, 5000), bool)
+    a[1000:2000, 1000:3000] = True
+    Image.fromarray(a).save(m)
+    assert m.stat().st_size * 1024 < 25_000_000  # beyond the per-byte bound on its own
+    with pytest.raises(ImageLoadError):
+        load_image(m)
+    out = load_mask(m, size=(5000, 5000))
+    assert out.shape == (5000, 5000) and out[1500, 1500] == 1.0 and out[0, 0] == 0.0
