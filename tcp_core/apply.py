@@ -38,8 +38,9 @@ from .imageio import (
     ImageLoadError,
     ImageSaveError,
     LoadedImage,
-    atomic_write,
+    atomic_write_all,
     display_path,
+    image_writer,
     iter_images,
     load_image,
     load_mask,
@@ -604,7 +605,8 @@ def batch_output_names(rels: list[Path], fmt: str | None) -> list[Path]:
     return out
 
 
-def _save_animation(path: Path, frames: list[np.ndarray], fmt: str, duration: int) -> None:
+def _animation_writer(frames: list[np.ndarray], fmt: str, duration: int):
+    """write(f) of an animated GIF/WebP of `frames` (for `atomic_write_all`)."""
     from PIL import Image
 
     seq = frames + frames[-2:0:-1]  # ping-pong loop
@@ -618,7 +620,8 @@ def _save_animation(path: Path, frames: list[np.ndarray], fmt: str, duration: in
     def write(f):
         ims[0].save(f, format=fmt, **kw)
 
-    atomic_write(path, write)
+    write.format = fmt
+    return write
 
 
 def _cmd_interpolate(args, model: Any) -> int:
@@ -652,10 +655,12 @@ def _cmd_interpolate(args, model: Any) -> int:
     else:
         frames = interpolate_images(model, a, b, args.what, args.steps)
     strip = np.concatenate(frames, axis=1)
-    try:
-        save_image(out, strip, overwrite_protect=Path(args.a))
-        _save_animation(gif, frames, "GIF", args.duration)
-        _save_animation(webp, frames, "WEBP", args.duration)
+    try:  # all three or none: a full disk after the strip must not leave it behind alone
+        atomic_write_all([
+            (out, image_writer(out, strip, overwrite_protect=inputs.files())),
+            (gif, _animation_writer(frames, "GIF", args.duration)),
+            (webp, _animation_writer(frames, "WEBP", args.duration)),
+        ])
     except (ImageSaveError, ValueError) as e:
         raise UsageError(f"{PROG} interpolate: error: {e}") from None
     _err(f"wrote {display_path(out)}, {display_path(gif)}, {display_path(webp)}")

@@ -30,7 +30,7 @@ import threading
 import time
 import warnings
 import zlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -46,7 +46,9 @@ __all__ = [
     "ImageSaveError",
     "LoadedImage",
     "atomic_write",
+    "atomic_write_all",
     "display_path",
+    "image_writer",
     "iter_images",
     "load_image",
     "load_mask",
@@ -632,13 +634,23 @@ def load_mask(
 # saving
 
 
+STALE_TEMP_S = 600.0  # a temp file untouched this long belongs to a killed write (sweeps in atomic_write)
+
+
+def _temp_prefix(path: Path) -> str:
+    return "." + os.fsencode(path.name)[:100].decode("utf-8", "ignore") + "."
+
+
 def remove_stale_temp_files(path: str | os.PathLike | bytes, older_than_s: float = 60.0) -> list[Path]:
     """Delete the temp files that `atomic_write(path, ...)` calls left behind when the process was
-    killed mid-write (`.NAME.*.part` beside `path`), if older than `older_than_s` (so a write in
-    progress in another process is left alone). Returns the removed paths; errors are ignored."""
+    killed mid-write (`.NAME.XXXXXXXX.part` beside `path`: one token of letters, digits, _), if
+    not modified for `older_than_s` (so a write in progress in another process is left alone).
+    Returns the removed paths; errors are ignored. `atomic_write` calls it (STALE_TEMP_S) itself."""
+    import re
+
     path = _as_path(path)
     parent = path.parent if str(path.parent) else Path(".")
-    prefix = "." + os.fsencode(path.name)[:100].decode("utf-8", "ignore") + "."
+    pattern = re.compile(re.escape(_temp_prefix(path)) + r"[A-Za-z0-9_]+\.part")
     removed: list[Path] = []
     now = time.time()
     try:
@@ -646,7 +658,7 @@ def remove_stale_temp_files(path: str | os.PathLike | bytes, older_than_s: float
     except OSError:
         return removed
     for p in entries:
-        if p.name.startswith(prefix) and p.name.endswith(".part"):
+        if pattern.fullmatch(p.name):
             try:
                 if now - p.stat().st_mtime >= older_than_s and p.is_file():
                     p.unlink()
@@ -658,17 +670,76 @@ def remove_stale_temp_files(path: str | os.PathLike | bytes, older_than_s: float
 
 def atomic_write(path: str | os.PathLike | bytes, write: Callable[[BinaryIO], None]) -> Path:
     """Write a file atomically: `write(f)` fills a temp file in the target's directory, which is
-    fsync'ed and renamed over `path`. On any error the temp file is removed and `path` untouched."""
-    path = _as_path(path)
+    fsync'ed and renamed over `path`. On any error the temp file is removed and `path` untouched.
+    Temp files of earlier writes of `path` that were killed (untouched for STALE_TEMP_S) are removed."""
+    return atomic_write_all([(path, write)], _encoder_errors=False)[0]
+
+
+def atomic_write_all(
+    items: Sequence[tuple[str | os.PathLike | bytes, Callable[[BinaryIO], None]]], *, _encoder_errors: bool = True
+) -> list[Path]:
+    """Write several files as one: every temp file is written and fsync'ed first, and only when all
+    of them succeeded are they renamed into place, so a full disk or an encoder error leaves none of
+    the targets changed ("nothing was written" is then true). Raises `ImageSaveError`."""
+    done: list[tuple[str, Path]] = []  # (temp, final)
+    try:
+        for target, write in items:
+            path = _as_path(target)
+            done.append((_write_temp(path, write, _encoder_errors), path))
+    except BaseException:
+        for tmp, _ in done:
+            _unlink_quietly(tmp)
+        raise
+    committed: list[Path] = []
+    for i, (tmp, path) in enumerate(done):
+        try:
+            mode = stat.S_IMODE(os.stat(path).st_mode) if path.exists() else (0o666 & ~_UMASK)
+            os.chmod(tmp, mode)
+        except OSError:
+            pass
+        try:
+            os.replace(tmp, path)
+        except OSError as e:
+            for t, _ in done[i:]:
+                _unlink_quietly(t)
+            wrote = f"; written: {', '.join(display_path(p) for p in committed)}" if committed else "; nothing was written"
+            raise ImageSaveError(f"Cannot save '{display_path(path)}': {e.strerror or e}{wrote}.") from e
+        committed.append(path)
+    for parent in {p.parent if str(p.parent) else Path(".") for p in committed}:
+        _fsync_dir(parent)
+    return committed
+
+
+def _unlink_quietly(p: str) -> None:
+    try:
+        os.unlink(p)
+    except OSError:
+        pass
+
+
+def _fsync_dir(parent: Path) -> None:
+    if hasattr(os, "O_DIRECTORY"):
+        try:
+            dfd = os.open(parent, os.O_RDONLY | os.O_DIRECTORY)
+            try:
+                os.fsync(dfd)
+            finally:
+                os.close(dfd)
+        except OSError:
+            pass
+
+
+def _write_temp(path: Path, write: Callable[[BinaryIO], None], encoder_errors: bool) -> str:
+    """`write` into a new fsync'ed temp file beside `path`; returns its name (removed on any error)."""
     parent = path.parent if str(path.parent) else Path(".")
     if not parent.is_dir():
         raise ImageSaveError(
             f"Cannot save '{display_path(path)}': the folder '{display_path(parent)}' does not exist. "
             "Create it first or choose another output path."
         )
-    prefix = "." + os.fsencode(path.name)[:100].decode("utf-8", "ignore") + "."
+    remove_stale_temp_files(path, STALE_TEMP_S)
     try:
-        fd, tmp = tempfile.mkstemp(prefix=prefix, suffix=".part", dir=parent)
+        fd, tmp = tempfile.mkstemp(prefix=_temp_prefix(path), suffix=".part", dir=parent)
     except OSError as e:
         raise ImageSaveError(
             f"Cannot save '{display_path(path)}': cannot create a file in '{display_path(parent)}' "
@@ -679,33 +750,22 @@ def atomic_write(path: str | os.PathLike | bytes, write: Callable[[BinaryIO], No
             write(f)
             f.flush()
             os.fsync(f.fileno())
-        try:
-            mode = stat.S_IMODE(os.stat(path).st_mode) if path.exists() else (0o666 & ~_UMASK)
-            os.chmod(tmp, mode)
-        except OSError:
-            pass
-        os.replace(tmp, path)
     except BaseException as e:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
+        _unlink_quietly(tmp)
+        if isinstance(e, ImageSaveError):
+            raise
         if isinstance(e, OSError):
             raise ImageSaveError(
                 f"Cannot save '{display_path(path)}': {e.strerror or e}. "
                 "Check free disk space and permissions; nothing was written."
             ) from e
+        if encoder_errors and isinstance(e, Exception):  # ValueError, KeyError... from an encoder
+            fmt = getattr(write, "format", None) or "image"
+            raise ImageSaveError(
+                f"Cannot save '{display_path(path)}': the {fmt} encoder failed ({e}). Nothing was written."
+            ) from e
         raise
-    if hasattr(os, "O_DIRECTORY"):
-        try:
-            dfd = os.open(parent, os.O_RDONLY | os.O_DIRECTORY)
-            try:
-                os.fsync(dfd)
-            finally:
-                os.close(dfd)
-        except OSError:
-            pass
-    return path
+    return tmp
 
 
 def _same_file(a: Path, b: Path) -> bool:
@@ -775,6 +835,23 @@ def save_image(
     `overwrite_protect` (the original photo, or a list: the original photo first, then the other
     inputs such as style references and masks). Raises `ImageSaveError`.
     """
+    write = image_writer(path, rgb, alpha=alpha, exif=exif, icc=icc, quality=quality,
+                         overwrite_protect=overwrite_protect)
+    return atomic_write_all([(path, write)])[0]
+
+
+def image_writer(
+    path: str | os.PathLike | bytes,
+    rgb: np.ndarray,
+    *,
+    alpha: np.ndarray | None = None,
+    exif: bytes | None = None,
+    icc: bytes | None = None,
+    quality: int = 95,
+    overwrite_protect: str | os.PathLike | Iterable[str | os.PathLike] | None = None,
+) -> Callable[[BinaryIO], None]:
+    """The checks of `save_image` (arguments, extension, `overwrite_protect`), done now, and a
+    `write(f)` that encodes the image into `f`, for `atomic_write_all` (several files at once)."""
     path = _as_path(path)
     ext = path.suffix.lower()
     fmt = SAVE_FORMATS.get(ext)
@@ -827,6 +904,8 @@ def save_image(
         def write(f: BinaryIO) -> None:
             f.write(data)
 
+        write.format = fmt  # type: ignore[attr-defined]
+        return write
     else:
         rgb8 = to_uint8(rgb)
         if alpha is not None:
@@ -850,16 +929,15 @@ def save_image(
             kw.update(compression="raw" if exif else "tiff_adobe_deflate")
 
         def write(f: BinaryIO) -> None:
-            im.save(f, format=fmt, **kw)
+            if fmt == "TIFF":  # libtiff writes to the file descriptor itself and prints its own errors
+                buf = io.BytesIO()  # (a full disk gave "Error writing TIFF header." on stderr): encode first
+                im.save(buf, format=fmt, **kw)
+                f.write(buf.getbuffer())
+            else:
+                im.save(f, format=fmt, **kw)
 
-    try:
-        return atomic_write(path, write)
-    except ImageSaveError:
-        raise
-    except Exception as e:  # encoder errors (ValueError, KeyError...) -> same contract
-        raise ImageSaveError(
-            f"Cannot save '{display_path(path)}': the {fmt} encoder failed ({e}). Nothing was written."
-        ) from e
+    write.format = fmt  # type: ignore[attr-defined]  (named in encoder errors)
+    return write
 
 
 # ----------------------------------------------------------------------------------------------

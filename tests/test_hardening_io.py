@@ -629,3 +629,95 @@ def test_flat_but_genuine_images_and_masks_still_load(tmp_path):
         load_image(m)
     out = load_mask(m, size=(5000, 5000))
     assert out.shape == (5000, 5000) and out[1500, 1500] == 1.0 and out[0, 0] == 0.0
+
+
+# ---------------------------------------------------------------------------------------------
+# 11, 12: full disks and killed writes
+
+
+@pytest.fixture
+def disk_full_after(monkeypatch):
+    """disk_full_after(n): the first n temp files of atomic writes work, later ones are on a full disk
+    (their descriptor is /dev/full, so libtiff and every encoder meet ENOSPC as on a real full disk)."""
+    import tempfile
+
+    import tcp_core.imageio as imageio
+
+    if not os.path.exists("/dev/full"):
+        pytest.skip("needs /dev/full")
+    real = tempfile.mkstemp
+
+    def arm(n: int) -> None:
+        count = [0]
+
+        def mkstemp(prefix="", suffix="", dir=None):
+            fd, name = real(prefix=prefix, suffix=suffix, dir=dir)
+            count[0] += 1
+            if count[0] <= n:
+                return fd, name
+            os.close(fd)
+            return os.open("/dev/full", os.O_WRONLY), name
+
+        monkeypatch.setattr(imageio.tempfile, "mkstemp", mkstemp)
+
+    return arm
+
+
+@pytest.mark.parametrize("ok_writes", [0, 1, 2])
+def test_interpolate_on_a_full_disk_writes_nothing(tmp_path, disk_full_after, ok_writes, capfd):
+    """The strip, the GIF and the WebP are written together: when any of them meets a full disk,
+    none is left (the message says nothing was written, and that is true)."""
+    a = write_photo(tmp_path / "a.png")
+    b = write_photo(tmp_path / "b.png", seed=1)
+    out = tmp_path / "out" / "strip.png"
+    out.parent.mkdir()
+    disk_full_after(ok_writes)
+    rc, err = cli(["interpolate", a, b, "--steps", "2", "-o", out], capfd)
+    assert rc == 2, err
+    one_line_error(err, "no space left", "nothing was written")
+    assert os.listdir(out.parent) == []
+
+
+def test_tiff_on_a_full_disk_is_one_clean_line(tmp_path, disk_full_after, capfd):
+    photo = write_photo(tmp_path / "p.png")
+    mask = write_mask(tmp_path / "m.png")
+    out = tmp_path / "out"
+    out.mkdir()
+    disk_full_after(0)
+    rc, err = cli(["apply", photo, "--style", STYLE, "--mask", mask, "-o", out / "r.tif"], capfd)
+    assert rc == 2, err
+    one_line_error(err, "no space left")  # libtiff printed "Error writing TIFF header." here
+    assert "TIFF header" not in err and os.listdir(out) == []
+
+
+def test_a_killed_save_leaves_no_temp_file_for_long(tmp_path):
+    """kill -9 mid-save leaves .NAME.XXXXXXXX.part; the next save of NAME removes it once it is
+    stale (untouched for STALE_TEMP_S), and leaves a fresh one (a write in progress) alone."""
+    import signal
+    import subprocess
+    import sys
+
+    from tcp_core.imageio import STALE_TEMP_S, save_image
+
+    target = tmp_path / "r.png"
+    code = ("import sys, time; from tcp_core.imageio import atomic_write\n"
+            "def w(f):\n    f.write(b'x' * 100000); f.flush(); print('writing', flush=True); time.sleep(120)\n"
+            "atomic_write(sys.argv[1], w)\n")
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    proc = subprocess.Popen([sys.executable, "-c", code, str(target)], env=env, stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline().strip() == "writing"
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    parts = [p for p in tmp_path.iterdir() if p.name.endswith(".part")]
+    assert len(parts) == 1 and parts[0].name.startswith(".r.png.")
+    fresh = tmp_path / ".r.png.zzzz9999.part"
+    fresh.write_bytes(b"a write in progress")
+    other = tmp_path / ".notes.txt.abcd1234.part"  # not ours to remove
+    other.write_bytes(b"x")
+    old = time.time() - STALE_TEMP_S - 10
+    for p in (parts[0], other):
+        os.utime(p, (old, old))
+    save_image(target, textured(8, 8))
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([target.name, fresh.name, other.name])
