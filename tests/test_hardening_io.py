@@ -721,3 +721,21 @@ def test_a_killed_save_leaves_no_temp_file_for_long(tmp_path):
         os.utime(p, (old, old))
     save_image(target, textured(8, 8))
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([target.name, fresh.name, other.name])
+
+
+def test_gui_smoke_mode_with_bad_weights_exits_promptly(tmp_path):
+    """TCP_EDITOR_SMOKE_QUIT_MS with weights that do not load: exit code 3 and one FAILED line at
+    once, not after SMOKE_GIVE_UP_S (180 s) behind a modal error dialog."""
+    import subprocess
+    import sys
+
+    bad = tmp_path / "bad.safetensors"
+    bad.write_text("not weights\n" * 10)
+    env = {**os.environ, "TCP_EDITOR_SMOKE_QUIT_MS": "300", "QT_QPA_PLATFORM": "offscreen",
+           "XDG_CONFIG_HOME": str(tmp_path / "cfg"), "XDG_DATA_HOME": str(tmp_path / "data")}
+    t0 = time.monotonic()
+    out = subprocess.run([sys.executable, "-m", "tcp_editor", "--weights", str(bad), "--device", "cpu"], cwd=ROOT,
+                         capture_output=True, text=True, timeout=90, env=env)
+    assert out.returncode == 3, (out.stdout, out.stderr[-2000:])
+    assert "gui smoke: FAILED: the model did not load" in out.stdout and "safetensors" in out.stdout, out.stdout
+    assert time.monotonic() - t0 < 60
