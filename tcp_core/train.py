@@ -418,8 +418,23 @@ def train(
         mcfg = load_model(init_path).config
     mcfg = mcfg or model_preset(tcfg.preset)
 
-    # The run folder must be writable before a single photo is decoded (that can take minutes).
+    # The run folder must be writable before a single photo is decoded (that can take minutes), and
+    # no run file may land on an input (the --init model would be replaced by the export).
     created = [p for p in (run_dir, *run_dir.parents) if not p.exists()]
+    if init and resumed is None:
+        try:
+            if os.path.samefile(init_path, run_dir / "model-ema.safetensors"):
+                raise ValueError(f"--init {init_path} is the model this run exports (--out {run_dir}); the run would "
+                                 "replace it. Copy it elsewhere first, or choose another --out")
+        except OSError:
+            pass
+    for d in data_dirs:
+        try:
+            if run_dir.exists() and os.path.samefile(d, run_dir):
+                raise ValueError(f"--out {run_dir} is a data folder; its sample sheets would become training "
+                                 "photos. Choose another folder for the run")
+        except OSError:
+            pass
     if dist_info.main:
         if run_dir.exists() and not run_dir.is_dir():
             raise ValueError(f"--out {run_dir} is a file, not a folder; choose a folder for the run")

@@ -739,3 +739,26 @@ def test_gui_smoke_mode_with_bad_weights_exits_promptly(tmp_path):
     assert out.returncode == 3, (out.stdout, out.stderr[-2000:])
     assert "gui smoke: FAILED: the model did not load" in out.stdout and "safetensors" in out.stdout, out.stdout
     assert time.monotonic() - t0 < 60
+
+
+@pytest.mark.parametrize("case", ["init_is_the_export", "out_is_the_data"])
+def test_train_never_writes_onto_its_inputs(train_data, tmp_path, case, capfd, monkeypatch):
+    """--init RUN/model-ema.safetensors --out RUN would replace the model it starts from; --out DATA
+    would put sample sheets among the training photos."""
+    from tcp_core.checkpoint import save_model
+    from tcp_core.inference import TCPModel
+
+    run = tmp_path / "run"
+    run.mkdir()
+    init = run / "model-ema.safetensors"
+    save_model(init, TCPModel.from_config("tiny", device="cpu", seed=0).net)
+    before = init.read_bytes()
+    args = small_train_args(train_data, run if case == "init_is_the_export" else train_data)
+    if case == "init_is_the_export":
+        args = [a for a in args if a not in ("--preset", "tiny")] + ["--init", init]
+    rc, err = train_cli(args, capfd, monkeypatch)
+    assert rc == 2, err
+    last = [ln for ln in err.splitlines() if ln.strip()][-1]
+    assert last.startswith("error:") and ("--init" in last if case == "init_is_the_export" else "data folder" in last)
+    assert init.read_bytes() == before
+    assert sorted(p.name for p in train_data.iterdir()) == ["photo0.jpg", "photo1.jpg"]
