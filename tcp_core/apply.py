@@ -9,7 +9,8 @@ Each region is edited on a crop around it (with context) at the network's workin
 then brought back to full resolution by `tcp_core.fullres.upsample_edit` (local colour transform
 + feathered blend: pixels away from the mask stay bit-identical). Regions are successive edits.
 EXIF (orientation reset) and ICC profiles are kept; alpha and 16-bit depth are carried through
-(16-bit only to PNG/TIFF). The original photo is never overwritten.
+(16-bit only to PNG/TIFF). No input (photo, style, mask, weights) is ever overwritten, in single
+and batch mode, derived GIF/WebP files included.
 
 Exit codes: 0 success; 1 batch run where some files failed (listed at the end); 2 bad input
 (one-line message on stderr, no traceback).

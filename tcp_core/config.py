@@ -16,7 +16,6 @@ import json
 import math
 from dataclasses import dataclass, field
 
-
 # --- ModelConfig bounds (issue #17): a weights file's config is untrusted input -----------------
 # Every field must have its type and lie within these limits, far above the presets (paper256: 256 px,
 # at most 2048 channels), so a crafted config is refused with a message before anything is built.

@@ -702,7 +702,9 @@ def atomic_write_all(
         except OSError as e:
             for t, _ in done[i:]:
                 _unlink_quietly(t)
-            wrote = f"; written: {', '.join(display_path(p) for p in committed)}" if committed else "; nothing was written"
+            wrote = "; nothing was written"
+            if committed:
+                wrote = f"; written: {', '.join(display_path(p) for p in committed)}"
             raise ImageSaveError(f"Cannot save '{display_path(path)}': {e.strerror or e}{wrote}.") from e
         committed.append(path)
     for parent in {p.parent if str(p.parent) else Path(".") for p in committed}:

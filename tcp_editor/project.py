@@ -29,8 +29,7 @@ import numpy as np
 from PIL import Image
 
 from . import mask_ops
-from .document import (DEFAULT_SMOOTHING, INTERP_WHAT, MAX_SMOOTHING, STYLE_LONG_SIDE, Document, Region,
-                       StyleRef)
+from .document import DEFAULT_SMOOTHING, INTERP_WHAT, MAX_SMOOTHING, STYLE_LONG_SIDE, Document, Region, StyleRef
 from .services.images import ImageSaveError, atomic_write
 
 FORMAT = "tcpproj"

@@ -16,7 +16,6 @@ import os
 import struct
 import time
 import zipfile
-import zlib
 from pathlib import Path
 
 import numpy as np
@@ -459,7 +458,6 @@ def test_project_total_pixels_are_bounded_before_decoding(tmp_path, monkeypatch)
 
 
 def tiny_state():
-    import torch
 
     from tcp_core.inference import TCPModel
 
