@@ -9,7 +9,8 @@ Each region is edited on a crop around it (with context) at the network's workin
 then brought back to full resolution by `tcp_core.fullres.upsample_edit` (local colour transform
 + feathered blend: pixels away from the mask stay bit-identical). Regions are successive edits.
 EXIF (orientation reset) and ICC profiles are kept; alpha and 16-bit depth are carried through
-(16-bit only to PNG/TIFF). The original photo is never overwritten.
+(16-bit only to PNG/TIFF). No input (photo, style, mask, weights) is ever overwritten, in single
+and batch mode, derived GIF/WebP files included.
 
 Exit codes: 0 success; 1 batch run where some files failed (listed at the end); 2 bad input
 (one-line message on stderr, no traceback).
@@ -38,8 +39,9 @@ from .imageio import (
     ImageLoadError,
     ImageSaveError,
     LoadedImage,
-    atomic_write,
+    atomic_write_all,
     display_path,
+    image_writer,
     iter_images,
     load_image,
     load_mask,
@@ -314,6 +316,56 @@ def _model_or_usage(args, model: Any) -> Any:
         raise UsageError(f"{PROG}: error: cannot load the model: {e}") from None
 
 
+def _file_id(p: Path) -> tuple[int, int] | None:
+    try:
+        st = os.stat(p)
+    except (OSError, ValueError):
+        return None
+    return (st.st_dev, st.st_ino)
+
+
+class _Inputs:
+    """The files a command reads (photos, style references, masks, weights), so that no output
+    (a result, a batch result, a derived GIF/WebP) is ever written onto one of them: by path,
+    through a symlink, a hard link or another spelling of the name (compared by device and inode)."""
+
+    def __init__(self) -> None:
+        self._ids: dict[tuple[int, int], tuple[str, Path]] = {}
+
+    def add(self, role: str, path: str | os.PathLike | None) -> None:
+        if path is None:
+            return
+        p = Path(path)
+        fid = _file_id(p)
+        if fid is not None and p.is_file():
+            self._ids.setdefault(fid, (role, p))
+
+    def files(self) -> list[Path]:
+        return [p for _role, p in self._ids.values()]
+
+    def hit(self, out: Path) -> tuple[str, Path] | None:
+        """(role, input path) when writing `out` would replace one of the inputs, else None."""
+        fid = _file_id(out)
+        return self._ids.get(fid) if fid is not None else None
+
+    def refuse(self, cmd: str, outs: Sequence[Path]) -> None:
+        for out in outs:
+            hit = self.hit(out)
+            if hit is not None:
+                role, src = hit
+                same = "" if os.path.abspath(src) == os.path.abspath(out) else f" ('{display_path(src)}')"
+                raise UsageError(
+                    f"{PROG} {cmd}: error: refusing to write '{display_path(out)}': it is the {role}{same}, an "
+                    "input of this command; choose another output name so the inputs stay intact")
+
+
+def _weights_file(spec: str | None) -> str | None:
+    """The local weights file of --weights, if it names one (not hf:// or default)."""
+    if not spec or "://" in spec:
+        return None
+    return spec if os.path.isfile(spec) else None
+
+
 def _out_ext(src: Path, forced: str | None) -> str:
     if forced:
         return "." + forced
@@ -344,6 +396,7 @@ def _process_one(
     args,
     rel: Path,
     timings: dict,
+    protect: Sequence[Path] = (),
 ) -> None:
     t0 = time.perf_counter()
     max_px = int(args.max_pixels)
@@ -372,7 +425,7 @@ def _process_one(
         exif=photo.exif,
         icc=photo.icc,
         quality=args.quality,
-        overwrite_protect=src,
+        overwrite_protect=[src, *protect],
     )
     _add(timings, "save", t0)
 
@@ -448,6 +501,29 @@ def _cmd_apply(args, model: Any) -> int:
                 )
         except OSError:
             pass
+    inputs = _Inputs()
+    if not batch:
+        inputs.add("content photo", content)
+    for s in args.style:
+        inputs.add("style reference", s)
+    for m in mask_specs:
+        if m.is_dir():
+            for f in iter_images(m, recursive=True):
+                inputs.add("mask", f)
+        else:
+            inputs.add("mask", m)
+    inputs.add("weights file", _weights_file(args.weights))
+    if batch:
+        for m in mask_specs:
+            try:
+                if m.is_dir() and out.exists() and os.path.samefile(out, m):
+                    raise UsageError(
+                        f"{PROG} apply: error: -o is the mask folder '{display_path(m)}'; choose another folder "
+                        "so the masks stay intact")
+            except OSError:
+                pass
+    else:
+        inputs.refuse("apply", [out])
 
     # Inputs shared by every photo: style references (bad ones are fatal).
     max_px = int(args.max_pixels)
@@ -462,7 +538,8 @@ def _cmd_apply(args, model: Any) -> int:
     timings: dict = {}
     if not batch:
         try:
-            _process_one(model, content, out, styles, mask_specs, strengths, args, Path(content.name), timings)
+            _process_one(model, content, out, styles, mask_specs, strengths, args, Path(content.name), timings,
+                         inputs.files())
         except (ImageLoadError, ImageSaveError, ValueError) as e:
             raise UsageError(f"{PROG} apply: error: {e}") from None
         if args.timings:
@@ -485,13 +562,17 @@ def _cmd_apply(args, model: Any) -> int:
     failed: list[tuple[Path, str]] = []
     n_ok = 0
     dsts = batch_output_names([p.relative_to(content) for p in photos], args.format)
+    for p in photos:
+        inputs.add("photo", p)
+    inputs.refuse("apply", [out / d for d in dsts])  # before anything is written
+    protect = inputs.files()
     for i, p in enumerate(photos, 1):
         rel = p.relative_to(content)
         dst = out / dsts[i - 1]
         t0 = time.perf_counter()
         try:
             dst.parent.mkdir(parents=True, exist_ok=True)
-            _process_one(model, p, dst, styles, mask_specs, strengths, args, rel, timings)
+            _process_one(model, p, dst, styles, mask_specs, strengths, args, rel, timings, protect)
         except (ImageLoadError, ImageSaveError, ValueError, OSError, MemoryError) as e:
             failed.append((rel, str(e)))
             _err(f"[{i}/{len(photos)}] {display_path(rel)}: FAILED: {e}")
@@ -530,7 +611,8 @@ def batch_output_names(rels: list[Path], fmt: str | None) -> list[Path]:
     return out
 
 
-def _save_animation(path: Path, frames: list[np.ndarray], fmt: str, duration: int) -> None:
+def _animation_writer(frames: list[np.ndarray], fmt: str, duration: int):
+    """write(f) of an animated GIF/WebP of `frames` (for `atomic_write_all`)."""
     from PIL import Image
 
     seq = frames + frames[-2:0:-1]  # ping-pong loop
@@ -544,7 +626,8 @@ def _save_animation(path: Path, frames: list[np.ndarray], fmt: str, duration: in
     def write(f):
         ims[0].save(f, format=fmt, **kw)
 
-    atomic_write(path, write)
+    write.format = fmt
+    return write
 
 
 def _cmd_interpolate(args, model: Any) -> int:
@@ -556,15 +639,18 @@ def _cmd_interpolate(args, model: Any) -> int:
             f"{PROG} interpolate: error: -o must be an image path for the strip such as OUT.png "
             "(the animations are written next to it as OUT.gif and OUT.webp)"
         )
+    gif, webp = out.with_suffix(".gif"), out.with_suffix(".webp")
+    inputs = _Inputs()
+    inputs.add("first input (A)", args.a)
+    inputs.add("second input (B)", args.b)
+    inputs.add("weights file", _weights_file(args.weights))
+    inputs.refuse("interpolate", [out, gif, webp])  # the strip and both animations
     max_px = int(args.max_pixels)
     try:
         a = load_image(args.a, max_pixels=max_px).rgb
         b = load_image(args.b, max_pixels=max_px).rgb
     except ImageLoadError as e:
         raise UsageError(f"{PROG} interpolate: error: {e}") from None
-    for src in (args.a, args.b):
-        if out.exists() and os.path.samefile(out, src):
-            raise UsageError(f"{PROG} interpolate: error: refusing to overwrite the input '{display_path(src)}'")
     if not 16 <= args.long_side <= 8192:
         raise UsageError(f"{PROG} interpolate: error: --long-side must be between 16 and 8192")
     if args.smoothing is not None and not (0 <= args.smoothing <= MAX_SMOOTHING):
@@ -575,11 +661,12 @@ def _cmd_interpolate(args, model: Any) -> int:
     else:
         frames = interpolate_images(model, a, b, args.what, args.steps)
     strip = np.concatenate(frames, axis=1)
-    gif, webp = out.with_suffix(".gif"), out.with_suffix(".webp")
-    try:
-        save_image(out, strip, overwrite_protect=Path(args.a))
-        _save_animation(gif, frames, "GIF", args.duration)
-        _save_animation(webp, frames, "WEBP", args.duration)
+    try:  # all three or none: a full disk after the strip must not leave it behind alone
+        atomic_write_all([
+            (out, image_writer(out, strip, overwrite_protect=inputs.files())),
+            (gif, _animation_writer(frames, "GIF", args.duration)),
+            (webp, _animation_writer(frames, "WEBP", args.duration)),
+        ])
     except (ImageSaveError, ValueError) as e:
         raise UsageError(f"{PROG} interpolate: error: {e}") from None
     _err(f"wrote {display_path(out)}, {display_path(gif)}, {display_path(webp)}")

@@ -8,6 +8,7 @@ with a message that names what is wrong.
 
 from __future__ import annotations
 
+import functools
 import json
 import struct
 from collections.abc import Mapping
@@ -23,8 +24,10 @@ from .model import TCPNet
 
 FORMAT = "tcp-editor"
 FORMAT_VERSION = "1"
-ALLOWED_DTYPES = (torch.float32, torch.float16, torch.bfloat16)
-MAX_HEADER_BYTES = 100 * 1024 * 1024
+ALLOWED_DTYPES = (torch.float32, torch.float16, torch.bfloat16, torch.float64)  # loaded as float32
+_FILE_DTYPES = {"F32": "float32", "F16": "float16", "BF16": "bfloat16", "F64": "float64"}
+MAX_HEADER_BYTES = 16 * 1024 * 1024  # a TCP model's header is tens of KB
+MAX_MODEL_PARAMS = 500_000_000  # paper256 has 56 M in E/H/G; the configs' own bounds allow more
 
 
 class CheckpointError(ValueError):
@@ -65,7 +68,10 @@ def _sniff(path: Path) -> None:
         raise CheckpointError(
             f"{path} is a PyTorch pickle/zip checkpoint (torch.save). TCP Editor never loads pickles, "
             "because they can run code; convert it to .safetensors in a trusted environment.")
-    if head[:1] == b"\x80" and len(head) > 1 and head[1] <= 5:
+    # A safetensors file is an 8-byte length and a JSON header that starts with "{"; only a file that
+    # is not one may be called a pickle (a header length of 0x..80 starts with the pickle opcode too).
+    looks_safetensors = len(head) >= 9 and head[8:9] == b"{" and 8 + struct.unpack("<Q", head[:8])[0] <= size
+    if not looks_safetensors and head[:1] == b"\x80" and len(head) > 1 and head[1] <= 5:
         raise CheckpointError(f"{path} is a Python pickle. TCP Editor only loads .safetensors files.")
     if size < 8:
         raise CheckpointError(f"{path} is truncated ({size} bytes): not a safetensors file")
@@ -117,14 +123,56 @@ def config_from_metadata(meta: Mapping[str, str], path) -> ModelConfig:
             f"{path} has model format version {meta.get('format_version')!r}; this TCP Editor reads "
             f"version {FORMAT_VERSION}. Update TCP Editor or re-export the model.")
     try:
-        return ModelConfig.from_json(meta["model_config"])
-    except (KeyError, ValueError, TypeError) as e:
+        cfg = ModelConfig.from_json(meta["model_config"])
+    except (KeyError, ValueError, TypeError, RecursionError) as e:
         raise CheckpointError(f"{path} has an invalid model_config in its metadata: {e}") from None
+    n = sum(t.numel() for t in expected_state(cfg, path).values())
+    if n > MAX_MODEL_PARAMS:
+        raise CheckpointError(
+            f"{path}: its model config describes {n / 1e6:.0f} M parameters, more than the "
+            f"{MAX_MODEL_PARAMS / 1e6:.0f} M TCP Editor loads")
+    return cfg
 
 
-def validate_state(state: Mapping[str, torch.Tensor], expected: Mapping[str, torch.Tensor], path) -> None:
-    missing = sorted(set(expected) - set(state))
-    unexpected = sorted(set(state) - set(expected))
+def expected_state(cfg: ModelConfig, path="the model") -> dict[str, torch.Tensor]:
+    """The state dict a config needs, as shapes only (built on the meta device: nothing allocated)."""
+    try:
+        return dict(_meta_state(cfg))
+    except Exception as e:  # noqa: BLE001 - a config the validation let through but the layers refuse
+        raise CheckpointError(f"{path} has a model_config the networks cannot be built from: {e}") from None
+
+
+@functools.lru_cache(maxsize=4)
+def _meta_state(cfg: ModelConfig) -> dict[str, torch.Tensor]:
+    with torch.device("meta"):
+        return TCPNet(cfg).state_dict()
+
+
+def check_file_tensors(path, cfg: ModelConfig) -> None:
+    """Compare the file's tensor names, shapes and dtypes (from its header) with what `cfg` needs,
+    before any tensor is read or any model is built."""
+    from safetensors import safe_open
+
+    expected = expected_state(cfg, path)
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            found = {k: (tuple(f.get_slice(k).get_shape()), f.get_slice(k).get_dtype()) for k in f.keys()}
+    except SafetensorError as e:
+        raise CheckpointError(f"{path} is not a valid safetensors file: {e}") from None
+    _compare_names(set(found), set(expected), path)
+    for k, ref in expected.items():
+        shape, dtype = found[k]
+        if shape != tuple(ref.shape):
+            raise CheckpointError(f"{path}: tensor {k} has shape {shape}, the model config needs {tuple(ref.shape)}")
+        if dtype not in _FILE_DTYPES:
+            raise CheckpointError(
+                f"{path}: tensor {k} has dtype {dtype}; model weights must be floating point "
+                f"({', '.join(_FILE_DTYPES.values())})")
+
+
+def _compare_names(state: set, expected: set, path) -> None:
+    missing = sorted(expected - state)
+    unexpected = sorted(state - expected)
     if missing or unexpected:
         parts = []
         if missing:
@@ -132,23 +180,35 @@ def validate_state(state: Mapping[str, torch.Tensor], expected: Mapping[str, tor
         if unexpected:
             parts.append(f"{len(unexpected)} unexpected tensors (e.g. {', '.join(unexpected[:3])})")
         raise CheckpointError(f"{path} does not match its model config: " + "; ".join(parts))
+
+
+def validate_state(state: Mapping[str, torch.Tensor], expected: Mapping[str, torch.Tensor], path) -> None:
+    _compare_names(set(state), set(expected), path)
     for k, ref in expected.items():
         t = state[k]
         if tuple(t.shape) != tuple(ref.shape):
             raise CheckpointError(
                 f"{path}: tensor {k} has shape {tuple(t.shape)}, the model config needs {tuple(ref.shape)}")
         if t.dtype not in ALLOWED_DTYPES:
-            raise CheckpointError(f"{path}: tensor {k} has dtype {t.dtype}; expected a float type")
+            raise CheckpointError(
+                f"{path}: tensor {k} has dtype {t.dtype}; model weights must be floating point "
+                f"({', '.join(_FILE_DTYPES.values())})")
         if not torch.isfinite(t).all():
             raise CheckpointError(f"{path}: tensor {k} contains NaN or infinite values; the model is broken")
 
 
 def load_model(path, device: torch.device | str = "cpu") -> TCPNet:
-    """Load and validate an inference model file; returns a float32 TCPNet in eval mode."""
+    """Load and validate an inference model file; returns a float32 TCPNet in eval mode.
+
+    Order: header and config (bounded), then the file's tensor shapes and dtypes against the
+    config (from the header), and only then are tensors read and the model built, so a small file
+    can never make it allocate more than its own tensors hold (float64 weights are converted)."""
     path = Path(path)
-    state, meta = load_tensors(path)
+    meta = read_metadata(path)
     cfg = config_from_metadata(meta, path)
+    check_file_tensors(path, cfg)
+    state, _ = load_tensors(path)
+    validate_state(state, expected_state(cfg, path), path)
     net = TCPNet(cfg)
-    validate_state(state, net.state_dict(), path)
     net.load_state_dict({k: v.float() for k, v in state.items()})
     return net.to(device).eval()

@@ -16,6 +16,55 @@ import json
 import math
 from dataclasses import dataclass, field
 
+# --- ModelConfig bounds (issue #17): a weights file's config is untrusted input -----------------
+# Every field must have its type and lie within these limits, far above the presets (paper256: 256 px,
+# at most 2048 channels), so a crafted config is refused with a message before anything is built.
+MAX_RESOLUTION = 1024
+MAX_CHANNELS = 4096
+MAX_LEVELS = 8  # entries of one channel tuple
+MAX_CROPS = 64
+MAX_NAME_CHARS = 200
+
+
+def _check_int(name: str, v, lo: int, hi: int) -> None:
+    if isinstance(v, bool) or not isinstance(v, int):
+        raise ValueError(f"model config field {name} must be an integer, got {type(v).__name__} {v!r:.40}")
+    if not lo <= v <= hi:
+        raise ValueError(f"model config field {name} must be between {lo} and {hi}, got {v}")
+
+
+def _check_ints(name: str, v, min_len: int, max_len: int, hi: int = MAX_CHANNELS) -> None:
+    if not isinstance(v, tuple):
+        raise ValueError(f"model config field {name} must be a list of integers, got {type(v).__name__}")
+    if not min_len <= len(v) <= max_len:
+        n = f"{min_len}" if min_len == max_len else f"{min_len} to {max_len}"
+        raise ValueError(f"model config field {name} must have {n} entries, got {len(v)}")
+    for i, x in enumerate(v):
+        _check_int(f"{name}[{i}]", x, 1, hi)
+
+
+def _check_model_fields(c: ModelConfig) -> None:
+    if not isinstance(c.name, str) or len(c.name) > MAX_NAME_CHARS:
+        raise ValueError(f"model config field name must be a string of at most {MAX_NAME_CHARS} characters")
+    _check_int("resolution", c.resolution, 16, MAX_RESOLUTION)
+    for name in ("enc_stem", "content_channels", "style_dim"):
+        _check_int(name, getattr(c, name), 1, MAX_CHANNELS)
+    _check_ints("enc_channels", c.enc_channels, 1, MAX_LEVELS)
+    _check_ints("style_channels", c.style_channels, 2, 2)
+    _check_ints("gen_res_channels", c.gen_res_channels, 1, MAX_LEVELS)
+    _check_ints("gen_up_channels", c.gen_up_channels, 1, MAX_LEVELS)
+    _check_ints("disc_channels", c.disc_channels, 1, MAX_LEVELS + 2)
+    _check_ints("dco_channels", c.dco_channels, 1, MAX_LEVELS)
+    _check_int("dco_num_crops", c.dco_num_crops, 1, MAX_CROPS)
+    _check_int("dco_crop_size", c.dco_crop_size, 4, MAX_RESOLUTION)
+    for name in ("dco_min_scale", "dco_max_scale"):
+        v = getattr(c, name)
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or not 0 < v <= 1:
+            raise ValueError(f"model config field {name} must be a number in (0, 1], got {v!r:.40}")
+    if c.dco_min_scale > c.dco_max_scale:
+        raise ValueError("model config: dco_min_scale must not exceed dco_max_scale")
+# --- end of ModelConfig bounds -------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class ModelConfig:
@@ -42,6 +91,7 @@ class ModelConfig:
     dco_crop_size: int = 32  # crops are resampled to this many pixels (half the crop setting)
 
     def __post_init__(self) -> None:
+        _check_model_fields(self)  # types and bounds first: a crafted config never reaches torch
         r = self.resolution
         if r < 16 or r & (r - 1):
             raise ValueError(f"resolution must be a power of two >= 16, got {r}")

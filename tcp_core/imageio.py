@@ -30,7 +30,7 @@ import threading
 import time
 import warnings
 import zlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -46,7 +46,9 @@ __all__ = [
     "ImageSaveError",
     "LoadedImage",
     "atomic_write",
+    "atomic_write_all",
     "display_path",
+    "image_writer",
     "iter_images",
     "load_image",
     "load_mask",
@@ -55,6 +57,14 @@ __all__ = [
 ]
 
 DEFAULT_MAX_PIXELS = 100_000_000
+# What opening a file may cost is bounded by what the file is: an image may declare at most
+# max(SMALL_IMAGE_PIXELS, MAX_PIXELS_PER_BYTE x its size in bytes) pixels (and never more than
+# max_pixels). Photos hold under 20 pixels per byte, flat graphics under 350 (deflate's own limit
+# is about 1032:1 on one byte per pixel); 1-bit, lossless-WebP or crafted "bombs" declaring a huge
+# canvas in a few KB are refused from the header, before anything is decoded.
+SMALL_IMAGE_PIXELS = 16_000_000
+MAX_PIXELS_PER_BYTE = 1024
+MASK_PIXELS_PER_TARGET = 4  # a mask for a W x H photo may have up to 4 W H pixels, however small its file
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp", ".tif", ".tiff", ".bmp")
 SAVE_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WEBP", ".tif": "TIFF", ".tiff": "TIFF"}
 MASK_ASPECT_TOLERANCE = 0.01
@@ -263,8 +273,13 @@ def _fail(path: Path, what: str, todo: str) -> ImageLoadError:
 # loading
 
 
-def _open_checked(path: Path, fh: BinaryIO, max_pixels: int | None) -> tuple[Image.Image, bool]:
+def _open_checked(
+    path: Path, fh: BinaryIO, max_pixels: int | None, allow_pixels: int = 0
+) -> tuple[Image.Image, bool]:
     """Open (header only) and check the pixel limit before anything is decoded.
+
+    Besides `max_pixels`, the image may not declare more than max(SMALL_IMAGE_PIXELS,
+    MAX_PIXELS_PER_BYTE x file size, `allow_pixels`) pixels (see SMALL_IMAGE_PIXELS).
 
     Returns (image, lifted): `lifted` says PIL's own hard bomb limit had to be lifted because the
     caller's `max_pixels` allows more; the decode must then run under `_PIL_LIMIT_LOCK`.
@@ -307,6 +322,19 @@ def _open_checked(path: Path, fh: BinaryIO, max_pixels: int | None) -> tuple[Ima
             f"it is {w}x{h} = {w * h / 1e6:.1f} megapixels, more than the limit of {max_pixels / 1e6:.1f} megapixels",
             "It may be a decompression bomb; if it is a genuine photo, downscale it, or raise the "
             "limit (--max-pixels) if you trust the file and have the memory.",
+        )
+    try:
+        size = os.fstat(fh.fileno()).st_size
+    except (OSError, AttributeError, io.UnsupportedOperation):
+        size = None
+    if size is not None and w * h > max(SMALL_IMAGE_PIXELS, MAX_PIXELS_PER_BYTE * size, allow_pixels):
+        im.close()
+        raise _fail(
+            path,
+            f"it declares {w}x{h} = {w * h / 1e6:.1f} megapixels in a file of only {size} bytes "
+            f"({w * h / max(size, 1):.0f} pixels per byte; images above {SMALL_IMAGE_PIXELS / 1e6:.0f} megapixels "
+            f"hold at most {MAX_PIXELS_PER_BYTE} per byte)",
+            "It is almost certainly a decompression bomb, so it is not decoded.",
         )
     return im, lifted
 
@@ -411,6 +439,7 @@ def load_image(
     max_pixels: int | None = DEFAULT_MAX_PIXELS,
     keep_alpha: bool = False,
     keep_16bit: bool = False,
+    _allow_pixels: int = 0,
 ) -> LoadedImage:
     """Load a photo as display-oriented RGB (see the module docstring).
 
@@ -429,7 +458,7 @@ def load_image(
     except OSError as e:
         raise _fail(path, f"it cannot be read ({e.strerror})", "Check the file permissions.") from None
     with fh:
-        im, lifted = _open_checked(path, fh, max_pixels)
+        im, lifted = _open_checked(path, fh, max_pixels, _allow_pixels)
         with im:
             fmt = im.format
             mode = im.mode
@@ -517,13 +546,13 @@ def _check_file(path: Path) -> None:
         raise _fail(path, "the file is empty (0 bytes)", "Re-export or re-download the image.")
 
 
-def _decode_mask(path: Path, max_pixels: int | None) -> np.ndarray:
+def _decode_mask(path: Path, max_pixels: int | None, allow_pixels: int = 0) -> np.ndarray:
     """Mask pixels as HxW float32 in [0, 1], display-oriented, without building an RGB copy."""
     _check_file(path)
     fast_modes = ("L", "1", "LA", "La", "PA", "P", "RGBA", "RGBa", "RGB", "I;16", "I;16L", "I;16B", "I;16N", "I")
     try:
         with open(path, "rb") as fh:
-            im, lifted = _open_checked(path, fh, max_pixels)
+            im, lifted = _open_checked(path, fh, max_pixels, allow_pixels)
             with im:
                 if im.mode not in fast_modes or _tile_is_16bit(im):
                     im = None
@@ -554,7 +583,7 @@ def _decode_mask(path: Path, max_pixels: int | None) -> np.ndarray:
     except OSError as e:
         raise _fail(path, f"it cannot be read ({e.strerror or e})", "Check the path and permissions.") from None
     if im is None:  # unusual modes (CMYK, 16-bit colour, ...): the general loader
-        img = load_image(path, max_pixels=max_pixels, keep_alpha=True, keep_16bit=True)
+        img = load_image(path, max_pixels=max_pixels, keep_alpha=True, keep_16bit=True, _allow_pixels=allow_pixels)
         if img.alpha is not None:
             m = img.alpha.astype(np.float32) / 255.0
         else:
@@ -576,12 +605,14 @@ def load_mask(
     from `size` by more than 1% is refused (it was painted for another image).
     """
     path = _as_path(path)
-    m = _decode_mask(path, max_pixels)
     if size is None:
-        return m
+        return _decode_mask(path, max_pixels)
     W, H = int(size[0]), int(size[1])
     if W <= 0 or H <= 0:
         raise ValueError(f"mask target size must be positive, got {W}x{H}")
+    # A mask compresses far better than a photo: one for this photo may be as large as the photo
+    # (up to MASK_PIXELS_PER_TARGET times), whatever its file size.
+    m = _decode_mask(path, max_pixels, MASK_PIXELS_PER_TARGET * W * H)
     h, w = m.shape
     if (w, h) == (W, H):
         return m
@@ -603,13 +634,23 @@ def load_mask(
 # saving
 
 
+STALE_TEMP_S = 600.0  # a temp file untouched this long belongs to a killed write (sweeps in atomic_write)
+
+
+def _temp_prefix(path: Path) -> str:
+    return "." + os.fsencode(path.name)[:100].decode("utf-8", "ignore") + "."
+
+
 def remove_stale_temp_files(path: str | os.PathLike | bytes, older_than_s: float = 60.0) -> list[Path]:
     """Delete the temp files that `atomic_write(path, ...)` calls left behind when the process was
-    killed mid-write (`.NAME.*.part` beside `path`), if older than `older_than_s` (so a write in
-    progress in another process is left alone). Returns the removed paths; errors are ignored."""
+    killed mid-write (`.NAME.XXXXXXXX.part` beside `path`: one token of letters, digits, _), if
+    not modified for `older_than_s` (so a write in progress in another process is left alone).
+    Returns the removed paths; errors are ignored. `atomic_write` calls it (STALE_TEMP_S) itself."""
+    import re
+
     path = _as_path(path)
     parent = path.parent if str(path.parent) else Path(".")
-    prefix = "." + os.fsencode(path.name)[:100].decode("utf-8", "ignore") + "."
+    pattern = re.compile(re.escape(_temp_prefix(path)) + r"[A-Za-z0-9_]+\.part")
     removed: list[Path] = []
     now = time.time()
     try:
@@ -617,7 +658,7 @@ def remove_stale_temp_files(path: str | os.PathLike | bytes, older_than_s: float
     except OSError:
         return removed
     for p in entries:
-        if p.name.startswith(prefix) and p.name.endswith(".part"):
+        if pattern.fullmatch(p.name):
             try:
                 if now - p.stat().st_mtime >= older_than_s and p.is_file():
                     p.unlink()
@@ -629,17 +670,78 @@ def remove_stale_temp_files(path: str | os.PathLike | bytes, older_than_s: float
 
 def atomic_write(path: str | os.PathLike | bytes, write: Callable[[BinaryIO], None]) -> Path:
     """Write a file atomically: `write(f)` fills a temp file in the target's directory, which is
-    fsync'ed and renamed over `path`. On any error the temp file is removed and `path` untouched."""
-    path = _as_path(path)
+    fsync'ed and renamed over `path`. On any error the temp file is removed and `path` untouched.
+    Temp files of earlier writes of `path` that were killed (untouched for STALE_TEMP_S) are removed."""
+    return atomic_write_all([(path, write)], _encoder_errors=False)[0]
+
+
+def atomic_write_all(
+    items: Sequence[tuple[str | os.PathLike | bytes, Callable[[BinaryIO], None]]], *, _encoder_errors: bool = True
+) -> list[Path]:
+    """Write several files as one: every temp file is written and fsync'ed first, and only when all
+    of them succeeded are they renamed into place, so a full disk or an encoder error leaves none of
+    the targets changed ("nothing was written" is then true). Raises `ImageSaveError`."""
+    done: list[tuple[str, Path]] = []  # (temp, final)
+    try:
+        for target, write in items:
+            path = _as_path(target)
+            done.append((_write_temp(path, write, _encoder_errors), path))
+    except BaseException:
+        for tmp, _ in done:
+            _unlink_quietly(tmp)
+        raise
+    committed: list[Path] = []
+    for i, (tmp, path) in enumerate(done):
+        try:
+            mode = stat.S_IMODE(os.stat(path).st_mode) if path.exists() else (0o666 & ~_UMASK)
+            os.chmod(tmp, mode)
+        except OSError:
+            pass
+        try:
+            os.replace(tmp, path)
+        except OSError as e:
+            for t, _ in done[i:]:
+                _unlink_quietly(t)
+            wrote = "; nothing was written"
+            if committed:
+                wrote = f"; written: {', '.join(display_path(p) for p in committed)}"
+            raise ImageSaveError(f"Cannot save '{display_path(path)}': {e.strerror or e}{wrote}.") from e
+        committed.append(path)
+    for parent in {p.parent if str(p.parent) else Path(".") for p in committed}:
+        _fsync_dir(parent)
+    return committed
+
+
+def _unlink_quietly(p: str) -> None:
+    try:
+        os.unlink(p)
+    except OSError:
+        pass
+
+
+def _fsync_dir(parent: Path) -> None:
+    if hasattr(os, "O_DIRECTORY"):
+        try:
+            dfd = os.open(parent, os.O_RDONLY | os.O_DIRECTORY)
+            try:
+                os.fsync(dfd)
+            finally:
+                os.close(dfd)
+        except OSError:
+            pass
+
+
+def _write_temp(path: Path, write: Callable[[BinaryIO], None], encoder_errors: bool) -> str:
+    """`write` into a new fsync'ed temp file beside `path`; returns its name (removed on any error)."""
     parent = path.parent if str(path.parent) else Path(".")
     if not parent.is_dir():
         raise ImageSaveError(
             f"Cannot save '{display_path(path)}': the folder '{display_path(parent)}' does not exist. "
             "Create it first or choose another output path."
         )
-    prefix = "." + os.fsencode(path.name)[:100].decode("utf-8", "ignore") + "."
+    remove_stale_temp_files(path, STALE_TEMP_S)
     try:
-        fd, tmp = tempfile.mkstemp(prefix=prefix, suffix=".part", dir=parent)
+        fd, tmp = tempfile.mkstemp(prefix=_temp_prefix(path), suffix=".part", dir=parent)
     except OSError as e:
         raise ImageSaveError(
             f"Cannot save '{display_path(path)}': cannot create a file in '{display_path(parent)}' "
@@ -650,33 +752,22 @@ def atomic_write(path: str | os.PathLike | bytes, write: Callable[[BinaryIO], No
             write(f)
             f.flush()
             os.fsync(f.fileno())
-        try:
-            mode = stat.S_IMODE(os.stat(path).st_mode) if path.exists() else (0o666 & ~_UMASK)
-            os.chmod(tmp, mode)
-        except OSError:
-            pass
-        os.replace(tmp, path)
     except BaseException as e:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
+        _unlink_quietly(tmp)
+        if isinstance(e, ImageSaveError):
+            raise
         if isinstance(e, OSError):
             raise ImageSaveError(
                 f"Cannot save '{display_path(path)}': {e.strerror or e}. "
                 "Check free disk space and permissions; nothing was written."
             ) from e
+        if encoder_errors and isinstance(e, Exception):  # ValueError, KeyError... from an encoder
+            fmt = getattr(write, "format", None) or "image"
+            raise ImageSaveError(
+                f"Cannot save '{display_path(path)}': the {fmt} encoder failed ({e}). Nothing was written."
+            ) from e
         raise
-    if hasattr(os, "O_DIRECTORY"):
-        try:
-            dfd = os.open(parent, os.O_RDONLY | os.O_DIRECTORY)
-            try:
-                os.fsync(dfd)
-            finally:
-                os.close(dfd)
-        except OSError:
-            pass
-    return path
+    return tmp
 
 
 def _same_file(a: Path, b: Path) -> bool:
@@ -736,15 +827,33 @@ def save_image(
     exif: bytes | None = None,
     icc: bytes | None = None,
     quality: int = 95,
-    overwrite_protect: str | os.PathLike | None = None,
+    overwrite_protect: str | os.PathLike | Iterable[str | os.PathLike] | None = None,
 ) -> Path:
     """Save HxWx3 RGB (uint8, or uint16 for PNG/TIFF) atomically; format from the extension.
 
     EXIF (orientation reset to 1) and the ICC profile are embedded. JPEG has no alpha: a given
     alpha is composited over white. 16-bit pixels are written as 16-bit PNG/TIFF and reduced to
     8 bits for JPEG/WebP (16-bit TIFF carries no metadata). Refuses to write onto
-    `overwrite_protect` (the original photo). Raises `ImageSaveError`.
+    `overwrite_protect` (the original photo, or a list: the original photo first, then the other
+    inputs such as style references and masks). Raises `ImageSaveError`.
     """
+    write = image_writer(path, rgb, alpha=alpha, exif=exif, icc=icc, quality=quality,
+                         overwrite_protect=overwrite_protect)
+    return atomic_write_all([(path, write)])[0]
+
+
+def image_writer(
+    path: str | os.PathLike | bytes,
+    rgb: np.ndarray,
+    *,
+    alpha: np.ndarray | None = None,
+    exif: bytes | None = None,
+    icc: bytes | None = None,
+    quality: int = 95,
+    overwrite_protect: str | os.PathLike | Iterable[str | os.PathLike] | None = None,
+) -> Callable[[BinaryIO], None]:
+    """The checks of `save_image` (arguments, extension, `overwrite_protect`), done now, and a
+    `write(f)` that encodes the image into `f`, for `atomic_write_all` (several files at once)."""
     path = _as_path(path)
     ext = path.suffix.lower()
     fmt = SAVE_FORMATS.get(ext)
@@ -752,10 +861,20 @@ def save_image(
         raise ImageSaveError(
             f"Cannot save '{display_path(path)}': unsupported extension '{path.suffix}'. Use .png, .jpg, .webp or .tif."
         )
-    if overwrite_protect is not None and _same_file(path, _as_path(overwrite_protect)):
-        raise ImageSaveError(
-            f"Refusing to save over the original photo '{display_path(path)}'. Choose another output name."
+    if overwrite_protect is not None:
+        protected = (
+            [overwrite_protect] if isinstance(overwrite_protect, (str, bytes, os.PathLike)) else list(overwrite_protect)
         )
+        for i, src in enumerate(protected):
+            if _same_file(path, _as_path(src)):
+                if i == 0:
+                    raise ImageSaveError(
+                        f"Refusing to save over the original photo '{display_path(path)}'. Choose another output name."
+                    )
+                raise ImageSaveError(
+                    f"Refusing to save over '{display_path(path)}': it is an input of this edit "
+                    f"('{display_path(src)}'). Choose another output name."
+                )
     rgb = np.asarray(rgb)
     if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype not in (np.uint8, np.uint16) or rgb.size == 0:
         raise ImageSaveError(
@@ -787,6 +906,8 @@ def save_image(
         def write(f: BinaryIO) -> None:
             f.write(data)
 
+        write.format = fmt  # type: ignore[attr-defined]
+        return write
     else:
         rgb8 = to_uint8(rgb)
         if alpha is not None:
@@ -810,16 +931,15 @@ def save_image(
             kw.update(compression="raw" if exif else "tiff_adobe_deflate")
 
         def write(f: BinaryIO) -> None:
-            im.save(f, format=fmt, **kw)
+            if fmt == "TIFF":  # libtiff writes to the file descriptor itself and prints its own errors
+                buf = io.BytesIO()  # (a full disk gave "Error writing TIFF header." on stderr): encode first
+                im.save(buf, format=fmt, **kw)
+                f.write(buf.getbuffer())
+            else:
+                im.save(f, format=fmt, **kw)
 
-    try:
-        return atomic_write(path, write)
-    except ImageSaveError:
-        raise
-    except Exception as e:  # encoder errors (ValueError, KeyError...) -> same contract
-        raise ImageSaveError(
-            f"Cannot save '{display_path(path)}': the {fmt} encoder failed ({e}). Nothing was written."
-        ) from e
+    write.format = fmt  # type: ignore[attr-defined]  (named in encoder errors)
+    return write
 
 
 # ----------------------------------------------------------------------------------------------

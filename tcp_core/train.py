@@ -25,6 +25,7 @@ import os
 import queue
 import re
 import sys
+import tempfile
 import threading
 import time
 from dataclasses import dataclass, replace
@@ -465,7 +466,47 @@ def train(
         mcfg = load_model(init_path).config
     mcfg = mcfg or model_preset(tcfg.preset)
 
-    photos, skipped = load_photos(data_dirs, mcfg.resolution)
+    # The run folder must be writable before a single photo is decoded (that can take minutes), and
+    # no run file may land on an input (the --init model would be replaced by the export).
+    created = [p for p in (run_dir, *run_dir.parents) if not p.exists()]
+    if init and resumed is None:
+        try:
+            if os.path.samefile(init_path, run_dir / "model-ema.safetensors"):
+                raise ValueError(f"--init {init_path} is the model this run exports (--out {run_dir}); the run would "
+                                 "replace it. Copy it elsewhere first, or choose another --out")
+        except OSError:
+            pass
+    for d in data_dirs:
+        try:
+            if run_dir.exists() and os.path.samefile(d, run_dir):
+                raise ValueError(f"--out {run_dir} is a data folder; its sample sheets would become training "
+                                 "photos. Choose another folder for the run")
+        except OSError:
+            pass
+    if dist_info.main:
+        if run_dir.exists() and not run_dir.is_dir():
+            raise ValueError(f"--out {run_dir} is a file, not a folder; choose a folder for the run")
+        try:
+            run_dir.mkdir(parents=True, exist_ok=True)
+            fd, probe = tempfile.mkstemp(prefix=".write-test-", dir=run_dir)
+            os.close(fd)
+            os.unlink(probe)
+        except OSError as e:
+            raise ValueError(f"cannot write to the run folder --out {run_dir}: {e.strerror or e}") from None
+    quiet_ds = _DropRecords()  # the list below is printed once, here (the dataset logs it too)
+    ds_log = logging.getLogger("tcp_core.data.dataset")
+    ds_log.addFilter(quiet_ds)
+    try:
+        photos, skipped = load_photos(data_dirs, mcfg.resolution)
+    except BaseException:
+        for p in created:  # leave no empty run folder behind when there is nothing to train on
+            try:
+                p.rmdir()
+            except OSError:
+                break
+        raise
+    finally:
+        ds_log.removeFilter(quiet_ds)
     if dist_info.main and skipped and not quiet:
         print(f"skipped {len(skipped)} unreadable file(s):", file=sys.stderr)
         for path, why in skipped:
@@ -486,6 +527,8 @@ def train(
         for stale in (run_dir / "checkpoints").glob(".state-*.part"):  # left by a killed run
             stale.unlink(missing_ok=True)
         (run_dir / "samples").mkdir(exist_ok=True)
+        if resumed is not None:  # rows logged after the checkpoint we resume from are logged again
+            _truncate_log(run_dir / "log.csv", trainer.step)
         (run_dir / "config.json").write_text(json.dumps(
             {"model": json.loads(mcfg.to_json()), "train": json.loads(tcfg.to_json()),
              "data": [str(d) for d in data_dirs], "photos": len(photos), "skipped": len(skipped),
@@ -558,6 +601,30 @@ def train(
     if dist_info.main and trainer.step == start_step and not export_path.exists():
         save_model(export_path, trainer.ema, extra={"step": str(trainer.step)})
     return export_path
+
+
+class _DropRecords(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return False
+
+
+def _truncate_log(log_path: Path, step: int) -> None:
+    """Drop the log.csv rows of steps after `step` (a killed run logged them past its last checkpoint)."""
+    try:
+        lines = log_path.read_text().splitlines(keepends=True)
+    except (FileNotFoundError, UnicodeDecodeError):
+        return
+    keep = lines[:1]
+    for ln in lines[1:]:
+        head = ln.split(",", 1)[0]
+        if head.isdigit() and int(head) > step:
+            break  # rows are in step order: everything from here on is redone
+        keep.append(ln)
+    if len(keep) > 1 and not keep[-1].endswith("\n"):
+        keep.pop()  # a row cut off by the kill
+    if len(keep) < len(lines):
+        data = "".join(keep).encode()
+        atomic_write(log_path, lambda f: f.write(data))
 
 
 def _tensorboard(run_dir: Path):
@@ -670,6 +737,10 @@ def main(argv: list[str] | None = None) -> int:
                      max_seconds=args.max_minutes * 60 if args.max_minutes else None, precision=args.precision)
     except (ValueError, CheckpointError, FileNotFoundError, RuntimeError) as e:
         print(f"error: {e}", file=sys.stderr)
+        return 2
+    except OSError as e:  # the run folder became unwritable or the disk filled up mid-run
+        where = f" ({e.filename})" if getattr(e, "filename", None) else ""
+        print(f"error: cannot write the run files{where}: {e.strerror or e}", file=sys.stderr)
         return 2
     finally:
         if dist.is_initialized():

@@ -14,7 +14,8 @@ ORG = "TCP Editor"
 APP = "TCP Editor"
 # Smoke checks (scripts/build_bundle.sh, `TCP_EDITOR_SMOKE_QUIT_MS=2000 bash scripts/run.sh`): the
 # editor starts as usual, then once its window shows a loaded model and this many ms have passed it
-# prints one "gui smoke: ok: ..." line and closes; no model within SMOKE_GIVE_UP_S: exit code 3.
+# prints one "gui smoke: ok: ..." line and closes; a model that fails to load, or none within
+# SMOKE_GIVE_UP_S: a "gui smoke: FAILED: ..." line and exit code 3.
 SMOKE_ENV = "TCP_EDITOR_SMOKE_QUIT_MS"
 SMOKE_GIVE_UP_S = 180.0
 
@@ -88,10 +89,23 @@ def _start_smoke_check(win) -> dict:
         quit_ms = max(0, int(os.environ.get(SMOKE_ENV, "0")))
     except ValueError:
         quit_ms = 0
-    state = {"failed": False, "t0": time.monotonic()}
+    state = {"failed": False, "t0": time.monotonic(), "model_error": None}
+    worker = getattr(getattr(win, "service", None), "worker", None)
+    if worker is not None:  # a model that fails to load ends the check at once (not after SMOKE_GIVE_UP_S)
+        worker.modelFailed.connect(lambda message: state.update(model_error=str(message)))
 
     def poll() -> None:
         waited = time.monotonic() - state["t0"]
+        if state["model_error"] is not None and win.model_info is None:
+            first = state["model_error"].strip().splitlines()[0] if state["model_error"].strip() else "unknown error"
+            print(f"gui smoke: FAILED: the model did not load: {first}", flush=True)
+            state["failed"] = True
+            modal = QApplication.activeModalWidget()  # the error dialog would wait for a click
+            if modal is not None and modal is not win:
+                modal.close()
+            win.doc.undo_stack.setClean()
+            win.close()
+            return
         if win.model_info is not None and waited >= quit_ms / 1000.0:
             from .resources import bundled_styles
 

@@ -20,6 +20,7 @@ import io
 import json
 import math
 import os
+import struct
 import time
 import zipfile
 from dataclasses import dataclass, field
@@ -28,16 +29,22 @@ import numpy as np
 from PIL import Image
 
 from . import mask_ops
-from .document import DEFAULT_SMOOTHING, INTERP_WHAT, MAX_SMOOTHING, Document, Region, StyleRef
+from .document import DEFAULT_SMOOTHING, INTERP_WHAT, MAX_SMOOTHING, STYLE_LONG_SIDE, Document, Region, StyleRef
 from .services.images import ImageSaveError, atomic_write
 
 FORMAT = "tcpproj"
 VERSION = 1
 EXTENSION = ".tcpproj"
-MAX_MEMBER_BYTES = 1 << 30  # uncompressed size of one member
-MAX_TOTAL_BYTES = 4 << 30
-MAX_PIXELS = 200_000_000
+# Limits no project the editor writes comes near; reading stays bounded in memory and time by them
+# (everything is checked from the zip directory and the PNG headers before anything is decoded).
+MAX_TOTAL_BYTES = 4 << 30  # uncompressed size of all members together, as the zip declares it
+MAX_JSON_BYTES = 8 << 20  # project.json (256 regions with long paths take well under 1 MB)
+MAX_EXIF_BYTES = 1 << 20  # photo.exif (JPEG EXIF is at most 64 KB)
+MAX_ICC_BYTES = 16 << 20  # photo.icc (the largest a JPEG can carry; typical profiles are a few KB)
+MAX_PIXELS = 200_000_000  # the photo (and its alpha)
+MAX_TOTAL_PIXELS = 1_000_000_000  # all images of the project together, each use of a member counted
 MAX_REGIONS = 256
+PNG_SLACK_BYTES = 1 << 20  # ancillary chunks a PNG member may carry beyond its pixel data
 
 
 class ProjectError(ValueError):
@@ -138,10 +145,14 @@ def write(path: str, snap: Snapshot) -> str:
         ("photo.png", snap._photo_png if snap._photo_png is not None else encode_photo(snap.photo))]
     if snap.alpha is not None:
         members.append(("photo_alpha.png", _png(np.ascontiguousarray(snap.alpha, np.uint8))))
-    if snap.exif:
+    if snap.exif and len(snap.exif) <= MAX_EXIF_BYTES:
         members.append(("photo.exif", bytes(snap.exif)))
-    if snap.icc:
+    else:  # metadata beyond the limits is not written: the project must open again
+        meta["photo"]["exif"] = None
+    if snap.icc and len(snap.icc) <= MAX_ICC_BYTES:
         members.append(("photo.icc", bytes(snap.icc)))
+    else:
+        meta["photo"]["icc"] = None
     if snap.interp_image is not None:
         members.append(("second.png", _png(np.ascontiguousarray(snap.interp_image))))
     for i, r in enumerate(snap.regions):
@@ -182,29 +193,66 @@ def _fail(path: str, what: str) -> ProjectError:
     return ProjectError(f"Cannot open the project '{os.path.basename(path)}': {what}")
 
 
-def _read_member(z: zipfile.ZipFile, name: str, path: str) -> bytes:
+def _member(z: zipfile.ZipFile, name, path: str) -> zipfile.ZipInfo:
     if not isinstance(name, str) or not name:
         raise _fail(path, "a file reference in project.json is not a string.")
     try:
-        info = z.getinfo(name)
+        return z.getinfo(name)
     except KeyError:
         raise _fail(path, f"the file '{name}' is missing from the project.") from None
-    if info.file_size > MAX_MEMBER_BYTES:
-        raise _fail(path, f"'{name}' is too large ({info.file_size} bytes).")
+
+
+def _read_member(z: zipfile.ZipFile, name: str, path: str, limit: int) -> bytes:
+    """The member's bytes, at most `limit` of them as declared; never more than declared is inflated
+    (zipfile's plain read() inflates up to 2 GB in one call whatever the member declares)."""
+    info = _member(z, name, path)
+    if info.file_size > limit:
+        raise _fail(path, f"'{name}' is too large ({info.file_size} bytes; at most {limit} are expected).")
     try:
-        return z.read(name)
+        with z.open(info) as f:
+            data = f.read(info.file_size) if info.file_size else b""  # bounded by the declared size
+            if len(data) != info.file_size or f.read(1):
+                raise zipfile.BadZipFile("its size differs from the size the zip declares")
     except Exception as e:  # noqa: BLE001 - CRC/zlib errors, encryption, unsupported compression...
         raise _fail(path, f"'{name}' is damaged ({type(e).__name__}: {e}).") from None
+    return data
 
 
-def _read_image(z: zipfile.ZipFile, name: str, path: str, modes: tuple[str, ...]) -> np.ndarray:
-    data = _read_member(z, name, path)
+_PNG_CHANNELS = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}
+
+
+def _png_header(z: zipfile.ZipFile, name, path: str) -> tuple[int, int]:
+    """(width, height) from the PNG signature and IHDR (33 bytes), without decoding anything; the
+    member's declared size must fit its pixels (plus `PNG_SLACK_BYTES` for ancillary chunks)."""
+    info = _member(z, name, path)
+    try:
+        with z.open(info) as f:
+            head = f.read(33)
+    except Exception as e:  # noqa: BLE001
+        raise _fail(path, f"'{name}' is damaged ({type(e).__name__}: {e}).") from None
+    if len(head) < 33 or head[:8] != b"\x89PNG\r\n\x1a\n" or head[12:16] != b"IHDR":
+        raise _fail(path, f"'{name}' is not a PNG image.")
+    w, h, depth, colour = struct.unpack(">IIBB", head[16:26])
+    if w == 0 or h == 0 or colour not in _PNG_CHANNELS or depth not in (1, 2, 4, 8, 16):
+        raise _fail(path, f"'{name}' is not a valid PNG image.")
+    raw = h * (1 + (w * _PNG_CHANNELS[colour] * depth + 7) // 8)  # filtered scanlines
+    limit = raw + raw // 64 + PNG_SLACK_BYTES  # deflate's worst case is about 0.03 % larger
+    if info.file_size > limit:
+        raise _fail(path, f"'{name}' is too large for a {w}x{h} image ({info.file_size} bytes).")
+    return w, h
+
+
+def _read_image(z: zipfile.ZipFile, name: str, path: str, modes: tuple[str, ...], max_pixels: int) -> np.ndarray:
+    w, h = _png_header(z, name, path)
+    if w * h > max_pixels:
+        raise _fail(path, f"'{name}' is too large ({w}x{h}).")
+    data = _read_member(z, name, path, (1 << 62))  # _png_header bounded the declared size
     try:
         with Image.open(io.BytesIO(data)) as im:
             if im.format != "PNG":
                 raise _fail(path, f"'{name}' is not a PNG image.")
-            if im.width * im.height > MAX_PIXELS:
-                raise _fail(path, f"'{name}' is too large ({im.width}x{im.height}).")
+            if im.size != (w, h):
+                raise _fail(path, f"'{name}' is not a valid PNG image.")
             im.load()
             if im.mode not in modes:
                 im = im.convert(modes[0])
@@ -258,7 +306,7 @@ def _load(path: str) -> Snapshot:
         total = sum(i.file_size for i in z.infolist())
         if total > MAX_TOTAL_BYTES:
             raise _fail(path, "it is too large when unpacked.")
-        raw = _read_member(z, "project.json", path)
+        raw = _read_member(z, "project.json", path, MAX_JSON_BYTES)
         try:
             meta = json.loads(raw.decode("utf-8"))
         except (UnicodeDecodeError, json.JSONDecodeError) as e:
@@ -273,32 +321,69 @@ def _load(path: str) -> Snapshot:
         if version > VERSION:
             raise _fail(path, f"it was written by a newer TCP Editor (format version {version}); please update.")
         ph = _typed(meta.get("photo"), dict, "photo", path)
-        photo = _read_image(z, _typed(ph.get("file"), str, "photo.file", path), path, ("RGB",))
-        if (photo.shape[1], photo.shape[0]) != (ph.get("width"), ph.get("height")):
-            raise _fail(path, "the photo's size does not match project.json.")
-        alpha = None
-        if ph.get("alpha"):
-            alpha = _read_image(z, ph["alpha"], path, ("L",))
-            if alpha.shape != photo.shape[:2]:
-                raise _fail(path, "the photo's alpha has the wrong size.")
-        exif = _read_member(z, ph["exif"], path) if ph.get("exif") else None
-        icc = _read_member(z, ph["icc"], path) if ph.get("icc") else None
+        photo_name = _typed(ph.get("file"), str, "photo.file", path)
         pls = meta.get("preview_long_side", 1024)
         if isinstance(pls, bool) or not isinstance(pls, int) or not 64 <= pls <= 16384:
             raise _fail(path, "project.json: preview_long_side must be an integer between 64 and 16384.")
-        h, w = photo.shape[:2]
-        s = min(1.0, pls / max(h, w))
-        preview_shape = (max(1, round(h * s)), max(1, round(w * s))) if s < 1 else (h, w)
         regs_raw = _typed(meta.get("regions", []), list, "regions", path)
         if len(regs_raw) > MAX_REGIONS:
             raise _fail(path, f"too many regions ({len(regs_raw)}).")
+        entries = [_typed(e, dict, f"regions[{i}]", path) for i, e in enumerate(regs_raw)]
+        ip = _typed(meta.get("interpolation") or {}, dict, "interpolation", path)
+
+        # Every image's size from its PNG header, before any pixel is decoded: each against what the
+        # editor writes (photo <= MAX_PIXELS, masks and the second photo at the preview size, styles
+        # at STYLE_LONG_SIDE), and all of them (each use counted) against MAX_TOTAL_PIXELS.
+        pw, ph_ = _png_header(z, photo_name, path)
+        if pw * ph_ > MAX_PIXELS:
+            raise _fail(path, f"'{photo_name}' is too large ({pw}x{ph_}).")
+        if (pw, ph_) != (ph.get("width"), ph.get("height")):
+            raise _fail(path, "the photo's size does not match project.json.")
+        budget = [pw * ph_]
+
+        def check(name, long_side: int, what: str) -> None:
+            w, h = _png_header(z, name, path)
+            if max(w, h) > long_side:
+                raise _fail(path, f"{what} '{name}' is {w}x{h}, larger than the {long_side} px the editor stores.")
+            budget[0] += w * h
+            if budget[0] > MAX_TOTAL_PIXELS:
+                raise _fail(path, f"its images hold more than {MAX_TOTAL_PIXELS / 1e6:.0f} megapixels together "
+                                  "(a project never does).")
+
+        if ph.get("alpha"):
+            check(ph["alpha"], max(pw, ph_), "the photo's alpha")
+        for i, e in enumerate(entries):
+            check(e.get("mask"), min(pls, max(pw, ph_)), f"the mask of region {i + 1}")  # the preview's size
+            if e.get("style"):
+                check(e["style"], STYLE_LONG_SIDE, f"the style of region {i + 1}")
+        if ip.get("file"):
+            check(ip["file"], pls, "the second photo")
+
+        decoded: dict[tuple[str, tuple[str, ...]], np.ndarray] = {}  # one decode per member, however often used
+
+        def image(name: str, modes: tuple[str, ...], max_pixels: int = MAX_PIXELS) -> np.ndarray:
+            key = (name, modes)
+            if key not in decoded:
+                decoded[key] = _read_image(z, name, path, modes, max_pixels)
+            return decoded[key]
+
+        photo = image(photo_name, ("RGB",))
+        alpha = None
+        if ph.get("alpha"):
+            alpha = image(ph["alpha"], ("L",))
+            if alpha.shape != photo.shape[:2]:
+                raise _fail(path, "the photo's alpha has the wrong size.")
+        exif = _read_member(z, ph["exif"], path, MAX_EXIF_BYTES) if ph.get("exif") else None
+        icc = _read_member(z, ph["icc"], path, MAX_ICC_BYTES) if ph.get("icc") else None
+        h, w = photo.shape[:2]
+        s = min(1.0, pls / max(h, w))
+        preview_shape = (max(1, round(h * s)), max(1, round(w * s))) if s < 1 else (h, w)
         regions = []
-        for i, e in enumerate(regs_raw):
-            e = _typed(e, dict, f"regions[{i}]", path)
+        for i, e in enumerate(entries):
             name = _typed(e.get("name", f"Region {i + 1}"), str, f"regions[{i}].name", path)[:200]
             strength = _number(e.get("strength", 1.0), f"regions[{i}].strength", path)
             visible = _typed(e.get("visible", True), bool, f"regions[{i}].visible", path)
-            m = _read_image(z, e.get("mask"), path, ("I;16", "I", "L"))
+            m = image(e.get("mask"), ("I;16", "I", "L"))
             mask = mask_ops.from_image(m.astype(np.uint16) if m.dtype != np.uint8 else m)
             if mask.shape != preview_shape:
                 if abs(mask.shape[1] / mask.shape[0] - preview_shape[1] / preview_shape[0]) > 0.02:
@@ -306,12 +391,10 @@ def _load(path: str) -> Snapshot:
                 mask = mask_ops.resize_mask(mask, preview_shape)
             style = None
             if e.get("style"):
-                st = _read_image(z, e["style"], path, ("RGB",))
+                st = image(e["style"], ("RGB",))
                 style = StyleRef(st, str(e.get("style_path", "")), str(e.get("style_name", "")) or f"style {i + 1}")
             regions.append(Region(name, mask, style, strength, visible))
-        ip = meta.get("interpolation") or {}
-        ip = _typed(ip, dict, "interpolation", path)
-        interp = _read_image(z, ip["file"], path, ("RGB",)) if ip.get("file") else None
+        interp = image(ip["file"], ("RGB",)) if ip.get("file") else None
         what = ip.get("what", "style")
         if what not in INTERP_WHAT:
             raise _fail(path, f"project.json: interpolation.what must be one of {', '.join(INTERP_WHAT)}.")
