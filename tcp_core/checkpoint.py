@@ -208,7 +208,8 @@ def load_model(path, device: torch.device | str = "cpu") -> TCPNet:
     cfg = config_from_metadata(meta, path)
     check_file_tensors(path, cfg)
     state, _ = load_tensors(path)
+    state = {k: v.float() if v.is_floating_point() else v for k, v in state.items()}  # fp16 files: checks run in fp32
     validate_state(state, expected_state(cfg, path), path)
     net = TCPNet(cfg)
-    net.load_state_dict({k: v.float() for k, v in state.items()})
+    net.load_state_dict(state, assign=True)
     return net.to(device).eval()

@@ -20,6 +20,14 @@ def lrelu(x: Tensor) -> Tensor:
     return F.leaky_relu(x, LRELU_SLOPE) * LRELU_GAIN
 
 
+def normal_weight(*shape: int) -> Tensor:
+    """N(0, 1) weights, the same numbers as torch.randn(*shape). Under `torch.device("meta")` (shape
+    checks of model files, tcp_core.checkpoint) nothing is drawn: random ops on the meta device cost
+    seconds on first use."""
+    t = torch.empty(*shape)
+    return t if t.is_meta else t.normal_()
+
+
 class EqualConv2d(nn.Module):
     """Conv with equalized learning rate: weights ~ N(0,1), scaled by 1/sqrt(fan_in) at run time."""
 
@@ -28,7 +36,7 @@ class EqualConv2d(nn.Module):
         pad_mode: str = "zeros",
     ) -> None:
         super().__init__()
-        self.weight = nn.Parameter(torch.randn(c_out, c_in, k, k))
+        self.weight = nn.Parameter(normal_weight(c_out, c_in, k, k))
         self.bias = nn.Parameter(torch.zeros(c_out)) if bias else None
         self.scale = 1.0 / math.sqrt(c_in * k * k)
         self.stride, self.padding, self.pad_mode = stride, padding, pad_mode
@@ -45,7 +53,7 @@ class EqualConv2d(nn.Module):
 class EqualLinear(nn.Module):
     def __init__(self, c_in: int, c_out: int, bias: bool = True, bias_init: float = 0.0) -> None:
         super().__init__()
-        self.weight = nn.Parameter(torch.randn(c_out, c_in))
+        self.weight = nn.Parameter(normal_weight(c_out, c_in))
         self.bias = nn.Parameter(torch.full((c_out,), float(bias_init))) if bias else None
         self.scale = 1.0 / math.sqrt(c_in)
 
@@ -140,7 +148,7 @@ class ModulatedConv2d(nn.Module):
         self, c_in: int, c_out: int, k: int, style_dim: int, demodulate: bool = True, upsample: bool = False
     ) -> None:
         super().__init__()
-        self.weight = nn.Parameter(torch.randn(c_out, c_in, k, k))
+        self.weight = nn.Parameter(normal_weight(c_out, c_in, k, k))
         self.affine = StyleAffine(style_dim, c_in)
         self.demodulate, self.upsample, self.k = demodulate, upsample, k
         self.scale = 1.0 / math.sqrt(c_in * k * k)
