@@ -52,7 +52,7 @@ from .memory import release_free_memory
 
 __all__ = ["RegionSpec", "apply_regions", "interpolate_images", "load_model", "main", "working_shape"]
 
-RegionSpec = tuple  # (style_rgb HxWx3 uint8, mask_full HxW float [0,1] | None, strength float)
+RegionSpec = tuple  # (style_rgb HxWx3 uint8, mask_full HxW float [0,1] | None, strength float[, style_mask HxW])
 
 PROG = "tcp-editor"
 
@@ -137,9 +137,19 @@ def apply_regions(
     cur = cur.copy()
     H, W = cur.shape[:2]
     for i, region in enumerate(regions):
-        style, mask, strength = tuple(region) if len(region) == 3 else (*region, 1.0)
+        region = tuple(region)
+        style, mask = region[0], region[1]
+        strength = region[2] if len(region) > 2 else 1.0
+        style_mask = region[3] if len(region) > 3 else None
         t0 = time.perf_counter()
         style_lo = _shrink_style(model, style)
+        by_part = {}  # the style from a part of the reference (masked pooling), only when asked for
+        if style_mask is not None:
+            sm = np.asarray(style_mask)
+            if sm.shape[:2] != np.asarray(style).shape[:2]:
+                raise ValueError(f"style mask {i + 1} is {sm.shape[1]}x{sm.shape[0]}, its style photo is "
+                                 f"{np.asarray(style).shape[1]}x{np.asarray(style).shape[0]}")
+            by_part["style_mask"] = np.clip(_resize(np.ascontiguousarray(as_float_mask(sm)), style_lo.shape[:2]), 0, 1)
         if global_:
             box = (0, 0, W, H)
             m_crop = np.ones((H, W), np.float32)
@@ -165,12 +175,12 @@ def apply_regions(
         # from it to the edit, so only what the style changed reaches the photo (not the network's
         # reconstruction error) and strength 0 leaves the photo as it is.
         if global_:
-            lo_res = model.swap(lo_src, style_lo, float(strength))
+            lo_res = model.swap(lo_src, style_lo, float(strength), **by_part)
             lo_ref = model.swap(lo_src, style_lo, 0.0)
         else:
             lo_mask = np.clip(_resize(np.ascontiguousarray(as_float_mask(m_crop)), (wh, ww)), 0, 1)
             fast = {"keyframe_step": keyframe_step} if keyframe_step else {}  # (models without it work too)
-            lo_res = model.region_edit(lo_src, style_lo, lo_mask, float(strength), **fast)
+            lo_res = model.region_edit(lo_src, style_lo, lo_mask, float(strength), **fast, **by_part)
             own = getattr(model, "own_style_edit", None)
             lo_ref = own(lo_src, lo_mask) if own is not None else model.region_edit(lo_src, style_lo, lo_mask, 0.0)
         lo_res, lo_ref = (_resize(np.asarray(x), (wh, ww)) for x in (lo_res, lo_ref))
@@ -253,6 +263,9 @@ def _build_parser() -> argparse.ArgumentParser:
     a.add_argument(
         "--strength", action="append", type=float, default=[], help="0..1; one for all regions or one per region"
     )
+    a.add_argument("--style-mask", action="append", default=[], metavar="MASK",
+                   help="take the style from part of the style photo only (a mask of the style photo's size, "
+                        "white = use); one per --style in order, 'none' for a style used whole")
     a.add_argument("--global", dest="global_", action="store_true", help="global style transfer (no masks)")
     a.add_argument("--weights", default=None, help="model: path, hf://OWNER/REPO/FILE.safetensors, or default")
     a.add_argument("--preset", default=None, help=argparse.SUPPRESS)  # random-init model (tests/demos)
@@ -405,7 +418,8 @@ def _process_one(
     if not args.global_:
         masks = [load_mask(_find_mask(m, rel), size=photo.size, max_pixels=max_px) for m in mask_specs]
     t0 = _add(timings, "load", t0)
-    regions = list(zip(styles, masks, strengths))
+    style_masks = getattr(args, "style_masks_loaded", None) or [None] * len(styles)
+    regions = list(zip(styles, masks, strengths, style_masks))
     result = apply_regions(
         model,
         photo,
@@ -466,6 +480,13 @@ def _cmd_apply(args, model: Any) -> int:
         raise UsageError(f"{PROG} apply: error: --max-pixels must be positive")
     if args.smoothing is not None and not (0 <= args.smoothing <= MAX_SMOOTHING):
         raise UsageError(f"{PROG} apply: error: --smoothing must be between 0 and {MAX_SMOOTHING}")
+    if args.style_mask and len(args.style_mask) != n:
+        raise UsageError(f"{PROG} apply: error: {n} --style but {len(args.style_mask)} --style-mask; give one per "
+                         "style ('none' for a style used whole)")
+    style_mask_specs = [None if m.lower() == "none" else Path(m) for m in args.style_mask] or [None] * n
+    for m in style_mask_specs:
+        if m is not None and not m.is_file():
+            raise UsageError(f"{PROG} apply: error: style mask '{display_path(m)}' does not exist")
     mask_specs = [Path(m) for m in args.mask]
     for m in mask_specs:
         if not m.exists():
@@ -506,6 +527,9 @@ def _cmd_apply(args, model: Any) -> int:
         inputs.add("content photo", content)
     for s in args.style:
         inputs.add("style reference", s)
+    for m in style_mask_specs:
+        if m is not None:
+            inputs.add("style mask", m)
     for m in mask_specs:
         if m.is_dir():
             for f in iter_images(m, recursive=True):
@@ -531,9 +555,17 @@ def _cmd_apply(args, model: Any) -> int:
         styles_full = [load_image(s, max_pixels=max_px).rgb for s in args.style]
     except ImageLoadError as e:
         raise UsageError(f"{PROG} apply: error: style reference: {e}") from None
+    try:
+        style_masks_full = [None if m is None else load_mask(m, size=(st.shape[1], st.shape[0]), max_pixels=max_px)
+                            for m, st in zip(style_mask_specs, styles_full)]
+    except (ImageLoadError, ValueError) as e:
+        raise UsageError(f"{PROG} apply: error: style mask: {e}") from None
     model = _model_or_usage(args, model)
     styles = [_shrink_style(model, s) for s in styles_full]
-    del styles_full
+    args.style_masks_loaded = [None if m is None else np.clip(_resize(np.ascontiguousarray(as_float_mask(m)),
+                                                                      st.shape[:2]), 0, 1)
+                               for m, st in zip(style_masks_full, styles)]
+    del styles_full, style_masks_full
 
     timings: dict = {}
     if not batch:

@@ -58,7 +58,14 @@ class StyleHead(nn.Module):
         self.conv2 = EqualConv2d(c1, c2, 3, stride=2)
         self.fc = EqualLinear(c2, cfg.style_dim)
 
-    def forward(self, e: Tensor) -> Tensor:
+    def forward(self, e: Tensor, mask: Tensor | None = None) -> Tensor:
+        # e: [N, C_e, h, w]; mask (optional): [N, 1, H, W] in [0, 1] on the image grid, the part of
+        # the image whose style is wanted (masked pooling; None = the whole image) -> S [N, D]
         x = lrelu(self.conv2(lrelu(self.conv1(e))))  # [N, c2, h', w']
-        s = self.fc(x.mean(dim=(2, 3)))  # [N, D]
+        if mask is None:
+            pooled = x.mean(dim=(2, 3))
+        else:
+            m = F.interpolate(mask.to(x.dtype), size=x.shape[-2:], mode="area")  # [N, 1, h', w']
+            pooled = (x * m).sum(dim=(2, 3)) / m.sum(dim=(2, 3)).clamp_min(1e-6)
+        s = self.fc(pooled)  # [N, D]
         return F.normalize(s, dim=1, eps=1e-8)

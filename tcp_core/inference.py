@@ -23,7 +23,7 @@ import cv2
 import numpy as np
 import torch
 
-from .checkpoint import load_model
+from .checkpoint import load_model, read_metadata
 from .config import ModelConfig, model_preset
 from .device import describe, pick_device
 from .hub import resolve_weights
@@ -38,6 +38,7 @@ class Region:
     style: np.ndarray
     mask: np.ndarray
     strength: float = 1.0
+    style_mask: np.ndarray | None = None  # the part of the style photo to take the style from (None = all)
 
 
 class _LRU(OrderedDict):
@@ -113,6 +114,15 @@ def check_mask(mask: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     return np.clip(m, 0.0, 1.0)
 
 
+def strength_exponent_of(meta: dict) -> float:
+    """The weights' `strength_exponent` metadata (see TCPModel.code_weight); 1 when absent or unusable."""
+    try:
+        v = float(meta.get("strength_exponent", 1.0))
+    except (TypeError, ValueError):
+        return 1.0
+    return v if 0.1 <= v <= 10 else 1.0
+
+
 class TCPModel:
     def __init__(self, net: TCPNet, device: torch.device, noise_seed: int = 0, source: str = "",
                  precision: str | None = "auto") -> None:
@@ -127,6 +137,11 @@ class TCPModel:
         self._swaps = _LRU(16)
         self._own = _LRU(4)  # own-style edits (export references), keyed by photo and mask
         self._multiple = size_multiple(net.config)
+        # The strength slider is even when the change it makes grows linearly with it; the change
+        # grows faster than linearly in the style-code blend weight, so strength t blends the codes
+        # with weight t ** strength_exponent (measured per model by scripts/strength_curve.py and
+        # stored in the weights' metadata; 1 = a plain linear blend).
+        self.strength_exponent = 1.0
 
     # construction -------------------------------------------------------------------------
     @classmethod
@@ -136,7 +151,9 @@ class TCPModel:
         precision: 'auto' (bf16 where the device runs it natively, else fp32), 'bf16' or 'fp32'."""
         dev = device if isinstance(device, torch.device) else pick_device(device)
         path = resolve_weights(spec)
-        return cls(load_model(path, "cpu"), dev, source=str(path), precision=precision)
+        model = cls(load_model(path, "cpu"), dev, source=str(path), precision=precision)
+        model.strength_exponent = strength_exponent_of(read_metadata(path))
+        return model
 
     @classmethod
     def from_config(cls, config: ModelConfig | str, device: str | torch.device | None = "cpu", seed: int = 0,
@@ -216,9 +233,38 @@ class TCPModel:
         t, key = self._to_tensor(img, size)
         return self._encode(t, key), key, t
 
+    def code_weight(self, strength: float) -> float:
+        """The style-code blend weight of a slider strength (0 -> 0, 1 -> 1, monotonic)."""
+        t = float(strength)
+        return t ** self.strength_exponent if 0.0 < t < 1.0 else t
+
+    def _style_code(self, style: np.ndarray, style_mask: np.ndarray | None = None) -> tuple[torch.Tensor, bytes]:
+        """S of a style reference, from the whole photo or (masked pooling in H_s) from the part of it
+        `style_mask` selects (HxW of the style photo's size). Cached like the encodings."""
+        if style_mask is None:
+            codes, key, _ = self._encode_image(style)
+            return codes.style, key
+        img = check_image(style, "style")
+        m_np = check_mask(style_mask, img.shape[:2])
+        ys, xs = np.nonzero(m_np > 0)
+        if ys.size == 0:
+            raise ValueError("the style mask is empty: brush the part of the style photo to take the style from")
+        # H_s pools a coarse grid (3x3 at the working size), so the reference is first cropped to the
+        # mask's box (plus a little context): the pooling grid then covers the chosen part finely.
+        h, w = m_np.shape
+        pad_y, pad_x = max(2, (ys.max() - ys.min()) // 8), max(2, (xs.max() - xs.min()) // 8)
+        y0, y1 = max(0, ys.min() - pad_y), min(h, ys.max() + 1 + pad_y)
+        x0, x1 = max(0, xs.min() - pad_x), min(w, xs.max() + 1 + pad_x)
+        img, m_np = np.ascontiguousarray(img[y0:y1, x0:x1]), np.ascontiguousarray(m_np[y0:y1, x0:x1])
+        size = self._work_size(img.shape[:2])
+        t, key = self._to_tensor(img, size)
+        m = self._mask_tensor(m_np, img.shape[:2], size)
+        key = key + b"|m" + hashlib.blake2b(np.ascontiguousarray(m_np).tobytes(), digest_size=16).digest()
+        return self._codes.get_or(key, lambda: self.net.encode(t, style_mask=m)).style, key
+
     def _swap_and_encode(self, codes_a: Codes, key_a: bytes, s_b: torch.Tensor, key_b: bytes, strength: float):
         def make():
-            s = blend_styles(codes_a.style, s_b, float(strength))
+            s = blend_styles(codes_a.style, s_b, self.code_weight(strength))
             i_g = self.net.swap(codes_a, s, self._noise())
             return i_g, self.net.E(i_g)
 
@@ -261,21 +307,23 @@ class TCPModel:
         return codes.style[0].float().cpu().numpy()
 
     @torch.no_grad()
-    def swap(self, content: np.ndarray, style: np.ndarray, strength: float = 1.0) -> np.ndarray:
-        """Global transfer G(C_A, S_mix), S_mix = (1 - strength) S_A + strength S_B."""
+    def swap(self, content: np.ndarray, style: np.ndarray, strength: float = 1.0,
+             style_mask: np.ndarray | None = None) -> np.ndarray:
+        """Global transfer G(C_A, S_mix), S_mix = (1 - w) S_A + w S_B, w = code_weight(strength)."""
         img = check_image(content, "content")
         with self._autocast():
             codes_a, key_a, _ = self._encode_image(img)
-            codes_b, key_b, _ = self._encode_image(style)
-            i_g, _ = self._swap_and_encode(codes_a, key_a, codes_b.style, key_b, strength)
+            s_b, key_b = self._style_code(style, style_mask)
+            i_g, _ = self._swap_and_encode(codes_a, key_a, s_b, key_b, strength)
         return self._to_image(i_g, img.shape[:2])
 
     @torch.no_grad()
     def region_edit(self, content: np.ndarray, style: np.ndarray, mask: np.ndarray, strength: float = 1.0,
-                    keyframe_step: float | None = None):
+                    keyframe_step: float | None = None, style_mask: np.ndarray | None = None):
         """Region-wise transfer by Eq. 5-6. keyframe_step: fast approximate strengths for
-        interactive previews (see `_swap_features`); None (default) is exact."""
-        return self.edit_regions(content, [Region(style, mask, strength)], keyframe_step=keyframe_step)
+        interactive previews (see `_swap_features`); None (default) is exact. style_mask: take the
+        style from that part of the style photo only."""
+        return self.edit_regions(content, [Region(style, mask, strength, style_mask)], keyframe_step=keyframe_step)
 
     @torch.no_grad()
     def own_style_edit(self, content: np.ndarray, mask: np.ndarray) -> np.ndarray:
@@ -313,8 +361,8 @@ class TCPModel:
                 if i > 0:
                     key = hashlib.blake2b(cur.float().cpu().numpy().tobytes(), digest_size=16).digest()
                     codes = self._encode(cur, key)
-                codes_b, key_b, _ = self._encode_image(r.style)
-                e_g = self._swap_features(codes, key, codes_b.style, key_b, r.strength, keyframe_step)
+                s_b, key_b = self._style_code(r.style, r.style_mask)
+                e_g = self._swap_features(codes, key, s_b, key_b, r.strength, keyframe_step)
                 cur = self.net.region_edit(codes, e_g, m, self._noise()).clamp(-1, 1)
             if not regions:
                 cur = self.net.decode(codes.content, codes.style, self._noise())

@@ -47,12 +47,13 @@ class TCPNet(nn.Module):
         self.H_s = StyleHead(cfg)
         self.G = Generator(cfg)
 
-    def encode(self, image: Tensor) -> Codes:
+    def encode(self, image: Tensor, style_mask: Tensor | None = None) -> Codes:
+        """style_mask [N, 1, H, W] (optional): read the style code from that part of the image only."""
         e = self.E(image)
-        return self.heads(e)
+        return self.heads(e, style_mask)
 
-    def heads(self, e: Tensor) -> Codes:
-        return Codes(e=e, content=self.H_c(e), style=self.H_s(e))
+    def heads(self, e: Tensor, style_mask: Tensor | None = None) -> Codes:
+        return Codes(e=e, content=self.H_c(e), style=self.H_s(e, style_mask))
 
     def decode(self, content: Tensor, style: Tensor, generator: torch.Generator | None = None) -> Tensor:
         return self.G(content, style, generator)
