@@ -47,7 +47,7 @@ def test_gui_modules_never_load_torch():
 def test_static_import_direction():
     """Source-level check: tcp_core imports no Qt/GUI; GUI modules import no torch and reach
     tcp_core only through torch-free modules (the service layer does the rest)."""
-    torch_free_core = {"tcp_core", "tcp_core.imageio", "tcp_core.fullres", "tcp_core.config"}
+    torch_free_core = {"tcp_core", "tcp_core.io.imageio", "tcp_core.editing.fullres", "tcp_core.base.config"}
     problems = []
     for path in ROOT.glob("tcp_*/**/*.py"):
         rel = path.relative_to(ROOT)

@@ -59,8 +59,8 @@ def compute() -> dict[str, np.ndarray]:
     path (`apply_regions`: crops, two successive regions, full-resolution reconstruction)."""
     import torch
 
-    from tcp_core.apply import apply_regions
-    from tcp_core.inference import TCPModel
+    from tcp_core.editing.apply import apply_regions
+    from tcp_core.editing.inference import TCPModel
 
     torch.manual_seed(0)
     model = TCPModel.from_pretrained(str(WEIGHTS), device="cpu", precision="fp32")

@@ -2,7 +2,7 @@
 
 PAIRS.csv has the columns `content,style,mask` (paths relative to the CSV's folder, or absolute).
 A mask is a grayscale image (white = the region to restyle; an alpha channel, if it has real
-transparency, is the mask), resized to the content image (`tcp_core.imageio.load_mask`: a mask
+transparency, is the mask), resized to the content image (`tcp_core.io.imageio.load_mask`: a mask
 painted for another aspect ratio is refused). Rows whose files are missing or unreadable are
 listed under `skipped` in the report, not fatal.
 
@@ -11,7 +11,7 @@ Every pair is evaluated at a fixed size (content and style resized so the long s
 
 - `tcp`: `TCPModel.region_edit` (paper Eq. 5-6): the network output resized to the content size,
   no pixel blend.
-- `tcp_final`: the editor's export path `tcp_core.apply.apply_regions` (network edit on a crop
+- `tcp_final`: the editor's export path `tcp_core.editing.apply.apply_regions` (network edit on a crop
   around the region + full-resolution feathered blend), run on the content at the eval size.
 - `pixel`: Eq. 4, the global swap `TCPModel.swap` pasted into the content with the hard mask.
 - `swapae`: the `--baseline-weights` checkpoint (a SwapAE model) through the same `region_edit`.
@@ -57,11 +57,11 @@ import cv2
 import numpy as np
 import torch
 
-from .fullres import DEFAULT_SMOOTHING, MAX_SMOOTHING
-from .metrics import backbones as _bb
-from .metrics import features as _feat
-from .metrics.frechet import fid as _fid
-from .metrics.image import PSNR_CAP, bg_psnr, binarize_mask, psnr, rmse, seam, ssim
+from tcp_core.editing.fullres import DEFAULT_SMOOTHING, MAX_SMOOTHING
+from tcp_core.eval.metrics import backbones as _bb
+from tcp_core.eval.metrics import features as _feat
+from tcp_core.eval.metrics.frechet import fid as _fid
+from tcp_core.eval.metrics.image import PSNR_CAP, bg_psnr, binarize_mask, psnr, rmse, seam, ssim
 
 ALL_METHODS = ("tcp", "tcp_final", "pixel", "swapae", "reinhard", "identity")
 METRICS = ("ssim", "rmse", "psnr", "fid", "sifid", "sifid_content", "ssd", "bg_psnr", "style_dist", "seam")
@@ -144,7 +144,7 @@ def resize_long_side(img: np.ndarray, size: int) -> np.ndarray:
 
 
 def load_pair(row: PairRow, size: int) -> Pair:
-    from .imageio import load_image, load_mask
+    from tcp_core.io.imageio import load_image, load_mask
 
     content = resize_long_side(load_image(row.content).rgb8, size)
     style = resize_long_side(load_image(row.style).rgb8, size)
@@ -196,7 +196,7 @@ def reinhard_transfer(content: np.ndarray, style: np.ndarray, mask: np.ndarray) 
 def load_model(spec: str, device: str, precision: str = "auto"):
     """`random:PRESET[:SEED]` = an untrained model of a preset (smoke tests); anything else goes
     to `TCPModel.from_pretrained` (a path, hf://..., or 'default' for the bundled weights)."""
-    from .inference import TCPModel
+    from tcp_core.editing.inference import TCPModel
 
     if spec.startswith("random:"):
         parts = spec.split(":")
@@ -208,14 +208,14 @@ def load_model(spec: str, device: str, precision: str = "auto"):
 
 def _final_method(model, smoothing: float | None = None) -> Callable[[Pair], np.ndarray]:
     try:
-        from . import apply as apply_mod
+        from tcp_core.editing import apply as apply_mod
     except ImportError as e:
         raise EvalError(
-            f"method 'tcp_final' needs tcp_core.apply.apply_regions (the editor's export path), "
+            f"method 'tcp_final' needs tcp_core.editing.apply.apply_regions (the editor's export path), "
             f"which cannot be imported: {e}") from e
     fn = getattr(apply_mod, "apply_regions", None)
     if fn is None:
-        raise EvalError("method 'tcp_final' needs tcp_core.apply.apply_regions, which does not exist")
+        raise EvalError("method 'tcp_final' needs tcp_core.editing.apply.apply_regions, which does not exist")
 
     def run(p: Pair) -> np.ndarray:
         # regions are (style, mask of the photo's size, strength) tuples; the photo here is the
@@ -534,7 +534,7 @@ def evaluate(
     _write_text(files["json"], json.dumps(report, indent=2, allow_nan=False) + "\n")
     _write_text(files["md"], _markdown(report))
     if sheet_rows:
-        from .imageio import save_image
+        from tcp_core.io.imageio import save_image
 
         save_image(files["sheet"], _contact_sheet(sheet_rows, ["content", "style", "mask", *names]))
     else:

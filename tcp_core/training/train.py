@@ -37,8 +37,10 @@ import torch
 import torch.distributed as dist
 from torch import Tensor
 
-from . import losses as L
-from .checkpoint import (
+from tcp_core.base.config import DISCRIMINATORS, LossWeights, ModelConfig, TrainConfig, model_preset
+from tcp_core.data.dataset import PhotoDataset, random_crop
+from tcp_core.io.imageio import atomic_write
+from tcp_core.networks.checkpoint import (
     CheckpointError,
     config_from_metadata,
     load_model,
@@ -46,18 +48,16 @@ from .checkpoint import (
     save_model,
     save_tensors,
 )
-from .compositing import composite_features
-from .config import DISCRIMINATORS, LossWeights, ModelConfig, TrainConfig, model_preset
-from .cooccur import random_crops
-from .data.dataset import PhotoDataset, random_crop
-from .device import pick_device
-from .diffaugment import augment_crops, diff_augment, parse_policy
-from .imageio import atomic_write
-from .masks import free_form_masks
-from .model import Discriminators, TCPNet
-from .precision import PRECISION_CHOICES, Precision, channels_last
+from tcp_core.networks.compositing import composite_features
+from tcp_core.networks.cooccur import random_crops
+from tcp_core.networks.device import pick_device
+from tcp_core.networks.model import Discriminators, TCPNet
+from tcp_core.networks.precision import PRECISION_CHOICES, Precision, channels_last
+from tcp_core.training import losses as L
+from tcp_core.training.diffaugment import augment_crops, diff_augment, parse_policy
+from tcp_core.training.masks import free_form_masks
 
-log = logging.getLogger("tcp_core.train")
+log = logging.getLogger("tcp_core.training.train")
 
 
 class TrainingDiverged(RuntimeError):
@@ -159,7 +159,7 @@ class Trainer:
         # part of any saved state (it comes from the pinned package).
         self.features = None
         if tcfg.discriminator == "projected" or tcfg.weights.perceptual > 0:
-            from .efficientnet import FeaturePyramid
+            from tcp_core.networks.efficientnet import FeaturePyramid
 
             self.features = channels_last(FeaturePyramid().to(device))
         self.aug = parse_policy(tcfg.diffaugment)
@@ -460,7 +460,7 @@ def train(
     elif resume and list_states(run_dir):
         raise CheckpointError(f"no usable checkpoint in {run_dir / 'checkpoints'}; all are damaged")
     if init and resumed is None:
-        from .hub import resolve_weights
+        from tcp_core.io.hub import resolve_weights
 
         init_path = resolve_weights(init)
         mcfg = load_model(init_path).config

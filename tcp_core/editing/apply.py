@@ -6,7 +6,7 @@
     tcp-editor interpolate A B --what style|content --steps N -o OUT.png   (+ OUT.gif, OUT.webp)
 
 Each region is edited on a crop around it (with context) at the network's working resolution,
-then brought back to full resolution by `tcp_core.fullres.upsample_edit` (local colour transform
+then brought back to full resolution by `tcp_core.editing.fullres.upsample_edit` (local colour transform
 + feathered blend: pixels away from the mask stay bit-identical). Regions are successive edits.
 EXIF (orientation reset) and ICC profiles are kept; alpha and 16-bit depth are carried through
 (16-bit only to PNG/TIFF). No input (photo, style, mask, weights) is ever overwritten, in single
@@ -15,7 +15,7 @@ and batch mode, derived GIF/WebP files included.
 Exit codes: 0 success; 1 batch run where some files failed (listed at the end); 2 bad input
 (one-line message on stderr, no traceback).
 
-torch and `tcp_core.inference` are imported lazily, so this module imports without them.
+torch and `tcp_core.editing.inference` are imported lazily, so this module imports without them.
 """
 
 from __future__ import annotations
@@ -32,8 +32,16 @@ from typing import Any
 import cv2
 import numpy as np
 
-from .fullres import DEFAULT_SMOOTHING, MAX_SMOOTHING, as_float_mask, auto_feather_px, region_crop_box, upsample_edit
-from .imageio import (
+from tcp_core.base.memory import release_free_memory
+from tcp_core.editing.fullres import (
+    DEFAULT_SMOOTHING,
+    MAX_SMOOTHING,
+    as_float_mask,
+    auto_feather_px,
+    region_crop_box,
+    upsample_edit,
+)
+from tcp_core.io.imageio import (
     DEFAULT_MAX_PIXELS,
     SAVE_FORMATS,
     ImageLoadError,
@@ -48,7 +56,6 @@ from .imageio import (
     save_image,
     to_uint8,
 )
-from .memory import release_free_memory
 
 __all__ = ["RegionSpec", "apply_regions", "interpolate_images", "load_model", "main", "working_shape"]
 
@@ -67,7 +74,7 @@ class UsageError(Exception):
 
 def working_shape(model: Any, h: int, w: int) -> tuple[int, int]:
     """(height, width) the model works at for an h x w input (so it does not resample again)."""
-    from .inference import size_multiple, working_size
+    from tcp_core.editing.inference import size_multiple, working_size
 
     cfg = model.config
     return tuple(working_size(h, w, cfg.resolution, size_multiple(cfg)))
@@ -215,7 +222,7 @@ def interpolate_photo(
 def load_model(weights: str | None = None, device: str = "auto", preset: str | None = None,
                precision: str = "auto") -> Any:
     """TCPModel from weights (None = bundled default) or, with `preset`, a random-init preset."""
-    from .inference import TCPModel
+    from tcp_core.editing.inference import TCPModel
 
     if preset:
         return TCPModel.from_config(preset, device="cpu" if device == "auto" else device, precision=precision)
