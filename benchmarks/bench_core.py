@@ -52,7 +52,7 @@ def flops_of(fn) -> float:
 
 
 def bench_edit(preset: str) -> dict:
-    from tcp_core.inference import TCPModel
+    from tcp_core.editing.inference import TCPModel
 
     m = TCPModel.from_config(preset, device="cpu")
     rng = np.random.default_rng(0)
@@ -84,8 +84,8 @@ def bench_edit(preset: str) -> dict:
 
 
 def bench_train(steps: int = 6) -> dict:
-    from tcp_core.config import TrainConfig, model_preset
-    from tcp_core.train import Trainer, make_batch
+    from tcp_core.base.config import TrainConfig, model_preset
+    from tcp_core.training.train import Trainer, make_batch
 
     mcfg = model_preset("demo128")
     tcfg = TrainConfig(batch_size=8, tcp_every=4)

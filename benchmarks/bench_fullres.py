@@ -84,8 +84,8 @@ def make_inputs(folder: Path, w: int, h: int) -> dict:
 
 
 def get_model():
-    from tcp_core.hub import WeightsNotFound, default_weights_path
-    from tcp_core.inference import TCPModel
+    from tcp_core.editing.inference import TCPModel
+    from tcp_core.io.hub import WeightsNotFound, default_weights_path
 
     try:
         default_weights_path()
@@ -95,8 +95,8 @@ def get_model():
 
 
 def run_pipeline(model, inp: dict, out: Path, global_: bool) -> dict:
-    from tcp_core.apply import apply_regions
-    from tcp_core.imageio import load_image, load_mask, save_image
+    from tcp_core.editing.apply import apply_regions
+    from tcp_core.io.imageio import load_image, load_mask, save_image
 
     t: dict = {}
     c0 = time.process_time()
@@ -137,7 +137,7 @@ def child_rss(inp_json: str) -> None:
     loaded = vm_hwm_kb()
     with tempfile.TemporaryDirectory() as td:
         # warm-up on a tiny image so one-off allocations of torch are not blamed on the edit
-        from tcp_core.apply import apply_regions
+        from tcp_core.editing.apply import apply_regions
 
         small = np.zeros((64, 64, 3), np.uint8)
         m = np.zeros((64, 64), np.float32)
@@ -184,7 +184,7 @@ def main() -> int:
 
     import torch
 
-    from tcp_core.fullres import upsample_edit
+    from tcp_core.editing.fullres import upsample_edit
 
     with tempfile.TemporaryDirectory() as td:
         folder = Path(td)
@@ -208,7 +208,7 @@ def main() -> int:
         print("\n".join(rows))
 
         # upsample_edit alone, 12 MP
-        from tcp_core.imageio import load_image, load_mask
+        from tcp_core.io.imageio import load_image, load_mask
 
         photo = load_image(inp["content"]).rgb
         mask = load_mask(inp["mask"], size=(photo.shape[1], photo.shape[0]))

@@ -32,14 +32,14 @@ import torch
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tcp_core.config import TrainConfig, model_preset  # noqa: E402
-from tcp_core.precision import cpu_has_native_bf16, resolve_precision  # noqa: E402
+from tcp_core.base.config import TrainConfig, model_preset  # noqa: E402
+from tcp_core.networks.precision import cpu_has_native_bf16, resolve_precision  # noqa: E402
 
 VARIANTS = ("fp32-contiguous", "fp32", "bf16")
 
 
 def _trainer(variant: str):
-    from tcp_core.train import Trainer
+    from tcp_core.training.train import Trainer
 
     tr = Trainer(model_preset("demo128"), TrainConfig(batch_size=8), torch.device("cpu"),
                  precision="bf16" if variant == "bf16" else "fp32")
@@ -71,7 +71,7 @@ def _psnr(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def _edit_models(weights: str | None):
-    from tcp_core.inference import TCPModel
+    from tcp_core.editing.inference import TCPModel
 
     out = {}
     for v in VARIANTS:
@@ -94,7 +94,7 @@ def _edit_once(m, photo, style, mask) -> tuple[float, float, np.ndarray]:
 
 
 def _curve(variant: str, steps: int, data: str) -> list[float]:
-    from tcp_core.train import load_photos, make_batch
+    from tcp_core.training.train import load_photos, make_batch
 
     photos, _ = load_photos([data], 128)
     tr = _trainer(variant)

@@ -66,8 +66,8 @@ if ls "$DIST"/_internal/weights/tcp-demo128.safetensors >/dev/null 2>&1 || \
 else
     "$PY" - "$SMOKE/tiny.safetensors" <<'EOF'
 import sys
-from tcp_core.checkpoint import save_model
-from tcp_core.inference import TCPModel
+from tcp_core.networks.checkpoint import save_model
+from tcp_core.editing.inference import TCPModel
 save_model(sys.argv[1], TCPModel.from_config("tiny", device="cpu").net)
 EOF
     WARGS=(--weights "$SMOKE/tiny.safetensors")
@@ -80,7 +80,7 @@ t0=$(date +%s)
 "$PY" - "$SMOKE/out.png" tests/data/bad/ok_rgb.jpg <<'EOF' || fail "apply wrote a wrong result"
 import sys
 import numpy as np
-from tcp_core.imageio import load_image
+from tcp_core.io.imageio import load_image
 out, src = load_image(sys.argv[1]), load_image(sys.argv[2])
 assert out.size == src.size == (64, 48), (out.size, src.size)
 assert not np.array_equal(out.rgb, src.rgb), "nothing was edited"

@@ -4,7 +4,7 @@
 
 Every hold-out photo is a content image; each is paired with the other hold-out photos as style
 references (round-robin) until --pairs rows exist. Masks are seeded free-form brush strokes
-(tcp_core.masks, the same family as training) drawn at 256 px and saved at the content's size,
+(tcp_core.training.masks, the same family as training) drawn at 256 px and saved at the content's size,
 so the set is reproducible from the photos alone. None of these photos is in the training set.
 """
 
@@ -17,8 +17,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from tcp_core.imageio import iter_images, load_image
-from tcp_core.masks import free_form_mask
+from tcp_core.io.imageio import iter_images, load_image
+from tcp_core.training.masks import free_form_mask
 
 
 def main() -> None:

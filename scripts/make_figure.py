@@ -18,9 +18,9 @@ import cv2
 import numpy as np
 from PIL import Image, ImageDraw
 
-from tcp_core.apply import apply_regions
-from tcp_core.imageio import load_image
-from tcp_core.inference import TCPModel
+from tcp_core.editing.apply import apply_regions
+from tcp_core.editing.inference import TCPModel
+from tcp_core.io.imageio import load_image
 from tcp_editor.services.render import interpolate_base
 
 HOLDOUT = Path("data/demo/holdout")

@@ -6,7 +6,7 @@
 
 The model is the bundled `weights/tcp-demo128.safetensors` (`TCPModel.from_pretrained()`) when
 that file exists, else an untrained `demo128` (same architecture and cost). Each edit goes through
-the export pipeline the CLI and the GUI use (`tcp_core.apply.apply_regions`: network edit on a crop
+the export pipeline the CLI and the GUI use (`tcp_core.editing.apply.apply_regions`: network edit on a crop
 around the region, full-resolution colour transform, feathered blend) with a fresh random mask
 (ellipses and brush strokes at random places and sizes), a random strength and one of several
 style photos (the shipped `resources/styles/` plus synthetic ones) on one of several photos, so the
@@ -87,7 +87,7 @@ def random_mask(rng: np.random.Generator, h: int, w: int) -> np.ndarray:
 
 
 def load_styles() -> list[np.ndarray]:
-    from tcp_core.imageio import load_image
+    from tcp_core.io.imageio import load_image
 
     styles = []
     sdir = ROOT / "resources" / "styles"
@@ -102,8 +102,8 @@ def load_styles() -> list[np.ndarray]:
 
 
 def load_soak_model(weights: str | None, device: str):
-    from tcp_core.hub import DEFAULT_WEIGHTS_NAME
-    from tcp_core.inference import TCPModel
+    from tcp_core.editing.inference import TCPModel
+    from tcp_core.io.hub import DEFAULT_WEIGHTS_NAME
 
     if weights:
         return TCPModel.from_pretrained(weights, device=device)
@@ -113,7 +113,7 @@ def load_soak_model(weights: str | None, device: str):
 
 
 def make_direct_editor(model):
-    from tcp_core.apply import apply_regions
+    from tcp_core.editing.apply import apply_regions
 
     return lambda photo, regions, glob: apply_regions(model, photo, regions, global_=glob)
 
@@ -181,7 +181,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", default=None, help="also write the numbers to this JSON file")
     ap.add_argument("--long-side-step", type=int, default=None,
                     help="diagnosis: round the network's working long side to multiples of this (fewer input "
-                         "shapes; tcp_core.inference.working_size is patched)")
+                         "shapes; tcp_core.editing.inference.working_size is patched)")
     ap.add_argument("--malloc-trim", action="store_true",
                     help="diagnosis: also read RSS after glibc's malloc_trim(0) at each checkpoint (memory that "
                          "is free but kept by the allocator drops out; live objects stay; later raw readings "
@@ -201,7 +201,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.no_mkldnn:
         torch.backends.mkldnn.enabled = False
     if args.long_side_step:
-        import tcp_core.inference as inf
+        import tcp_core.editing.inference as inf
 
         step, orig = args.long_side_step, inf.working_size
 
@@ -220,7 +220,7 @@ def main(argv: list[str] | None = None) -> int:
 
     edit = make_direct_editor(model) if args.direct else make_worker_editor(model)
 
-    from tcp_core.memory import release_free_memory
+    from tcp_core.base.memory import release_free_memory
 
     times: list[float] = []
     curve: list[tuple[int, int]] = []

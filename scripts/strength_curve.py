@@ -51,8 +51,8 @@ def main() -> int:
     ap.add_argument("--json", default=None)
     args = ap.parse_args()
 
-    from tcp_core.apply import apply_regions
-    from tcp_core.inference import TCPModel
+    from tcp_core.editing.apply import apply_regions
+    from tcp_core.editing.inference import TCPModel
 
     model = TCPModel.from_pretrained(args.weights, device="cpu", precision="fp32")
     if args.raw:

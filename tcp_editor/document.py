@@ -24,7 +24,7 @@ PREVIEW_LONG_SIDE = 1024
 STYLE_LONG_SIDE = 1024
 UNDO_LIMIT = 100
 INTERP_WHAT = ("style", "content")
-# Colour smoothing of the full-resolution reconstruction (tcp_core.fullres.DEFAULT_SMOOTHING; a test
+# Colour smoothing of the full-resolution reconstruction (tcp_core.editing.fullres.DEFAULT_SMOOTHING; a test
 # keeps the two equal, this module may not import tcp_core).
 DEFAULT_SMOOTHING = 6
 MAX_SMOOTHING = 32

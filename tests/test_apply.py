@@ -1,4 +1,4 @@
-"""tcp_core.apply: the headless pipeline (crops, successive edits, global mode, 16-bit) with a
+"""tcp_core.editing.apply: the headless pipeline (crops, successive edits, global mode, 16-bit) with a
 deterministic fake model and the real tiny TCPModel, and the `apply` / `interpolate` CLI."""
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 from PIL import Image, ImageCms
 
-from tcp_core.apply import apply_regions, interpolate_images, main, working_shape
-from tcp_core.fullres import auto_feather_px
-from tcp_core.imageio import LoadedImage, load_image
+from tcp_core.editing.apply import apply_regions, interpolate_images, main, working_shape
+from tcp_core.editing.fullres import auto_feather_px
+from tcp_core.io.imageio import LoadedImage, load_image
 
 BAD = Path(__file__).resolve().parent / "data" / "bad"
 SHIFT = np.array([24.0, -18.0, 12.0])
@@ -71,7 +71,7 @@ def photo_of(rgb: np.ndarray) -> LoadedImage:
 
 @pytest.fixture(scope="module")
 def tiny_model():
-    inference = pytest.importorskip("tcp_core.inference")
+    inference = pytest.importorskip("tcp_core.editing.inference")
     return inference.TCPModel.from_config("tiny", device="cpu", seed=0)
 
 
@@ -313,7 +313,7 @@ def test_cli_keeps_16bit_and_alpha(tmp_path, capsys):
 
 
 def test_cli_apply_with_real_tiny_model(files, capsys):
-    pytest.importorskip("tcp_core.inference")
+    pytest.importorskip("tcp_core.editing.inference")
     out = files.dir / "real.png"
     rc, err = run(
         [
@@ -567,7 +567,7 @@ def test_cli_interpolate(files, capsys, tiny_model):
 def test_batch_output_names_are_unique_and_stable():
     from pathlib import Path
 
-    from tcp_core.apply import batch_output_names
+    from tcp_core.editing.apply import batch_output_names
 
     rels = [Path("a.jpg"), Path("a.png"), Path("b.bmp"), Path("b.png"), Path("sub/a.jpg"), Path("c.webp"),
             Path("a_jpg.png")]

@@ -8,9 +8,9 @@ import pytest
 import torch
 from safetensors.torch import save_file
 
-from tcp_core.checkpoint import CheckpointError, load_model, read_metadata, save_model
-from tcp_core.config import model_preset
-from tcp_core.model import TCPNet
+from tcp_core.base.config import model_preset
+from tcp_core.networks.checkpoint import CheckpointError, load_model, read_metadata, save_model
+from tcp_core.networks.model import TCPNet
 
 
 @pytest.fixture(scope="module")

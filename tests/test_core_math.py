@@ -7,13 +7,13 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from tcp_core import losses as L
-from tcp_core.compositing import composite_features, composite_pixels, resize_mask
-from tcp_core.config import MODEL_PRESETS, ModelConfig, TrainConfig, model_preset
-from tcp_core.cooccur import random_crops
-from tcp_core.layers import ModulatedConv2d
-from tcp_core.masks import free_form_mask, free_form_masks
-from tcp_core.model import Discriminators, TCPNet, blend_styles, count_parameters
+from tcp_core.base.config import MODEL_PRESETS, ModelConfig, TrainConfig, model_preset
+from tcp_core.networks.compositing import composite_features, composite_pixels, resize_mask
+from tcp_core.networks.cooccur import random_crops
+from tcp_core.networks.layers import ModulatedConv2d
+from tcp_core.networks.model import Discriminators, TCPNet, blend_styles, count_parameters
+from tcp_core.training import losses as L
+from tcp_core.training.masks import free_form_mask, free_form_masks
 
 
 @pytest.fixture(scope="module")

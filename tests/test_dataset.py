@@ -109,7 +109,7 @@ def mixed_folder(tmp_path):
 
 @pytest.fixture(params=["default", "fallback"])
 def loader(request, monkeypatch):
-    """Run with the default decoder (tcp_core.imageio when present) and with the private PIL one."""
+    """Run with the default decoder (tcp_core.io.imageio when present) and with the private PIL one."""
     if request.param == "fallback":
         monkeypatch.setattr(dataset_mod, "_LOADER", dataset_mod._pil_load_rgb)
     return request.param

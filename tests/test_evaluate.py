@@ -11,9 +11,9 @@ import pytest
 import torch
 from PIL import Image
 
-from tcp_core import evaluate as ev
-from tcp_core.metrics import PSNR_CAP
-from tcp_core.metrics import backbones as bbmod
+from tcp_core.eval import evaluate as ev
+from tcp_core.eval.metrics import PSNR_CAP
+from tcp_core.eval.metrics import backbones as bbmod
 
 
 @pytest.fixture(autouse=True)
@@ -124,7 +124,7 @@ def test_eval_end_to_end_tiny_model(tmp_path, capsys):
 
 @needs_mnv2
 def test_eval_library_call_subset_and_explicit_errors(tmp_path):
-    from tcp_core.inference import TCPModel
+    from tcp_core.editing.inference import TCPModel
 
     csv = _write_pairs(tmp_path, bad_rows=False)
     model = TCPModel.from_config("tiny", device="cpu", seed=0)

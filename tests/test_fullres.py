@@ -1,4 +1,4 @@
-"""tcp_core.fullres: exactness outside the mask, detail kept inside, colour reproduced, no seams."""
+"""tcp_core.editing.fullres: exactness outside the mask, detail kept inside, colour reproduced, no seams."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tcp_core.fullres import (
+from tcp_core.editing.fullres import (
     DEFAULT_SMOOTHING,
     MAX_SMOOTHING,
     apply_local_color_transform,
@@ -152,7 +152,7 @@ def test_seams_lower_than_hard_paste(scene):
     s_ours, s_hard = seam_score(out, full, mask), seam_score(hard, full, mask)
     assert s_ours < 0.5 * s_hard, (s_ours, s_hard)
 
-    # The plain excess-gradient score (as tcp_core.metrics defines seams) sees no new edge either.
+    # The plain excess-gradient score (as tcp_core.eval.metrics defines seams) sees no new edge either.
     assert excess_gradient(out, full, mask) < 1.0
 
 
@@ -306,7 +306,7 @@ def test_colour_smoothing_is_validated(scene, bad):
 
 
 def test_colour_smoothing_scales_with_the_network_resolution():
-    from tcp_core.fullres import smoothing_radius
+    from tcp_core.editing.fullres import smoothing_radius
 
     assert smoothing_radius(6, (128, 192, 3)) == 6  # levels are pixels of a 128 px network image
     assert smoothing_radius(6, (256, 384)) == 12 and smoothing_radius(6, (32, 48)) == 2

@@ -1,6 +1,6 @@
 """Fuzz tests (hypothesis) of the two readers that take files from users:
 
-* `tcp_core.imageio.load_image` / `load_mask`: random bytes and mutated valid PNG/JPEG/GIF/WebP/
+* `tcp_core.io.imageio.load_image` / `load_mask`: random bytes and mutated valid PNG/JPEG/GIF/WebP/
   TIFF/BMP bytes. Every outcome is a valid array or `ImageLoadError`, never another exception.
 * `tcp_editor.project.load` (the `.tcpproj` reader): mutated zip bytes and valid zips whose
   project.json is mutated. Every outcome is a valid `Snapshot` or `ProjectError`.
@@ -25,7 +25,7 @@ from hypothesis import HealthCheck, example, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from tcp_core.imageio import ImageLoadError, LoadedImage, load_image, load_mask  # noqa: E402
+from tcp_core.io.imageio import ImageLoadError, LoadedImage, load_image, load_mask  # noqa: E402
 
 BAD = Path(__file__).resolve().parent / "data" / "bad"
 FUZZ_MAX_PIXELS = 2_000_000  # a mutated header may claim a big image; keep every decode small

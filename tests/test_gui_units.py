@@ -142,7 +142,7 @@ def test_worker_gives_memory_back_once_idle_not_between_requests(qtbot, service,
 def test_release_free_memory_runs_on_glibc():
     import platform
 
-    from tcp_core.memory import release_free_memory
+    from tcp_core.base.memory import release_free_memory
 
     ran = release_free_memory()
     if platform.system() == "Linux" and platform.libc_ver()[0] == "glibc":
@@ -176,7 +176,7 @@ def test_worker_failure_and_model_fallback(qtbot, service, tmp_path, monkeypatch
     assert failures[0][0] == rid and "MemoryError: simulated" in failures[0][1].split("\n\n", 1)[1]
     # no bundled weights -> an untrained demo model, clearly labelled
     monkeypatch.setenv("TCP_EDITOR_WEIGHTS_DIR", str(tmp_path))
-    import tcp_core.hub as hub
+    import tcp_core.io.hub as hub
 
     monkeypatch.setattr(hub, "weights_dirs", lambda: [tmp_path])
     with qtbot.waitSignal(service.worker.modelLoaded, timeout=60000) as b:
@@ -262,8 +262,8 @@ def test_strength_merge_and_generations(doc):
 
 
 def test_colour_smoothing_is_undoable_and_reaches_the_render_state(doc):
-    from tcp_core.fullres import DEFAULT_SMOOTHING as CORE_DEFAULT
-    from tcp_core.fullres import MAX_SMOOTHING as CORE_MAX
+    from tcp_core.editing.fullres import DEFAULT_SMOOTHING as CORE_DEFAULT
+    from tcp_core.editing.fullres import MAX_SMOOTHING as CORE_MAX
     from tcp_editor.document import DEFAULT_SMOOTHING, MAX_SMOOTHING
 
     assert (DEFAULT_SMOOTHING, MAX_SMOOTHING) == (CORE_DEFAULT, CORE_MAX)  # the GUI may not import tcp_core

@@ -2,7 +2,7 @@
 the GUI, and SIGKILL during autosave and export.
 
 Entry points: `tcp-editor apply` (tcp_editor.cli.main, with a tiny weights file), `--train`
-(tcp_core.train.main, tiny preset, 2 steps), `eval` (tcp_core.evaluate.main), and the GUI's
+(tcp_core.training.train.main, tiny preset, 2 steps), `eval` (tcp_core.eval.evaluate.main), and the GUI's
 open / import-mask / choose-style / load-weights actions (dialogs monkeypatched).
 
 Contract checked everywhere: a correct result or a clear message (CLI: exit code 2 and one line on
@@ -38,8 +38,8 @@ import pytest
 import torch
 from PIL import Image
 
-from tcp_core.checkpoint import CheckpointError, save_model
-from tcp_core.imageio import ImageLoadError, load_image
+from tcp_core.io.imageio import ImageLoadError, load_image
+from tcp_core.networks.checkpoint import CheckpointError, save_model
 from tcp_editor.cli import main as cli_main
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -174,7 +174,7 @@ def mask_for(path: Path, folder: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def tiny_net():
-    from tcp_core.inference import TCPModel
+    from tcp_core.editing.inference import TCPModel
 
     return TCPModel.from_config("tiny", device="cpu", seed=0).net
 
@@ -191,7 +191,7 @@ def bad_checkpoints(tiny_net, tiny_weights, tmp_path_factory) -> dict[str, tuple
     """name -> (path, a word the refusal must contain)."""
     from safetensors.torch import save_file
 
-    from tcp_core.config import model_preset
+    from tcp_core.base.config import model_preset
 
     d = tmp_path_factory.mktemp("ckpt")
     sd = {k: v.detach().clone().contiguous() for k, v in tiny_net.state_dict().items()}
@@ -438,8 +438,8 @@ def test_bad_weights_cli_apply(name, bad_checkpoints, corpus, tmp_path, capfd):
 
 @pytest.mark.parametrize("name", CKPT_CASES)
 def test_bad_weights_from_pretrained(name, bad_checkpoints):
-    from tcp_core.hub import WeightsNotFound
-    from tcp_core.inference import TCPModel
+    from tcp_core.editing.inference import TCPModel
+    from tcp_core.io.hub import WeightsNotFound
 
     path, word = bad_checkpoints[name]
     with pytest.raises((CheckpointError, WeightsNotFound)) as ei:
@@ -517,7 +517,7 @@ def test_train_skips_and_lists_bad_files(corpus, tmp_path, capfd, monkeypatch, _
         assert not any(os.path.basename(ln.split(": ")[0]) == n for ln in listed), f"{n} was skipped:\n{err}"
     cfg = json.loads((run / "config.json").read_text())
     assert cfg["photos"] == 2 + len(awkward) and cfg["skipped"] == len(TRAIN_BAD)
-    from tcp_core.inference import TCPModel
+    from tcp_core.editing.inference import TCPModel
 
     m = TCPModel.from_pretrained(str(run / "model-ema.safetensors"), device="cpu")
     assert m.config.name == "tiny"
@@ -550,7 +550,7 @@ def test_train_without_usable_photos_exits_2(what, corpus, tmp_path, capfd, monk
 
 def _mnv2_installed() -> bool:
     try:
-        from tcp_core.metrics import backbones
+        from tcp_core.eval.metrics import backbones
 
         backbones.packaged_mobilenet_path()
         return True

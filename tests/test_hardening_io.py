@@ -22,7 +22,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tcp_core.apply import main as apply_main
+from tcp_core.editing.apply import main as apply_main
 
 ROOT = Path(__file__).resolve().parent.parent
 STYLE = ROOT / "resources" / "styles" / "dune.jpg"
@@ -105,8 +105,8 @@ def test_apply_refuses_output_on_a_hard_link_or_symlink_of_an_input(inputs, tmp_
 
 def test_apply_refuses_output_on_the_weights_file(inputs, tmp_path, capfd):
     """--weights is an input too (a weights file named like an image is odd, but must survive)."""
-    from tcp_core.checkpoint import save_model
-    from tcp_core.inference import TCPModel
+    from tcp_core.editing.inference import TCPModel
+    from tcp_core.networks.checkpoint import save_model
 
     photo, style, mask = inputs
     w = tmp_path / "w.png"
@@ -190,7 +190,7 @@ def test_batch_refuses_any_result_landing_on_an_input(tmp_path, capfd):
 
 
 def test_save_image_protects_every_listed_input(tmp_path):
-    from tcp_core.imageio import ImageSaveError, save_image
+    from tcp_core.io.imageio import ImageSaveError, save_image
 
     a = write_photo(tmp_path / "a.png")
     b = write_mask(tmp_path / "b.png")
@@ -206,7 +206,7 @@ def test_save_image_protects_every_listed_input(tmp_path):
 
 
 def train_cli(argv: list, capfd, monkeypatch) -> tuple[int, str]:
-    from tcp_core.train import main as train_main
+    from tcp_core.training.train import main as train_main
 
     monkeypatch.setenv("TCP_NO_REEXEC", "1")
     import torch
@@ -235,7 +235,7 @@ def train_data(tmp_path):
 
 @pytest.mark.parametrize("kind", ["file", "below_a_file", "read_only"])
 def test_train_checks_the_output_folder_before_decoding_photos(train_data, kind, capfd, monkeypatch):
-    import tcp_core.train as tr
+    import tcp_core.training.train as tr
 
     def no_decoding(*a, **k):
         raise AssertionError("photos were decoded before the output folder was checked")
@@ -271,8 +271,8 @@ def test_train_resume_does_not_repeat_log_rows(train_data, tmp_path):
     so those rows are dropped first; every step appears once."""
     import csv
 
-    from tcp_core.config import TrainConfig
-    from tcp_core.train import list_states, train
+    from tcp_core.base.config import TrainConfig
+    from tcp_core.training.train import list_states, train
 
     run = tmp_path / "run"
     cfg = dict(preset="tiny", batch_size=2, tcp_every=2, r1_every=2, sample_every=100, checkpoint_every=2,
@@ -459,7 +459,7 @@ def test_project_total_pixels_are_bounded_before_decoding(tmp_path, monkeypatch)
 
 def tiny_state():
 
-    from tcp_core.inference import TCPModel
+    from tcp_core.editing.inference import TCPModel
 
     net = TCPModel.from_config("tiny", device="cpu", seed=0).net
     return {k: v.detach().clone().contiguous() for k, v in net.state_dict().items()}, net.config
@@ -484,7 +484,7 @@ def save_weights(path: Path, sd, cfg_json: str, fmt: str = "tcp-editor") -> Path
     ("dco_min_scale", -1, ("dco_min_scale",)),
 ])
 def test_weights_config_fields_are_bounded_and_typed(tmp_path, field, value, words):
-    from tcp_core.checkpoint import CheckpointError, load_model
+    from tcp_core.networks.checkpoint import CheckpointError, load_model
 
     sd, cfg = tiny_state()
     raw = json.loads(cfg.to_json())
@@ -503,7 +503,7 @@ def test_weights_shapes_are_checked_before_the_model_is_built(tmp_path, monkeypa
     config said style_dim = 2^19 allocated 3.3 GB first): refused from the header, nothing built."""
     import torch
 
-    import tcp_core.checkpoint as ck
+    import tcp_core.networks.checkpoint as ck
 
     built = []
     real = ck.TCPNet
@@ -526,7 +526,7 @@ def test_weights_shapes_are_checked_before_the_model_is_built(tmp_path, monkeypa
 
 
 def test_weights_config_with_too_many_parameters_is_refused(tmp_path, monkeypatch):
-    import tcp_core.checkpoint as ck
+    import tcp_core.networks.checkpoint as ck
 
     monkeypatch.setattr(ck, "MAX_MODEL_PARAMS", 1000)
     sd, cfg = tiny_state()
@@ -537,7 +537,7 @@ def test_weights_config_with_too_many_parameters_is_refused(tmp_path, monkeypatc
 def test_float64_weights_load_as_float32(tmp_path):
     import torch
 
-    from tcp_core.checkpoint import load_model
+    from tcp_core.networks.checkpoint import load_model
 
     sd, cfg = tiny_state()
     net = load_model(save_weights(tmp_path / "w64.safetensors", {k: v.double() for k, v in sd.items()},
@@ -549,7 +549,7 @@ def test_float64_weights_load_as_float32(tmp_path):
 def test_integer_weights_get_an_accurate_message(tmp_path):
     import torch
 
-    from tcp_core.checkpoint import CheckpointError, load_model
+    from tcp_core.networks.checkpoint import CheckpointError, load_model
 
     sd, cfg = tiny_state()
     k0 = next(iter(sd))
@@ -563,7 +563,7 @@ def test_foreign_safetensors_is_never_called_a_pickle(tmp_path, low):
     """A header length whose first bytes are 0x80, 0x00..0x05 looks like a pickle opcode."""
     import torch
 
-    from tcp_core.checkpoint import CheckpointError, load_model
+    from tcp_core.networks.checkpoint import CheckpointError, load_model
 
     for pad in range(0, 2000):
         p = save_weights(tmp_path / "f.safetensors", {"x": torch.zeros(2)}, "", fmt="pt" + " " * pad)
@@ -586,7 +586,7 @@ def test_tiny_file_declaring_a_huge_image_is_refused_from_the_header(tmp_path, c
     before decoding, through the library and the CLI (as photo and as style)."""
     import tracemalloc
 
-    from tcp_core.imageio import ImageLoadError, load_image
+    from tcp_core.io.imageio import ImageLoadError, load_image
 
     p = tmp_path / "bomb.png"
     Image.fromarray(np.zeros((6000, 6000), bool)).save(p)
@@ -613,7 +613,7 @@ def test_tiny_file_declaring_a_huge_image_is_refused_from_the_header(tmp_path, c
 def test_flat_but_genuine_images_and_masks_still_load(tmp_path):
     """A flat 24 MP RGB PNG (~340 pixels per byte) loads; a 1-bit mask as large as its photo loads
     as that photo's mask, however small its file."""
-    from tcp_core.imageio import ImageLoadError, load_image, load_mask
+    from tcp_core.io.imageio import ImageLoadError, load_image, load_mask
 
     flat = tmp_path / "flat.png"
     Image.fromarray(np.full((4000, 6000, 3), 200, np.uint8)).save(flat)
@@ -639,7 +639,7 @@ def disk_full_after(monkeypatch):
     (their descriptor is /dev/full, so libtiff and every encoder meet ENOSPC as on a real full disk)."""
     import tempfile
 
-    import tcp_core.imageio as imageio
+    import tcp_core.io.imageio as imageio
 
     if not os.path.exists("/dev/full"):
         pytest.skip("needs /dev/full")
@@ -695,10 +695,10 @@ def test_a_killed_save_leaves_no_temp_file_for_long(tmp_path):
     import subprocess
     import sys
 
-    from tcp_core.imageio import STALE_TEMP_S, save_image
+    from tcp_core.io.imageio import STALE_TEMP_S, save_image
 
     target = tmp_path / "r.png"
-    code = ("import sys, time; from tcp_core.imageio import atomic_write\n"
+    code = ("import sys, time; from tcp_core.io.imageio import atomic_write\n"
             "def w(f):\n    f.write(b'x' * 100000); f.flush(); print('writing', flush=True); time.sleep(120)\n"
             "atomic_write(sys.argv[1], w)\n")
     env = dict(os.environ, PYTHONPATH=str(ROOT))
@@ -743,8 +743,8 @@ def test_gui_smoke_mode_with_bad_weights_exits_promptly(tmp_path):
 def test_train_never_writes_onto_its_inputs(train_data, tmp_path, case, capfd, monkeypatch):
     """--init RUN/model-ema.safetensors --out RUN would replace the model it starts from; --out DATA
     would put sample sheets among the training photos."""
-    from tcp_core.checkpoint import save_model
-    from tcp_core.inference import TCPModel
+    from tcp_core.editing.inference import TCPModel
+    from tcp_core.networks.checkpoint import save_model
 
     run = tmp_path / "run"
     run.mkdir()

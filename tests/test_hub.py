@@ -6,11 +6,11 @@ import os
 import pytest
 import torch
 
-from tcp_core import hub
-from tcp_core.checkpoint import save_model
-from tcp_core.config import model_preset
-from tcp_core.inference import TCPModel
-from tcp_core.model import TCPNet
+from tcp_core.base.config import model_preset
+from tcp_core.editing.inference import TCPModel
+from tcp_core.io import hub
+from tcp_core.networks.checkpoint import save_model
+from tcp_core.networks.model import TCPNet
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""tcp_core.imageio: the bad-input corpus (tests/data/bad, made by make_bad_corpus.py), modes,
+"""tcp_core.io.imageio: the bad-input corpus (tests/data/bad, made by make_bad_corpus.py), modes,
 16-bit, EXIF/ICC, masks, atomic saving and folder scans."""
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image, ImageCms, ImageOps
 
-from tcp_core import imageio
-from tcp_core.imageio import (
+from tcp_core.io import imageio
+from tcp_core.io.imageio import (
     ImageLoadError,
     ImageSaveError,
     iter_images,
@@ -468,7 +468,7 @@ def test_remove_stale_temp_files_only_old_ones_of_that_target(tmp_path):
     import os
     import time
 
-    from tcp_core.imageio import atomic_write, remove_stale_temp_files
+    from tcp_core.io.imageio import atomic_write, remove_stale_temp_files
 
     target = tmp_path / "autosave.tcpproj"
     atomic_write(target, lambda f: f.write(b"ok"))

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from tcp_core.inference import Region, TCPModel, working_size
+from tcp_core.editing.inference import Region, TCPModel, working_size
 
 
 @pytest.fixture(scope="module")
@@ -135,7 +135,7 @@ def test_accepts_gray_rgba_and_16bit(model, images):
 
 
 def test_device_selection():
-    from tcp_core.device import pick_device
+    from tcp_core.networks.device import pick_device
 
     assert pick_device("cpu").type == "cpu"
     assert pick_device("auto").type in ("cpu", "cuda", "mps")
@@ -149,7 +149,7 @@ def test_device_selection():
 def test_strength_key_frames_exact_on_the_grid_and_linear_between(model, images):
     """keyframe_step (slider-drag previews): exact at multiples of the step; between them E(I_g)
     is the linear blend of the two neighbouring exact key frames (checked against Eq. 5-6 by hand)."""
-    from tcp_core.model import blend_styles
+    from tcp_core.networks.model import blend_styles
 
     a, b = images
     m = np.zeros(a.shape[:2], np.float32)

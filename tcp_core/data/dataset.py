@@ -109,7 +109,7 @@ def _pil_to_rgb(im: Image.Image) -> np.ndarray:
 
 
 def _pil_load_rgb(path: Path, target_short: int | None = None) -> np.ndarray:
-    """Private fallback loader (used when `tcp_core.imageio` is not available)."""
+    """Private fallback loader (used when `tcp_core.io.imageio` is not available)."""
     with Image.open(path) as im:
         if target_short and im.format == "JPEG":
             w, h = im.size
@@ -125,7 +125,7 @@ _LOADER = None
 
 
 def _loader():
-    """`tcp_core.imageio.load_image` when present, otherwise the private PIL loader.
+    """`tcp_core.io.imageio.load_image` when present, otherwise the private PIL loader.
 
     load_image decodes at full size (no JPEG draft scaling), so pre-decoding is ~2.5x slower than
     the private loader on large JPEGs; it is preferred for one shared set of mode/EXIF/ICC rules.
@@ -133,7 +133,7 @@ def _loader():
     global _LOADER
     if _LOADER is None:
         try:
-            from tcp_core.imageio import load_image  # type: ignore[attr-defined]
+            from tcp_core.io.imageio import load_image  # type: ignore[attr-defined]
         except ImportError:
             _LOADER = _pil_load_rgb
         else:
@@ -162,7 +162,7 @@ def load_photo(path: PathLike, target_short: int) -> np.ndarray:
 
 def _reason(e: BaseException) -> str:
     msg = str(e).strip().splitlines()[0] if str(e).strip() else ""
-    if type(e).__name__ == "ImageLoadError" and msg:  # tcp_core.imageio's messages say it all
+    if type(e).__name__ == "ImageLoadError" and msg:  # tcp_core.io.imageio's messages say it all
         return msg
     return f"{type(e).__name__}: {msg}" if msg else type(e).__name__
 

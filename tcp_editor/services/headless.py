@@ -5,18 +5,18 @@ from __future__ import annotations
 
 
 def run_train(argv: list[str]) -> int:
-    from tcp_core.train import main
+    from tcp_core.training.train import main
 
     return main(argv)
 
 
 def run(cmd: str, argv: list[str]) -> int:
     if cmd in ("apply", "interpolate"):
-        from tcp_core.apply import main as apply_main
+        from tcp_core.editing.apply import main as apply_main
 
         return apply_main([cmd, *argv])
     if cmd == "eval":
-        from tcp_core.evaluate import main as eval_main
+        from tcp_core.eval.evaluate import main as eval_main
 
         return eval_main(argv)
     if cmd == "data":

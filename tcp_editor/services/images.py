@@ -1,7 +1,7 @@
-"""Image files for the GUI: a thin layer over `tcp_core.imageio` (no torch, imported lazily).
+"""Image files for the GUI: a thin layer over `tcp_core.io.imageio` (no torch, imported lazily).
 
 The GUI catches `ImageLoadError` / `ImageSaveError` from here; they are tcp_core's own classes
-when tcp_core.imageio is importable (it always is in a full checkout), so messages are the same
+when tcp_core.io.imageio is importable (it always is in a full checkout), so messages are the same
 as the CLI's.
 """
 
@@ -16,8 +16,8 @@ DEFAULT_MAX_PIXELS = 100_000_000
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp", ".tif", ".tiff", ".bmp")
 EXPORT_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WebP"}
 
-try:  # tcp_core.imageio imports PIL and numpy only
-    from tcp_core.imageio import ImageLoadError, ImageSaveError, atomic_write  # noqa: F401 (used by project.py)
+try:  # tcp_core.io.imageio imports PIL and numpy only
+    from tcp_core.io.imageio import ImageLoadError, ImageSaveError, atomic_write  # noqa: F401 (used by project.py)
 except ImportError:  # pragma: no cover - partial checkouts
 
     class ImageLoadError(ValueError):
@@ -42,7 +42,7 @@ def is_image_path(path: str) -> bool:
 
 def load_photo(path: str, max_pixels: int | None = DEFAULT_MAX_PIXELS, keep_alpha: bool = True) -> Photo:
     """Load a photo (display-oriented RGB uint8). Raises ImageLoadError with a user-facing message."""
-    from tcp_core.imageio import load_image
+    from tcp_core.io.imageio import load_image
 
     img = load_image(path, max_pixels=max_pixels, keep_alpha=keep_alpha)
     rgb = img.rgb8 if img.rgb.dtype != np.uint8 else img.rgb
@@ -51,7 +51,7 @@ def load_photo(path: str, max_pixels: int | None = DEFAULT_MAX_PIXELS, keep_alph
 
 def load_mask_file(path: str, size_wh: tuple[int, int], max_pixels: int | None = DEFAULT_MAX_PIXELS) -> np.ndarray:
     """A mask image as HxW float32 resized to (W, H); ImageLoadError if unreadable or another aspect."""
-    from tcp_core.imageio import load_mask
+    from tcp_core.io.imageio import load_mask
 
     return load_mask(path, size=size_wh, max_pixels=max_pixels)
 
@@ -59,7 +59,7 @@ def load_mask_file(path: str, size_wh: tuple[int, int], max_pixels: int | None =
 def save_photo(path: str, rgb: np.ndarray, alpha=None, exif=None, icc=None, quality: int = 92,
                protect: str | None = None) -> str:
     """Atomic save, EXIF/ICC kept; refuses to write onto `protect` (the original photo)."""
-    from tcp_core.imageio import save_image
+    from tcp_core.io.imageio import save_image
 
     ext = os.path.splitext(str(path))[1].lower()
     if ext not in EXPORT_FORMATS and ext not in (".tif", ".tiff"):
@@ -71,7 +71,7 @@ def save_photo(path: str, rgb: np.ndarray, alpha=None, exif=None, icc=None, qual
 def save_mask_png(path: str, mask: np.ndarray) -> str:
     from PIL import Image
 
-    from tcp_core.imageio import atomic_write
+    from tcp_core.io.imageio import atomic_write
 
     arr = np.clip(mask * 255.0 + 0.5, 0, 255).astype(np.uint8)
     atomic_write(path, lambda f: Image.fromarray(arr, "L").save(f, format="PNG"))
@@ -80,7 +80,7 @@ def save_mask_png(path: str, mask: np.ndarray) -> str:
 
 def remove_stale_temp_files(path: str, older_than_s: float = 60.0) -> list[str]:
     """Temp files of interrupted atomic writes of `path` (a kill mid-autosave), removed."""
-    from tcp_core.imageio import remove_stale_temp_files as remove
+    from tcp_core.io.imageio import remove_stale_temp_files as remove
 
     return [str(p) for p in remove(path, older_than_s)]
 

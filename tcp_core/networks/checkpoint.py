@@ -18,9 +18,9 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save
 
-from .config import ModelConfig
-from .imageio import atomic_write
-from .model import TCPNet
+from tcp_core.base.config import ModelConfig
+from tcp_core.io.imageio import atomic_write
+from tcp_core.networks.model import TCPNet
 
 FORMAT = "tcp-editor"
 FORMAT_VERSION = "1"

@@ -1,7 +1,7 @@
 """Metrics on backbone features: SIFID, SSD (STROTSS self-similarity distance), style distance.
 
 Images are HxWx3 uint8 arrays (or [3,H,W] / [1,3,H,W] float tensors in [0, 1]); `backbone` is a
-`tcp_core.metrics.backbones.Backbone`. Numbers depend on the backbone: label them with
+`tcp_core.eval.metrics.backbones.Backbone`. Numbers depend on the backbone: label them with
 `backbone.short` (e.g. `SIFID-mnv2`).
 """
 
@@ -11,8 +11,8 @@ import cv2
 import numpy as np
 import torch
 
-from .backbones import Backbone
-from .frechet import feature_stats, frechet_distance
+from tcp_core.eval.metrics.backbones import Backbone
+from tcp_core.eval.metrics.frechet import feature_stats, frechet_distance
 
 
 def _hw(img) -> tuple[int, int]:

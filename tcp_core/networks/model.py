@@ -15,12 +15,12 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor, nn
 
-from .compositing import composite_features
-from .config import ModelConfig
-from .cooccur import CooccurDiscriminator
-from .discriminator import Discriminator
-from .encoder import ContentHead, Encoder, StyleHead
-from .generator import Generator
+from tcp_core.base.config import ModelConfig
+from tcp_core.networks.compositing import composite_features
+from tcp_core.networks.cooccur import CooccurDiscriminator
+from tcp_core.networks.discriminator import Discriminator
+from tcp_core.networks.encoder import ContentHead, Encoder, StyleHead
+from tcp_core.networks.generator import Generator
 
 
 @dataclass
@@ -80,13 +80,13 @@ class Discriminators(nn.Module):
     """The training-only critics: D on whole images, D_co on crops.
 
     kind "stylegan2": D is the residual discriminator on pixels (SwapAE). kind "projected": D is a
-    set of heads on frozen pretrained features (`tcp_core.projected`); it takes the feature pyramid
+    set of heads on frozen pretrained features (`tcp_core.networks.projected`); it takes the feature pyramid
     of an image, not the image."""
 
     def __init__(self, cfg: ModelConfig, kind: str = "stylegan2") -> None:
         super().__init__()
         if kind == "projected":
-            from .projected import ProjectedDiscriminator
+            from tcp_core.networks.projected import ProjectedDiscriminator
 
             self.D = ProjectedDiscriminator(cfg.resolution)
         else:

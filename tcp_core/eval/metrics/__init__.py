@@ -6,7 +6,7 @@ on a named backbone (`backbones.load_backbone`). Importing this package does not
 backbone weights; only `load_backbone` does.
 """
 
-from .backbones import (
+from tcp_core.eval.metrics.backbones import (
     BACKBONES,
     INSTALL_HINT,
     Backbone,
@@ -15,9 +15,9 @@ from .backbones import (
     load_backbone,
     supported_backbones,
 )
-from .features import sample_locations, self_similarity, sifid, ssd, style_dist
-from .frechet import feature_stats, fid, frechet_distance
-from .image import PSNR_CAP, bg_psnr, psnr, rmse, seam, ssim
+from tcp_core.eval.metrics.features import sample_locations, self_similarity, sifid, ssd, style_dist
+from tcp_core.eval.metrics.frechet import feature_stats, fid, frechet_distance
+from tcp_core.eval.metrics.image import PSNR_CAP, bg_psnr, psnr, rmse, seam, ssim
 
 __all__ = [
     "BACKBONES", "INSTALL_HINT", "PSNR_CAP", "Backbone", "BackboneError", "BackboneUnavailable",

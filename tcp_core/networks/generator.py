@@ -11,8 +11,8 @@ import math
 import torch
 from torch import Tensor, nn
 
-from .config import ModelConfig
-from .layers import EqualConv2d, StyleAffine, StyledConv, ToRGB, resize_style_map, upsample2
+from tcp_core.base.config import ModelConfig
+from tcp_core.networks.layers import EqualConv2d, StyleAffine, StyledConv, ToRGB, resize_style_map, upsample2
 
 
 class GenResBlock(nn.Module):

@@ -5,8 +5,8 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from .config import ModelConfig
-from .layers import DownResBlock, EqualConv2d, EqualLinear, lrelu
+from tcp_core.base.config import ModelConfig
+from tcp_core.networks.layers import DownResBlock, EqualConv2d, EqualLinear, lrelu
 
 
 def minibatch_stddev(x: Tensor, group: int = 4) -> Tensor:

@@ -10,8 +10,8 @@ from __future__ import annotations
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from .config import ModelConfig
-from .layers import DownResBlock, EqualConv2d, EqualLinear, lrelu
+from tcp_core.base.config import ModelConfig
+from tcp_core.networks.layers import DownResBlock, EqualConv2d, EqualLinear, lrelu
 
 
 class Encoder(nn.Module):

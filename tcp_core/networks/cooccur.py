@@ -11,8 +11,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from .config import ModelConfig
-from .layers import DownResBlock, EqualConv2d, EqualLinear, lrelu
+from tcp_core.base.config import ModelConfig
+from tcp_core.networks.layers import DownResBlock, EqualConv2d, EqualLinear, lrelu
 
 
 def random_crops(

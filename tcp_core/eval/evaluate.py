@@ -1,0 +1,648 @@
+"""Region-edit evaluation: `tcp-editor eval --pairs PAIRS.csv --weights SPEC --out DIR`.
+
+PAIRS.csv has the columns `content,style,mask` (paths relative to the CSV's folder, or absolute).
+A mask is a grayscale image (white = the region to restyle; an alpha channel, if it has real
+transparency, is the mask), resized to the content image (`tcp_core.io.imageio.load_mask`: a mask
+painted for another aspect ratio is refused). Rows whose files are missing or unreadable are
+listed under `skipped` in the report, not fatal.
+
+Every pair is evaluated at a fixed size (content and style resized so the long side is `--size`,
+256 by default). Methods:
+
+- `tcp`: `TCPModel.region_edit` (paper Eq. 5-6): the network output resized to the content size,
+  no pixel blend.
+- `tcp_final`: the editor's export path `tcp_core.editing.apply.apply_regions` (network edit on a crop
+  around the region + full-resolution feathered blend), run on the content at the eval size.
+- `pixel`: Eq. 4, the global swap `TCPModel.swap` pasted into the content with the hard mask.
+- `swapae`: the `--baseline-weights` checkpoint (a SwapAE model) through the same `region_edit`.
+- `reinhard`: classic colour transfer (Reinhard et al. 2001): the Lab mean/std of the masked
+  content matched to those of the style image, hard mask.
+- `identity`: the content unchanged (sanity row: SSIM 1, RMSE 0, PSNR and bg_psnr at the cap).
+
+Metrics per method, averaged over pairs (FID over the whole set); key, report label, better:
+
+- `ssim` SSIM up, `rmse` RMSE down, `psnr` PSNR up: result vs content, whole image, 0-255.
+- `fid` FID-<bb> down: result set vs the set of content photos (backbone pooled features).
+- `sifid` SIFID-<bb> down: result vs style reference (lower = took the style's statistics).
+- `sifid_content` SIFID-<bb>(content) up: result vs content, the paper's reading of SIFID
+  (higher = more style change).
+- `ssd` SSD-<bb> down: self-similarity distance, result vs content (structure kept).
+- `bg_psnr` bgPSNR up: PSNR outside the mask dilated by 4 px (edit leaking out); 100 dB cap.
+- `style_dist` StyleDist-<bb> down: early-feature mean/std distance, masked result vs style.
+- `seam` Seam down: excess gradient magnitude on a 3 px band along the mask border.
+
+The paper reports SIFID with an up arrow while SPEC defines it against the style reference (where
+lower means closer to the style); both are reported, with the direction that makes sense for each.
+Feature metrics use a named backbone (default ImageNet MobileNetV2, so e.g. `FID-mnv2`): they are
+comparable only with numbers from the same backbone, never with the paper's Inception/VGG values.
+
+Outputs in DIR: `report.json`, `report.md` (a table with arrows) and `contact_sheet.png` (rows =
+pairs, columns = content, style, mask and each method's result).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import math
+import os
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import cv2
+import numpy as np
+import torch
+
+from tcp_core.editing.fullres import DEFAULT_SMOOTHING, MAX_SMOOTHING
+from tcp_core.eval.metrics import backbones as _bb
+from tcp_core.eval.metrics import features as _feat
+from tcp_core.eval.metrics.frechet import fid as _fid
+from tcp_core.eval.metrics.image import PSNR_CAP, bg_psnr, binarize_mask, psnr, rmse, seam, ssim
+
+ALL_METHODS = ("tcp", "tcp_final", "pixel", "swapae", "reinhard", "identity")
+METRICS = ("ssim", "rmse", "psnr", "fid", "sifid", "sifid_content", "ssd", "bg_psnr", "style_dist", "seam")
+BETTER = {
+    "ssim": "higher", "rmse": "lower", "psnr": "higher", "fid": "lower", "sifid": "lower",
+    "sifid_content": "higher", "ssd": "lower", "bg_psnr": "higher", "style_dist": "lower", "seam": "lower",
+}
+_FEATURE_METRICS = {"fid", "sifid", "sifid_content", "ssd", "style_dist"}
+MAX_SHEET_ROWS = 60
+THUMB = 128
+
+
+class EvalError(RuntimeError):
+    """The evaluation cannot run at all (bad arguments, unreadable CSV, missing component)."""
+
+
+def metric_labels(short: str) -> dict[str, str]:
+    return {
+        "ssim": "SSIM", "rmse": "RMSE", "psnr": "PSNR", "fid": f"FID-{short}", "sifid": f"SIFID-{short}",
+        "sifid_content": f"SIFID-{short}(content)", "ssd": f"SSD-{short}", "bg_psnr": "bgPSNR",
+        "style_dist": f"StyleDist-{short}", "seam": "Seam",
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# pairs
+
+
+@dataclass
+class PairRow:
+    line: int  # 1-based line in the CSV (header = line 1)
+    content: Path
+    style: Path
+    mask: Path
+
+
+@dataclass
+class Pair:
+    row: PairRow
+    content: np.ndarray  # HxWx3 uint8 at the evaluation size
+    style: np.ndarray
+    mask: np.ndarray  # HxW float32 in [0, 1], the content's size
+
+
+def read_pairs(csv_path: str | os.PathLike) -> tuple[list[PairRow], list[dict]]:
+    """Rows of PAIRS.csv (paths resolved against the CSV's folder) and problems with rows."""
+    p = Path(csv_path)
+    try:
+        text = p.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as e:
+        raise EvalError(f"cannot read the pairs file {p}: {e}") from e
+    reader = csv.DictReader(text.splitlines())
+    cols = [c.strip().lower() for c in (reader.fieldnames or [])]
+    if not {"content", "style", "mask"} <= set(cols):
+        raise EvalError(f"{p} must have a header with the columns content,style,mask (got {cols or 'none'})")
+    reader.fieldnames = cols
+    base = p.resolve().parent
+    rows: list[PairRow] = []
+    problems: list[dict] = []
+    for rec in reader:
+        i = reader.line_num
+        vals = {k: (rec.get(k) or "").strip() for k in ("content", "style", "mask")}
+        if not any(vals.values()) or vals["content"].startswith("#"):
+            continue
+        missing = [k for k, v in vals.items() if not v]
+        if missing:
+            problems.append({"line": i, **vals, "error": f"empty column(s): {', '.join(missing)}"})
+            continue
+        rows.append(PairRow(i, *(base / Path(vals[k]).expanduser() for k in ("content", "style", "mask"))))
+    return rows, problems
+
+
+def resize_long_side(img: np.ndarray, size: int) -> np.ndarray:
+    h, w = img.shape[:2]
+    s = size / max(h, w)
+    nh, nw = max(1, round(h * s)), max(1, round(w * s))
+    if (nh, nw) == (h, w):
+        return img
+    return cv2.resize(img, (nw, nh), interpolation=cv2.INTER_AREA if s < 1 else cv2.INTER_CUBIC)
+
+
+def load_pair(row: PairRow, size: int) -> Pair:
+    from tcp_core.io.imageio import load_image, load_mask
+
+    content = resize_long_side(load_image(row.content).rgb8, size)
+    style = resize_long_side(load_image(row.style).rgb8, size)
+    h, w = content.shape[:2]
+    if min(h, w) < 16:
+        raise ValueError(f"the content image is too small at the evaluation size ({w}x{h}); need >= 16 px")
+    mask = load_mask(row.mask, size=(w, h))
+    return Pair(row, content, style, np.ascontiguousarray(mask, dtype=np.float32))
+
+
+# --------------------------------------------------------------------------------------------
+# methods that need no network
+
+
+def hard_mask(mask: np.ndarray) -> np.ndarray:
+    return binarize_mask(mask, mask.shape[:2])
+
+
+def pixel_composite(content: np.ndarray, edited: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Eq. 4 with a hard mask: edited pixels inside, content outside."""
+    m = hard_mask(mask)[:, :, None]
+    return np.where(m, edited, content).astype(np.uint8)
+
+
+def reinhard_transfer(content: np.ndarray, style: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Reinhard et al. 2001 colour transfer inside the hard mask: the per-channel CIE Lab mean and
+    standard deviation of the masked content pixels are matched to those of the whole style image
+    (OpenCV's float Lab conversion, L 0..100). Pixels outside the mask are unchanged."""
+    m = hard_mask(mask)
+    if not m.any():
+        return content.copy()
+    lab_c = cv2.cvtColor(content.astype(np.float32) / 255.0, cv2.COLOR_RGB2LAB)
+    lab_s = cv2.cvtColor(style.astype(np.float32) / 255.0, cv2.COLOR_RGB2LAB).reshape(-1, 3)
+    src = lab_c[m].astype(np.float64)
+    mu_c, sd_c = src.mean(axis=0), src.std(axis=0)
+    mu_s, sd_s = lab_s.mean(axis=0).astype(np.float64), lab_s.std(axis=0).astype(np.float64)
+    out = lab_c.copy()
+    out[m] = ((src - mu_c) * (sd_s / np.maximum(sd_c, 1e-6)) + mu_s).astype(np.float32)
+    out[:, :, 0] = np.clip(out[:, :, 0], 0.0, 100.0)
+    rgb = cv2.cvtColor(out, cv2.COLOR_LAB2RGB)
+    res = np.clip(rgb * 255.0 + 0.5, 0, 255).astype(np.uint8)
+    return np.where(m[:, :, None], res, content)
+
+
+# --------------------------------------------------------------------------------------------
+# models
+
+
+def load_model(spec: str, device: str, precision: str = "auto"):
+    """`random:PRESET[:SEED]` = an untrained model of a preset (smoke tests); anything else goes
+    to `TCPModel.from_pretrained` (a path, hf://..., or 'default' for the bundled weights)."""
+    from tcp_core.editing.inference import TCPModel
+
+    if spec.startswith("random:"):
+        parts = spec.split(":")
+        preset = parts[1] if len(parts) > 1 and parts[1] else "tiny"
+        seed = int(parts[2]) if len(parts) > 2 else 0
+        return TCPModel.from_config(preset, device=device, seed=seed, precision=precision)
+    return TCPModel.from_pretrained(None if spec in ("", "default") else spec, device=device, precision=precision)
+
+
+def _final_method(model, smoothing: float | None = None) -> Callable[[Pair], np.ndarray]:
+    try:
+        from tcp_core.editing import apply as apply_mod
+    except ImportError as e:
+        raise EvalError(
+            f"method 'tcp_final' needs tcp_core.editing.apply.apply_regions (the editor's export path), "
+            f"which cannot be imported: {e}") from e
+    fn = getattr(apply_mod, "apply_regions", None)
+    if fn is None:
+        raise EvalError("method 'tcp_final' needs tcp_core.editing.apply.apply_regions, which does not exist")
+
+    def run(p: Pair) -> np.ndarray:
+        # regions are (style, mask of the photo's size, strength) tuples; the photo here is the
+        # content at the evaluation size, so this measures the export path at that size.
+        return np.asarray(fn(model, p.content, [(p.style, p.mask, 1.0)], smoothing=smoothing))
+
+    return run
+
+
+def build_methods(model, baseline, requested: Sequence[str] | None,
+                  final_smoothing: float | None = None) -> tuple[dict, dict]:
+    """{name: fn(Pair) -> image} for the requested methods (None = all that can run) and
+    {name: why not} for default methods that cannot run. Explicitly requested methods that
+    cannot run raise `EvalError`."""
+    explicit = requested is not None
+    names = list(requested) if explicit else list(ALL_METHODS)
+    unknown = [n for n in names if n not in ALL_METHODS]
+    if unknown:
+        raise EvalError(f"unknown method(s) {unknown}; choose from {', '.join(ALL_METHODS)}")
+    out: dict[str, Callable[[Pair], np.ndarray]] = {}
+    unavailable: dict[str, str] = {}
+    for n in names:
+        if n == "tcp":
+            out[n] = lambda p: model.region_edit(p.content, p.style, p.mask, strength=1.0)
+        elif n == "tcp_final":
+            try:
+                out[n] = _final_method(model, final_smoothing)
+            except EvalError as e:
+                if explicit:
+                    raise
+                unavailable[n] = str(e)
+        elif n == "pixel":
+            out[n] = lambda p: pixel_composite(p.content, model.swap(p.content, p.style), p.mask)
+        elif n == "swapae":
+            if baseline is None:
+                if explicit:
+                    raise EvalError("method 'swapae' needs --baseline-weights (a SwapAE checkpoint)")
+                unavailable[n] = "no --baseline-weights given"
+            else:
+                out[n] = lambda p: baseline.region_edit(p.content, p.style, p.mask, strength=1.0)
+        elif n == "reinhard":
+            out[n] = lambda p: reinhard_transfer(p.content, p.style, p.mask)
+        elif n == "identity":
+            out[n] = lambda p: p.content.copy()
+    return out, unavailable
+
+
+# --------------------------------------------------------------------------------------------
+# evaluation
+
+
+@dataclass
+class EvalResult:
+    report: dict
+    out_dir: Path
+    files: dict = field(default_factory=dict)
+
+
+def _finite(v):
+    if v is None:
+        return None
+    v = float(v)
+    return v if math.isfinite(v) else None
+
+
+def _samples(fmap) -> np.ndarray:
+    """[C, h, w] feature map -> [h*w, C] float64 samples."""
+    return fmap.reshape(fmap.shape[0], -1).T.double().cpu().numpy()
+
+
+def score_pair(p: Pair, results: dict[str, np.ndarray], bb, n_loc: int = 1024, seed: int = 0,
+               batch: int = 8) -> tuple[dict[str, dict], dict[str, np.ndarray], np.ndarray]:
+    """Per-pair metrics of each method's result: ({method: {metric: value}}, {method: pooled
+    features}, the content's pooled features). The content and all results go through the
+    backbone together in batches (one pass for early + hypercolumn features, one for pooling)."""
+    c, m = p.content, p.mask
+    names = list(results)
+    imgs = [c] + [results[n] for n in names]
+    idx = _feat.sample_locations(c.shape[0], c.shape[1], n_loc, seed)
+    early, hyper, pooled = [], [], []
+    for i in range(0, len(imgs), batch):
+        chunk = imgs[i:i + batch]
+        e, h = bb.early_and_hypercolumn(chunk, idx)
+        early.append(e)
+        hyper.append(h)
+        pooled.append(bb.pool(chunk).double().cpu().numpy())
+    early_t = torch.cat(early)
+    hyper_t = torch.cat(hyper)
+    pooled_np = np.concatenate(pooled)
+    style_early = bb.early(p.style)[0]
+    style_samples = _samples(style_early)
+    style_moments = _feat.masked_moments(style_early, None)
+    content_samples = _samples(early_t[0])
+    content_ss = _feat.self_similarity(hyper_t[0])
+    wts = _feat.mask_weights(m, c.shape[:2], tuple(early_t.shape[-2:]))
+    out: dict[str, dict] = {}
+    for j, n in enumerate(names, start=1):
+        r = results[n]
+        e = early_t[j]
+        smp = _samples(e)
+        sc = {
+            "ssim": ssim(r, c),
+            "rmse": rmse(r, c),
+            "psnr": psnr(r, c),
+            "sifid": _feat.sifid_from_samples(smp, style_samples),
+            "sifid_content": _feat.sifid_from_samples(smp, content_samples),
+            "ssd": _feat.ssd_from_matrices(_feat.self_similarity(hyper_t[j]), content_ss),
+            "bg_psnr": bg_psnr(r, c, m),
+            "style_dist": float("nan"),
+            "seam": seam(r, c, m),
+        }
+        if wts.sum() > 1e-8:
+            mu_r, sd_r = _feat.masked_moments(e, wts)
+            sc["style_dist"] = _feat.style_distance_from_moments(mu_r, sd_r, *style_moments)
+        out[n] = sc
+    return out, {n: pooled_np[j] for j, n in enumerate(names, start=1)}, pooled_np[0]
+
+
+def _thumb(img: np.ndarray, box: int = THUMB) -> np.ndarray:
+    if img.ndim == 2:
+        img = np.repeat(img[:, :, None], 3, axis=2)
+    h, w = img.shape[:2]
+    s = box / max(h, w)
+    t = cv2.resize(img, (max(1, round(w * s)), max(1, round(h * s))), interpolation=cv2.INTER_AREA)
+    cell = np.full((box, box, 3), 40, np.uint8)
+    y, x = (box - t.shape[0]) // 2, (box - t.shape[1]) // 2
+    cell[y:y + t.shape[0], x:x + t.shape[1]] = t
+    return cell
+
+
+def _contact_sheet(rows: list[list[np.ndarray | None]], headers: list[str]) -> np.ndarray:
+    from PIL import Image, ImageDraw
+
+    pad, head = 4, 18
+    ncol = len(headers)
+    W = ncol * (THUMB + pad) + pad
+    H = head + len(rows) * (THUMB + pad) + pad
+    sheet = Image.new("RGB", (W, H), (20, 20, 20))
+    draw = ImageDraw.Draw(sheet)
+    for j, name in enumerate(headers):
+        draw.text((pad + j * (THUMB + pad) + 2, 3), name, fill=(230, 230, 230))
+    for i, row in enumerate(rows):
+        for j, cell in enumerate(row):
+            x, y = pad + j * (THUMB + pad), head + i * (THUMB + pad)
+            if cell is None:
+                draw.rectangle([x, y, x + THUMB - 1, y + THUMB - 1], fill=(90, 30, 30))
+                draw.text((x + 4, y + 4), "error", fill=(255, 220, 220))
+            else:
+                sheet.paste(Image.fromarray(cell), (x, y))
+    return np.asarray(sheet)
+
+
+def _fmt(v, key: str) -> str:
+    if v is None:
+        return "n/a"
+    if key in ("psnr", "bg_psnr") and v >= PSNR_CAP:
+        return f"{PSNR_CAP:.0f} (cap)"
+    if key in ("ssd", "style_dist"):
+        return f"{v:.4f}"
+    if key in ("ssim",):
+        return f"{v:.4f}"
+    return f"{v:.3f}" if abs(v) < 100 else f"{v:.1f}"
+
+
+def _markdown(report: dict) -> str:
+    labels = report["metric_labels"]
+    arrow = {"higher": "↑", "lower": "↓"}
+    lines = [
+        "# Region-edit evaluation",
+        "",
+        f"{report['pairs']} pairs at long side {report['size']} px; model `{report['model']}`"
+        + (f", baseline `{report['baseline']}`" if report.get("baseline") else "")
+        + f"; feature backbone `{report['backbone']}`"
+        + (f"; `tcp_final` colour smoothing {report['final_smoothing']:g}" if report.get("final_smoothing") is not None
+           else "") + ".",
+        "",
+        "| method | " + " | ".join(f"{labels[k]} {arrow[BETTER[k]]}" for k in METRICS) + " |",
+        "|---|" + "---:|" * len(METRICS),
+    ]
+    for name, vals in report["methods"].items():
+        lines.append(f"| {name} | " + " | ".join(_fmt(vals.get(k), k) for k in METRICS) + " |")
+    lines += [
+        "",
+        "↑ higher is better, ↓ lower is better. SSIM/RMSE/PSNR/SSD/SIFID(content) compare the result "
+        "with the content photo; SIFID and StyleDist with the style reference (lower = more of the "
+        "style taken); bgPSNR only outside the mask dilated by 4 px (100 dB = untouched); Seam = "
+        "extra gradient magnitude on the mask border (gray levels / px). FID is over the whole "
+        "result set vs the content photos; with few pairs it is a small-sample estimate, comparable "
+        "only between runs of the same size.",
+        f"Feature metrics use `{report['backbone']}`: compare them only with numbers from the same "
+        "backbone, not with the paper's Inception/VGG values.",
+    ]
+    if report.get("unavailable"):
+        lines += ["", "Not run:"] + [f"- `{k}`: {v}" for k, v in report["unavailable"].items()]
+    if report.get("skipped"):
+        lines += ["", f"Skipped rows ({len(report['skipped'])}):"]
+        lines += [f"- line {s['line']}: {s['error']}" for s in report["skipped"]]
+    if report.get("errors"):
+        lines += ["", f"Method errors ({len(report['errors'])}):"]
+        lines += [f"- line {e['line']} `{e['method']}`: {e['error']}" for e in report["errors"][:50]]
+    return "\n".join(lines) + "\n"
+
+
+def evaluate(
+    pairs_csv: str | os.PathLike,
+    model,
+    out_dir: str | os.PathLike,
+    *,
+    baseline=None,
+    backbone=None,
+    methods: Sequence[str] | None = None,
+    size: int = 256,
+    ssd_locations: int = 1024,
+    seed: int = 0,
+    model_name: str | None = None,
+    baseline_name: str | None = None,
+    log: Callable[[str], None] | None = None,
+    final_smoothing: float | None = None,
+) -> EvalResult:
+    """Run the evaluation (see the module docstring); returns the report and writes DIR/report.json,
+    DIR/report.md and DIR/contact_sheet.png. `backbone`: a `Backbone` or None for the default
+    `mobilenet_v2` (raises `BackboneUnavailable` naming the install command if it is missing)."""
+    log = log or (lambda s: None)
+    t0 = time.perf_counter()
+    if size < 32:
+        raise EvalError("--size must be at least 32")
+    if final_smoothing is not None and not 0 <= final_smoothing <= MAX_SMOOTHING:
+        raise EvalError(f"--final-smoothing must be between 0 and {MAX_SMOOTHING}")
+    rows, skipped = read_pairs(pairs_csv)
+    fns, unavailable = build_methods(model, baseline, methods, final_smoothing)
+    if not fns:
+        raise EvalError("no method to evaluate")
+    bb = backbone if backbone is not None else _bb.load_backbone("mobilenet_v2", device="cpu")
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+
+    names = list(fns)
+    per_pair: list[dict] = []
+    errors: list[dict] = []
+    pooled: dict[str, list[np.ndarray]] = {n: [] for n in names}
+    pooled_real: list[np.ndarray] = []
+    sheet_rows: list[list[np.ndarray | None]] = []
+    times = {n: 0.0 for n in names}
+    t_metrics = 0.0
+
+    for k, row in enumerate(rows):
+        try:
+            p = load_pair(row, size)
+        except Exception as e:  # noqa: BLE001 - a bad row is reported, never fatal
+            skipped.append({"line": row.line, "content": str(row.content), "style": str(row.style),
+                            "mask": str(row.mask), "error": f"{type(e).__name__}: {e}"})
+            log(f"[{k + 1}/{len(rows)}] line {row.line}: skipped ({e})")
+            continue
+        rec = {"line": row.line, "content": str(row.content), "style": str(row.style), "mask": str(row.mask),
+               "metrics": {}}
+        cells: list[np.ndarray | None] = [_thumb(p.content), _thumb(p.style),
+                                          _thumb((np.clip(p.mask, 0, 1) * 255).astype(np.uint8))]
+        results: dict[str, np.ndarray] = {}
+        for n in names:
+            ts = time.perf_counter()
+            try:
+                res = np.asarray(fns[n](p))
+                if res.shape != p.content.shape or res.dtype != np.uint8:
+                    raise ValueError(
+                        f"method returned {res.shape} {res.dtype}, expected {p.content.shape} uint8")
+                results[n] = res
+            except Exception as e:  # noqa: BLE001 - one failing method must not stop the others
+                errors.append({"line": row.line, "method": n, "error": f"{type(e).__name__}: {e}"})
+            times[n] += time.perf_counter() - ts
+            cells.append(_thumb(results[n]) if n in results else None)
+        tm = time.perf_counter()
+        scores, feats, real_feat = score_pair(p, results, bb, ssd_locations, seed + row.line)
+        t_metrics += time.perf_counter() - tm
+        pooled_real.append(real_feat)
+        for n in results:
+            pooled[n].append(feats[n])
+            rec["metrics"][n] = {kk: _finite(v) for kk, v in scores[n].items()}
+        per_pair.append(rec)
+        if len(sheet_rows) < MAX_SHEET_ROWS:
+            sheet_rows.append(cells)
+        log(f"[{k + 1}/{len(rows)}] line {row.line}: done")
+
+    summary: dict[str, dict] = {}
+    real = np.stack(pooled_real) if pooled_real else None
+    for n in names:
+        vals: dict[str, float | None] = {}
+        for key in METRICS:
+            if key == "fid":
+                continue
+            xs = [r["metrics"][n][key] for r in per_pair if n in r["metrics"]]
+            xs = [x for x in xs if x is not None]
+            vals[key] = float(np.mean(xs)) if xs else None
+        vals["fid"] = _finite(_fid(np.stack(pooled[n]), real)) if pooled[n] and real is not None else None
+        vals["n"] = sum(1 for r in per_pair if n in r["metrics"])
+        summary[n] = {key: vals[key] for key in (*METRICS, "n")}
+
+    report = {
+        "pairs": len(per_pair),
+        "backbone": bb.name,
+        "size": int(size),
+        "final_smoothing": float(DEFAULT_SMOOTHING if final_smoothing is None else final_smoothing),
+        "model": model_name or getattr(model, "source", type(model).__name__),
+        "baseline": (baseline_name or getattr(baseline, "source", None)) if baseline is not None else None,
+        "methods": summary,
+        "metric_labels": metric_labels(bb.short),
+        "better": dict(BETTER),
+        "psnr_cap_db": PSNR_CAP,
+        "unavailable": unavailable,
+        "skipped": skipped,
+        "errors": errors,
+        "per_pair": per_pair,
+        "timing_s": {"total": round(time.perf_counter() - t0, 3), "metrics": round(t_metrics, 3),
+                     **{f"method_{n}": round(v, 3) for n, v in times.items()}},
+    }
+    files = {"json": out / "report.json", "md": out / "report.md", "sheet": out / "contact_sheet.png"}
+    _write_text(files["json"], json.dumps(report, indent=2, allow_nan=False) + "\n")
+    _write_text(files["md"], _markdown(report))
+    if sheet_rows:
+        from tcp_core.io.imageio import save_image
+
+        save_image(files["sheet"], _contact_sheet(sheet_rows, ["content", "style", "mask", *names]))
+    else:
+        files.pop("sheet")
+    return EvalResult(report, out, files)
+
+
+def _write_text(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+# --------------------------------------------------------------------------------------------
+# CLI
+
+
+def auto_threads() -> int:
+    """torch's thread count, reduced to the cores the load average says are idle (at least 1)."""
+    n = torch.get_num_threads()
+    try:
+        busy = os.getloadavg()[0]
+    except (OSError, AttributeError):  # not available on Windows
+        return n
+    cores = os.cpu_count() or n
+    return max(1, min(n, cores - int(round(busy))))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(
+        prog="tcp-editor eval",
+        description="Evaluate region edits (TCP, its final export path, Eq. 4 pixel compositing, a SwapAE "
+                    "baseline, Reinhard colour transfer, identity) on content/style/mask pairs.")
+    ap.add_argument("--pairs", required=True,
+                    help="CSV with columns content,style,mask (paths relative to it)")
+    ap.add_argument("--weights", default="default",
+                    help="TCP weights: a .safetensors path, hf://OWNER/REPO/FILE[@REV], 'default' (bundled), "
+                         "or random:PRESET[:SEED] for an untrained model")
+    ap.add_argument("--baseline-weights", default=None,
+                    help="SwapAE baseline weights (enables method 'swapae')")
+    ap.add_argument("--out", required=True,
+                    help="output folder for report.json, report.md, contact_sheet.png")
+    ap.add_argument("--device", default="auto", help="auto, cpu, cuda, mps (model and backbone)")
+    ap.add_argument("--precision", default="auto", choices=["auto", "bf16", "fp32"],
+                    help="the model's precision: auto = bf16 where the device runs it natively, else fp32")
+    ap.add_argument("--methods", default=None,
+                    help=f"comma-separated subset of {','.join(ALL_METHODS)} (default: all that can run)")
+    ap.add_argument("--final-smoothing", type=float, default=None, metavar="S",
+                    help="colour smoothing of method tcp_final (the export path's --smoothing; default: the "
+                         "editor's default)")
+    ap.add_argument("--size", type=int, default=256, help="evaluation size: long side in px (default 256)")
+    ap.add_argument("--backbone", default="mobilenet_v2",
+                    help=f"feature backbone: {', '.join(_bb.BACKBONES)} (default mobilenet_v2)")
+    ap.add_argument("--backbone-weights", default=None,
+                    help="backbone weights .safetensors (required for inception_v3 and vgg16)")
+    ap.add_argument("--ssd-locations", type=int, default=1024,
+                    help="locations sampled for SSD (default 1024)")
+    ap.add_argument("--seed", type=int, default=0, help="seed of the SSD locations")
+    ap.add_argument("--threads", default="auto",
+                    help="torch CPU threads, or 'auto' (default): the cores not already busy according to "
+                         "the load average, at least 1 (oversubscribed threads make small CNN passes "
+                         "many times slower when a trainer shares the CPU)")
+    ap.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
+    return ap
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args_in = list(sys.argv[1:] if argv is None else argv)
+    if args_in[:1] == ["eval"]:
+        args_in = args_in[1:]
+    args = build_parser().parse_args(args_in)
+
+    def log(msg: str) -> None:
+        if not args.quiet:
+            print(msg, file=sys.stderr, flush=True)
+
+    methods = [m.strip() for m in args.methods.split(",") if m.strip()] if args.methods else None
+    try:
+        threads = auto_threads() if str(args.threads) == "auto" else int(args.threads)
+        if threads < 1:
+            raise ValueError
+    except ValueError:
+        print(f"tcp-editor eval: error: --threads must be 'auto' or >= 1, got {args.threads!r}", file=sys.stderr)
+        return 2
+    if args.device in ("auto", "cpu") and threads != torch.get_num_threads():
+        torch.set_num_threads(threads)
+    try:
+        if not Path(args.pairs).is_file():
+            raise EvalError(f"pairs file not found: {args.pairs}")
+        backbone = _bb.load_backbone(args.backbone, weights=args.backbone_weights, device=args.device)
+        model = load_model(args.weights, args.device, args.precision)
+        baseline = load_model(args.baseline_weights, args.device, args.precision) if args.baseline_weights else None
+        res = evaluate(args.pairs, model, args.out, baseline=baseline, backbone=backbone, methods=methods,
+                       size=args.size, ssd_locations=args.ssd_locations, seed=args.seed,
+                       model_name=args.weights, baseline_name=args.baseline_weights, log=log,
+                       final_smoothing=args.final_smoothing)
+    except (EvalError, _bb.BackboneError) as e:
+        print(f"tcp-editor eval: error: {e}", file=sys.stderr)
+        return 2
+    except (FileNotFoundError, ValueError, RuntimeError) as e:
+        print(f"tcp-editor eval: error: {type(e).__name__}: {e}", file=sys.stderr)
+        return 2
+    rep = res.report
+    print(_markdown(rep).split("\n\n↑")[0].split("\n", 2)[-1].strip())
+    print(f"\n{rep['pairs']} pairs evaluated, {len(rep['skipped'])} skipped, "
+          f"{len(rep['errors'])} method errors, {rep['timing_s']['total']:.1f} s. Report: {res.files['md']}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
