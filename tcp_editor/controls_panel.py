@@ -5,23 +5,21 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
-    QComboBox,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
     QLabel,
     QPushButton,
-    QSlider,
-    QSpinBox,
     QVBoxLayout,
     QWidget,
 )
 
 from .document import DEFAULT_SMOOTHING, MAX_SMOOTHING
+from .widgets import ComboBox, Slider, SpinBox
 
 
-def _slider(lo: int, hi: int, value: int, name: str, tip: str) -> QSlider:
-    s = QSlider(Qt.Orientation.Horizontal)
+def _slider(lo: int, hi: int, value: int, name: str, tip: str) -> Slider:
+    s = Slider(Qt.Orientation.Horizontal)
     s.setRange(lo, hi)
     s.setValue(value)
     s.setObjectName(name)
@@ -41,7 +39,7 @@ class ControlsPanel(QWidget):
 
         brush = QGroupBox("Brush")
         f = QFormLayout(brush)
-        self.brush_size = QSpinBox()
+        self.brush_size = SpinBox()
         self.brush_size.setObjectName("brushSize")
         self.brush_size.setRange(1, 1000)
         self.brush_size.setValue(40)
@@ -72,7 +70,7 @@ class ControlsPanel(QWidget):
         v.addWidget(self.second_label)
         row = QHBoxLayout()
         row.addWidget(QLabel("Interpolate"))
-        self.interp_what = QComboBox()
+        self.interp_what = ComboBox()
         self.interp_what.addItems(["style", "content"])
         row.addWidget(self.interp_what, 1)
         v.addLayout(row)
@@ -80,7 +78,7 @@ class ControlsPanel(QWidget):
         v.addWidget(self.interp_amount)
         row = QHBoxLayout()
         row.addWidget(QLabel("Colour smoothing"))
-        self.smoothing = QSpinBox()
+        self.smoothing = SpinBox()
         self.smoothing.setObjectName("colourSmoothing")
         self.smoothing.setRange(0, MAX_SMOOTHING)
         self.smoothing.setValue(DEFAULT_SMOOTHING)
@@ -94,7 +92,7 @@ class ControlsPanel(QWidget):
         lay.addWidget(edit)
         sel = QGroupBox("Selection tools")
         f = QFormLayout(sel)
-        self.tolerance = QSpinBox()
+        self.tolerance = SpinBox()
         self.tolerance.setRange(0, 255)
         self.tolerance.setValue(24)
         self.tolerance.setToolTip("Colour flood fill tolerance (per channel)")
@@ -102,12 +100,12 @@ class ControlsPanel(QWidget):
         self.similarity = _slider(0, 100, 80, "similarityThreshold",
                                   "Select similar: how similar (content code cosine) a pixel must be")
         f.addRow("Similarity", self.similarity)
-        self.grow_px = QSpinBox()
+        self.grow_px = SpinBox()
         self.grow_px.setRange(1, 200)
         self.grow_px.setValue(8)
         self.grow_px.setSuffix(" px")
         f.addRow("Grow/shrink by", self.grow_px)
-        self.feather_px = QSpinBox()
+        self.feather_px = SpinBox()
         self.feather_px.setRange(1, 200)
         self.feather_px.setValue(8)
         self.feather_px.setSuffix(" px")
