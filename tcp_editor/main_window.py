@@ -57,6 +57,8 @@ DRAG_KEYFRAME_STEP = 0.25  # strength-slider drags: exact key frames every 0.25,
 REFINE_MAX_AREA = 0.5  # refine when a region's bounding box covers less than this of the photo
 AUTOSAVE_NAME = "autosave.tcpproj"
 DEVICES = ("auto", "cpu", "cuda", "mps")
+DEFAULT_OVERLAY_OPACITY = 45  # %
+MIN_RESTORED_OVERLAY_OPACITY = 10  # % : a saved overlay fainter than this is not restored
 
 
 def default_autosave_dir() -> str:
@@ -100,6 +102,7 @@ class MainWindow(QMainWindow):
         self._sim_requests: dict[int, tuple[int, str, float, int]] = {}
         self._export_requests: dict[int, str] = {}
         self._error_showing = False
+        self.notices: list[str] = []
         self._style_cache: dict[str, StyleRef] = {}
         self._autosave_dirty = False
         self._autosave_thread: threading.Thread | None = None
@@ -301,7 +304,7 @@ class MainWindow(QMainWindow):
         doc.photoChanged.connect(self._on_photo_changed)
         doc.activeRegionChanged.connect(lambda _u: self._update_actions())
         doc.regionsChanged.connect(self._update_actions)
-        doc.undo_stack.cleanChanged.connect(lambda _c: self._update_title())
+        doc.undo_stack.cleanChanged.connect(self._on_clean_changed)
         w.result.connect(self._on_result)
         w.discarded.connect(self._on_discarded)
         w.failed.connect(self._on_failed)
@@ -342,11 +345,26 @@ class MainWindow(QMainWindow):
         if state is not None:
             self.restoreState(state)
         try:
-            self.controls.overlay_opacity.setValue(int(s.value("view/overlay_opacity", 45)))
+            opacity = int(float(s.value("view/overlay_opacity", DEFAULT_OVERLAY_OPACITY)))
+        except (TypeError, ValueError):
+            opacity = DEFAULT_OVERLAY_OPACITY
+        if opacity < MIN_RESTORED_OVERLAY_OPACITY:
+            # An overlay this faint makes brushing look like it does nothing: never bring it back
+            # silently (issue #15); this session starts at the default and says so.
+            self.notify(f"The mask overlay was set to {max(0, opacity)} % (invisible) last time; it is back at "
+                        f"{DEFAULT_OVERLAY_OPACITY} % (Tools and transfer > View > Mask overlay).", 15000)
+            opacity = DEFAULT_OVERLAY_OPACITY
+        self.controls.overlay_opacity.setValue(opacity)
+        try:
             self.controls.brush_size.setValue(int(float(s.value("brush/size", 40))))
         except (TypeError, ValueError):
             pass
         self._on_overlay_opacity(self.controls.overlay_opacity.value())
+
+    def notify(self, text: str, timeout_ms: int = 10000) -> None:
+        """A status-bar message that matters to the user; also kept in `self.notices` (tests)."""
+        self.notices.append(text)
+        self.statusBar().showMessage(text, timeout_ms)
 
     # tools ------------------------------------------------------------------------------------
     def set_tool(self, tool: str) -> None:
@@ -364,6 +382,9 @@ class MainWindow(QMainWindow):
 
     def _on_overlay_opacity(self, v: int) -> None:
         self.canvas.set_overlay_opacity(v / 100.0)
+        if v < MIN_RESTORED_OVERLAY_OPACITY and self.controls.overlay_opacity.isSliderDown():
+            self.statusBar().showMessage("The mask overlay is (almost) invisible: brushing will not show. "
+                                         "It is back at the default on the next start.", 8000)
 
     def _on_split_toggled(self, on: bool) -> None:
         self.canvas.set_split(self.split_slider.value() / 100.0 if on else None)
@@ -708,7 +729,8 @@ class MainWindow(QMainWindow):
             return
         stem, ext = os.path.splitext(self.doc.path or "untitled.png")
         ext = ext.lower() if ext.lower() in (".png", ".jpg", ".jpeg", ".webp") else ".png"
-        path = dialogs.save_path(self, "Export image", f"{stem}_tcp{ext}", dialogs.EXPORT_FILTER)
+        name = f"{stem}_tcp{ext}"
+        path = dialogs.save_path(self, "Export image", name, dialogs.EXPORT_FILTER, dialogs.export_filter_for(name))
         if path:
             self.export_to(path)
 
@@ -1040,6 +1062,9 @@ class MainWindow(QMainWindow):
         return True
 
     # window -----------------------------------------------------------------------------------------
+    def _on_clean_changed(self, _clean: bool) -> None:
+        self._update_title()
+
     def _update_title(self) -> None:
         name = os.path.basename(self.doc.project_path or self.doc.path) if self.doc.has_photo else ""
         self.setWindowTitle(f"{name}[*] — TCP Editor" if name else "TCP Editor")
@@ -1074,6 +1099,12 @@ class MainWindow(QMainWindow):
         if app is not None:
             app.removeEventFilter(self)
         self._disconnect_service()
+        # The undo stack is a child of this window: destroying the window clears it, which emits
+        # cleanChanged after the C++ window is gone (Quit -> Discard printed a RuntimeError).
+        try:
+            self.doc.undo_stack.cleanChanged.disconnect(self._on_clean_changed)
+        except (RuntimeError, TypeError):
+            pass
         if self._owns_service:
             self.service.shutdown()
         event.accept()
