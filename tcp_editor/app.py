@@ -20,13 +20,9 @@ SMOKE_GIVE_UP_S = 180.0
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="tcp-editor", description="TCP Editor: region-wise photo style editing.")
-    p.add_argument("photo", nargs="?", help="photo or .tcpproj project to open")
-    p.add_argument("--weights", default=None, help="model: path, hf://OWNER/REPO/FILE.safetensors or default")
-    p.add_argument("--device", default=None, choices=["auto", "cpu", "cuda", "mps"], help="compute device")
-    p.add_argument("--preset", default=None, help=argparse.SUPPRESS)  # untrained preset (demos, tests)
-    p.add_argument("--autosave-interval", type=int, default=None, help=argparse.SUPPRESS)
-    return p
+    from .cli import editor_parser
+
+    return editor_parser()
 
 
 def _strip_program(argv: list[str]) -> list[str]:
