@@ -58,6 +58,7 @@ REFINE_MAX_AREA = 0.5  # refine when a region's bounding box covers less than th
 AUTOSAVE_NAME = "autosave.tcpproj"
 DEVICES = ("auto", "cpu", "cuda", "mps")
 DEFAULT_OVERLAY_OPACITY = 45  # %
+WARM_GALLERY_STYLES = 6  # gallery styles whose swap with the photo is computed ahead
 MIN_RESTORED_OVERLAY_OPACITY = 10  # % : a saved overlay fainter than this is not restored
 
 
@@ -97,6 +98,7 @@ class MainWindow(QMainWindow):
         self._in_flight_approx = False
         self._approx_shown = False  # the canvas shows a key-frame (slider drag) preview
         self.progressive_preview = True  # fast whole-image preview first, region crops when idle
+        self.prewarm = True  # prepare the first preview in the worker while the user brushes
         self._stroke_pending = False
         self._photo_gen = 0
         self._sim_requests: dict[int, tuple[int, str, float, int]] = {}
@@ -419,6 +421,44 @@ class MainWindow(QMainWindow):
         if self._stroke_pending:
             self._stroke_pending = False
             self.request_preview_now()
+        r = self.doc.active_region
+        if r is not None and r.style is None:
+            self.request_warm()  # brushing before a style is chosen: get its first preview ready
+
+    # warm-up ----------------------------------------------------------------------------------
+    def warm_styles(self) -> list[np.ndarray]:
+        """Style images a first preview is likely to use: the active region's, then the gallery's."""
+        out: list[np.ndarray] = []
+        r = self.doc.active_region
+        if r is not None and r.style is not None:
+            out.append(r.style.image)
+        for p in (bundled_styles() + self._saved_gallery())[:WARM_GALLERY_STYLES]:
+            style = self._style_cache.get(p)
+            if style is None and os.path.isfile(p):
+                try:
+                    style = StyleRef.from_array(load_photo(p, self.max_pixels, keep_alpha=False).rgb, p)
+                except ImageLoadError:
+                    continue
+                self._style_cache[p] = style
+            if style is not None and not any(style.image is o for o in out):
+                out.append(style.image)
+        return out
+
+    def request_warm(self) -> int | None:
+        """Let the worker prepare the first preview (the photo's encoding, the gallery styles' swaps,
+        the network's kernels at this size) while the user brushes; see render.warm_steps."""
+        doc = self.doc
+        if not self.prewarm or (doc.interp_image is not None and doc.interp_amount > 0):
+            return None
+        if doc.preview is None:
+            # No photo yet: the network's first passes (its kernels' set-up, about 0.25 s on 2 cores)
+            # and the gallery styles' encodings, on a stand-in photo of the usual 4:3 shape.
+            stand_in = np.full((768, 1024, 3), 128, np.uint8)
+            return self.service.submit_warm(stand_in, self.warm_styles(), None, 1.0, int(doc.smoothing))
+        r = doc.active_region
+        mask = r.mask.copy() if r is not None and r.mask.any() else None
+        strength = float(r.strength) if r is not None else 1.0
+        return self.service.submit_warm(doc.preview, self.warm_styles(), mask, strength, int(doc.smoothing))
 
     def request_preview_now(self) -> None:
         self._debounce.stop()
@@ -588,6 +628,7 @@ class MainWindow(QMainWindow):
         self.settings.setValue("model/device", self.model_device)  # only a device that worked
         self._sync_device_menu()
         self._schedule_preview()
+        self.request_warm()
 
     def _sync_device_menu(self) -> None:
         for a in self.device_group.actions():
@@ -678,6 +719,7 @@ class MainWindow(QMainWindow):
         self.canvas.set_result(None)
         self._update_title()
         self._update_actions()
+        self.request_warm()
 
     def open_project(self, path: str) -> bool:
         try:

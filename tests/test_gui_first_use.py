@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import gc
 
+import numpy as np
 import pytest
 
 pytest.importorskip("pytestqt")
@@ -127,3 +128,60 @@ def test_invisible_overlay_is_not_restored_silently(qtbot, tmp_path, service, dl
     assert w3.controls.overlay_opacity.value() == 30
     assert not any("mask overlay" in n for n in w3.notices)
     w3.close()
+
+
+# item 4 ------------------------------------------------------------------------------------------
+class _CountingNet:
+    """Counts the network's encoder and swap passes (the expensive, cacheable parts of a preview)."""
+
+    def __init__(self, net, monkeypatch):
+        self.calls = {"encode": 0, "swap": 0}
+        for name in self.calls:
+            orig = getattr(net, name)
+
+            def counted(*a, _orig=orig, _name=name, **k):
+                self.calls[_name] += 1
+                return _orig(*a, **k)
+
+            monkeypatch.setattr(net, name, counted)
+
+
+def test_first_preview_is_prepared_while_the_user_brushes(qtbot, win, service, photo, monkeypatch):
+    """While a region is brushed and no style is chosen yet, the worker encodes the photo and swaps
+    it with the gallery's styles; the first preview with a gallery style then runs no encoder and no
+    swap pass, only the region edit (it took 4.6 s on the demo model before)."""
+    from tcp_editor.resources import bundled_styles
+
+    service.worker.model.clear_cache()
+    counter = _CountingNet(service.worker.model.net, monkeypatch)
+    with qtbot.waitSignal(service.worker.warmed, timeout=WAIT_MS):
+        assert win.open_path(photo)
+    win.set_tool("brush")
+    win.canvas.set_brush_size(24)
+    with qtbot.waitSignal(service.worker.warmed, timeout=WAIT_MS) as warm:
+        paint_stroke(qtbot, win, [(60, 60), (100, 70), (140, 90)])
+    assert warm.args[1] >= 2 + len(bundled_styles())  # photo, region-edit kernels, every gallery style
+    before = dict(counter.calls)
+    uid = win.doc.active_uid
+    with qtbot.waitSignal(win.previewApplied, timeout=WAIT_MS):
+        assert win.set_region_style_from_path(uid, bundled_styles()[1])
+    assert counter.calls == before, f"the first preview recomputed cached work: {before} -> {counter.calls}"
+
+
+def test_warm_up_yields_to_a_preview(qtbot, win, service, photo, style_photo):
+    """A preview asked for during a warm-up runs after at most one warm-up step, not after all."""
+    win.prewarm = False  # only the warm-up below
+    assert win.open_path(photo)
+    mask = np.zeros(win.doc.preview_shape, np.float32)
+    mask[40:120, 60:200] = 1
+    with qtbot.waitSignal(win.previewApplied, timeout=WAIT_MS):
+        win.doc.add_region(mask=mask, style=win.load_style(style_photo))
+    order = []
+    service.worker.warmed.connect(lambda *a: order.append("warmed"))
+    win.previewApplied.connect(lambda rid, ms: rid >= 0 and order.append("preview"))
+    styles = [np.full((64 + 8 * i, 64, 3), (i * 40) % 256, np.uint8) for i in range(16)]  # a long warm-up
+    service.worker.model.clear_cache()
+    service.submit_warm(win.doc.preview, styles)
+    win.request_preview_now()
+    qtbot.waitUntil(lambda: "warmed" in order and "preview" in order, timeout=WAIT_MS)
+    assert order.index("preview") < order.index("warmed"), order

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
 from tcp_core.memory import release_free_memory
 
@@ -72,8 +72,10 @@ class InferenceWorker(QObject):
     busy = Signal(bool)
     modelLoaded = Signal(object)  # ModelInfo
     modelFailed = Signal(str)  # message; the previous model stays in use
+    warmed = Signal(int, int, object)  # id, steps run, list of ms per step (a warm-up finished)
 
     _wake = Signal(str)
+    _wake_queued = Signal(str)  # from the worker thread itself: through the event queue, not a direct call
     _load = Signal(object, str, object)  # spec, device, preset
     _install = Signal(object, object)  # model, ModelInfo
 
@@ -93,6 +95,7 @@ class InferenceWorker(QObject):
         self._trim_timer: threading.Timer | None = None
         self.trims = 0
         self._wake.connect(self._process)
+        self._wake_queued.connect(self._process, Qt.ConnectionType.QueuedConnection)
         self._load.connect(self._do_load)
         self._install.connect(self._do_install)
 
@@ -211,6 +214,9 @@ class InferenceWorker(QObject):
             with self._lock:
                 self._pending.setdefault(channel, req)
             return
+        if req.kind == "warm":
+            self._warm_step(req)
+            return
         self._cancel_trim()
         self._running = req.id
         self.busy.emit(True)
@@ -236,6 +242,48 @@ class InferenceWorker(QObject):
         else:
             self.called.emit(req.id, out, ms)
         self._end_busy()
+
+    def _warm_step(self, req: Request) -> None:
+        """One step of a warm-up (`render.warm_steps`), then the rest is queued behind whatever
+        the user asked for meanwhile: a preview waits for at most one step. Silent: no busy
+        indicator, no result; a failing step only ends the warm-up."""
+        p = req.payload
+        self._cancel_trim()
+        try:
+            self._setup_torch()
+            if "steps" not in p:
+                from .render import warm_steps
+
+                p["steps"] = warm_steps(self.model, p["image"], p.get("styles", ()), p.get("mask"),
+                                        p.get("strength", 1.0), p.get("smoothing"))
+                p["done"] = 0
+            steps = p["steps"]
+            if steps:
+                t0 = time.perf_counter()
+                steps.pop(0)()
+                p["done"] += 1
+                p.setdefault("ms", []).append((time.perf_counter() - t0) * 1000.0)
+        except Exception:  # noqa: BLE001 - warming is an optimisation; the preview reports real errors
+            p["steps"] = []
+        if p["steps"]:
+            with self._lock:
+                if self._latest.get(req.channel) != req.id or req.channel in self._pending:
+                    return  # superseded or cancelled
+                self._pending[req.channel] = req
+            self._wake_queued.emit(req.channel)  # behind anything submitted meanwhile
+        else:
+            self.warmed.emit(req.id, p.get("done", 0), p.get("ms", []))
+            self._end_busy_quiet()
+
+    def _end_busy_quiet(self) -> None:
+        with self._lock:
+            more = bool(self._pending)
+        if not more:
+            self._cancel_trim()
+            t = threading.Timer(IDLE_TRIM_DELAY_MS / 1000.0, self._trim)
+            t.daemon = True
+            self._trim_timer = t
+            t.start()
 
     def _end_busy(self) -> None:
         with self._lock:
@@ -352,6 +400,13 @@ class InferenceService(QObject):
 
     def submit_similarity(self, image: np.ndarray, x: int, y: int) -> int:
         return self.worker.submit("similarity", {"image": image, "x": x, "y": y}, "similarity")
+
+    def submit_warm(self, image: np.ndarray, styles=(), mask: np.ndarray | None = None, strength: float = 1.0,
+                    smoothing: float | None = None) -> int:
+        """Warm the model's caches for the first preview of `image` (render.warm_steps); a newer
+        warm-up replaces this one. Low priority: a preview waits for at most one step of it."""
+        return self.worker.submit("warm", {"image": image, "styles": list(styles), "mask": mask,
+                                           "strength": float(strength), "smoothing": smoothing}, "warm")
 
     def submit_export(self, **payload) -> int:
         return self.worker.submit("export", payload, "export")
