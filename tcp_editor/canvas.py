@@ -188,6 +188,21 @@ class CanvasView(QGraphicsView):
         self._lasso_item.setPen(pen)
         self._lasso_item.setZValue(3)
         self.scene().addItem(self._lasso_item)
+        # The edit's extent (issue #15): a solid line where it stops (nothing outside changes) and a
+        # dashed one where it reaches full strength; the automatic feather fades it in between.
+        self.edge_item = QGraphicsPathItem()
+        self.feather_item = QGraphicsPathItem()
+        for item, style in ((self.edge_item, Qt.PenStyle.SolidLine), (self.feather_item, Qt.PenStyle.DashLine)):
+            pen = QPen(QColor(255, 255, 255, 210), 0, style)
+            pen.setCosmetic(True)
+            item.setPen(pen)
+            item.setZValue(2)
+            self.scene().addItem(item)
+        self.feather_px = 0  # the automatic feather radius in mask pixels (0: unknown)
+        self._outline_timer = QTimer(self)
+        self._outline_timer.setSingleShot(True)
+        self._outline_timer.setInterval(60)
+        self._outline_timer.timeout.connect(self.update_extent_outline)
         self.document = None
         self.tool = "brush"
         self.brush_size = 40.0  # diameter in mask (preview) pixels
@@ -234,6 +249,7 @@ class CanvasView(QGraphicsView):
         r = self.document.active_region if self.document else None
         if r is not None and r.uid == uid:
             self.overlay.update_rect(r.mask, rect)
+            self._outline_timer.start()
 
     def refresh_overlay(self) -> None:
         doc = self.document
@@ -242,6 +258,27 @@ class CanvasView(QGraphicsView):
             self.overlay.set_mask(None)
         else:
             self.overlay.set_mask(r.mask, region_colour(doc.index_of(r.uid)))
+        self._outline_timer.start()
+
+    def set_feather_px(self, radius: int) -> None:
+        if int(radius) != self.feather_px:
+            self.feather_px = int(radius)
+            self._outline_timer.start()
+
+    def update_extent_outline(self) -> None:
+        """Outline the active region's edit: where it stops and where it reaches full strength."""
+        self._outline_timer.stop()
+        doc = self.document
+        r = doc.active_region if doc else None
+        outer, inner = mask_ops.feather_outlines(r.mask, self.feather_px) if r is not None else ([], [])
+        for item, contours in ((self.edge_item, outer), (self.feather_item, inner)):
+            path = QPainterPath()
+            for c in contours:
+                path.moveTo(float(c[0, 0]) + 0.5, float(c[0, 1]) + 0.5)
+                for x, y in c[1:]:
+                    path.lineTo(float(x) + 0.5, float(y) + 0.5)
+                path.closeSubpath()
+            item.setPath(path)
 
     def set_result(self, rgb: np.ndarray | None) -> None:
         doc = self.document

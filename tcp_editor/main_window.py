@@ -618,8 +618,13 @@ class MainWindow(QMainWindow):
             except (RuntimeError, TypeError):
                 pass
 
+    def _sync_feather(self) -> None:
+        if self.model_info is not None and self.doc.preview is not None:
+            self.canvas.set_feather_px(self.model_info.feather_px(*self.doc.preview_shape))
+
     def _on_model_loaded(self, info: ModelInfo) -> None:
         self.model_info = info
+        self._sync_feather()
         self.model_label.setText(info.label)
         self.model_label.setStyleSheet("color: #e0a020; font-weight: bold;" if info.demo else "")
         self.model_label.setToolTip(info.note or info.source)
@@ -716,6 +721,7 @@ class MainWindow(QMainWindow):
         self.service.cancel("similarity")
         self._sim_requests.clear()
         self._last_similar = None
+        self._sync_feather()
         self._in_flight = None
         self._preview_dirty = False
         self.last_result = None

@@ -226,3 +226,26 @@ def from_image(arr: np.ndarray) -> np.ndarray:
     if np.issubdtype(a.dtype, np.floating):
         return np.clip(a, 0, 1).astype(np.float32)
     return (a.astype(np.float32) / 255.0).astype(np.float32)
+
+
+def feather_outlines(mask: np.ndarray, radius: int, snap: float = 1.0 / 4096) -> tuple[list, list]:
+    """Where an edit feathered inside `mask` (tcp_core.fullres.feather_mask(..., inside=True))
+    reaches: (outer, inner) lists of contours, each an Nx2 int array of (x, y) mask pixels.
+
+    outer: the border of the mask's support; no pixel outside it changes. inner: the border of
+    the part where the edit has its full strength (the mask is 1 and so is its feather, a three-box
+    blur whose support is `radius` pixels in x and y); between the two the edit fades out."""
+    m = np.asarray(mask, np.float32)
+    outer = (m > snap).astype(np.uint8)
+    full = (m >= 1.0 - snap).astype(np.uint8)
+    r = max(0, int(radius))
+    if r > 0 and full.any():
+        full = cv2.erode(full, np.ones((2 * r + 1, 2 * r + 1), np.uint8), borderType=cv2.BORDER_REPLICATE)
+
+    def contours(binary: np.ndarray) -> list:
+        if not binary.any():
+            return []
+        cs, _ = cv2.findContours(binary, cv2.RETR_LIST, cv2.CHAIN_APPROX_SIMPLE)
+        return [c.reshape(-1, 2) for c in cs if len(c) >= 2]
+
+    return contours(outer), contours(full)

@@ -217,3 +217,57 @@ def test_select_similar_default_is_strict_and_the_slider_updates_live(qtbot, win
     assert r.mask.max() == 0
     c.similarity.setValue(80)  # after another edit (the undo) the slider no longer changes the mask
     assert r.mask.max() == 0
+
+
+# item 11 -----------------------------------------------------------------------------------------
+def test_the_edit_never_changes_a_pixel_outside_the_brushed_mask(service):
+    """The editor's preview and export (services.render) feather inside the mask: next to a brushed
+    sky, window frames stay exactly as they were (before: up to 8 px outside changed)."""
+    from tcp_editor.services.render import render
+
+    model = service.worker.model
+    rng = np.random.default_rng(1)
+    photo = (rng.random((180, 240, 3)) * 255).astype(np.uint8)
+    style = np.zeros((64, 64, 3), np.uint8)
+    style[..., 0] = 250
+    mask = np.zeros((180, 240), np.float32)
+    mask[20:90, 30:200] = 1.0
+    mask[90:100, 30:200] = np.linspace(1, 0.2, 10, dtype=np.float32)[:, None]  # a soft brush edge
+    for crop in (False, True):
+        out = render(model, photo, [(style, mask, 1.0)], crop=crop)
+        outside = mask == 0
+        assert np.array_equal(out[outside], photo[outside]), f"crop={crop}: pixels outside the mask changed"
+        assert np.abs(out[40:70, 60:170].astype(int) - photo[40:70, 60:170]).max() > 0, "no edit inside"
+
+
+def test_model_info_feather_matches_the_core(service):
+    from tcp_core.fullres import auto_feather_px
+    from tcp_core.inference import working_size
+
+    info = service.worker.info
+    model = service.worker.model
+    assert info.resolution == model.config.resolution and info.size_multiple > 0
+    for h, w in ((768, 1024), (1024, 768), (683, 1024), (400, 1024), (256, 256), (192, 256)):
+        ws = working_size(h, w, info.resolution, info.size_multiple)
+        assert info.working_size(h, w) == tuple(ws)
+        assert info.feather_px(h, w) == auto_feather_px((h, w), ws)
+
+
+def test_overlay_outlines_where_the_edit_stops_and_where_it_is_full(qtbot, win, photo):
+    assert win.open_path(photo)
+    assert win.canvas.feather_px == win.model_info.feather_px(*win.doc.preview_shape) > 0
+    win.set_tool("brush")
+    win.canvas.set_brush_size(90)
+    paint_stroke(qtbot, win, [(70, 90), (180, 90)])
+    m = win.doc.active_region.mask
+    qtbot.waitUntil(lambda: not win.canvas.edge_item.path().isEmpty(), timeout=2000)
+    ys, xs = np.nonzero(m > 0)
+    edge = win.canvas.edge_item.path().boundingRect()
+    assert abs(edge.left() - xs.min()) <= 1.5 and abs(edge.right() - xs.max()) <= 1.5
+    assert abs(edge.top() - ys.min()) <= 1.5 and abs(edge.bottom() - ys.max()) <= 1.5
+    inner = win.canvas.feather_item.path().boundingRect()
+    r = win.canvas.feather_px
+    assert not inner.isEmpty() and edge.contains(inner)
+    assert inner.top() >= edge.top() + r and inner.left() >= edge.left() + r  # the fade band
+    win.doc.undo_stack.undo()  # no mask: no outline
+    qtbot.waitUntil(lambda: win.canvas.edge_item.path().isEmpty(), timeout=2000)

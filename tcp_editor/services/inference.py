@@ -36,6 +36,25 @@ class ModelInfo:
     device_description: str
     demo: bool  # an untrained model (no weights found, or a preset was asked for)
     note: str = ""
+    resolution: int = 0  # the network's working short side (px); 0: unknown
+    size_multiple: int = 0  # step of its working long side (tcp_core.inference.size_multiple)
+
+    def working_size(self, h: int, w: int) -> tuple[int, int] | None:
+        """The network's (height, width) for an h x w input (tcp_core.inference.working_size), or None."""
+        if self.resolution <= 0 or self.size_multiple <= 0 or min(h, w) <= 0:
+            return None
+        r, m = self.resolution, self.size_multiple
+        long_px = min(round(max(h, w) * r / min(h, w)), 2 * r)
+        long_px = max(m, int(round(long_px / m)) * m)
+        return (r, long_px) if h <= w else (long_px, r)
+
+    def feather_px(self, h: int, w: int) -> int:
+        """The edit's automatic feather radius on an h x w image edited whole (the fast preview):
+        two network pixels (tcp_core.fullres.auto_feather_px); 0 when unknown."""
+        ws = self.working_size(h, w)
+        if ws is None:
+            return 0
+        return max(1, int(round(2.0 * max(h / ws[0], w / ws[1]))))
 
     @property
     def label(self) -> str:
@@ -161,7 +180,7 @@ class InferenceWorker(QObject):
         self._cache = None
         dev = getattr(model, "device_name", "cpu")
         self.info = info or ModelInfo(getattr(model, "source", "custom model"), dev,
-                                      getattr(model, "device_description", dev), demo=False)
+                                      getattr(model, "device_description", dev), False, "", *_model_sizes(model))
         self.modelLoaded.emit(self.info)
         self._wake_all()
 
@@ -185,7 +204,8 @@ class InferenceWorker(QObject):
                         raise
                     model = TCPModel.from_config(DEMO_PRESET, device=device, seed=0)
                     demo, note = True, str(e)
-            info = ModelInfo(model.source, model.device_name, model.device_description, demo, note)
+            info = ModelInfo(model.source, model.device_name, model.device_description, demo, note,
+                             *_model_sizes(model))
         except Exception as e:  # noqa: BLE001 - everything goes to the dialog; old model stays
             self.modelFailed.emit(_message(e, f"Could not load the model {spec or 'default'!s}"))
             self.busy.emit(False)
@@ -356,6 +376,16 @@ class InferenceWorker(QObject):
                           quality=int(p.get("quality", 92)), protect=p.get("protect"))
         self.progress.emit(req.id, 1, 1)
         return path
+
+
+def _model_sizes(model) -> tuple[int, int]:
+    """(resolution, size multiple) of a TCPModel; (0, 0) for other model objects (fakes)."""
+    try:
+        from tcp_core.inference import size_multiple
+
+        return int(model.config.resolution), int(size_multiple(model.config))
+    except Exception:  # noqa: BLE001
+        return 0, 0
 
 
 _WHAT = {"render": "The preview edit failed", "similarity": "Select similar failed", "export": "Export failed"}

@@ -94,7 +94,8 @@ def _at(img, hw: tuple[int, int]) -> np.ndarray:
 def render(model, image: np.ndarray, regions: Sequence[tuple[np.ndarray, np.ndarray, float]],
            global_: bool = False, interp_image: np.ndarray | None = None, interp_what: str = "style",
            interp_amount: float = 0.0, cache: FrameCache | None = None, crop: bool = True,
-           keyframe_step: float | None = None, smoothing: float | None = None) -> np.ndarray:
+           keyframe_step: float | None = None, smoothing: float | None = None,
+           feather_inside: bool = True) -> np.ndarray:
     """The edited image at `image`'s resolution. regions: (style_rgb, mask (image's HxW), strength).
 
     crop=True (export, refined preview) runs the network on a crop around each region, so small
@@ -103,7 +104,11 @@ def render(model, image: np.ndarray, regions: Sequence[tuple[np.ndarray, np.ndar
     twice as fast per stroke, at a lower resolution for small regions. keyframe_step (strength-slider
     drags): strengths between cached key frames are interpolated in feature space, one G pass per
     step instead of three (`TCPModel._swap_features`); None is exact. smoothing: colour smoothing of
-    the full-resolution reconstruction (`tcp_core.fullres`; None = its default)."""
+    the full-resolution reconstruction (`tcp_core.fullres`; None = its default). feather_inside
+    (default): the edit fades out *inside* each brushed mask, so no pixel outside it changes at all
+    (what a photo editor's user expects of a selection; issue #15: feathering across the border
+    changed window frames next to a brushed sky by up to 152 gray levels). False: the fade straddles
+    the border (the `tcp-editor apply` default)."""
     from tcp_core.apply import apply_regions
 
     base = np.ascontiguousarray(image)
@@ -112,7 +117,7 @@ def render(model, image: np.ndarray, regions: Sequence[tuple[np.ndarray, np.ndar
     regs = [(s, m, float(a)) for s, m, a in regions]
     if regs:
         base = apply_regions(model, base, regs, global_=global_, crop=crop, keyframe_step=keyframe_step,
-                             smoothing=smoothing)
+                             smoothing=smoothing, inside=feather_inside)
     return np.ascontiguousarray(base)
 
 
