@@ -308,6 +308,7 @@ class MainWindow(QMainWindow):
         doc.activeRegionChanged.connect(lambda _u: self._update_actions())
         doc.regionsChanged.connect(self._update_actions)
         doc.undo_stack.cleanChanged.connect(self._on_clean_changed)
+        self._clean_connected = True
         w.result.connect(self._on_result)
         w.discarded.connect(self._on_discarded)
         w.failed.connect(self._on_failed)
@@ -1174,10 +1175,9 @@ class MainWindow(QMainWindow):
         self._disconnect_service()
         # The undo stack is a child of this window: destroying the window clears it, which emits
         # cleanChanged after the C++ window is gone (Quit -> Discard printed a RuntimeError).
-        try:
+        if self._clean_connected:
+            self._clean_connected = False
             self.doc.undo_stack.cleanChanged.disconnect(self._on_clean_changed)
-        except (RuntimeError, TypeError):
-            pass
         if self._owns_service:
             self.service.shutdown()
         event.accept()
