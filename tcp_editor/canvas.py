@@ -157,6 +157,34 @@ class MaskOverlayItem(QGraphicsItem):
             painter.drawImage(QPointF(0, 0), self._img)
 
 
+class OutlineImageItem(QGraphicsItem):
+    """A premultiplied BGRA image over the photo (the edit-extent outline), one preview pixel each."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._buf: np.ndarray | None = None
+        self._img: QImage | None = None
+
+    def boundingRect(self) -> QRectF:
+        if self._buf is None:
+            return QRectF()
+        return QRectF(0, 0, self._buf.shape[1], self._buf.shape[0])
+
+    def set_image(self, bgra: np.ndarray | None) -> None:
+        self.prepareGeometryChange()
+        if bgra is None:
+            self._buf, self._img = None, None
+        else:
+            self._buf = np.ascontiguousarray(bgra)
+            h, w = self._buf.shape[:2]
+            self._img = QImage(self._buf.data, w, h, 4 * w, QImage.Format.Format_ARGB32_Premultiplied)
+        self.update()
+
+    def paint(self, painter: QPainter, option, widget=None) -> None:
+        if self._img is not None:
+            painter.drawImage(QPointF(0, 0), self._img)
+
+
 class CanvasView(QGraphicsView):
     zoomChanged = Signal(float)  # percent (photo pixels per device pixel * 100)
     fileDropped = Signal(str)  # a photo or project dropped onto the canvas
@@ -190,14 +218,13 @@ class CanvasView(QGraphicsView):
         self.scene().addItem(self._lasso_item)
         # The edit's extent (issue #15): a solid line where it stops (nothing outside changes) and a
         # dashed one where it reaches full strength; the automatic feather fades it in between.
-        self.edge_item = QGraphicsPathItem()
-        self.feather_item = QGraphicsPathItem()
-        for item, style in ((self.edge_item, Qt.PenStyle.SolidLine), (self.feather_item, Qt.PenStyle.DashLine)):
-            pen = QPen(QColor(255, 255, 255, 210), 0, style)
-            pen.setCosmetic(True)
-            item.setPen(pen)
-            item.setZValue(2)
-            self.scene().addItem(item)
+        # Drawn into an image (numpy), not as a QPainterPath: building a path costs one Qt call per
+        # point, and PySide6 6.12 on Python 3.11 drops a reference to None on every such call (a
+        # noise-like mask has ~10^5 border points: "Fatal Python error: none_dealloc").
+        self.extent_item = OutlineImageItem()
+        self.extent_item.setZValue(2)
+        self.scene().addItem(self.extent_item)
+        self.extent: tuple[list, list] = ([], [])  # (outer, inner) contours shown
         self.feather_px = 0  # the automatic feather radius in mask pixels (0: unknown)
         self._outline_timer = QTimer(self)
         self._outline_timer.setSingleShot(True)
@@ -270,15 +297,12 @@ class CanvasView(QGraphicsView):
         self._outline_timer.stop()
         doc = self.document
         r = doc.active_region if doc else None
-        outer, inner = mask_ops.feather_outlines(r.mask, self.feather_px) if r is not None else ([], [])
-        for item, contours in ((self.edge_item, outer), (self.feather_item, inner)):
-            path = QPainterPath()
-            for c in contours:
-                path.moveTo(float(c[0, 0]) + 0.5, float(c[0, 1]) + 0.5)
-                for x, y in c[1:]:
-                    path.lineTo(float(x) + 0.5, float(y) + 0.5)
-                path.closeSubpath()
-            item.setPath(path)
+        if r is None or not r.mask.any():
+            self.extent = ([], [])
+            self.extent_item.set_image(None)
+            return
+        self.extent = mask_ops.feather_outlines(r.mask, self.feather_px)
+        self.extent_item.set_image(mask_ops.extent_outline_image(r.mask.shape, *self.extent))
 
     def set_result(self, rgb: np.ndarray | None) -> None:
         doc = self.document

@@ -230,7 +230,8 @@ def from_image(arr: np.ndarray) -> np.ndarray:
 
 def feather_outlines(mask: np.ndarray, radius: int, snap: float = 1.0 / 4096) -> tuple[list, list]:
     """Where an edit feathered inside `mask` (tcp_core.fullres.feather_mask(..., inside=True))
-    reaches: (outer, inner) lists of contours, each an Nx2 int array of (x, y) mask pixels.
+    reaches: (outer, inner) lists of contours, each an Nx2 int array of the (x, y) mask pixels on
+    the border, in order.
 
     outer: the border of the mask's support; no pixel outside it changes. inner: the border of
     the part where the edit has its full strength (the mask is 1 and so is its feather, a three-box
@@ -245,7 +246,20 @@ def feather_outlines(mask: np.ndarray, radius: int, snap: float = 1.0 / 4096) ->
     def contours(binary: np.ndarray) -> list:
         if not binary.any():
             return []
-        cs, _ = cv2.findContours(binary, cv2.RETR_LIST, cv2.CHAIN_APPROX_SIMPLE)
-        return [c.reshape(-1, 2) for c in cs if len(c) >= 2]
+        cs, _ = cv2.findContours(binary, cv2.RETR_LIST, cv2.CHAIN_APPROX_NONE)  # every border pixel
+        return [c.reshape(-1, 2) for c in cs]
 
     return contours(outer), contours(full)
+
+
+def extent_outline_image(shape: tuple[int, int], outer: list, inner: list, dash: int = 4) -> np.ndarray:
+    """An HxWx4 premultiplied BGRA image of the contours from `feather_outlines`: the outer ones
+    solid white, the inner ones dashed black and white (visible on any photo)."""
+    img = np.zeros((*shape, 4), np.uint8)
+    for c in outer:
+        img[c[:, 1], c[:, 0]] = 255
+    for c in inner:
+        on = (np.arange(len(c)) // dash) % 2 == 0
+        img[c[on, 1], c[on, 0]] = 255
+        img[c[~on, 1], c[~on, 0]] = (0, 0, 0, 255)
+    return img
