@@ -121,6 +121,9 @@ class ControlsPanel(QWidget):
         self.feather_px.setRange(1, 200)
         self.feather_px.setValue(8)
         self.feather_px.setSuffix(" px")
+        self.feather_px.setToolTip("Mask > Feather: blur the active mask's edge by this radius (it softens the "
+                                   "selection on both sides of its edge). Without it the edit already fades out "
+                                   "inside the brushed mask (the dashed outline on the canvas).")
         f.addRow("Feather radius", self.feather_px)
         lay.addWidget(sel)
 
