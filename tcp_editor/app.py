@@ -43,10 +43,12 @@ def run_gui(argv: list[str] | None = None) -> int:
         return int(e.code or 0)
 
     from .main_window import MainWindow
+    from .pyside_fix import protect_none
     from .resources import icon_path
     from .services.inference import InferenceService
     from .theme import apply_theme
 
+    protect_none()  # before any widget: PySide6 6.12 on Python 3.11 (see pyside_fix)
     app = QApplication.instance()
     owns_app = app is None
     if owns_app:

@@ -24,6 +24,7 @@ from PySide6.QtGui import (
     QPainterPath,
     QPen,
     QPixmap,
+    QPolygonF,
     QTransform,
     QWheelEvent,
 )
@@ -544,11 +545,10 @@ class CanvasView(QGraphicsView):
         path = QPainterPath()
         pts = list(self._lasso) + ([hover] if hover else [])
         if pts:
-            path.moveTo(*pts[0])
-            for p in pts[1:]:
-                path.lineTo(*p)
             if len(pts) > 2:
-                path.lineTo(*pts[0])
+                pts.append(pts[0])
+            # one call for the whole outline (not lineTo per point: see pyside_fix)
+            path.addPolygon(QPolygonF([QPointF(float(x), float(y)) for x, y in pts]))
         self._lasso_item.setPath(path)
 
     def finish_lasso(self, mode: str = "add") -> None:

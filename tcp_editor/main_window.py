@@ -36,6 +36,7 @@ from . import dialogs, mask_ops, project
 from .canvas import CanvasView
 from .controls_panel import ControlsPanel
 from .document import Document, StyleRef
+from .pyside_fix import protect_none
 from .regions_panel import RegionsPanel
 from .resources import bundled_styles
 from .services.images import (
@@ -78,6 +79,7 @@ class MainWindow(QMainWindow):
     def __init__(self, service: InferenceService | None = None, settings: QSettings | None = None,
                  autosave_dir: str | None = None, autosave_interval_s: int | None = None,
                  preview_long_side: int = 1024, max_pixels: int = 100_000_000) -> None:
+        protect_none()  # PySide6 6.12 on Python 3.11 (see pyside_fix)
         super().__init__()
         self.settings = settings if settings is not None else QSettings()
         self.service = service if service is not None else InferenceService(self)

@@ -26,6 +26,17 @@ os.environ["HYPOTHESIS_STORAGE_DIRECTORY"] = os.path.join(RUN_DIR, "hypothesis")
 
 import pytest  # noqa: E402
 
+try:  # PySide6 6.12 on Python 3.11 lowers None's reference count on every void Qt call: a long
+    # run aborted with "none_dealloc" (tcp_editor.pyside_fix; the editor applies it itself too)
+    from tcp_editor.pyside_fix import protect_none
+except ImportError:
+    pass
+else:
+    try:
+        protect_none()
+    except ImportError:  # no PySide6: nothing to protect
+        pass
+
 try:
     from hypothesis import settings as _hyp_settings
     from hypothesis.configuration import set_hypothesis_home_dir

@@ -293,3 +293,53 @@ def test_outline_of_a_ragged_mask_costs_no_qt_call_per_point(qtbot, win, photo):
     win.canvas.update_extent_outline()
     assert sys.getrefcount(None) > before - 50
     assert len(win.canvas.extent[0]) > 100  # many contours, all drawn
+
+
+# item 12 -----------------------------------------------------------------------------------------
+LASSO_CHILD = r"""
+import sys, numpy as np
+from PySide6.QtWidgets import QApplication
+app = QApplication([])
+from tcp_editor.main_window import MainWindow
+w = MainWindow()
+w.prewarm = False
+from PIL import Image
+Image.fromarray(np.full((240, 320, 3), 90, np.uint8)).save(sys.argv[1])
+assert w.open_path(sys.argv[1])
+w.show()
+app.processEvents()
+c = w.canvas
+c._lasso = []
+for i in range(1500):  # a long freehand lasso: the outline is redrawn on every mouse move
+    c._lasso.append((160 + 80 * np.cos(i / 200), 120 + 80 * np.sin(i / 200)))
+    c._update_lasso_item()
+print("survived", flush=True)
+w.doc.undo_stack.setClean()
+w.close()
+"""
+
+
+def test_a_long_freehand_lasso_does_not_abort_the_editor(tmp_path):
+    """PySide6 6.12 on Python 3.11 drops a reference to None on every void Qt call; the lasso's
+    outline, rebuilt point by point on each mouse move, took None's count to zero and aborted the
+    process with a faulthandler dump listing shiboken6 and PySide6 (the suite's crash, issue #15
+    item 12). Now None is protected (tcp_editor.pyside_fix) and the outline is one call."""
+    import os
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-c", LASSO_CHILD, str(tmp_path / "p.png")], capture_output=True,
+                         text=True, timeout=300, cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                         env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
+    assert out.returncode == 0 and "survived" in out.stdout, out.stderr[-1500:]
+
+
+def test_none_protection_only_where_the_bug_is():
+    import sys
+
+    from tcp_editor import pyside_fix
+
+    if sys.version_info >= (3, 12):
+        assert sys.getrefcount(None) > 1 << 30  # immortal anyway
+    elif pyside_fix.void_calls_leak_none():
+        assert sys.getrefcount(None) > 1 << 39, "MainWindow/conftest did not protect None"
