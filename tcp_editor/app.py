@@ -21,13 +21,9 @@ SMOKE_GIVE_UP_S = 180.0
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="tcp-editor", description="TCP Editor: region-wise photo style editing.")
-    p.add_argument("photo", nargs="?", help="photo or .tcpproj project to open")
-    p.add_argument("--weights", default=None, help="model: path, hf://OWNER/REPO/FILE.safetensors or default")
-    p.add_argument("--device", default=None, choices=["auto", "cpu", "cuda", "mps"], help="compute device")
-    p.add_argument("--preset", default=None, help=argparse.SUPPRESS)  # untrained preset (demos, tests)
-    p.add_argument("--autosave-interval", type=int, default=None, help=argparse.SUPPRESS)
-    return p
+    from .cli import editor_parser
+
+    return editor_parser()
 
 
 def _strip_program(argv: list[str]) -> list[str]:
@@ -48,10 +44,12 @@ def run_gui(argv: list[str] | None = None) -> int:
         return int(e.code or 0)
 
     from .main_window import MainWindow
+    from .pyside_fix import protect_none
     from .resources import icon_path
     from .services.inference import InferenceService
     from .theme import apply_theme
 
+    protect_none()  # before any widget: PySide6 6.12 on Python 3.11 (see pyside_fix)
     app = QApplication.instance()
     owns_app = app is None
     if owns_app:

@@ -24,6 +24,7 @@ from PySide6.QtGui import (
     QPainterPath,
     QPen,
     QPixmap,
+    QPolygonF,
     QTransform,
     QWheelEvent,
 )
@@ -157,6 +158,34 @@ class MaskOverlayItem(QGraphicsItem):
             painter.drawImage(QPointF(0, 0), self._img)
 
 
+class OutlineImageItem(QGraphicsItem):
+    """A premultiplied BGRA image over the photo (the edit-extent outline), one preview pixel each."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._buf: np.ndarray | None = None
+        self._img: QImage | None = None
+
+    def boundingRect(self) -> QRectF:
+        if self._buf is None:
+            return QRectF()
+        return QRectF(0, 0, self._buf.shape[1], self._buf.shape[0])
+
+    def set_image(self, bgra: np.ndarray | None) -> None:
+        self.prepareGeometryChange()
+        if bgra is None:
+            self._buf, self._img = None, None
+        else:
+            self._buf = np.ascontiguousarray(bgra)
+            h, w = self._buf.shape[:2]
+            self._img = QImage(self._buf.data, w, h, 4 * w, QImage.Format.Format_ARGB32_Premultiplied)
+        self.update()
+
+    def paint(self, painter: QPainter, option, widget=None) -> None:
+        if self._img is not None:
+            painter.drawImage(QPointF(0, 0), self._img)
+
+
 class CanvasView(QGraphicsView):
     zoomChanged = Signal(float)  # percent (photo pixels per device pixel * 100)
     fileDropped = Signal(str)  # a photo or project dropped onto the canvas
@@ -188,6 +217,20 @@ class CanvasView(QGraphicsView):
         self._lasso_item.setPen(pen)
         self._lasso_item.setZValue(3)
         self.scene().addItem(self._lasso_item)
+        # The edit's extent (issue #15): a solid line where it stops (nothing outside changes) and a
+        # dashed one where it reaches full strength; the automatic feather fades it in between.
+        # Drawn into an image (numpy), not as a QPainterPath: building a path costs one Qt call per
+        # point, and PySide6 6.12 on Python 3.11 drops a reference to None on every such call (a
+        # noise-like mask has ~10^5 border points: "Fatal Python error: none_dealloc").
+        self.extent_item = OutlineImageItem()
+        self.extent_item.setZValue(2)
+        self.scene().addItem(self.extent_item)
+        self.extent: tuple[list, list] = ([], [])  # (outer, inner) contours shown
+        self.feather_px = 0  # the automatic feather radius in mask pixels (0: unknown)
+        self._outline_timer = QTimer(self)
+        self._outline_timer.setSingleShot(True)
+        self._outline_timer.setInterval(60)
+        self._outline_timer.timeout.connect(self.update_extent_outline)
         self.document = None
         self.tool = "brush"
         self.brush_size = 40.0  # diameter in mask (preview) pixels
@@ -234,6 +277,7 @@ class CanvasView(QGraphicsView):
         r = self.document.active_region if self.document else None
         if r is not None and r.uid == uid:
             self.overlay.update_rect(r.mask, rect)
+            self._outline_timer.start()
 
     def refresh_overlay(self) -> None:
         doc = self.document
@@ -242,6 +286,24 @@ class CanvasView(QGraphicsView):
             self.overlay.set_mask(None)
         else:
             self.overlay.set_mask(r.mask, region_colour(doc.index_of(r.uid)))
+        self._outline_timer.start()
+
+    def set_feather_px(self, radius: int) -> None:
+        if int(radius) != self.feather_px:
+            self.feather_px = int(radius)
+            self._outline_timer.start()
+
+    def update_extent_outline(self) -> None:
+        """Outline the active region's edit: where it stops and where it reaches full strength."""
+        self._outline_timer.stop()
+        doc = self.document
+        r = doc.active_region if doc else None
+        if r is None or not r.mask.any():
+            self.extent = ([], [])
+            self.extent_item.set_image(None)
+            return
+        self.extent = mask_ops.feather_outlines(r.mask, self.feather_px)
+        self.extent_item.set_image(mask_ops.extent_outline_image(r.mask.shape, *self.extent))
 
     def set_result(self, rgb: np.ndarray | None) -> None:
         doc = self.document
@@ -483,11 +545,10 @@ class CanvasView(QGraphicsView):
         path = QPainterPath()
         pts = list(self._lasso) + ([hover] if hover else [])
         if pts:
-            path.moveTo(*pts[0])
-            for p in pts[1:]:
-                path.lineTo(*p)
             if len(pts) > 2:
-                path.lineTo(*pts[0])
+                pts.append(pts[0])
+            # one call for the whole outline (not lineTo per point: see pyside_fix)
+            path.addPolygon(QPolygonF([QPointF(float(x), float(y)) for x, y in pts]))
         self._lasso_item.setPath(path)
 
     def finish_lasso(self, mode: str = "add") -> None:

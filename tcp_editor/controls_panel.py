@@ -5,23 +5,22 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
-    QComboBox,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
     QLabel,
     QPushButton,
-    QSlider,
-    QSpinBox,
     QVBoxLayout,
     QWidget,
 )
 
 from .document import DEFAULT_SMOOTHING, MAX_SMOOTHING
+from .mask_ops import SIMILAR_TOLERANCE_DEFAULT
+from .widgets import ComboBox, Slider, SpinBox
 
 
-def _slider(lo: int, hi: int, value: int, name: str, tip: str) -> QSlider:
-    s = QSlider(Qt.Orientation.Horizontal)
+def _slider(lo: int, hi: int, value: int, name: str, tip: str) -> Slider:
+    s = Slider(Qt.Orientation.Horizontal)
     s.setRange(lo, hi)
     s.setValue(value)
     s.setObjectName(name)
@@ -41,7 +40,7 @@ class ControlsPanel(QWidget):
 
         brush = QGroupBox("Brush")
         f = QFormLayout(brush)
-        self.brush_size = QSpinBox()
+        self.brush_size = SpinBox()
         self.brush_size.setObjectName("brushSize")
         self.brush_size.setRange(1, 1000)
         self.brush_size.setValue(40)
@@ -72,7 +71,7 @@ class ControlsPanel(QWidget):
         v.addWidget(self.second_label)
         row = QHBoxLayout()
         row.addWidget(QLabel("Interpolate"))
-        self.interp_what = QComboBox()
+        self.interp_what = ComboBox()
         self.interp_what.addItems(["style", "content"])
         row.addWidget(self.interp_what, 1)
         v.addLayout(row)
@@ -80,7 +79,7 @@ class ControlsPanel(QWidget):
         v.addWidget(self.interp_amount)
         row = QHBoxLayout()
         row.addWidget(QLabel("Colour smoothing"))
-        self.smoothing = QSpinBox()
+        self.smoothing = SpinBox()
         self.smoothing.setObjectName("colourSmoothing")
         self.smoothing.setRange(0, MAX_SMOOTHING)
         self.smoothing.setValue(DEFAULT_SMOOTHING)
@@ -94,23 +93,37 @@ class ControlsPanel(QWidget):
         lay.addWidget(edit)
         sel = QGroupBox("Selection tools")
         f = QFormLayout(sel)
-        self.tolerance = QSpinBox()
+        self.tolerance = SpinBox()
         self.tolerance.setRange(0, 255)
         self.tolerance.setValue(24)
         self.tolerance.setToolTip("Colour flood fill tolerance (per channel)")
         f.addRow("Fill tolerance", self.tolerance)
-        self.similarity = _slider(0, 100, 80, "similarityThreshold",
-                                  "Select similar: how similar (content code cosine) a pixel must be")
-        f.addRow("Similarity", self.similarity)
-        self.grow_px = QSpinBox()
+        self.similarity = _slider(0, 100, SIMILAR_TOLERANCE_DEFAULT, "similarTolerance",
+                                  "Select similar (W): how different from the clicked pixel a pixel may be and "
+                                  "still be selected. Left is stricter (selects less), right selects more. "
+                                  "Moving it updates the last Select-similar click on the canvas.")
+        self.similarity_label = QLabel()
+        self.similarity_label.setObjectName("similarToleranceLabel")
+        row = QHBoxLayout()
+        row.addWidget(QLabel("strict"))
+        row.addWidget(self.similarity, 1)
+        row.addWidget(QLabel("more"))
+        f.addRow("Similar: tolerance", row)
+        f.addRow("", self.similarity_label)
+        self.similarity.valueChanged.connect(self._on_similarity_label)
+        self._on_similarity_label(self.similarity.value())
+        self.grow_px = SpinBox()
         self.grow_px.setRange(1, 200)
         self.grow_px.setValue(8)
         self.grow_px.setSuffix(" px")
         f.addRow("Grow/shrink by", self.grow_px)
-        self.feather_px = QSpinBox()
+        self.feather_px = SpinBox()
         self.feather_px.setRange(1, 200)
         self.feather_px.setValue(8)
         self.feather_px.setSuffix(" px")
+        self.feather_px.setToolTip("Mask > Feather: blur the active mask's edge by this radius (it softens the "
+                                   "selection on both sides of its edge). Without it the edit already fades out "
+                                   "inside the brushed mask (the dashed outline on the canvas).")
         f.addRow("Feather radius", self.feather_px)
         lay.addWidget(sel)
 
@@ -129,6 +142,9 @@ class ControlsPanel(QWidget):
         self.interp_amount.valueChanged.connect(self._on_amount)
         self.interp_amount.sliderReleased.connect(lambda: self.document and self.document.end_merge())
         self.smoothing.valueChanged.connect(self._on_smoothing)
+
+    def _on_similarity_label(self, value: int) -> None:
+        self.similarity_label.setText(f"{value} % (higher selects more; default {SIMILAR_TOLERANCE_DEFAULT} %)")
 
     def set_document(self, doc) -> None:
         self.document = doc

@@ -11,7 +11,16 @@ IMAGE_FILTER = "Images (*.jpg *.jpeg *.png *.webp *.tif *.tiff *.bmp)"
 PROJECT_FILTER = "TCP Editor projects (*.tcpproj)"
 OPEN_FILTER = f"Photos and projects (*.jpg *.jpeg *.png *.webp *.tif *.tiff *.bmp *.tcpproj);;{IMAGE_FILTER};;" \
               f"{PROJECT_FILTER};;All files (*)"
-EXPORT_FILTER = "PNG (*.png);;JPEG (*.jpg *.jpeg);;WebP (*.webp)"
+EXPORT_FILTERS = {".png": "PNG (*.png)", ".jpg": "JPEG (*.jpg *.jpeg)", ".jpeg": "JPEG (*.jpg *.jpeg)",
+                  ".webp": "WebP (*.webp)"}
+EXPORT_FILTER = ";;".join(dict.fromkeys(EXPORT_FILTERS.values()))
+
+
+def export_filter_for(path: str) -> str:
+    """The entry of EXPORT_FILTER that matches path's extension (PNG for anything else)."""
+    import os
+
+    return EXPORT_FILTERS.get(os.path.splitext(path)[1].lower(), EXPORT_FILTERS[".png"])
 MASK_FILTER = "Mask images (*.png *.jpg *.jpeg *.webp *.tif *.tiff *.bmp)"
 
 
@@ -56,8 +65,10 @@ def open_path(parent: QWidget | None, title: str = "Open photo or project", dire
     return path
 
 
-def save_path(parent: QWidget | None, title: str, directory: str = "", filter: str = EXPORT_FILTER) -> str:
-    path, _ = QFileDialog.getSaveFileName(parent, title, directory, filter)
+def save_path(parent: QWidget | None, title: str, directory: str = "", filter: str = EXPORT_FILTER,
+              selected_filter: str = "") -> str:
+    """selected_filter: the entry of `filter` shown first (it should match the suggested name)."""
+    path, _ = QFileDialog.getSaveFileName(parent, title, directory, filter, selected_filter)
     return path
 
 

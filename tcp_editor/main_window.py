@@ -36,6 +36,7 @@ from . import dialogs, mask_ops, project
 from .canvas import CanvasView
 from .controls_panel import ControlsPanel
 from .document import Document, StyleRef
+from .pyside_fix import protect_none
 from .regions_panel import RegionsPanel
 from .resources import bundled_styles
 from .services.images import (
@@ -57,6 +58,9 @@ DRAG_KEYFRAME_STEP = 0.25  # strength-slider drags: exact key frames every 0.25,
 REFINE_MAX_AREA = 0.5  # refine when a region's bounding box covers less than this of the photo
 AUTOSAVE_NAME = "autosave.tcpproj"
 DEVICES = ("auto", "cpu", "cuda", "mps")
+DEFAULT_OVERLAY_OPACITY = 45  # %
+WARM_GALLERY_STYLES = 6  # gallery styles whose swap with the photo is computed ahead
+MIN_RESTORED_OVERLAY_OPACITY = 10  # % : a saved overlay fainter than this is not restored
 
 
 def default_autosave_dir() -> str:
@@ -75,6 +79,7 @@ class MainWindow(QMainWindow):
     def __init__(self, service: InferenceService | None = None, settings: QSettings | None = None,
                  autosave_dir: str | None = None, autosave_interval_s: int | None = None,
                  preview_long_side: int = 1024, max_pixels: int = 100_000_000) -> None:
+        protect_none()  # PySide6 6.12 on Python 3.11 (see pyside_fix)
         super().__init__()
         self.settings = settings if settings is not None else QSettings()
         self.service = service if service is not None else InferenceService(self)
@@ -95,11 +100,14 @@ class MainWindow(QMainWindow):
         self._in_flight_approx = False
         self._approx_shown = False  # the canvas shows a key-frame (slider drag) preview
         self.progressive_preview = True  # fast whole-image preview first, region crops when idle
+        self.prewarm = True  # prepare the first preview in the worker while the user brushes
         self._stroke_pending = False
         self._photo_gen = 0
-        self._sim_requests: dict[int, tuple[int, str, float, int]] = {}
+        self._sim_requests: dict[int, tuple[int, str, int]] = {}
+        self._last_similar: dict | None = None  # the last Select-similar click (see _on_similar_tolerance)
         self._export_requests: dict[int, str] = {}
         self._error_showing = False
+        self.notices: list[str] = []
         self._style_cache: dict[str, StyleRef] = {}
         self._autosave_dirty = False
         self._autosave_thread: threading.Thread | None = None
@@ -301,7 +309,8 @@ class MainWindow(QMainWindow):
         doc.photoChanged.connect(self._on_photo_changed)
         doc.activeRegionChanged.connect(lambda _u: self._update_actions())
         doc.regionsChanged.connect(self._update_actions)
-        doc.undo_stack.cleanChanged.connect(lambda _c: self._update_title())
+        doc.undo_stack.cleanChanged.connect(self._on_clean_changed)
+        self._clean_connected = True
         w.result.connect(self._on_result)
         w.discarded.connect(self._on_discarded)
         w.failed.connect(self._on_failed)
@@ -330,6 +339,7 @@ class MainWindow(QMainWindow):
         ct.hardness.valueChanged.connect(lambda v: setattr(self.canvas, "brush_hardness", v / 100.0))
         ct.opacity.valueChanged.connect(lambda v: setattr(self.canvas, "brush_opacity", v / 100.0))
         ct.overlay_opacity.valueChanged.connect(self._on_overlay_opacity)
+        ct.similarity.valueChanged.connect(self._on_similar_tolerance)
         ct.secondPhotoRequested.connect(self.choose_second_photo_dialog)
         ct.secondPhotoCleared.connect(lambda: self.doc.set_interp_image(None))
 
@@ -342,11 +352,26 @@ class MainWindow(QMainWindow):
         if state is not None:
             self.restoreState(state)
         try:
-            self.controls.overlay_opacity.setValue(int(s.value("view/overlay_opacity", 45)))
+            opacity = int(float(s.value("view/overlay_opacity", DEFAULT_OVERLAY_OPACITY)))
+        except (TypeError, ValueError):
+            opacity = DEFAULT_OVERLAY_OPACITY
+        if opacity < MIN_RESTORED_OVERLAY_OPACITY:
+            # An overlay this faint makes brushing look like it does nothing: never bring it back
+            # silently (issue #15); this session starts at the default and says so.
+            self.notify(f"The mask overlay was set to {max(0, opacity)} % (invisible) last time; it is back at "
+                        f"{DEFAULT_OVERLAY_OPACITY} % (Tools and transfer > View > Mask overlay).", 15000)
+            opacity = DEFAULT_OVERLAY_OPACITY
+        self.controls.overlay_opacity.setValue(opacity)
+        try:
             self.controls.brush_size.setValue(int(float(s.value("brush/size", 40))))
         except (TypeError, ValueError):
             pass
         self._on_overlay_opacity(self.controls.overlay_opacity.value())
+
+    def notify(self, text: str, timeout_ms: int = 10000) -> None:
+        """A status-bar message that matters to the user; also kept in `self.notices` (tests)."""
+        self.notices.append(text)
+        self.statusBar().showMessage(text, timeout_ms)
 
     # tools ------------------------------------------------------------------------------------
     def set_tool(self, tool: str) -> None:
@@ -364,6 +389,9 @@ class MainWindow(QMainWindow):
 
     def _on_overlay_opacity(self, v: int) -> None:
         self.canvas.set_overlay_opacity(v / 100.0)
+        if v < MIN_RESTORED_OVERLAY_OPACITY and self.controls.overlay_opacity.isSliderDown():
+            self.statusBar().showMessage("The mask overlay is (almost) invisible: brushing will not show. "
+                                         "It is back at the default on the next start.", 8000)
 
     def _on_split_toggled(self, on: bool) -> None:
         self.canvas.set_split(self.split_slider.value() / 100.0 if on else None)
@@ -398,6 +426,44 @@ class MainWindow(QMainWindow):
         if self._stroke_pending:
             self._stroke_pending = False
             self.request_preview_now()
+        r = self.doc.active_region
+        if r is not None and r.style is None:
+            self.request_warm()  # brushing before a style is chosen: get its first preview ready
+
+    # warm-up ----------------------------------------------------------------------------------
+    def warm_styles(self) -> list[np.ndarray]:
+        """Style images a first preview is likely to use: the active region's, then the gallery's."""
+        out: list[np.ndarray] = []
+        r = self.doc.active_region
+        if r is not None and r.style is not None:
+            out.append(r.style.image)
+        for p in (bundled_styles() + self._saved_gallery())[:WARM_GALLERY_STYLES]:
+            style = self._style_cache.get(p)
+            if style is None and os.path.isfile(p):
+                try:
+                    style = StyleRef.from_array(load_photo(p, self.max_pixels, keep_alpha=False).rgb, p)
+                except ImageLoadError:
+                    continue
+                self._style_cache[p] = style
+            if style is not None and not any(style.image is o for o in out):
+                out.append(style.image)
+        return out
+
+    def request_warm(self) -> int | None:
+        """Let the worker prepare the first preview (the photo's encoding, the gallery styles' swaps,
+        the network's kernels at this size) while the user brushes; see render.warm_steps."""
+        doc = self.doc
+        if not self.prewarm or (doc.interp_image is not None and doc.interp_amount > 0):
+            return None
+        if doc.preview is None:
+            # No photo yet: the network's first passes (its kernels' set-up, about 0.25 s on 2 cores)
+            # and the gallery styles' encodings, on a stand-in photo of the usual 4:3 shape.
+            stand_in = np.full((768, 1024, 3), 128, np.uint8)
+            return self.service.submit_warm(stand_in, self.warm_styles(), None, 1.0, int(doc.smoothing))
+        r = doc.active_region
+        mask = r.mask.copy() if r is not None and r.mask.any() else None
+        strength = float(r.strength) if r is not None else 1.0
+        return self.service.submit_warm(doc.preview, self.warm_styles(), mask, strength, int(doc.smoothing))
 
     def request_preview_now(self) -> None:
         self._debounce.stop()
@@ -555,8 +621,13 @@ class MainWindow(QMainWindow):
             except (RuntimeError, TypeError):
                 pass
 
+    def _sync_feather(self) -> None:
+        if self.model_info is not None and self.doc.preview is not None:
+            self.canvas.set_feather_px(self.model_info.feather_px(*self.doc.preview_shape))
+
     def _on_model_loaded(self, info: ModelInfo) -> None:
         self.model_info = info
+        self._sync_feather()
         self.model_label.setText(info.label)
         self.model_label.setStyleSheet("color: #e0a020; font-weight: bold;" if info.demo else "")
         self.model_label.setToolTip(info.note or info.source)
@@ -567,6 +638,7 @@ class MainWindow(QMainWindow):
         self.settings.setValue("model/device", self.model_device)  # only a device that worked
         self._sync_device_menu()
         self._schedule_preview()
+        self.request_warm()
 
     def _sync_device_menu(self) -> None:
         for a in self.device_group.actions():
@@ -651,12 +723,15 @@ class MainWindow(QMainWindow):
         self.service.cancel("preview")
         self.service.cancel("similarity")
         self._sim_requests.clear()
+        self._last_similar = None
+        self._sync_feather()
         self._in_flight = None
         self._preview_dirty = False
         self.last_result = None
         self.canvas.set_result(None)
         self._update_title()
         self._update_actions()
+        self.request_warm()
 
     def open_project(self, path: str) -> bool:
         try:
@@ -708,7 +783,8 @@ class MainWindow(QMainWindow):
             return
         stem, ext = os.path.splitext(self.doc.path or "untitled.png")
         ext = ext.lower() if ext.lower() in (".png", ".jpg", ".jpeg", ".webp") else ".png"
-        path = dialogs.save_path(self, "Export image", f"{stem}_tcp{ext}", dialogs.EXPORT_FILTER)
+        name = f"{stem}_tcp{ext}"
+        path = dialogs.save_path(self, "Export image", name, dialogs.EXPORT_FILTER, dialogs.export_filter_for(name))
         if path:
             self.export_to(path)
 
@@ -905,14 +981,14 @@ class MainWindow(QMainWindow):
         if r is None:
             return
         rid = self.service.submit_similarity(self.doc.preview, x, y)
-        self._sim_requests[rid] = (r.uid, mode, self.controls.similarity.value() / 100.0, self._photo_gen)
+        self._sim_requests[rid] = (r.uid, mode, self._photo_gen)
         self.statusBar().showMessage("Selecting similar content…", 3000)
 
     def _on_similarity(self, rid: int, sim, ms: float) -> None:
         req = self._sim_requests.pop(rid, None)
         if req is None:
             return
-        uid, mode, thr, gen = req
+        uid, mode, gen = req
         if gen != self._photo_gen:
             return
         try:
@@ -921,9 +997,31 @@ class MainWindow(QMainWindow):
             return
         if sim.shape != r.mask.shape:
             sim = mask_ops.resize_mask(sim, r.mask.shape)
-        sel = mask_ops.threshold_similarity(sim, thr)
-        self.doc.apply_mask(uid, mask_ops.combine(r.mask, sel, mode), "Select similar")
+        # kept, so that moving the tolerance slider re-thresholds this click live
+        self._last_similar = {"uid": uid, "mode": mode, "sim": sim, "base": r.mask.copy(), "applied": False}
+        self._apply_similar()
         self.selectionApplied.emit()
+
+    def _apply_similar(self) -> None:
+        ls = self._last_similar
+        stack = self.doc.undo_stack
+        if ls["applied"]:
+            stack.undo()  # back to the mask before the click: one undo step for the click in all
+        sel = mask_ops.threshold_similarity(ls["sim"], mask_ops.similar_threshold(self.controls.similarity.value()))
+        ls["applied"] = self.doc.apply_mask(ls["uid"], mask_ops.combine(ls["base"], sel, ls["mode"]),
+                                            "Select similar")
+        ls["index"] = stack.index()
+
+    def _on_similar_tolerance(self, _value: int) -> None:
+        """Tolerance slider moved: show the last Select-similar click at the new tolerance, as long
+        as nothing else was edited since (then the slider only sets the next click's tolerance)."""
+        ls = self._last_similar
+        if ls is None:
+            return
+        if self.doc.undo_stack.index() != ls["index"] or ls["uid"] not in {r.uid for r in self.doc.regions}:
+            self._last_similar = None
+            return
+        self._apply_similar()
 
     def import_mask_dialog(self) -> None:
         path = dialogs.open_path(self, "Import mask", "", dialogs.MASK_FILTER)
@@ -1040,6 +1138,9 @@ class MainWindow(QMainWindow):
         return True
 
     # window -----------------------------------------------------------------------------------------
+    def _on_clean_changed(self, _clean: bool) -> None:
+        self._update_title()
+
     def _update_title(self) -> None:
         name = os.path.basename(self.doc.project_path or self.doc.path) if self.doc.has_photo else ""
         self.setWindowTitle(f"{name}[*] — TCP Editor" if name else "TCP Editor")
@@ -1074,6 +1175,11 @@ class MainWindow(QMainWindow):
         if app is not None:
             app.removeEventFilter(self)
         self._disconnect_service()
+        # The undo stack is a child of this window: destroying the window clears it, which emits
+        # cleanChanged after the C++ window is gone (Quit -> Discard printed a RuntimeError).
+        if self._clean_connected:
+            self._clean_connected = False
+            self.doc.undo_stack.cleanChanged.disconnect(self._on_clean_changed)
         if self._owns_service:
             self.service.shutdown()
         event.accept()

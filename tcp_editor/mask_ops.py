@@ -174,10 +174,28 @@ def flood_fill(image: np.ndarray, x: int, y: int, tolerance: int = 24) -> np.nda
     return (ff[1:-1, 1:-1] > 0).astype(np.float32)
 
 
+SIMILAR_TOLERANCE_DEFAULT = 30  # %: on the demo model a click on blue sky takes the sky, not the mountains
+
+
+def similar_threshold(tolerance_percent: float) -> float:
+    """The content-similarity (cosine) threshold of a Select-similar tolerance in 0..100 %.
+
+    Higher tolerance selects more. The network's content codes are alike almost everywhere
+    (cosine 0.7-1.0 across a photo), so the useful thresholds sit near 1: the mapping is
+    quadratic, 1 - 0.5 * (t/100)^2 (30 % -> 0.955, 60 % -> 0.82, 100 % -> 0.5). Measured with the
+    bundled model on a 1024 px mountain photo, one click in the sky: 30 % takes 86 % of the blue
+    sky and 7 % of the rest (cloud edges, a little rock); the old default (a threshold of 0.80) took
+    96 % of the sky and 59 % of the rest (mountains, meadow, path). On a cloudy-sky photo 30 %
+    takes half the sky and nothing else, 60 % 92 % of it and 5 % of the rest."""
+    t = float(np.clip(tolerance_percent, 0.0, 100.0)) / 100.0
+    return 1.0 - 0.5 * t * t
+
+
 def threshold_similarity(sim: np.ndarray, threshold: float) -> np.ndarray:
-    """Soft threshold of a [0, 1] similarity map (a 0.05-wide ramp keeps the edge smooth)."""
+    """Soft threshold of a [0, 1] similarity map: 1 from `threshold` up (so the clicked content
+    itself, similarity 1, is always fully selected), a 0.02-wide ramp below keeps the edge smooth."""
     t = float(threshold)
-    return np.clip((sim - (t - 0.025)) / 0.05, 0.0, 1.0).astype(np.float32)
+    return np.clip((sim - (t - 0.02)) / 0.02, 0.0, 1.0).astype(np.float32)
 
 
 def resize_mask(mask: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
@@ -208,3 +226,40 @@ def from_image(arr: np.ndarray) -> np.ndarray:
     if np.issubdtype(a.dtype, np.floating):
         return np.clip(a, 0, 1).astype(np.float32)
     return (a.astype(np.float32) / 255.0).astype(np.float32)
+
+
+def feather_outlines(mask: np.ndarray, radius: int, snap: float = 1.0 / 4096) -> tuple[list, list]:
+    """Where an edit feathered inside `mask` (tcp_core.editing.fullres.feather_mask(..., inside=True))
+    reaches: (outer, inner) lists of contours, each an Nx2 int array of the (x, y) mask pixels on
+    the border, in order.
+
+    outer: the border of the mask's support; no pixel outside it changes. inner: the border of
+    the part where the edit has its full strength (the mask is 1 and so is its feather, a three-box
+    blur whose support is `radius` pixels in x and y); between the two the edit fades out."""
+    m = np.asarray(mask, np.float32)
+    outer = (m > snap).astype(np.uint8)
+    full = (m >= 1.0 - snap).astype(np.uint8)
+    r = max(0, int(radius))
+    if r > 0 and full.any():
+        full = cv2.erode(full, np.ones((2 * r + 1, 2 * r + 1), np.uint8), borderType=cv2.BORDER_REPLICATE)
+
+    def contours(binary: np.ndarray) -> list:
+        if not binary.any():
+            return []
+        cs, _ = cv2.findContours(binary, cv2.RETR_LIST, cv2.CHAIN_APPROX_NONE)  # every border pixel
+        return [c.reshape(-1, 2) for c in cs]
+
+    return contours(outer), contours(full)
+
+
+def extent_outline_image(shape: tuple[int, int], outer: list, inner: list, dash: int = 4) -> np.ndarray:
+    """An HxWx4 premultiplied BGRA image of the contours from `feather_outlines`: the outer ones
+    solid white, the inner ones dashed black and white (visible on any photo)."""
+    img = np.zeros((*shape, 4), np.uint8)
+    for c in outer:
+        img[c[:, 1], c[:, 0]] = 255
+    for c in inner:
+        on = (np.arange(len(c)) // dash) % 2 == 0
+        img[c[on, 1], c[on, 0]] = 255
+        img[c[~on, 1], c[~on, 0]] = (0, 0, 0, 255)
+    return img

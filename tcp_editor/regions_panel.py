@@ -14,13 +14,13 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QPushButton,
-    QSlider,
     QVBoxLayout,
     QWidget,
 )
 
 from .canvas import region_colour
 from .qtimage import thumbnail
+from .widgets import Slider
 
 UID_ROLE = Qt.ItemDataRole.UserRole
 PATH_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -186,7 +186,7 @@ class RegionsPanel(QWidget):
         lay.addLayout(row)
         srow = QHBoxLayout()
         srow.addWidget(QLabel("Strength"))
-        self.strength = QSlider(Qt.Orientation.Horizontal)
+        self.strength = Slider(Qt.Orientation.Horizontal)
         self.strength.setObjectName("strengthSlider")
         self.strength.setRange(0, 100)
         self.strength.setToolTip("Style strength of the active region (0 = photo's own style, 1 = the reference's)")

@@ -1,11 +1,68 @@
-"""Shared test setup: Qt offscreen, deterministic torch, small thread counts."""
+"""Shared test setup: Qt offscreen, deterministic torch, small thread counts, and isolation.
 
+Isolation (several copies of the suite may run at once on one machine, and a run must not
+touch the checkout or the user's own editor settings):
+* the whole run gets its own temporary home for Qt settings, Qt's standard paths (autosave) and
+  Hypothesis (no `.hypothesis/` in the checkout; no example database, so runs are reproducible);
+* every test gets fresh, empty settings and data directories (`XDG_CONFIG_HOME`, `XDG_DATA_HOME`,
+  `QSettings.setPath`), also inherited by the subprocesses a test starts.
+"""
+
+import atexit
 import os
+import shutil
+import tempfile
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
+# One private directory per test run (not per machine, not in the checkout); set before anything
+# reads the environment (Qt resolves its paths on first use).
+RUN_DIR = tempfile.mkdtemp(prefix="tcp-editor-tests-")
+atexit.register(shutil.rmtree, RUN_DIR, True)
+for _var, _sub in (("XDG_CONFIG_HOME", "config"), ("XDG_DATA_HOME", "data"), ("XDG_STATE_HOME", "state")):
+    os.environ[_var] = os.path.join(RUN_DIR, _sub)
+os.environ["HYPOTHESIS_STORAGE_DIRECTORY"] = os.path.join(RUN_DIR, "hypothesis")
+
 import pytest  # noqa: E402
+
+try:  # PySide6 6.12 on Python 3.11 lowers None's reference count on every void Qt call: a long
+    # run aborted with "none_dealloc" (tcp_editor.pyside_fix; the editor applies it itself too)
+    from tcp_editor.pyside_fix import protect_none
+except ImportError:
+    pass
+else:
+    try:
+        protect_none()
+    except ImportError:  # no PySide6: nothing to protect
+        pass
+
+try:
+    from hypothesis import settings as _hyp_settings
+    from hypothesis.configuration import set_hypothesis_home_dir
+except ImportError:  # the GUI-only environment has no hypothesis
+    pass
+else:
+    set_hypothesis_home_dir(os.environ["HYPOTHESIS_STORAGE_DIRECTORY"])
+    _hyp_settings.register_profile("tcp-isolated", database=None, derandomize=True)
+    _hyp_settings.load_profile("tcp-isolated")
+
+
+@pytest.fixture(autouse=True)
+def _private_settings_and_data(tmp_path_factory, monkeypatch):
+    """Fresh settings/data directories for every test (the editor's QSettings, autosave, recent
+    files); subprocesses inherit them through the environment."""
+    d = tmp_path_factory.mktemp("env")
+    for var in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME"):
+        monkeypatch.setenv(var, str(d / var.lower()))
+    try:
+        from PySide6.QtCore import QSettings
+    except ImportError:
+        yield d
+        return
+    for fmt in (QSettings.Format.NativeFormat, QSettings.Format.IniFormat):
+        QSettings.setPath(fmt, QSettings.Scope.UserScope, str(d / "xdg_config_home"))
+    yield d
 
 
 @pytest.fixture(autouse=True)

@@ -367,9 +367,8 @@ def test_opening_the_window_does_not_import_torch():
             "from tcp_editor.main_window import MainWindow; import tcp_editor.app\n"
             "w = MainWindow(); w.show(); app.processEvents()\n"
             "print('torch' in sys.modules); w.doc.undo_stack.setClean(); w.close()\n")
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120,
-                         env={**__import__("os").environ, "XDG_CONFIG_HOME": "/tmp/tcp-editor-test-cfg",
-                              "XDG_DATA_HOME": "/tmp/tcp-editor-test-data"})
+    # (settings and data directories: the per-test ones from conftest, inherited)
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip().splitlines()[-1] == "False"
 
@@ -426,15 +425,13 @@ def test_bundled_styles_exist():
 def test_run_gui_opens_photo_and_exits_cleanly(qtbot, tmp_path, monkeypatch):
     """`tcp-editor PHOTO` path: run_gui builds the window, loads a model, opens the photo."""
     from PIL import Image
-    from PySide6.QtCore import QSettings, QStandardPaths, QTimer
+    from PySide6.QtCore import QTimer
 
     from tcp_editor import dialogs
     from tcp_editor.app import run_gui
     from tcp_editor.main_window import MainWindow
 
-    QStandardPaths.setTestModeEnabled(True)
-    for fmt in (QSettings.Format.NativeFormat, QSettings.Format.IniFormat):
-        QSettings.setPath(fmt, QSettings.Scope.UserScope, str(tmp_path / "cfg"))
+    # (QSettings and the autosave folder: conftest gives every test private ones)
     errors = []
     monkeypatch.setattr(dialogs, "error", lambda *a, **k: errors.append(a))
     monkeypatch.setattr(dialogs, "ask_restore_autosave", lambda *a, **k: False)

@@ -654,21 +654,31 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="tcp-editor --train",
         description="Train (or fine-tune) a TCP model on folders of photos. Writes checkpoints, sample sheets, "
-                    "a CSV log and an exported EMA model (RUN_DIR/model-ema.safetensors) to --out.")
+                    "a CSV log and the model the editor loads (RUN_DIR/model-ema.safetensors: the weights' moving "
+                    "average, EMA) to --out.")
     p.add_argument("data", nargs="+", help="folders of photos (searched recursively; several folders = one data set)")
     p.add_argument("--out", required=True, help="run folder for checkpoints, samples, log and the exported model")
-    p.add_argument("--preset", default=d.preset, help="model preset: tiny, demo128, paper256 (default %(default)s)")
+    p.add_argument("--preset", default=d.preset,
+                   help="model size: tiny (tests), demo128 (128 px, trains on a CPU), paper256 (256 px, a GPU "
+                        "job) (default %(default)s)")
     p.add_argument("--steps", type=int, default=d.steps, help="total training iterations (default %(default)s)")
     p.add_argument("--batch-size", type=int, default=d.batch_size,
-                   help="even batch size per process (default %(default)s)")
-    p.add_argument("--lr", type=float, default=d.lr, help="Adam learning rate (default %(default)s)")
-    p.add_argument("--d-lr", type=float, default=None, help="learning rate of the critics (default: --lr)")
+                   help="photos per training step (even; per GPU process; default %(default)s)")
+    p.add_argument("--lr", type=float, default=d.lr,
+                   help="learning rate: step size of the optimiser (Adam; default %(default)s)")
+    p.add_argument("--d-lr", type=float, default=None,
+                   help="learning rate of the critics (default: --lr; 0.0002 suits --discriminator projected)")
     p.add_argument("--tcp-every", type=int, default=d.tcp_every,
-                   help="K: apply L_CC and L_CA every K iterations (paper default %(default)s)")
+                   help="how often (every K steps) the training step also teaches region edits to keep the "
+                        "photo's structure and leave the rest of the photo alone; lower is slower per step "
+                        "(the TCP losses L_CC and L_CA every K iterations; paper K = 16; default %(default)s)")
     p.add_argument("--cc-lambda", type=float, default=d.weights.cc_lambda,
-                   help="lambda of the style term in L_CC, Eq. 3 (default %(default)s)")
+                   help="how strongly an edit must carry the reference's style, relative to keeping the "
+                        "photo's content; higher moves the style more (lambda of L_CC, Eq. 3; "
+                        "default %(default)s)")
     p.add_argument("--no-tcp-losses", action="store_true",
-                   help="train the Swapping Autoencoder baseline (no L_CC, no L_CA; the paper's ablation)")
+                   help="train the plain Swapping Autoencoder instead: no region-edit training, for "
+                        "comparisons (the paper's ablation without L_CC and L_CA)")
     p.add_argument("--init", metavar="WEIGHTS", help="fine-tune from a model (path or hf://OWNER/REPO/FILE.safetensors)")
     p.add_argument("--resume", action="store_true", help="continue from the newest complete checkpoint in --out")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps (default %(default)s)")

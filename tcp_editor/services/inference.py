@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
 from tcp_core.base.memory import release_free_memory
 
@@ -36,6 +36,25 @@ class ModelInfo:
     device_description: str
     demo: bool  # an untrained model (no weights found, or a preset was asked for)
     note: str = ""
+    resolution: int = 0  # the network's working short side (px); 0: unknown
+    size_multiple: int = 0  # step of its working long side (tcp_core.editing.inference.size_multiple)
+
+    def working_size(self, h: int, w: int) -> tuple[int, int] | None:
+        """The network's (height, width) for an h x w input (tcp_core.editing.inference.working_size), or None."""
+        if self.resolution <= 0 or self.size_multiple <= 0 or min(h, w) <= 0:
+            return None
+        r, m = self.resolution, self.size_multiple
+        long_px = min(round(max(h, w) * r / min(h, w)), 2 * r)
+        long_px = max(m, int(round(long_px / m)) * m)
+        return (r, long_px) if h <= w else (long_px, r)
+
+    def feather_px(self, h: int, w: int) -> int:
+        """The edit's automatic feather radius on an h x w image edited whole (the fast preview):
+        two network pixels (tcp_core.editing.fullres.auto_feather_px); 0 when unknown."""
+        ws = self.working_size(h, w)
+        if ws is None:
+            return 0
+        return max(1, int(round(2.0 * max(h / ws[0], w / ws[1]))))
 
     @property
     def label(self) -> str:
@@ -72,8 +91,10 @@ class InferenceWorker(QObject):
     busy = Signal(bool)
     modelLoaded = Signal(object)  # ModelInfo
     modelFailed = Signal(str)  # message; the previous model stays in use
+    warmed = Signal(int, int, object)  # id, steps run, list of ms per step (a warm-up finished)
 
     _wake = Signal(str)
+    _wake_queued = Signal(str)  # from the worker thread itself: through the event queue, not a direct call
     _load = Signal(object, str, object)  # spec, device, preset
     _install = Signal(object, object)  # model, ModelInfo
 
@@ -93,6 +114,7 @@ class InferenceWorker(QObject):
         self._trim_timer: threading.Timer | None = None
         self.trims = 0
         self._wake.connect(self._process)
+        self._wake_queued.connect(self._process, Qt.ConnectionType.QueuedConnection)
         self._load.connect(self._do_load)
         self._install.connect(self._do_install)
 
@@ -158,7 +180,7 @@ class InferenceWorker(QObject):
         self._cache = None
         dev = getattr(model, "device_name", "cpu")
         self.info = info or ModelInfo(getattr(model, "source", "custom model"), dev,
-                                      getattr(model, "device_description", dev), demo=False)
+                                      getattr(model, "device_description", dev), False, "", *_model_sizes(model))
         self.modelLoaded.emit(self.info)
         self._wake_all()
 
@@ -182,7 +204,8 @@ class InferenceWorker(QObject):
                         raise
                     model = TCPModel.from_config(DEMO_PRESET, device=device, seed=0)
                     demo, note = True, str(e)
-            info = ModelInfo(model.source, model.device_name, model.device_description, demo, note)
+            info = ModelInfo(model.source, model.device_name, model.device_description, demo, note,
+                             *_model_sizes(model))
         except Exception as e:  # noqa: BLE001 - everything goes to the dialog; old model stays
             self.modelFailed.emit(_message(e, f"Could not load the model {spec or 'default'!s}"))
             self.busy.emit(False)
@@ -211,6 +234,9 @@ class InferenceWorker(QObject):
             with self._lock:
                 self._pending.setdefault(channel, req)
             return
+        if req.kind == "warm":
+            self._warm_step(req)
+            return
         self._cancel_trim()
         self._running = req.id
         self.busy.emit(True)
@@ -236,6 +262,48 @@ class InferenceWorker(QObject):
         else:
             self.called.emit(req.id, out, ms)
         self._end_busy()
+
+    def _warm_step(self, req: Request) -> None:
+        """One step of a warm-up (`render.warm_steps`), then the rest is queued behind whatever
+        the user asked for meanwhile: a preview waits for at most one step. Silent: no busy
+        indicator, no result; a failing step only ends the warm-up."""
+        p = req.payload
+        self._cancel_trim()
+        try:
+            self._setup_torch()
+            if "steps" not in p:
+                from .render import warm_steps
+
+                p["steps"] = warm_steps(self.model, p["image"], p.get("styles", ()), p.get("mask"),
+                                        p.get("strength", 1.0), p.get("smoothing"))
+                p["done"] = 0
+            steps = p["steps"]
+            if steps:
+                t0 = time.perf_counter()
+                steps.pop(0)()
+                p["done"] += 1
+                p.setdefault("ms", []).append((time.perf_counter() - t0) * 1000.0)
+        except Exception:  # noqa: BLE001 - warming is an optimisation; the preview reports real errors
+            p["steps"] = []
+        if p["steps"]:
+            with self._lock:
+                if self._latest.get(req.channel) != req.id or req.channel in self._pending:
+                    return  # superseded or cancelled
+                self._pending[req.channel] = req
+            self._wake_queued.emit(req.channel)  # behind anything submitted meanwhile
+        else:
+            self.warmed.emit(req.id, p.get("done", 0), p.get("ms", []))
+            self._end_busy_quiet()
+
+    def _end_busy_quiet(self) -> None:
+        with self._lock:
+            more = bool(self._pending)
+        if not more:
+            self._cancel_trim()
+            t = threading.Timer(IDLE_TRIM_DELAY_MS / 1000.0, self._trim)
+            t.daemon = True
+            self._trim_timer = t
+            t.start()
 
     def _end_busy(self) -> None:
         with self._lock:
@@ -310,6 +378,16 @@ class InferenceWorker(QObject):
         return path
 
 
+def _model_sizes(model) -> tuple[int, int]:
+    """(resolution, size multiple) of a TCPModel; (0, 0) for other model objects (fakes)."""
+    try:
+        from tcp_core.editing.inference import size_multiple
+
+        return int(model.config.resolution), int(size_multiple(model.config))
+    except Exception:  # noqa: BLE001
+        return 0, 0
+
+
 _WHAT = {"render": "The preview edit failed", "similarity": "Select similar failed", "export": "Export failed"}
 
 
@@ -352,6 +430,13 @@ class InferenceService(QObject):
 
     def submit_similarity(self, image: np.ndarray, x: int, y: int) -> int:
         return self.worker.submit("similarity", {"image": image, "x": x, "y": y}, "similarity")
+
+    def submit_warm(self, image: np.ndarray, styles=(), mask: np.ndarray | None = None, strength: float = 1.0,
+                    smoothing: float | None = None) -> int:
+        """Warm the model's caches for the first preview of `image` (render.warm_steps); a newer
+        warm-up replaces this one. Low priority: a preview waits for at most one step of it."""
+        return self.worker.submit("warm", {"image": image, "styles": list(styles), "mask": mask,
+                                           "strength": float(strength), "smoothing": smoothing}, "warm")
 
     def submit_export(self, **payload) -> int:
         return self.worker.submit("export", payload, "export")

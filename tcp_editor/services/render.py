@@ -94,7 +94,8 @@ def _at(img, hw: tuple[int, int]) -> np.ndarray:
 def render(model, image: np.ndarray, regions: Sequence[tuple[np.ndarray, np.ndarray, float]],
            global_: bool = False, interp_image: np.ndarray | None = None, interp_what: str = "style",
            interp_amount: float = 0.0, cache: FrameCache | None = None, crop: bool = True,
-           keyframe_step: float | None = None, smoothing: float | None = None) -> np.ndarray:
+           keyframe_step: float | None = None, smoothing: float | None = None,
+           feather_inside: bool = True) -> np.ndarray:
     """The edited image at `image`'s resolution. regions: (style_rgb, mask (image's HxW), strength).
 
     crop=True (export, refined preview) runs the network on a crop around each region, so small
@@ -103,7 +104,11 @@ def render(model, image: np.ndarray, regions: Sequence[tuple[np.ndarray, np.ndar
     twice as fast per stroke, at a lower resolution for small regions. keyframe_step (strength-slider
     drags): strengths between cached key frames are interpolated in feature space, one G pass per
     step instead of three (`TCPModel._swap_features`); None is exact. smoothing: colour smoothing of
-    the full-resolution reconstruction (`tcp_core.editing.fullres`; None = its default)."""
+    the full-resolution reconstruction (`tcp_core.editing.fullres`; None = its default). feather_inside
+    (default): the edit fades out *inside* each brushed mask, so no pixel outside it changes at all
+    (what a photo editor's user expects of a selection; issue #15: feathering across the border
+    changed window frames next to a brushed sky by up to 152 gray levels). False: the fade straddles
+    the border (the `tcp-editor apply` default)."""
     from tcp_core.editing.apply import apply_regions
 
     base = np.ascontiguousarray(image)
@@ -112,5 +117,42 @@ def render(model, image: np.ndarray, regions: Sequence[tuple[np.ndarray, np.ndar
     regs = [(s, m, float(a)) for s, m, a in regions]
     if regs:
         base = apply_regions(model, base, regs, global_=global_, crop=crop, keyframe_step=keyframe_step,
-                             smoothing=smoothing)
+                             smoothing=smoothing, inside=feather_inside)
     return np.ascontiguousarray(base)
+
+
+def warm_steps(model, image: np.ndarray, styles: Sequence[np.ndarray], mask: np.ndarray | None = None,
+               strength: float = 1.0, smoothing: float | None = None) -> list[Callable[[], object]]:
+    """Work the first preview of `image` would do, split into steps of one or two network passes,
+    for the worker to run while the user is still brushing (issue #15: the first preview took
+    4.6 s, a new style 2.5 s). Everything lands in the model's caches under the keys the fast
+    preview (`render(..., crop=False)`) uses: the photo's encoding and its own-style swap (needed by
+    every region edit), each style's encoding and its swap with the photo, and one whole preview
+    with `mask` (or a stand-in) that also warms the network's kernels at this working size and
+    the full-resolution colour transfer. styles: the active region's style first, then likely
+    ones (the gallery). Results are thrown away; only the caches matter."""
+    from tcp_core.editing.apply import (  # the preview's exact preprocessing
+        _resize,
+        _shrink_style,
+        to_uint8,
+        working_shape,
+    )
+
+    base = np.ascontiguousarray(image)
+    h, w = base.shape[:2]
+    wh, ww = working_shape(model, h, w)
+    lo_src = _resize(to_uint8(base), (wh, ww))
+    if mask is None or not np.any(mask):
+        mask = np.zeros((h, w), np.float32)
+        mask[h // 4: h // 2, w // 4: (3 * w) // 4] = 1.0  # a stand-in: the kernels do not care
+    lo_mask = np.clip(_resize(np.ascontiguousarray(mask.astype(np.float32)), (wh, ww)), 0, 1)
+    style_los = [_shrink_style(model, s) for s in styles]
+    steps: list[Callable[[], object]] = [
+        lambda: model.swap(lo_src, lo_src, 0.0),  # E(photo), G(C_A, S_A), E(I_g): every edit needs these
+        lambda: model.own_style_edit(lo_src, lo_mask),  # the region-edit G pass at this size
+    ]
+    for i, s in enumerate(style_los):
+        steps.append(lambda s=s, t=(strength if i == 0 else 1.0): model.swap(lo_src, s, t))
+    if styles:
+        steps.append(lambda: render(model, base, [(styles[0], mask, strength)], crop=False, smoothing=smoothing))
+    return steps
