@@ -7,7 +7,7 @@ each strength as a fraction of the change at 1, per pair and the median, and the
 change(w) ~ w^p fitted at w = 0.5 — the model's `strength_exponent` metadata (1/p) makes the
 slider even (`tcp_core.inference.TCPModel.code_weight`).
 
-    python scripts/strength_curve.py [--pairs data/eval/PAIRS.csv] [--weights W] [--raw] [--long-side 512]
+    python scripts/strength_curve.py [--pairs data/eval/PAIRS.csv] [--weights W] [--raw] [--write]
 
 --raw measures the code blend itself (the exponent metadata ignored), which is what calibration needs.
 """
@@ -49,6 +49,7 @@ def main() -> int:
     ap.add_argument("--limit", type=int, default=12)
     ap.add_argument("--raw", action="store_true", help="ignore the model's strength_exponent")
     ap.add_argument("--json", default=None)
+    ap.add_argument("--write", action="store_true", help="store the fitted strength_exponent in the weights file")
     args = ap.parse_args()
 
     from tcp_core.editing.apply import apply_regions
@@ -61,6 +62,7 @@ def main() -> int:
     base = Path(args.pairs).parent
     rows = list(csv.DictReader(open(args.pairs)))[: args.limit]
     fracs: dict[float, list[float]] = {s: [] for s in STRENGTHS}
+    full: list[float] = []
     for row in rows:
         photo = _read(base / row["content"], args.long_side)
         style = _read(base / row["style"], args.long_side)
@@ -73,17 +75,30 @@ def main() -> int:
             changes[s] = float(np.abs(out.astype(np.float32) - photo.astype(np.float32))[inside].mean())
         if changes[1.0] < 0.5:
             continue  # the edit barely changes this region: no curve to measure
+        full.append(changes[1.0])
         for s in STRENGTHS:
             fracs[s].append(changes[s] / changes[1.0])
         print(f"{row['content'].split('/')[-1]:40s} change@1 {changes[1.0]:5.1f} gray levels; "
               + " ".join(f"{s}:{changes[s] / changes[1.0]:.2f}" for s in STRENGTHS))
     med = {s: statistics.median(v) for s, v in fracs.items() if v}
-    p = math.log(med[0.5]) / math.log(0.5) if 0 < med.get(0.5, 0) < 1 else float("nan")
     print("median fraction of the full change: " + " ".join(f"{s}:{med[s]:.2f}" for s in med))
-    print(f"fitted change ~ w^p at 0.5: p = {p:.2f}; an even slider needs code weight = strength^(1/p) "
-          f"(strength_exponent = {1 / p:.3f})")
+    # p per pair from change(0.5) = 0.5^p, over the edits that change the region visibly (>= 10 gray
+    # levels at full strength: a slider over a 5-level change feels even whatever its curve)
+    ps = [math.log(f) / math.log(0.5) for f, c in zip(fracs[0.5], full) if c >= 10 and 0 < f < 1]
+    p = statistics.median(ps) if ps else float("nan")
+    print(f"change ~ w^p at 0.5 over {len(ps)} visible edits: median p = {p:.2f}; an even slider needs code "
+          f"weight = strength^(1/p) (strength_exponent = {1 / p:.3f}); at 0.5 these edits would then give "
+          + " ".join(f"{0.5 ** (q / p):.2f}" for q in sorted(ps)))
     if args.json:
         Path(args.json).write_text(json.dumps({"median": med, "per_pair": fracs, "p": p}, indent=1))
+    if args.write and math.isfinite(p):
+        from tcp_core.networks.checkpoint import load_tensors, save_tensors
+
+        path = Path(model.source)
+        tensors, meta = load_tensors(path)
+        meta["strength_exponent"] = f"{1 / p:.3f}"
+        save_tensors(path, tensors, meta)
+        print(f"wrote strength_exponent {meta['strength_exponent']} into {path}")
     return 0
 
 
