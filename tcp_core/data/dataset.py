@@ -257,7 +257,7 @@ class PhotoDataset(Dataset):
             log.warning("skipped %d unreadable image file(s) of %d: %s%s", len(self.skipped), len(files),
                         shown, more)
         if not self.photos:
-            raise ValueError(
+            raise UsageError(
                 f"none of the {len(files)} image file(s) in {', '.join(str(d) for d in self.dirs)} could be "
                 f"read (first problem: {self.skipped[0][0]}: {self.skipped[0][1]})")
         self.length = int(length) if length is not None else max(1000, 50 * len(self.photos))
