@@ -1,6 +1,6 @@
 """Benchmark of the core model on this machine (not a test): one run measures
 
-- the machine's own conv2d throughput (GFLOP/s, 8x128x32x32 3x3, the SPEC section 7 anchor),
+- the machine's own conv2d throughput (GFLOP/s, 8x128x32x32 3x3, the METHOD section 6 anchor),
 - one region edit (Eq. 5-6) for demo128 and paper256: latency (cold = encode content and style,
   swap, encode I_g, composite, decode; warm = a new mask with the encodings cached, what a brush
   stroke costs in the editor) and achieved GFLOP/s,
@@ -9,7 +9,7 @@
     python benchmarks/bench_core.py [--threads N] [--skip-train] [--json OUT]
 
 For the training numbers run it with MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=68719476736 (the
-trainer sets these itself; see tcp_core/train.py).
+trainer sets these itself; see tcp_core/training/train.py).
 """
 
 from __future__ import annotations

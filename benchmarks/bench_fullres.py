@@ -3,7 +3,7 @@
     python benchmarks/bench_fullres.py [--repeats 3] [--no-rss]
 
 - Builds a 12 MP (4000x3000) photo: a real photo from /tmp/debx/usr/share/backgrounds/*.jpg
-  (Debian wallpaper packages, see SPEC section 5) resized/tiled to size if one is there, else
+  (Debian wallpaper packages, see METHOD section 5) resized/tiled to size if one is there, else
   textured noise + gradients; a style reference; an elliptical region mask (~12% of the photo).
 - Model: `TCPModel.from_pretrained()` when the bundled default weights exist, else a random-init
   `demo128` (same network cost as the trained one).

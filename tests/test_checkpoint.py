@@ -9,7 +9,7 @@ import torch
 from safetensors.torch import save_file
 
 from tcp_core.base.config import model_preset
-from tcp_core.networks.checkpoint import CheckpointError, load_model, read_metadata, save_model
+from tcp_core.networks.checkpoint import CheckpointError, load_net, read_metadata, save_model
 from tcp_core.networks.model import TCPNet
 
 
@@ -22,7 +22,7 @@ def net():
 def test_round_trip_fp32_is_bit_exact(net, tmp_path):
     p = tmp_path / "m.safetensors"
     save_model(p, net, fp16=False)
-    loaded = load_model(p)
+    loaded = load_net(p)
     assert loaded.config == net.config
     for (k, a), (k2, b) in zip(net.state_dict().items(), loaded.state_dict().items()):
         assert k == k2 and torch.equal(a, b), k
@@ -34,7 +34,7 @@ def test_round_trip_fp32_is_bit_exact(net, tmp_path):
 def test_fp16_export_is_half_of_the_weights(net, tmp_path):
     p = tmp_path / "m16.safetensors"
     save_model(p, net, fp16=True)
-    loaded = load_model(p)
+    loaded = load_net(p)
     for k, v in net.state_dict().items():
         assert torch.equal(loaded.state_dict()[k], v.half().float()), k
     p32 = tmp_path / "m32.safetensors"
@@ -49,7 +49,7 @@ def test_save_is_atomic_no_temp_left(net, tmp_path):
 
 def _expect(path, match):
     with pytest.raises(CheckpointError, match=match):
-        load_model(path)
+        load_net(path)
 
 
 def test_refuses_torch_pickle_zip(net, tmp_path):

@@ -484,14 +484,14 @@ def save_weights(path: Path, sd, cfg_json: str, fmt: str = "tcp-editor") -> Path
     ("dco_min_scale", -1, ("dco_min_scale",)),
 ])
 def test_weights_config_fields_are_bounded_and_typed(tmp_path, field, value, words):
-    from tcp_core.networks.checkpoint import CheckpointError, load_model
+    from tcp_core.networks.checkpoint import CheckpointError, load_net
 
     sd, cfg = tiny_state()
     raw = json.loads(cfg.to_json())
     raw[field] = value
     p = save_weights(tmp_path / "w.safetensors", sd, json.dumps(raw))
     with pytest.raises(CheckpointError) as ei:
-        load_model(p)
+        load_net(p)
     msg = str(ei.value)
     assert "invalid model_config" in msg
     for w in words:
@@ -519,9 +519,9 @@ def test_weights_shapes_are_checked_before_the_model_is_built(tmp_path, monkeypa
     raw["style_dim"] = 4096
     p = save_weights(tmp_path / "w.safetensors", sd, json.dumps(raw))
     with pytest.raises(ck.CheckpointError, match="shape"):
-        ck.load_model(p)
+        ck.load_net(p)
     assert built == []
-    ck.load_model(save_weights(tmp_path / "ok.safetensors", sd, cfg.to_json()))  # the real one loads
+    ck.load_net(save_weights(tmp_path / "ok.safetensors", sd, cfg.to_json()))  # the real one loads
     assert len(built) == 1
 
 
@@ -531,16 +531,16 @@ def test_weights_config_with_too_many_parameters_is_refused(tmp_path, monkeypatc
     monkeypatch.setattr(ck, "MAX_MODEL_PARAMS", 1000)
     sd, cfg = tiny_state()
     with pytest.raises(ck.CheckpointError, match="parameters"):
-        ck.load_model(save_weights(tmp_path / "w.safetensors", sd, cfg.to_json()))
+        ck.load_net(save_weights(tmp_path / "w.safetensors", sd, cfg.to_json()))
 
 
 def test_float64_weights_load_as_float32(tmp_path):
     import torch
 
-    from tcp_core.networks.checkpoint import load_model
+    from tcp_core.networks.checkpoint import load_net
 
     sd, cfg = tiny_state()
-    net = load_model(save_weights(tmp_path / "w64.safetensors", {k: v.double() for k, v in sd.items()},
+    net = load_net(save_weights(tmp_path / "w64.safetensors", {k: v.double() for k, v in sd.items()},
                                   cfg.to_json()))
     for k, v in net.state_dict().items():
         assert v.dtype == torch.float32 and torch.equal(v, sd[k]), k
@@ -549,12 +549,12 @@ def test_float64_weights_load_as_float32(tmp_path):
 def test_integer_weights_get_an_accurate_message(tmp_path):
     import torch
 
-    from tcp_core.networks.checkpoint import CheckpointError, load_model
+    from tcp_core.networks.checkpoint import CheckpointError, load_net
 
     sd, cfg = tiny_state()
     k0 = next(iter(sd))
     with pytest.raises(CheckpointError, match="floating point") as ei:
-        load_model(save_weights(tmp_path / "i.safetensors", {**sd, k0: sd[k0].to(torch.int32)}, cfg.to_json()))
+        load_net(save_weights(tmp_path / "i.safetensors", {**sd, k0: sd[k0].to(torch.int32)}, cfg.to_json()))
     assert "I32" in str(ei.value)
 
 
@@ -563,7 +563,7 @@ def test_foreign_safetensors_is_never_called_a_pickle(tmp_path, low):
     """A header length whose first bytes are 0x80, 0x00..0x05 looks like a pickle opcode."""
     import torch
 
-    from tcp_core.networks.checkpoint import CheckpointError, load_model
+    from tcp_core.networks.checkpoint import CheckpointError, load_net
 
     for pad in range(0, 2000):
         p = save_weights(tmp_path / "f.safetensors", {"x": torch.zeros(2)}, "", fmt="pt" + " " * pad)
@@ -573,7 +573,7 @@ def test_foreign_safetensors_is_never_called_a_pickle(tmp_path, low):
     else:
         pytest.skip("could not make that header length")
     with pytest.raises(CheckpointError) as ei:
-        load_model(p)
+        load_net(p)
     assert "pickle" not in str(ei.value) and "not a TCP Editor model" in str(ei.value), ei.value
 
 

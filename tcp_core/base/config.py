@@ -6,7 +6,7 @@ one weights file is a whole model. `TrainConfig` describes a training run.
 Presets:
 - `tiny`: a few thousand parameters per part, 32 px; for tests (milliseconds per step).
 - `demo128`: the CPU demo model shipped in `weights/`, 128 px, trains on a 2-core CPU in hours.
-- `paper256`: the Swapping Autoencoder "channel=32" widths at 256 px (SPEC section 1).
+- `paper256`: the Swapping Autoencoder "channel=32" widths at 256 px (METHOD section 1).
 """
 
 from __future__ import annotations
@@ -15,6 +15,8 @@ import dataclasses
 import json
 import math
 from dataclasses import dataclass, field
+
+from tcp_core.base.errors import UsageError
 
 # --- ModelConfig bounds (issue #17): a weights file's config is untrusted input -----------------
 # Every field must have its type and lie within these limits, far above the presets (paper256: 256 px,
@@ -28,24 +30,24 @@ MAX_NAME_CHARS = 200
 
 def _check_int(name: str, v, lo: int, hi: int) -> None:
     if isinstance(v, bool) or not isinstance(v, int):
-        raise ValueError(f"model config field {name} must be an integer, got {type(v).__name__} {v!r:.40}")
+        raise UsageError(f"model config field {name} must be an integer, got {type(v).__name__} {v!r:.40}")
     if not lo <= v <= hi:
-        raise ValueError(f"model config field {name} must be between {lo} and {hi}, got {v}")
+        raise UsageError(f"model config field {name} must be between {lo} and {hi}, got {v}")
 
 
 def _check_ints(name: str, v, min_len: int, max_len: int, hi: int = MAX_CHANNELS) -> None:
     if not isinstance(v, tuple):
-        raise ValueError(f"model config field {name} must be a list of integers, got {type(v).__name__}")
+        raise UsageError(f"model config field {name} must be a list of integers, got {type(v).__name__}")
     if not min_len <= len(v) <= max_len:
         n = f"{min_len}" if min_len == max_len else f"{min_len} to {max_len}"
-        raise ValueError(f"model config field {name} must have {n} entries, got {len(v)}")
+        raise UsageError(f"model config field {name} must have {n} entries, got {len(v)}")
     for i, x in enumerate(v):
         _check_int(f"{name}[{i}]", x, 1, hi)
 
 
 def _check_model_fields(c: ModelConfig) -> None:
     if not isinstance(c.name, str) or len(c.name) > MAX_NAME_CHARS:
-        raise ValueError(f"model config field name must be a string of at most {MAX_NAME_CHARS} characters")
+        raise UsageError(f"model config field name must be a string of at most {MAX_NAME_CHARS} characters")
     _check_int("resolution", c.resolution, 16, MAX_RESOLUTION)
     for name in ("enc_stem", "content_channels", "style_dim"):
         _check_int(name, getattr(c, name), 1, MAX_CHANNELS)
@@ -60,9 +62,9 @@ def _check_model_fields(c: ModelConfig) -> None:
     for name in ("dco_min_scale", "dco_max_scale"):
         v = getattr(c, name)
         if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or not 0 < v <= 1:
-            raise ValueError(f"model config field {name} must be a number in (0, 1], got {v!r:.40}")
+            raise UsageError(f"model config field {name} must be a number in (0, 1], got {v!r:.40}")
     if c.dco_min_scale > c.dco_max_scale:
-        raise ValueError("model config: dco_min_scale must not exceed dco_max_scale")
+        raise UsageError("model config: dco_min_scale must not exceed dco_max_scale")
 # --- end of ModelConfig bounds -------------------------------------------------------------------
 
 
@@ -94,16 +96,16 @@ class ModelConfig:
         _check_model_fields(self)  # types and bounds first: a crafted config never reaches torch
         r = self.resolution
         if r < 16 or r & (r - 1):
-            raise ValueError(f"resolution must be a power of two >= 16, got {r}")
+            raise UsageError(f"resolution must be a power of two >= 16, got {r}")
         n = len(self.enc_channels)
         if len(self.gen_up_channels) != n:
-            raise ValueError("gen_up_channels must have one entry per encoder level")
+            raise UsageError("gen_up_channels must have one entry per encoder level")
         if r >> n < 4:
-            raise ValueError("too many encoder levels for the resolution")
+            raise UsageError("too many encoder levels for the resolution")
         if len(self.disc_channels) != int(math.log2(r)) - 1:
-            raise ValueError(f"disc_channels needs {int(math.log2(r)) - 1} entries (from {r} px to 4 px)")
+            raise UsageError(f"disc_channels needs {int(math.log2(r)) - 1} entries (from {r} px to 4 px)")
         if self.dco_crop_size >> (len(self.dco_channels) - 1) < 2:
-            raise ValueError("dco_crop_size too small for the D_co trunk depth")
+            raise UsageError("dco_crop_size too small for the D_co trunk depth")
 
     @property
     def feature_res(self) -> int:
@@ -121,11 +123,11 @@ class ModelConfig:
     def from_json(cls, text: str) -> ModelConfig:
         raw = json.loads(text)
         if not isinstance(raw, dict):
-            raise ValueError("model config must be a JSON object")
+            raise UsageError("model config must be a JSON object")
         names = {f.name: f for f in dataclasses.fields(cls)}
         unknown = set(raw) - set(names)
         if unknown:
-            raise ValueError(f"unknown model config fields: {sorted(unknown)}")
+            raise UsageError(f"unknown model config fields: {sorted(unknown)}")
         kwargs = {k: tuple(v) if isinstance(v, list) else v for k, v in raw.items()}
         return cls(**kwargs)
 
@@ -168,12 +170,12 @@ def model_preset(name: str) -> ModelConfig:
     try:
         return MODEL_PRESETS[name]
     except KeyError:
-        raise ValueError(f"unknown model preset {name!r}; choose one of {sorted(MODEL_PRESETS)}") from None
+        raise UsageError(f"unknown model preset {name!r}; choose one of {sorted(MODEL_PRESETS)}") from None
 
 
 @dataclass(frozen=True)
 class LossWeights:
-    """Loss weights of SPEC section 2 (SwapAE defaults) plus the TCP terms."""
+    """Loss weights of METHOD section 2 (SwapAE defaults) plus the TCP terms."""
 
     rec: float = 1.0
     gan_rec: float = 0.5
@@ -221,13 +223,13 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         if self.batch_size < 2 or self.batch_size % 2:
-            raise ValueError("batch_size must be even and >= 2 (pairs come from the two batch halves)")
+            raise UsageError("batch_size must be even and >= 2 (pairs come from the two batch halves)")
         if self.steps < 0:
-            raise ValueError("steps must be >= 0")
+            raise UsageError("steps must be >= 0")
         if self.tcp_every < 1 or self.r1_every < 1:
-            raise ValueError("tcp_every and r1_every must be >= 1")
+            raise UsageError("tcp_every and r1_every must be >= 1")
         if self.discriminator not in DISCRIMINATORS:
-            raise ValueError(f"discriminator must be one of {', '.join(DISCRIMINATORS)}, got {self.discriminator!r}")
+            raise UsageError(f"discriminator must be one of {', '.join(DISCRIMINATORS)}, got {self.discriminator!r}")
 
     def to_json(self) -> str:
         return json.dumps(dataclasses.asdict(self), sort_keys=True)

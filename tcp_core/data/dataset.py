@@ -30,9 +30,11 @@ import torch
 from PIL import Image, ImageOps
 from torch.utils.data import DataLoader, Dataset, Sampler
 
+from tcp_core.base.constants import IMAGE_EXTENSIONS
+from tcp_core.base.errors import UsageError
+
 log = logging.getLogger(__name__)
 
-IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".webp", ".tif", ".tiff", ".bmp"})
 MIN_SIDE = 32  # smaller images are skipped ("too small")
 
 PathLike = str | os.PathLike
@@ -57,10 +59,10 @@ def scan_images(dirs: PathLike | Iterable[PathLike]) -> list[Path]:
     """
     folders = _as_list(dirs)
     if not folders:
-        raise ValueError("no data folders given")
+        raise UsageError("no data folders given")
     missing = [str(d) for d in folders if not d.exists()]
     if missing:
-        raise ValueError(f"data folder(s) not found: {', '.join(missing)}")
+        raise UsageError(f"data folder(s) not found: {', '.join(missing)}")
     found: set[Path] = set()
     for d in folders:
         if d.is_file():
@@ -76,7 +78,7 @@ def scan_images(dirs: PathLike | Iterable[PathLike]) -> list[Path]:
                     found.add(Path(root) / name)
     if not found:
         exts = "/".join(sorted(e[1:] for e in IMAGE_EXTENSIONS))
-        raise ValueError(f"no images ({exts}) found in: {', '.join(str(d) for d in folders)}")
+        raise UsageError(f"no images ({exts}) found in: {', '.join(str(d) for d in folders)}")
     return sorted(found, key=lambda p: str(p))
 
 
@@ -255,7 +257,7 @@ class PhotoDataset(Dataset):
             log.warning("skipped %d unreadable image file(s) of %d: %s%s", len(self.skipped), len(files),
                         shown, more)
         if not self.photos:
-            raise ValueError(
+            raise UsageError(
                 f"none of the {len(files)} image file(s) in {', '.join(str(d) for d in self.dirs)} could be "
                 f"read (first problem: {self.skipped[0][0]}: {self.skipped[0][1]})")
         self.length = int(length) if length is not None else max(1000, 50 * len(self.photos))

@@ -31,6 +31,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Callable
 
+from tcp_core.base.errors import UserError
+
 PHOTO_LIST = Path(__file__).with_name("demo_photos.json")
 MANIFEST = "MANIFEST.json"
 LICENSES = "LICENSES.md"
@@ -41,7 +43,7 @@ EXIT_ERROR = 1
 EXIT_NO_TOOLS = 2
 
 
-class DemoDataError(RuntimeError):
+class DemoDataError(UserError, RuntimeError):
     """A clear, user-facing failure of the demo data builder."""
 
 

@@ -32,6 +32,7 @@ from typing import Any
 import cv2
 import numpy as np
 
+from tcp_core.base.errors import UsageError, UserError
 from tcp_core.base.memory import release_free_memory
 from tcp_core.editing.fullres import (
     DEFAULT_SMOOTHING,
@@ -57,15 +58,11 @@ from tcp_core.io.imageio import (
     to_uint8,
 )
 
-__all__ = ["RegionSpec", "apply_regions", "interpolate_images", "load_model", "main", "working_shape"]
+__all__ = ["RegionSpec", "apply_regions", "interpolate_images", "main", "working_shape"]
 
 RegionSpec = tuple  # (style_rgb HxWx3 uint8, mask_full HxW float [0,1] | None, strength float[, style_mask HxW])
 
 PROG = "tcp-editor"
-
-
-class UsageError(Exception):
-    """A bad input or argument: reported as one line on stderr with exit code 2."""
 
 
 # ----------------------------------------------------------------------------------------------
@@ -229,16 +226,6 @@ def interpolate_photo(
     return [upsample_edit(disp, frames[0], f, ones, 0, smoothing=smoothing) for f in frames]
 
 
-def load_model(weights: str | None = None, device: str = "auto", preset: str | None = None,
-               precision: str = "auto") -> Any:
-    """TCPModel from weights (None = bundled default) or, with `preset`, a random-init preset."""
-    from tcp_core.editing.inference import TCPModel
-
-    if preset:
-        return TCPModel.from_config(preset, device="cpu" if device == "auto" else device, precision=precision)
-    return TCPModel.from_pretrained(weights, device=device, precision=precision)
-
-
 # ----------------------------------------------------------------------------------------------
 # CLI
 
@@ -329,10 +316,12 @@ def _model_or_usage(args, model: Any) -> Any:
     if model is not None:
         return model
     try:
-        return load_model(args.weights, args.device, args.preset, getattr(args, "precision", "auto"))
+        from tcp_core.editing.inference import load_model
+
+        return load_model(args.weights, args.device, getattr(args, "precision", "auto"), preset=args.preset)
     except ImportError as e:
         raise UsageError(f"{PROG}: error: the model code is not available ({e})") from None
-    except Exception as e:  # weights not found, bad checkpoint, device unavailable...
+    except UserError as e:  # weights not found, bad checkpoint, device unavailable...
         raise UsageError(f"{PROG}: error: cannot load the model: {e}") from None
 
 

@@ -32,6 +32,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from tcp_core.base.constants import DEFAULT_SMOOTHING, MAX_SMOOTHING
+
 __all__ = [
     "DEFAULT_SMOOTHING",
     "LocalColorTransform",
@@ -57,8 +59,6 @@ _SNAP = 1.0 / 4096
 # level whose seam energy is below that of the earlier default 2; every level from 0 to 12 beats
 # Reinhard colour transfer on SSIM, SSD and StyleDist. Beyond 32 the local fit is the region's
 # global transform anyway.
-DEFAULT_SMOOTHING = 6
-MAX_SMOOTHING = 32
 SMOOTHING_REF_PX = 128
 DEFAULT_EPS = 1e-3
 DEFAULT_MAX_MID_PIXELS = 2_000_000

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import math
-from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -24,8 +23,9 @@ import numpy as np
 import torch
 
 from tcp_core.base.config import ModelConfig, model_preset
+from tcp_core.base.lru import LRU
 from tcp_core.io.hub import resolve_weights
-from tcp_core.networks.checkpoint import load_model, read_metadata
+from tcp_core.networks.checkpoint import load_net, read_metadata
 from tcp_core.networks.device import describe, pick_device
 from tcp_core.networks.model import Codes, TCPNet, blend_styles
 from tcp_core.networks.precision import Precision, channels_last
@@ -39,22 +39,6 @@ class Region:
     mask: np.ndarray
     strength: float = 1.0
     style_mask: np.ndarray | None = None  # the part of the style photo to take the style from (None = all)
-
-
-class _LRU(OrderedDict):
-    def __init__(self, size: int) -> None:
-        super().__init__()
-        self.size = size
-
-    def get_or(self, key, make):
-        if key in self:
-            self.move_to_end(key)
-            return self[key]
-        value = make()
-        self[key] = value
-        while len(self) > self.size:
-            self.popitem(last=False)
-        return value
 
 
 def size_multiple(cfg: ModelConfig) -> int:
@@ -133,9 +117,9 @@ class TCPModel:
         self.device = device
         self.noise_seed = noise_seed
         self.source = source
-        self._codes = _LRU(16)
-        self._swaps = _LRU(16)
-        self._own = _LRU(4)  # own-style edits (export references), keyed by photo and mask
+        self._codes = LRU(16)
+        self._swaps = LRU(16)
+        self._own = LRU(4)  # own-style edits (export references), keyed by photo and mask
         self._multiple = size_multiple(net.config)
         # The strength slider is even when the change it makes grows linearly with it; the change
         # grows faster than linearly in the style-code blend weight, so strength t blends the codes
@@ -151,7 +135,7 @@ class TCPModel:
         precision: 'auto' (bf16 where the device runs it natively, else fp32), 'bf16' or 'fp32'."""
         dev = device if isinstance(device, torch.device) else pick_device(device)
         path = resolve_weights(spec)
-        model = cls(load_model(path, "cpu"), dev, source=str(path), precision=precision)
+        model = cls(load_net(path, "cpu"), dev, source=str(path), precision=precision)
         model.strength_exponent = strength_exponent_of(read_metadata(path))
         return model
 
@@ -402,3 +386,20 @@ class TCPModel:
         py, px = min(int(y * ch / h), ch - 1), min(int(x * cw / w), cw - 1)
         sim = (c * c[:, py, px][:, None, None]).sum(0).clamp(0, 1).cpu().numpy()
         return cv2.resize(sim, (w, h), interpolation=cv2.INTER_LINEAR).astype(np.float32)
+
+
+def load_model(spec: str | None = None, device: str | torch.device | None = "auto", precision: str | None = "auto",
+               *, preset: str | None = None) -> TCPModel:
+    """The one way the command lines get a model. spec: None or 'default' (the bundled weights), a
+    local path, hf://OWNER/REPO/FILE.safetensors[@REV], or `random:PRESET[:SEED]` (an untrained
+    model, for smoke tests). `preset` (the hidden --preset of apply) is `random:PRESET` on the CPU
+    unless a device is given."""
+    if preset:
+        return TCPModel.from_config(preset, device="cpu" if device == "auto" else device, precision=precision)
+    if spec is not None and str(spec).startswith("random:"):
+        parts = str(spec).split(":")
+        name = parts[1] if len(parts) > 1 and parts[1] else "tiny"
+        seed = int(parts[2]) if len(parts) > 2 else 0
+        return TCPModel.from_config(name, device=device, seed=seed, precision=precision)
+    return TCPModel.from_pretrained(None if spec in (None, "", "default") else spec, device=device,
+                                    precision=precision)

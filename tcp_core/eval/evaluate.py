@@ -57,6 +57,7 @@ import cv2
 import numpy as np
 import torch
 
+from tcp_core.base.errors import UserError
 from tcp_core.editing.fullres import DEFAULT_SMOOTHING, MAX_SMOOTHING
 from tcp_core.eval.metrics import backbones as _bb
 from tcp_core.eval.metrics import features as _feat
@@ -74,7 +75,7 @@ MAX_SHEET_ROWS = 60
 THUMB = 128
 
 
-class EvalError(RuntimeError):
+class EvalError(UserError, RuntimeError):
     """The evaluation cannot run at all (bad arguments, unreadable CSV, missing component)."""
 
 
@@ -191,19 +192,6 @@ def reinhard_transfer(content: np.ndarray, style: np.ndarray, mask: np.ndarray) 
 
 # --------------------------------------------------------------------------------------------
 # models
-
-
-def load_model(spec: str, device: str, precision: str = "auto"):
-    """`random:PRESET[:SEED]` = an untrained model of a preset (smoke tests); anything else goes
-    to `TCPModel.from_pretrained` (a path, hf://..., or 'default' for the bundled weights)."""
-    from tcp_core.editing.inference import TCPModel
-
-    if spec.startswith("random:"):
-        parts = spec.split(":")
-        preset = parts[1] if len(parts) > 1 and parts[1] else "tiny"
-        seed = int(parts[2]) if len(parts) > 2 else 0
-        return TCPModel.from_config(preset, device=device, seed=seed, precision=precision)
-    return TCPModel.from_pretrained(None if spec in ("", "default") else spec, device=device, precision=precision)
 
 
 def _final_method(model, smoothing: float | None = None) -> Callable[[Pair], np.ndarray]:
@@ -625,17 +613,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not Path(args.pairs).is_file():
             raise EvalError(f"pairs file not found: {args.pairs}")
         backbone = _bb.load_backbone(args.backbone, weights=args.backbone_weights, device=args.device)
+        from tcp_core.editing.inference import load_model
+
         model = load_model(args.weights, args.device, args.precision)
         baseline = load_model(args.baseline_weights, args.device, args.precision) if args.baseline_weights else None
         res = evaluate(args.pairs, model, args.out, baseline=baseline, backbone=backbone, methods=methods,
                        size=args.size, ssd_locations=args.ssd_locations, seed=args.seed,
                        model_name=args.weights, baseline_name=args.baseline_weights, log=log,
                        final_smoothing=args.final_smoothing)
-    except (EvalError, _bb.BackboneError) as e:
+    except UserError as e:  # anything else is a bug: its traceback shows
         print(f"tcp-editor eval: error: {e}", file=sys.stderr)
-        return 2
-    except (FileNotFoundError, ValueError, RuntimeError) as e:
-        print(f"tcp-editor eval: error: {type(e).__name__}: {e}", file=sys.stderr)
         return 2
     rep = res.report
     print(_markdown(rep).split("\n\n↑")[0].split("\n", 2)[-1].strip())

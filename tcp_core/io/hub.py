@@ -15,11 +15,13 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from tcp_core.base.errors import UsageError, UserError
+
 DEFAULT_WEIGHTS_NAME = "tcp-demo128.safetensors"
 BASELINE_WEIGHTS_NAME = "swapae-demo128.safetensors"
 
 
-class WeightsNotFound(FileNotFoundError):
+class WeightsNotFound(UserError, FileNotFoundError):
     pass
 
 
@@ -56,19 +58,19 @@ def default_weights_path(name: str = DEFAULT_WEIGHTS_NAME) -> Path:
 
 def parse_hf_spec(spec: str) -> HubSpec:
     if not spec.startswith("hf://"):
-        raise ValueError(f"not a hub spec: {spec!r}")
+        raise UsageError(f"not a hub spec: {spec!r}")
     rest = spec[len("hf://"):]
     revision = None
     if "@" in rest:
         rest, revision = rest.rsplit("@", 1)
         if not revision:
-            raise ValueError(f"empty revision in {spec!r}")
+            raise UsageError(f"empty revision in {spec!r}")
     parts = [p for p in rest.split("/") if p]
     if len(parts) < 3:
-        raise ValueError(f"a hub spec needs hf://OWNER/REPO/FILE.safetensors[@REVISION], got {spec!r}")
+        raise UsageError(f"a hub spec needs hf://OWNER/REPO/FILE.safetensors[@REVISION], got {spec!r}")
     filename = "/".join(parts[2:])
     if not filename.endswith(".safetensors"):
-        raise ValueError(f"only .safetensors files are loaded from the hub, got {filename!r}")
+        raise UsageError(f"only .safetensors files are loaded from the hub, got {filename!r}")
     return HubSpec(repo_id=f"{parts[0]}/{parts[1]}", filename=filename, revision=revision)
 
 

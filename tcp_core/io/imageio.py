@@ -38,6 +38,9 @@ from typing import BinaryIO
 import numpy as np
 from PIL import Image, ImageCms, UnidentifiedImageError
 
+from tcp_core.base.constants import DEFAULT_MAX_PIXELS, IMAGE_EXTENSIONS
+from tcp_core.base.errors import UserError
+
 __all__ = [
     "DEFAULT_MAX_PIXELS",
     "IMAGE_EXTENSIONS",
@@ -56,7 +59,6 @@ __all__ = [
     "to_uint8",
 ]
 
-DEFAULT_MAX_PIXELS = 100_000_000
 # What opening a file may cost is bounded by what the file is: an image may declare at most
 # max(SMALL_IMAGE_PIXELS, MAX_PIXELS_PER_BYTE x its size in bytes) pixels (and never more than
 # max_pixels). Photos hold under 20 pixels per byte, flat graphics under 350 (deflate's own limit
@@ -65,7 +67,6 @@ DEFAULT_MAX_PIXELS = 100_000_000
 SMALL_IMAGE_PIXELS = 16_000_000
 MAX_PIXELS_PER_BYTE = 1024
 MASK_PIXELS_PER_TARGET = 4  # a mask for a W x H photo may have up to 4 W H pixels, however small its file
-IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp", ".tif", ".tiff", ".bmp")
 SAVE_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WEBP", ".tif": "TIFF", ".tiff": "TIFF"}
 MASK_ASPECT_TOLERANCE = 0.01
 
@@ -129,11 +130,11 @@ _UMASK = os.umask(0)
 os.umask(_UMASK)
 
 
-class ImageLoadError(ValueError):
+class ImageLoadError(UserError, ValueError):
     """A file could not be read as an image. The message says which file, what is wrong, and what to do."""
 
 
-class ImageSaveError(ValueError):
+class ImageSaveError(UserError, ValueError):
     """An image could not be written. The message says which file, what is wrong, and what to do."""
 
 

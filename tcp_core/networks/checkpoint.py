@@ -19,6 +19,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save
 
 from tcp_core.base.config import ModelConfig
+from tcp_core.base.errors import UserError
 from tcp_core.io.imageio import atomic_write
 from tcp_core.networks.model import TCPNet
 
@@ -30,7 +31,7 @@ MAX_HEADER_BYTES = 16 * 1024 * 1024  # a TCP model's header is tens of KB
 MAX_MODEL_PARAMS = 500_000_000  # paper256 has 56 M in E/H/G; the configs' own bounds allow more
 
 
-class CheckpointError(ValueError):
+class CheckpointError(UserError, ValueError):
     """A weights file that cannot be used, with a message fit for the user."""
 
 
@@ -197,7 +198,7 @@ def validate_state(state: Mapping[str, torch.Tensor], expected: Mapping[str, tor
             raise CheckpointError(f"{path}: tensor {k} contains NaN or infinite values; the model is broken")
 
 
-def load_model(path, device: torch.device | str = "cpu") -> TCPNet:
+def load_net(path, device: torch.device | str = "cpu") -> TCPNet:
     """Load and validate an inference model file; returns a float32 TCPNet in eval mode.
 
     Order: header and config (bounded), then the file's tensor shapes and dtypes against the

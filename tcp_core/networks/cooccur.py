@@ -1,4 +1,4 @@
-"""D_co: the co-occurrence patch discriminator (SwapAE; paper Eq. 2; SPEC section 1).
+"""D_co: the co-occurrence patch discriminator (SwapAE; paper Eq. 2; METHOD section 1).
 
 It judges whether crops of a hybrid image share the patch statistics of crops of the style
 reference: features of the reference crops are averaged into one reference vector, and an MLP

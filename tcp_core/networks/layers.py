@@ -135,7 +135,7 @@ class NoiseInjection(nn.Module):
 
 
 class ModulatedConv2d(nn.Module):
-    """StyleGAN2 modulated conv with style-independent demodulation (SPEC section 1).
+    """StyleGAN2 modulated conv with style-independent demodulation (METHOD section 1).
 
     out = conv(x * s / rms(s), w / ||w||): the input is multiplied by the RMS-normalised
     style, and the weights are normalised per output channel independently of the style.

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 
 import torch
 
+from tcp_core.base.errors import UsageError
+
 PRECISION_CHOICES = ("auto", "bf16", "fp32")
 
 # Tests and users on odd hardware can force the capability answer: "0" = no native bf16, "1" = native.
@@ -69,11 +71,11 @@ def resolve_precision(choice: str | None, device: torch.device) -> str:
     """'auto' | 'bf16' | 'fp32' (case-insensitive, None = auto) -> 'bf16' or 'fp32' for `device`."""
     c = (choice or "auto").lower()
     if c not in PRECISION_CHOICES:
-        raise ValueError(f"unknown precision {choice!r}; choose one of {', '.join(PRECISION_CHOICES)}")
+        raise UsageError(f"unknown precision {choice!r}; choose one of {', '.join(PRECISION_CHOICES)}")
     if c == "auto":
         return "bf16" if device_has_native_bf16(device) else "fp32"
     if c == "bf16" and device.type == "mps":
-        raise ValueError("bf16 is not supported on Apple MPS here; use --precision fp32")
+        raise UsageError("bf16 is not supported on Apple MPS here; use --precision fp32")
     return c
 
 

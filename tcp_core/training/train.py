@@ -1,6 +1,6 @@
 """The trainer: `tcp-editor --train DATA_DIR ... --out RUN_DIR` / `python -m tcp_core.train`.
 
-Phases per iteration (SPEC section 2; SwapAE + the TCP losses):
+Phases per iteration (METHOD section 2; SwapAE + the TCP losses):
   G step    L_rec (Eq. 1) + non-saturating D on reconstruction (x0.5) and swap (x1) + D_co (Eq. 2);
             every K iterations also L_CC (Eq. 3) and L_CA (Eq. 7) on the same swap.
   D step    softplus logistic loss for D (real x1, rec x0.5, swap x0.5) and D_co
@@ -38,12 +38,13 @@ import torch.distributed as dist
 from torch import Tensor
 
 from tcp_core.base.config import DISCRIMINATORS, LossWeights, ModelConfig, TrainConfig, model_preset
+from tcp_core.base.errors import UsageError, UserError
 from tcp_core.data.dataset import PhotoDataset, random_crop
 from tcp_core.io.imageio import atomic_write
 from tcp_core.networks.checkpoint import (
     CheckpointError,
     config_from_metadata,
-    load_model,
+    load_net,
     load_tensors,
     save_model,
     save_tensors,
@@ -60,7 +61,7 @@ from tcp_core.training.masks import free_form_masks
 log = logging.getLogger("tcp_core.training.train")
 
 
-class TrainingDiverged(RuntimeError):
+class TrainingDiverged(UserError, RuntimeError):
     pass
 
 
@@ -371,9 +372,9 @@ class Trainer:
 
     def init_from(self, weights: Path) -> None:
         """Fine-tune: start E/H/G (and the EMA) from an exported model; fresh discriminators."""
-        net = load_model(weights, "cpu")
+        net = load_net(weights, "cpu")
         if net.config != self.mcfg:
-            raise ValueError("--init weights have a different model config than the chosen preset")
+            raise UsageError("--init weights have a different model config than the chosen preset")
         self.net.load_state_dict(net.state_dict())
         self.ema.load_state_dict(net.state_dict())
 
@@ -463,7 +464,7 @@ def train(
         from tcp_core.io.hub import resolve_weights
 
         init_path = resolve_weights(init)
-        mcfg = load_model(init_path).config
+        mcfg = load_net(init_path).config
     mcfg = mcfg or model_preset(tcfg.preset)
 
     # The run folder must be writable before a single photo is decoded (that can take minutes), and
@@ -472,27 +473,27 @@ def train(
     if init and resumed is None:
         try:
             if os.path.samefile(init_path, run_dir / "model-ema.safetensors"):
-                raise ValueError(f"--init {init_path} is the model this run exports (--out {run_dir}); the run would "
+                raise UsageError(f"--init {init_path} is the model this run exports (--out {run_dir}); the run would "
                                  "replace it. Copy it elsewhere first, or choose another --out")
         except OSError:
             pass
     for d in data_dirs:
         try:
             if run_dir.exists() and os.path.samefile(d, run_dir):
-                raise ValueError(f"--out {run_dir} is a data folder; its sample sheets would become training "
+                raise UsageError(f"--out {run_dir} is a data folder; its sample sheets would become training "
                                  "photos. Choose another folder for the run")
         except OSError:
             pass
     if dist_info.main:
         if run_dir.exists() and not run_dir.is_dir():
-            raise ValueError(f"--out {run_dir} is a file, not a folder; choose a folder for the run")
+            raise UsageError(f"--out {run_dir} is a file, not a folder; choose a folder for the run")
         try:
             run_dir.mkdir(parents=True, exist_ok=True)
             fd, probe = tempfile.mkstemp(prefix=".write-test-", dir=run_dir)
             os.close(fd)
             os.unlink(probe)
         except OSError as e:
-            raise ValueError(f"cannot write to the run folder --out {run_dir}: {e.strerror or e}") from None
+            raise UsageError(f"cannot write to the run folder --out {run_dir}: {e.strerror or e}") from None
     quiet_ds = _DropRecords()  # the list below is printed once, here (the dataset logs it too)
     ds_log = logging.getLogger("tcp_core.data.dataset")
     ds_log.addFilter(quiet_ds)
@@ -707,7 +708,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _maybe_reexec_with_malloc_tuning(argv: list[str]) -> None:
     """glibc's default malloc returns big tensors to the OS and page-faults them back every step
-    (SPEC section 7: more than half of the CPU time); keep them mapped instead."""
+    (METHOD section 6: more than half of the CPU time); keep them mapped instead."""
     if os.environ.get("MALLOC_MMAP_MAX_") is not None or os.environ.get("TCP_NO_REEXEC"):
         return
     if "RANK" in os.environ or not sys.platform.startswith("linux"):
@@ -745,7 +746,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         path = train(args.data, args.out, tcfg, mcfg=mcfg, device=args.device, init=args.init, resume=args.resume,
                      max_seconds=args.max_minutes * 60 if args.max_minutes else None, precision=args.precision)
-    except (ValueError, CheckpointError, FileNotFoundError, RuntimeError) as e:
+    except UserError as e:  # anything else is a bug: its traceback shows
         print(f"error: {e}", file=sys.stderr)
         return 2
     except OSError as e:  # the run folder became unwritable or the disk filled up mid-run

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-DEFAULT_MAX_PIXELS = 100_000_000
-IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp", ".tif", ".tiff", ".bmp")
+from tcp_core.base.constants import DEFAULT_MAX_PIXELS, DEFAULT_SMOOTHING, IMAGE_EXTENSIONS, MAX_SMOOTHING  # noqa: F401 (GUI)
+
 EXPORT_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WebP"}
 
 try:  # tcp_core.io.imageio imports PIL and numpy only

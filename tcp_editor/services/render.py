@@ -13,11 +13,12 @@ reached through the model object.
 from __future__ import annotations
 
 import hashlib
-from collections import OrderedDict
 from collections.abc import Callable, Sequence
 
 import cv2
 import numpy as np
+
+from tcp_core.base.lru import LRU
 
 INTERP_STEPS = 11  # content interpolation: decoded key frames, cross-faded in between
 
@@ -30,25 +31,11 @@ def _key(*arrays: np.ndarray) -> bytes:
     return h.digest()
 
 
-class FrameCache:
+class FrameCache(LRU):
     """A small LRU for interpolation key frames (slider drags re-use them)."""
 
     def __init__(self, size: int = 4) -> None:
-        self.size = size
-        self._d: OrderedDict = OrderedDict()
-
-    def get_or(self, key, make: Callable):
-        if key in self._d:
-            self._d.move_to_end(key)
-            return self._d[key]
-        v = make()
-        self._d[key] = v
-        while len(self._d) > self.size:
-            self._d.popitem(last=False)
-        return v
-
-    def clear(self) -> None:
-        self._d.clear()
+        super().__init__(size)
 
 
 def interpolate_base(model, image: np.ndarray, other: np.ndarray, what: str, amount: float,

