@@ -140,15 +140,16 @@ def _loader():
             _LOADER = _pil_load_rgb
         else:
             def _via_imageio(path: Path, target_short: int | None = None) -> np.ndarray:
-                return np.ascontiguousarray(load_image(path).rgb)
+                return np.ascontiguousarray(load_image(path, draft_short=target_short).rgb)
 
             _LOADER = _via_imageio
     return _LOADER
 
 
-def load_photo(path: PathLike, target_short: int) -> np.ndarray:
-    """Decode ``path`` to HxWx3 uint8 RGB with its short side at most ``target_short`` (INTER_AREA)."""
-    rgb = _loader()(Path(path), target_short)
+def load_photo(path: PathLike, target_short: int, draft: bool = False) -> np.ndarray:
+    """Decode ``path`` to HxWx3 uint8 RGB with its short side at most ``target_short`` (INTER_AREA).
+    draft: a JPEG may be decoded at a reduced scale first (never below ``target_short``)."""
+    rgb = _loader()(Path(path), target_short if draft else None)
     if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.uint8:
         raise ValueError(f"decoder returned {rgb.dtype} {rgb.shape}, expected HxWx3 uint8")
     h, w = rgb.shape[:2]

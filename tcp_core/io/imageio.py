@@ -440,6 +440,7 @@ def load_image(
     max_pixels: int | None = DEFAULT_MAX_PIXELS,
     keep_alpha: bool = False,
     keep_16bit: bool = False,
+    draft_short: int | None = None,
     _allow_pixels: int = 0,
 ) -> LoadedImage:
     """Load a photo as display-oriented RGB (see the module docstring).
@@ -447,6 +448,8 @@ def load_image(
     `keep_alpha=False` composites transparent images over white (so the editor sees what a
     viewer shows); `keep_alpha=True` returns the unpremultiplied colours and the alpha separately.
     `keep_16bit=True` returns uint16 pixels for 16-bit sources (uint8 otherwise).
+    `draft_short`: a JPEG may be decoded at 1/2, 1/4 or 1/8 scale (libjpeg's fast scaled decode)
+    as long as its short side stays at least this many pixels (training reads photos this way).
     Raises `ImageLoadError` for anything that is not a readable image within the limits.
     """
     path = _as_path(path)
@@ -467,6 +470,12 @@ def load_image(
             if n_frames > 1:
                 im.seek(0)
             is_16bit_colour = _tile_is_16bit(im) and mode not in ("I;16", "I;16L", "I;16B", "I;16N", "I")
+            if draft_short and fmt == "JPEG":
+                w0, h0 = im.size
+                sc = draft_short / max(1, min(w0, h0))
+                if sc < 1:
+                    im.draft(im.mode, (max(1, -(-w0 * draft_short // min(w0, h0))),
+                                       max(1, -(-h0 * draft_short // min(w0, h0)))))
             _full_decode(im, path, lifted)
             try:
                 exif_obj = im.getexif()

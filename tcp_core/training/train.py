@@ -28,6 +28,8 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -39,7 +41,8 @@ from torch import Tensor
 
 from tcp_core.base.config import DISCRIMINATORS, LossWeights, ModelConfig, TrainConfig, model_preset
 from tcp_core.base.errors import UsageError, UserError
-from tcp_core.data.dataset import PhotoDataset, random_crop
+from tcp_core.data.dataset import random_crop
+from tcp_core.data.stream import DEFAULT_CACHE_MB, PhotoStore
 from tcp_core.io.imageio import atomic_write
 from tcp_core.networks.checkpoint import (
     CheckpointError,
@@ -70,12 +73,15 @@ class TrainingDiverged(UserError, RuntimeError):
 # ----------------------------------------------------------------------------------------------
 
 
-def make_batch(photos: list[np.ndarray], seed: int, rank: int, step: int, batch: int, res: int,
-               jitter: tuple[float, float]) -> Tensor:
-    """The batch of `step` on `rank`: a pure function of its arguments, so resuming reproduces it."""
+def make_batch(photos: Sequence[np.ndarray], seed: int, rank: int, step: int, batch: int, res: int,
+               jitter: tuple[float, float], pool: ThreadPoolExecutor | None = None) -> Tensor:
+    """The batch of `step` on `rank`: a pure function of its arguments, so resuming reproduces it.
+    photos: a list of arrays or a `PhotoStore` (decodes on demand; `pool` decodes a batch's photos
+    in parallel, the decoders release the GIL)."""
     rng = np.random.default_rng([seed, rank, step])
     idx = rng.integers(0, len(photos), size=batch)
-    arr = np.stack([random_crop(photos[i], rng, res, jitter) for i in idx])  # [B, R, R, 3]
+    chosen = list(pool.map(photos.__getitem__, idx)) if pool is not None else [photos[i] for i in idx]
+    arr = np.stack([random_crop(p, rng, res, jitter) for p in chosen])  # [B, R, R, 3]
     return torch.from_numpy(arr).permute(0, 3, 1, 2).float().div_(127.5).sub_(1.0)  # [B, 3, R, R]
 
 
@@ -93,15 +99,19 @@ class BatchFeeder:
     def _run(self) -> None:
         photos, seed, rank, batch, res, jitter = self.args
         s = self.step
-        while not self.stop.is_set():
-            b = make_batch(photos, seed, rank, s, batch, res, jitter)
+        with ThreadPoolExecutor(max_workers=2) as pool:
             while not self.stop.is_set():
-                try:
-                    self.q.put((s, b), timeout=0.2)
-                    break
-                except queue.Full:
-                    continue
-            s += 1
+                b = make_batch(photos, seed, rank, s, batch, res, jitter, pool)
+                self._put(s, b)
+                s += 1
+
+    def _put(self, s: int, b: Tensor) -> None:
+        while not self.stop.is_set():
+            try:
+                self.q.put((s, b), timeout=0.2)
+                return
+            except queue.Full:
+                continue
 
     def next(self, step: int) -> Tensor:
         s, b = self.q.get()
@@ -119,9 +129,11 @@ class BatchFeeder:
             self.thread.join(timeout=0.05)
 
 
-def load_photos(dirs: list[str | Path], resolution: int) -> tuple[list[np.ndarray], list[tuple[str, str]]]:
-    ds = PhotoDataset(dirs, resolution)
-    return ds.photos, ds.skipped
+def load_photos(dirs: list[str | Path], resolution: int, cache_mb: float = DEFAULT_CACHE_MB,
+                progress=None) -> tuple[PhotoStore, list[tuple[str, str]]]:
+    """The training photos, streamed from disk (`tcp_core.data.stream.PhotoStore`)."""
+    store = PhotoStore(dirs, resolution, cache_mb=cache_mb, progress=progress)
+    return store, store.skipped
 
 
 # ----------------------------------------------------------------------------------------------
@@ -439,7 +451,7 @@ def _fmt_eta(seconds: float) -> str:
 def train(
     data_dirs: list[str | Path], out: str | Path, tcfg: TrainConfig, *, mcfg: ModelConfig | None = None,
     device: str = "auto", init: str | None = None, resume: bool = False, max_seconds: float | None = None,
-    quiet: bool = False, precision: str = "auto",
+    quiet: bool = False, precision: str = "auto", photo_cache_mb: float = DEFAULT_CACHE_MB,
 ) -> Path:
     """Run (or resume) a training run; returns the path of the exported EMA model."""
     run_dir = Path(out)
@@ -498,7 +510,9 @@ def train(
     ds_log = logging.getLogger("tcp_core.data.dataset")
     ds_log.addFilter(quiet_ds)
     try:
-        photos, skipped = load_photos(data_dirs, mcfg.resolution)
+        say = (lambda msg: print(msg, file=sys.stderr, flush=True)) if dist_info.main and not quiet else None
+        photos, skipped = load_photos(data_dirs, mcfg.resolution, cache_mb=photo_cache_mb, progress=say)
+        skipped = list(skipped)
     except BaseException:
         for p in created:  # leave no empty run folder behind when there is nothing to train on
             try:
@@ -534,8 +548,8 @@ def train(
             {"model": json.loads(mcfg.to_json()), "train": json.loads(tcfg.to_json()),
              "data": [str(d) for d in data_dirs], "photos": len(photos), "skipped": len(skipped),
              "precision": trainer.precision.name, "device": dev.type}, indent=2))
-    fixed = torch.stack([make_batch([p], tcfg.seed, 0, 0, 1, mcfg.resolution, (1.0, 1.0))[0]
-                         for p in photos[: max(2, min(6, len(photos)))]]).to(dev)
+    fixed = torch.stack([make_batch([photos[i]], tcfg.seed, 0, 0, 1, mcfg.resolution, (1.0, 1.0))[0]
+                         for i in range(min(6, len(photos)))]).to(dev)
     if fixed.shape[0] < 2:
         fixed = torch.cat([fixed, fixed.flip(-1)])
     sheet_mask = torch.from_numpy(free_form_masks(1, mcfg.resolution, np.random.default_rng(7))).to(dev)
@@ -689,6 +703,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--log-every", type=int, default=d.log_every, help="log interval (steps)")
     p.add_argument("--max-minutes", type=float, help="stop (with a checkpoint) after this much wall time")
     p.add_argument("--threads", type=int, help="CPU threads for torch (default: all cores)")
+    p.add_argument("--photo-cache-mb", type=float, default=DEFAULT_CACHE_MB,
+                   help="memory for decoded training photos; photos are read from disk as batches need them "
+                        "and the least recently used are dropped beyond this (default %(default)s)")
     p.add_argument("--precision", default="auto", choices=PRECISION_CHOICES,
                    help="auto: bf16 where the CPU/GPU runs it natively (AVX512_BF16/AMX, CUDA bf16), else fp32 "
                         "(default %(default)s)")
@@ -745,7 +762,8 @@ def main(argv: list[str] | None = None) -> int:
     rank = dist.get_rank() if dist.is_initialized() else 0
     try:
         path = train(args.data, args.out, tcfg, mcfg=mcfg, device=args.device, init=args.init, resume=args.resume,
-                     max_seconds=args.max_minutes * 60 if args.max_minutes else None, precision=args.precision)
+                     max_seconds=args.max_minutes * 60 if args.max_minutes else None, precision=args.precision,
+                     photo_cache_mb=args.photo_cache_mb)
     except UserError as e:  # anything else is a bug: its traceback shows
         print(f"error: {e}", file=sys.stderr)
         return 2
