@@ -58,6 +58,8 @@ DRAG_KEYFRAME_STEP = 0.25  # strength-slider drags: exact key frames every 0.25,
 REFINE_MAX_AREA = 0.5  # refine when a region's bounding box covers less than this of the photo
 AUTOSAVE_NAME = "autosave.tcpproj"
 DEVICES = ("auto", "cpu", "cuda", "mps")
+PRECISIONS = ("auto", "bf16", "fp32")  # tcp_core.networks.precision.PRECISION_CHOICES (no torch here)
+PRECISION_LABELS = {"auto": "Auto", "bf16": "bf16", "fp32": "fp32"}
 DEFAULT_OVERLAY_OPACITY = 45  # %
 WARM_GALLERY_STYLES = 6  # gallery styles whose swap with the photo is computed ahead
 MIN_RESTORED_OVERLAY_OPACITY = 10  # % : a saved overlay fainter than this is not restored
@@ -91,6 +93,8 @@ class MainWindow(QMainWindow):
         self.model_info: ModelInfo | None = None
         self.model_spec: str | None = None
         self.model_device = str(self.settings.value("model/device", "auto"))
+        precision = str(self.settings.value("model/precision", "auto")).lower()
+        self.model_precision = precision if precision in PRECISIONS else "auto"
         self.model_preset: str | None = None
         self._good_model_args: tuple | None = None
         self._in_flight: int | None = None
@@ -255,6 +259,19 @@ class MainWindow(QMainWindow):
             a.triggered.connect(lambda _=False, d=d: self.set_device(d))
             self.device_group.addAction(a)
             dm.addAction(a)
+        pm = m.addMenu("&Precision")
+        pm.setToolTipsVisible(True)
+        self.precision_group = QActionGroup(self)
+        for p, tip in (("auto", "bf16 where the device runs it natively, else fp32"),
+                       ("bf16", "bfloat16: faster on CPUs with AVX512-BF16/AMX and on GPUs; slow where emulated"),
+                       ("fp32", "float32 everywhere (the reference)")):
+            a = QAction(PRECISION_LABELS[p], self, checkable=True)
+            a.setData(p)
+            a.setToolTip(tip)
+            a.setChecked(p == self.model_precision)
+            a.triggered.connect(lambda _=False, p=p: self.set_precision(p))
+            self.precision_group.addAction(a)
+            pm.addAction(a)
 
         tb = self.addToolBar("Tools")
         tb.setObjectName("toolsToolbar")
@@ -588,15 +605,24 @@ class MainWindow(QMainWindow):
             self._error_showing = False
 
     # model ------------------------------------------------------------------------------------
-    def load_model(self, spec: str | None = None, device: str | None = None, preset: str | None = None) -> None:
+    def load_model(self, spec: str | None = None, device: str | None = None, preset: str | None = None,
+                   precision: str | None = None) -> None:
         self.model_spec, self.model_preset = spec, preset
         if device:
             self.model_device = device
+        if precision:
+            self.model_precision = precision
         self.model_label.setText("Model: loading…")
-        self.service.load_model(spec, self.model_device, preset)
+        self.service.load_model(spec, self.model_device, preset, self.model_precision)
 
     def set_device(self, device: str) -> None:
         self.load_model(self.model_spec, device, self.model_preset)
+
+    def set_precision(self, precision: str) -> None:
+        """"auto" | "bf16" | "fp32": reloads the model in that precision (saved once it loads)."""
+        if precision not in PRECISIONS:
+            raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}")
+        self.load_model(self.model_spec, self.model_device, self.model_preset, precision)
 
     def _on_progress(self, rid: int, done: int, total: int) -> None:
         if rid in self._export_requests and total > 0:
@@ -634,8 +660,9 @@ class MainWindow(QMainWindow):
         if info.demo and not self.model_preset:
             self.statusBar().showMessage("No trained weights found: using an UNTRAINED demo model. "
                                          "Load weights from the Model menu for real results.", 15000)
-        self._good_model_args = (self.model_spec, self.model_device, self.model_preset)
+        self._good_model_args = (self.model_spec, self.model_device, self.model_preset, self.model_precision)
         self.settings.setValue("model/device", self.model_device)  # only a device that worked
+        self.settings.setValue("model/precision", self.model_precision)  # the choice (auto stays auto)
         self._sync_device_menu()
         self._schedule_preview()
         self.request_warm()
@@ -643,12 +670,14 @@ class MainWindow(QMainWindow):
     def _sync_device_menu(self) -> None:
         for a in self.device_group.actions():
             a.setChecked(a.text().lower() == self.model_device)
+        for a in self.precision_group.actions():
+            a.setChecked(a.data() == self.model_precision)
 
     def _on_model_failed(self, message: str) -> None:
         summary, details = split_message(message)
         keep = f"Still using {self.model_info.label}." if self.model_info else "No model is loaded."
         if self._good_model_args is not None:  # the menu and a later reload follow the model in use
-            self.model_spec, self.model_device, self.model_preset = self._good_model_args
+            self.model_spec, self.model_device, self.model_preset, self.model_precision = self._good_model_args
             self._sync_device_menu()
         self.model_label.setText(self.model_info.label if self.model_info else "Model: none")
         self._show_error("Could not load the model", f"{summary}\n\n{keep}", details)

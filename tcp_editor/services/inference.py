@@ -38,6 +38,7 @@ class ModelInfo:
     note: str = ""
     resolution: int = 0  # the network's working short side (px); 0: unknown
     size_multiple: int = 0  # step of its working long side (tcp_core.editing.inference.size_multiple)
+    precision: str = ""  # what the network computes in: "bf16" / "fp32" ("" unknown: fakes)
 
     def working_size(self, h: int, w: int) -> tuple[int, int] | None:
         """The network's (height, width) for an h x w input (tcp_core.editing.inference.working_size), or None."""
@@ -59,9 +60,10 @@ class ModelInfo:
     @property
     def label(self) -> str:
         name = os.path.basename(self.source) if not self.demo else self.source
+        prec = f" · {self.precision}" if self.precision else ""
         if self.demo:
-            return f"UNTRAINED DEMO MODEL ({name}): results are not meaningful · {self.device_description}"
-        return f"Model {name} · {self.device_description}"
+            return f"UNTRAINED DEMO MODEL ({name}): results are not meaningful · {self.device_description}{prec}"
+        return f"Model {name} · {self.device_description}{prec}"
 
 
 @dataclass
@@ -95,7 +97,7 @@ class InferenceWorker(QObject):
 
     _wake = Signal(str)
     _wake_queued = Signal(str)  # from the worker thread itself: through the event queue, not a direct call
-    _load = Signal(object, str, object)  # spec, device, preset
+    _load = Signal(object, str, object, str)  # spec, device, preset, precision
     _install = Signal(object, object)  # model, ModelInfo
 
     def __init__(self, torch_threads: int | None = None) -> None:
@@ -148,9 +150,11 @@ class InferenceWorker(QObject):
         with self._lock:
             return self._latest.get(channel) == rid and rid > self._cancelled_upto
 
-    def load_model(self, spec: str | None = None, device: str = "auto", preset: str | None = None) -> None:
-        """Load in the worker thread; emits modelLoaded or modelFailed (the old model stays)."""
-        self._load.emit(spec, device, preset)
+    def load_model(self, spec: str | None = None, device: str = "auto", preset: str | None = None,
+                   precision: str = "auto") -> None:
+        """Load in the worker thread; emits modelLoaded or modelFailed (the old model stays).
+        precision: "auto" | "bf16" | "fp32" (TCPModel.from_pretrained)."""
+        self._load.emit(spec, device, preset, precision or "auto")
 
     def set_model(self, model: Any, info: ModelInfo | None = None) -> None:
         """Install an already built model (tests, fakes)."""
@@ -180,12 +184,13 @@ class InferenceWorker(QObject):
         self._cache = None
         dev = getattr(model, "device_name", "cpu")
         self.info = info or ModelInfo(getattr(model, "source", "custom model"), dev,
-                                      getattr(model, "device_description", dev), False, "", *_model_sizes(model))
+                                      getattr(model, "device_description", dev), False, "", *_model_sizes(model),
+                                      str(getattr(model, "precision_name", "") or ""))
         self.modelLoaded.emit(self.info)
         self._wake_all()
 
-    @Slot(object, str, object)
-    def _do_load(self, spec, device, preset) -> None:
+    @Slot(object, str, object, str)
+    def _do_load(self, spec, device, preset, precision="auto") -> None:
         self.busy.emit(True)
         try:
             self._setup_torch()
@@ -193,19 +198,19 @@ class InferenceWorker(QObject):
 
             note = ""
             if preset:
-                model = TCPModel.from_config(preset, device=device, seed=0)
+                model = TCPModel.from_config(preset, device=device, seed=0, precision=precision)
                 demo = True
             else:
                 try:
-                    model = TCPModel.from_pretrained(spec, device=device)
+                    model = TCPModel.from_pretrained(spec, device=device, precision=precision)
                     demo = False
                 except FileNotFoundError as e:  # hub.WeightsNotFound
                     if spec not in (None, "", "default"):
                         raise
-                    model = TCPModel.from_config(DEMO_PRESET, device=device, seed=0)
+                    model = TCPModel.from_config(DEMO_PRESET, device=device, seed=0, precision=precision)
                     demo, note = True, str(e)
             info = ModelInfo(model.source, model.device_name, model.device_description, demo, note,
-                             *_model_sizes(model))
+                             *_model_sizes(model), model.precision_name)
         except Exception as e:  # noqa: BLE001 - everything goes to the dialog; old model stays
             self.modelFailed.emit(_message(e, f"Could not load the model {spec or 'default'!s}"))
             self.busy.emit(False)
@@ -444,8 +449,9 @@ class InferenceService(QObject):
     def cancel(self, channel: str | None = None) -> None:
         self.worker.cancel(channel)
 
-    def load_model(self, spec=None, device: str = "auto", preset: str | None = None) -> None:
-        self.worker.load_model(spec, device, preset)
+    def load_model(self, spec=None, device: str = "auto", preset: str | None = None,
+                   precision: str = "auto") -> None:
+        self.worker.load_model(spec, device, preset, precision)
 
     def set_model(self, model, info: ModelInfo | None = None) -> None:
         self.worker.set_model(model, info)
