@@ -113,6 +113,7 @@ class MainWindow(QMainWindow):
         self._error_showing = False
         self.notices: list[str] = []
         self._style_cache: dict[str, StyleRef] = {}
+        self.style_part = None  # the open Style part dialog
         self._autosave_dirty = False
         self._autosave_thread: threading.Thread | None = None
         self.autosave_dir = autosave_dir or default_autosave_dir()
@@ -349,6 +350,8 @@ class MainWindow(QMainWindow):
         rp = self.regions_panel
         rp.styleDropped.connect(self.set_region_style_from_path)
         rp.chooseStyleRequested.connect(self.choose_style_dialog)
+        rp.stylePartRequested.connect(self.style_part_dialog)
+        rp.stylePartCleared.connect(self.clear_style_part)
         rp.galleryStyleChosen.connect(self._on_gallery_chosen)
         rp.galleryPathsDropped.connect(self.add_gallery_paths)
         ct = self.controls
@@ -831,7 +834,7 @@ class MainWindow(QMainWindow):
                                    "This cannot be undone.", default_yes=False):
                 return None
             protect = None
-        regions = [(r.style.image, r.mask.copy(), float(r.strength)) for r in doc.regions
+        regions = [(r.style.image, r.mask.copy(), float(r.strength), r.style_mask) for r in doc.regions
                    if r.visible and r.style is not None and (doc.global_transfer or r.mask.max() > 0)]
         rid = self.service.submit_export(
             photo=doc.photo, alpha=doc.alpha, exif=doc.exif, icc=doc.icc, regions=regions,
@@ -903,6 +906,44 @@ class MainWindow(QMainWindow):
         path = dialogs.open_path(self, "Choose a style photo", "", dialogs.IMAGE_FILTER)
         if path:
             self.set_region_style_from_path(r.uid, path)
+
+    def style_part_dialog(self, uid: int | None = None):
+        """Open the Style part dialog for a region (the active one by default): OK sets the brushed
+        part of its style photo as one undo step. Window-modal, not blocking; returns the dialog."""
+        from .style_part import StylePartDialog
+
+        if uid is None:
+            r = self.doc.active_region
+            if r is None:
+                return None
+            uid = r.uid
+        r = self.doc.region(uid)
+        if r.style is None:
+            return None
+        if self.style_part is not None:
+            self.style_part.reject()
+        dlg = StylePartDialog(r.style.image, r.style_mask, r.style.name, self)
+        style = r.style
+
+        def accepted() -> None:
+            try:
+                region = self.doc.region(uid)
+            except KeyError:  # deleted meanwhile (undo)
+                return
+            if region.style is style:  # not if the style changed meanwhile: the part was of the old one
+                self.doc.set_style_mask(uid, dlg.style_mask())
+
+        dlg.accepted.connect(accepted)
+        dlg.finished.connect(lambda _r: setattr(self, "style_part", None) if self.style_part is dlg else None)
+        dlg.setWindowModality(Qt.WindowModality.WindowModal)
+        self.style_part = dlg
+        dlg.open()
+        return dlg
+
+    def clear_style_part(self, uid: int | None = None) -> bool:
+        """Take the active region's style from the whole reference again (one undo step)."""
+        r = self.doc.active_region if uid is None else self.doc.region(uid)
+        return r is not None and self.doc.set_style_mask(r.uid, None)
 
     def _on_gallery_chosen(self, path: str) -> None:
         if not self.doc.has_photo:

@@ -369,10 +369,10 @@ class InferenceWorker(QObject):
         photo = p["photo"]
         h, w = photo.shape[:2]
         regions = []
-        for i, (style, mask, strength) in enumerate(p.get("regions", ())):
+        for i, (style, mask, strength, *rest) in enumerate(p.get("regions", ())):
             from tcp_editor.mask_ops import resize_mask
 
-            regions.append((style, resize_mask(mask, (h, w)), strength))
+            regions.append((style, resize_mask(mask, (h, w)), strength, rest[0] if rest else None))
             self.progress.emit(req.id, i, len(p.get("regions", ())) + 1)
         out = render(self.model, photo, regions, p.get("global_", False), p.get("interp_image"),
                      p.get("interp_what", "style"), p.get("interp_amount", 0.0), FrameCache(1),
@@ -425,7 +425,7 @@ class InferenceService(QObject):
             "crop": crop,
             "keyframe_step": keyframe_step,
             "image": state.image,
-            "regions": [(r.style, r.mask, r.strength) for r in state.regions],
+            "regions": [(r.style, r.mask, r.strength, r.style_mask) for r in state.regions],
             "global_": state.global_transfer,
             "interp_image": state.interp_image,
             "interp_what": state.interp_what,
