@@ -933,8 +933,13 @@ class MainWindow(QMainWindow):
             if region.style is style:  # not if the style changed meanwhile: the part was of the old one
                 self.doc.set_style_mask(uid, dlg.style_mask())
 
+        def finished(_result: int) -> None:
+            if self.style_part is dlg:
+                self.style_part = None
+            dlg.deleteLater()  # its copy of the style photo and mask go with it
+
         dlg.accepted.connect(accepted)
-        dlg.finished.connect(lambda _r: setattr(self, "style_part", None) if self.style_part is dlg else None)
+        dlg.finished.connect(finished)
         dlg.setWindowModality(Qt.WindowModality.WindowModal)
         self.style_part = dlg
         dlg.open()
