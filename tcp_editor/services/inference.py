@@ -185,7 +185,7 @@ class InferenceWorker(QObject):
         dev = getattr(model, "device_name", "cpu")
         self.info = info or ModelInfo(getattr(model, "source", "custom model"), dev,
                                       getattr(model, "device_description", dev), False, "", *_model_sizes(model),
-                                      str(getattr(model, "precision_name", "") or ""))
+                                      _model_precision(model))
         self.modelLoaded.emit(self.info)
         self._wake_all()
 
@@ -391,6 +391,14 @@ def _model_sizes(model) -> tuple[int, int]:
         return int(model.config.resolution), int(size_multiple(model.config))
     except Exception:  # noqa: BLE001
         return 0, 0
+
+
+def _model_precision(model) -> str:
+    """'bf16' / 'fp32' of a TCPModel; "" for other model objects (fakes, broken ones)."""
+    try:
+        return str(model.precision_name or "")
+    except Exception:  # noqa: BLE001
+        return ""
 
 
 _WHAT = {"render": "The preview edit failed", "similarity": "Select similar failed", "export": "Export failed"}
