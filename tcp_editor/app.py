@@ -68,7 +68,7 @@ def run_gui(argv: list[str] | None = None) -> int:
     win = MainWindow(service=service, autosave_interval_s=args.autosave_interval)
     win.show()
     device = args.device or win.model_device
-    win.load_model(args.weights, device, args.preset)
+    win.load_model(args.weights, device, args.preset, args.precision or win.model_precision)
     if args.photo:
         QTimer.singleShot(0, lambda: win.open_path(args.photo))
     else:

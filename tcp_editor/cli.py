@@ -1,6 +1,6 @@
 """`tcp-editor` entry point.
 
-    tcp-editor [PHOTO] [--weights SPEC] [--device DEV]   the editor window (bundled default model)
+    tcp-editor [PHOTO] [--weights SPEC] [--device DEV] [--precision P]   the editor window (bundled default model)
     tcp-editor --train DATA... --out RUN     train / fine-tune (same as `tcp-editor train ...`)
     tcp-editor apply CONTENT --style S --mask M -o OUT
     tcp-editor interpolate A B --what style --steps N -o OUT.png
@@ -42,6 +42,9 @@ def editor_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", default=None, choices=["auto", "cpu", "cuda", "mps"],
                    help="where the network runs (default: the last device that worked, else auto: "
                         "CUDA, then Apple MPS, then the CPU)")
+    p.add_argument("--precision", default=None, choices=["auto", "bf16", "fp32"],
+                   help="what the network computes in (default: the last choice, else auto: bf16 where the "
+                        "device runs it natively, else fp32)")
     p.add_argument("--version", action="version", version=f"tcp-editor {__version__}")
     p.add_argument("--preset", default=None, help=argparse.SUPPRESS)  # untrained preset (demos, tests)
     p.add_argument("--autosave-interval", type=int, default=None, help=argparse.SUPPRESS)

@@ -129,6 +129,24 @@ class RegionPropertyCommand(QUndoCommand):
         self.doc._set_region_value(self.uid, self.attr, self.old)
 
 
+class RegionValuesCommand(QUndoCommand):
+    """Several properties of one region in one undo step (a new style and its cleared style part;
+    a style part set or cleared). Arrays are held as given: the document never edits them in place."""
+
+    def __init__(self, doc, uid: int, values: dict, text: str) -> None:
+        super().__init__(text)
+        self.doc, self.uid = doc, uid
+        region = doc.region(uid)
+        self.new = dict(values)
+        self.old = {k: getattr(region, k) for k in values}
+
+    def redo(self) -> None:
+        self.doc._set_region_values(self.uid, self.new)
+
+    def undo(self) -> None:
+        self.doc._set_region_values(self.uid, self.old)
+
+
 class DocValueCommand(QUndoCommand):
     """Document-level settings (global transfer, interpolation); merges within one slider drag."""
 

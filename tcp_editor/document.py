@@ -70,9 +70,13 @@ class Region:
     strength: float = 1.0
     visible: bool = True
     uid: int = field(default_factory=lambda: next(_uids))
+    # The part of the style reference to take the style from (HxW float32 [0, 1] of style.image's
+    # size; never all zero), or None: the whole reference. Cleared whenever the style changes.
+    style_mask: np.ndarray | None = None
 
     def copy(self) -> Region:
-        return Region(self.name, self.mask.copy(), self.style, self.strength, self.visible, self.uid)
+        return Region(self.name, self.mask.copy(), self.style, self.strength, self.visible, self.uid,
+                      None if self.style_mask is None else self.style_mask.copy())
 
 
 @dataclass(frozen=True)
@@ -80,6 +84,7 @@ class RenderRegion:
     style: np.ndarray
     mask: np.ndarray
     strength: float
+    style_mask: np.ndarray | None = None  # the part of `style` to take the style from (None: all of it)
 
 
 @dataclass(frozen=True)
@@ -225,7 +230,7 @@ class Document(QObject):
         if self.preview is None:
             return None
         regions = tuple(
-            RenderRegion(r.style.image, r.mask.copy(), float(r.strength))
+            RenderRegion(r.style.image, r.mask.copy(), float(r.strength), r.style_mask)
             for r in self.regions
             if r.visible and r.style is not None and (self.global_transfer or r.mask.max() > 0))
         return RenderState(self.preview, regions, self.global_transfer,
@@ -271,10 +276,40 @@ class Document(QObject):
             self.undo_stack.push(MoveRegionCommand(self, uid, new_index))
 
     def set_style(self, uid: int, style: StyleRef | None) -> None:
-        from .commands import RegionPropertyCommand
+        """A new style reference; its style part (if any) belonged to the old one and is cleared in
+        the same undo step."""
+        from .commands import RegionValuesCommand
 
-        self.undo_stack.push(RegionPropertyCommand(self, uid, "style", style,
-                                                   f"Set style {style.name}" if style else "Remove style"))
+        values = {"style": style}
+        if style is not self.region(uid).style:  # the same reference again keeps its part
+            values["style_mask"] = None
+        self.undo_stack.push(RegionValuesCommand(self, uid, values,
+                                                 f"Set style {style.name}" if style else "Remove style"))
+
+    def set_style_mask(self, uid: int, mask: np.ndarray | None) -> bool:
+        """The part of the region's style reference to take the style from (HxW of the style photo;
+        resized to it if the aspect matches), or None / an empty mask: the whole reference.
+        One undo step; False when nothing changes."""
+        from .commands import RegionValuesCommand
+
+        region = self.region(uid)
+        if mask is not None:
+            if region.style is None:
+                raise ValueError("the region has no style reference to take a part of")
+            mask = np.clip(np.nan_to_num(np.asarray(mask, np.float32)), 0.0, 1.0)
+            if mask.ndim != 2:
+                raise ValueError(f"a style mask is HxW, got shape {mask.shape}")
+            shape = region.style.image.shape[:2]
+            if mask.shape != shape:
+                mask = mask_ops.resize_mask(mask, shape)
+            if not np.any(mask > 0):
+                mask = None
+        old = region.style_mask
+        if (old is None and mask is None) or (old is not None and mask is not None and np.array_equal(old, mask)):
+            return False
+        self.undo_stack.push(RegionValuesCommand(self, uid, {"style_mask": mask},
+                                                 "Set style part" if mask is not None else "Clear style part"))
+        return True
 
     def set_strength(self, uid: int, value: float) -> None:
         """Consecutive calls merge into one undo step until `end_merge()` (slider release)."""
@@ -393,6 +428,13 @@ class Document(QObject):
         self.regionChanged.emit(uid)
         if attr != "name":
             self.changed.emit()
+
+    def _set_region_values(self, uid: int, values: dict) -> None:
+        region = self.region(uid)
+        for k, v in values.items():
+            setattr(region, k, v)
+        self.regionChanged.emit(uid)
+        self.changed.emit()
 
     def _set_values(self, values: dict) -> None:
         for k, v in values.items():

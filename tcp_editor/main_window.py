@@ -58,6 +58,8 @@ DRAG_KEYFRAME_STEP = 0.25  # strength-slider drags: exact key frames every 0.25,
 REFINE_MAX_AREA = 0.5  # refine when a region's bounding box covers less than this of the photo
 AUTOSAVE_NAME = "autosave.tcpproj"
 DEVICES = ("auto", "cpu", "cuda", "mps")
+PRECISIONS = ("auto", "bf16", "fp32")  # tcp_core.networks.precision.PRECISION_CHOICES (no torch here)
+PRECISION_LABELS = {"auto": "Auto", "bf16": "bf16", "fp32": "fp32"}
 DEFAULT_OVERLAY_OPACITY = 45  # %
 WARM_GALLERY_STYLES = 6  # gallery styles whose swap with the photo is computed ahead
 MIN_RESTORED_OVERLAY_OPACITY = 10  # % : a saved overlay fainter than this is not restored
@@ -91,6 +93,8 @@ class MainWindow(QMainWindow):
         self.model_info: ModelInfo | None = None
         self.model_spec: str | None = None
         self.model_device = str(self.settings.value("model/device", "auto"))
+        precision = str(self.settings.value("model/precision", "auto")).lower()
+        self.model_precision = precision if precision in PRECISIONS else "auto"
         self.model_preset: str | None = None
         self._good_model_args: tuple | None = None
         self._in_flight: int | None = None
@@ -109,6 +113,7 @@ class MainWindow(QMainWindow):
         self._error_showing = False
         self.notices: list[str] = []
         self._style_cache: dict[str, StyleRef] = {}
+        self.style_part = None  # the open Style part dialog
         self._autosave_dirty = False
         self._autosave_thread: threading.Thread | None = None
         self.autosave_dir = autosave_dir or default_autosave_dir()
@@ -255,6 +260,19 @@ class MainWindow(QMainWindow):
             a.triggered.connect(lambda _=False, d=d: self.set_device(d))
             self.device_group.addAction(a)
             dm.addAction(a)
+        pm = m.addMenu("&Precision")
+        pm.setToolTipsVisible(True)
+        self.precision_group = QActionGroup(self)
+        for p, tip in (("auto", "bf16 where the device runs it natively, else fp32"),
+                       ("bf16", "bfloat16: faster on CPUs with AVX512-BF16/AMX and on GPUs; slow where emulated"),
+                       ("fp32", "float32 everywhere (the reference)")):
+            a = QAction(PRECISION_LABELS[p], self, checkable=True)
+            a.setData(p)
+            a.setToolTip(tip)
+            a.setChecked(p == self.model_precision)
+            a.triggered.connect(lambda _=False, p=p: self.set_precision(p))
+            self.precision_group.addAction(a)
+            pm.addAction(a)
 
         tb = self.addToolBar("Tools")
         tb.setObjectName("toolsToolbar")
@@ -332,6 +350,8 @@ class MainWindow(QMainWindow):
         rp = self.regions_panel
         rp.styleDropped.connect(self.set_region_style_from_path)
         rp.chooseStyleRequested.connect(self.choose_style_dialog)
+        rp.stylePartRequested.connect(self.style_part_dialog)
+        rp.stylePartCleared.connect(self.clear_style_part)
         rp.galleryStyleChosen.connect(self._on_gallery_chosen)
         rp.galleryPathsDropped.connect(self.add_gallery_paths)
         ct = self.controls
@@ -588,15 +608,24 @@ class MainWindow(QMainWindow):
             self._error_showing = False
 
     # model ------------------------------------------------------------------------------------
-    def load_model(self, spec: str | None = None, device: str | None = None, preset: str | None = None) -> None:
+    def load_model(self, spec: str | None = None, device: str | None = None, preset: str | None = None,
+                   precision: str | None = None) -> None:
         self.model_spec, self.model_preset = spec, preset
         if device:
             self.model_device = device
+        if precision:
+            self.model_precision = precision
         self.model_label.setText("Model: loading…")
-        self.service.load_model(spec, self.model_device, preset)
+        self.service.load_model(spec, self.model_device, preset, self.model_precision)
 
     def set_device(self, device: str) -> None:
         self.load_model(self.model_spec, device, self.model_preset)
+
+    def set_precision(self, precision: str) -> None:
+        """"auto" | "bf16" | "fp32": reloads the model in that precision (saved once it loads)."""
+        if precision not in PRECISIONS:
+            raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}")
+        self.load_model(self.model_spec, self.model_device, self.model_preset, precision)
 
     def _on_progress(self, rid: int, done: int, total: int) -> None:
         if rid in self._export_requests and total > 0:
@@ -634,8 +663,9 @@ class MainWindow(QMainWindow):
         if info.demo and not self.model_preset:
             self.statusBar().showMessage("No trained weights found: using an UNTRAINED demo model. "
                                          "Load weights from the Model menu for real results.", 15000)
-        self._good_model_args = (self.model_spec, self.model_device, self.model_preset)
+        self._good_model_args = (self.model_spec, self.model_device, self.model_preset, self.model_precision)
         self.settings.setValue("model/device", self.model_device)  # only a device that worked
+        self.settings.setValue("model/precision", self.model_precision)  # the choice (auto stays auto)
         self._sync_device_menu()
         self._schedule_preview()
         self.request_warm()
@@ -643,12 +673,14 @@ class MainWindow(QMainWindow):
     def _sync_device_menu(self) -> None:
         for a in self.device_group.actions():
             a.setChecked(a.text().lower() == self.model_device)
+        for a in self.precision_group.actions():
+            a.setChecked(a.data() == self.model_precision)
 
     def _on_model_failed(self, message: str) -> None:
         summary, details = split_message(message)
         keep = f"Still using {self.model_info.label}." if self.model_info else "No model is loaded."
         if self._good_model_args is not None:  # the menu and a later reload follow the model in use
-            self.model_spec, self.model_device, self.model_preset = self._good_model_args
+            self.model_spec, self.model_device, self.model_preset, self.model_precision = self._good_model_args
             self._sync_device_menu()
         self.model_label.setText(self.model_info.label if self.model_info else "Model: none")
         self._show_error("Could not load the model", f"{summary}\n\n{keep}", details)
@@ -802,7 +834,7 @@ class MainWindow(QMainWindow):
                                    "This cannot be undone.", default_yes=False):
                 return None
             protect = None
-        regions = [(r.style.image, r.mask.copy(), float(r.strength)) for r in doc.regions
+        regions = [(r.style.image, r.mask.copy(), float(r.strength), r.style_mask) for r in doc.regions
                    if r.visible and r.style is not None and (doc.global_transfer or r.mask.max() > 0)]
         rid = self.service.submit_export(
             photo=doc.photo, alpha=doc.alpha, exif=doc.exif, icc=doc.icc, regions=regions,
@@ -874,6 +906,49 @@ class MainWindow(QMainWindow):
         path = dialogs.open_path(self, "Choose a style photo", "", dialogs.IMAGE_FILTER)
         if path:
             self.set_region_style_from_path(r.uid, path)
+
+    def style_part_dialog(self, uid: int | None = None):
+        """Open the Style part dialog for a region (the active one by default): OK sets the brushed
+        part of its style photo as one undo step. Window-modal, not blocking; returns the dialog."""
+        from .style_part import StylePartDialog
+
+        if uid is None:
+            r = self.doc.active_region
+            if r is None:
+                return None
+            uid = r.uid
+        r = self.doc.region(uid)
+        if r.style is None:
+            return None
+        if self.style_part is not None:
+            self.style_part.reject()
+        dlg = StylePartDialog(r.style.image, r.style_mask, r.style.name, self)
+        style = r.style
+
+        def accepted() -> None:
+            try:
+                region = self.doc.region(uid)
+            except KeyError:  # deleted meanwhile (undo)
+                return
+            if region.style is style:  # not if the style changed meanwhile: the part was of the old one
+                self.doc.set_style_mask(uid, dlg.style_mask())
+
+        def finished(_result: int) -> None:
+            if self.style_part is dlg:
+                self.style_part = None
+            dlg.deleteLater()  # its copy of the style photo and mask go with it
+
+        dlg.accepted.connect(accepted)
+        dlg.finished.connect(finished)
+        dlg.setWindowModality(Qt.WindowModality.WindowModal)
+        self.style_part = dlg
+        dlg.open()
+        return dlg
+
+    def clear_style_part(self, uid: int | None = None) -> bool:
+        """Take the active region's style from the whole reference again (one undo step)."""
+        r = self.doc.active_region if uid is None else self.doc.region(uid)
+        return r is not None and self.doc.set_style_mask(r.uid, None)
 
     def _on_gallery_chosen(self, path: str) -> None:
         if not self.doc.has_photo:

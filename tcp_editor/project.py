@@ -11,6 +11,8 @@ Layout:
     photo.exif / photo.icc  optional EXIF / ICC bytes
     masks/<n>.png           16-bit greyscale masks at the preview resolution
     styles/<n>.png          style reference photos
+    style_masks/<n>.png     optional: the part of region n's style photo to take the style from
+                            (16-bit greyscale at the style photo's size; absent = the whole photo)
     second.png              optional second photo for interpolation
 """
 
@@ -77,7 +79,8 @@ def snapshot(doc: Document) -> Snapshot:
     """A consistent copy of the document (cheap: masks are copied, images are shared read-only)."""
     if doc.photo is None:
         raise ProjectError("There is no photo to save.")
-    regions = [Region(r.name, r.mask.copy(), r.style, r.strength, r.visible, r.uid) for r in doc.regions]
+    regions = [Region(r.name, r.mask.copy(), r.style, r.strength, r.visible, r.uid,
+                      None if r.style_mask is None else r.style_mask.copy()) for r in doc.regions]
     active = next((i for i, r in enumerate(doc.regions) if r.uid == doc.active_uid), -1)
     cache = getattr(doc, "_photo_png_cache", None)
     png = cache[1] if cache is not None and cache[0] is doc.photo else None
@@ -165,6 +168,10 @@ def write(path: str, snap: Snapshot) -> str:
             entry["style_path"] = r.style.path
             entry["style_name"] = r.style.name
             members.append((f"styles/{i}.png", _png(np.ascontiguousarray(r.style.image))))
+            if r.style_mask is not None:
+                sm16 = np.clip(r.style_mask * 65535.0 + 0.5, 0, 65535).astype(np.uint16)
+                entry["style_mask"] = f"style_masks/{i}.png"
+                members.append((f"style_masks/{i}.png", _png(sm16, level=6)))
         meta["regions"].append(entry)
     def fill(f) -> None:
         with zipfile.ZipFile(f, "w") as z:
@@ -356,6 +363,10 @@ def _load(path: str) -> Snapshot:
             check(e.get("mask"), min(pls, max(pw, ph_)), f"the mask of region {i + 1}")  # the preview's size
             if e.get("style"):
                 check(e["style"], STYLE_LONG_SIDE, f"the style of region {i + 1}")
+                if e.get("style_mask"):  # absent in files from before style parts existed
+                    check(e["style_mask"], STYLE_LONG_SIDE, f"the style part of region {i + 1}")
+            elif e.get("style_mask"):
+                raise _fail(path, f"region {i + 1} has a style part but no style photo.")
         if ip.get("file"):
             check(ip["file"], pls, "the second photo")
 
@@ -393,7 +404,18 @@ def _load(path: str) -> Snapshot:
             if e.get("style"):
                 st = image(e["style"], ("RGB",))
                 style = StyleRef(st, str(e.get("style_path", "")), str(e.get("style_name", "")) or f"style {i + 1}")
-            regions.append(Region(name, mask, style, strength, visible))
+            style_mask = None
+            if style is not None and e.get("style_mask"):
+                sm = image(e["style_mask"], ("I;16", "I", "L"))
+                style_mask = mask_ops.from_image(sm.astype(np.uint16) if sm.dtype != np.uint8 else sm)
+                shape = style.image.shape[:2]
+                if style_mask.shape != shape:
+                    if abs(style_mask.shape[1] / style_mask.shape[0] - shape[1] / shape[0]) > 0.02:
+                        raise _fail(path, f"the style part of region {i + 1} does not fit its style photo.")
+                    style_mask = mask_ops.resize_mask(style_mask, shape)
+                if not np.any(style_mask > 0):
+                    style_mask = None  # an empty part means the whole photo (as the editor stores it)
+            regions.append(Region(name, mask, style, strength, visible, style_mask=style_mask))
         interp = image(ip["file"], ("RGB",)) if ip.get("file") else None
         what = ip.get("what", "style")
         if what not in INTERP_WHAT:
@@ -422,7 +444,8 @@ def restore(doc: Document, snap: Snapshot, project_path: str = "") -> None:
     doc.set_photo(snap.photo, snap.photo_path, snap.exif, snap.icc, snap.alpha)
     doc.blockSignals(True)
     try:
-        doc.regions = [Region(r.name, r.mask, r.style, r.strength, r.visible) for r in snap.regions]
+        doc.regions = [Region(r.name, r.mask, r.style, r.strength, r.visible, style_mask=r.style_mask)
+                       for r in snap.regions]
         doc.global_transfer = snap.global_transfer
         doc.interp_image = snap.interp_image
         doc.interp_path = snap.interp_path

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 
+import numpy as np
 from PySide6.QtCore import QMimeData, QSize, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QColor, QIcon, QPixmap
 from PySide6.QtWidgets import (
@@ -161,6 +162,8 @@ class RegionsPanel(QWidget):
 
     styleDropped = Signal(int, str)
     chooseStyleRequested = Signal()
+    stylePartRequested = Signal()  # brush the part of the active region's style photo to use
+    stylePartCleared = Signal()  # use the whole style photo again
     galleryStyleChosen = Signal(str)
     galleryPathsDropped = Signal(list)
 
@@ -203,6 +206,20 @@ class RegionsPanel(QWidget):
         self.style_btn.setToolTip("Choose the active region's style reference photo")
         strow.addWidget(self.style_btn)
         lay.addLayout(strow)
+        prow = QHBoxLayout()
+        self.part_label = QLabel("")
+        self.part_label.setObjectName("stylePartLabel")
+        self.part_label.setWordWrap(True)
+        prow.addWidget(self.part_label, 1)
+        self.part_btn = QPushButton("Style part…")
+        self.part_btn.setObjectName("stylePartButton")
+        self.part_btn.setToolTip("Take the style from part of the reference (brush its sky, say) instead of all of it")
+        prow.addWidget(self.part_btn)
+        self.part_clear_btn = QPushButton("Whole")
+        self.part_clear_btn.setObjectName("stylePartClearButton")
+        self.part_clear_btn.setToolTip("Take the style from the whole reference again")
+        prow.addWidget(self.part_clear_btn)
+        lay.addLayout(prow)
         lay.addWidget(QLabel("Style gallery (drag onto a region, or double-click):"))
         self.gallery = StyleGallery(self)
         self.gallery.setObjectName("styleGallery")
@@ -213,6 +230,8 @@ class RegionsPanel(QWidget):
         self.up_btn.clicked.connect(lambda: self._move(-1))
         self.down_btn.clicked.connect(lambda: self._move(+1))
         self.style_btn.clicked.connect(self.chooseStyleRequested)
+        self.part_btn.clicked.connect(self.stylePartRequested)
+        self.part_clear_btn.clicked.connect(self.stylePartCleared)
         self.list.currentItemChanged.connect(self._on_current)
         self.list.itemChanged.connect(self._on_item_changed)
         self.list.styleDropped.connect(self.styleDropped)
@@ -243,8 +262,7 @@ class RegionsPanel(QWidget):
                               | Qt.ItemFlag.ItemIsDragEnabled)
                 item.setCheckState(Qt.CheckState.Checked if r.visible else Qt.CheckState.Unchecked)
                 item.setIcon(self._icon(r, i))
-                item.setToolTip(f"{r.name}: style {r.style.name if r.style else '(none)'}; "
-                                "drop a photo here to set its style; double-click to rename")
+                item.setToolTip(self._item_tip(r))
                 self.list.addItem(item)
                 if r.uid == doc.active_uid:
                     self.list.setCurrentItem(item)
@@ -252,17 +270,28 @@ class RegionsPanel(QWidget):
             self._rebuilding = False
         self._sync_controls()
 
+    @staticmethod
+    def _item_tip(r) -> str:
+        style = r.style.name if r.style else "(none)"
+        if r.style is not None and r.style_mask is not None:
+            style += " (from the brushed part)"
+        return f"{r.name}: style {style}; drop a photo here to set its style; double-click to rename"
+
     def _icon(self, r, index: int) -> QIcon:
         dpr = self.devicePixelRatioF() or 1.0
         if r.style is not None:
-            key = (id(r.style.image), dpr)
+            part = r.style_mask
+            key = (id(r.style.image), id(part), dpr)
             icon = self._thumbs.get(key)
-            if icon is None or icon[0] is not r.style.image:
+            if icon is None or icon[0] is not r.style.image or icon[1] is not part:
                 if len(self._thumbs) > 64:
                     self._thumbs.clear()
-                icon = (r.style.image, QIcon(thumbnail(r.style.image, THUMB, dpr)))
+                rgb = r.style.image
+                if part is not None:  # the style part bright, the rest dimmed
+                    rgb = (rgb * (0.3 + 0.7 * part[:, :, None])).astype(np.uint8)
+                icon = (r.style.image, part, QIcon(thumbnail(rgb, THUMB, dpr)))
                 self._thumbs[key] = icon
-            return icon[1]
+            return icon[2]
         pm = QPixmap(int(THUMB * dpr), int(THUMB * dpr))
         pm.setDevicePixelRatio(dpr)
         pm.fill(QColor(*region_colour(index)))
@@ -275,6 +304,7 @@ class RegionsPanel(QWidget):
             if int(item.data(UID_ROLE)) == uid:
                 self._rebuilding = True
                 item.setIcon(self._icon(doc.region(uid), i))
+                item.setToolTip(self._item_tip(doc.region(uid)))
                 self._rebuilding = False
         if uid == doc.active_uid:
             self._sync_controls()
@@ -300,12 +330,20 @@ class RegionsPanel(QWidget):
             self.strength.blockSignals(False)
             self.strength_label.setText(f"{int(round(r.strength * 100))}%")
             self.style_label.setText(f"Style: {r.style.name}" if r.style else "No style: drop a photo on the region")
+            part = r.style is not None and r.style_mask is not None
+            self.part_btn.setEnabled(r.style is not None)
+            self.part_clear_btn.setEnabled(part)
+            self.part_label.setText("From: the brushed part of the style" if part else
+                                    "From: the whole style photo" if r.style is not None else "")
         else:
             self.strength.blockSignals(True)
             self.strength.setValue(100)
             self.strength.blockSignals(False)
             self.strength_label.setText("–")
             self.style_label.setText("Add a region, brush its mask, then give it a style")
+            self.part_btn.setEnabled(False)
+            self.part_clear_btn.setEnabled(False)
+            self.part_label.setText("")
 
     # widgets -> document ----------------------------------------------------------------------
     def _add(self) -> None:

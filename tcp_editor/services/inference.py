@@ -38,6 +38,7 @@ class ModelInfo:
     note: str = ""
     resolution: int = 0  # the network's working short side (px); 0: unknown
     size_multiple: int = 0  # step of its working long side (tcp_core.editing.inference.size_multiple)
+    precision: str = ""  # what the network computes in: "bf16" / "fp32" ("" unknown: fakes)
 
     def working_size(self, h: int, w: int) -> tuple[int, int] | None:
         """The network's (height, width) for an h x w input (tcp_core.editing.inference.working_size), or None."""
@@ -59,9 +60,10 @@ class ModelInfo:
     @property
     def label(self) -> str:
         name = os.path.basename(self.source) if not self.demo else self.source
+        prec = f" · {self.precision}" if self.precision else ""
         if self.demo:
-            return f"UNTRAINED DEMO MODEL ({name}): results are not meaningful · {self.device_description}"
-        return f"Model {name} · {self.device_description}"
+            return f"UNTRAINED DEMO MODEL ({name}): results are not meaningful · {self.device_description}{prec}"
+        return f"Model {name} · {self.device_description}{prec}"
 
 
 @dataclass
@@ -95,7 +97,7 @@ class InferenceWorker(QObject):
 
     _wake = Signal(str)
     _wake_queued = Signal(str)  # from the worker thread itself: through the event queue, not a direct call
-    _load = Signal(object, str, object)  # spec, device, preset
+    _load = Signal(object, str, object, str)  # spec, device, preset, precision
     _install = Signal(object, object)  # model, ModelInfo
 
     def __init__(self, torch_threads: int | None = None) -> None:
@@ -148,9 +150,11 @@ class InferenceWorker(QObject):
         with self._lock:
             return self._latest.get(channel) == rid and rid > self._cancelled_upto
 
-    def load_model(self, spec: str | None = None, device: str = "auto", preset: str | None = None) -> None:
-        """Load in the worker thread; emits modelLoaded or modelFailed (the old model stays)."""
-        self._load.emit(spec, device, preset)
+    def load_model(self, spec: str | None = None, device: str = "auto", preset: str | None = None,
+                   precision: str = "auto") -> None:
+        """Load in the worker thread; emits modelLoaded or modelFailed (the old model stays).
+        precision: "auto" | "bf16" | "fp32" (TCPModel.from_pretrained)."""
+        self._load.emit(spec, device, preset, precision or "auto")
 
     def set_model(self, model: Any, info: ModelInfo | None = None) -> None:
         """Install an already built model (tests, fakes)."""
@@ -180,12 +184,13 @@ class InferenceWorker(QObject):
         self._cache = None
         dev = getattr(model, "device_name", "cpu")
         self.info = info or ModelInfo(getattr(model, "source", "custom model"), dev,
-                                      getattr(model, "device_description", dev), False, "", *_model_sizes(model))
+                                      getattr(model, "device_description", dev), False, "", *_model_sizes(model),
+                                      _model_precision(model))
         self.modelLoaded.emit(self.info)
         self._wake_all()
 
-    @Slot(object, str, object)
-    def _do_load(self, spec, device, preset) -> None:
+    @Slot(object, str, object, str)
+    def _do_load(self, spec, device, preset, precision="auto") -> None:
         self.busy.emit(True)
         try:
             self._setup_torch()
@@ -193,19 +198,19 @@ class InferenceWorker(QObject):
 
             note = ""
             if preset:
-                model = TCPModel.from_config(preset, device=device, seed=0)
+                model = TCPModel.from_config(preset, device=device, seed=0, precision=precision)
                 demo = True
             else:
                 try:
-                    model = TCPModel.from_pretrained(spec, device=device)
+                    model = TCPModel.from_pretrained(spec, device=device, precision=precision)
                     demo = False
                 except FileNotFoundError as e:  # hub.WeightsNotFound
                     if spec not in (None, "", "default"):
                         raise
-                    model = TCPModel.from_config(DEMO_PRESET, device=device, seed=0)
+                    model = TCPModel.from_config(DEMO_PRESET, device=device, seed=0, precision=precision)
                     demo, note = True, str(e)
             info = ModelInfo(model.source, model.device_name, model.device_description, demo, note,
-                             *_model_sizes(model))
+                             *_model_sizes(model), model.precision_name)
         except Exception as e:  # noqa: BLE001 - everything goes to the dialog; old model stays
             self.modelFailed.emit(_message(e, f"Could not load the model {spec or 'default'!s}"))
             self.busy.emit(False)
@@ -364,10 +369,10 @@ class InferenceWorker(QObject):
         photo = p["photo"]
         h, w = photo.shape[:2]
         regions = []
-        for i, (style, mask, strength) in enumerate(p.get("regions", ())):
+        for i, (style, mask, strength, *rest) in enumerate(p.get("regions", ())):
             from tcp_editor.mask_ops import resize_mask
 
-            regions.append((style, resize_mask(mask, (h, w)), strength))
+            regions.append((style, resize_mask(mask, (h, w)), strength, rest[0] if rest else None))
             self.progress.emit(req.id, i, len(p.get("regions", ())) + 1)
         out = render(self.model, photo, regions, p.get("global_", False), p.get("interp_image"),
                      p.get("interp_what", "style"), p.get("interp_amount", 0.0), FrameCache(1),
@@ -386,6 +391,14 @@ def _model_sizes(model) -> tuple[int, int]:
         return int(model.config.resolution), int(size_multiple(model.config))
     except Exception:  # noqa: BLE001
         return 0, 0
+
+
+def _model_precision(model) -> str:
+    """'bf16' / 'fp32' of a TCPModel; "" for other model objects (fakes, broken ones)."""
+    try:
+        return str(model.precision_name or "")
+    except Exception:  # noqa: BLE001
+        return ""
 
 
 _WHAT = {"render": "The preview edit failed", "similarity": "Select similar failed", "export": "Export failed"}
@@ -420,7 +433,7 @@ class InferenceService(QObject):
             "crop": crop,
             "keyframe_step": keyframe_step,
             "image": state.image,
-            "regions": [(r.style, r.mask, r.strength) for r in state.regions],
+            "regions": [(r.style, r.mask, r.strength, r.style_mask) for r in state.regions],
             "global_": state.global_transfer,
             "interp_image": state.interp_image,
             "interp_what": state.interp_what,
@@ -444,8 +457,9 @@ class InferenceService(QObject):
     def cancel(self, channel: str | None = None) -> None:
         self.worker.cancel(channel)
 
-    def load_model(self, spec=None, device: str = "auto", preset: str | None = None) -> None:
-        self.worker.load_model(spec, device, preset)
+    def load_model(self, spec=None, device: str = "auto", preset: str | None = None,
+                   precision: str = "auto") -> None:
+        self.worker.load_model(spec, device, preset, precision)
 
     def set_model(self, model, info: ModelInfo | None = None) -> None:
         self.worker.set_model(model, info)

@@ -78,12 +78,14 @@ def _at(img, hw: tuple[int, int]) -> np.ndarray:
     return img if img.shape[:2] == hw else cv2.resize(img, (hw[1], hw[0]), interpolation=cv2.INTER_LINEAR)
 
 
-def render(model, image: np.ndarray, regions: Sequence[tuple[np.ndarray, np.ndarray, float]],
+def render(model, image: np.ndarray, regions: Sequence[tuple],
            global_: bool = False, interp_image: np.ndarray | None = None, interp_what: str = "style",
            interp_amount: float = 0.0, cache: FrameCache | None = None, crop: bool = True,
            keyframe_step: float | None = None, smoothing: float | None = None,
            feather_inside: bool = True) -> np.ndarray:
-    """The edited image at `image`'s resolution. regions: (style_rgb, mask (image's HxW), strength).
+    """The edited image at `image`'s resolution. regions: (style_rgb, mask (image's HxW), strength)
+    or (style_rgb, mask, strength, style_mask): style_mask (HxW of style_rgb's size, or None for the
+    whole reference) is the part of the reference the style is taken from (issue #13).
 
     crop=True (export, refined preview) runs the network on a crop around each region, so small
     regions get the network's full resolution. crop=False (fast interactive preview) runs it on the
@@ -101,11 +103,21 @@ def render(model, image: np.ndarray, regions: Sequence[tuple[np.ndarray, np.ndar
     base = np.ascontiguousarray(image)
     if interp_image is not None and interp_amount > 0:
         base = interpolate_base(model, base, interp_image, interp_what, interp_amount, cache, smoothing)
-    regs = [(s, m, float(a)) for s, m, a in regions]
+    regs = [_region_spec(r) for r in regions]
     if regs:
         base = apply_regions(model, base, regs, global_=global_, crop=crop, keyframe_step=keyframe_step,
                              smoothing=smoothing, inside=feather_inside)
     return np.ascontiguousarray(base)
+
+
+def _region_spec(region) -> tuple:
+    """(style, mask, strength) or (style, mask, strength, style_mask) -> apply_regions' tuple; a
+    style mask of None stays a 3-tuple (exactly the whole-reference path)."""
+    style, mask, strength = region[0], region[1], float(region[2])
+    style_mask = region[3] if len(region) > 3 else None
+    if style_mask is None:
+        return (style, mask, strength)
+    return (style, mask, strength, style_mask)
 
 
 def warm_steps(model, image: np.ndarray, styles: Sequence[np.ndarray], mask: np.ndarray | None = None,

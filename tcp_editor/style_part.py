@@ -1,0 +1,203 @@
+"""The "Style part" dialog (issue #13): brush the part of a region's style reference to take the
+style from (its sky, say) instead of the whole photo.
+
+The dialog edits a private copy of the mask; OK hands it to `Document.set_style_mask` (one undo
+step), Cancel drops it. An empty mask means "the whole reference". No torch, no tcp_core.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QColor, QImage, QPainter, QPen
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QDialog,
+    QDialogButtonBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
+
+from . import mask_ops
+from .qtimage import rgb_to_qimage
+from .widgets import Slider
+
+OVERLAY_RGB = (255, 64, 64)
+OVERLAY_ALPHA = 0.5
+DEFAULT_BRUSH = 40  # style photo pixels (radius)
+
+
+class StylePartCanvas(QWidget):
+    """The style photo, fitted to the widget, with the mask as a red overlay; left-drag paints
+    (or erases, in erase mode or with Alt) with a soft round brush in the photo's pixels."""
+
+    maskEdited = Signal()
+
+    def __init__(self, rgb: np.ndarray, mask: np.ndarray | None = None, parent=None) -> None:
+        super().__init__(parent)
+        self.rgb = np.ascontiguousarray(rgb[:, :, :3], np.uint8)
+        h, w = self.rgb.shape[:2]
+        self.mask = np.zeros((h, w), np.float32) if mask is None else np.array(mask, np.float32, copy=True)
+        self.erase = False
+        self.brush_radius = float(DEFAULT_BRUSH)
+        self._image = rgb_to_qimage(self.rgb)
+        self._overlay: QImage | None = None
+        self._stroke: mask_ops.StrokeBuffer | None = None
+        self._cursor: QPointF | None = None
+        self.setMouseTracking(True)
+        self.setMinimumSize(320, 240)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.setCursor(Qt.CursorShape.CrossCursor)
+        self._update_overlay()
+
+    # geometry ------------------------------------------------------------------------------
+    def image_rect(self) -> QRectF:
+        """Where the photo is drawn (fitted, centred) in widget coordinates."""
+        h, w = self.rgb.shape[:2]
+        s = min(self.width() / w, self.height() / h)
+        dw, dh = w * s, h * s
+        return QRectF((self.width() - dw) / 2, (self.height() - dh) / 2, dw, dh)
+
+    def to_image(self, pos: QPointF) -> tuple[float, float]:
+        r = self.image_rect()
+        s = r.width() / self.rgb.shape[1]
+        return (pos.x() - r.x()) / s - 0.5, (pos.y() - r.y()) / s - 0.5
+
+    def to_widget(self, x: float, y: float) -> QPointF:
+        """Widget position of photo pixel (x, y) (tests, the brush outline)."""
+        r = self.image_rect()
+        s = r.width() / self.rgb.shape[1]
+        return QPointF(r.x() + (x + 0.5) * s, r.y() + (y + 0.5) * s)
+
+    # editing -------------------------------------------------------------------------------
+    def clear(self) -> None:
+        self.mask[:] = 0.0
+        self._update_overlay()
+        self.maskEdited.emit()
+
+    def _update_overlay(self) -> None:
+        a = np.clip(self.mask * (255.0 * OVERLAY_ALPHA) + 0.5, 0, 255).astype(np.uint8)
+        h, w = a.shape
+        rgba = np.empty((h, w, 4), np.uint8)
+        rgba[..., 0], rgba[..., 1], rgba[..., 2] = OVERLAY_RGB
+        rgba[..., 3] = a
+        self._overlay = QImage(rgba.data, w, h, 4 * w, QImage.Format.Format_RGBA8888).copy()
+        self.update()
+
+    def mousePressEvent(self, event) -> None:
+        if event.button() != Qt.MouseButton.LeftButton:
+            return super().mousePressEvent(event)
+        erase = self.erase or bool(event.modifiers() & Qt.KeyboardModifier.AltModifier)
+        self._stroke = mask_ops.StrokeBuffer(self.mask, self.brush_radius, 0.7, 1.0, erase)
+        self._stroke.add_point(*self.to_image(event.position()))
+        self._update_overlay()
+
+    def mouseMoveEvent(self, event) -> None:
+        self._cursor = event.position()
+        if self._stroke is not None:
+            self._stroke.add_point(*self.to_image(event.position()))
+            self._update_overlay()
+        else:
+            self.update()
+
+    def mouseReleaseEvent(self, event) -> None:
+        if event.button() == Qt.MouseButton.LeftButton and self._stroke is not None:
+            self._stroke.add_point(*self.to_image(event.position()))
+            self._stroke = None
+            self._update_overlay()
+            self.maskEdited.emit()
+            return
+        super().mouseReleaseEvent(event)
+
+    def leaveEvent(self, event) -> None:
+        self._cursor = None
+        self.update()
+        super().leaveEvent(event)
+
+    def paintEvent(self, _event) -> None:
+        p = QPainter(self)
+        p.fillRect(self.rect(), QColor(40, 40, 40))
+        r = self.image_rect()
+        p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+        p.drawImage(r, self._image)
+        if self._overlay is not None:
+            p.drawImage(r, self._overlay)
+        if self._cursor is not None:
+            rad = self.brush_radius * r.width() / self.rgb.shape[1]
+            p.setRenderHint(QPainter.RenderHint.Antialiasing)
+            p.setPen(QPen(QColor(255, 255, 255, 200), 1))
+            p.setBrush(Qt.BrushStyle.NoBrush)
+            p.drawEllipse(self._cursor, rad, rad)
+        p.end()
+
+
+class StylePartDialog(QDialog):
+    """Brush the part of a style reference to take the style from; `style_mask()` after OK."""
+
+    def __init__(self, rgb: np.ndarray, mask: np.ndarray | None = None, name: str = "", parent=None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(f"Style part — {name}" if name else "Style part")
+        self.setObjectName("stylePartDialog")
+        lay = QVBoxLayout(self)
+        help_ = QLabel("Brush the part of the style photo to take the style from (its sky, say). "
+                       "Nothing brushed: the whole photo, as before.")
+        help_.setWordWrap(True)
+        lay.addWidget(help_)
+        self.canvas = StylePartCanvas(rgb, mask, self)
+        self.canvas.setObjectName("stylePartCanvas")
+        lay.addWidget(self.canvas, 1)
+        row = QHBoxLayout()
+        self.brush_btn = QPushButton("Brush")
+        self.erase_btn = QPushButton("Erase")
+        group = QButtonGroup(self)
+        for b, tip in ((self.brush_btn, "Add to the part (B)"),
+                       (self.erase_btn, "Remove from the part (E; or Alt-drag)")):
+            b.setCheckable(True)
+            b.setToolTip(tip)
+            group.addButton(b)
+            row.addWidget(b)
+        self.brush_btn.setChecked(True)
+        self.brush_btn.setShortcut("B")
+        self.erase_btn.setShortcut("E")
+        row.addWidget(QLabel("Size"))
+        self.size = Slider(Qt.Orientation.Horizontal)
+        self.size.setObjectName("stylePartSize")
+        long_side = max(rgb.shape[:2])
+        self.size.setRange(2, max(4, long_side // 2))
+        self.size.setValue(min(DEFAULT_BRUSH, self.size.maximum()))
+        self.size.setToolTip("Brush radius in style-photo pixels")
+        row.addWidget(self.size, 1)
+        self.clear_btn = QPushButton("Clear")
+        self.clear_btn.setToolTip("Clear the brushed part (OK then uses the whole photo)")
+        row.addWidget(self.clear_btn)
+        lay.addLayout(row)
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        lay.addWidget(self.buttons)
+        self.status = QLabel("")
+        lay.addWidget(self.status)
+
+        self.brush_btn.toggled.connect(lambda on: setattr(self.canvas, "erase", not on))
+        self.size.valueChanged.connect(lambda v: setattr(self.canvas, "brush_radius", float(v)))
+        self.canvas.brush_radius = float(self.size.value())
+        self.clear_btn.clicked.connect(self.canvas.clear)
+        self.canvas.maskEdited.connect(self._update_status)
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+        h, w = rgb.shape[:2]
+        s = min(1.0, 720 / max(h, w))
+        self.resize(max(420, int(w * s) + 40), int(h * s) + 150)
+        self._update_status()
+
+    def style_mask(self) -> np.ndarray | None:
+        """The brushed part (HxW float32 of the style photo's size), or None if nothing is brushed."""
+        m = self.canvas.mask
+        return m.copy() if np.any(m > 0) else None
+
+    def _update_status(self) -> None:
+        share = float(np.mean(self.canvas.mask > 0.5)) * 100.0
+        self.status.setText(f"Part: {share:.0f}% of the photo" if np.any(self.canvas.mask > 0)
+                            else "Part: none (the whole photo)")

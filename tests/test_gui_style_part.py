@@ -1,0 +1,293 @@
+"""Style from part of the reference (issue #13): the Style part dialog, its undo steps, the preview
+and export with a real tiny model, projects (with and without the new member)."""
+
+# ruff: noqa: F811 - the fixtures imported from test_gui_editor are used as test arguments
+
+from __future__ import annotations
+
+import json
+import os
+import zipfile
+
+import numpy as np
+import pytest
+from PIL import Image
+
+pytest.importorskip("pytestqt")
+
+from PySide6.QtCore import Qt  # noqa: E402
+from PySide6.QtWidgets import QDialogButtonBox  # noqa: E402
+from test_gui_editor import (  # noqa: E402,F401 - fixtures and helpers shared with the main GUI tests
+    WAIT_MS,
+    dlg,
+    make_photo,
+    paint_stroke,
+    photo,
+    service,
+    win,
+)
+
+from tcp_editor import project  # noqa: E402
+
+
+@pytest.fixture
+def two_part_style(tmp_path):
+    """A reference whose top (sky blue, smooth) and bottom (dark red, noisy) halves differ a lot."""
+    rng = np.random.default_rng(5)
+    arr = np.zeros((96, 128, 3), np.uint8)
+    arr[:48] = (90, 150, 250)
+    arr[48:] = np.clip(np.array([150, 30, 20]) + rng.integers(-40, 41, (48, 128, 3)), 0, 255)
+    p = tmp_path / "two_part.png"
+    Image.fromarray(arr).save(p)
+    return str(p)
+
+
+@pytest.fixture
+def other_style(tmp_path):
+    p = tmp_path / "other.png"
+    Image.fromarray(np.full((64, 64, 3), (40, 200, 60), np.uint8)).save(p)
+    return str(p)
+
+
+def _preview(qtbot, win, change):
+    with qtbot.waitSignal(win.previewApplied, timeout=WAIT_MS):
+        change()
+    return win.last_result.copy()
+
+
+def _open(qtbot, win, photo, style):
+    win.progressive_preview = False  # one preview per change: results compare exactly
+    assert win.open_path(photo)
+    win.set_tool("brush")
+    win.canvas.set_brush_size(40)
+    paint_stroke(qtbot, win, [(60, 80), (120, 90), (180, 100)])
+    uid = win.doc.active_uid
+    whole = _preview(qtbot, win, lambda: win.set_region_style_from_path(uid, style))
+    return uid, whole
+
+
+def _brush_top_half(qtbot, dialog):
+    c = dialog.canvas
+    dialog.size.setValue(20)
+    for y in (8, 24, 40):
+        qtbot.mousePress(c, Qt.MouseButton.LeftButton, pos=c.to_widget(4, y).toPoint())
+        for x in (40, 80, 124):
+            qtbot.mouseMove(c, pos=c.to_widget(x, y).toPoint())
+        qtbot.mouseRelease(c, Qt.MouseButton.LeftButton, pos=c.to_widget(124, y).toPoint())
+
+
+def _ok(qtbot, dialog):
+    qtbot.mouseClick(dialog.buttons.button(QDialogButtonBox.StandardButton.Ok), Qt.MouseButton.LeftButton)
+
+
+def test_style_part_dialog_reaches_the_preview_and_undoes(qtbot, win, photo, two_part_style, monkeypatch):
+    uid, whole = _open(qtbot, win, photo, two_part_style)
+    rp = win.regions_panel
+    assert rp.part_btn.isEnabled() and not rp.part_clear_btn.isEnabled()
+    assert "whole" in rp.part_label.text()
+    seen = []
+    import tcp_core.editing.apply as core_apply  # render.py imports apply_regions lazily, from here
+
+    orig = core_apply.apply_regions
+    monkeypatch.setattr(core_apply, "apply_regions",
+                        lambda model, photo_, regions, **kw: seen.append([tuple(r) for r in regions])
+                        or orig(model, photo_, regions, **kw))
+
+    qtbot.mouseClick(rp.part_btn, Qt.MouseButton.LeftButton)  # the Regions panel's "Style part…"
+    dialog = win.style_part
+    assert dialog is not None and dialog.isVisible()
+    _brush_top_half(qtbot, dialog)
+    m = dialog.canvas.mask
+    assert m.shape == (96, 128)
+    assert m[:40].mean() > 0.5 and m[60:].max() == 0.0  # the brushed part: the sky only
+    depth = win.doc.undo_stack.count()
+    part = _preview(qtbot, win, lambda: _ok(qtbot, dialog))
+    assert win.style_part is None  # closed (and deleted)
+    r = win.doc.region(uid)
+    assert r.style_mask is not None and r.style_mask.shape == r.style.image.shape[:2]
+    assert win.doc.undo_stack.count() == depth + 1
+    assert win.doc.undo_stack.undoText() == "Set style part"
+    # the style mask reached apply_regions, at the style photo's size
+    assert seen and len(seen[-1][0]) == 4 and seen[-1][0][3] is not None
+    assert seen[-1][0][3].shape == (96, 128)
+    # the sky's style gives another edit than the whole reference's average
+    diff = np.abs(part.astype(int) - whole.astype(int))
+    assert diff.max() > 20, diff.max()
+    assert "brushed part" in rp.part_label.text() and rp.part_clear_btn.isEnabled()
+    assert "brushed part" in rp.list.item(0).toolTip()
+
+    # undo / redo (one step each)
+    back = _preview(qtbot, win, win.doc.undo_stack.undo)
+    assert win.doc.region(uid).style_mask is None
+    assert len(seen[-1][0]) == 3  # without a style mask: exactly today's call
+    assert np.abs(back.astype(int) - whole.astype(int)).max() <= 1
+    again = _preview(qtbot, win, win.doc.undo_stack.redo)
+    assert win.doc.region(uid).style_mask is not None
+    assert np.abs(again.astype(int) - part.astype(int)).max() <= 1
+
+    # "Whole" clears it as one undo step
+    _preview(qtbot, win, lambda: qtbot.mouseClick(rp.part_clear_btn, Qt.MouseButton.LeftButton))
+    assert win.doc.region(uid).style_mask is None and win.doc.undo_stack.undoText() == "Clear style part"
+    _preview(qtbot, win, win.doc.undo_stack.undo)
+    assert win.doc.region(uid).style_mask is not None
+
+
+def test_cancel_and_empty_part(qtbot, win, photo, two_part_style):
+    uid, _ = _open(qtbot, win, photo, two_part_style)
+    depth = win.doc.undo_stack.count()
+    dialog = win.style_part_dialog()
+    _brush_top_half(qtbot, dialog)
+    qtbot.mouseClick(dialog.buttons.button(QDialogButtonBox.StandardButton.Cancel), Qt.MouseButton.LeftButton)
+    assert win.doc.region(uid).style_mask is None and win.doc.undo_stack.count() == depth
+    # an erased-away part is no part: OK changes nothing
+    dialog = win.style_part_dialog()
+    _brush_top_half(qtbot, dialog)
+    dialog.erase_btn.click()
+    _brush_top_half(qtbot, dialog)
+    qtbot.mouseClick(dialog.clear_btn, Qt.MouseButton.LeftButton)
+    assert dialog.style_mask() is None and "whole" in dialog.status.text()
+    _ok(qtbot, dialog)
+    assert win.doc.region(uid).style_mask is None and win.doc.undo_stack.count() == depth
+    # the dialog starts from the region's current part
+    mask = np.zeros((96, 128), np.float32)
+    mask[:30] = 1.0
+    assert win.doc.set_style_mask(uid, mask)
+    dialog = win.style_part_dialog()
+    assert np.array_equal(dialog.canvas.mask, mask)
+    dialog.reject()
+
+
+def test_a_new_style_clears_the_part_in_the_same_undo_step(qtbot, win, photo, two_part_style, other_style):
+    uid, _ = _open(qtbot, win, photo, two_part_style)
+    doc = win.doc
+    mask = np.zeros((96, 128), np.float32)
+    mask[:40] = 1.0
+    _preview(qtbot, win, lambda: doc.set_style_mask(uid, mask))
+    old_style = doc.region(uid).style
+    depth = doc.undo_stack.count()
+    _preview(qtbot, win, lambda: win.set_region_style_from_path(uid, other_style))
+    assert doc.region(uid).style is not old_style and doc.region(uid).style_mask is None
+    assert doc.undo_stack.count() == depth + 1
+    assert not win.regions_panel.part_clear_btn.isEnabled()
+    _preview(qtbot, win, doc.undo_stack.undo)
+    assert doc.region(uid).style is old_style and np.array_equal(doc.region(uid).style_mask, mask)
+    _preview(qtbot, win, doc.undo_stack.redo)
+    assert doc.region(uid).style_mask is None
+    # a style mask must fit its style; none can be set without a style
+    with pytest.raises(ValueError):
+        doc.set_style_mask(doc.add_region(), mask)
+
+
+def test_export_uses_the_style_part(qtbot, win, photo, two_part_style, tmp_path):
+    uid, _ = _open(qtbot, win, photo, two_part_style)
+    outs = []
+    for name in ("whole.png", "part.png"):
+        if name == "part.png":
+            mask = np.zeros((96, 128), np.float32)
+            mask[:40] = 1.0
+            _preview(qtbot, win, lambda mask=mask: win.doc.set_style_mask(uid, mask))
+        with qtbot.waitSignal(win.exportFinished, timeout=WAIT_MS):
+            win.export_to(str(tmp_path / name))
+        outs.append(np.asarray(Image.open(tmp_path / name).convert("RGB")).astype(int))
+    assert np.abs(outs[0] - outs[1]).max() > 20
+
+
+def test_project_round_trip_with_and_without_style_part(qtbot, win, photo, two_part_style, tmp_path):
+    uid, _ = _open(qtbot, win, photo, two_part_style)
+    doc = win.doc
+    mask = np.zeros((96, 128), np.float32)
+    mask[:40] = 1.0
+    mask[40:44] = 0.25
+    doc.set_style_mask(uid, mask)
+    uid2 = doc.add_region()  # a second region with a style but no part
+    doc.apply_mask(uid2, np.pad(np.ones((20, 20), np.float32), ((10, 162), (200, 36))))
+    win.set_region_style_from_path(uid2, two_part_style)
+    path = str(tmp_path / "p.tcpproj")
+    assert win.save_project(path)
+    with zipfile.ZipFile(path) as z:
+        names = set(z.namelist())
+        meta = json.loads(z.read("project.json"))
+    assert "style_masks/0.png" in names and "style_masks/1.png" not in names
+    assert meta["regions"][0]["style_mask"] == "style_masks/0.png" and "style_mask" not in meta["regions"][1]
+    other = tmp_path / "other.png"
+    make_photo(other, 200, 100, seed=9)
+    assert win.open_path(str(other))
+    assert win.open_path(path)
+    r0, r1 = win.doc.regions
+    assert r0.style_mask is not None and np.abs(r0.style_mask - mask).max() < 1e-4
+    assert r1.style_mask is None
+    assert "brushed part" in win.regions_panel.part_label.text() or win.doc.active_uid != r0.uid
+    # undoable after loading too
+    win.doc.set_active(r0.uid)
+    assert win.clear_style_part() and win.doc.region(r0.uid).style_mask is None
+
+    # an old project (no style_mask entry, no member) loads as before
+    old = str(tmp_path / "old.tcpproj")
+    with zipfile.ZipFile(path) as src, zipfile.ZipFile(old, "w") as dst:
+        for info in src.infolist():
+            if info.filename.startswith("style_masks/"):
+                continue
+            data = src.read(info.filename)
+            if info.filename == "project.json":
+                m = json.loads(data)
+                for e in m["regions"]:
+                    e.pop("style_mask", None)
+                data = json.dumps(m).encode()
+            dst.writestr(info, data)
+    snap = project.load(old)
+    assert [r.style_mask for r in snap.regions] == [None, None]
+    assert snap.regions[0].style is not None
+
+
+def _rewrite(src_path, dst_path, edit_meta, extra=()):
+    with zipfile.ZipFile(src_path) as src, zipfile.ZipFile(dst_path, "w") as dst:
+        for info in src.infolist():
+            data = src.read(info.filename)
+            if info.filename == "project.json":
+                m = json.loads(data)
+                edit_meta(m)
+                data = json.dumps(m).encode()
+            dst.writestr(info, data)
+        for name, data in extra:
+            dst.writestr(name, data)
+
+
+def test_style_part_members_are_bounded_and_checked(qtbot, win, photo, two_part_style, tmp_path):
+    import io
+
+    uid, _ = _open(qtbot, win, photo, two_part_style)
+    mask = np.zeros((96, 128), np.float32)
+    mask[:40] = 1.0
+    win.doc.set_style_mask(uid, mask)
+    path = str(tmp_path / "p.tcpproj")
+    assert win.save_project(path)
+
+    def png(arr):
+        buf = io.BytesIO()
+        Image.fromarray(arr).save(buf, format="PNG")
+        return buf.getvalue()
+
+    cases = {
+        # larger than any style photo the editor stores
+        "huge": (lambda m: m["regions"][0].update(style_mask="big.png"),
+                 [("big.png", png(np.zeros((8, 1100), np.uint8)))], "larger than"),
+        # missing member
+        "missing": (lambda m: m["regions"][0].update(style_mask="nope.png"), [], "missing"),
+        # another shape than its style photo
+        "shape": (lambda m: m["regions"][0].update(style_mask="tall.png"),
+                  [("tall.png", png(np.full((128, 40), 255, np.uint8)))], "does not fit"),
+        # a part without a style photo
+        "no_style": (lambda m: m["regions"][0].update(style=None), [], "no style photo"),
+        "not_png": (lambda m: m["regions"][0].update(style_mask="photo.exif"), [], "not a PNG"),
+    }
+    for name, (edit, extra, message) in cases.items():
+        bad = str(tmp_path / f"{name}.tcpproj")
+        _rewrite(path, bad, edit, extra)
+        with pytest.raises(project.ProjectError, match=message):
+            project.load(bad)
+    # an empty part (as no editor writes it) is the whole photo
+    ok = str(tmp_path / "empty.tcpproj")
+    _rewrite(path, ok, lambda m: m["regions"][0].update(style_mask="zero.png"),
+             [("zero.png", png(np.zeros((96, 128), np.uint16)))])
+    assert project.load(ok).regions[0].style_mask is None
+    assert os.path.getsize(path) > 0
