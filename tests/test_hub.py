@@ -80,3 +80,12 @@ def test_hub_offline_uncached_is_a_clear_error(tmp_path, monkeypatch):
         hub.resolve_weights("hf://nobody/nothing/m.safetensors", cache_dir=tmp_path)
     assert "hf download nobody/nothing m.safetensors" in str(e.value)
     assert os.environ["HF_HUB_OFFLINE"] == "1"
+
+
+def test_the_bundled_model_is_found_in_a_checkout(monkeypatch):
+    """No environment override: a checkout / editable install finds weights/ at the repository root."""
+    from pathlib import Path
+
+    monkeypatch.delenv("TCP_EDITOR_WEIGHTS_DIR", raising=False)
+    root = Path(__file__).resolve().parent.parent
+    assert hub.default_weights_path() == root / "weights" / "tcp-demo128.safetensors"

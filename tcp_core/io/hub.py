@@ -41,7 +41,7 @@ def weights_dirs() -> list[Path]:
     meipass = getattr(sys, "_MEIPASS", None)
     if meipass:
         dirs.append(Path(meipass) / "weights")
-    dirs.append(Path(__file__).resolve().parent.parent / "weights")  # checkout / editable install
+    dirs.append(Path(__file__).resolve().parents[2] / "weights")  # checkout / editable install
     dirs.append(Path(sys.prefix) / "share" / "tcp-editor" / "weights")  # installed data files
     return dirs
 
