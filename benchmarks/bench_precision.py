@@ -114,6 +114,7 @@ def main() -> int:
     ap.add_argument("--curve-steps", type=int, default=0, help="training steps on real photos per precision")
     ap.add_argument("--data", default=str(ROOT / "data" / "demo" / "train"))
     ap.add_argument("--variants", default=",".join(VARIANTS))
+    ap.add_argument("--skip-train", action="store_true", help="only the edit measurements")
     ap.add_argument("--json", default=None)
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
@@ -132,10 +133,10 @@ def main() -> int:
     batch = torch.rand(8, 3, 128, 128, generator=g) * 2 - 1
     batches = {v: batch if v == "fp32-contiguous" else batch.contiguous(memory_format=torch.channels_last)
                for v in variants}
-    trainers = {v: _trainer(v) for v in variants}
-    for v in variants:  # warm-up (oneDNN primitive creation)
+    trainers = {} if args.skip_train else {v: _trainer(v) for v in variants}
+    for v in trainers:  # warm-up (oneDNN primitive creation)
         _plain_steps(trainers[v], batches[v], 1)
-    for r in range(args.rounds):
+    for r in range(0 if args.skip_train else args.rounds):
         for v in variants:
             ips = _plain_steps(trainers[v], batches[v], args.train_steps)
             res["train_img_s"][v].append(round(ips, 3))
@@ -173,7 +174,7 @@ def main() -> int:
             c = res["curve_rec"][v]
             print(f"curve {v}: rec first {np.mean(c[:10]):.4f} last {np.mean(c[-10:]):.4f}", flush=True)
 
-    summary = {v: {"train_img_s": statistics.median(res["train_img_s"][v]),
+    summary = {v: {"train_img_s": statistics.median(res["train_img_s"][v]) if res["train_img_s"][v] else float("nan"),
                    "edit_cold_ms": statistics.median(res["edit_cold_ms"][v]),
                    "edit_warm_ms": statistics.median(res["edit_warm_ms"][v])} for v in variants}
     res["median"] = summary

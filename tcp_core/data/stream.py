@@ -29,7 +29,7 @@ from tcp_core.data.dataset import MIN_SIDE, PathLike, _reason, load_photo, scan_
 
 log = logging.getLogger(__name__)
 
-DEFAULT_CACHE_MB = 768
+DEFAULT_CACHE_MB = 512
 
 
 def _header_size(path: Path) -> tuple[int, int]:
