@@ -6,6 +6,7 @@ window with pytest-qt and failed before its fix."""
 from __future__ import annotations
 
 import gc
+import time
 
 import numpy as np
 import pytest
@@ -177,11 +178,20 @@ def test_warm_up_yields_to_a_preview(qtbot, win, service, photo, style_photo):
     with qtbot.waitSignal(win.previewApplied, timeout=WAIT_MS):
         win.doc.add_region(mask=mask, style=win.load_style(style_photo))
     order = []
-    service.worker.warmed.connect(lambda *a: order.append("warmed"))
+    ours = []  # only this warm-up: one started when the region was added may still finish meanwhile
+    service.worker.warmed.connect(lambda rid, *a: rid in ours and order.append("warmed"))
     win.previewApplied.connect(lambda rid, ms: rid >= 0 and order.append("preview"))
     styles = [np.full((64 + 8 * i, 64, 3), (i * 40) % 256, np.uint8) for i in range(16)]  # a long warm-up
-    service.worker.model.clear_cache()
-    service.submit_warm(win.doc.preview, styles)
+    model = service.worker.model
+    fast_swap = model.swap
+
+    def slow_swap(*a, **k):  # the tiny model would finish all 16 warm-up steps before the request lands
+        time.sleep(0.03)
+        return fast_swap(*a, **k)
+
+    model.swap = slow_swap
+    model.clear_cache()
+    ours.append(service.submit_warm(win.doc.preview, styles))
     win.request_preview_now()
     qtbot.waitUntil(lambda: "warmed" in order and "preview" in order, timeout=WAIT_MS)
     assert order.index("preview") < order.index("warmed"), order

@@ -23,15 +23,15 @@ def test_header_check_skips_bad_files_and_reports_progress(tmp_path):
     (d / "text.jpg").write_text("not a photo")
     Image.new("RGB", (10, 10)).save(d / "tiny.png")
     said = []
-    store = PhotoStore([d], 128, progress=said.append)
-    assert len(store) == 3 and store.decodes == 0  # nothing decoded yet
+    store = PhotoStore([d], 128, progress=said.append, full_check_limit=0)
+    assert len(store) == 3 and store.decodes == 0  # nothing decoded yet (a large set)
     assert sorted(p.split("/")[-1] for p, _ in store.skipped) == ["text.jpg", "tiny.png"]
     assert any("found 5 image file" in m for m in said) and any("3 photo(s) to train on" in m for m in said)
 
 
 def test_decoded_on_demand_downscaled_and_cached_within_budget(tmp_path):
     d = _folder(tmp_path, 6, size=(1600, 1200))
-    store = PhotoStore([d], 128, cache_mb=3)  # one 512x682 photo is ~1 MB
+    store = PhotoStore([d], 128, cache_mb=3, full_check_limit=0)  # one 512x682 photo is ~1 MB
     a = store[0]
     assert min(a.shape[:2]) == 512 and a.dtype == np.uint8 and store.decodes == 1
     assert store[0] is a and store.decodes == 1  # cached
@@ -46,7 +46,7 @@ def test_decoded_on_demand_downscaled_and_cached_within_budget(tmp_path):
 
 def test_a_photo_that_fails_later_is_replaced_the_same_way_every_time(tmp_path):
     d = _folder(tmp_path, 4)
-    store, again = PhotoStore([d], 64), PhotoStore([d], 64)
+    store, again = PhotoStore([d], 64, full_check_limit=0), PhotoStore([d], 64, full_check_limit=0)
     bad = store.paths[3]  # step 5 of seed 0 draws photo 3 five times
     bad.write_bytes(bad.read_bytes()[:300])  # truncated after the header check
     b1 = make_batch(store, 0, 0, 5, 8, 64, (0.5, 1.0))
@@ -73,3 +73,13 @@ def test_nothing_readable_is_a_clear_error(tmp_path):
     (d / "a.jpg").write_text("nope")
     with pytest.raises(ValueError, match="could be read"):
         PhotoStore([d], 64)
+
+
+def test_a_small_set_is_fully_checked_before_training(tmp_path):
+    d = _folder(tmp_path, 3)
+    good = (d / "p0.jpg").read_bytes()
+    (d / "cut.jpg").write_bytes(good[: len(good) // 3])  # a valid header, truncated pixels
+    store = PhotoStore([d], 64)
+    assert len(store) == 3 and store.decodes == 3  # all decoded up front
+    assert [p.split("/")[-1] for p, _ in store.skipped] == ["cut.jpg"]
+    assert store[0] is store[0] and store.decodes == 3  # the cache starts warm

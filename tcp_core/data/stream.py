@@ -3,7 +3,8 @@
 A user's folder may hold thousands of 12 MP photos; holding them all decoded would need tens of
 gigabytes. `PhotoStore` instead
 - scans the folders and reads every file's header (size only, no pixels), reporting progress,
-  so unreadable, non-image and too-small files are listed before training starts;
+  so unreadable, non-image and too-small files are listed before training starts; a set of up to
+  500 files is also decoded right away, so even a file truncated after its header is listed;
 - decodes a photo when a batch first needs it (a JPEG at 1/2-1/8 scale when that still leaves its
   short side at `store_short`, the fast path of libjpeg), downscales it to `store_short` and keeps
   it in an LRU cache bounded in bytes (`cache_mb`);
@@ -20,6 +21,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -30,6 +32,7 @@ from tcp_core.data.dataset import MIN_SIDE, PathLike, _reason, load_photo, scan_
 log = logging.getLogger(__name__)
 
 DEFAULT_CACHE_MB = 512
+FULL_CHECK_LIMIT = 500  # sets up to this many files are decoded (checked) before training starts
 
 
 def _header_size(path: Path) -> tuple[int, int]:
@@ -42,7 +45,7 @@ def _header_size(path: Path) -> tuple[int, int]:
 
 class PhotoStore:
     def __init__(self, dirs: PathLike | Iterable[PathLike], resolution: int, *, cache_mb: float = DEFAULT_CACHE_MB,
-                 progress: Callable[[str], None] | None = None) -> None:
+                 progress: Callable[[str], None] | None = None, full_check_limit: int = FULL_CHECK_LIMIT) -> None:
         self.store_short = max(3 * int(resolution), 512)
         self.cache_bytes = int(cache_mb * 2**20)
         files = scan_images(dirs)
@@ -62,16 +65,31 @@ class PhotoStore:
             if time.monotonic() - t_last > 2.0 and k < len(files):
                 say(f"checked {k}/{len(files)} files")
                 t_last = time.monotonic()
-        if not self.paths:
-            first = f" (first problem: {self.skipped[0][0]}: {self.skipped[0][1]})" if self.skipped else ""
-            raise UsageError(f"none of the {len(files)} image file(s) could be read{first}")
-        say(f"{len(self.paths)} photo(s) to train on, {len(self.skipped)} skipped; decoded on demand, "
-            f"cache {self.cache_bytes / 2**20:.0f} MB")
         self._cache: OrderedDict[int, np.ndarray] = OrderedDict()
         self._cached_bytes = 0
         self._bad: set[int] = set()
         self._lock = threading.Lock()
         self.decodes = 0
+        if 0 < len(self.paths) <= full_check_limit:
+            # A small set is decoded right away (in two threads): every unreadable file is listed
+            # before training starts, and the cache starts warm.
+            with ThreadPoolExecutor(max_workers=2) as ex:
+                list(ex.map(self._get, range(len(self.paths))))
+            keep = [i for i in range(len(self.paths)) if i not in self._bad]
+            arrays = {i: self._cache.get(i) for i in keep}
+            self.paths = [self.paths[i] for i in keep]
+            self._bad.clear()
+            self._cache = OrderedDict((k, arrays[i]) for k, i in enumerate(keep) if arrays[i] is not None)
+            self._cached_bytes = sum(a.nbytes for a in self._cache.values())
+            while self._cached_bytes > self.cache_bytes and len(self._cache) > 1:
+                _, old = self._cache.popitem(last=False)
+                self._cached_bytes -= old.nbytes
+        if not self.paths:
+            first = f" (first problem: {self.skipped[0][0]}: {self.skipped[0][1]})" if self.skipped else ""
+            raise UsageError(f"none of the {len(files)} image file(s) could be read{first}")
+        say(f"{len(self.paths)} photo(s) to train on, {len(self.skipped)} skipped; "
+            + ("decoded, " if len(self.paths) <= full_check_limit else "decoded on demand, ")
+            + f"cache {self.cache_bytes / 2**20:.0f} MB")
 
     def __len__(self) -> int:
         return len(self.paths)
@@ -89,7 +107,7 @@ class PhotoStore:
                 if arr is not None:
                     return arr
             i = (i + 1) % n
-        raise UsageError("none of the training photos could be decoded")
+        raise UsageError("none of the training photos could be read (decoded)")
 
     def _get(self, i: int) -> np.ndarray | None:
         with self._lock:
