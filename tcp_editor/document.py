@@ -24,10 +24,9 @@ PREVIEW_LONG_SIDE = 1024
 STYLE_LONG_SIDE = 1024
 UNDO_LIMIT = 100
 INTERP_WHAT = ("style", "content")
-# Colour smoothing of the full-resolution reconstruction (tcp_core.editing.fullres.DEFAULT_SMOOTHING; a test
-# keeps the two equal, this module may not import tcp_core).
-DEFAULT_SMOOTHING = 6
-MAX_SMOOTHING = 32
+# Colour smoothing of the full-resolution reconstruction: the library's one definition, reached
+# through the service layer (tcp_core.base.constants).
+from .services.images import DEFAULT_SMOOTHING, MAX_SMOOTHING  # noqa: E402
 
 _uids = itertools.count(1)
 
