@@ -760,3 +760,27 @@ def test_train_never_writes_onto_its_inputs(train_data, tmp_path, case, capfd, m
     assert last.startswith("error:") and ("--init" in last if case == "init_is_the_export" else "data folder" in last)
     assert init.read_bytes() == before
     assert sorted(p.name for p in train_data.iterdir()) == ["photo0.jpg", "photo1.jpg"]
+
+
+def test_eval_refuses_to_write_its_report_onto_an_input(tmp_path):
+    """`eval --out` whose report name is one of the pairs' files (or the pairs file) stops before writing."""
+    import csv as _csv
+
+    import numpy as _np
+    from PIL import Image as _Image
+
+    from tcp_core.eval.evaluate import EvalError, evaluate
+
+    d = tmp_path / "set"
+    d.mkdir()
+    rng = _np.random.default_rng(0)
+    _Image.fromarray(rng.integers(0, 256, (64, 64, 3), dtype=_np.uint8)).save(d / "contact_sheet.png")
+    _Image.fromarray(rng.integers(0, 256, (64, 64, 3), dtype=_np.uint8)).save(d / "style.png")
+    _Image.fromarray((rng.random((64, 64)) > 0.5).astype(_np.uint8) * 255).save(d / "mask.png")
+    with open(d / "PAIRS.csv", "w", newline="") as f:
+        _csv.writer(f).writerows([["content", "style", "mask"], ["contact_sheet.png", "style.png", "mask.png"]])
+    before = (d / "contact_sheet.png").read_bytes()
+    with pytest.raises(EvalError, match="refusing to write"):
+        evaluate(d / "PAIRS.csv", None, d)
+    assert (d / "contact_sheet.png").read_bytes() == before
+    assert not (d / "report.json").exists()

@@ -407,6 +407,27 @@ def _markdown(report: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+OUTPUT_NAMES = ("report.json", "report.md", "contact_sheet.png")
+
+
+def _refuse_outputs_on_inputs(out: Path, inputs: Sequence[Path]) -> None:
+    """The report files must never replace the pairs file or a photo/mask it lists (compared by
+    device and inode, so links and other spellings of a name are caught)."""
+    def fid(p: Path):
+        try:
+            st = os.stat(p)
+        except (OSError, ValueError):
+            return None
+        return st.st_dev, st.st_ino
+
+    ids = {fid(p): p for p in inputs if fid(p) is not None}
+    for name in OUTPUT_NAMES:
+        hit = ids.get(fid(out / name)) if fid(out / name) is not None else None
+        if hit is not None:
+            raise EvalError(f"refusing to write {out / name}: it is an input of this evaluation ({hit}); "
+                            "choose another --out folder so the inputs stay intact")
+
+
 def evaluate(
     pairs_csv: str | os.PathLike,
     model,
@@ -433,6 +454,8 @@ def evaluate(
     if final_smoothing is not None and not 0 <= final_smoothing <= MAX_SMOOTHING:
         raise EvalError(f"--final-smoothing must be between 0 and {MAX_SMOOTHING}")
     rows, skipped = read_pairs(pairs_csv)
+    _refuse_outputs_on_inputs(Path(out_dir),
+                              [Path(pairs_csv), *(f for r in rows for f in (r.content, r.style, r.mask))])
     fns, unavailable = build_methods(model, baseline, methods, final_smoothing)
     if not fns:
         raise EvalError("no method to evaluate")
