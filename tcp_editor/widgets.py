@@ -12,15 +12,13 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QDoubleSpinBox, QSlider, QSpinBox
 
 
-def _guard(widget) -> None:
-    # StrongFocus: Tab or a click gives focus, the wheel does not (spin boxes default to WheelFocus)
-    widget.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+class _WheelWhenFocused:
+    """Mixin (listed before the Qt class): StrongFocus, so Tab or a click gives focus and the wheel
+    does not (spin boxes default to WheelFocus); unfocused, the wheel goes to the scroll area."""
 
-
-class SpinBox(QSpinBox):
     def __init__(self, *a, **k) -> None:
         super().__init__(*a, **k)
-        _guard(self)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
 
     def wheelEvent(self, event) -> None:  # noqa: N802
         if self.hasFocus():
@@ -29,37 +27,17 @@ class SpinBox(QSpinBox):
             event.ignore()
 
 
-class DoubleSpinBox(QDoubleSpinBox):
-    def __init__(self, *a, **k) -> None:
-        super().__init__(*a, **k)
-        _guard(self)
-
-    def wheelEvent(self, event) -> None:  # noqa: N802
-        if self.hasFocus():
-            super().wheelEvent(event)
-        else:
-            event.ignore()
+class SpinBox(_WheelWhenFocused, QSpinBox):
+    pass
 
 
-class Slider(QSlider):
-    def __init__(self, *a, **k) -> None:
-        super().__init__(*a, **k)
-        _guard(self)
-
-    def wheelEvent(self, event) -> None:  # noqa: N802
-        if self.hasFocus():
-            super().wheelEvent(event)
-        else:
-            event.ignore()
+class DoubleSpinBox(_WheelWhenFocused, QDoubleSpinBox):
+    pass
 
 
-class ComboBox(QComboBox):
-    def __init__(self, *a, **k) -> None:
-        super().__init__(*a, **k)
-        _guard(self)
+class Slider(_WheelWhenFocused, QSlider):
+    pass
 
-    def wheelEvent(self, event) -> None:  # noqa: N802
-        if self.hasFocus():
-            super().wheelEvent(event)
-        else:
-            event.ignore()
+
+class ComboBox(_WheelWhenFocused, QComboBox):
+    pass
