@@ -108,8 +108,10 @@ def test_style_part_dialog_reaches_the_preview_and_undoes(qtbot, win, photo, two
     assert win.doc.undo_stack.count() == depth + 1
     assert win.doc.undo_stack.undoText() == "Set style part"
     # the style mask reached apply_regions, at the style photo's size
-    assert seen and len(seen[-1][0]) == 4 and seen[-1][0][3] is not None
-    assert seen[-1][0][3].shape == (96, 128)
+    # (a warm-up's stand-in preview, without the region's style part, may run after it: look at all calls)
+    with_part = [c[0] for c in seen if len(c[0]) == 4 and c[0][3] is not None]
+    assert with_part, [len(c[0]) for c in seen]
+    assert with_part[-1][3].shape == (96, 128)
     # the sky's style gives another edit than the whole reference's average
     diff = np.abs(part.astype(int) - whole.astype(int))
     assert diff.max() > 20, diff.max()
