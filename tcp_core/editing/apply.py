@@ -50,6 +50,7 @@ from tcp_core.io.imageio import (
     LoadedImage,
     atomic_write_all,
     display_path,
+    file_id,
     image_writer,
     iter_images,
     load_image,
@@ -325,14 +326,6 @@ def _model_or_usage(args, model: Any) -> Any:
         raise UsageError(f"{PROG}: error: cannot load the model: {e}") from None
 
 
-def _file_id(p: Path) -> tuple[int, int] | None:
-    try:
-        st = os.stat(p)
-    except (OSError, ValueError):
-        return None
-    return (st.st_dev, st.st_ino)
-
-
 class _Inputs:
     """The files a command reads (photos, style references, masks, weights), so that no output
     (a result, a batch result, a derived GIF/WebP) is ever written onto one of them: by path,
@@ -345,7 +338,7 @@ class _Inputs:
         if path is None:
             return
         p = Path(path)
-        fid = _file_id(p)
+        fid = file_id(p)
         if fid is not None and p.is_file():
             self._ids.setdefault(fid, (role, p))
 
@@ -354,7 +347,7 @@ class _Inputs:
 
     def hit(self, out: Path) -> tuple[str, Path] | None:
         """(role, input path) when writing `out` would replace one of the inputs, else None."""
-        fid = _file_id(out)
+        fid = file_id(out)
         return self._ids.get(fid) if fid is not None else None
 
     def refuse(self, cmd: str, outs: Sequence[Path]) -> None:

@@ -413,16 +413,11 @@ OUTPUT_NAMES = ("report.json", "report.md", "contact_sheet.png")
 def _refuse_outputs_on_inputs(out: Path, inputs: Sequence[Path]) -> None:
     """The report files must never replace the pairs file or a photo/mask it lists (compared by
     device and inode, so links and other spellings of a name are caught)."""
-    def fid(p: Path):
-        try:
-            st = os.stat(p)
-        except (OSError, ValueError):
-            return None
-        return st.st_dev, st.st_ino
+    from tcp_core.io.imageio import file_id
 
-    ids = {fid(p): p for p in inputs if fid(p) is not None}
+    ids = {file_id(p): p for p in inputs if file_id(p) is not None}
     for name in OUTPUT_NAMES:
-        hit = ids.get(fid(out / name)) if fid(out / name) is not None else None
+        hit = ids.get(file_id(out / name)) if file_id(out / name) is not None else None
         if hit is not None:
             raise EvalError(f"refusing to write {out / name}: it is an input of this evaluation ({hit}); "
                             "choose another --out folder so the inputs stay intact")

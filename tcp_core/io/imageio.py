@@ -780,6 +780,15 @@ def _write_temp(path: Path, write: Callable[[BinaryIO], None], encoder_errors: b
     return tmp
 
 
+def file_id(p: str | os.PathLike) -> tuple[int, int] | None:
+    """(device, inode) of an existing file, None otherwise: the same for every link and spelling of it."""
+    try:
+        st = os.stat(p)
+    except (OSError, ValueError):
+        return None
+    return (st.st_dev, st.st_ino)
+
+
 def _same_file(a: Path, b: Path) -> bool:
     try:
         if a.resolve() == b.resolve():
