@@ -106,3 +106,58 @@ def test_translation_and_cutout_keep_pixels_or_zero_them():
     assert 0 < zeroed <= 16 and torch.equal(c[c != 0], x[c != 0])
     crops = torch.rand(2, 3, 3, 8, 8)
     assert augment_crops(crops, "translation,cutout", torch.Generator().manual_seed(0)).shape == crops.shape
+
+
+def test_feature_style_loss_properties(lite0):
+    """Zero iff the statistics agree; blind to where things are (a flipped photo has the same
+    statistics); grows with a colour cast; symmetric enough to be a distance in each argument."""
+    pyr = eff.FeaturePyramid(eff.pretrained_lite0())
+    a, b = _photo("chelsea", 128), _photo("coffee", 128)
+    with torch.no_grad():  # the trainer's style scales: strides 4, 8, 16
+        fa, fb = pyr(a)[:3], pyr(b)[:3]
+        f_flip = pyr(a.flip(-1))[:3]
+        warm = a.clone()
+        warm[:, 0] = (warm[:, 0] + 0.3).clamp(-1, 1)
+        f_warm = pyr(warm)[:3]
+    assert float(L.feature_style_loss(fa, fa)) == 0.0
+    flipped = float(L.feature_style_loss(f_flip, fa))
+    cast = float(L.feature_style_loss(f_warm, fa))
+    other = float(L.feature_style_loss(fb, fa))
+    assert flipped < 0.75 * cast and cast < 0.5 * other  # nearly position-free; a cast costs less than another photo
+    x = a.clone().requires_grad_(True)
+    L.feature_style_loss(pyr(x)[:3], fb).backward()
+    assert x.grad is not None and x.grad.abs().sum() > 0
+
+
+def test_feature_content_loss_ignores_style_statistics(lite0):
+    """Instance-normalised deep features: a global per-channel affine change of a feature map costs
+    nothing; another photo's structure costs a lot."""
+    pyr = eff.FeaturePyramid(eff.pretrained_lite0())
+    a, b = _photo("chelsea", 64), _photo("coffee", 64)
+    with torch.no_grad():
+        fa, fb = pyr(a)[2:], pyr(b)[2:]
+    affine = [f * 2.5 + 0.7 for f in fa]
+    assert float(L.feature_content_loss(affine, fa)) < 1e-4
+    assert float(L.feature_content_loss(fb, fa)) > 0.5
+
+
+def test_trainer_style_stats_and_swap_content_reach_the_generator():
+    from tcp_core.base.config import LossWeights, TrainConfig, model_preset
+    from tcp_core.training.train import Trainer
+
+    tcfg = TrainConfig(preset="tiny", batch_size=4, steps=1, tcp_every=1, r1_every=2,
+                       weights=LossWeights(style_stats=1.0, swap_content=1.0))
+    tr = Trainer(model_preset("tiny"), tcfg, torch.device("cpu"))
+    real = torch.rand(4, 3, 32, 32) * 2 - 1
+    stats = tr.g_step(real, tcp=False)
+    assert float(stats["style_stats"]) > 0 and float(stats["swap_content"]) > 0
+    # the style-stats term alone trains H_s (the reference's code decides the swap's statistics)
+    tr.opt_g.zero_grad(set_to_none=True)
+    n = 4
+    perm = tr._pair_perm(n)
+    codes = tr.net.encode(real)
+    swap = tr.net.decode(codes.content, codes.style[perm])
+    with torch.no_grad():
+        f_real = tr.features(real)
+    L.feature_style_loss(tr.features(swap)[:3], [f[perm] for f in f_real[:3]]).backward()
+    assert any(p.grad is not None and p.grad.abs().sum() > 0 for p in tr.net.H_s.parameters())

@@ -190,6 +190,8 @@ class LossWeights:
     cc_lambda: float = 1.0  # lambda inside Eq. 3 (the paper leaves it open; see README)
     content_alignment: float = 1.0  # weight of L_CA (Eq. 7)
     perceptual: float = 0.0  # weight of the multi-scale feature reconstruction loss next to L_rec (0 = off)
+    style_stats: float = 0.0  # weight of the swap's feature-statistics style loss against its reference (0 = off)
+    swap_content: float = 0.0  # weight of the swap's instance-normalised deep-feature content loss (0 = off)
 
 
 DISCRIMINATORS = ("stylegan2", "projected")

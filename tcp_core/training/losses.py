@@ -55,3 +55,41 @@ def perceptual_loss(feats_x: list[Tensor], feats_y: list[Tensor]) -> Tensor:
     assert len(feats_x) == len(feats_y) and len(feats_x) > 0
     terms = [(_unit(a).float() - _unit(b).float()).pow(2).sum(1).mean() for a, b in zip(feats_x, feats_y)]
     return torch.stack(terms).mean()
+
+
+def _channel_stats(f: Tensor) -> tuple[Tensor, Tensor]:
+    """Per-image channel mean and standard deviation over positions: [N, C, H, W] -> 2 x [N, C] (fp32)."""
+    f = f.float().flatten(2)
+    return f.mean(2), (f.var(2, unbiased=False) + 1e-5).sqrt()
+
+
+def feature_style_loss(feats_x: list[Tensor], feats_ref: list[Tensor]) -> Tensor:
+    """Style as feature statistics (Huang & Belongie 2017, AdaIN's style loss): at each scale, the
+    L1 distance of the channel means and standard deviations of x's features to the reference's,
+    divided by the reference's mean standard deviation so every scale weighs alike (dimensionless;
+    0 iff the statistics agree). What the style term of Eq. 3 asks of a swap, measured directly in
+    a frozen ImageNet feature space instead of through the learnt style code. Pass the shallow and
+    middle scales (texture and colour); the deepest ones describe content, not style."""
+    assert len(feats_x) == len(feats_ref) and len(feats_x) > 0
+    terms = []
+    for a, b in zip(feats_x, feats_ref):
+        assert a.shape == b.shape, (a.shape, b.shape)
+        mu_a, sd_a = _channel_stats(a)
+        mu_b, sd_b = _channel_stats(b)
+        scale = sd_b.mean().detach().clamp_min(1e-3)
+        terms.append(((mu_a - mu_b).abs().mean() + (sd_a - sd_b).abs().mean()) / scale)
+    return torch.stack(terms).mean()
+
+
+def _instance_normalised(f: Tensor) -> Tensor:
+    mu, sd = _channel_stats(f)
+    return (f.float() - mu[..., None, None]) / sd[..., None, None]
+
+
+def feature_content_loss(feats_x: list[Tensor], feats_content: list[Tensor]) -> Tensor:
+    """Structure of a swap against its content photo (AdaIN's content loss, on instance-normalised
+    features so the channel statistics, i.e. the style, are free to change): mean squared distance
+    of the normalised deep features, averaged over the scales given."""
+    assert len(feats_x) == len(feats_content) and len(feats_x) > 0
+    terms = [(_instance_normalised(a) - _instance_normalised(b)).pow(2).mean() for a, b in zip(feats_x, feats_content)]
+    return torch.stack(terms).mean()

@@ -171,7 +171,8 @@ class Trainer:
         # The frozen pretrained pyramid: input of the projected D and of the perceptual loss. Not
         # part of any saved state (it comes from the pinned package).
         self.features = None
-        if tcfg.discriminator == "projected" or tcfg.weights.perceptual > 0:
+        w = tcfg.weights
+        if tcfg.discriminator == "projected" or w.perceptual > 0 or w.style_stats > 0 or w.swap_content > 0:
             from tcp_core.networks.efficientnet import FeaturePyramid
 
             self.features = channels_last(FeaturePyramid().to(device))
@@ -250,12 +251,24 @@ class Trainer:
             loss_co = L.g_nonsaturating(self.disc.D_co(self._crops(swap), self._crops(real[perm])).float())
             total = (w.rec * loss_rec + w.gan_rec * loss_gan_rec + w.gan_swap * loss_gan_swap + w.cooccur * loss_co)
             stats.update(rec=loss_rec, g_rec=loss_gan_rec, g_swap=loss_gan_swap, g_co=loss_co)
-            if w.perceptual > 0:
+            f_real = None
+            if self.features is not None:
                 with torch.no_grad():
-                    f_real = self.features(real)
+                    f_real = self.features(real)  # 4 maps, strides 4-32
+            if w.perceptual > 0:
                 loss_perc = L.perceptual_loss(self.features(channels_last(rec)), f_real)
                 total = total + w.perceptual * loss_perc
                 stats["perc"] = loss_perc
+            if w.style_stats > 0 or w.swap_content > 0:
+                f_swap = self.features(channels_last(swap))
+                if w.style_stats > 0:  # the swap's feature statistics -> its style reference's (B)
+                    loss_ss = L.feature_style_loss(f_swap[:3], [f[perm] for f in f_real[:3]])  # strides 4-16
+                    total = total + w.style_stats * loss_ss
+                    stats["style_stats"] = loss_ss
+                if w.swap_content > 0:  # the swap's normalised deep features -> its content photo's (A)
+                    loss_sc = L.feature_content_loss(f_swap[2:], f_real[2:])
+                    total = total + w.swap_content * loss_sc
+                    stats["swap_content"] = loss_sc
             if tcp:
                 codes_g = self.net.encode(swap)  # E(I_g), H_c, H_s
                 loss_cc = L.code_consistency_loss(
@@ -443,6 +456,15 @@ def save_sample_sheet(path: Path, ema: TCPNet, fixed: Tensor, mask: Tensor) -> N
     atomic_write(path, lambda f: f.write(buf.tobytes()))
 
 
+LOG_FIELDS = ["step", "time_s", "img_per_s", "rec", "g_rec", "g_swap", "g_co", "cc", "ca", "g_total",
+              "d_real", "d_fake", "d_co", "r1", "r1_co", "perc", "style_stats", "swap_content", "precision"]
+
+
+def _csv_header(path: Path) -> list[str] | None:
+    with open(path, newline="") as f:
+        return next(csv.reader(f), None)
+
+
 def _fmt_eta(seconds: float) -> str:
     seconds = int(max(0, seconds))
     return f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
@@ -581,10 +603,9 @@ def train(
                     k: round(v, 5) for k, v in stats.items()}}
                 if writer is None:
                     new = not log_path.exists()
+                    fields = LOG_FIELDS if new else _csv_header(log_path) or LOG_FIELDS  # a resumed run keeps its columns
                     csv_file = open(log_path, "a", newline="")
-                    writer = csv.DictWriter(csv_file, fieldnames=[
-                        "step", "time_s", "img_per_s", "rec", "g_rec", "g_swap", "g_co", "cc", "ca", "g_total",
-                        "d_real", "d_fake", "d_co", "r1", "r1_co", "perc", "precision"], extrasaction="ignore")
+                    writer = csv.DictWriter(csv_file, fieldnames=fields, extrasaction="ignore")
                     if new:
                         writer.writeheader()
                 writer.writerow(row)
@@ -715,6 +736,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--perceptual", type=float, default=d.weights.perceptual,
                    help="weight of a feature-space reconstruction loss on frozen EfficientNet-Lite0 features next "
                         "to the pixel L1; sharper reconstructions (default %(default)s = off)")
+    p.add_argument("--style-stats", type=float, default=d.weights.style_stats,
+                   help="weight of a loss that pulls a style swap's frozen EfficientNet-Lite0 feature statistics "
+                        "(channel means and deviations, 4 scales) to its style reference's; edits take more of "
+                        "the reference's look (default %(default)s = off)")
+    p.add_argument("--swap-content", type=float, default=d.weights.swap_content,
+                   help="weight of a loss that keeps a style swap's deep features (normalised, so the style may "
+                        "change) close to its content photo's; protects structure when --style-stats is on "
+                        "(default %(default)s = off)")
     p.add_argument("--diffaugment", default=d.diffaugment,
                    help="DiffAugment policy for the image critic's inputs, e.g. color,translation,cutout "
                         "(default: none)")
@@ -741,7 +770,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     if args.threads:
         torch.set_num_threads(args.threads)
-    weights = replace(LossWeights(), cc_lambda=args.cc_lambda, perceptual=args.perceptual)
+    weights = replace(LossWeights(), cc_lambda=args.cc_lambda, perceptual=args.perceptual,
+                      style_stats=args.style_stats, swap_content=args.swap_content)
     try:
         tcfg = TrainConfig(
             preset=args.preset, batch_size=args.batch_size, steps=args.steps, lr=args.lr, d_lr=args.d_lr,
