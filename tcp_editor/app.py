@@ -90,7 +90,7 @@ def _start_smoke_check(win) -> dict:
     state = {"failed": False, "t0": time.monotonic(), "model_error": None}
     worker = getattr(getattr(win, "service", None), "worker", None)
     if worker is not None:  # a model that fails to load ends the check at once (not after SMOKE_GIVE_UP_S)
-        worker.modelFailed.connect(lambda message: state.update(model_error=str(message)))
+        worker.modelFailed.connect(lambda failure: state.update(model_error=failure.message))
 
     def poll() -> None:
         waited = time.monotonic() - state["t0"]

@@ -48,7 +48,8 @@ from .services.images import (
     remove_stale_temp_files,
     same_file,
 )
-from .services.inference import InferenceService, ModelInfo, split_message
+from .services.inference import InferenceService, ModelInfo
+from .services.requests import ExportJob, Failure
 
 MAX_RECENT = 10
 DEBOUNCE_MS = 30
@@ -581,8 +582,8 @@ class MainWindow(QMainWindow):
         self._sim_requests.pop(rid, None)
         self._preview_done(rid)
 
-    def _on_failed(self, rid: int, message: str) -> None:
-        summary, details = split_message(message)
+    def _on_failed(self, failure: Failure) -> None:
+        rid, summary, details = failure.id, failure.summary, failure.details
         if rid in self._export_requests:
             path = self._export_requests.pop(rid)
             self.statusBar().showMessage(f"Export to {os.path.basename(path)} failed.")
@@ -676,8 +677,8 @@ class MainWindow(QMainWindow):
         for a in self.precision_group.actions():
             a.setChecked(a.data() == self.model_precision)
 
-    def _on_model_failed(self, message: str) -> None:
-        summary, details = split_message(message)
+    def _on_model_failed(self, failure: Failure) -> None:
+        summary, details = failure.summary, failure.details
         keep = f"Still using {self.model_info.label}." if self.model_info else "No model is loaded."
         if self._good_model_args is not None:  # the menu and a later reload follow the model in use
             self.model_spec, self.model_device, self.model_preset, self.model_precision = self._good_model_args
@@ -836,11 +837,11 @@ class MainWindow(QMainWindow):
             protect = None
         regions = [(r.style.image, r.mask.copy(), float(r.strength), r.style_mask) for r in doc.regions
                    if r.visible and r.style is not None and (doc.global_transfer or r.mask.max() > 0)]
-        rid = self.service.submit_export(
+        rid = self.service.submit_export(ExportJob(
             photo=doc.photo, alpha=doc.alpha, exif=doc.exif, icc=doc.icc, regions=regions,
             global_=doc.global_transfer, interp_image=doc.interp_image if doc.interp_amount > 0 else None,
             interp_what=doc.interp_what, interp_amount=doc.interp_amount, smoothing=doc.smoothing, path=path,
-            quality=quality, protect=protect)
+            quality=quality, protect=protect))
         self._export_requests[rid] = path
         self.statusBar().showMessage(f"Exporting {os.path.basename(path)} at full resolution…")
         return rid
