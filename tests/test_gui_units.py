@@ -377,7 +377,8 @@ def test_smoke_check_fails_when_no_model_loads(qtbot, monkeypatch):
     from tcp_editor import app as app_mod
 
     class NoModelWindow(QWidget):
-        model_info = None
+        class models:  # noqa: N801 - stands in for the model controller
+            info = None
 
         class doc:  # noqa: N801 - stands in for the document's undo stack
             class undo_stack:  # noqa: N801
@@ -422,9 +423,9 @@ def test_run_gui_opens_photo_and_exits_cleanly(qtbot, tmp_path, monkeypatch):
 
     def close_when_ready():
         wins = [w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow) and w.isVisible()]
-        if wins and wins[0].doc.has_photo and wins[0].model_info is not None:
+        if wins and wins[0].doc.has_photo and wins[0].models.info is not None:
             seen["path"] = wins[0].doc.path
-            seen["model"] = wins[0].model_info.label
+            seen["model"] = wins[0].models.info.label
             seen["icon"] = not wins[0].windowIcon().isNull() and not QApplication.windowIcon().isNull()
             wins[0].close()
         else:
