@@ -53,7 +53,7 @@ def main() -> int:
     service = InferenceService()
     win = MainWindow(service=service, settings=QSettings(os.path.join(tmp, "s.ini"), QSettings.Format.IniFormat),
                      autosave_dir=os.path.join(tmp, "autosave"), autosave_interval_s=3600)
-    win.prewarm = not args.no_prewarm
+    win.styles.prewarm = not args.no_prewarm
     win.resize(1280, 820)
     win.show()
 
@@ -69,9 +69,9 @@ def main() -> int:
     warmed: list = []
     service.worker.warmed.connect(lambda rid, n, ms: warmed.append([round(x) for x in ms]))
     t0 = time.perf_counter()
-    win.load_model(None, "cpu")
+    win.models.load(None, "cpu")
     if args.wait_for_model:
-        wait(lambda: win.model_info is not None)
+        wait(lambda: win.models.info is not None)
     load_s = time.perf_counter() - t0
     applied: list[float] = []
     edit_ms: list[float] = []  # the worker's own time for each preview (the status bar's "Edit: N ms")
@@ -92,7 +92,7 @@ def main() -> int:
         wait(lambda: len(applied) > n)
         res = applied[n] - (released[0] if from_release else t)
         idle(1.0)  # the user looks at it (progressive refinement runs meanwhile)
-        wait(lambda: win._in_flight is None)
+        wait(lambda: win.previews.in_flight is None)
         return res
 
     vp = win.canvas.viewport()
@@ -131,20 +131,20 @@ def main() -> int:
     pts = [(w * (0.1 + 0.8 * i / 20), h * (0.15 + 0.05 * (i % 3))) for i in range(21)]  # across the top
     stroke(pts, args.brush_seconds)
     idle(args.pause)
-    model_ready_at_style = win.model_info is not None
+    model_ready_at_style = win.models.info is not None
     uid = win.doc.active_uid
     styles = bundled_styles()
-    first = timed(lambda: win.set_region_style_from_path(uid, styles[1]))
+    first = timed(lambda: win.styles.set_region_style_from_path(uid, styles[1]))
     later = []
     for k in range(3):
         y = h * (0.3 + 0.05 * k)
         later.append(timed(lambda y=y: stroke([(w * 0.2, y), (w * 0.5, y), (w * 0.8, y)], 0.3), from_release=True))
-    new_style = timed(lambda: win.set_region_style_from_path(uid, styles[2]))
+    new_style = timed(lambda: win.styles.set_region_style_from_path(uid, styles[2]))
     res = {"photo": os.path.basename(args.photo), "preview_shape": [h, w], "model_load_wait_s": round(load_s, 3),
            "open_s": round(open_s, 3), "open_after_s": args.open_after, "brush_seconds": args.brush_seconds,
            "first_preview_s": round(first, 3),
            "later_stroke_previews_s": [round(x, 3) for x in later], "new_style_preview_s": round(new_style, 3),
-           "prewarm": win.prewarm, "model_loaded_when_style_chosen": model_ready_at_style,
+           "prewarm": win.styles.prewarm, "model_loaded_when_style_chosen": model_ready_at_style,
            "warm_ups_ms_per_step": warmed, "preview_worker_ms": edit_ms, "cpu": _cpu(), "threads": os.cpu_count()}
     print(json.dumps(res, indent=1))
     if args.json:

@@ -96,7 +96,7 @@ def main() -> int:
     service = InferenceService()
     win = MainWindow(service=service, settings=settings, autosave_dir=os.path.join(tmp, "auto"),
                      autosave_interval_s=3600)
-    win.progressive_preview = not args.no_progressive
+    win.previews.progressive = not args.no_progressive
     win.resize(1400, 900)
     win.show()
     QTest.qWaitForWindowExposed(win)
@@ -110,9 +110,9 @@ def main() -> int:
                 raise TimeoutError("timed out")
 
     # model: bundled weights if present, else untrained demo128 (load_model(None) falls back)
-    win.load_model(None, args.device)
-    wait(lambda: win.model_info is not None)
-    info = win.model_info
+    win.models.load(None, args.device)
+    wait(lambda: win.models.info is not None)
+    info = win.models.info
     photo = pick_photo(args.photo)
     assert win.open_path(photo), "could not open the photo"
     doc, canvas = win.doc, win.canvas
@@ -169,7 +169,7 @@ def main() -> int:
     stroke([(w * 0.2, h * 0.3), (w * 0.4, h * 0.35), (w * 0.5, h * 0.5)])
     uid = doc.active_uid
     styles = win.regions_panel.gallery.paths()
-    assert win.set_region_style_from_path(uid, styles[0] if styles else photo)
+    assert win.styles.set_region_style_from_path(uid, styles[0] if styles else photo)
     wait(lambda: len(applied) >= 1)
     time.sleep(0.2)
     app.processEvents()
@@ -240,7 +240,7 @@ def main() -> int:
     drag_previews = len(applied) - n0
     slider.setSliderDown(False)
     slider.sliderReleased.emit()
-    wait(lambda: not busy[0] and not win._preview_dirty and win._in_flight is None)
+    wait(lambda: not busy[0] and not win.previews.dirty and win.previews.in_flight is None)
     probe.stop()
 
     busy_gaps = [g for g, b in gaps if b] or [0.0]
@@ -253,7 +253,7 @@ def main() -> int:
                  f"(preview {w}x{h})",
         "torch_threads_worker": service.worker.torch_threads or "auto (all cores, compute thread niced)",
         "cpu_count": os.cpu_count(),
-        "progressive_preview": win.progressive_preview,
+        "progressive_preview": win.previews.progressive,
         "max_event_loop_gap_idle_ms": round(max(idle_gaps), 1),
         "p99_event_loop_gap_idle_ms": round(sorted(idle_gaps)[int(0.99 * (len(idle_gaps) - 1))], 1),
         "max_event_loop_gap_while_busy_ms": round(max(busy_gaps), 1),

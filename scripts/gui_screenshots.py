@@ -125,8 +125,8 @@ def run(args) -> int:
         print("wrote", path)
         return path
 
-    win.load_model(args.weights, "cpu")
-    wait(lambda: win.model_info is not None)
+    win.models.load(args.weights, "cpu")
+    wait(lambda: win.models.info is not None)
     photo = args.photo or pick_photo()
     assert win.open_path(photo)
     pump(0.5)
@@ -166,17 +166,17 @@ def run(args) -> int:
     n = []
     win.previewApplied.connect(lambda rid, ms: n.append(rid))
     wait(lambda: doc.active_region is not None and doc.active_region.style is not None)
-    wait(lambda: bool(n) and win._in_flight is None and not win._preview_dirty)
+    wait(lambda: bool(n) and win.previews.in_flight is None and not win.previews.dirty)
     win.controls.overlay_opacity.setValue(0)
     win.set_tool("pan")  # no brush circle in the picture
     shot("03_edit.png")
-    win.act_split.setChecked(True)
+    win.action_map["split"].setChecked(True)
     win.split_slider.setValue(50)
     QTest.mouseMove(vp, vpos(w * 0.5, h * 0.8))
     shot("04_split.png")
     app.setPalette(dark_palette())
     win.controls.overlay_opacity.setValue(35)
-    win.act_split.setChecked(False)
+    win.action_map["split"].setChecked(False)
     shot("05_dark.png")
     doc.undo_stack.setClean()
     win.close()

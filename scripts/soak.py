@@ -140,7 +140,7 @@ def make_worker_editor(model):
 
     # results are queued to this thread, so they arrive inside loop.exec() (no race)
     service.worker.result.connect(lambda rid, img, ms: finish(rid, img))
-    service.worker.failed.connect(lambda rid, msg: finish(rid, RuntimeError(msg)))
+    service.worker.failed.connect(lambda f: finish(f.id, RuntimeError(f.message)))
 
     def edit(photo, regions, glob):
         st = RenderState(photo, tuple(RenderRegion(s, m, a) for s, m, a in regions), glob, None, "style", 0.0)

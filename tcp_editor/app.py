@@ -67,12 +67,12 @@ def run_gui(argv: list[str] | None = None) -> int:
     service = InferenceService()
     win = MainWindow(service=service, autosave_interval_s=args.autosave_interval)
     win.show()
-    device = args.device or win.model_device
-    win.load_model(args.weights, device, args.preset, args.precision or win.model_precision)
+    device = args.device or win.models.device
+    win.models.load(args.weights, device, args.preset, args.precision or win.models.precision)
     if args.photo:
         QTimer.singleShot(0, lambda: win.open_path(args.photo))
     else:
-        QTimer.singleShot(0, win.check_autosave)
+        QTimer.singleShot(0, win.autosave.check)
     smoke = _start_smoke_check(win) if os.environ.get(SMOKE_ENV) else None
     rc = app.exec() if owns_app else _run_nested(app, win)
     service.shutdown()
@@ -90,11 +90,11 @@ def _start_smoke_check(win) -> dict:
     state = {"failed": False, "t0": time.monotonic(), "model_error": None}
     worker = getattr(getattr(win, "service", None), "worker", None)
     if worker is not None:  # a model that fails to load ends the check at once (not after SMOKE_GIVE_UP_S)
-        worker.modelFailed.connect(lambda message: state.update(model_error=str(message)))
+        worker.modelFailed.connect(lambda failure: state.update(model_error=failure.message))
 
     def poll() -> None:
         waited = time.monotonic() - state["t0"]
-        if state["model_error"] is not None and win.model_info is None:
+        if state["model_error"] is not None and win.models.info is None:
             first = state["model_error"].strip().splitlines()[0] if state["model_error"].strip() else "unknown error"
             print(f"gui smoke: FAILED: the model did not load: {first}", flush=True)
             state["failed"] = True
@@ -104,10 +104,10 @@ def _start_smoke_check(win) -> dict:
             win.doc.undo_stack.setClean()
             win.close()
             return
-        if win.model_info is not None and waited >= quit_ms / 1000.0:
+        if win.models.info is not None and waited >= quit_ms / 1000.0:
             from .resources import bundled_styles
 
-            print(f"gui smoke: ok: window '{win.windowTitle()}', {win.model_info.label}, "
+            print(f"gui smoke: ok: window '{win.windowTitle()}', {win.models.info.label}, "
                   f"{len(bundled_styles())} bundled styles", flush=True)
             win.doc.undo_stack.setClean()
             win.close()

@@ -157,7 +157,7 @@ def open_with_region(qtbot, win, photo, style_photo):
     uid = win.doc.active_uid
     assert uid != -1
     with qtbot.waitSignal(win.previewApplied, timeout=WAIT_MS):
-        assert win.set_region_style_from_path(uid, style_photo)
+        assert win.styles.set_region_style_from_path(uid, style_photo)
     return uid
 
 
@@ -204,7 +204,7 @@ def test_drop_style_on_region_and_edit_runs(qtbot, win, photo, style_photo):
     assert r.style is not None and r.style.path == style_photo
     rid, ms = blocker.args
     assert rid > 0 and ms > 0
-    res = win.last_result
+    res = win.previews.last_result
     assert res.shape == (192, 256, 3) and res.dtype == np.uint8
     # pixels far outside the (feathered) mask are untouched; inside the mask they changed
     assert np.array_equal(res[170:, 200:], win.doc.preview[170:, 200:])
@@ -222,7 +222,7 @@ def test_drop_photo_on_canvas_opens_it(qtbot, win, photo):
     drop_file(vp, vp.rect().center(), photo)
     qtbot.waitUntil(lambda: win.doc.has_photo, timeout=5000)
     assert win.doc.path == photo
-    assert os.path.abspath(photo) in win.recent_files()
+    assert os.path.abspath(photo) in win.files.recent_files()
 
 
 def test_slider_moves_merge_and_undo(qtbot, win, photo, style_photo):
@@ -260,22 +260,22 @@ def test_global_toggle_interpolation_and_region_ops(qtbot, win, photo, style_pho
         win.controls.global_cb.setChecked(True)
     assert doc.global_transfer
     # with global transfer the far corner changes too
-    assert not np.array_equal(win.last_result[170:, 200:], doc.preview[170:, 200:])
+    assert not np.array_equal(win.previews.last_result[170:, 200:], doc.preview[170:, 200:])
     doc.undo_stack.undo()
     assert not doc.global_transfer and not win.controls.global_cb.isChecked()
     second = tmp_path / "second.png"
     make_photo(second, 200, 150, exif_make=None, seed=5)
-    assert win.set_second_photo(str(second))
+    assert win.styles.set_second_photo(str(second))
     for what in ("style", "content"):
         win.controls.interp_what.setCurrentText(what)
         with qtbot.waitSignal(win.previewApplied, timeout=WAIT_MS):
             win.controls.interp_amount.setValue(60)
         assert doc.interp_amount == pytest.approx(0.6) and doc.interp_what == what
     # colour smoothing: a spin box step re-renders and is one undo step
-    before = win.last_result.copy()
+    before = win.previews.last_result.copy()
     with qtbot.waitSignal(win.previewApplied, timeout=WAIT_MS):
         win.controls.smoothing.setValue(0)
-    assert doc.smoothing == 0 and not np.array_equal(win.last_result, before)
+    assert doc.smoothing == 0 and not np.array_equal(win.previews.last_result, before)
     doc.undo_stack.undo()
     assert doc.smoothing == 6 and win.controls.smoothing.value() == 6
     # rename / hide / reorder / delete, all undoable
@@ -300,9 +300,9 @@ def test_mask_tools(qtbot, win, photo):
     doc = win.doc
     uid = doc.add_region()
     r = doc.region(uid)
-    win.act_fill.trigger()
+    win.action_map["fill"].trigger()
     assert r.mask.min() == 1
-    win.act_invert.trigger()
+    win.action_map["invert"].trigger()
     assert r.mask.max() == 0
     # polygon lasso with real clicks, closed with a double click
     win.set_tool("lasso")
@@ -313,14 +313,14 @@ def test_mask_tools(qtbot, win, photo):
     qtbot.mouseDClick(vp, Qt.MouseButton.LeftButton, pos=view_pos(win, 40, 140))
     assert r.mask[90, 90] == pytest.approx(1.0) and r.mask[10, 10] == 0 and r.mask[170, 200] == 0
     before = r.mask.sum()
-    win.act_grow.trigger()
+    win.action_map["grow"].trigger()
     assert r.mask.sum() > before
-    win.act_shrink.trigger()
-    win.act_shrink.trigger()
+    win.action_map["shrink"].trigger()
+    win.action_map["shrink"].trigger()
     assert r.mask.sum() < before
-    win.act_feather.trigger()
+    win.action_map["feather"].trigger()
     assert 0 < r.mask[90, 40 + 8] < 1 or 0 < r.mask.ravel()[(r.mask.ravel() > 0) & (r.mask.ravel() < 1)].size
-    win.act_clear.trigger()
+    win.action_map["clear"].trigger()
     assert r.mask.max() == 0
     # colour flood fill on the green square (preview coords: x 64..128, y 48..96)
     win.set_tool("flood")
@@ -328,10 +328,10 @@ def test_mask_tools(qtbot, win, photo):
     qtbot.mouseClick(vp, Qt.MouseButton.LeftButton, pos=view_pos(win, 90, 70))
     assert r.mask[70, 90] == 1 and r.mask[150, 200] == 0
     # select similar goes through the worker
-    win.act_clear.trigger()
+    win.action_map["clear"].trigger()
     win.set_tool("similar")
     win.controls.similarity.setValue(100)  # the most tolerant: selects the most
-    with qtbot.waitSignal(win.selectionApplied, timeout=WAIT_MS):
+    with qtbot.waitSignal(win.selection.selectionApplied, timeout=WAIT_MS):
         qtbot.mouseClick(vp, Qt.MouseButton.LeftButton, pos=view_pos(win, 90, 70))
     assert r.mask.max() > 0
     # import / export mask PNG
@@ -339,10 +339,10 @@ def test_mask_tools(qtbot, win, photo):
     m = np.zeros((240, 320), np.uint8)
     m[:, :160] = 255
     Image.fromarray(m).save(tmp)
-    assert win.import_mask(mpath)
+    assert win.selection.import_mask(mpath)
     assert r.mask[100, 10] > 0.99 and r.mask[100, 250] < 0.01
     out = os.path.join(os.path.dirname(photo), "mask_out.png")
-    assert win.export_mask(out)
+    assert win.selection.export_mask(out)
     back = np.asarray(Image.open(out))
     assert back.shape == (240, 320) and back[100, 10] == 255 and back[100, 300] == 0
     # every mask op was one undo step
@@ -355,8 +355,8 @@ def test_export_full_res_keeps_exif_and_original(qtbot, win, photo, style_photo,
     open_with_region(qtbot, win, photo, style_photo)
     before = open(photo, "rb").read()
     out = str(tmp_path / "out.jpg")
-    with qtbot.waitSignal(win.exportFinished, timeout=WAIT_MS) as blocker:
-        assert win.export_to(out) is not None
+    with qtbot.waitSignal(win.files.exportFinished, timeout=WAIT_MS) as blocker:
+        assert win.files.export_to(out) is not None
     assert blocker.args == [out]
     im = Image.open(out)
     assert im.size == (320, 240)
@@ -364,8 +364,8 @@ def test_export_full_res_keeps_exif_and_original(qtbot, win, photo, style_photo,
     assert open(photo, "rb").read() == before
     # PNG and WebP too
     for ext in (".png", ".webp"):
-        with qtbot.waitSignal(win.exportFinished, timeout=WAIT_MS):
-            win.export_to(str(tmp_path / f"out{ext}"))
+        with qtbot.waitSignal(win.files.exportFinished, timeout=WAIT_MS):
+            win.files.export_to(str(tmp_path / f"out{ext}"))
         assert Image.open(tmp_path / f"out{ext}").size == (320, 240)
     # exporting onto the original asks first; "no" writes nothing
     dlg_calls = []
@@ -374,7 +374,7 @@ def test_export_full_res_keeps_exif_and_original(qtbot, win, photo, style_photo,
     orig_confirm = d.confirm
     d.confirm = lambda *a, **k: dlg_calls.append(a) or False
     try:
-        assert win.export_to(photo) is None
+        assert win.files.export_to(photo) is None
     finally:
         d.confirm = orig_confirm
     assert dlg_calls and open(photo, "rb").read() == before
@@ -391,7 +391,7 @@ def test_project_round_trip(qtbot, win, photo, style_photo, tmp_path):
     doc.set_global_transfer(True)
     doc.set_smoothing(11)
     path = str(tmp_path / "p.tcpproj")
-    assert win.save_project(path)
+    assert win.files.save_project(path)
     assert doc.undo_stack.isClean()
     with zipfile.ZipFile(path) as z:
         names = set(z.namelist())
@@ -425,7 +425,7 @@ def test_bad_files_show_error_and_window_keeps_working(qtbot, win, dlg, photo, t
         bad = tmp_path / "notes.png"
         bad.write_text("this is not an image\n" * 50)
     elif kind == "huge":
-        win.max_pixels = 100_000
+        win.files.max_pixels = win.styles.max_pixels = 100_000
         bad = tmp_path / "huge.png"
         Image.new("RGB", (500, 400), (10, 20, 30)).save(bad)
     elif kind == "missing":
@@ -440,7 +440,7 @@ def test_bad_files_show_error_and_window_keeps_working(qtbot, win, dlg, photo, t
     assert "Cannot open" in title and text
     # a bad style photo also just shows an error
     uid = win.doc.add_region()
-    assert not win.set_region_style_from_path(uid, str(bad))
+    assert not win.styles.set_region_style_from_path(uid, str(bad))
     assert len(dlg.errors) == 2
     # the window still works: the old photo is still open and editable
     assert win.doc.path == photo
@@ -451,7 +451,7 @@ def test_bad_files_show_error_and_window_keeps_working(qtbot, win, dlg, photo, t
 
 def test_inference_error_dialog_keeps_document(qtbot, win, dlg, photo, style_photo, service):
     uid = open_with_region(qtbot, win, photo, style_photo)
-    good = win.last_result.copy()
+    good = win.previews.last_result.copy()
     mask_before = win.doc.region(uid).mask.copy()
 
     class Broken:
@@ -470,7 +470,7 @@ def test_inference_error_dialog_keeps_document(qtbot, win, dlg, photo, style_pho
             win.doc.set_strength(uid, 0.3)
         qtbot.waitUntil(lambda: len(dlg.errors) == 1, timeout=5000)
         assert "simulated out-of-memory" in dlg.errors[0][1]
-        assert np.array_equal(win.last_result, good)
+        assert np.array_equal(win.previews.last_result, good)
         assert np.array_equal(win.doc.region(uid).mask, mask_before)
         assert win.doc.region(uid).strength == pytest.approx(0.3)
     finally:
@@ -478,17 +478,17 @@ def test_inference_error_dialog_keeps_document(qtbot, win, dlg, photo, style_pho
             service.set_model(real_model, real_info)
     # a failing model load keeps the old model and reports clearly
     with qtbot.waitSignal(service.worker.modelFailed, timeout=WAIT_MS):
-        win.load_model(os.path.join(os.path.dirname(photo), "missing.safetensors"), "cpu")
+        win.models.load(os.path.join(os.path.dirname(photo), "missing.safetensors"), "cpu")
     qtbot.waitUntil(lambda: any("Could not load the model" in t for t, _ in dlg.errors), timeout=5000)
     # asking for a device that is not there (no CUDA here) also keeps the working model and menu
     import torch
 
     if not torch.cuda.is_available():
         with qtbot.waitSignal(service.worker.modelFailed, timeout=WAIT_MS):
-            win.set_device("cuda")
-        qtbot.waitUntil(lambda: win.model_device != "cuda", timeout=5000)
-        checked = [a.text() for a in win.device_group.actions() if a.isChecked()]
-        assert checked == [win.model_device.upper()]
+            win.models.set_device("cuda")
+        qtbot.waitUntil(lambda: win.models.device != "cuda", timeout=5000)
+        checked = [a.text() for a in win.models.device_group.actions() if a.isChecked()]
+        assert checked == [win.models.device.upper()]
     assert service.worker.model is real_model
     with qtbot.waitSignal(win.previewApplied, timeout=WAIT_MS):
         win.doc.set_strength(uid, 0.8)
@@ -502,10 +502,10 @@ def test_before_after_and_view(qtbot, win, photo, style_photo):
     qtbot.keyRelease(c, Qt.Key.Key_Backslash)
     assert not c.image_item.show_original
     win.split_slider.setValue(30)
-    assert win.act_split.isChecked() and c.image_item.split == pytest.approx(0.3)
-    win.act_split.setChecked(False)
+    assert win.action_map["split"].isChecked() and c.image_item.split == pytest.approx(0.3)
+    win.action_map["split"].setChecked(False)
     assert c.image_item.split is None
-    win.act_100.trigger()
+    win.action_map["zoom_100"].trigger()
     assert c.zoom_percent() == pytest.approx(100.0, rel=1e-3)
     z = c.transform().m11()
     from PySide6.QtGui import QWheelEvent
@@ -516,7 +516,7 @@ def test_before_after_and_view(qtbot, win, photo, style_photo):
                      Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier, Qt.ScrollPhase.NoScrollPhase, False)
     QApplication.sendEvent(vp, ev)
     assert c.transform().m11() > z
-    win.act_fit.trigger()
+    win.action_map["fit"].trigger()
     size = c.brush_size
     qtbot.keyClick(c, Qt.Key.Key_BracketRight)
     assert c.brush_size > size
@@ -541,14 +541,14 @@ def test_autosave_and_restore(qtbot, tmp_path, service, dlg, photo, style_photo)
     assert w.open_path(photo)
     uid = w.doc.add_region()
     w.doc.apply_mask(uid, np.ones(w.doc.preview_shape, np.float32))
-    assert w.autosave_now(wait=True)
-    assert os.path.isfile(w.autosave_path)
-    assert not w.autosave_now()  # nothing changed since
+    assert w.autosave.save_now(wait=True)
+    assert os.path.isfile(w.autosave.path)
+    assert not w.autosave.save_now()  # nothing changed since
     # simulate a crash: no clean exit recorded; a new window offers to restore
     w2 = MainWindow(service=service, settings=settings, autosave_dir=adir, autosave_interval_s=3600,
                     preview_long_side=256)
     qtbot.addWidget(w2)
-    assert w2.check_autosave()
+    assert w2.autosave.check()
     assert len(w2.doc.regions) == 1 and w2.doc.regions[0].mask.min() == 1
     # a clean exit removes the autosave and records the time
     dlg.save_changes_answer = "discard"
@@ -667,7 +667,7 @@ def test_strength_drag_previews_key_frames_then_exact(qtbot, win, photo, style_p
         return rid
 
     monkeypatch.setattr(service, "submit_render", spy)
-    win.progressive_preview = False  # one request per state: easier to follow
+    win.previews.progressive = False  # one request per state: easier to follow
     win.previewApplied.connect(lambda rid, ms: applied.append(rid))
     uid = open_with_region(qtbot, win, photo, style_photo)
     slider = win.regions_panel.strength
@@ -690,8 +690,8 @@ def test_strength_drag_previews_key_frames_then_exact(qtbot, win, photo, style_p
     last_rid, last_k, _ = sent[-1]
     assert last_k is None, "the last preview after the release is exact"
     # the exact preview on screen is the export pipeline's result for the final strength
-    qtbot.waitUntil(lambda: win._in_flight is None, timeout=WAIT_MS)
-    assert win.last_result is not None
+    qtbot.waitUntil(lambda: win.previews.in_flight is None, timeout=WAIT_MS)
+    assert win.previews.last_result is not None
 
 
 def test_photo_is_encoded_for_projects_in_the_background(qtbot, win, photo, tmp_path, monkeypatch):
@@ -704,6 +704,6 @@ def test_photo_is_encoded_for_projects_in_the_background(qtbot, win, photo, tmp_
 
     monkeypatch.setattr(project, "encode_photo", no_encode)
     out = tmp_path / "p.tcpproj"
-    assert win.save_project(str(out))
+    assert win.files.save_project(str(out))
     snap = project.load(str(out))
     assert np.array_equal(snap.photo, win.doc.photo)

@@ -83,7 +83,7 @@ def test_export_dialog_filter_matches_the_suggested_name(qtbot, win, monkeypatch
         return ""
 
     monkeypatch.setattr(dialogs, "save_path", save_path)
-    win.export_dialog()
+    win.files.export_dialog()
     ext = ".png" if name.endswith(".tif") else name[name.rfind("."):]
     assert seen["directory"].endswith("castle_tcp" + ext)
     assert seen["selected"].startswith(filt + " ("), seen
@@ -121,13 +121,13 @@ def test_invisible_overlay_is_not_restored_silently(qtbot, tmp_path, service, dl
     w2 = _window(qtbot, tmp_path, service, QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat))
     assert w2.controls.overlay_opacity.value() > 0, "brushing would be invisible"
     assert w2.canvas.overlay.opacity() > 0
-    assert any("mask overlay" in n and "invisible" in n for n in w2.notices), w2.notices
+    assert any("mask overlay" in n and "invisible" in n for n in w2.feedback.notices), w2.feedback.notices
     # a visible choice is kept as it was
     w2.controls.overlay_opacity.setValue(30)
     w2.close()
     w3 = _window(qtbot, tmp_path, service, QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat))
     assert w3.controls.overlay_opacity.value() == 30
-    assert not any("mask overlay" in n for n in w3.notices)
+    assert not any("mask overlay" in n for n in w3.feedback.notices)
     w3.close()
 
 
@@ -165,18 +165,18 @@ def test_first_preview_is_prepared_while_the_user_brushes(qtbot, win, service, p
     before = dict(counter.calls)
     uid = win.doc.active_uid
     with qtbot.waitSignal(win.previewApplied, timeout=WAIT_MS):
-        assert win.set_region_style_from_path(uid, bundled_styles()[1])
+        assert win.styles.set_region_style_from_path(uid, bundled_styles()[1])
     assert counter.calls == before, f"the first preview recomputed cached work: {before} -> {counter.calls}"
 
 
 def test_warm_up_yields_to_a_preview(qtbot, win, service, photo, style_photo):
     """A preview asked for during a warm-up runs after at most one warm-up step, not after all."""
-    win.prewarm = False  # only the warm-up below
+    win.styles.prewarm = False  # only the warm-up below
     assert win.open_path(photo)
     mask = np.zeros(win.doc.preview_shape, np.float32)
     mask[40:120, 60:200] = 1
     with qtbot.waitSignal(win.previewApplied, timeout=WAIT_MS):
-        win.doc.add_region(mask=mask, style=win.load_style(style_photo))
+        win.doc.add_region(mask=mask, style=win.styles.load_style(style_photo))
     order = []
     ours = []  # only this warm-up: one started when the region was added may still finish meanwhile
     service.worker.warmed.connect(lambda rid, *a: rid in ours and order.append("warmed"))
@@ -192,7 +192,7 @@ def test_warm_up_yields_to_a_preview(qtbot, win, service, photo, style_photo):
     model.swap = slow_swap
     model.clear_cache()
     ours.append(service.submit_warm(win.doc.preview, styles))
-    win.request_preview_now()
+    win.previews.request_now()
     qtbot.waitUntil(lambda: "warmed" in order and "preview" in order, timeout=WAIT_MS)
     assert order.index("preview") < order.index("warmed"), order
 
@@ -211,7 +211,7 @@ def test_select_similar_default_is_strict_and_the_slider_updates_live(qtbot, win
     c = win.controls
     assert "higher selects more" in c.similarity_label.text()
     win.set_tool("similar")
-    with qtbot.waitSignal(win.selectionApplied, timeout=WAIT_MS):
+    with qtbot.waitSignal(win.selection.selectionApplied, timeout=WAIT_MS):
         qtbot.mouseClick(win.canvas.viewport(), Qt.MouseButton.LeftButton,
                          pos=win.canvas.mapFromScene(QPointF(w / 2, 10)))
     r = win.doc.active_region
@@ -266,7 +266,7 @@ def test_model_info_feather_matches_the_core(service):
 def test_overlay_outlines_where_the_edit_stops_and_where_it_is_full(qtbot, win, photo):
     assert win.open_path(photo)
     c = win.canvas
-    assert c.feather_px == win.model_info.feather_px(*win.doc.preview_shape) > 0
+    assert c.feather_px == win.models.info.feather_px(*win.doc.preview_shape) > 0
     win.set_tool("brush")
     c.set_brush_size(90)
     paint_stroke(qtbot, win, [(70, 90), (180, 90)])
@@ -312,7 +312,7 @@ from PySide6.QtWidgets import QApplication
 app = QApplication([])
 from tcp_editor.main_window import MainWindow
 w = MainWindow()
-w.prewarm = False
+w.styles.prewarm = False
 from PIL import Image
 Image.fromarray(np.full((240, 320, 3), 90, np.uint8)).save(sys.argv[1])
 assert w.open_path(sys.argv[1])

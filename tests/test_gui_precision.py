@@ -36,12 +36,12 @@ def _window(qtbot, tmp_path, service, settings):
 
 
 def _action(win, precision: str):
-    (a,) = [a for a in win.precision_group.actions() if a.data() == precision]
+    (a,) = [a for a in win.models.precision_group.actions() if a.data() == precision]
     return a
 
 
 def _checked(win) -> list[str]:
-    return [a.data() for a in win.precision_group.actions() if a.isChecked()]
+    return [a.data() for a in win.models.precision_group.actions() if a.isChecked()]
 
 
 def test_precision_menu_reaches_the_model_is_saved_and_shown(qtbot, tmp_path, own_service, monkeypatch):
@@ -50,29 +50,29 @@ def test_precision_menu_reaches_the_model_is_saved_and_shown(qtbot, tmp_path, ow
     monkeypatch.setattr(dialogs, "error", lambda *a, **k: errors.append(a))
     settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
     win = _window(qtbot, tmp_path, own_service, settings)
-    assert win.model_precision == "auto" and _checked(win) == ["auto"]
+    assert win.models.precision == "auto" and _checked(win) == ["auto"]
     worker = own_service.worker
     with qtbot.waitSignal(worker.modelLoaded, timeout=WAIT_MS):
-        win.load_model(None, "cpu", preset="tiny")
+        win.models.load(None, "cpu", preset="tiny")
     assert worker.model.precision_name == "fp32"  # auto on a CPU without native bf16
     qtbot.waitUntil(lambda: win.model_label.text().endswith("· CPU · fp32"), timeout=5000)
-    assert win.model_info.precision == "fp32"
+    assert win.models.info.precision == "fp32"
 
     with qtbot.waitSignal(worker.modelLoaded, timeout=WAIT_MS):
         _action(win, "bf16").trigger()  # the menu item
     assert worker.model.precision_name == "bf16"
     qtbot.waitUntil(lambda: win.model_label.text().endswith("· CPU · bf16"), timeout=5000)
-    assert win.model_info.precision == "bf16"
+    assert win.models.info.precision == "bf16"
     assert _checked(win) == ["bf16"]
     assert settings.value("model/precision") == "bf16"
-    assert win.model_preset == "tiny" and win.model_device == "cpu"  # the same model, reloaded
+    assert win.models.preset == "tiny" and win.models.device == "cpu"  # the same model, reloaded
 
     # a new window (next start) restores the choice and passes it on
     win2 = _window(qtbot, tmp_path, own_service, QSettings(str(tmp_path / "settings.ini"),
                                                            QSettings.Format.IniFormat))
-    assert win2.model_precision == "bf16" and _checked(win2) == ["bf16"]
+    assert win2.models.precision == "bf16" and _checked(win2) == ["bf16"]
     with qtbot.waitSignal(worker.modelLoaded, timeout=WAIT_MS):
-        win2.load_model(None, "cpu", preset="tiny")
+        win2.models.load(None, "cpu", preset="tiny")
     assert worker.model.precision_name == "bf16"
     win2.close()
 
@@ -89,9 +89,9 @@ def test_precision_setting_from_an_older_or_damaged_settings_file_falls_back_to_
     settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
     settings.setValue("model/precision", "fp8")
     win = _window(qtbot, tmp_path, own_service, settings)
-    assert win.model_precision == "auto" and _checked(win) == ["auto"]
+    assert win.models.precision == "auto" and _checked(win) == ["auto"]
     with pytest.raises(ValueError):
-        win.set_precision("fp8")
+        win.models.set_precision("fp8")
     win.close()
 
 
@@ -113,9 +113,9 @@ def test_cli_precision_option(qtbot, tmp_path, monkeypatch):
 
     def close_when_ready():
         wins = [w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow) and w.isVisible()]
-        if wins and wins[0].model_info is not None:
+        if wins and wins[0].models.info is not None:
             w = wins[0]
-            seen.update(info=w.model_info.precision, model=w.service.worker.model.precision_name,
+            seen.update(info=w.models.info.precision, model=w.service.worker.model.precision_name,
                         label=w.model_label.text(), checked=_checked(w),
                         saved=w.settings.value("model/precision"))
             w.close()

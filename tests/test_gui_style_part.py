@@ -52,17 +52,17 @@ def other_style(tmp_path):
 def _preview(qtbot, win, change):
     with qtbot.waitSignal(win.previewApplied, timeout=WAIT_MS):
         change()
-    return win.last_result.copy()
+    return win.previews.last_result.copy()
 
 
 def _open(qtbot, win, photo, style):
-    win.progressive_preview = False  # one preview per change: results compare exactly
+    win.previews.progressive = False  # one preview per change: results compare exactly
     assert win.open_path(photo)
     win.set_tool("brush")
     win.canvas.set_brush_size(40)
     paint_stroke(qtbot, win, [(60, 80), (120, 90), (180, 100)])
     uid = win.doc.active_uid
-    whole = _preview(qtbot, win, lambda: win.set_region_style_from_path(uid, style))
+    whole = _preview(qtbot, win, lambda: win.styles.set_region_style_from_path(uid, style))
     return uid, whole
 
 
@@ -94,7 +94,7 @@ def test_style_part_dialog_reaches_the_preview_and_undoes(qtbot, win, photo, two
                         or orig(model, photo_, regions, **kw))
 
     qtbot.mouseClick(rp.part_btn, Qt.MouseButton.LeftButton)  # the Regions panel's "Style part…"
-    dialog = win.style_part
+    dialog = win.styles.style_part
     assert dialog is not None and dialog.isVisible()
     _brush_top_half(qtbot, dialog)
     m = dialog.canvas.mask
@@ -102,7 +102,7 @@ def test_style_part_dialog_reaches_the_preview_and_undoes(qtbot, win, photo, two
     assert m[:40].mean() > 0.5 and m[60:].max() == 0.0  # the brushed part: the sky only
     depth = win.doc.undo_stack.count()
     part = _preview(qtbot, win, lambda: _ok(qtbot, dialog))
-    assert win.style_part is None  # closed (and deleted)
+    assert win.styles.style_part is None  # closed (and deleted)
     r = win.doc.region(uid)
     assert r.style_mask is not None and r.style_mask.shape == r.style.image.shape[:2]
     assert win.doc.undo_stack.count() == depth + 1
@@ -137,12 +137,12 @@ def test_style_part_dialog_reaches_the_preview_and_undoes(qtbot, win, photo, two
 def test_cancel_and_empty_part(qtbot, win, photo, two_part_style):
     uid, _ = _open(qtbot, win, photo, two_part_style)
     depth = win.doc.undo_stack.count()
-    dialog = win.style_part_dialog()
+    dialog = win.styles.style_part_dialog()
     _brush_top_half(qtbot, dialog)
     qtbot.mouseClick(dialog.buttons.button(QDialogButtonBox.StandardButton.Cancel), Qt.MouseButton.LeftButton)
     assert win.doc.region(uid).style_mask is None and win.doc.undo_stack.count() == depth
     # an erased-away part is no part: OK changes nothing
-    dialog = win.style_part_dialog()
+    dialog = win.styles.style_part_dialog()
     _brush_top_half(qtbot, dialog)
     dialog.erase_btn.click()
     _brush_top_half(qtbot, dialog)
@@ -154,7 +154,7 @@ def test_cancel_and_empty_part(qtbot, win, photo, two_part_style):
     mask = np.zeros((96, 128), np.float32)
     mask[:30] = 1.0
     assert win.doc.set_style_mask(uid, mask)
-    dialog = win.style_part_dialog()
+    dialog = win.styles.style_part_dialog()
     assert np.array_equal(dialog.canvas.mask, mask)
     dialog.reject()
 
@@ -167,7 +167,7 @@ def test_a_new_style_clears_the_part_in_the_same_undo_step(qtbot, win, photo, tw
     _preview(qtbot, win, lambda: doc.set_style_mask(uid, mask))
     old_style = doc.region(uid).style
     depth = doc.undo_stack.count()
-    _preview(qtbot, win, lambda: win.set_region_style_from_path(uid, other_style))
+    _preview(qtbot, win, lambda: win.styles.set_region_style_from_path(uid, other_style))
     assert doc.region(uid).style is not old_style and doc.region(uid).style_mask is None
     assert doc.undo_stack.count() == depth + 1
     assert not win.regions_panel.part_clear_btn.isEnabled()
@@ -188,8 +188,8 @@ def test_export_uses_the_style_part(qtbot, win, photo, two_part_style, tmp_path)
             mask = np.zeros((96, 128), np.float32)
             mask[:40] = 1.0
             _preview(qtbot, win, lambda mask=mask: win.doc.set_style_mask(uid, mask))
-        with qtbot.waitSignal(win.exportFinished, timeout=WAIT_MS):
-            win.export_to(str(tmp_path / name))
+        with qtbot.waitSignal(win.files.exportFinished, timeout=WAIT_MS):
+            win.files.export_to(str(tmp_path / name))
         outs.append(np.asarray(Image.open(tmp_path / name).convert("RGB")).astype(int))
     assert np.abs(outs[0] - outs[1]).max() > 20
 
@@ -203,9 +203,9 @@ def test_project_round_trip_with_and_without_style_part(qtbot, win, photo, two_p
     doc.set_style_mask(uid, mask)
     uid2 = doc.add_region()  # a second region with a style but no part
     doc.apply_mask(uid2, np.pad(np.ones((20, 20), np.float32), ((10, 162), (200, 36))))
-    win.set_region_style_from_path(uid2, two_part_style)
+    win.styles.set_region_style_from_path(uid2, two_part_style)
     path = str(tmp_path / "p.tcpproj")
-    assert win.save_project(path)
+    assert win.files.save_project(path)
     with zipfile.ZipFile(path) as z:
         names = set(z.namelist())
         meta = json.loads(z.read("project.json"))
@@ -221,7 +221,7 @@ def test_project_round_trip_with_and_without_style_part(qtbot, win, photo, two_p
     assert "brushed part" in win.regions_panel.part_label.text() or win.doc.active_uid != r0.uid
     # undoable after loading too
     win.doc.set_active(r0.uid)
-    assert win.clear_style_part() and win.doc.region(r0.uid).style_mask is None
+    assert win.styles.clear_style_part() and win.doc.region(r0.uid).style_mask is None
 
     # an old project (no style_mask entry, no member) loads as before
     old = str(tmp_path / "old.tcpproj")
@@ -262,7 +262,7 @@ def test_style_part_members_are_bounded_and_checked(qtbot, win, photo, two_part_
     mask[:40] = 1.0
     win.doc.set_style_mask(uid, mask)
     path = str(tmp_path / "p.tcpproj")
-    assert win.save_project(path)
+    assert win.files.save_project(path)
 
     def png(arr):
         buf = io.BytesIO()

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import QApplication  # noqa: E402
 from tcp_editor import mask_ops  # noqa: E402
 from tcp_editor.document import Document, StyleRef  # noqa: E402
 from tcp_editor.services.inference import InferenceService  # noqa: E402
+from tcp_editor.services.requests import CallJob, RenderJob, RequestKind  # noqa: E402
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 WAIT_MS = 20000
@@ -64,7 +65,7 @@ def _render_payload(strength, size=(48, 64)):
     img = np.full(size + (3,), 100, np.uint8)
     mask = np.zeros(size, np.float32)
     mask[10:30, 10:40] = 1
-    return {"image": img, "regions": [(np.zeros((16, 16, 3), np.uint8), mask, strength)]}
+    return RenderJob(img, [(np.zeros((16, 16, 3), np.uint8), mask, strength)])
 
 
 def test_worker_latest_wins_with_real_tiny_model(qtbot, service):
@@ -74,7 +75,7 @@ def test_worker_latest_wins_with_real_tiny_model(qtbot, service):
     results, discarded = [], []
     service.worker.result.connect(lambda rid, img, ms: results.append((rid, img)))
     service.worker.discarded.connect(discarded.append)
-    ids = [service.worker.submit("render", _render_payload(s), "preview") for s in (0.2, 0.4, 0.6, 0.8, 1.0)]
+    ids = [service.worker.submit(_render_payload(s), "preview") for s in (0.2, 0.4, 0.6, 0.8, 1.0)]
     assert ids == sorted(ids) and len(set(ids)) == 5
     qtbot.waitUntil(lambda: len(results) + len(discarded) == 5, timeout=WAIT_MS)
     assert [r[0] for r in results] == [ids[-1]], "only the last request's result is delivered"
@@ -93,16 +94,16 @@ def test_worker_drops_superseded_running_request(qtbot, service):
     service.worker.result.connect(lambda rid, img, ms: results.append((rid, int(img[0, 0, 0]))))
     service.worker.discarded.connect(discarded.append)
     service.worker.busy.connect(busy.append)
-    first = service.worker.submit("render", _render_payload(0.2), "preview")
+    first = service.worker.submit(_render_payload(0.2), "preview")
     qtbot.waitUntil(lambda: bool(fake.calls), timeout=5000)  # the first is running now
-    later = [service.worker.submit("render", _render_payload(s), "preview") for s in (0.4, 0.6, 1.0)]
+    later = [service.worker.submit(_render_payload(s), "preview") for s in (0.4, 0.6, 1.0)]
     qtbot.waitUntil(lambda: len(results) == 1 and len(discarded) == 3, timeout=WAIT_MS)
     assert results[0][0] == later[-1]
     assert set(discarded) == {first, *later[:2]}
     assert fake.calls == [0.2, 1.0], "dropped requests never ran"
     assert busy[0] is True and busy[-1] is False
     # cancel: the running request's result is discarded
-    rid = service.worker.submit("render", _render_payload(0.5), "preview")
+    rid = service.worker.submit(_render_payload(0.5), "preview")
     qtbot.waitUntil(lambda: len(fake.calls) == 3, timeout=5000)
     service.cancel()
     qtbot.waitUntil(lambda: rid in discarded, timeout=WAIT_MS)
@@ -125,10 +126,10 @@ def test_worker_gives_memory_back_once_idle_not_between_requests(qtbot, service,
     def next_request(rid, img, ms):
         done.append(time.monotonic())
         if len(done) < 4:  # chain: each result immediately asks for the next edit
-            service.worker.submit("render", _render_payload(0.1 * len(done)), "preview")
+            service.worker.submit(_render_payload(0.1 * len(done)), "preview")
 
     service.worker.result.connect(next_request)
-    service.worker.submit("render", _render_payload(0.9), "preview")
+    service.worker.submit(_render_payload(0.9), "preview")
     qtbot.waitUntil(lambda: len(done) == 4, timeout=WAIT_MS)
     assert trims == [], "no trim while requests keep coming"
     qtbot.waitUntil(lambda: len(trims) == 1, timeout=5000)
@@ -154,7 +155,7 @@ def test_worker_failure_and_model_fallback(qtbot, service, tmp_path, monkeypatch
     # a request made before any model is loaded waits for the model instead of failing
     results = []
     service.worker.result.connect(lambda rid, img, ms: results.append(rid))
-    rid = service.worker.submit("render", _render_payload(0.5), "preview")
+    rid = service.worker.submit(_render_payload(0.5), "preview")
     qtbot.wait(100)
     assert results == []
     with qtbot.waitSignal(service.worker.modelLoaded, timeout=5000):
@@ -162,7 +163,7 @@ def test_worker_failure_and_model_fallback(qtbot, service, tmp_path, monkeypatch
     qtbot.waitUntil(lambda: results == [rid], timeout=5000)
     # a model that raises: failed(id, message with the traceback)
     failures = []
-    service.worker.failed.connect(lambda rid, msg: failures.append((rid, msg)))
+    service.worker.failed.connect(lambda f: failures.append((f.id, f.message)))
 
     class Raising(SlowFake):
         def region_edit(self, *a, **k):
@@ -170,7 +171,7 @@ def test_worker_failure_and_model_fallback(qtbot, service, tmp_path, monkeypatch
 
     with qtbot.waitSignal(service.worker.modelLoaded, timeout=5000):
         service.set_model(Raising(0))
-    rid = service.worker.submit("render", _render_payload(0.5), "preview")
+    rid = service.worker.submit(_render_payload(0.5), "preview")
     qtbot.waitUntil(lambda: bool(failures), timeout=5000)
     assert failures[0][0] == rid and "MemoryError: simulated" in failures[0][1].split("\n\n", 1)[1]
     # no bundled weights -> an untrained demo model, clearly labelled
@@ -188,7 +189,7 @@ def test_worker_failure_and_model_fallback(qtbot, service, tmp_path, monkeypatch
     bad.write_bytes(b"not a checkpoint")
     with qtbot.waitSignal(service.worker.modelFailed, timeout=WAIT_MS) as b:
         service.load_model(str(bad), "cpu")
-    assert "Could not load the model" in b.args[0]
+    assert b.args[0].kind is RequestKind.LOAD and "Could not load the model" in b.args[0].summary
     assert service.worker.model is model
 
 
@@ -197,7 +198,7 @@ def test_worker_thread_is_not_gui_thread(qtbot, service):
     with qtbot.waitSignal(service.worker.modelLoaded, timeout=5000):
         service.set_model(SlowFake(0))
     with qtbot.waitSignal(service.worker.called, timeout=5000):
-        service.worker.submit("call", {"fn": lambda m: seen.append(threading.current_thread())}, "call")
+        service.worker.submit(CallJob(lambda m: seen.append(threading.current_thread())), "call")
     assert seen and seen[0] is not threading.main_thread()
 
 
@@ -376,7 +377,8 @@ def test_smoke_check_fails_when_no_model_loads(qtbot, monkeypatch):
     from tcp_editor import app as app_mod
 
     class NoModelWindow(QWidget):
-        model_info = None
+        class models:  # noqa: N801 - stands in for the model controller
+            info = None
 
         class doc:  # noqa: N801 - stands in for the document's undo stack
             class undo_stack:  # noqa: N801
@@ -421,9 +423,9 @@ def test_run_gui_opens_photo_and_exits_cleanly(qtbot, tmp_path, monkeypatch):
 
     def close_when_ready():
         wins = [w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow) and w.isVisible()]
-        if wins and wins[0].doc.has_photo and wins[0].model_info is not None:
+        if wins and wins[0].doc.has_photo and wins[0].models.info is not None:
             seen["path"] = wins[0].doc.path
-            seen["model"] = wins[0].model_info.label
+            seen["model"] = wins[0].models.info.label
             seen["icon"] = not wins[0].windowIcon().isNull() and not QApplication.windowIcon().isNull()
             wins[0].close()
         else:

@@ -691,7 +691,7 @@ def test_gui_open_action_corpus(gui, corpus):
     win, dlg = gui
     first = str(corpus["ok_rgb.jpg"])
     dlg.open_answer = first
-    win.open_dialog()
+    win.files.open_dialog()
     assert win.doc.path == first and not dlg.errors
     problems = []
     for name in content_cases():
@@ -699,7 +699,7 @@ def test_gui_open_action_corpus(gui, corpus):
         path = str(corpus[name])
         dlg.open_answer = path
         before = win.doc.path
-        win.open_dialog()
+        win.files.open_dialog()
         expect = CONTENT_CASES.get(name)
         if expect is not None:
             ok = (len(dlg.errors) == 1 and dlg.errors[0][0] == "Cannot open photo"
@@ -715,11 +715,11 @@ def test_gui_open_action_corpus(gui, corpus):
 def test_gui_open_damaged_projects(gui, corpus, tmp_path):
     win, dlg = gui
     dlg.open_answer = str(corpus["ok_rgb.png"])
-    win.open_dialog()
+    win.files.open_dialog()
     from tcp_editor import project
 
     good = tmp_path / "good.tcpproj"
-    assert win.save_project(str(good))
+    assert win.files.save_project(str(good))
     data = good.read_bytes()
     cases = {
         "truncated.tcpproj": data[: len(data) // 2],
@@ -741,7 +741,7 @@ def test_gui_open_damaged_projects(gui, corpus, tmp_path):
             loads = True
         except project.ProjectError:
             loads = False
-        win.open_dialog()
+        win.files.open_dialog()
         if loads:  # a flipped byte inside a stored member's padding can be harmless
             continue
         if not (len(dlg.errors) == 1 and dlg.errors[0][0] == "Cannot open project"
@@ -753,7 +753,7 @@ def test_gui_open_damaged_projects(gui, corpus, tmp_path):
 def test_gui_import_mask_and_style_corpus(gui, corpus):
     win, dlg = gui
     dlg.open_answer = str(corpus["ok_rgb.png"])
-    win.open_dialog()
+    win.files.open_dialog()
     uid = win.doc.add_region()
     cases = {"mask_other_aspect.png": "Cannot import mask", "mask_empty.png": 0.0, "mask_full.png": 1.0,
              "truncated.png": "Cannot import mask", "zero_bytes.jpg": "Cannot import mask",
@@ -763,7 +763,7 @@ def test_gui_import_mask_and_style_corpus(gui, corpus):
         dlg.errors.clear()
         win.doc.apply_mask(uid, np.full(win.doc.preview_shape, 0.5, np.float32))
         dlg.open_answer = str(corpus[name])
-        win.import_mask_dialog()
+        win.selection.import_mask_dialog()
         m = win.doc.region(uid).mask
         if isinstance(expect, str):
             ok = len(dlg.errors) == 1 and dlg.errors[0][0] == expect and np.all(m == 0.5)
@@ -773,11 +773,11 @@ def test_gui_import_mask_and_style_corpus(gui, corpus):
             problems.append(("mask", name, dlg.errors[:]))
     for name in content_cases():
         dlg.errors.clear()
-        win._style_cache.clear()
+        win.styles.cache.clear()
         dlg.open_answer = str(corpus[name])
         win.doc.set_active(uid)
         style_before = win.doc.region(uid).style
-        win.choose_style_dialog()
+        win.styles.choose_style_dialog()
         style_after = win.doc.region(uid).style
         if CONTENT_CASES.get(name) is not None:
             ok = len(dlg.errors) == 1 and style_after is style_before
@@ -799,13 +799,13 @@ def test_gui_model_picker_refuses_bad_weights(gui, qtbot, service, bad_checkpoin
         dlg.errors.clear()
         dlg.open_answer = str(path)
         with qtbot.waitSignal(service.worker.modelFailed, timeout=60000):
-            win.load_weights_dialog()
+            win.models.load_weights_dialog()
         qtbot.waitUntil(lambda: len(dlg.errors) >= 1, timeout=10000)
         title, text = dlg.errors[0]
         ok = (len(dlg.errors) == 1 and title == "Could not load the model" and word.lower() in text.lower()
               and "Still using" in text and service.worker.model is model_before
               and win.model_label.text() == label_before
-              and win.model_spec != str(path))  # a later reload (device switch) must not retry the bad file
+              and win.models.spec != str(path))  # a later reload (device switch) must not retry the bad file
         if not ok:
             problems.append((name, dlg.errors[:], win.model_label.text()))
     assert not problems, problems
@@ -813,7 +813,7 @@ def test_gui_model_picker_refuses_bad_weights(gui, qtbot, service, bad_checkpoin
     dlg.errors.clear()
     dlg.open_answer = str(tiny_weights)
     with qtbot.waitSignal(service.worker.modelLoaded, timeout=60000):
-        win.load_weights_dialog()
+        win.models.load_weights_dialog()
     assert not dlg.errors and service.worker.model is not model_before
     assert "tiny.safetensors" in win.model_label.text()
 
@@ -874,7 +874,7 @@ GUI_CHILD = textwrap.dedent(r"""
     while True:
         m = (rng.random(w.doc.preview_shape) < 0.3).astype(np.float32)
         w.doc.apply_mask(uid, m)
-        w.autosave_now(wait=True)
+        w.autosave.save_now(wait=True)
         app.processEvents()
 """)
 
@@ -986,7 +986,7 @@ def test_sigkill_of_the_gui_during_autosave_then_restore(tmp_path, qtbot, monkey
     w = MainWindow(service=service, settings=QSettings(str(folder / "settings.ini"), QSettings.Format.IniFormat),
                    autosave_dir=str(adir), autosave_interval_s=3600, preview_long_side=256)
     qtbot.addWidget(w)
-    assert w.check_autosave(), dlg.errors
+    assert w.autosave.check(), dlg.errors
     assert w.doc.has_photo and len(w.doc.regions) == 1 and not dlg.errors
     assert sorted(p.name for p in adir.glob("*.part")) == [fresh_part.name], "stale temp files are swept at start"
     w.doc.undo_stack.setClean()

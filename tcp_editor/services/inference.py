@@ -1,9 +1,11 @@
 """The inference worker: owns the TCPModel in its own QThread.
 
-Requests carry a monotonically increasing id (shared by all kinds). Per channel ("preview",
-"similarity", "export") the latest request wins: a pending request is dropped when a newer one
-arrives before it started, and the result of a request that was superseded while it ran is
-discarded (signal `discarded`) instead of being delivered. `cancel()` drops everything pending
+Requests (`requests.Request`: an id, a channel and a job dataclass whose `kind` is a
+`RequestKind`) carry a monotonically increasing id (shared by all kinds); failures are emitted as
+`requests.Failure`. Per channel ("preview", "similarity", "export") the latest request wins: a
+pending request is dropped when a newer one arrives before it started, and the result of a
+request that was superseded while it ran is discarded (signal `discarded`) instead of being
+delivered. `cancel()` drops everything pending
 and discards whatever is running.
 
 torch and tcp_core.editing.inference are imported lazily, inside the worker thread.
@@ -16,13 +18,25 @@ import os
 import threading
 import time
 import traceback
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
 from tcp_core.base.memory import release_free_memory
+
+from .requests import (
+    CallJob,
+    ExportJob,
+    Failure,
+    Job,
+    RenderJob,
+    Request,
+    RequestKind,
+    SimilarityJob,
+    WarmJob,
+)
 
 DEMO_PRESET = "demo128"
 IDLE_TRIM_DELAY_MS = 300  # malloc_trim after this long with an empty queue (BENCHMARKS.md, soak)
@@ -66,14 +80,6 @@ class ModelInfo:
         return f"Model {name} · {self.device_description}{prec}"
 
 
-@dataclass
-class Request:
-    id: int
-    kind: str  # "render" | "similarity" | "export" | "call"
-    channel: str
-    payload: dict = field(default_factory=dict)
-
-
 def default_torch_threads() -> int:
     """All cores. The compute thread runs at a lower priority (nice 5, inherited by the OpenMP
     threads it starts), so the GUI thread still gets a core the moment it needs one: measured on
@@ -87,12 +93,12 @@ class InferenceWorker(QObject):
     similarity = Signal(int, object, float)  # id, HxW float32 in [0, 1], elapsed ms
     exported = Signal(int, str, float)  # id, written path, elapsed ms
     called = Signal(int, object, float)  # id, return value of a "call" request
-    failed = Signal(int, str)  # id, message (a summary line, then the traceback after a blank line)
+    failed = Signal(object)  # requests.Failure (summary line; the traceback in `details`)
     discarded = Signal(int)  # id of a request that was dropped, superseded or cancelled
     progress = Signal(int, int, int)  # id, done, total
     busy = Signal(bool)
     modelLoaded = Signal(object)  # ModelInfo
-    modelFailed = Signal(str)  # message; the previous model stays in use
+    modelFailed = Signal(object)  # requests.Failure (kind LOAD); the previous model stays in use
     warmed = Signal(int, int, object)  # id, steps run, list of ms per step (a warm-up finished)
 
     _wake = Signal(str)
@@ -121,12 +127,14 @@ class InferenceWorker(QObject):
         self._install.connect(self._do_install)
 
     # thread-safe API (any thread) ----------------------------------------------------------
-    def submit(self, kind: str, payload: dict, channel: str | None = None) -> int:
-        channel = channel or kind
+    def submit(self, job: Job, channel: str | None = None) -> int:
+        """Queue a job (a `requests` dataclass) on its channel (default: its kind's name);
+        a pending request of that channel is dropped (latest wins)."""
+        channel = channel or job.kind.value
         with self._lock:
             rid = next(self._ids)
             old = self._pending.get(channel)
-            self._pending[channel] = Request(rid, kind, channel, payload)
+            self._pending[channel] = Request(rid, channel, job)
             self._latest[channel] = rid
         if old is not None:
             self.discarded.emit(old.id)
@@ -212,7 +220,7 @@ class InferenceWorker(QObject):
             info = ModelInfo(model.source, model.device_name, model.device_description, demo, note,
                              *_model_sizes(model), model.precision_name)
         except Exception as e:  # noqa: BLE001 - everything goes to the dialog; old model stays
-            self.modelFailed.emit(_message(e, f"Could not load the model {spec or 'default'!s}"))
+            self.modelFailed.emit(_failure(0, RequestKind.LOAD, e, f"Could not load the model {spec or 'default'!s}"))
             self.busy.emit(False)
             return
         self.model, self.info, self._cache = model, info, None
@@ -232,14 +240,14 @@ class InferenceWorker(QObject):
             req = self._pending.pop(channel, None)
         if req is None:
             return
-        if not self.is_latest(req.id, channel) and req.kind != "export":
+        if not self.is_latest(req.id, channel) and req.kind is not RequestKind.EXPORT:
             self.discarded.emit(req.id)
             return
         if self.model is None:  # still loading: keep the request until a model arrives
             with self._lock:
                 self._pending.setdefault(channel, req)
             return
-        if req.kind == "warm":
+        if req.kind is RequestKind.WARM:
             self._warm_step(req)
             return
         self._cancel_trim()
@@ -251,18 +259,18 @@ class InferenceWorker(QObject):
             out = self._run(req)
         except Exception as e:  # noqa: BLE001
             self._running = 0
-            self.failed.emit(req.id, _message(e, _WHAT.get(req.kind, "The edit failed")))
+            self.failed.emit(_failure(req.id, req.kind, e, _WHAT.get(req.kind, "The edit failed")))
             self._end_busy()
             return
         ms = (time.perf_counter() - t0) * 1000.0
         self._running = 0
-        if req.kind != "export" and not self.is_latest(req.id, channel):
+        if req.kind is not RequestKind.EXPORT and not self.is_latest(req.id, channel):
             self.discarded.emit(req.id)  # superseded while running: latest wins
-        elif req.kind == "render":
+        elif req.kind is RequestKind.RENDER:
             self.result.emit(req.id, out, ms)
-        elif req.kind == "similarity":
+        elif req.kind is RequestKind.SIMILARITY:
             self.similarity.emit(req.id, out, ms)
-        elif req.kind == "export":
+        elif req.kind is RequestKind.EXPORT:
             self.exported.emit(req.id, out, ms)
         else:
             self.called.emit(req.id, out, ms)
@@ -272,32 +280,31 @@ class InferenceWorker(QObject):
         """One step of a warm-up (`render.warm_steps`), then the rest is queued behind whatever
         the user asked for meanwhile: a preview waits for at most one step. Silent: no busy
         indicator, no result; a failing step only ends the warm-up."""
-        p = req.payload
+        p: WarmJob = req.job
         self._cancel_trim()
         try:
             self._setup_torch()
-            if "steps" not in p:
+            if p.steps is None:
                 from .render import warm_steps
 
-                p["steps"] = warm_steps(self.model, p["image"], p.get("styles", ()), p.get("mask"),
-                                        p.get("strength", 1.0), p.get("smoothing"))
-                p["done"] = 0
-            steps = p["steps"]
+                p.steps = warm_steps(self.model, p.image, p.styles, p.mask, p.strength, p.smoothing)
+                p.done = 0
+            steps = p.steps
             if steps:
                 t0 = time.perf_counter()
                 steps.pop(0)()
-                p["done"] += 1
-                p.setdefault("ms", []).append((time.perf_counter() - t0) * 1000.0)
+                p.done += 1
+                p.ms.append((time.perf_counter() - t0) * 1000.0)
         except Exception:  # noqa: BLE001 - warming is an optimisation; the preview reports real errors
-            p["steps"] = []
-        if p["steps"]:
+            p.steps = []
+        if p.steps:
             with self._lock:
                 if self._latest.get(req.channel) != req.id or req.channel in self._pending:
                     return  # superseded or cancelled
                 self._pending[req.channel] = req
             self._wake_queued.emit(req.channel)  # behind anything submitted meanwhile
         else:
-            self.warmed.emit(req.id, p.get("done", 0), p.get("ms", []))
+            self.warmed.emit(req.id, p.done, p.ms)
             self._end_busy_quiet()
 
     def _end_busy_quiet(self) -> None:
@@ -339,46 +346,43 @@ class InferenceWorker(QObject):
             self.trims += 1
 
     def _run(self, req: Request):
-        p = req.payload
-        if req.kind == "render":
+        p = req.job
+        if isinstance(p, RenderJob):
             from .render import FrameCache, render
 
             if self._cache is None:
                 self._cache = FrameCache()
-            n = len(p.get("regions", ()))
+            n = len(p.regions)
             self.progress.emit(req.id, 0, max(1, n))
-            out = render(self.model, p["image"], p.get("regions", ()), p.get("global_", False),
-                         p.get("interp_image"), p.get("interp_what", "style"), p.get("interp_amount", 0.0),
-                         self._cache, crop=p.get("crop", True), keyframe_step=p.get("keyframe_step"),
-                         smoothing=p.get("smoothing"))
+            out = render(self.model, p.image, p.regions, p.global_, p.interp_image, p.interp_what, p.interp_amount,
+                         self._cache, crop=p.crop, keyframe_step=p.keyframe_step, smoothing=p.smoothing)
             self.progress.emit(req.id, max(1, n), max(1, n))
             return out
-        if req.kind == "similarity":
-            return np.asarray(self.model.content_similarity(p["image"], int(p["x"]), int(p["y"])), np.float32)
-        if req.kind == "export":
+        if isinstance(p, SimilarityJob):
+            return np.asarray(self.model.content_similarity(p.image, int(p.x), int(p.y)), np.float32)
+        if isinstance(p, ExportJob):
             return self._export(req)
-        if req.kind == "call":
-            return p["fn"](self.model)
+        if isinstance(p, CallJob):
+            return p.fn(self.model)
         raise ValueError(f"unknown request kind {req.kind!r}")
 
     def _export(self, req: Request) -> str:
         from .images import save_photo
         from .render import FrameCache, render
 
-        p = req.payload
-        photo = p["photo"]
+        p: ExportJob = req.job
+        photo = p.photo
         h, w = photo.shape[:2]
         regions = []
-        for i, (style, mask, strength, *rest) in enumerate(p.get("regions", ())):
+        for i, (style, mask, strength, *rest) in enumerate(p.regions):
             from tcp_editor.mask_ops import resize_mask
 
             regions.append((style, resize_mask(mask, (h, w)), strength, rest[0] if rest else None))
-            self.progress.emit(req.id, i, len(p.get("regions", ())) + 1)
-        out = render(self.model, photo, regions, p.get("global_", False), p.get("interp_image"),
-                     p.get("interp_what", "style"), p.get("interp_amount", 0.0), FrameCache(1),
-                     smoothing=p.get("smoothing"))
-        path = save_photo(p["path"], out, alpha=p.get("alpha"), exif=p.get("exif"), icc=p.get("icc"),
-                          quality=int(p.get("quality", 92)), protect=p.get("protect"))
+            self.progress.emit(req.id, i, len(p.regions) + 1)
+        out = render(self.model, photo, regions, p.global_, p.interp_image, p.interp_what, p.interp_amount,
+                     FrameCache(1), smoothing=p.smoothing)
+        path = save_photo(p.path, out, alpha=p.alpha, exif=p.exif, icc=p.icc, quality=int(p.quality),
+                          protect=p.protect)
         self.progress.emit(req.id, 1, 1)
         return path
 
@@ -401,18 +405,13 @@ def _model_precision(model) -> str:
         return ""
 
 
-_WHAT = {"render": "The preview edit failed", "similarity": "Select similar failed", "export": "Export failed"}
+_WHAT = {RequestKind.RENDER: "The preview edit failed", RequestKind.SIMILARITY: "Select similar failed",
+         RequestKind.EXPORT: "Export failed"}
 
 
-def _message(e: BaseException, what: str) -> str:
+def _failure(rid: int, kind: RequestKind, e: BaseException, what: str) -> Failure:
     tb = "".join(traceback.format_exception(type(e), e, e.__traceback__))
-    return f"{what}: {e}\n\n{tb}"
-
-
-def split_message(message: str) -> tuple[str, str]:
-    """(summary, details) of a worker error message."""
-    head, _, tail = message.partition("\n\n")
-    return head, tail
+    return Failure(rid, kind, f"{what}: {e}", tb)
 
 
 class InferenceService(QObject):
@@ -429,30 +428,29 @@ class InferenceService(QObject):
     def submit_render(self, state, crop: bool = True, keyframe_step: float | None = None) -> int:
         """state: a document.RenderState; crop=False for the fast interactive preview;
         keyframe_step for approximate strengths during a slider drag (render())."""
-        return self.worker.submit("render", {
-            "crop": crop,
-            "keyframe_step": keyframe_step,
-            "image": state.image,
-            "regions": [(r.style, r.mask, r.strength, r.style_mask) for r in state.regions],
-            "global_": state.global_transfer,
-            "interp_image": state.interp_image,
-            "interp_what": state.interp_what,
-            "interp_amount": state.interp_amount,
-            "smoothing": state.smoothing,
-        }, "preview")
+        return self.worker.submit(RenderJob(
+            crop=crop,
+            keyframe_step=keyframe_step,
+            image=state.image,
+            regions=[(r.style, r.mask, r.strength, r.style_mask) for r in state.regions],
+            global_=state.global_transfer,
+            interp_image=state.interp_image,
+            interp_what=state.interp_what,
+            interp_amount=state.interp_amount,
+            smoothing=state.smoothing,
+        ), "preview")
 
     def submit_similarity(self, image: np.ndarray, x: int, y: int) -> int:
-        return self.worker.submit("similarity", {"image": image, "x": x, "y": y}, "similarity")
+        return self.worker.submit(SimilarityJob(image, x, y), "similarity")
 
     def submit_warm(self, image: np.ndarray, styles=(), mask: np.ndarray | None = None, strength: float = 1.0,
                     smoothing: float | None = None) -> int:
         """Warm the model's caches for the first preview of `image` (render.warm_steps); a newer
         warm-up replaces this one. Low priority: a preview waits for at most one step of it."""
-        return self.worker.submit("warm", {"image": image, "styles": list(styles), "mask": mask,
-                                           "strength": float(strength), "smoothing": smoothing}, "warm")
+        return self.worker.submit(WarmJob(image, list(styles), mask, float(strength), smoothing), "warm")
 
-    def submit_export(self, **payload) -> int:
-        return self.worker.submit("export", payload, "export")
+    def submit_export(self, job: ExportJob) -> int:
+        return self.worker.submit(job, "export")
 
     def cancel(self, channel: str | None = None) -> None:
         self.worker.cancel(channel)

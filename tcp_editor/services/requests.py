@@ -1,0 +1,118 @@
+"""What the GUI asks the inference worker for, and what comes back when it fails.
+
+Each job is a small dataclass; `Request` wraps one with the id and channel the worker's
+latest-wins bookkeeping uses. `Failure` is what `InferenceWorker.failed` / `modelFailed` emit.
+No torch here (the GUI imports these names).
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+
+
+class RequestKind(enum.Enum):
+    RENDER = "render"
+    SIMILARITY = "similarity"
+    WARM = "warm"
+    EXPORT = "export"
+    CALL = "call"
+    LOAD = "load"  # a model load (only in `Failure`: loads do not go through the request queue)
+
+
+@dataclass
+class RenderJob:
+    """A preview edit (render.render). regions: (style, mask, strength[, style_mask]) tuples."""
+
+    image: np.ndarray
+    regions: list = field(default_factory=list)
+    global_: bool = False
+    interp_image: np.ndarray | None = None
+    interp_what: str = "style"
+    interp_amount: float = 0.0
+    smoothing: float | None = None
+    crop: bool = True  # False: the fast whole-photo interactive preview
+    keyframe_step: float | None = None  # approximate strengths during a slider drag
+    kind = RequestKind.RENDER
+
+
+@dataclass
+class SimilarityJob:
+    image: np.ndarray
+    x: int
+    y: int
+    kind = RequestKind.SIMILARITY
+
+
+@dataclass
+class WarmJob:
+    """A warm-up (render.warm_steps); the worker runs it one step per turn, keeping its progress here."""
+
+    image: np.ndarray
+    styles: list = field(default_factory=list)
+    mask: np.ndarray | None = None
+    strength: float = 1.0
+    smoothing: float | None = None
+    steps: list | None = None  # the remaining steps, once planned
+    done: int = 0
+    ms: list = field(default_factory=list)  # per finished step
+    kind = RequestKind.WARM
+
+
+@dataclass
+class ExportJob:
+    """A full-resolution export written to `path` (masks at preview size are scaled up in the worker)."""
+
+    photo: np.ndarray
+    path: str
+    regions: list = field(default_factory=list)
+    global_: bool = False
+    interp_image: np.ndarray | None = None
+    interp_what: str = "style"
+    interp_amount: float = 0.0
+    smoothing: float | None = None
+    alpha: np.ndarray | None = None
+    exif: bytes | None = None
+    icc: bytes | None = None
+    quality: int = 92
+    protect: str | None = None  # a path the export must not overwrite (the original photo)
+    kind = RequestKind.EXPORT
+
+
+@dataclass
+class CallJob:
+    """Run `fn(model)` in the worker thread (tests, scripts)."""
+
+    fn: Callable[[Any], Any]
+    kind = RequestKind.CALL
+
+
+Job = RenderJob | SimilarityJob | WarmJob | ExportJob | CallJob
+
+
+@dataclass
+class Request:
+    id: int
+    channel: str
+    job: Job
+
+    @property
+    def kind(self) -> RequestKind:
+        return self.job.kind
+
+
+@dataclass(frozen=True)
+class Failure:
+    """A request (or a model load) that failed: a one-line summary and the traceback."""
+
+    id: int  # the request's id (0 for a model load)
+    kind: RequestKind
+    summary: str
+    details: str = ""
+
+    @property
+    def message(self) -> str:
+        return f"{self.summary}\n\n{self.details}" if self.details else self.summary

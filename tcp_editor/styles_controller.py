@@ -1,0 +1,200 @@
+"""Style photos: loading (cached), a region's style, the Style part dialog, the style gallery
+(bundled styles and the user's, remembered in the settings), the second photo for interpolation,
+and the worker's warm-up for the first preview (which styles it is likely to use)."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+from PySide6.QtCore import QObject, Qt
+
+from . import dialogs
+from .document import StyleRef
+from .resources import bundled_styles
+from .services.images import ImageLoadError, is_image_path, load_photo
+
+WARM_GALLERY_STYLES = 6  # gallery styles whose swap with the photo is computed ahead
+MAX_GALLERY = 50
+
+
+class StylesController(QObject):
+    def __init__(self, doc, service, settings, feedback, gallery, max_pixels: int,
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.doc, self.service, self.settings, self.feedback = doc, service, settings, feedback
+        self.gallery = gallery  # regions_panel.gallery
+        self.max_pixels = max_pixels
+        self.cache: dict[str, StyleRef] = {}
+        self.style_part = None  # the open Style part dialog
+        self.prewarm = True  # prepare the first preview in the worker while the user brushes
+
+    # styles -----------------------------------------------------------------------------------------
+    def load_style(self, path: str) -> StyleRef | None:
+        if path in self.cache:
+            return self.cache[path]
+        try:
+            photo = load_photo(path, self.max_pixels, keep_alpha=False)
+        except ImageLoadError as e:
+            self.feedback.error("Cannot use this style photo", str(e))
+            return None
+        style = StyleRef.from_array(photo.rgb, path)
+        self.cache[path] = style
+        return style
+
+    def set_region_style_from_path(self, uid: int, path: str) -> bool:
+        style = self.load_style(path)
+        if style is None:
+            return False
+        try:
+            self.doc.set_style(uid, style)
+        except KeyError:
+            return False
+        self.gallery.add_style(path, style.image)
+        self._remember(path)
+        return True
+
+    def choose_style_dialog(self) -> None:
+        r = self.doc.active_region
+        if r is None:
+            return
+        path = dialogs.open_path(self.feedback.window, "Choose a style photo", "", dialogs.IMAGE_FILTER)
+        if path:
+            self.set_region_style_from_path(r.uid, path)
+
+    def style_part_dialog(self, uid: int | None = None):
+        """Open the Style part dialog for a region (the active one by default): OK sets the brushed
+        part of its style photo as one undo step. Window-modal, not blocking; returns the dialog."""
+        from .style_part import StylePartDialog
+
+        if uid is None:
+            r = self.doc.active_region
+            if r is None:
+                return None
+            uid = r.uid
+        r = self.doc.region(uid)
+        if r.style is None:
+            return None
+        if self.style_part is not None:
+            self.style_part.reject()
+        dlg = StylePartDialog(r.style.image, r.style_mask, r.style.name, self.feedback.window)
+        style = r.style
+
+        def accepted() -> None:
+            try:
+                region = self.doc.region(uid)
+            except KeyError:  # deleted meanwhile (undo)
+                return
+            if region.style is style:  # not if the style changed meanwhile: the part was of the old one
+                self.doc.set_style_mask(uid, dlg.style_mask())
+
+        def finished(_result: int) -> None:
+            if self.style_part is dlg:
+                self.style_part = None
+            dlg.deleteLater()  # its copy of the style photo and mask go with it
+
+        dlg.accepted.connect(accepted)
+        dlg.finished.connect(finished)
+        dlg.setWindowModality(Qt.WindowModality.WindowModal)
+        self.style_part = dlg
+        dlg.open()
+        return dlg
+
+    def clear_style_part(self, uid: int | None = None) -> bool:
+        """Take the active region's style from the whole reference again (one undo step)."""
+        r = self.doc.active_region if uid is None else self.doc.region(uid)
+        return r is not None and self.doc.set_style_mask(r.uid, None)
+
+    # gallery ----------------------------------------------------------------------------------------
+    def on_gallery_chosen(self, path: str) -> None:
+        if not self.doc.has_photo:
+            return
+        r = self.doc.active_region
+        if r is None:
+            self.doc.add_region()
+            r = self.doc.active_region
+        self.set_region_style_from_path(r.uid, path)
+
+    def load_gallery(self) -> None:
+        paths = bundled_styles() + [p for p in self.saved_gallery() if os.path.isfile(p)]
+        for p in paths:
+            try:
+                ph = load_photo(p, self.max_pixels, keep_alpha=False)
+            except ImageLoadError:
+                continue
+            self.gallery.add_style(p, ph.rgb)
+
+    def saved_gallery(self) -> list[str]:
+        v = self.settings.value("gallery/paths", [])
+        if isinstance(v, str):
+            v = [v]
+        return [p for p in (v or []) if isinstance(p, str)]
+
+    def _remember(self, path: str) -> None:
+        if path in bundled_styles():
+            return
+        paths = [p for p in self.saved_gallery() if p != path]
+        self.settings.setValue("gallery/paths", ([path] + paths)[:MAX_GALLERY])
+
+    def add_gallery_paths(self, paths: list[str]) -> None:
+        bad = []
+        for p in paths:
+            if not is_image_path(p):
+                bad.append(f"{os.path.basename(p)}: not an image file")
+                continue
+            style = self.load_style(p)
+            if style is not None:
+                self.gallery.add_style(p, style.image)
+                self._remember(p)
+        if bad:
+            self.feedback.error("Not added to the gallery", "\n".join(bad))
+
+    # second photo -----------------------------------------------------------------------------------
+    def choose_second_photo_dialog(self) -> None:
+        path = dialogs.open_path(self.feedback.window, "Second photo for interpolation", "", dialogs.IMAGE_FILTER)
+        if path:
+            self.set_second_photo(path)
+
+    def set_second_photo(self, path: str) -> bool:
+        try:
+            ph = load_photo(path, self.max_pixels, keep_alpha=False)
+        except ImageLoadError as e:
+            self.feedback.error("Cannot open the second photo", str(e))
+            return False
+        self.doc.set_interp_image(ph.rgb, path)
+        return True
+
+    # warm-up ----------------------------------------------------------------------------------------
+    def warm_styles(self) -> list[np.ndarray]:
+        """Style images a first preview is likely to use: the active region's, then the gallery's."""
+        out: list[np.ndarray] = []
+        r = self.doc.active_region
+        if r is not None and r.style is not None:
+            out.append(r.style.image)
+        for p in (bundled_styles() + self.saved_gallery())[:WARM_GALLERY_STYLES]:
+            style = self.cache.get(p)
+            if style is None and os.path.isfile(p):
+                try:
+                    style = StyleRef.from_array(load_photo(p, self.max_pixels, keep_alpha=False).rgb, p)
+                except ImageLoadError:
+                    continue
+                self.cache[p] = style
+            if style is not None and not any(style.image is o for o in out):
+                out.append(style.image)
+        return out
+
+    def request_warm(self) -> int | None:
+        """Let the worker prepare the first preview (the photo's encoding, the gallery styles' swaps,
+        the network's kernels at this size) while the user brushes; see render.warm_steps."""
+        doc = self.doc
+        if not self.prewarm or (doc.interp_image is not None and doc.interp_amount > 0):
+            return None
+        if doc.preview is None:
+            # No photo yet: the network's first passes (its kernels' set-up, about 0.25 s on 2 cores)
+            # and the gallery styles' encodings, on a stand-in photo of the usual 4:3 shape.
+            stand_in = np.full((768, 1024, 3), 128, np.uint8)
+            return self.service.submit_warm(stand_in, self.warm_styles(), None, 1.0, int(doc.smoothing))
+        r = doc.active_region
+        mask = r.mask.copy() if r is not None and r.mask.any() else None
+        strength = float(r.strength) if r is not None else 1.0
+        return self.service.submit_warm(doc.preview, self.warm_styles(), mask, strength, int(doc.smoothing))
