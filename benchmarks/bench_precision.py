@@ -94,7 +94,7 @@ def _edit_once(m, photo, style, mask) -> tuple[float, float, np.ndarray]:
 
 
 def _curve(variant: str, steps: int, data: str) -> list[float]:
-    from tcp_core.training.train import load_photos, make_batch
+    from tcp_core.data.stream import load_photos, make_batch
 
     photos, _ = load_photos([data], 128)
     tr = _trainer(variant)

@@ -22,14 +22,10 @@ import json
 import logging
 import math
 import os
-import queue
 import re
 import sys
 import tempfile
-import threading
 import time
-from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -41,8 +37,7 @@ from torch import Tensor
 
 from tcp_core.base.config import DISCRIMINATORS, LossWeights, ModelConfig, TrainConfig, model_preset
 from tcp_core.base.errors import UsageError, UserError
-from tcp_core.data.dataset import random_crop
-from tcp_core.data.stream import DEFAULT_CACHE_MB, PhotoStore
+from tcp_core.data.stream import DEFAULT_CACHE_MB, BatchFeeder, load_photos, make_batch  # noqa: F401 (importers)
 from tcp_core.io.imageio import atomic_write
 from tcp_core.networks.checkpoint import (
     CheckpointError,
@@ -66,74 +61,6 @@ log = logging.getLogger("tcp_core.training.train")
 
 class TrainingDiverged(UserError, RuntimeError):
     pass
-
-
-# ----------------------------------------------------------------------------------------------
-# data: random crops with scale jitter and flips, produced ahead of the step in a thread
-# ----------------------------------------------------------------------------------------------
-
-
-def make_batch(photos: Sequence[np.ndarray], seed: int, rank: int, step: int, batch: int, res: int,
-               jitter: tuple[float, float], pool: ThreadPoolExecutor | None = None) -> Tensor:
-    """The batch of `step` on `rank`: a pure function of its arguments, so resuming reproduces it.
-    photos: a list of arrays or a `PhotoStore` (decodes on demand; `pool` decodes a batch's photos
-    in parallel, the decoders release the GIL)."""
-    rng = np.random.default_rng([seed, rank, step])
-    idx = rng.integers(0, len(photos), size=batch)
-    chosen = list(pool.map(photos.__getitem__, idx)) if pool is not None else [photos[i] for i in idx]
-    arr = np.stack([random_crop(p, rng, res, jitter) for p in chosen])  # [B, R, R, 3]
-    return torch.from_numpy(arr).permute(0, 3, 1, 2).float().div_(127.5).sub_(1.0)  # [B, 3, R, R]
-
-
-class BatchFeeder:
-    """Prepares the next batches in a background thread (OpenCV releases the GIL)."""
-
-    def __init__(self, photos, seed, rank, start_step, batch, res, jitter, ahead: int = 2) -> None:
-        self.q: queue.Queue = queue.Queue(maxsize=ahead)
-        self.args = (photos, seed, rank, batch, res, jitter)
-        self.step = start_step
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self._run, daemon=True)
-        self.thread.start()
-
-    def _run(self) -> None:
-        photos, seed, rank, batch, res, jitter = self.args
-        s = self.step
-        with ThreadPoolExecutor(max_workers=2) as pool:
-            while not self.stop.is_set():
-                b = make_batch(photos, seed, rank, s, batch, res, jitter, pool)
-                self._put(s, b)
-                s += 1
-
-    def _put(self, s: int, b: Tensor) -> None:
-        while not self.stop.is_set():
-            try:
-                self.q.put((s, b), timeout=0.2)
-                return
-            except queue.Full:
-                continue
-
-    def next(self, step: int) -> Tensor:
-        s, b = self.q.get()
-        assert s == step, (s, step)
-        return b
-
-    def close(self) -> None:
-        """Stop and join the thread, so it never runs into interpreter shutdown mid-OpenCV call."""
-        self.stop.set()
-        while self.thread.is_alive():
-            try:
-                self.q.get_nowait()
-            except queue.Empty:
-                pass
-            self.thread.join(timeout=0.05)
-
-
-def load_photos(dirs: list[str | Path], resolution: int, cache_mb: float = DEFAULT_CACHE_MB,
-                progress=None) -> tuple[PhotoStore, list[tuple[str, str]]]:
-    """The training photos, streamed from disk (`tcp_core.data.stream.PhotoStore`)."""
-    store = PhotoStore(dirs, resolution, cache_mb=cache_mb, progress=progress)
-    return store, store.skipped
 
 
 # ----------------------------------------------------------------------------------------------
@@ -528,8 +455,8 @@ def train(
             os.unlink(probe)
         except OSError as e:
             raise UsageError(f"cannot write to the run folder --out {run_dir}: {e.strerror or e}") from None
-    quiet_ds = _DropRecords()  # the list below is printed once, here (the dataset logs it too)
-    ds_log = logging.getLogger("tcp_core.data.dataset")
+    quiet_ds = _DropRecords()  # the list below is printed once, here (the store logs it too)
+    ds_log = logging.getLogger("tcp_core.data.stream")
     ds_log.addFilter(quiet_ds)
     try:
         say = (lambda msg: print(msg, file=sys.stderr, flush=True)) if dist_info.main and not quiet else None
