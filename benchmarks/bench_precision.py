@@ -39,7 +39,7 @@ VARIANTS = ("fp32-contiguous", "fp32", "bf16")
 
 
 def _trainer(variant: str):
-    from tcp_core.training.train import Trainer
+    from tcp_core.training.trainer import Trainer
 
     tr = Trainer(model_preset("demo128"), TrainConfig(batch_size=8), torch.device("cpu"),
                  precision="bf16" if variant == "bf16" else "fp32")

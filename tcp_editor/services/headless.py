@@ -5,7 +5,7 @@ from __future__ import annotations
 
 
 def run_train(argv: list[str]) -> int:
-    from tcp_core.training.train import main
+    from tcp_core.training.cli import main
 
     return main(argv)
 
