@@ -8,7 +8,7 @@ stylegan2-ada-pytorch's loss phases):
            I_g = G(C_A, S_B) (x1) + D_co (Eq. 2) on crops of I_g against crops of I_B
            [+ the optional feature losses: perceptual, style statistics, swap content]
   G_tcp    every K iterations, on the same swap: L_CC (Eq. 3) and L_CA (Eq. 7) on the region
-           edit I_h of Eq. 5-6
+           edit I_h of Eq. 5-6 (`TCPNet.region_edit`, the editor's own operation)
   D        softplus logistic loss for D (real x1, rec x0.5, swap x0.5) and D_co (real pairs: two
            crop sets of one image; fake: crops of I_g against crops of I_B)
   D_r1     every 16 iterations (lazy regularisation), R1 with gamma 10 for D and 1 for D_co,
@@ -42,7 +42,6 @@ from torch import Tensor
 from tcp_core.base.config import LossWeights, ModelConfig, TrainConfig
 from tcp_core.base.errors import UsageError, UserError
 from tcp_core.networks.checkpoint import load_net
-from tcp_core.networks.compositing import composite_features
 from tcp_core.networks.cooccur import random_crops
 from tcp_core.networks.model import Discriminators, TCPNet
 from tcp_core.networks.precision import Precision, channels_last
@@ -227,9 +226,7 @@ class Trainer:
                     codes_g.content.float(), codes.content.detach().float(), codes_g.style.float(),
                     s_swap.detach().float(), w.cc_lambda)
                 mask = torch.from_numpy(free_form_masks(n, real.shape[-1], self.mask_rng)).to(real.device)
-                e_hat = composite_features(codes_g.e, codes.e, mask)  # Eq. 5
-                h = self.net.heads(e_hat)  # Eq. 6
-                i_h = self.net.decode(h.content, h.style)
+                i_h = self.net.region_edit(codes, codes_g.e, mask)  # Eq. 5-6, as in the editor
                 loss_ca = L.content_alignment_loss(i_h.float(), swap.detach().float(), real, mask)  # Eq. 7
                 total = total + w.code_consistency * loss_cc + w.content_alignment * loss_ca
                 stats.update(cc=loss_cc, ca=loss_ca)
