@@ -9,7 +9,7 @@
     python benchmarks/bench_core.py [--threads N] [--skip-train] [--json OUT]
 
 For the training numbers run it with MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=68719476736 (the
-trainer sets these itself; see tcp_core/training/train.py).
+trainer sets these itself; see tcp_core/training/cli.py).
 """
 
 from __future__ import annotations
@@ -85,7 +85,8 @@ def bench_edit(preset: str) -> dict:
 
 def bench_train(steps: int = 6) -> dict:
     from tcp_core.base.config import TrainConfig, model_preset
-    from tcp_core.training.train import Trainer, make_batch
+    from tcp_core.data.stream import make_batch
+    from tcp_core.training.trainer import Trainer
 
     mcfg = model_preset("demo128")
     tcfg = TrainConfig(batch_size=8, tcp_every=4)

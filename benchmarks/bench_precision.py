@@ -39,7 +39,7 @@ VARIANTS = ("fp32-contiguous", "fp32", "bf16")
 
 
 def _trainer(variant: str):
-    from tcp_core.training.train import Trainer
+    from tcp_core.training.trainer import Trainer
 
     tr = Trainer(model_preset("demo128"), TrainConfig(batch_size=8), torch.device("cpu"),
                  precision="bf16" if variant == "bf16" else "fp32")
@@ -94,7 +94,7 @@ def _edit_once(m, photo, style, mask) -> tuple[float, float, np.ndarray]:
 
 
 def _curve(variant: str, steps: int, data: str) -> list[float]:
-    from tcp_core.training.train import load_photos, make_batch
+    from tcp_core.data.stream import load_photos, make_batch
 
     photos, _ = load_photos([data], 128)
     tr = _trainer(variant)

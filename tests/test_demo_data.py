@@ -1,4 +1,4 @@
-"""tcp_core.data.demo: the demo photo list, sha256 verification, the build, the CLI's failure modes.
+"""tcp_core.data.demo: the demo photo list, sha256 verification, the build; tcp_core.data.cli: its failure modes.
 
 Nothing here needs apt or the network; a fake package folder stands in for the extracted .debs.
 The one test that builds a real (tiny) .deb runs only where dpkg-deb exists.
@@ -14,6 +14,7 @@ import subprocess
 
 import pytest
 
+from tcp_core.data import cli as data_cli
 from tcp_core.data import demo
 from tcp_core.data.demo import DemoDataError, build_demo_data, load_photo_list, verify_photos
 
@@ -159,19 +160,19 @@ def test_bad_list_is_a_clear_error(tmp_path):
 
 def test_main_without_debian_tools_exits_2(monkeypatch, tmp_path, capsys):
     monkeypatch.setattr(demo.shutil, "which", lambda name: None)
-    assert demo.main(["--out", str(tmp_path / "train")]) == 2
+    assert data_cli.main(["--out", str(tmp_path / "train")]) == 2
     err = capsys.readouterr().err
     assert "apt-get" in err and "dpkg-deb" in err
     assert not (tmp_path / "train").exists()
     # with --debs only dpkg-deb is needed, and that is what it says
-    assert demo.main(["--out", str(tmp_path / "train"), "--debs", str(tmp_path)]) == 2
+    assert data_cli.main(["--out", str(tmp_path / "train"), "--debs", str(tmp_path)]) == 2
     assert "dpkg-deb" in capsys.readouterr().err
 
 
 def test_main_reports_a_missing_debs_folder(tmp_path, capsys):
     if shutil.which("dpkg-deb") is None:
         pytest.skip("dpkg-deb not installed")
-    assert demo.main(["--out", str(tmp_path / "train"), "--debs", str(tmp_path / "nope")]) == 1
+    assert data_cli.main(["--out", str(tmp_path / "train"), "--debs", str(tmp_path / "nope")]) == 1
     assert "no such folder" in capsys.readouterr().err
 
 

@@ -2,7 +2,7 @@
 the GUI, and SIGKILL during autosave and export.
 
 Entry points: `tcp-editor apply` (tcp_editor.cli.main, with a tiny weights file), `--train`
-(tcp_core.training.train.main, tiny preset, 2 steps), `eval` (tcp_core.eval.evaluate.main), and the GUI's
+(tcp_core.training.cli.main, tiny preset, 2 steps), `eval` (tcp_core.eval.evaluate.main), and the GUI's
 open / import-mask / choose-style / load-weights actions (dialogs monkeypatched).
 
 Contract checked everywhere: a correct result or a clear message (CLI: exit code 2 and one line on

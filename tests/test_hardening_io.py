@@ -206,7 +206,7 @@ def test_save_image_protects_every_listed_input(tmp_path):
 
 
 def train_cli(argv: list, capfd, monkeypatch) -> tuple[int, str]:
-    from tcp_core.training.train import main as train_main
+    from tcp_core.training.cli import main as train_main
 
     monkeypatch.setenv("TCP_NO_REEXEC", "1")
     import torch
@@ -235,7 +235,7 @@ def train_data(tmp_path):
 
 @pytest.mark.parametrize("kind", ["file", "below_a_file", "read_only"])
 def test_train_checks_the_output_folder_before_decoding_photos(train_data, kind, capfd, monkeypatch):
-    import tcp_core.training.train as tr
+    import tcp_core.training.run as tr
 
     def no_decoding(*a, **k):
         raise AssertionError("photos were decoded before the output folder was checked")
@@ -272,7 +272,7 @@ def test_train_resume_does_not_repeat_log_rows(train_data, tmp_path):
     import csv
 
     from tcp_core.base.config import TrainConfig
-    from tcp_core.training.train import list_states, train
+    from tcp_core.training.run import list_states, train
 
     run = tmp_path / "run"
     cfg = dict(preset="tiny", batch_size=2, tcp_every=2, r1_every=2, sample_every=100, checkpoint_every=2,

@@ -10,9 +10,10 @@ import pytest
 import torch
 
 from tcp_core.base.config import LossWeights, TrainConfig, model_preset
+from tcp_core.data.stream import make_batch
 from tcp_core.editing.inference import TCPModel
 from tcp_core.networks import precision as P
-from tcp_core.training.train import Trainer, make_batch
+from tcp_core.training.trainer import Trainer
 
 
 def _photos(n=3, seed=0):
@@ -105,7 +106,7 @@ def test_every_command_takes_precision(cmd):
 def test_train_logs_the_precision(tmp_path):
     from PIL import Image
 
-    from tcp_core.training.train import train
+    from tcp_core.training.run import train
 
     d = tmp_path / "photos"
     d.mkdir()

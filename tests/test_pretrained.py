@@ -143,7 +143,7 @@ def test_feature_content_loss_ignores_style_statistics(lite0):
 
 def test_trainer_style_stats_and_swap_content_reach_the_generator():
     from tcp_core.base.config import LossWeights, TrainConfig, model_preset
-    from tcp_core.training.train import Trainer
+    from tcp_core.training.trainer import Trainer
 
     tcfg = TrainConfig(preset="tiny", batch_size=4, steps=1, tcp_every=1, r1_every=2,
                        weights=LossWeights(style_stats=1.0, swap_content=1.0))

@@ -115,7 +115,7 @@ def test_help_shows_the_editor_options(capsys):
 
 
 def test_train_help_says_what_options_do_with_the_jargon_in_parentheses():
-    from tcp_core.training.train import build_parser
+    from tcp_core.training.cli import build_parser
 
     for action in build_parser()._actions:
         text = action.help or ""

@@ -5,8 +5,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tcp_core.data.stream import PhotoStore
-from tcp_core.training.train import make_batch
+from tcp_core.data.stream import PhotoStore, make_batch
 
 
 def _folder(tmp_path, n=6, size=(700, 600)):

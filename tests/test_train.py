@@ -1,5 +1,5 @@
-"""Trainer: every phase reaches every parameter, resume is exact, crashes are survivable,
-data parallel keeps ranks identical."""
+"""Trainer: the phase schedule, every phase reaches every parameter, resume is exact, crashes are
+survivable, data parallel keeps ranks identical."""
 
 import os
 import signal
@@ -14,7 +14,9 @@ import torch
 from PIL import Image
 
 from tcp_core.base.config import TrainConfig, model_preset
-from tcp_core.training.train import DistInfo, Trainer, TrainingDiverged, list_states, make_batch, train
+from tcp_core.data.stream import make_batch
+from tcp_core.training.run import list_states, train
+from tcp_core.training.trainer import DistInfo, Trainer, TrainingDiverged, phases_due, training_phases
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -44,6 +46,30 @@ def _tcfg(**kw):
                 log_every=1, keep_checkpoints=5)
     base.update(kw)
     return TrainConfig(**base)
+
+
+def test_phase_schedule_g_and_d_every_step_tcp_every_k_r1_every_16():
+    phases = training_phases(_tcfg(tcp_every=4, r1_every=16))
+    assert [(p.name, p.net) for p in phases] == [("G", "G"), ("G_tcp", "G"), ("D", "D"), ("D_r1", "D")]
+    due = {step: phases_due(phases, step) for step in range(33)}
+    assert due[0] == due[16] == due[32] == {"G", "G_tcp", "D", "D_r1"}
+    assert due[1] == due[17] == {"G", "D"}
+    assert due[4] == due[8] == due[12] == {"G", "G_tcp", "D"}
+    assert [s for s in due if "G_tcp" in due[s]] == list(range(0, 33, 4))
+    assert [s for s in due if "D_r1" in due[s]] == [0, 16, 32]
+    assert all({"G", "D"} <= d for d in due.values())
+    # the SwapAE baseline: no TCP phase at any step
+    baseline = training_phases(_tcfg(tcp_losses=False, tcp_every=1))
+    assert not any("G_tcp" in phases_due(baseline, s) for s in range(33))
+
+
+def test_train_step_runs_the_phases_due():
+    tr = Trainer(model_preset("tiny"), _tcfg(tcp_every=2, r1_every=3), torch.device("cpu"))
+    seen = []
+    for step in range(4):
+        stats = tr.train_step(make_batch(_photos(), 0, 0, step, 4, 32, (0.5, 1.0)))
+        seen.append(("cc" in stats and "ca" in stats, "r1" in stats and "r1_co" in stats))
+    assert seen == [(True, True), (False, False), (True, False), (False, True)]
 
 
 def test_every_phase_reaches_every_parameter():

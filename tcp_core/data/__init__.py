@@ -1,4 +1,6 @@
-"""Training data: folder scan + random-crop data set (`dataset`), and the demo data builder (`demo`).
+"""Training data: photo files (`photos`: scan, decode, random crops), the trainer's pipeline
+(`stream`: PhotoStore -> make_batch -> BatchFeeder), the demo data builder (`demo`) and its
+command line (`cli`: `tcp-editor data demo`).
 
 Names are imported lazily so that `tcp_core.data.demo` (standard library only) does not pull in
 torch when the CLI builds the demo data.
@@ -8,13 +10,14 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["PhotoDataset", "make_loader", "scan_images", "IMAGE_EXTENSIONS", "build_demo_data"]
+__all__ = ["PhotoStore", "make_batch", "BatchFeeder", "scan_images", "random_crop", "build_demo_data"]
 
 _LAZY = {
-    "PhotoDataset": "dataset",
-    "make_loader": "dataset",
-    "scan_images": "dataset",
-    "IMAGE_EXTENSIONS": "dataset",
+    "PhotoStore": "stream",
+    "make_batch": "stream",
+    "BatchFeeder": "stream",
+    "scan_images": "photos",
+    "random_crop": "photos",
     "build_demo_data": "demo",
 }
 

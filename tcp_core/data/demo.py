@@ -1,4 +1,4 @@
-"""Demo training data builder: ``tcp-editor data demo --out DIR [--holdout-out DIR2] [--debs DIR]``.
+"""Demo training data builder (its command line, ``tcp-editor data demo``, is `tcp_core.data.cli`).
 
 Builds a small landscape/nature photo set from three Debian wallpaper packages
 (``plasma-workspace-wallpapers``, ``mate-backgrounds``, ``lomiri-wallpapers-16.04``). Those packages
@@ -18,12 +18,10 @@ Needs no torch; pure standard library apart from the two Debian tools.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import shutil
 import subprocess
-import sys
 import tarfile
 import tempfile
 from collections.abc import Mapping
@@ -37,11 +35,6 @@ PHOTO_LIST = Path(__file__).with_name("demo_photos.json")
 MANIFEST = "MANIFEST.json"
 LICENSES = "LICENSES.md"
 SPLITS = ("train", "holdout")
-
-EXIT_OK = 0
-EXIT_ERROR = 1
-EXIT_NO_TOOLS = 2
-
 
 class DemoDataError(UserError, RuntimeError):
     """A clear, user-facing failure of the demo data builder."""
@@ -385,44 +378,3 @@ def build_demo_data(
             summary[split] = [r["file"] for r in rows]
             log(f"{split}: {len(rows)} photo(s) -> {folder}")
     return summary
-
-
-# ----------------------------------------------------------------------------------------------
-# CLI
-# ----------------------------------------------------------------------------------------------
-
-
-def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
-        prog="tcp-editor data demo",
-        description="Build the demo training photos (nature/landscape photographs from Debian wallpaper "
-                    "packages, with per-file licenses) for training a demo model.")
-    p.add_argument("--out", help="folder for the training photos (created)")
-    p.add_argument("--holdout-out", help="folder for the held-out evaluation photos (default: OUT/../holdout)")
-    p.add_argument("--debs", help="use the .deb files in this folder instead of `apt-get download`")
-    p.add_argument("--list", action="store_true", help="print the photo list and exit")
-    return p
-
-
-def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
-    try:
-        if args.list:
-            doc = load_photo_list()
-            for e in doc["photos"]:
-                print(f"{e['split']:8s} {e['id']:45s} {e['license']:13s} {e['author']}")
-            return EXIT_OK
-        if not args.out:
-            _parser().error("--out DIR is required")
-        build_demo_data(args.out, args.holdout_out, debs_dir=args.debs)
-    except ToolsMissingError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return EXIT_NO_TOOLS
-    except DemoDataError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return EXIT_ERROR
-    return EXIT_OK
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())

@@ -12,22 +12,29 @@ gigabytes. `PhotoStore` instead
   functions of (seed, rank, step): a file that fails to decode later is listed and replaced by the
   next readable one, the same way every time.
 Small sets (the demo set: 26 photos, 31 MB at 128 px) end up wholly cached after the first steps.
+
+The trainer's one data pipeline: `PhotoStore` -> `make_batch` (the batch of a step: random crops
+with scale jitter and flips, METHOD section 2) -> `BatchFeeder` (the next batches, made ahead in a
+background thread).
 """
 
 from __future__ import annotations
 
 import logging
+import queue
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
+import torch
+from torch import Tensor
 
 from tcp_core.base.errors import UsageError
-from tcp_core.data.dataset import MIN_SIDE, PathLike, _reason, load_photo, scan_images
+from tcp_core.data.photos import MIN_SIDE, PathLike, load_photo, random_crop, scan_images, skip_reason
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +68,7 @@ class PhotoStore:
                     raise ValueError(f"too small ({w}x{h}, need at least {MIN_SIDE} px)")
                 self.paths.append(p)
             except Exception as e:  # noqa: BLE001 - any unreadable header means "skip this file"
-                self.skipped.append((str(p), _reason(e)))
+                self.skipped.append((str(p), skip_reason(e)))
             if time.monotonic() - t_last > 2.0 and k < len(files):
                 say(f"checked {k}/{len(files)} files")
                 t_last = time.monotonic()
@@ -121,8 +128,8 @@ class PhotoStore:
             with self._lock:
                 if i not in self._bad:
                     self._bad.add(i)
-                    self.skipped.append((str(self.paths[i]), _reason(e)))
-                    log.warning("skipping %s: %s", self.paths[i], _reason(e))
+                    self.skipped.append((str(self.paths[i]), skip_reason(e)))
+                    log.warning("skipping %s: %s", self.paths[i], skip_reason(e))
             return None
         with self._lock:
             self.decodes += 1
@@ -133,3 +140,72 @@ class PhotoStore:
                 _, old = self._cache.popitem(last=False)
                 self._cached_bytes -= old.nbytes
         return arr
+
+
+def load_photos(dirs: Iterable[PathLike], resolution: int, cache_mb: float = DEFAULT_CACHE_MB,
+                progress: Callable[[str], None] | None = None) -> tuple[PhotoStore, list[tuple[str, str]]]:
+    """The training photos, streamed from disk, and the files skipped as unreadable."""
+    store = PhotoStore(dirs, resolution, cache_mb=cache_mb, progress=progress)
+    return store, store.skipped
+
+
+# ----------------------------------------------------------------------------------------------
+# batches: random crops with scale jitter and flips, produced ahead of the step in a thread
+# ----------------------------------------------------------------------------------------------
+
+
+def make_batch(photos: Sequence[np.ndarray], seed: int, rank: int, step: int, batch: int, res: int,
+               jitter: tuple[float, float], pool: ThreadPoolExecutor | None = None) -> Tensor:
+    """The batch of `step` on `rank`: a pure function of its arguments, so resuming reproduces it.
+    photos: a list of arrays or a `PhotoStore` (decodes on demand; `pool` decodes a batch's photos
+    in parallel, the decoders release the GIL). Returns [batch, 3, res, res] in [-1, 1]."""
+    rng = np.random.default_rng([seed, rank, step])
+    idx = rng.integers(0, len(photos), size=batch)
+    chosen = list(pool.map(photos.__getitem__, idx)) if pool is not None else [photos[i] for i in idx]
+    arr = np.stack([random_crop(p, rng, res, jitter) for p in chosen])  # [B, R, R, 3]
+    return torch.from_numpy(arr).permute(0, 3, 1, 2).float().div_(127.5).sub_(1.0)  # [B, 3, R, R]
+
+
+class BatchFeeder:
+    """Prepares the next batches (`make_batch` from `start_step` on) in a background thread
+    (OpenCV releases the GIL); `next(step)` hands them out in order."""
+
+    def __init__(self, photos, seed, rank, start_step, batch, res, jitter, ahead: int = 2) -> None:
+        self.q: queue.Queue = queue.Queue(maxsize=ahead)
+        self.args = (photos, seed, rank, batch, res, jitter)
+        self.step = start_step
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        photos, seed, rank, batch, res, jitter = self.args
+        s = self.step
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            while not self.stop.is_set():
+                b = make_batch(photos, seed, rank, s, batch, res, jitter, pool)
+                self._put(s, b)
+                s += 1
+
+    def _put(self, s: int, b: Tensor) -> None:
+        while not self.stop.is_set():
+            try:
+                self.q.put((s, b), timeout=0.2)
+                return
+            except queue.Full:
+                continue
+
+    def next(self, step: int) -> Tensor:
+        s, b = self.q.get()
+        assert s == step, (s, step)
+        return b
+
+    def close(self) -> None:
+        """Stop and join the thread, so it never runs into interpreter shutdown mid-OpenCV call."""
+        self.stop.set()
+        while self.thread.is_alive():
+            try:
+                self.q.get_nowait()
+            except queue.Empty:
+                pass
+            self.thread.join(timeout=0.05)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 
 def run_train(argv: list[str]) -> int:
-    from tcp_core.training.train import main
+    from tcp_core.training.cli import main
 
     return main(argv)
 
@@ -23,7 +23,7 @@ def run(cmd: str, argv: list[str]) -> int:
         if not argv or argv[0] != "demo":
             print("usage: tcp-editor data demo --out DIR [--holdout-out DIR]")
             return 2
-        from tcp_core.data.demo import main as demo_main
+        from tcp_core.data.cli import main as demo_main
 
         return demo_main(argv[1:])
     raise ValueError(cmd)

@@ -1,8 +1,8 @@
-"""tcp_core.data.dataset: folder scan, robust decoding, random crops, reproducible loader."""
+"""tcp_core.data.photos and the trainer's pipeline on it (tcp_core.data.stream): folder scan, robust
+decoding, random crops, reproducible batches."""
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 
 import numpy as np
@@ -10,8 +10,8 @@ import pytest
 import torch
 from PIL import Image
 
-from tcp_core.data import dataset as dataset_mod
-from tcp_core.data.dataset import PhotoDataset, make_loader, scan_images
+from tcp_core.data.photos import scan_images
+from tcp_core.data.stream import PhotoStore, make_batch
 
 
 def _noise(h: int, w: int, seed: int = 0) -> np.ndarray:
@@ -63,7 +63,7 @@ def test_scan_empty_and_missing_are_clear_errors(tmp_path):
     with pytest.raises(ValueError, match="not_there"):
         scan_images([tmp_path / "not_there"])
     with pytest.raises(ValueError, match="empty_folder"):
-        PhotoDataset([empty], 32)
+        PhotoStore([empty], 32)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -107,29 +107,18 @@ def mixed_folder(tmp_path):
     return d
 
 
-@pytest.fixture(params=["default", "fallback"])
-def loader(request, monkeypatch):
-    """Run with the default decoder (tcp_core.io.imageio when present) and with the private PIL one."""
-    if request.param == "fallback":
-        monkeypatch.setattr(dataset_mod, "_LOADER", dataset_mod._pil_load_rgb)
-    return request.param
+def test_mixed_folder_skips_bad_and_converts_good(mixed_folder):
+    store = PhotoStore([mixed_folder], 32)  # a small set: every file is decoded (checked) up front
 
-
-def test_mixed_folder_skips_bad_and_converts_good(mixed_folder, loader, caplog):
-    with caplog.at_level(logging.WARNING, logger="tcp_core.data.dataset"):
-        ds = PhotoDataset([mixed_folder], 32, seed=3)
-
-    skipped = {Path(p).name: why for p, why in ds.skipped}
+    skipped = {Path(p).name: why for p, why in store.skipped}
     assert set(skipped) == {"truncated.jpg", "notes.jpg"}
     assert all(isinstance(why, str) and why for why in skipped.values())
-    warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
-    assert len(warnings) == 1 and "2" in warnings[0].getMessage()
 
-    names = [p.name for p in ds.paths]
+    names = [p.name for p in store.paths]
     assert names == sorted(["alpha.png", "big.jpg", "cmyk.jpg", "grey16.png", "grey8.png", "palette.png",
                             "rotated.jpg"])
-    photos = dict(zip(names, ds.photos))
-    for arr in ds.photos:
+    photos = {name: store[i] for i, name in enumerate(names)}
+    for arr in photos.values():
         assert arr.dtype == np.uint8 and arr.ndim == 3 and arr.shape[2] == 3 and arr.flags.c_contiguous
 
     # stored downscaled: short side max(3 * 32, 512) = 512, aspect kept
@@ -147,13 +136,11 @@ def test_mixed_folder_skips_bad_and_converts_good(mixed_folder, loader, caplog):
     # RGBA: opaque half keeps its colour, output has 3 channels
     assert np.all(photos["alpha.png"][:, 40:, 0] == 200)
 
-    assert len(ds) == max(1000, 50 * 7)
-    for i in range(len(ds.photos)):  # one sample of each photo
-        x = ds[i]
-        assert isinstance(x, torch.Tensor) and x.dtype == torch.float32
-        assert x.shape == (3, 32, 32)
-        assert -1.0 <= float(x.min()) and float(x.max()) <= 1.0
-    assert float(ds[len(ds.photos) + 3].max()) > -1.0  # not all black
+    x = make_batch(store, 0, 0, 0, 8, 32, (0.25, 1.0))
+    assert isinstance(x, torch.Tensor) and x.dtype == torch.float32
+    assert x.shape == (8, 3, 32, 32)
+    assert -1.0 <= float(x.min()) and float(x.max()) <= 1.0
+    assert float(x.max()) > -1.0  # not all black
 
 
 def test_no_readable_image_is_a_clear_error(tmp_path):
@@ -162,32 +149,22 @@ def test_no_readable_image_is_a_clear_error(tmp_path):
     (d / "a.jpg").write_text("nope")
     (d / "b.png").write_bytes(b"\x89PNG\r\n\x1a\n garbage")
     with pytest.raises(ValueError, match="could be read"):
-        PhotoDataset([d], 32)
+        PhotoStore([d], 32)
 
 
 def test_folders_combine_and_tiny_images_skipped(tmp_path):
     _touch_img(tmp_path / "domain_a" / "a.png", (64, 48))
     _touch_img(tmp_path / "domain_b" / "b.jpg", (50, 70))
     _touch_img(tmp_path / "domain_b" / "icon.png", (16, 16))
-    ds = PhotoDataset([tmp_path / "domain_a", tmp_path / "domain_b"], 16, length=10)
-    assert [p.name for p in ds.paths] == ["a.png", "b.jpg"]
-    assert [Path(p).name for p, _ in ds.skipped] == ["icon.png"]
-    assert "too small" in ds.skipped[0][1]
-    assert len(ds) == 10
-
-
-def test_bad_arguments(tmp_path):
-    _touch_img(tmp_path / "a.png")
-    with pytest.raises(ValueError):
-        PhotoDataset([tmp_path], 32, scale_jitter=(0.0, 1.0))
-    with pytest.raises(ValueError):
-        PhotoDataset([tmp_path], 32, scale_jitter=(0.8, 0.5))
-    with pytest.raises(ValueError):
-        PhotoDataset([tmp_path], 4)
+    store = PhotoStore([tmp_path / "domain_a", tmp_path / "domain_b"], 16)
+    assert [p.name for p in store.paths] == ["a.png", "b.jpg"]
+    assert [Path(p).name for p, _ in store.skipped] == ["icon.png"]
+    assert "too small" in store.skipped[0][1]
+    assert len(store) == 2
 
 
 # ----------------------------------------------------------------------------------------------
-# determinism and the loader
+# determinism: a batch is a pure function of (seed, rank, step)
 # ----------------------------------------------------------------------------------------------
 
 
@@ -198,38 +175,12 @@ def small_set(tmp_path):
     return tmp_path
 
 
-def test_samples_are_reproducible(small_set):
-    a = PhotoDataset([small_set], 24, seed=5, length=40)
-    b = PhotoDataset([small_set], 24, seed=5, length=40)
-    c = PhotoDataset([small_set], 24, seed=6, length=40)
-    for i in (0, 1, 7, 39, 40 * 3 + 7):
-        assert torch.equal(a[i], b[i])
-    assert torch.equal(a[5], a[5])  # no hidden state
-    assert not all(torch.equal(a[i], c[i]) for i in range(6))
-    assert not torch.equal(a[7], a[40 * 3 + 7])  # same photo, later epoch: a different crop
-    assert torch.equal(a[-1], a[39])
-
-
-def test_loader_is_endless_reproducible_and_resumable(small_set):
-    ds = PhotoDataset([small_set], 24, seed=1, length=10)  # 10 samples: batches cross epochs
-    it = make_loader(ds, batch_size=4, num_workers=0, seed=2)
-    first = [next(it) for _ in range(6)]  # 24 samples > 2 epochs
-    for bt in first:
-        assert bt.shape == (4, 3, 24, 24) and bt.dtype == torch.float32
-        assert -1.0 <= float(bt.min()) and float(bt.max()) <= 1.0
-    it.close()
-
-    again = make_loader(ds, batch_size=4, num_workers=0, seed=2)
-    assert all(torch.equal(x, next(again)) for x in first)
-    again.close()
-
-    resumed = make_loader(ds, batch_size=4, num_workers=0, seed=2, start_batch=3)
-    assert torch.equal(next(resumed), first[3])
-    resumed.close()
-
-    other = make_loader(ds, batch_size=4, num_workers=0, seed=3)
-    assert not torch.equal(next(other), first[0])
-    other.close()
-
-    with make_loader(ds, batch_size=4, num_workers=1, seed=2) as workers:  # same stream from a worker
-        assert all(torch.equal(x, next(workers)) for x in first[:3])
+def test_batches_are_reproducible_and_differ_by_seed_rank_and_step(small_set):
+    a = PhotoStore([small_set], 24)
+    b = PhotoStore([small_set], 24)
+    for step in (0, 1, 7):
+        assert torch.equal(make_batch(a, 5, 0, step, 4, 24, (0.5, 1.0)), make_batch(b, 5, 0, step, 4, 24, (0.5, 1.0)))
+    first = make_batch(a, 5, 0, 0, 4, 24, (0.5, 1.0))
+    assert not torch.equal(first, make_batch(a, 6, 0, 0, 4, 24, (0.5, 1.0)))  # another seed
+    assert not torch.equal(first, make_batch(a, 5, 1, 0, 4, 24, (0.5, 1.0)))  # another rank
+    assert not torch.equal(first, make_batch(a, 5, 0, 1, 4, 24, (0.5, 1.0)))  # the next step

@@ -1,0 +1,152 @@
+"""`tcp-editor --train DATA... --out RUN_DIR` / `python -m tcp_core.train`: the training command line.
+
+Parses the options into a `TrainConfig`, starts torch.distributed when launched by torchrun
+(`torchrun --nproc-per-node N -m tcp_core.train ...`) and calls `tcp_core.training.run.train`.
+On Linux it first re-executes itself with glibc's malloc tuned for training (METHOD section 6).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from dataclasses import replace
+
+import torch
+import torch.distributed as dist
+
+from tcp_core.base.config import DISCRIMINATORS, LossWeights, TrainConfig, model_preset
+from tcp_core.base.errors import UserError
+from tcp_core.data.stream import DEFAULT_CACHE_MB
+from tcp_core.networks.precision import PRECISION_CHOICES
+from tcp_core.training.diffaugment import parse_policy
+from tcp_core.training.run import train
+
+
+def build_parser() -> argparse.ArgumentParser:
+    d = TrainConfig()
+    p = argparse.ArgumentParser(
+        prog="tcp-editor --train",
+        description="Train (or fine-tune) a TCP model on folders of photos. Writes checkpoints, sample sheets, "
+                    "a CSV log and the model the editor loads (RUN_DIR/model-ema.safetensors: the weights' moving "
+                    "average, EMA) to --out.")
+    p.add_argument("data", nargs="+", help="folders of photos (searched recursively; several folders = one data set)")
+    p.add_argument("--out", required=True, help="run folder for checkpoints, samples, log and the exported model")
+    p.add_argument("--preset", default=d.preset,
+                   help="model size: tiny (tests), demo128 (128 px, trains on a CPU), paper256 (256 px, a GPU "
+                        "job) (default %(default)s)")
+    p.add_argument("--steps", type=int, default=d.steps, help="total training iterations (default %(default)s)")
+    p.add_argument("--batch-size", type=int, default=d.batch_size,
+                   help="photos per training step (even; per GPU process; default %(default)s)")
+    p.add_argument("--lr", type=float, default=d.lr,
+                   help="learning rate: step size of the optimiser (Adam; default %(default)s)")
+    p.add_argument("--d-lr", type=float, default=None,
+                   help="learning rate of the critics (default: --lr; 0.0002 suits --discriminator projected)")
+    p.add_argument("--tcp-every", type=int, default=d.tcp_every,
+                   help="how often (every K steps) the training step also teaches region edits to keep the "
+                        "photo's structure and leave the rest of the photo alone; lower is slower per step "
+                        "(the TCP losses L_CC and L_CA every K iterations; paper K = 16; default %(default)s)")
+    p.add_argument("--cc-lambda", type=float, default=d.weights.cc_lambda,
+                   help="how strongly an edit must carry the reference's style, relative to keeping the "
+                        "photo's content; higher moves the style more (lambda of L_CC, Eq. 3; "
+                        "default %(default)s)")
+    p.add_argument("--no-tcp-losses", action="store_true",
+                   help="train the plain Swapping Autoencoder instead: no region-edit training, for "
+                        "comparisons (the paper's ablation without L_CC and L_CA)")
+    p.add_argument("--init", metavar="WEIGHTS", help="fine-tune from a model (path or hf://OWNER/REPO/FILE.safetensors)")
+    p.add_argument("--resume", action="store_true", help="continue from the newest complete checkpoint in --out")
+    p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps (default %(default)s)")
+    p.add_argument("--seed", type=int, default=d.seed, help="random seed (default %(default)s)")
+    p.add_argument("--sample-every", type=int, default=d.sample_every, help="sample sheet interval (steps)")
+    p.add_argument("--checkpoint-every", type=int, default=d.checkpoint_every, help="checkpoint interval (steps)")
+    p.add_argument("--log-every", type=int, default=d.log_every, help="log interval (steps)")
+    p.add_argument("--max-minutes", type=float, help="stop (with a checkpoint) after this much wall time")
+    p.add_argument("--threads", type=int, help="CPU threads for torch (default: all cores)")
+    p.add_argument("--photo-cache-mb", type=float, default=DEFAULT_CACHE_MB,
+                   help="memory for decoded training photos; photos are read from disk as batches need them "
+                        "and the least recently used are dropped beyond this (default %(default)s)")
+    p.add_argument("--precision", default="auto", choices=PRECISION_CHOICES,
+                   help="auto: bf16 where the CPU/GPU runs it natively (AVX512_BF16/AMX, CUDA bf16), else fp32 "
+                        "(default %(default)s)")
+    p.add_argument("--discriminator", default=d.discriminator, choices=DISCRIMINATORS,
+                   help="the image critic: stylegan2 (on pixels, as the paper) or projected (small heads on frozen "
+                        "ImageNet EfficientNet-Lite0 features; learns from few photos) (default %(default)s)")
+    p.add_argument("--perceptual", type=float, default=d.weights.perceptual,
+                   help="weight of a feature-space reconstruction loss on frozen EfficientNet-Lite0 features next "
+                        "to the pixel L1; sharper reconstructions (default %(default)s = off)")
+    p.add_argument("--style-stats", type=float, default=d.weights.style_stats,
+                   help="weight of a loss that pulls a style swap's frozen EfficientNet-Lite0 feature statistics "
+                        "(channel means and deviations, 4 scales) to its style reference's; edits take more of "
+                        "the reference's look (default %(default)s = off)")
+    p.add_argument("--swap-content", type=float, default=d.weights.swap_content,
+                   help="weight of a loss that keeps a style swap's deep features (normalised, so the style may "
+                        "change) close to its content photo's; protects structure when --style-stats is on "
+                        "(default %(default)s = off)")
+    p.add_argument("--diffaugment", default=d.diffaugment,
+                   help="DiffAugment policy for the image critic's inputs, e.g. color,translation,cutout "
+                        "(default: none)")
+    p.add_argument("--diffaugment-cooccur", default=d.diffaugment_cooccur,
+                   help="DiffAugment policy for the patch critic's crops, e.g. translation,cutout (default: none)")
+    return p
+
+
+def _maybe_reexec_with_malloc_tuning(argv: list[str]) -> None:
+    """glibc's default malloc returns big tensors to the OS and page-faults them back every step
+    (METHOD section 6: more than half of the CPU time); keep them mapped instead."""
+    if os.environ.get("MALLOC_MMAP_MAX_") is not None or os.environ.get("TCP_NO_REEXEC"):
+        return
+    if "RANK" in os.environ or not sys.platform.startswith("linux"):
+        return
+    env = dict(os.environ, MALLOC_MMAP_MAX_="0", MALLOC_TRIM_THRESHOLD_="68719476736")
+    os.execve(sys.executable, [sys.executable, "-m", "tcp_core.train", *argv], env)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = build_parser().parse_args(argv)
+    _maybe_reexec_with_malloc_tuning(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    weights = replace(LossWeights(), cc_lambda=args.cc_lambda, perceptual=args.perceptual,
+                      style_stats=args.style_stats, swap_content=args.swap_content)
+    try:
+        tcfg = TrainConfig(
+            preset=args.preset, batch_size=args.batch_size, steps=args.steps, lr=args.lr, d_lr=args.d_lr,
+            tcp_every=args.tcp_every,
+            tcp_losses=not args.no_tcp_losses, seed=args.seed, sample_every=args.sample_every,
+            checkpoint_every=args.checkpoint_every, log_every=args.log_every, weights=weights,
+            discriminator=args.discriminator, diffaugment=args.diffaugment,
+            diffaugment_cooccur=args.diffaugment_cooccur)
+        parse_policy(tcfg.diffaugment)
+        parse_policy(tcfg.diffaugment_cooccur)
+        mcfg = None if (args.init or args.resume) else model_preset(args.preset)
+    except ValueError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    if "RANK" in os.environ and not dist.is_initialized():
+        backend = "nccl" if torch.cuda.is_available() and args.device != "cpu" else "gloo"
+        dist.init_process_group(backend)
+    rank = dist.get_rank() if dist.is_initialized() else 0
+    try:
+        path = train(args.data, args.out, tcfg, mcfg=mcfg, device=args.device, init=args.init, resume=args.resume,
+                     max_seconds=args.max_minutes * 60 if args.max_minutes else None, precision=args.precision,
+                     photo_cache_mb=args.photo_cache_mb)
+    except UserError as e:  # anything else is a bug: its traceback shows
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except OSError as e:  # the run folder became unwritable or the disk filled up mid-run
+        where = f" ({e.filename})" if getattr(e, "filename", None) else ""
+        print(f"error: cannot write the run files{where}: {e.strerror or e}", file=sys.stderr)
+        return 2
+    finally:
+        if dist.is_initialized():
+            dist.destroy_process_group()
+    if rank == 0:
+        print(f"exported model: {path}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
