@@ -22,7 +22,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tcp_core.editing.apply import main as apply_main
+from tcp_core.editing.cli import main as apply_main
 
 ROOT = Path(__file__).resolve().parent.parent
 STYLE = ROOT / "resources" / "styles" / "dune.jpg"

@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 import torch
 
-from tcp_core.editing.inference import Region, TCPModel, working_size
+from tcp_core.editing.inference import TCPModel, working_size
+from tcp_core.editing.regions import RegionEdit
 
 
 @pytest.fixture(scope="module")
@@ -84,8 +85,8 @@ def test_successive_edits(model, images):
     m1 = np.zeros(a.shape[:2], np.float32)
     m1[:, :40] = 1
     m2 = 1 - m1
-    one = model.edit_regions(a, [Region(b, m1)])
-    two = model.edit_regions(a, [Region(b, m1), Region(a[::-1].copy(), m2, 0.5)])
+    one = model.edit_regions(a, [RegionEdit(b, m1)])
+    two = model.edit_regions(a, [RegionEdit(b, m1), RegionEdit(a[::-1].copy(), m2, 0.5)])
     assert np.array_equal(one, model.region_edit(a, b, m1))
     assert two.shape == a.shape and not np.array_equal(one, two)
 

@@ -23,6 +23,7 @@ import numpy as np
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
 from tcp_core.base.memory import release_free_memory
+from tcp_core.editing.regions import RegionEdit
 
 DEMO_PRESET = "demo128"
 IDLE_TRIM_DELAY_MS = 300  # malloc_trim after this long with an empty queue (BENCHMARKS.md, soak)
@@ -372,7 +373,7 @@ class InferenceWorker(QObject):
         for i, (style, mask, strength, *rest) in enumerate(p.get("regions", ())):
             from tcp_editor.mask_ops import resize_mask
 
-            regions.append((style, resize_mask(mask, (h, w)), strength, rest[0] if rest else None))
+            regions.append(RegionEdit(style, resize_mask(mask, (h, w)), strength, rest[0] if rest else None))
             self.progress.emit(req.id, i, len(p.get("regions", ())) + 1)
         out = render(self.model, photo, regions, p.get("global_", False), p.get("interp_image"),
                      p.get("interp_what", "style"), p.get("interp_amount", 0.0), FrameCache(1),
@@ -433,7 +434,7 @@ class InferenceService(QObject):
             "crop": crop,
             "keyframe_step": keyframe_step,
             "image": state.image,
-            "regions": [(r.style, r.mask, r.strength, r.style_mask) for r in state.regions],
+            "regions": [RegionEdit(r.style, r.mask, r.strength, r.style_mask) for r in state.regions],
             "global_": state.global_transfer,
             "interp_image": state.interp_image,
             "interp_what": state.interp_what,
