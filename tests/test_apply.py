@@ -74,12 +74,6 @@ def photo_of(rgb: np.ndarray) -> LoadedImage:
     return LoadedImage(rgb=rgb, alpha=None, exif=None, icc=None, path=Path("mem.png"), bit_depth=8)
 
 
-@pytest.fixture(scope="module")
-def tiny_model():
-    inference = pytest.importorskip("tcp_core.editing.inference")
-    return inference.TCPModel.from_config("tiny", device="cpu", seed=0)
-
-
 # ---------------------------------------------------------------------------------------------
 # pipeline
 

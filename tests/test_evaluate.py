@@ -125,11 +125,9 @@ def test_eval_end_to_end_tiny_model(tmp_path, capsys):
 
 
 @needs_mnv2
-def test_eval_library_call_subset_and_explicit_errors(tmp_path):
-    from tcp_core.editing.inference import TCPModel
-
+def test_eval_library_call_subset_and_explicit_errors(tmp_path, tiny_model):
     csv = _write_pairs(tmp_path, bad_rows=False)
-    model = TCPModel.from_config("tiny", device="cpu", seed=0)
+    model = tiny_model
     res = ev.evaluate(csv, model, tmp_path / "o", methods=["identity", "reinhard"], size=48, ssd_locations=64)
     assert list(res.report["methods"]) == ["identity", "reinhard"]
     assert res.report["final_smoothing"] == 6  # the export path's default colour smoothing, recorded
