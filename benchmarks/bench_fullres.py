@@ -96,6 +96,7 @@ def get_model():
 
 def run_pipeline(model, inp: dict, out: Path, global_: bool) -> dict:
     from tcp_core.editing.apply import apply_regions
+    from tcp_core.editing.regions import RegionEdit
     from tcp_core.io.imageio import load_image, load_mask, save_image
 
     t: dict = {}
@@ -105,7 +106,7 @@ def run_pipeline(model, inp: dict, out: Path, global_: bool) -> dict:
     style = load_image(inp["style"]).rgb
     mask = None if global_ else load_mask(inp["mask"], size=photo.size)
     t["load"] = time.perf_counter() - t0
-    result = apply_regions(model, photo, [(style, mask, 1.0)], global_=global_, timings=t)
+    result = apply_regions(model, photo, [RegionEdit(style, mask, 1.0)], global_=global_, timings=t)
     t0 = time.perf_counter()
     save_image(
         out, result, alpha=photo.alpha, exif=photo.exif, icc=photo.icc, quality=95, overwrite_protect=inp["content"]
@@ -138,11 +139,12 @@ def child_rss(inp_json: str) -> None:
     with tempfile.TemporaryDirectory() as td:
         # warm-up on a tiny image so one-off allocations of torch are not blamed on the edit
         from tcp_core.editing.apply import apply_regions
+        from tcp_core.editing.regions import RegionEdit
 
         small = np.zeros((64, 64, 3), np.uint8)
         m = np.zeros((64, 64), np.float32)
         m[10:30, 10:30] = 1
-        apply_regions(model, small, [(small, m, 1.0)])
+        apply_regions(model, small, [RegionEdit(small, m, 1.0)])
         ready = vm_hwm_kb()
         t = run_pipeline(model, inp, Path(td) / "out.jpg", global_=False)
         peak = vm_hwm_kb()

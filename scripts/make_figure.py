@@ -18,10 +18,10 @@ import cv2
 import numpy as np
 from PIL import Image, ImageDraw
 
-from tcp_core.editing.apply import apply_regions
+from tcp_core.editing.apply import apply_regions, restyle_photo
 from tcp_core.editing.inference import TCPModel
+from tcp_core.editing.regions import RegionEdit
 from tcp_core.io.imageio import load_image
-from tcp_editor.services.render import interpolate_base
 
 HOLDOUT = Path("data/demo/holdout")
 STYLES = Path("resources/styles")
@@ -75,7 +75,7 @@ def main() -> None:
         for st in style_imgs:
             row += [tile(st, "style"), tile(model.swap(photo, st), "global swap"),
                     tile(model.region_edit(photo, st, mask), "region (Eq.6)"),
-                    tile(apply_regions(model, photo, [(st, mask, 1.0)]), "final export")]
+                    tile(apply_regions(model, photo, [RegionEdit(st, mask, 1.0)]), "final export")]
         rows.append(row)
     a = load_image(contents[0][0]).rgb
     s = 768 / max(a.shape[:2])
@@ -84,7 +84,7 @@ def main() -> None:
     rows.append([tile(f, f"style t={i / 5:.1f}") for i, f in enumerate(strip)])
     # The same strip as the editor's interpolation slider shows and exports it: the change from the
     # photo's own-style frame carried to the photo's resolution by the colour transform.
-    rows.append([tile(interpolate_base(model, a, style_imgs[0], "style", t), f"export t={t:.1f}")
+    rows.append([tile(restyle_photo(model, a, style_imgs[0], t), f"export t={t:.1f}")
                  for t in np.linspace(0.0, 1.0, 6)])
     width = max(sum(t.width for t in r) for r in rows)
     sheet = Image.new("RGB", (width, TILE * len(rows)), (255, 255, 255))

@@ -114,8 +114,9 @@ def load_soak_model(weights: str | None, device: str):
 
 def make_direct_editor(model):
     from tcp_core.editing.apply import apply_regions
+    from tcp_core.editing.regions import RegionEdit
 
-    return lambda photo, regions, glob: apply_regions(model, photo, regions, global_=glob)
+    return lambda photo, regions, glob: apply_regions(model, photo, [RegionEdit(*r) for r in regions], global_=glob)
 
 
 def make_worker_editor(model):

@@ -1,7 +1,7 @@
 """How much of the edit the strength slider gives along its travel (a measurement, not a test).
 
 For each held-out pair (PAIRS.csv from scripts/make_eval_pairs.py) the export path
-(`tcp_core.apply.apply_regions`, what the editor exports) runs at strengths 0.25, 0.5, 0.75 and 1;
+(`tcp_core.editing.apply.apply_regions`, what the editor exports) runs at strengths 0.25, 0.5, 0.75 and 1;
 the change is the mean absolute difference from the photo inside the mask. Prints the change at
 each strength as a fraction of the change at 1, per pair and the median, and the exponent p of
 change(w) ~ w^p fitted at w = 0.5 — the model's `strength_exponent` metadata (1/p) makes the
@@ -54,6 +54,7 @@ def main() -> int:
 
     from tcp_core.editing.apply import apply_regions
     from tcp_core.editing.inference import TCPModel
+    from tcp_core.editing.regions import RegionEdit
 
     model = TCPModel.from_pretrained(args.weights, device="cpu", precision="fp32")
     if args.raw:
@@ -71,7 +72,7 @@ def main() -> int:
         inside = mask > 0.5
         changes = {}
         for s in STRENGTHS:
-            out = apply_regions(model, photo, [(style, mask, s)])
+            out = apply_regions(model, photo, [RegionEdit(style, mask, s)])
             changes[s] = float(np.abs(out.astype(np.float32) - photo.astype(np.float32))[inside].mean())
         if changes[1.0] < 0.5:
             continue  # the edit barely changes this region: no curve to measure

@@ -78,3 +78,39 @@ def _seed_everything():
     except ImportError:  # GUI-only environments
         return
     torch.manual_seed(0)
+
+
+# ---------------------------------------------------------------------------------------------
+# shared fixtures: the tiny untrained model and its weights file (each test module gets its own
+# objects and files; what a test writes goes to its own tmp_path)
+
+
+@pytest.fixture(scope="module")
+def tiny_net():
+    """The untrained tiny TCPNet (seed 0, eval mode), one per test module: read it, never train it."""
+    torch = pytest.importorskip("torch")
+    from tcp_core.base.config import model_preset
+    from tcp_core.networks.model import TCPNet
+
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        return TCPNet(model_preset("tiny")).eval()
+
+
+@pytest.fixture(scope="module")
+def tiny_model():
+    """`TCPModel.from_config("tiny", device="cpu", seed=0)` (the same weights as `tiny_net`), one per
+    test module (its caches are shared by that module's tests)."""
+    inference = pytest.importorskip("tcp_core.editing.inference")
+    return inference.TCPModel.from_config("tiny", device="cpu", seed=0)
+
+
+@pytest.fixture(scope="module")
+def tiny_weights(tiny_net, tmp_path_factory):
+    """A weights file of `tiny_net` in a folder of its own (per test module; an input: tests read it
+    and write their outputs elsewhere)."""
+    from tcp_core.networks.checkpoint import save_model
+
+    p = tmp_path_factory.mktemp("weights") / "tiny.safetensors"
+    save_model(p, tiny_net)
+    return p

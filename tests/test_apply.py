@@ -1,5 +1,5 @@
 """tcp_core.editing.apply: the headless pipeline (crops, successive edits, global mode, 16-bit) with a
-deterministic fake model and the real tiny TCPModel, and the `apply` / `interpolate` CLI."""
+deterministic fake model and the real tiny TCPModel, and the `apply` / `interpolate` CLI (tcp_core.editing.cli)."""
 
 from __future__ import annotations
 
@@ -12,8 +12,10 @@ import numpy as np
 import pytest
 from PIL import Image, ImageCms
 
-from tcp_core.editing.apply import apply_regions, interpolate_images, main, working_shape
-from tcp_core.editing.fullres import auto_feather_px
+from tcp_core.editing.apply import apply_regions, interpolate_images, working_shape
+from tcp_core.editing.cli import main
+from tcp_core.editing.masks import auto_feather_px
+from tcp_core.editing.regions import RegionEdit
 from tcp_core.io.imageio import LoadedImage, load_image
 
 BAD = Path(__file__).resolve().parent / "data" / "bad"
@@ -33,6 +35,9 @@ class FakeModel:
         self.calls.append(("region", content.copy(), style.shape, np.asarray(mask).copy(), strength))
         m = np.asarray(mask, np.float32)[..., None]
         return np.clip(content + SHIFT * strength * m, 0, 255).astype(np.uint8)
+
+    def own_style_edit(self, content, mask):  # the export's reference: the region edit at strength 0
+        return self.region_edit(content, content, mask, 0.0)
 
     def swap(self, content, style, strength=1.0):
         self.calls.append(("swap", content.copy(), style.shape, None, strength))
@@ -69,12 +74,6 @@ def photo_of(rgb: np.ndarray) -> LoadedImage:
     return LoadedImage(rgb=rgb, alpha=None, exif=None, icc=None, path=Path("mem.png"), bit_depth=8)
 
 
-@pytest.fixture(scope="module")
-def tiny_model():
-    inference = pytest.importorskip("tcp_core.editing.inference")
-    return inference.TCPModel.from_config("tiny", device="cpu", seed=0)
-
-
 # ---------------------------------------------------------------------------------------------
 # pipeline
 
@@ -84,7 +83,7 @@ def test_small_region_is_edited_on_a_crop_and_nothing_else_changes():
     rgb = textured(h, w)
     mask = disk(h, w, 120, 110, 30)
     fake = FakeModel()
-    out = apply_regions(fake, photo_of(rgb), [(rgb, mask, 1.0)], feather_px=4)
+    out = apply_regions(fake, photo_of(rgb), [RegionEdit(rgb, mask, 1.0)], feather_px=4)
     assert out.dtype == np.uint8 and out.shape == rgb.shape
     _, content, style_shape, lo_mask, strength = fake.calls[0]
     # The network saw a crop around the region at its working size: the region fills a good part
@@ -105,7 +104,7 @@ def test_inside_feather_and_wide_feather_on_a_crop():
     h, w = 300, 400
     rgb = textured(h, w)
     mask = disk(h, w, 200, 150, 25)
-    out = apply_regions(FakeModel(), photo_of(rgb), [(rgb, mask, 1.0)], inside=True)
+    out = apply_regions(FakeModel(), photo_of(rgb), [RegionEdit(rgb, mask, 1.0)], inside=True)
     np.testing.assert_array_equal(out[mask == 0], rgb[mask == 0])  # nothing outside the mask changes
 
     # A feather wider than the crop's context margin is not cut off at the crop border (a seam):
@@ -114,7 +113,7 @@ def test_inside_feather_and_wide_feather_on_a_crop():
         def region_edit(self, content, style, mask, strength=1.0):
             return np.clip(content + SHIFT * strength, 0, 255).astype(np.uint8)
 
-    wide = apply_regions(Spill(), photo_of(rgb), [(rgb, mask, 1.0)], feather_px=40)
+    wide = apply_regions(Spill(), photo_of(rgb), [RegionEdit(rgb, mask, 1.0)], feather_px=40)
     d = np.abs(wide.astype(float) - rgb).sum(axis=2)
     ring = np.array([d[150, 200 + r] for r in range(0, 70, 5)])
     assert ring[0] > 40 and ring[-1] == 0 and ring[8] >= 3  # still fading 40 px out (the bare crop ends at 39)
@@ -128,7 +127,7 @@ def test_no_crop_uses_whole_image():
     rgb = textured(h, w)
     mask = disk(h, w, 160, 120, 20)
     fake = FakeModel()
-    apply_regions(fake, photo_of(rgb), [(rgb, mask, 0.5)], crop=False)
+    apply_regions(fake, photo_of(rgb), [RegionEdit(rgb, mask, 0.5)], crop=False)
     _, content, _, lo_mask, strength = fake.calls[0]
     assert content.shape[:2] == working_shape(fake, h, w) and strength == 0.5
     assert lo_mask.mean() < 0.05
@@ -140,7 +139,8 @@ def test_successive_regions_and_empty_mask():
     m1 = disk(h, w, 150, 100, 40)
     empty = np.zeros((h, w), np.float32)
     fake = FakeModel()
-    out = apply_regions(fake, photo_of(rgb), [(rgb, m1, 1.0), (rgb, empty, 1.0), (rgb, m1, 1.0)], feather_px=3)
+    regions = [RegionEdit(rgb, m1, 1.0), RegionEdit(rgb, empty, 1.0), RegionEdit(rgb, m1, 1.0)]
+    out = apply_regions(fake, photo_of(rgb), regions, feather_px=3)
     # the empty region cost nothing: one edit and its strength-0 reference for each real region
     assert [c[4] for c in fake.calls] == [1.0, 0.0, 1.0, 0.0]
     first, second = fake.calls[0][1], fake.calls[2][1]
@@ -151,14 +151,14 @@ def test_successive_regions_and_empty_mask():
     core = erode(m1, 6)
     total = out[core].astype(float).mean(0) - rgb[core].astype(float).mean(0)
     assert np.abs(total - 2 * SHIFT).max() < 4, total
-    np.testing.assert_array_equal(apply_regions(fake, photo_of(rgb), [(rgb, empty, 1.0)]), rgb)
+    np.testing.assert_array_equal(apply_regions(fake, photo_of(rgb), [RegionEdit(rgb, empty, 1.0)]), rgb)
 
 
 def test_global_mode():
     h, w = 150, 200
     rgb = textured(h, w)
     fake = FakeModel()
-    out = apply_regions(fake, photo_of(rgb), [(rgb, None, 1.0)], global_=True)
+    out = apply_regions(fake, photo_of(rgb), [RegionEdit(rgb, None, 1.0)], global_=True)
     assert fake.calls[0][0] == "swap" and fake.calls[0][1].shape[:2] == working_shape(fake, h, w)
     diff = out.astype(float) - rgb
     inner = diff[5:-5, 5:-5].reshape(-1, 3)
@@ -170,7 +170,7 @@ def test_16bit_photo_stays_16bit():
     h, w = 120, 160
     rgb16 = textured(h, w).astype(np.uint16) * 257 + 100
     mask = disk(h, w, 80, 60, 30)
-    out = apply_regions(FakeModel(), photo_of(rgb16), [(textured(50, 50), mask, 1.0)], feather_px=3)
+    out = apply_regions(FakeModel(), photo_of(rgb16), [RegionEdit(textured(50, 50), mask, 1.0)], feather_px=3)
     assert out.dtype == np.uint16
     unchanged = ~dilate(mask, 4)
     np.testing.assert_array_equal(out[unchanged], rgb16[unchanged])
@@ -182,9 +182,9 @@ def test_16bit_photo_stays_16bit():
 def test_bad_region_arguments():
     rgb = textured(40, 60)
     with pytest.raises(ValueError, match="mask 1"):
-        apply_regions(FakeModel(), photo_of(rgb), [(rgb, np.ones((10, 10), np.float32), 1.0)])
+        apply_regions(FakeModel(), photo_of(rgb), [RegionEdit(rgb, np.ones((10, 10), np.float32), 1.0)])
     with pytest.raises(ValueError, match="no mask"):
-        apply_regions(FakeModel(), photo_of(rgb), [(rgb, None, 1.0)])
+        apply_regions(FakeModel(), photo_of(rgb), [RegionEdit(rgb, None, 1.0)])
 
 
 def test_real_tiny_model_pipeline(tiny_model):
@@ -192,7 +192,7 @@ def test_real_tiny_model_pipeline(tiny_model):
     rgb = textured(h, w)
     mask = disk(h, w, 150, 80, 35)
     t: dict = {}
-    out = apply_regions(tiny_model, photo_of(rgb), [(textured(64, 64, seed=5), mask, 1.0)], timings=t)
+    out = apply_regions(tiny_model, photo_of(rgb), [RegionEdit(textured(64, 64, seed=5), mask, 1.0)], timings=t)
     assert out.shape == rgb.shape and out.dtype == np.uint8
     crop_shape = (h, w)  # the crop is at most the image; feather is at most this image's auto value
     fp = auto_feather_px(crop_shape, (32, 32))
@@ -213,7 +213,8 @@ def test_strength_zero_leaves_the_photo_as_it_is(tiny_model, global_):
     rgb = textured(h, w, seed=3)
     mask = disk(h, w, 100, 75, 45)
     style = textured(64, 64, seed=7)[:, :, ::-1].copy()
-    outs = {s: apply_regions(tiny_model, photo_of(rgb), [(style, mask, s)], global_=global_) for s in (0.0, 0.5, 1.0)}
+    outs = {s: apply_regions(tiny_model, photo_of(rgb), [RegionEdit(style, mask, s)], global_=global_)
+            for s in (0.0, 0.5, 1.0)}
     assert np.abs(outs[0.0].astype(int) - rgb).max() <= 1
     inside = mask > 0.5
     change = {s: np.abs(o.astype(float) - rgb)[inside].mean() for s, o in outs.items()}
@@ -567,7 +568,7 @@ def test_cli_interpolate(files, capsys, tiny_model):
 def test_batch_output_names_are_unique_and_stable():
     from pathlib import Path
 
-    from tcp_core.editing.apply import batch_output_names
+    from tcp_core.editing.cli import batch_output_names
 
     rels = [Path("a.jpg"), Path("a.png"), Path("b.bmp"), Path("b.png"), Path("sub/a.jpg"), Path("c.webp"),
             Path("a_jpg.png")]

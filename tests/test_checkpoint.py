@@ -10,40 +10,33 @@ from safetensors.torch import save_file
 
 from tcp_core.base.config import model_preset
 from tcp_core.networks.checkpoint import CheckpointError, load_net, read_metadata, save_model
-from tcp_core.networks.model import TCPNet
 
 
-@pytest.fixture(scope="module")
-def net():
-    torch.manual_seed(0)
-    return TCPNet(model_preset("tiny"))
-
-
-def test_round_trip_fp32_is_bit_exact(net, tmp_path):
+def test_round_trip_fp32_is_bit_exact(tiny_net, tmp_path):
     p = tmp_path / "m.safetensors"
-    save_model(p, net, fp16=False)
+    save_model(p, tiny_net, fp16=False)
     loaded = load_net(p)
-    assert loaded.config == net.config
-    for (k, a), (k2, b) in zip(net.state_dict().items(), loaded.state_dict().items()):
+    assert loaded.config == tiny_net.config
+    for (k, a), (k2, b) in zip(tiny_net.state_dict().items(), loaded.state_dict().items()):
         assert k == k2 and torch.equal(a, b), k
     meta = read_metadata(p)
     assert meta["format"] == "tcp-editor" and meta["format_version"] == "1"
     assert json.loads(meta["model_config"])["name"] == "tiny"
 
 
-def test_fp16_export_is_half_of_the_weights(net, tmp_path):
+def test_fp16_export_is_half_of_the_weights(tiny_net, tmp_path):
     p = tmp_path / "m16.safetensors"
-    save_model(p, net, fp16=True)
+    save_model(p, tiny_net, fp16=True)
     loaded = load_net(p)
-    for k, v in net.state_dict().items():
+    for k, v in tiny_net.state_dict().items():
         assert torch.equal(loaded.state_dict()[k], v.half().float()), k
     p32 = tmp_path / "m32.safetensors"
-    save_model(p32, net, fp16=False)
+    save_model(p32, tiny_net, fp16=False)
     assert p.stat().st_size < 0.6 * p32.stat().st_size
 
 
-def test_save_is_atomic_no_temp_left(net, tmp_path):
-    save_model(tmp_path / "a.safetensors", net)
+def test_save_is_atomic_no_temp_left(tiny_net, tmp_path):
+    save_model(tmp_path / "a.safetensors", tiny_net)
     assert [x.name for x in tmp_path.iterdir()] == ["a.safetensors"]
 
 
@@ -52,9 +45,9 @@ def _expect(path, match):
         load_net(path)
 
 
-def test_refuses_torch_pickle_zip(net, tmp_path):
+def test_refuses_torch_pickle_zip(tiny_net, tmp_path):
     p = tmp_path / "model.pt"
-    torch.save(net.state_dict(), p)
+    torch.save(tiny_net.state_dict(), p)
     _expect(p, "pickle")
 
 
@@ -71,9 +64,9 @@ def test_refuses_empty_missing_and_folder(tmp_path):
     _expect(tmp_path, "folder")
 
 
-def test_refuses_truncated(net, tmp_path):
+def test_refuses_truncated(tiny_net, tmp_path):
     p = tmp_path / "m.safetensors"
-    save_model(p, net)
+    save_model(p, tiny_net)
     data = p.read_bytes()
     (tmp_path / "t1.safetensors").write_bytes(data[: len(data) // 2])
     _expect(tmp_path / "t1.safetensors", "truncated")
@@ -105,9 +98,9 @@ def test_refuses_foreign_safetensors(tmp_path):
     _expect(q, "not a TCP Editor model")
 
 
-def test_refuses_wrong_version(net, tmp_path):
+def test_refuses_wrong_version(tiny_net, tmp_path):
     p = tmp_path / "v2.safetensors"
-    save_model(p, net, extra={"format_version": "99"})
+    save_model(p, tiny_net, extra={"format_version": "99"})
     _expect(p, "version")
 
 
@@ -116,9 +109,9 @@ def _save_state(path, sd, cfg_json):
         "format": "tcp-editor", "format_version": "1", "model_config": cfg_json})
 
 
-def test_refuses_wrong_shapes_missing_and_nan(net, tmp_path):
-    cfg_json = net.config.to_json()
-    sd = {k: v.clone() for k, v in net.state_dict().items()}
+def test_refuses_wrong_shapes_missing_and_nan(tiny_net, tmp_path):
+    cfg_json = tiny_net.config.to_json()
+    sd = {k: v.clone() for k, v in tiny_net.state_dict().items()}
     k0 = next(iter(sd))
     bad = dict(sd)
     bad[k0] = torch.zeros(1, 2, 3)
@@ -138,13 +131,13 @@ def test_refuses_wrong_shapes_missing_and_nan(net, tmp_path):
     _expect(tmp_path / "int.safetensors", "dtype")
 
 
-def test_refuses_another_models_config(net, tmp_path):
+def test_refuses_another_models_config(tiny_net, tmp_path):
     """A demo128 config with tiny tensors: every shape mismatches."""
     p = tmp_path / "mismatch.safetensors"
-    _save_state(p, net.state_dict(), model_preset("demo128").to_json())
+    _save_state(p, tiny_net.state_dict(), model_preset("demo128").to_json())
     _expect(p, "does not match its model config")
     q = tmp_path / "badcfg.safetensors"
-    _save_state(q, net.state_dict(), '{"resolution": 100}')
+    _save_state(q, tiny_net.state_dict(), '{"resolution": 100}')
     _expect(q, "invalid model_config")
 
 

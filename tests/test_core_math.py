@@ -16,12 +16,6 @@ from tcp_core.training import losses as L
 from tcp_core.training.masks import free_form_mask, free_form_masks
 
 
-@pytest.fixture(scope="module")
-def tiny():
-    torch.manual_seed(0)
-    return TCPNet(model_preset("tiny")).eval()
-
-
 def _gen(seed=0):
     g = torch.Generator()
     g.manual_seed(seed)
@@ -57,42 +51,42 @@ def test_shapes_every_preset(name):
         assert 20e6 < counts["G"] < 40e6 and 20e6 < counts["E"] + counts["H_c"] + counts["H_s"] < 40e6
 
 
-def test_codes_are_normalised(tiny):
-    codes = tiny.encode(torch.randn(3, 3, 32, 32))
+def test_codes_are_normalised(tiny_net):
+    codes = tiny_net.encode(torch.randn(3, 3, 32, 32))
     assert torch.allclose(codes.content.norm(dim=1), torch.ones(3, 8, 8), atol=1e-5)
     assert torch.allclose(codes.style.norm(dim=1), torch.ones(3), atol=1e-5)
 
 
-def test_non_square_inputs_work(tiny):
-    codes = tiny.encode(torch.randn(1, 3, 32, 48))
+def test_non_square_inputs_work(tiny_net):
+    codes = tiny_net.encode(torch.randn(1, 3, 32, 48))
     assert codes.content.shape[-2:] == (8, 12)
-    assert tiny.decode(codes.content, codes.style).shape == (1, 3, 32, 48)
+    assert tiny_net.decode(codes.content, codes.style).shape == (1, 3, 32, 48)
 
 
-def test_eq5_all_zero_mask_gives_content_features_exactly(tiny):
+def test_eq5_all_zero_mask_gives_content_features_exactly(tiny_net):
     ia, ib = torch.randn(1, 3, 32, 32), torch.randn(1, 3, 32, 32)
     with torch.no_grad():
-        ca, cb = tiny.encode(ia), tiny.encode(ib)
-        i_g = tiny.swap(ca, cb.style, _gen())
-        e_g = tiny.E(i_g)
+        ca, cb = tiny_net.encode(ia), tiny_net.encode(ib)
+        i_g = tiny_net.swap(ca, cb.style, _gen())
+        e_g = tiny_net.E(i_g)
         zero = torch.zeros(1, 1, 32, 32)
         assert torch.equal(composite_features(e_g, ca.e, zero), ca.e)
         # ... and so the same output as a plain reconstruction (same noise seed)
-        out = tiny.region_edit(ca, e_g, zero, _gen(3))
-        rec = tiny.decode(ca.content, ca.style, _gen(3))
+        out = tiny_net.region_edit(ca, e_g, zero, _gen(3))
+        rec = tiny_net.decode(ca.content, ca.style, _gen(3))
         assert torch.equal(out, rec)
 
 
-def test_eq5_all_one_mask_gives_transferred_features_exactly(tiny):
+def test_eq5_all_one_mask_gives_transferred_features_exactly(tiny_net):
     ia, ib = torch.randn(1, 3, 32, 32), torch.randn(1, 3, 32, 32)
     with torch.no_grad():
-        ca, cb = tiny.encode(ia), tiny.encode(ib)
-        e_g = tiny.E(tiny.swap(ca, cb.style, _gen()))
+        ca, cb = tiny_net.encode(ia), tiny_net.encode(ib)
+        e_g = tiny_net.E(tiny_net.swap(ca, cb.style, _gen()))
         one = torch.ones(1, 1, 32, 32)
         assert torch.equal(composite_features(e_g, ca.e, one), e_g)
-        out = tiny.region_edit(ca, e_g, one, _gen(1))
-        h = tiny.heads(e_g)
-        assert torch.equal(out, tiny.decode(h.content, h.style, _gen(1)))
+        out = tiny_net.region_edit(ca, e_g, one, _gen(1))
+        h = tiny_net.heads(e_g)
+        assert torch.equal(out, tiny_net.decode(h.content, h.style, _gen(1)))
 
 
 def test_eq5_soft_mask_is_area_averaged():
@@ -178,27 +172,27 @@ def test_modulated_conv_demodulation_is_style_independent_and_accepts_maps():
     assert torch.allclose(wn.pow(2).sum(dim=(1, 2, 3)), torch.ones(6), atol=1e-5)
 
 
-def test_spatial_style_map_changes_only_its_half(tiny):
-    codes = tiny.encode(torch.randn(2, 3, 32, 32))
+def test_spatial_style_map_changes_only_its_half(tiny_net):
+    codes = tiny_net.encode(torch.randn(2, 3, 32, 32))
     s = codes.style
     smap = s[0][None, :, None, None].expand(1, -1, 8, 8).clone()
     smap[..., 4:] = s[1][None, :, None, None]
     with torch.no_grad():
-        out = tiny.decode(codes.content[:1], smap, _gen())
-        ref = tiny.decode(codes.content[:1], s[:1], _gen())
+        out = tiny_net.decode(codes.content[:1], smap, _gen())
+        ref = tiny_net.decode(codes.content[:1], s[:1], _gen())
     diff = (out - ref).abs().mean(dim=(0, 1, 2))  # per column
     assert diff[:8].mean() < diff[24:].mean()
 
 
-def test_noise_is_reproducible_with_a_seed(tiny):
-    codes = tiny.encode(torch.randn(1, 3, 32, 32))
+def test_noise_is_reproducible_with_a_seed(tiny_net):
+    codes = tiny_net.encode(torch.randn(1, 3, 32, 32))
     with torch.no_grad():
-        for blk in tiny.G.blocks:  # make the noise visible
+        for blk in tiny_net.G.blocks:  # make the noise visible
             blk.conv1.noise.weight.fill_(0.5)
-        a = tiny.decode(codes.content, codes.style, _gen(5))
-        b = tiny.decode(codes.content, codes.style, _gen(5))
-        c = tiny.decode(codes.content, codes.style, _gen(6))
-        for blk in tiny.G.blocks:
+        a = tiny_net.decode(codes.content, codes.style, _gen(5))
+        b = tiny_net.decode(codes.content, codes.style, _gen(5))
+        c = tiny_net.decode(codes.content, codes.style, _gen(6))
+        for blk in tiny_net.G.blocks:
             blk.conv1.noise.weight.fill_(0.0)
     assert torch.equal(a, b) and not torch.equal(a, c)
 

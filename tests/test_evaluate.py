@@ -11,7 +11,9 @@ import pytest
 import torch
 from PIL import Image
 
+from tcp_core.eval import cli as eval_cli
 from tcp_core.eval import evaluate as ev
+from tcp_core.eval import report as eval_report
 from tcp_core.eval.metrics import PSNR_CAP
 from tcp_core.eval.metrics import backbones as bbmod
 
@@ -78,7 +80,7 @@ def _write_pairs(tmp_path, bad_rows: bool = True):
 def test_eval_end_to_end_tiny_model(tmp_path, capsys):
     csv = _write_pairs(tmp_path)
     out = tmp_path / "out"
-    rc = ev.main(["eval", "--pairs", str(csv), "--weights", "random:tiny:0",
+    rc = eval_cli.main(["eval", "--pairs", str(csv), "--weights", "random:tiny:0",
                   "--baseline-weights", "random:tiny:1", "--out", str(out), "--device", "cpu",
                   "--size", "64", "--ssd-locations", "128", "--threads", "1", "-q"])
     assert rc == 0, capsys.readouterr().err
@@ -118,16 +120,14 @@ def test_eval_end_to_end_tiny_model(tmp_path, capsys):
     assert "| identity |" in md and "100 (cap)" in md
     sheet = np.asarray(Image.open(out / "contact_sheet.png"))
     ncol = 3 + len(methods)
-    assert sheet.shape[1] == ncol * (ev.THUMB + 4) + 4
-    assert sheet.shape[0] == 18 + 3 * (ev.THUMB + 4) + 4
+    assert sheet.shape[1] == ncol * (eval_report.THUMB + 4) + 4
+    assert sheet.shape[0] == 18 + 3 * (eval_report.THUMB + 4) + 4
 
 
 @needs_mnv2
-def test_eval_library_call_subset_and_explicit_errors(tmp_path):
-    from tcp_core.editing.inference import TCPModel
-
+def test_eval_library_call_subset_and_explicit_errors(tmp_path, tiny_model):
     csv = _write_pairs(tmp_path, bad_rows=False)
-    model = TCPModel.from_config("tiny", device="cpu", seed=0)
+    model = tiny_model
     res = ev.evaluate(csv, model, tmp_path / "o", methods=["identity", "reinhard"], size=48, ssd_locations=64)
     assert list(res.report["methods"]) == ["identity", "reinhard"]
     assert res.report["final_smoothing"] == 6  # the export path's default colour smoothing, recorded
@@ -145,16 +145,16 @@ def test_eval_library_call_subset_and_explicit_errors(tmp_path):
 
 
 def test_cli_errors_are_clean(tmp_path, capsys):
-    rc = ev.main(["--pairs", str(tmp_path / "nope.csv"), "--weights", "random:tiny",
+    rc = eval_cli.main(["--pairs", str(tmp_path / "nope.csv"), "--weights", "random:tiny",
                   "--out", str(tmp_path / "o")])
     assert rc == 2
     assert "pairs file not found" in capsys.readouterr().err
-    rc = ev.main(["--pairs", str(tmp_path / "nope.csv"), "--weights", "random:tiny",
+    rc = eval_cli.main(["--pairs", str(tmp_path / "nope.csv"), "--weights", "random:tiny",
                   "--out", str(tmp_path / "o"), "--threads", "zero"])
     assert rc == 2 and "--threads" in capsys.readouterr().err
-    assert 1 <= ev.auto_threads() <= torch.get_num_threads()
+    assert 1 <= eval_cli.auto_threads() <= torch.get_num_threads()
     csv = _write_pairs(tmp_path, bad_rows=False)
-    rc = ev.main(["--pairs", str(csv), "--weights", "random:tiny", "--out", str(tmp_path / "o"),
+    rc = eval_cli.main(["--pairs", str(csv), "--weights", "random:tiny", "--out", str(tmp_path / "o"),
                   "--final-smoothing", "40"])
     assert rc == 2 and "--final-smoothing must be between 0 and 32" in capsys.readouterr().err
     bad = tmp_path / "bad.csv"

@@ -1,4 +1,5 @@
-"""tcp_core.editing.fullres: exactness outside the mask, detail kept inside, colour reproduced, no seams."""
+"""tcp_core.editing.fullres and tcp_core.editing.masks: exactness outside the mask, detail kept inside, colour
+reproduced, no seams."""
 
 from __future__ import annotations
 
@@ -12,13 +13,10 @@ from tcp_core.editing.fullres import (
     DEFAULT_SMOOTHING,
     MAX_SMOOTHING,
     apply_local_color_transform,
-    auto_feather_px,
-    feather_mask,
     fit_local_color_transform,
-    mask_bbox,
-    region_crop_box,
     upsample_edit,
 )
+from tcp_core.editing.masks import auto_feather_px, feather_mask, mask_bbox, region_crop_box
 
 SHIFT = np.array([30.0, -25.0, 15.0])
 

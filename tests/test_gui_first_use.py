@@ -26,6 +26,7 @@ from test_gui_editor import (  # noqa: E402,F401 - fixtures and helpers shared w
     win,
 )
 
+from tcp_core.editing.regions import RegionEdit  # noqa: E402
 from tcp_editor import dialogs  # noqa: E402
 from tcp_editor.main_window import MainWindow  # noqa: E402
 
@@ -244,15 +245,15 @@ def test_the_edit_never_changes_a_pixel_outside_the_brushed_mask(service):
     mask[20:90, 30:200] = 1.0
     mask[90:100, 30:200] = np.linspace(1, 0.2, 10, dtype=np.float32)[:, None]  # a soft brush edge
     for crop in (False, True):
-        out = render(model, photo, [(style, mask, 1.0)], crop=crop)
+        out = render(model, photo, [RegionEdit(style, mask, 1.0)], crop=crop)
         outside = mask == 0
         assert np.array_equal(out[outside], photo[outside]), f"crop={crop}: pixels outside the mask changed"
         assert np.abs(out[40:70, 60:170].astype(int) - photo[40:70, 60:170]).max() > 0, "no edit inside"
 
 
 def test_model_info_feather_matches_the_core(service):
-    from tcp_core.editing.fullres import auto_feather_px
     from tcp_core.editing.inference import working_size
+    from tcp_core.editing.masks import auto_feather_px
 
     info = service.worker.info
     model = service.worker.model

@@ -18,6 +18,7 @@ pytest.importorskip("pytestqt")
 
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
+from tcp_core.editing.regions import RegionEdit  # noqa: E402
 from tcp_editor import mask_ops  # noqa: E402
 from tcp_editor.document import Document, StyleRef  # noqa: E402
 from tcp_editor.services.inference import InferenceService  # noqa: E402
@@ -65,7 +66,7 @@ def _render_payload(strength, size=(48, 64)):
     img = np.full(size + (3,), 100, np.uint8)
     mask = np.zeros(size, np.float32)
     mask[10:30, 10:40] = 1
-    return RenderJob(img, [(np.zeros((16, 16, 3), np.uint8), mask, strength)])
+    return RenderJob(img, [RegionEdit(np.zeros((16, 16, 3), np.uint8), mask, strength)])
 
 
 def test_worker_latest_wins_with_real_tiny_model(qtbot, service):

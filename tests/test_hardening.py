@@ -39,7 +39,7 @@ import torch
 from PIL import Image
 
 from tcp_core.io.imageio import ImageLoadError, load_image
-from tcp_core.networks.checkpoint import CheckpointError, save_model
+from tcp_core.networks.checkpoint import CheckpointError
 from tcp_editor.cli import main as cli_main
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -170,20 +170,6 @@ def mask_for(path: Path, folder: Path) -> Path:
 
 # ---------------------------------------------------------------------------------------------
 # model files
-
-
-@pytest.fixture(scope="module")
-def tiny_net():
-    from tcp_core.editing.inference import TCPModel
-
-    return TCPModel.from_config("tiny", device="cpu", seed=0).net
-
-
-@pytest.fixture(scope="module")
-def tiny_weights(tiny_net, tmp_path_factory) -> Path:
-    p = tmp_path_factory.mktemp("w") / "tiny.safetensors"
-    save_model(p, tiny_net)
-    return p
 
 
 @pytest.fixture(scope="module")

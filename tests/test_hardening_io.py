@@ -13,6 +13,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import shutil
 import struct
 import time
 import zipfile
@@ -22,7 +23,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tcp_core.editing.apply import main as apply_main
+from tcp_core.editing.cli import main as apply_main
 
 ROOT = Path(__file__).resolve().parent.parent
 STYLE = ROOT / "resources" / "styles" / "dune.jpg"
@@ -103,14 +104,11 @@ def test_apply_refuses_output_on_a_hard_link_or_symlink_of_an_input(inputs, tmp_
     assert snapshot_bytes(photo, style, mask) == before
 
 
-def test_apply_refuses_output_on_the_weights_file(inputs, tmp_path, capfd):
+def test_apply_refuses_output_on_the_weights_file(inputs, tmp_path, capfd, tiny_weights):
     """--weights is an input too (a weights file named like an image is odd, but must survive)."""
-    from tcp_core.editing.inference import TCPModel
-    from tcp_core.networks.checkpoint import save_model
-
     photo, style, mask = inputs
     w = tmp_path / "w.png"
-    save_model(w, TCPModel.from_config("tiny", device="cpu", seed=0).net)
+    shutil.copyfile(tiny_weights, w)
     before = w.read_bytes()
     rc = apply_main([str(a) for a in ["apply", photo, "--style", style, "--mask", mask, "-o", w, "--weights", w]])
     err = capfd.readouterr().err
@@ -740,16 +738,13 @@ def test_gui_smoke_mode_with_bad_weights_exits_promptly(tmp_path):
 
 
 @pytest.mark.parametrize("case", ["init_is_the_export", "out_is_the_data"])
-def test_train_never_writes_onto_its_inputs(train_data, tmp_path, case, capfd, monkeypatch):
+def test_train_never_writes_onto_its_inputs(train_data, tmp_path, case, capfd, monkeypatch, tiny_weights):
     """--init RUN/model-ema.safetensors --out RUN would replace the model it starts from; --out DATA
     would put sample sheets among the training photos."""
-    from tcp_core.editing.inference import TCPModel
-    from tcp_core.networks.checkpoint import save_model
-
     run = tmp_path / "run"
     run.mkdir()
     init = run / "model-ema.safetensors"
-    save_model(init, TCPModel.from_config("tiny", device="cpu", seed=0).net)
+    shutil.copyfile(tiny_weights, init)
     before = init.read_bytes()
     args = small_train_args(train_data, run if case == "init_is_the_export" else train_data)
     if case == "init_is_the_export":

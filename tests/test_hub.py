@@ -4,21 +4,9 @@ local cache (no network)."""
 import os
 
 import pytest
-import torch
 
-from tcp_core.base.config import model_preset
 from tcp_core.editing.inference import TCPModel
 from tcp_core.io import hub
-from tcp_core.networks.checkpoint import save_model
-from tcp_core.networks.model import TCPNet
-
-
-@pytest.fixture(scope="module")
-def weights_file(tmp_path_factory):
-    torch.manual_seed(0)
-    p = tmp_path_factory.mktemp("w") / "m.safetensors"
-    save_model(p, TCPNet(model_preset("tiny")))
-    return p
 
 
 def test_parse_hf_spec():
@@ -31,16 +19,16 @@ def test_parse_hf_spec():
         hub.parse_hf_spec("hf://o/r/pytorch_model.bin")
 
 
-def test_local_path(weights_file):
-    assert hub.resolve_weights(str(weights_file)) == weights_file
+def test_local_path(tiny_weights):
+    assert hub.resolve_weights(str(tiny_weights)) == tiny_weights
     with pytest.raises(hub.WeightsNotFound, match="not found"):
         hub.resolve_weights("/nonexistent/x.safetensors")
 
 
-def test_bundled_default_via_env(weights_file, monkeypatch):
-    monkeypatch.setenv("TCP_EDITOR_WEIGHTS_DIR", str(weights_file.parent))
-    monkeypatch.setattr(hub, "DEFAULT_WEIGHTS_NAME", weights_file.name)
-    assert hub.default_weights_path(weights_file.name) == weights_file
+def test_bundled_default_via_env(tiny_weights, monkeypatch):
+    monkeypatch.setenv("TCP_EDITOR_WEIGHTS_DIR", str(tiny_weights.parent))
+    monkeypatch.setattr(hub, "DEFAULT_WEIGHTS_NAME", tiny_weights.name)
+    assert hub.default_weights_path(tiny_weights.name) == tiny_weights
 
 
 def _fake_hub_cache(cache, repo_id, filename, src, commit="0123456789abcdef0123456789abcdef01234567", ref="main"):
@@ -54,11 +42,11 @@ def _fake_hub_cache(cache, repo_id, filename, src, commit="0123456789abcdef01234
     return target
 
 
-def test_hub_offline_cached_file_loads(weights_file, tmp_path, monkeypatch):
+def test_hub_offline_cached_file_loads(tiny_weights, tmp_path, monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    _fake_hub_cache(tmp_path, "tcp-editor/demo", "tcp.safetensors", weights_file)
+    _fake_hub_cache(tmp_path, "tcp-editor/demo", "tcp.safetensors", tiny_weights)
     path = hub.resolve_weights("hf://tcp-editor/demo/tcp.safetensors", cache_dir=tmp_path)
-    assert path.read_bytes() == weights_file.read_bytes()
+    assert path.read_bytes() == tiny_weights.read_bytes()
     # and through the public API with the default cache location
     import huggingface_hub.constants as c
 
@@ -67,9 +55,9 @@ def test_hub_offline_cached_file_loads(weights_file, tmp_path, monkeypatch):
     assert m.config.name == "tiny"
 
 
-def test_hub_revision_from_cache(weights_file, tmp_path, monkeypatch):
+def test_hub_revision_from_cache(tiny_weights, tmp_path, monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    _fake_hub_cache(tmp_path, "o/r", "m.safetensors", weights_file, commit="f" * 40, ref="v1")
+    _fake_hub_cache(tmp_path, "o/r", "m.safetensors", tiny_weights, commit="f" * 40, ref="v1")
     p = hub.resolve_weights("hf://o/r/m.safetensors@v1", cache_dir=tmp_path)
     assert p.is_file()
 

@@ -4,12 +4,8 @@ import numpy as np
 import pytest
 import torch
 
-from tcp_core.editing.inference import Region, TCPModel, working_size
-
-
-@pytest.fixture(scope="module")
-def model():
-    return TCPModel.from_config("tiny", device="cpu", seed=0)
+from tcp_core.editing.inference import working_size
+from tcp_core.editing.regions import RegionEdit
 
 
 @pytest.fixture(scope="module")
@@ -28,110 +24,110 @@ def test_working_size_keeps_aspect_and_multiples():
     assert working_size(128, 128, 128, 8) == (128, 128)
 
 
-def test_outputs_have_content_size(model, images):
+def test_outputs_have_content_size(tiny_model, images):
     a, b = images
-    for out in (model.reconstruct(a), model.swap(a, b), model.region_edit(a, b, np.ones(a.shape[:2]))):
+    for out in (tiny_model.reconstruct(a), tiny_model.swap(a, b), tiny_model.region_edit(a, b, np.ones(a.shape[:2]))):
         assert out.shape == a.shape and out.dtype == np.uint8
 
 
-def test_zero_mask_equals_reconstruction_and_one_mask_is_not(model, images):
+def test_zero_mask_equals_reconstruction_and_one_mask_is_not(tiny_model, images):
     a, b = images
-    rec = model.reconstruct(a)
-    assert np.array_equal(model.region_edit(a, b, np.zeros(a.shape[:2], np.float32)), rec)
-    assert not np.array_equal(model.region_edit(a, b, np.ones(a.shape[:2], np.float32)), rec)
+    rec = tiny_model.reconstruct(a)
+    assert np.array_equal(tiny_model.region_edit(a, b, np.zeros(a.shape[:2], np.float32)), rec)
+    assert not np.array_equal(tiny_model.region_edit(a, b, np.ones(a.shape[:2], np.float32)), rec)
 
 
-def test_strength_zero_is_reconstruction_path(model, images):
+def test_strength_zero_is_reconstruction_path(tiny_model, images):
     a, b = images
-    s0 = model.swap(a, b, strength=0.0)
-    s1 = model.swap(a, b, strength=1.0)
-    assert np.array_equal(s0, model.swap(a, a, strength=1.0)) or not np.array_equal(s0, s1)
+    s0 = tiny_model.swap(a, b, strength=0.0)
+    s1 = tiny_model.swap(a, b, strength=1.0)
+    assert np.array_equal(s0, tiny_model.swap(a, a, strength=1.0)) or not np.array_equal(s0, s1)
 
 
-def test_own_style_edit_is_the_strength_zero_edit_and_cached(model, images):
+def test_own_style_edit_is_the_strength_zero_edit_and_cached(tiny_model, images):
     a, b = images
     m = np.zeros(a.shape[:2], np.float32)
     m[10:40, 20:60] = 1
-    own = model.own_style_edit(a, m)
-    assert np.array_equal(own, model.region_edit(a, b, m, strength=0.0))  # independent of the style
-    assert np.array_equal(own, model.region_edit(a, images[0][::-1].copy(), m, strength=0.0))
-    n = len(model._own)
-    assert np.array_equal(model.own_style_edit(a, m), own) and len(model._own) == n
+    own = tiny_model.own_style_edit(a, m)
+    assert np.array_equal(own, tiny_model.region_edit(a, b, m, strength=0.0))  # independent of the style
+    assert np.array_equal(own, tiny_model.region_edit(a, images[0][::-1].copy(), m, strength=0.0))
+    n = len(tiny_model._own)
+    assert np.array_equal(tiny_model.own_style_edit(a, m), own) and len(tiny_model._own) == n
     with pytest.raises(ValueError, match="mask size"):
-        model.own_style_edit(a, m[:-1])
+        tiny_model.own_style_edit(a, m[:-1])
 
 
-def test_deterministic(model, images):
+def test_deterministic(tiny_model, images):
     a, b = images
     m = np.zeros(a.shape[:2], np.float32)
     m[10:40, 20:60] = 1
-    x = model.region_edit(a, b, m)
-    model.clear_cache()
-    assert np.array_equal(x, model.region_edit(a, b, m))
+    x = tiny_model.region_edit(a, b, m)
+    tiny_model.clear_cache()
+    assert np.array_equal(x, tiny_model.region_edit(a, b, m))
 
 
-def test_mask_dtypes(model, images):
+def test_mask_dtypes(tiny_model, images):
     a, b = images
     m = np.zeros(a.shape[:2], np.float32)
     m[:, :40] = 1
-    ref = model.region_edit(a, b, m)
-    assert np.array_equal(model.region_edit(a, b, (m * 255).astype(np.uint8)), ref)
-    assert np.array_equal(model.region_edit(a, b, m.astype(bool)), ref)
+    ref = tiny_model.region_edit(a, b, m)
+    assert np.array_equal(tiny_model.region_edit(a, b, (m * 255).astype(np.uint8)), ref)
+    assert np.array_equal(tiny_model.region_edit(a, b, m.astype(bool)), ref)
 
 
-def test_successive_edits(model, images):
+def test_successive_edits(tiny_model, images):
     a, b = images
     m1 = np.zeros(a.shape[:2], np.float32)
     m1[:, :40] = 1
     m2 = 1 - m1
-    one = model.edit_regions(a, [Region(b, m1)])
-    two = model.edit_regions(a, [Region(b, m1), Region(a[::-1].copy(), m2, 0.5)])
-    assert np.array_equal(one, model.region_edit(a, b, m1))
+    one = tiny_model.edit_regions(a, [RegionEdit(b, m1)])
+    two = tiny_model.edit_regions(a, [RegionEdit(b, m1), RegionEdit(a[::-1].copy(), m2, 0.5)])
+    assert np.array_equal(one, tiny_model.region_edit(a, b, m1))
     assert two.shape == a.shape and not np.array_equal(one, two)
 
 
-def test_interpolation_endpoints(model, images):
+def test_interpolation_endpoints(tiny_model, images):
     a, b = images
-    strip = model.interpolate(a, b, what="style", steps=4)
+    strip = tiny_model.interpolate(a, b, what="style", steps=4)
     assert len(strip) == 4
-    assert np.array_equal(strip[0], model.reconstruct(a))
-    assert np.array_equal(strip[-1], model.swap(a, b))
-    content = model.interpolate(a, b, what="content", steps=3)
+    assert np.array_equal(strip[0], tiny_model.reconstruct(a))
+    assert np.array_equal(strip[-1], tiny_model.swap(a, b))
+    content = tiny_model.interpolate(a, b, what="content", steps=3)
     assert np.array_equal(content[0], strip[0])
     with pytest.raises(ValueError):
-        model.interpolate(a, b, what="colour")
+        tiny_model.interpolate(a, b, what="colour")
 
 
-def test_content_similarity(model, images):
+def test_content_similarity(tiny_model, images):
     a, _ = images
-    sim = model.content_similarity(a, 30, 20)
+    sim = tiny_model.content_similarity(a, 30, 20)
     assert sim.shape == a.shape[:2] and sim.dtype == np.float32
     assert 0.0 <= sim.min() and sim.max() <= 1.0 + 1e-6
     assert sim[20, 30] > 0.9
     with pytest.raises(ValueError, match="outside"):
-        model.content_similarity(a, 500, 5)
+        tiny_model.content_similarity(a, 500, 5)
 
 
-def test_bad_inputs_are_clear_errors(model, images):
+def test_bad_inputs_are_clear_errors(tiny_model, images):
     a, b = images
     with pytest.raises(ValueError, match="does not match the photo size"):
-        model.region_edit(a, b, np.ones((10, 10), np.float32))
+        tiny_model.region_edit(a, b, np.ones((10, 10), np.float32))
     with pytest.raises(ValueError, match="NaN"):
-        model.region_edit(a, b, np.full(a.shape[:2], np.nan, np.float32))
+        tiny_model.region_edit(a, b, np.full(a.shape[:2], np.nan, np.float32))
     with pytest.raises(ValueError, match="HxWx3"):
-        model.swap(np.zeros((4, 4, 5), np.uint8), b)
+        tiny_model.swap(np.zeros((4, 4, 5), np.uint8), b)
     with pytest.raises(TypeError):
-        model.swap("photo.jpg", b)
+        tiny_model.swap("photo.jpg", b)
 
 
-def test_accepts_gray_rgba_and_16bit(model, images):
+def test_accepts_gray_rgba_and_16bit(tiny_model, images):
     a, b = images
     gray = a[:, :, 0]
     rgba = np.dstack([a, np.full(a.shape[:2], 255, np.uint8)])
     a16 = a.astype(np.uint16) * 257
-    assert model.swap(gray, b).shape == a.shape
-    assert np.array_equal(model.swap(rgba, b), model.swap(a, b))
-    assert np.array_equal(model.swap(a16, b), model.swap(a, b))
+    assert tiny_model.swap(gray, b).shape == a.shape
+    assert np.array_equal(tiny_model.swap(rgba, b), tiny_model.swap(a, b))
+    assert np.array_equal(tiny_model.swap(a16, b), tiny_model.swap(a, b))
 
 
 def test_device_selection():
@@ -146,7 +142,7 @@ def test_device_selection():
         pick_device("tpu")
 
 
-def test_strength_key_frames_exact_on_the_grid_and_linear_between(model, images):
+def test_strength_key_frames_exact_on_the_grid_and_linear_between(tiny_model, images):
     """keyframe_step (slider-drag previews): exact at multiples of the step; between them E(I_g)
     is the linear blend of the two neighbouring exact key frames (checked against Eq. 5-6 by hand)."""
     from tcp_core.networks.model import blend_styles
@@ -155,18 +151,20 @@ def test_strength_key_frames_exact_on_the_grid_and_linear_between(model, images)
     m = np.zeros(a.shape[:2], np.float32)
     m[10:50, 15:70] = 1
     for t in (0.0, 0.25, 0.5, 1.0):
-        assert np.array_equal(model.region_edit(a, b, m, t, keyframe_step=0.25), model.region_edit(a, b, m, t))
-    approx = model.region_edit(a, b, m, 0.6, keyframe_step=0.25)
+        assert np.array_equal(tiny_model.region_edit(a, b, m, t, keyframe_step=0.25),
+                              tiny_model.region_edit(a, b, m, t))
+    approx = tiny_model.region_edit(a, b, m, 0.6, keyframe_step=0.25)
     # by hand: e_g(0.6) = lerp(E(G(C_A, S(0.5))), E(G(C_A, S(0.75))), 0.4), then Eq. 5-6
-    size = model._work_size(a.shape[:2])
+    size = tiny_model._work_size(a.shape[:2])
     with torch.no_grad():
-        ca, _, _ = model._encode_image(a, size)
-        cb, _, _ = model._encode_image(b)
-        e = [model.net.E(model.net.swap(ca, blend_styles(ca.style, cb.style, t), model._noise())) for t in (0.5, 0.75)]
+        ca, _, _ = tiny_model._encode_image(a, size)
+        cb, _, _ = tiny_model._encode_image(b)
+        net = tiny_model.net
+        e = [net.E(net.swap(ca, blend_styles(ca.style, cb.style, t), tiny_model._noise())) for t in (0.5, 0.75)]
         e_mix = e[0] + 0.4 * (e[1] - e[0])
-        mt = model._mask_tensor(m, a.shape[:2], size)
-        ref = model._to_image(model.net.region_edit(ca, e_mix, mt, model._noise()).clamp(-1, 1), a.shape[:2])
+        mt = tiny_model._mask_tensor(m, a.shape[:2], size)
+        ref = tiny_model._to_image(net.region_edit(ca, e_mix, mt, tiny_model._noise()).clamp(-1, 1), a.shape[:2])
     assert np.abs(approx.astype(int) - ref.astype(int)).max() <= 1
-    exact = model.region_edit(a, b, m, 0.6)
+    exact = tiny_model.region_edit(a, b, m, 0.6)
     assert not np.array_equal(approx, exact) or np.array_equal(
-        model.region_edit(a, b, m, 0.5), model.region_edit(a, b, m, 0.75))
+        tiny_model.region_edit(a, b, m, 0.5), tiny_model.region_edit(a, b, m, 0.75))

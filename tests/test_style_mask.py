@@ -8,7 +8,7 @@ import torch
 from PIL import Image
 
 from tcp_core.base.config import model_preset
-from tcp_core.editing.apply import main
+from tcp_core.editing.cli import main
 from tcp_core.editing.inference import TCPModel, strength_exponent_of
 from tcp_core.networks.model import TCPNet
 

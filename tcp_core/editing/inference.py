@@ -16,7 +16,6 @@ from __future__ import annotations
 import hashlib
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import cv2
 import numpy as np
@@ -24,21 +23,12 @@ import torch
 
 from tcp_core.base.config import ModelConfig, model_preset
 from tcp_core.base.lru import LRU
+from tcp_core.editing.regions import RegionEdit
 from tcp_core.io.hub import resolve_weights
 from tcp_core.networks.checkpoint import load_net, read_metadata
 from tcp_core.networks.device import describe, pick_device
 from tcp_core.networks.model import Codes, TCPNet, blend_styles
 from tcp_core.networks.precision import Precision, channels_last
-
-
-@dataclass(frozen=True)
-class Region:
-    """One region edit: a style reference, a mask of the content's size and a strength."""
-
-    style: np.ndarray
-    mask: np.ndarray
-    strength: float = 1.0
-    style_mask: np.ndarray | None = None  # the part of the style photo to take the style from (None = all)
 
 
 def size_multiple(cfg: ModelConfig) -> int:
@@ -307,7 +297,7 @@ class TCPModel:
         """Region-wise transfer by Eq. 5-6. keyframe_step: fast approximate strengths for
         interactive previews (see `_swap_features`); None (default) is exact. style_mask: take the
         style from that part of the style photo only."""
-        return self.edit_regions(content, [Region(style, mask, strength, style_mask)], keyframe_step=keyframe_step)
+        return self.edit_regions(content, [RegionEdit(style, mask, strength, style_mask)], keyframe_step=keyframe_step)
 
     @torch.no_grad()
     def own_style_edit(self, content: np.ndarray, mask: np.ndarray) -> np.ndarray:
@@ -332,7 +322,7 @@ class TCPModel:
         return self._to_image(out, shape)
 
     @torch.no_grad()
-    def edit_regions(self, content: np.ndarray, regions: Sequence[Region],
+    def edit_regions(self, content: np.ndarray, regions: Sequence[RegionEdit],
                      keyframe_step: float | None = None) -> np.ndarray:
         """Successive region edits (paper Fig. 5): each region edits the previous result."""
         img = check_image(content, "content")

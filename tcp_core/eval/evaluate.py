@@ -1,4 +1,5 @@
-"""Region-edit evaluation: `tcp-editor eval --pairs PAIRS.csv --weights SPEC --out DIR`.
+"""Region-edit evaluation, run by `tcp-editor eval --pairs PAIRS.csv --weights SPEC --out DIR`
+(the command line is `tcp_core.eval.cli`; the report's table and sheet `tcp_core.eval.report`).
 
 PAIRS.csv has the columns `content,style,mask` (paths relative to the CSV's folder, or absolute).
 A mask is a grayscale image (white = the region to restyle; an alpha channel, if it has real
@@ -42,12 +43,10 @@ pairs, columns = content, style, mask and each method's result).
 
 from __future__ import annotations
 
-import argparse
 import csv
 import json
 import math
 import os
-import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -57,34 +56,20 @@ import cv2
 import numpy as np
 import torch
 
+from tcp_core.base.constants import DEFAULT_SMOOTHING, MAX_SMOOTHING
 from tcp_core.base.errors import UserError
-from tcp_core.editing.fullres import DEFAULT_SMOOTHING, MAX_SMOOTHING
+from tcp_core.editing.regions import EditModel, RegionEdit
 from tcp_core.eval.metrics import backbones as _bb
 from tcp_core.eval.metrics import features as _feat
 from tcp_core.eval.metrics.frechet import fid as _fid
 from tcp_core.eval.metrics.image import PSNR_CAP, bg_psnr, binarize_mask, psnr, rmse, seam, ssim
+from tcp_core.eval.report import BETTER, MAX_SHEET_ROWS, METRICS, contact_sheet, markdown, metric_labels, thumb
 
 ALL_METHODS = ("tcp", "tcp_final", "pixel", "swapae", "reinhard", "identity")
-METRICS = ("ssim", "rmse", "psnr", "fid", "sifid", "sifid_content", "ssd", "bg_psnr", "style_dist", "seam")
-BETTER = {
-    "ssim": "higher", "rmse": "lower", "psnr": "higher", "fid": "lower", "sifid": "lower",
-    "sifid_content": "higher", "ssd": "lower", "bg_psnr": "higher", "style_dist": "lower", "seam": "lower",
-}
-_FEATURE_METRICS = {"fid", "sifid", "sifid_content", "ssd", "style_dist"}
-MAX_SHEET_ROWS = 60
-THUMB = 128
 
 
 class EvalError(UserError, RuntimeError):
     """The evaluation cannot run at all (bad arguments, unreadable CSV, missing component)."""
-
-
-def metric_labels(short: str) -> dict[str, str]:
-    return {
-        "ssim": "SSIM", "rmse": "RMSE", "psnr": "PSNR", "fid": f"FID-{short}", "sifid": f"SIFID-{short}",
-        "sifid_content": f"SIFID-{short}(content)", "ssd": f"SSD-{short}", "bg_psnr": "bgPSNR",
-        "style_dist": f"StyleDist-{short}", "seam": "Seam",
-    }
 
 
 # --------------------------------------------------------------------------------------------
@@ -194,21 +179,17 @@ def reinhard_transfer(content: np.ndarray, style: np.ndarray, mask: np.ndarray) 
 # models
 
 
-def _final_method(model, smoothing: float | None = None) -> Callable[[Pair], np.ndarray]:
+def _final_method(model: EditModel, smoothing: float | None = None) -> Callable[[Pair], np.ndarray]:
     try:
-        from tcp_core.editing import apply as apply_mod
+        from tcp_core.editing.apply import apply_regions
     except ImportError as e:
         raise EvalError(
             f"method 'tcp_final' needs tcp_core.editing.apply.apply_regions (the editor's export path), "
             f"which cannot be imported: {e}") from e
-    fn = getattr(apply_mod, "apply_regions", None)
-    if fn is None:
-        raise EvalError("method 'tcp_final' needs tcp_core.editing.apply.apply_regions, which does not exist")
 
     def run(p: Pair) -> np.ndarray:
-        # regions are (style, mask of the photo's size, strength) tuples; the photo here is the
-        # content at the evaluation size, so this measures the export path at that size.
-        return np.asarray(fn(model, p.content, [(p.style, p.mask, 1.0)], smoothing=smoothing))
+        # the photo here is the content at the evaluation size, so this measures the export path at that size
+        return np.asarray(apply_regions(model, p.content, [RegionEdit(p.style, p.mask, 1.0)], smoothing=smoothing))
 
     return run
 
@@ -322,91 +303,6 @@ def score_pair(p: Pair, results: dict[str, np.ndarray], bb, n_loc: int = 1024, s
     return out, {n: pooled_np[j] for j, n in enumerate(names, start=1)}, pooled_np[0]
 
 
-def _thumb(img: np.ndarray, box: int = THUMB) -> np.ndarray:
-    if img.ndim == 2:
-        img = np.repeat(img[:, :, None], 3, axis=2)
-    h, w = img.shape[:2]
-    s = box / max(h, w)
-    t = cv2.resize(img, (max(1, round(w * s)), max(1, round(h * s))), interpolation=cv2.INTER_AREA)
-    cell = np.full((box, box, 3), 40, np.uint8)
-    y, x = (box - t.shape[0]) // 2, (box - t.shape[1]) // 2
-    cell[y:y + t.shape[0], x:x + t.shape[1]] = t
-    return cell
-
-
-def _contact_sheet(rows: list[list[np.ndarray | None]], headers: list[str]) -> np.ndarray:
-    from PIL import Image, ImageDraw
-
-    pad, head = 4, 18
-    ncol = len(headers)
-    W = ncol * (THUMB + pad) + pad
-    H = head + len(rows) * (THUMB + pad) + pad
-    sheet = Image.new("RGB", (W, H), (20, 20, 20))
-    draw = ImageDraw.Draw(sheet)
-    for j, name in enumerate(headers):
-        draw.text((pad + j * (THUMB + pad) + 2, 3), name, fill=(230, 230, 230))
-    for i, row in enumerate(rows):
-        for j, cell in enumerate(row):
-            x, y = pad + j * (THUMB + pad), head + i * (THUMB + pad)
-            if cell is None:
-                draw.rectangle([x, y, x + THUMB - 1, y + THUMB - 1], fill=(90, 30, 30))
-                draw.text((x + 4, y + 4), "error", fill=(255, 220, 220))
-            else:
-                sheet.paste(Image.fromarray(cell), (x, y))
-    return np.asarray(sheet)
-
-
-def _fmt(v, key: str) -> str:
-    if v is None:
-        return "n/a"
-    if key in ("psnr", "bg_psnr") and v >= PSNR_CAP:
-        return f"{PSNR_CAP:.0f} (cap)"
-    if key in ("ssd", "style_dist"):
-        return f"{v:.4f}"
-    if key in ("ssim",):
-        return f"{v:.4f}"
-    return f"{v:.3f}" if abs(v) < 100 else f"{v:.1f}"
-
-
-def _markdown(report: dict) -> str:
-    labels = report["metric_labels"]
-    arrow = {"higher": "↑", "lower": "↓"}
-    lines = [
-        "# Region-edit evaluation",
-        "",
-        f"{report['pairs']} pairs at long side {report['size']} px; model `{report['model']}`"
-        + (f", baseline `{report['baseline']}`" if report.get("baseline") else "")
-        + f"; feature backbone `{report['backbone']}`"
-        + (f"; `tcp_final` colour smoothing {report['final_smoothing']:g}" if report.get("final_smoothing") is not None
-           else "") + ".",
-        "",
-        "| method | " + " | ".join(f"{labels[k]} {arrow[BETTER[k]]}" for k in METRICS) + " |",
-        "|---|" + "---:|" * len(METRICS),
-    ]
-    for name, vals in report["methods"].items():
-        lines.append(f"| {name} | " + " | ".join(_fmt(vals.get(k), k) for k in METRICS) + " |")
-    lines += [
-        "",
-        "↑ higher is better, ↓ lower is better. SSIM/RMSE/PSNR/SSD/SIFID(content) compare the result "
-        "with the content photo; SIFID and StyleDist with the style reference (lower = more of the "
-        "style taken); bgPSNR only outside the mask dilated by 4 px (100 dB = untouched); Seam = "
-        "extra gradient magnitude on the mask border (gray levels / px). FID is over the whole "
-        "result set vs the content photos; with few pairs it is a small-sample estimate, comparable "
-        "only between runs of the same size.",
-        f"Feature metrics use `{report['backbone']}`: compare them only with numbers from the same "
-        "backbone, not with the paper's Inception/VGG values.",
-    ]
-    if report.get("unavailable"):
-        lines += ["", "Not run:"] + [f"- `{k}`: {v}" for k, v in report["unavailable"].items()]
-    if report.get("skipped"):
-        lines += ["", f"Skipped rows ({len(report['skipped'])}):"]
-        lines += [f"- line {s['line']}: {s['error']}" for s in report["skipped"]]
-    if report.get("errors"):
-        lines += ["", f"Method errors ({len(report['errors'])}):"]
-        lines += [f"- line {e['line']} `{e['method']}`: {e['error']}" for e in report["errors"][:50]]
-    return "\n".join(lines) + "\n"
-
-
 OUTPUT_NAMES = ("report.json", "report.md", "contact_sheet.png")
 
 
@@ -477,8 +373,8 @@ def evaluate(
             continue
         rec = {"line": row.line, "content": str(row.content), "style": str(row.style), "mask": str(row.mask),
                "metrics": {}}
-        cells: list[np.ndarray | None] = [_thumb(p.content), _thumb(p.style),
-                                          _thumb((np.clip(p.mask, 0, 1) * 255).astype(np.uint8))]
+        cells: list[np.ndarray | None] = [thumb(p.content), thumb(p.style),
+                                          thumb((np.clip(p.mask, 0, 1) * 255).astype(np.uint8))]
         results: dict[str, np.ndarray] = {}
         for n in names:
             ts = time.perf_counter()
@@ -491,7 +387,7 @@ def evaluate(
             except Exception as e:  # noqa: BLE001 - one failing method must not stop the others
                 errors.append({"line": row.line, "method": n, "error": f"{type(e).__name__}: {e}"})
             times[n] += time.perf_counter() - ts
-            cells.append(_thumb(results[n]) if n in results else None)
+            cells.append(thumb(results[n]) if n in results else None)
         tm = time.perf_counter()
         scores, feats, real_feat = score_pair(p, results, bb, ssd_locations, seed + row.line)
         t_metrics += time.perf_counter() - tm
@@ -538,11 +434,11 @@ def evaluate(
     }
     files = {"json": out / "report.json", "md": out / "report.md", "sheet": out / "contact_sheet.png"}
     _write_text(files["json"], json.dumps(report, indent=2, allow_nan=False) + "\n")
-    _write_text(files["md"], _markdown(report))
+    _write_text(files["md"], markdown(report))
     if sheet_rows:
         from tcp_core.io.imageio import save_image
 
-        save_image(files["sheet"], _contact_sheet(sheet_rows, ["content", "style", "mask", *names]))
+        save_image(files["sheet"], contact_sheet(sheet_rows, ["content", "style", "mask", *names]))
     else:
         files.pop("sheet")
     return EvalResult(report, out, files)
@@ -552,102 +448,3 @@ def _write_text(path: Path, text: str) -> None:
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     tmp.write_text(text, encoding="utf-8")
     os.replace(tmp, path)
-
-
-# --------------------------------------------------------------------------------------------
-# CLI
-
-
-def auto_threads() -> int:
-    """torch's thread count, reduced to the cores the load average says are idle (at least 1)."""
-    n = torch.get_num_threads()
-    try:
-        busy = os.getloadavg()[0]
-    except (OSError, AttributeError):  # not available on Windows
-        return n
-    cores = os.cpu_count() or n
-    return max(1, min(n, cores - int(round(busy))))
-
-
-def build_parser() -> argparse.ArgumentParser:
-    ap = argparse.ArgumentParser(
-        prog="tcp-editor eval",
-        description="Evaluate region edits (TCP, its final export path, Eq. 4 pixel compositing, a SwapAE "
-                    "baseline, Reinhard colour transfer, identity) on content/style/mask pairs.")
-    ap.add_argument("--pairs", required=True,
-                    help="CSV with columns content,style,mask (paths relative to it)")
-    ap.add_argument("--weights", default="default",
-                    help="TCP weights: a .safetensors path, hf://OWNER/REPO/FILE[@REV], 'default' (bundled), "
-                         "or random:PRESET[:SEED] for an untrained model")
-    ap.add_argument("--baseline-weights", default=None,
-                    help="SwapAE baseline weights (enables method 'swapae')")
-    ap.add_argument("--out", required=True,
-                    help="output folder for report.json, report.md, contact_sheet.png")
-    ap.add_argument("--device", default="auto", help="auto, cpu, cuda, mps (model and backbone)")
-    ap.add_argument("--precision", default="auto", choices=["auto", "bf16", "fp32"],
-                    help="the model's precision: auto = bf16 where the device runs it natively, else fp32")
-    ap.add_argument("--methods", default=None,
-                    help=f"comma-separated subset of {','.join(ALL_METHODS)} (default: all that can run)")
-    ap.add_argument("--final-smoothing", type=float, default=None, metavar="S",
-                    help="colour smoothing of method tcp_final (the export path's --smoothing; default: the "
-                         "editor's default)")
-    ap.add_argument("--size", type=int, default=256, help="evaluation size: long side in px (default 256)")
-    ap.add_argument("--backbone", default="mobilenet_v2",
-                    help=f"feature backbone: {', '.join(_bb.BACKBONES)} (default mobilenet_v2)")
-    ap.add_argument("--backbone-weights", default=None,
-                    help="backbone weights .safetensors (required for inception_v3 and vgg16)")
-    ap.add_argument("--ssd-locations", type=int, default=1024,
-                    help="locations sampled for SSD (default 1024)")
-    ap.add_argument("--seed", type=int, default=0, help="seed of the SSD locations")
-    ap.add_argument("--threads", default="auto",
-                    help="torch CPU threads, or 'auto' (default): the cores not already busy according to "
-                         "the load average, at least 1 (oversubscribed threads make small CNN passes "
-                         "many times slower when a trainer shares the CPU)")
-    ap.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
-    return ap
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    args_in = list(sys.argv[1:] if argv is None else argv)
-    if args_in[:1] == ["eval"]:
-        args_in = args_in[1:]
-    args = build_parser().parse_args(args_in)
-
-    def log(msg: str) -> None:
-        if not args.quiet:
-            print(msg, file=sys.stderr, flush=True)
-
-    methods = [m.strip() for m in args.methods.split(",") if m.strip()] if args.methods else None
-    try:
-        threads = auto_threads() if str(args.threads) == "auto" else int(args.threads)
-        if threads < 1:
-            raise ValueError
-    except ValueError:
-        print(f"tcp-editor eval: error: --threads must be 'auto' or >= 1, got {args.threads!r}", file=sys.stderr)
-        return 2
-    if args.device in ("auto", "cpu") and threads != torch.get_num_threads():
-        torch.set_num_threads(threads)
-    try:
-        if not Path(args.pairs).is_file():
-            raise EvalError(f"pairs file not found: {args.pairs}")
-        backbone = _bb.load_backbone(args.backbone, weights=args.backbone_weights, device=args.device)
-        from tcp_core.editing.inference import load_model
-
-        model = load_model(args.weights, args.device, args.precision)
-        baseline = load_model(args.baseline_weights, args.device, args.precision) if args.baseline_weights else None
-        res = evaluate(args.pairs, model, args.out, baseline=baseline, backbone=backbone, methods=methods,
-                       size=args.size, ssd_locations=args.ssd_locations, seed=args.seed,
-                       model_name=args.weights, baseline_name=args.baseline_weights, log=log,
-                       final_smoothing=args.final_smoothing)
-    except UserError as e:  # anything else is a bug: its traceback shows
-        print(f"tcp-editor eval: error: {e}", file=sys.stderr)
-        return 2
-    rep = res.report
-    print(_markdown(rep).split("\n\n↑")[0].split("\n", 2)[-1].strip())
-    print(f"\n{rep['pairs']} pairs evaluated, {len(rep['skipped'])} skipped, "
-          f"{len(rep['errors'])} method errors, {rep['timing_s']['total']:.1f} s. Report: {res.files['md']}")
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -12,11 +12,11 @@ def run_train(argv: list[str]) -> int:
 
 def run(cmd: str, argv: list[str]) -> int:
     if cmd in ("apply", "interpolate"):
-        from tcp_core.editing.apply import main as apply_main
+        from tcp_core.editing.cli import main as apply_main
 
         return apply_main([cmd, *argv])
     if cmd == "eval":
-        from tcp_core.eval.evaluate import main as eval_main
+        from tcp_core.eval.cli import main as eval_main
 
         return eval_main(argv)
     if cmd == "data":

@@ -25,6 +25,7 @@ import numpy as np
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
 from tcp_core.base.memory import release_free_memory
+from tcp_core.editing.regions import RegionEdit
 
 from .requests import (
     CallJob,
@@ -377,7 +378,7 @@ class InferenceWorker(QObject):
         for i, (style, mask, strength, *rest) in enumerate(p.regions):
             from tcp_editor.mask_ops import resize_mask
 
-            regions.append((style, resize_mask(mask, (h, w)), strength, rest[0] if rest else None))
+            regions.append(RegionEdit(style, resize_mask(mask, (h, w)), strength, rest[0] if rest else None))
             self.progress.emit(req.id, i, len(p.regions) + 1)
         out = render(self.model, photo, regions, p.global_, p.interp_image, p.interp_what, p.interp_amount,
                      FrameCache(1), smoothing=p.smoothing)
@@ -432,7 +433,7 @@ class InferenceService(QObject):
             crop=crop,
             keyframe_step=keyframe_step,
             image=state.image,
-            regions=[(r.style, r.mask, r.strength, r.style_mask) for r in state.regions],
+            regions=[RegionEdit(r.style, r.mask, r.strength, r.style_mask) for r in state.regions],
             global_=state.global_transfer,
             interp_image=state.interp_image,
             interp_what=state.interp_what,

@@ -19,6 +19,7 @@ import cv2
 import numpy as np
 
 from tcp_core.base.lru import LRU
+from tcp_core.editing.regions import RegionEdit
 
 INTERP_STEPS = 11  # content interpolation: decoded key frames, cross-faded in between
 
@@ -41,19 +42,15 @@ class FrameCache(LRU):
 def interpolate_base(model, image: np.ndarray, other: np.ndarray, what: str, amount: float,
                      cache: FrameCache | None = None, smoothing: float | None = None) -> np.ndarray:
     """`image` with its style (or content) moved `amount` (0..1) towards `other`, at image's size."""
-    from tcp_core.editing.apply import working_shape
-    from tcp_core.editing.fullres import upsample_edit
+    from tcp_core.editing.apply import restyle_photo, working_shape
 
+    if what == "style":  # the one style interpolation of a photo (also `tcp-editor interpolate`)
+        return restyle_photo(model, image, other, amount, smoothing)
     h, w = image.shape[:2]
     wh, ww = working_shape(model, h, w)
     lo_src = cv2.resize(image, (ww, wh), interpolation=cv2.INTER_AREA)
     t = float(np.clip(amount, 0.0, 1.0))
-    if what == "style":
-        oh, ow = working_shape(model, *other.shape[:2])
-        other_lo = cv2.resize(other, (ow, oh), interpolation=cv2.INTER_AREA) if other.shape[0] > oh else other
-        lo = model.swap(lo_src, other_lo, t)
-        ref = model.swap(lo_src, other_lo, 0.0)  # the photo's own style: only the change reaches the photo
-    elif what == "content":
+    if what == "content":
         other_lo = cv2.resize(other, (ww, wh), interpolation=cv2.INTER_AREA)
         make = lambda: [np.asarray(f) for f in model.interpolate(lo_src, other_lo, what="content",
                                                                   steps=INTERP_STEPS)]
@@ -64,28 +61,22 @@ def interpolate_base(model, image: np.ndarray, other: np.ndarray, what: str, amo
         lo = frames[i0] if f <= 1e-6 else cv2.addWeighted(frames[i0], 1.0 - f, frames[i0 + 1], f, 0.0)
     else:
         raise ValueError(f"interpolate what must be 'style' or 'content', got {what!r}")
-    lo = _at(lo, (wh, ww))
+    lo = np.asarray(lo)
+    if lo.shape[:2] != (wh, ww):  # (models may return another size)
+        lo = cv2.resize(lo, (ww, wh), interpolation=cv2.INTER_LINEAR)
     # A content change moves structures: the colour-transform upsampler cannot express it, so
     # content interpolation is shown at the network's resolution, upscaled.
-    if what == "content":
-        return cv2.resize(lo, (w, h), interpolation=cv2.INTER_CUBIC)
-    return upsample_edit(image, _at(ref, (wh, ww)), lo, np.ones((h, w), np.float32), 0, smoothing=smoothing)
+    return cv2.resize(lo, (w, h), interpolation=cv2.INTER_CUBIC)
 
 
-def _at(img, hw: tuple[int, int]) -> np.ndarray:
-    """A network output at the working size hw (models may return another size)."""
-    img = np.asarray(img)
-    return img if img.shape[:2] == hw else cv2.resize(img, (hw[1], hw[0]), interpolation=cv2.INTER_LINEAR)
-
-
-def render(model, image: np.ndarray, regions: Sequence[tuple],
+def render(model, image: np.ndarray, regions: Sequence[RegionEdit],
            global_: bool = False, interp_image: np.ndarray | None = None, interp_what: str = "style",
            interp_amount: float = 0.0, cache: FrameCache | None = None, crop: bool = True,
            keyframe_step: float | None = None, smoothing: float | None = None,
            feather_inside: bool = True) -> np.ndarray:
-    """The edited image at `image`'s resolution. regions: (style_rgb, mask (image's HxW), strength)
-    or (style_rgb, mask, strength, style_mask): style_mask (HxW of style_rgb's size, or None for the
-    whole reference) is the part of the reference the style is taken from (issue #13).
+    """The edited image at `image`'s resolution. regions: `RegionEdit`s (masks of image's HxW); a
+    style_mask (HxW of the style's size, or None for the whole reference) is the part of the
+    reference the style is taken from (issue #13).
 
     crop=True (export, refined preview) runs the network on a crop around each region, so small
     regions get the network's full resolution. crop=False (fast interactive preview) runs it on the
@@ -103,21 +94,10 @@ def render(model, image: np.ndarray, regions: Sequence[tuple],
     base = np.ascontiguousarray(image)
     if interp_image is not None and interp_amount > 0:
         base = interpolate_base(model, base, interp_image, interp_what, interp_amount, cache, smoothing)
-    regs = [_region_spec(r) for r in regions]
-    if regs:
-        base = apply_regions(model, base, regs, global_=global_, crop=crop, keyframe_step=keyframe_step,
+    if regions:
+        base = apply_regions(model, base, regions, global_=global_, crop=crop, keyframe_step=keyframe_step,
                              smoothing=smoothing, inside=feather_inside)
     return np.ascontiguousarray(base)
-
-
-def _region_spec(region) -> tuple:
-    """(style, mask, strength) or (style, mask, strength, style_mask) -> apply_regions' tuple; a
-    style mask of None stays a 3-tuple (exactly the whole-reference path)."""
-    style, mask, strength = region[0], region[1], float(region[2])
-    style_mask = region[3] if len(region) > 3 else None
-    if style_mask is None:
-        return (style, mask, strength)
-    return (style, mask, strength, style_mask)
 
 
 def warm_steps(model, image: np.ndarray, styles: Sequence[np.ndarray], mask: np.ndarray | None = None,
@@ -153,5 +133,6 @@ def warm_steps(model, image: np.ndarray, styles: Sequence[np.ndarray], mask: np.
     for i, s in enumerate(style_los):
         steps.append(lambda s=s, t=(strength if i == 0 else 1.0): model.swap(lo_src, s, t))
     if styles:
-        steps.append(lambda: render(model, base, [(styles[0], mask, strength)], crop=False, smoothing=smoothing))
+        first = [RegionEdit(styles[0], mask, strength)]
+        steps.append(lambda: render(model, base, first, crop=False, smoothing=smoothing))
     return steps

@@ -25,7 +25,7 @@ class RequestKind(enum.Enum):
 
 @dataclass
 class RenderJob:
-    """A preview edit (render.render). regions: (style, mask, strength[, style_mask]) tuples."""
+    """A preview edit (render.render). regions: tcp_core.editing.regions.RegionEdit, one per region."""
 
     image: np.ndarray
     regions: list = field(default_factory=list)

@@ -61,12 +61,14 @@ def compute() -> dict[str, np.ndarray]:
 
     from tcp_core.editing.apply import apply_regions
     from tcp_core.editing.inference import TCPModel
+    from tcp_core.editing.regions import RegionEdit
 
     torch.manual_seed(0)
     model = TCPModel.from_pretrained(str(WEIGHTS), device="cpu", precision="fp32")
     x = inputs()
     edit = model.region_edit(x["content"], x["style"], x["mask"], 0.8)
-    export = apply_regions(model, x["photo"], [(x["style"], x["mask_a"], 1.0), (x["style2"], x["mask_b"], 0.6)])
+    export = apply_regions(model, x["photo"], [RegionEdit(x["style"], x["mask_a"], 1.0),
+                                               RegionEdit(x["style2"], x["mask_b"], 0.6)])
     return {"region_edit": edit, "apply_regions": export}
 
 

@@ -1,0 +1,485 @@
+"""The command lines over the export pipeline: `tcp-editor apply` and `tcp-editor interpolate`
+(also `python -m tcp_core.apply`).
+
+    tcp-editor apply PHOTO --style S --mask M [--style S2 --mask M2 ...] [--strength A ...]
+                     [--global] [--weights SPEC] [--device D] [--max-pixels N] [--timings] -o OUT
+    tcp-editor apply FOLDER --style S --mask M_OR_MASK_FOLDER ... -o OUT_FOLDER
+    tcp-editor interpolate A B --what style|content --steps N -o OUT.png   (+ OUT.gif, OUT.webp)
+
+The edit itself is `tcp_core.editing.apply.apply_regions`. EXIF (orientation reset) and ICC
+profiles are kept; alpha and 16-bit depth are carried through (16-bit only to PNG/TIFF). No input
+(photo, style, mask, weights) is ever overwritten, in single and batch mode, derived GIF/WebP
+files included (`tcp_core.editing.cli_inputs.Inputs`).
+
+Exit codes: 0 success; 1 batch run where some files failed (listed at the end); 2 bad input
+(one-line message on stderr, no traceback).
+
+torch and `tcp_core.editing.inference` are imported lazily, so this module imports without them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from tcp_core.base.constants import DEFAULT_SMOOTHING, MAX_SMOOTHING
+from tcp_core.base.errors import UsageError
+from tcp_core.base.memory import release_free_memory
+from tcp_core.editing.apply import _add, _resize, _shrink_style, apply_regions, interpolate_images, interpolate_photo
+from tcp_core.editing.cli_inputs import PROG, Inputs, err, model_or_usage, weights_file
+from tcp_core.editing.masks import as_float_mask
+from tcp_core.editing.regions import EditModel, RegionEdit
+from tcp_core.io.imageio import (
+    DEFAULT_MAX_PIXELS,
+    SAVE_FORMATS,
+    ImageLoadError,
+    ImageSaveError,
+    atomic_write_all,
+    display_path,
+    image_writer,
+    iter_images,
+    load_image,
+    load_mask,
+    save_image,
+)
+
+__all__ = ["batch_output_names", "main"]
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, exit code 2 (raised to main)
+        raise UsageError(f"{self.prog}: error: {message}")
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog=PROG, description="TCP Editor command line: region-wise photo style editing.")
+    sub = p.add_subparsers(dest="command", parser_class=_Parser)
+
+    a = sub.add_parser(
+        "apply",
+        help="edit photos with style references and masks",
+        description="Edit PHOTO (or every image in a FOLDER) region by region. Each --style pairs "
+        "with the --mask at the same position; regions are applied in order.",
+    )
+    a.add_argument("content", help="photo file, or a folder of photos (batch mode)")
+    a.add_argument("--style", action="append", default=[], help="style reference image (repeat per region)")
+    a.add_argument(
+        "--mask",
+        action="append",
+        default=[],
+        help="mask image for the region (white = edit; alpha used if transparent); in batch mode a "
+        "single mask for every photo or a folder of masks named like the photos",
+    )
+    a.add_argument(
+        "--strength", action="append", type=float, default=[], help="0..1; one for all regions or one per region"
+    )
+    a.add_argument("--style-mask", action="append", default=[], metavar="MASK",
+                   help="take the style from part of the style photo only (a mask of the style photo's size, "
+                        "white = use); one per --style in order, 'none' for a style used whole")
+    a.add_argument("--global", dest="global_", action="store_true", help="global style transfer (no masks)")
+    a.add_argument("--weights", default=None, help="model: path, hf://OWNER/REPO/FILE.safetensors, or default")
+    a.add_argument("--preset", default=None, help=argparse.SUPPRESS)  # random-init model (tests/demos)
+    a.add_argument("--device", default="auto", help="auto, cpu, cuda or mps (default auto)")
+    a.add_argument("--precision", default="auto", choices=["auto", "bf16", "fp32"],
+                   help="auto: bf16 where the device runs it natively, else fp32 (default auto)")
+    a.add_argument("--max-pixels", type=float, default=DEFAULT_MAX_PIXELS, help="refuse larger images")
+    a.add_argument("--feather", type=float, default=None, help="mask feather radius in pixels (default: auto)")
+    a.add_argument("--smoothing", type=float, default=None, metavar="S",
+                   help=f"colour smoothing 0-{MAX_SMOOTHING} of the colour transform that carries the edit to full "
+                        f"resolution (default {DEFAULT_SMOOTHING}): low follows the network's local colours, high "
+                        "keeps more of the photo's own texture")
+    a.add_argument("--inside", action="store_true", help="feather inside the mask: no pixel outside the mask changes")
+    a.add_argument("--no-crop", action="store_true", help="run the network on the whole photo, not a crop")
+    a.add_argument("--quality", type=int, default=95, help="JPEG/WebP quality (default 95)")
+    a.add_argument("--format", choices=["png", "jpg", "webp", "tif"], default=None, help="output format (batch)")
+    a.add_argument("--timings", action="store_true", help="print per-stage timings to stderr")
+    a.add_argument("-o", "--output", required=True, help="output file (or folder)")
+
+    it = sub.add_parser(
+        "interpolate",
+        help="blend the style or content of two images",
+        description="Write a strip of STEPS frames blending A into B, plus an animated GIF and WebP. Style "
+                    "frames are A at its own resolution (long side --long-side) with its colours moving "
+                    "towards B's style, as the editor shows them; content and both are the network's "
+                    "frames at its working size (a content change moves structures), as is --network.",
+    )
+    it.add_argument("a")
+    it.add_argument("b")
+    it.add_argument("--what", choices=["style", "content", "both"], default="style")
+    it.add_argument("--steps", type=int, default=5)
+    it.add_argument("--duration", type=int, default=150, help="animation frame duration in ms")
+    it.add_argument("--long-side", type=int, default=1024, help="style frames: long side in px (default 1024)")
+    it.add_argument("--smoothing", type=float, default=None, metavar="S",
+                    help=f"style frames: colour smoothing 0-{MAX_SMOOTHING} (default {DEFAULT_SMOOTHING})")
+    it.add_argument("--network", action="store_true",
+                    help="write the network's own frames at its working size instead")
+    it.add_argument("--weights", default=None)
+    it.add_argument("--preset", default=None, help=argparse.SUPPRESS)
+    it.add_argument("--device", default="auto")
+    it.add_argument("--precision", default="auto", choices=["auto", "bf16", "fp32"],
+                    help="auto: bf16 where the device runs it natively, else fp32 (default auto)")
+    it.add_argument("--max-pixels", type=float, default=DEFAULT_MAX_PIXELS)
+    it.add_argument("-o", "--output", required=True, help="strip image path (.png)")
+    return p
+
+
+def _out_ext(src: Path, forced: str | None) -> str:
+    if forced:
+        return "." + forced
+    ext = src.suffix.lower()
+    return ext if ext in SAVE_FORMATS else ".png"
+
+
+def _find_mask(spec: Path, rel: Path) -> Path:
+    """Mask for photo `rel` (relative to the batch folder): a file is used as is; in a folder,
+    the mask named like the photo (any image extension, optionally with a _mask suffix)."""
+    if not spec.is_dir():
+        return spec
+    stem_dir = spec / rel.parent
+    for stem in (rel.stem, rel.stem + "_mask"):
+        for p in iter_images(stem_dir, recursive=False):
+            if p.stem == stem:
+                return p
+    raise ImageLoadError(f"No mask for '{display_path(rel)}' in '{display_path(spec)}' (expected {rel.stem}.png).")
+
+
+def _process_one(
+    model: EditModel,
+    src: Path,
+    out: Path,
+    styles: list[np.ndarray],
+    mask_specs: list[Path],
+    strengths: list[float],
+    args,
+    rel: Path,
+    timings: dict,
+    protect: Sequence[Path] = (),
+) -> None:
+    t0 = time.perf_counter()
+    max_px = int(args.max_pixels)
+    photo = load_image(src, max_pixels=max_px, keep_alpha=True, keep_16bit=True)
+    masks = [None] * len(styles)
+    if not args.global_:
+        masks = [load_mask(_find_mask(m, rel), size=photo.size, max_pixels=max_px) for m in mask_specs]
+    t0 = _add(timings, "load", t0)
+    style_masks = getattr(args, "style_masks_loaded", None) or [None] * len(styles)
+    regions = [RegionEdit(*r) for r in zip(styles, masks, strengths, style_masks)]
+    result = apply_regions(
+        model,
+        photo,
+        regions,
+        global_=args.global_,
+        crop=not args.no_crop,
+        feather_px=args.feather,
+        inside=args.inside,
+        smoothing=args.smoothing,
+        timings=timings,
+    )
+    t0 = time.perf_counter()
+    save_image(
+        out,
+        result,
+        alpha=photo.alpha,
+        exif=photo.exif,
+        icc=photo.icc,
+        quality=args.quality,
+        overwrite_protect=[src, *protect],
+    )
+    _add(timings, "save", t0)
+
+
+def _print_timings(timings: dict, n: int = 1) -> None:
+    keys = ["load", "edit", "upsample", "save"]
+    parts = [f"{k} {timings.get(k, 0.0):.3f} s" for k in keys]
+    total = sum(timings.get(k, 0.0) for k in keys)
+    extra = f" over {n} images" if n > 1 else ""
+    err(f"timings{extra}: " + ", ".join(parts) + f", total {total:.3f} s")
+
+
+def _cmd_apply(args, model: EditModel | None) -> int:
+    content = Path(args.content)
+    if not content.exists():
+        raise UsageError(f"{PROG} apply: error: '{display_path(content)}' does not exist")
+    if not args.style:
+        raise UsageError(f"{PROG} apply: error: give at least one --style")
+    if args.global_:
+        if args.mask:
+            raise UsageError(f"{PROG} apply: error: --global edits the whole photo; drop --mask")
+    elif len(args.mask) != len(args.style):
+        raise UsageError(
+            f"{PROG} apply: error: {len(args.style)} --style but {len(args.mask)} --mask; give one mask per style"
+        )
+    n = len(args.style)
+    if not args.strength:
+        strengths = [1.0] * n
+    elif len(args.strength) == 1:
+        strengths = args.strength * n
+    elif len(args.strength) == n:
+        strengths = list(args.strength)
+    else:
+        raise UsageError(f"{PROG} apply: error: give one --strength for all regions or one per region")
+    if any(not (0.0 <= s <= 1.0) for s in strengths):
+        raise UsageError(f"{PROG} apply: error: --strength must be between 0 and 1")
+    if args.max_pixels <= 0:
+        raise UsageError(f"{PROG} apply: error: --max-pixels must be positive")
+    if args.smoothing is not None and not (0 <= args.smoothing <= MAX_SMOOTHING):
+        raise UsageError(f"{PROG} apply: error: --smoothing must be between 0 and {MAX_SMOOTHING}")
+    if args.style_mask and len(args.style_mask) != n:
+        raise UsageError(f"{PROG} apply: error: {n} --style but {len(args.style_mask)} --style-mask; give one per "
+                         "style ('none' for a style used whole)")
+    style_mask_specs = [None if m.lower() == "none" else Path(m) for m in args.style_mask] or [None] * n
+    for m in style_mask_specs:
+        if m is not None and not m.is_file():
+            raise UsageError(f"{PROG} apply: error: style mask '{display_path(m)}' does not exist")
+    mask_specs = [Path(m) for m in args.mask]
+    for m in mask_specs:
+        if not m.exists():
+            raise UsageError(f"{PROG} apply: error: mask '{display_path(m)}' does not exist")
+    out = Path(args.output)
+    batch = content.is_dir()
+    if batch:
+        if out.exists() and not out.is_dir():
+            raise UsageError(
+                f"{PROG} apply: error: batch mode needs -o to be a folder, '{display_path(out)}' is a file"
+            )
+        try:
+            if out.exists() and os.path.samefile(out, content):
+                raise UsageError(
+                    f"{PROG} apply: error: -o is the input folder; choose another folder so the originals stay intact"
+                )
+        except OSError:
+            pass
+    else:
+        if any(m.is_dir() for m in mask_specs):
+            raise UsageError(f"{PROG} apply: error: a mask folder needs a folder of photos")
+        if out.is_dir():
+            out = out / (content.stem + _out_ext(content, args.format))
+        elif out.suffix.lower() not in SAVE_FORMATS:
+            raise UsageError(
+                f"{PROG} apply: error: cannot write '{display_path(out)}': use a .png, .jpg, .webp or .tif name"
+            )
+        try:
+            if out.exists() and os.path.samefile(out, content):
+                raise UsageError(
+                    f"{PROG} apply: error: refusing to save over the original photo '{display_path(out)}'; "
+                    "choose another output name"
+                )
+        except OSError:
+            pass
+    inputs = Inputs()
+    if not batch:
+        inputs.add("content photo", content)
+    for s in args.style:
+        inputs.add("style reference", s)
+    for m in style_mask_specs:
+        if m is not None:
+            inputs.add("style mask", m)
+    for m in mask_specs:
+        if m.is_dir():
+            for f in iter_images(m, recursive=True):
+                inputs.add("mask", f)
+        else:
+            inputs.add("mask", m)
+    inputs.add("weights file", weights_file(args.weights))
+    if batch:
+        for m in mask_specs:
+            try:
+                if m.is_dir() and out.exists() and os.path.samefile(out, m):
+                    raise UsageError(
+                        f"{PROG} apply: error: -o is the mask folder '{display_path(m)}'; choose another folder "
+                        "so the masks stay intact")
+            except OSError:
+                pass
+    else:
+        inputs.refuse("apply", [out])
+
+    # Inputs shared by every photo: style references (bad ones are fatal).
+    max_px = int(args.max_pixels)
+    try:
+        styles_full = [load_image(s, max_pixels=max_px).rgb for s in args.style]
+    except ImageLoadError as e:
+        raise UsageError(f"{PROG} apply: error: style reference: {e}") from None
+    try:
+        style_masks_full = [None if m is None else load_mask(m, size=(st.shape[1], st.shape[0]), max_pixels=max_px)
+                            for m, st in zip(style_mask_specs, styles_full)]
+    except (ImageLoadError, ValueError) as e:
+        raise UsageError(f"{PROG} apply: error: style mask: {e}") from None
+    model = model_or_usage(args, model)
+    styles = [_shrink_style(model, s) for s in styles_full]
+    args.style_masks_loaded = [None if m is None else np.clip(_resize(np.ascontiguousarray(as_float_mask(m)),
+                                                                      st.shape[:2]), 0, 1)
+                               for m, st in zip(style_masks_full, styles)]
+    del styles_full, style_masks_full
+
+    timings: dict = {}
+    if not batch:
+        try:
+            _process_one(model, content, out, styles, mask_specs, strengths, args, Path(content.name), timings,
+                         inputs.files())
+        except (ImageLoadError, ImageSaveError, ValueError) as e:
+            raise UsageError(f"{PROG} apply: error: {e}") from None
+        if args.timings:
+            _print_timings(timings)
+        err(f"wrote {display_path(out)}")
+        return 0
+
+    out.mkdir(parents=True, exist_ok=True)
+    out_res = out.resolve()
+    photos = []
+    for p in iter_images(content, recursive=True):
+        try:
+            if out_res == p.resolve().parent or out_res in p.resolve().parents:
+                continue  # never re-process our own outputs
+        except OSError:
+            pass
+        photos.append(p)
+    if not photos:
+        raise UsageError(f"{PROG} apply: error: no images (jpg, png, webp, tif, bmp) in '{display_path(content)}'")
+    failed: list[tuple[Path, str]] = []
+    n_ok = 0
+    dsts = batch_output_names([p.relative_to(content) for p in photos], args.format)
+    for p in photos:
+        inputs.add("photo", p)
+    inputs.refuse("apply", [out / d for d in dsts])  # before anything is written
+    protect = inputs.files()
+    for i, p in enumerate(photos, 1):
+        rel = p.relative_to(content)
+        dst = out / dsts[i - 1]
+        t0 = time.perf_counter()
+        try:
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            _process_one(model, p, dst, styles, mask_specs, strengths, args, rel, timings, protect)
+        except (ImageLoadError, ImageSaveError, ValueError, OSError, MemoryError) as e:
+            failed.append((rel, str(e)))
+            err(f"[{i}/{len(photos)}] {display_path(rel)}: FAILED: {e}")
+            continue
+        n_ok += 1
+        err(f"[{i}/{len(photos)}] {display_path(rel)} -> {display_path(dst)} ({time.perf_counter() - t0:.1f} s)")
+        release_free_memory()  # a batch of large photos: give the freed full-res buffers back
+    if args.timings:
+        _print_timings(timings, len(photos))
+    err(f"done: {n_ok} written, {len(failed)} failed")
+    for rel, msg in failed:
+        err(f"  failed: {display_path(rel)}: {msg}")
+    return 1 if failed else 0
+
+
+def batch_output_names(rels: list[Path], fmt: str | None) -> list[Path]:
+    """Output paths (relative) for a batch: the photo's name with the output extension. Photos that
+    would land on one name (a.jpg and a.png with --format png; A.jpg and a.JPG on a case-insensitive
+    disk) all get their source extension added instead (a_jpg.png, a_png.png), so no result
+    silently overwrites another."""
+    plain = [rel.parent / (rel.stem + _out_ext(rel, fmt)) for rel in rels]
+    count = Counter(str(d).lower() for d in plain)
+    taken = set(count)
+    out: list[Path] = []
+    for rel, d in zip(rels, plain):
+        if count[str(d).lower()] == 1:
+            out.append(d)
+            continue
+        base = f"{rel.stem}_{rel.suffix.lstrip('.').lower() or 'img'}"
+        cand, k = rel.parent / (base + d.suffix), 2
+        while str(cand).lower() in taken:
+            cand, k = rel.parent / f"{base}-{k}{d.suffix}", k + 1
+        taken.add(str(cand).lower())
+        err(f"note: several photos map to {display_path(d)}; {display_path(rel)} is written as {display_path(cand)}")
+        out.append(cand)
+    return out
+
+
+def _animation_writer(frames: list[np.ndarray], fmt: str, duration: int):
+    """write(f) of an animated GIF/WebP of `frames` (for `atomic_write_all`)."""
+    from PIL import Image
+
+    seq = frames + frames[-2:0:-1]  # ping-pong loop
+    ims = [Image.fromarray(f) for f in seq]
+    if fmt == "GIF":
+        ims = [im.quantize(colors=256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE) for im in ims]
+        kw = dict(save_all=True, append_images=ims[1:], duration=duration, loop=0, disposal=1)
+    else:
+        kw = dict(save_all=True, append_images=ims[1:], duration=duration, loop=0, quality=90, method=4)
+
+    def write(f):
+        ims[0].save(f, format=fmt, **kw)
+
+    write.format = fmt
+    return write
+
+
+def _cmd_interpolate(args, model: EditModel | None) -> int:
+    if args.steps < 2 or args.steps > 64:
+        raise UsageError(f"{PROG} interpolate: error: --steps must be between 2 and 64")
+    out = Path(args.output)
+    if out.suffix.lower() not in (".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff") or out.suffix.lower() == ".webp":
+        raise UsageError(
+            f"{PROG} interpolate: error: -o must be an image path for the strip such as OUT.png "
+            "(the animations are written next to it as OUT.gif and OUT.webp)"
+        )
+    gif, webp = out.with_suffix(".gif"), out.with_suffix(".webp")
+    inputs = Inputs()
+    inputs.add("first input (A)", args.a)
+    inputs.add("second input (B)", args.b)
+    inputs.add("weights file", weights_file(args.weights))
+    inputs.refuse("interpolate", [out, gif, webp])  # the strip and both animations
+    max_px = int(args.max_pixels)
+    try:
+        a = load_image(args.a, max_pixels=max_px).rgb
+        b = load_image(args.b, max_pixels=max_px).rgb
+    except ImageLoadError as e:
+        raise UsageError(f"{PROG} interpolate: error: {e}") from None
+    if not 16 <= args.long_side <= 8192:
+        raise UsageError(f"{PROG} interpolate: error: --long-side must be between 16 and 8192")
+    if args.smoothing is not None and not (0 <= args.smoothing <= MAX_SMOOTHING):
+        raise UsageError(f"{PROG} interpolate: error: --smoothing must be between 0 and {MAX_SMOOTHING}")
+    model = model_or_usage(args, model)
+    if args.what == "style" and not args.network:
+        frames = interpolate_photo(model, a, b, args.steps, long_side=args.long_side, smoothing=args.smoothing)
+    else:
+        frames = interpolate_images(model, a, b, args.what, args.steps)
+    strip = np.concatenate(frames, axis=1)
+    try:  # all three or none: a full disk after the strip must not leave it behind alone
+        atomic_write_all([
+            (out, image_writer(out, strip, overwrite_protect=inputs.files())),
+            (gif, _animation_writer(frames, "GIF", args.duration)),
+            (webp, _animation_writer(frames, "WEBP", args.duration)),
+        ])
+    except (ImageSaveError, ValueError) as e:
+        raise UsageError(f"{PROG} interpolate: error: {e}") from None
+    err(f"wrote {display_path(out)}, {display_path(gif)}, {display_path(webp)}")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None, *, model: EditModel | None = None) -> int:
+    """Run `apply` or `interpolate` (argv starts with the subcommand). Returns the exit code.
+
+    `model` injects an already built TCPModel (tests, the GUI); otherwise --weights/--preset decide.
+    """
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = _build_parser()
+    try:
+        try:
+            args = parser.parse_args(argv)
+        except SystemExit as e:  # --help
+            return int(e.code or 0)
+        if args.command is None:
+            raise UsageError(f"{PROG}: error: choose a command: apply or interpolate (see --help)")
+        if args.command == "apply":
+            return _cmd_apply(args, model)
+        return _cmd_interpolate(args, model)
+    except UsageError as e:
+        err(str(e))
+        return 2
+    except KeyboardInterrupt:
+        err(f"{PROG}: interrupted")
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

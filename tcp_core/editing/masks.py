@@ -1,0 +1,147 @@
+"""Region masks at full resolution (numpy + OpenCV, no torch): float [0, 1] masks, bounding boxes,
+feathering and the crop box the network runs on. Used by the export pipeline
+(`tcp_core.editing.apply`) and its full-resolution step (`tcp_core.editing.fullres`)."""
+
+from __future__ import annotations
+
+import math
+
+import cv2
+import numpy as np
+
+__all__ = ["as_float_mask", "auto_feather_px", "feather_mask", "feather_window", "mask_bbox", "region_crop_box"]
+
+# Values of a feathered mask within this distance of 0 or 1 are snapped to exactly 0 or 1, so
+# "outside" is exactly untouched and "inside" is exactly the transformed image (box-filter
+# round-off would otherwise leave 1e-8 tails).
+_SNAP = 1.0 / 4096
+
+
+def as_float_mask(mask: np.ndarray) -> np.ndarray:
+    """HxW float32 in [0, 1] from a float/uint8/uint16/bool mask (no copy when already so)."""
+    m = np.asarray(mask)
+    if m.ndim == 3 and m.shape[2] == 1:
+        m = m[:, :, 0]
+    if m.ndim != 2:
+        raise ValueError(f"mask must be HxW, got shape {m.shape}")
+    if m.dtype == np.bool_:
+        return m.astype(np.float32)
+    if m.dtype == np.uint8:
+        return m.astype(np.float32) * np.float32(1 / 255)
+    if m.dtype == np.uint16:
+        return m.astype(np.float32) * np.float32(1 / 65535)
+    m = m.astype(np.float32, copy=False)
+    lo, hi = float(m.min(initial=0.0)), float(m.max(initial=0.0))
+    if lo >= 0.0 and hi <= 1.0:  # the common case: no copy (NaN fails both comparisons)
+        return m
+    return np.clip(np.nan_to_num(m, nan=0.0), 0.0, 1.0)
+
+
+def mask_bbox(mask: np.ndarray, threshold: float = 0.0) -> tuple[int, int, int, int] | None:
+    """(x0, y0, x1, y1), exclusive ends, of the pixels where mask > threshold; None if there are none."""
+    m = np.asarray(mask) > threshold
+    rows = np.flatnonzero(m.any(axis=1))
+    if rows.size == 0:
+        return None
+    cols = np.flatnonzero(m[rows[0] : rows[-1] + 1].any(axis=0))
+    return int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1
+
+
+def _box_blur_stack(m: np.ndarray, radius: int) -> np.ndarray:
+    """~Gaussian blur with support exactly `radius`: three box filters (O(1) per pixel)."""
+    r = int(radius)
+    parts = [r // 3 + (1 if i < r % 3 else 0) for i in range(3)]
+    out = m
+    for p in parts:
+        if p > 0:
+            out = cv2.blur(out, (2 * p + 1, 2 * p + 1), borderType=cv2.BORDER_REPLICATE)
+    return out
+
+
+def feather_window(m: np.ndarray, radius: int, inside: bool) -> tuple[np.ndarray, tuple[int, int, int, int]] | None:
+    """Feather only inside the support's bbox grown by the radius. Returns (crop, box) or None."""
+    H, W = m.shape
+    box = mask_bbox(m)
+    if box is None:
+        return None
+    r = max(0, int(round(radius)))
+    x0, y0, x1, y1 = box
+    if not inside:
+        x0, y0, x1, y1 = max(0, x0 - r), max(0, y0 - r), min(W, x1 + r), min(H, y1 + r)
+    # Pad by r more for the filter's context (replicate borders only at the real image edges).
+    px0, py0, px1, py1 = max(0, x0 - r), max(0, y0 - r), min(W, x1 + r), min(H, y1 + r)
+    src = m[py0:py1, px0:px1]
+    if r > 0 and float(src.min()) < 1.0:
+        blurred = _box_blur_stack(src, r)
+    else:
+        blurred = src.copy()  # no blur needed (hard edge, or a solid window: blur is identity)
+    crop = np.ascontiguousarray(blurred[y0 - py0 : y1 - py0, x0 - px0 : x1 - px0])
+    if inside:
+        np.minimum(crop, m[y0:y1, x0:x1], out=crop)
+    crop[crop < _SNAP] = 0.0
+    crop[crop > 1.0 - _SNAP] = 1.0
+    return crop, (x0, y0, x1, y1)
+
+
+def feather_mask(mask: np.ndarray, radius_px: float, *, inside: bool = False) -> np.ndarray:
+    """Soften a [0, 1] mask (float/uint8/bool, HxW) with a ~Gaussian of support `radius_px`.
+
+    `inside=False` (default) blurs across the border: the edit fades out over `radius_px` on each
+    side. `inside=True` keeps the result <= the mask, so pixels outside the mask stay untouched
+    (the fade happens inside the selection). Values within 1/4096 of 0 or 1 are snapped, so
+    far-away pixels are exactly 0 and the interior of a solid mask exactly 1.
+    """
+    m = as_float_mask(mask)
+    out = np.zeros(m.shape, np.float32)
+    res = feather_window(m, radius_px, inside)
+    if res is not None:
+        crop, (x0, y0, x1, y1) = res
+        out[y0:y1, x0:x1] = crop
+    return out
+
+
+def region_crop_box(
+    mask: np.ndarray,
+    margin: float = 0.25,
+    min_size: int = 64,
+    *,
+    max_aspect: float = 2.0,
+    threshold: float = 0.0,
+) -> tuple[int, int, int, int] | None:
+    """Crop (x0, y0, x1, y1) around the mask's support with context, for running the network on it.
+
+    The support's bbox is grown by `margin` x its larger side on every side, each side is made
+    at least `min_size` (clamped to the image), and the short side is grown so the aspect ratio
+    is at most `max_aspect` when the image allows. Returns None for an empty mask.
+    """
+    m = np.asarray(mask)
+    H, W = m.shape[:2]
+    box = mask_bbox(m, threshold)
+    if box is None:
+        return None
+    x0, y0, x1, y1 = box
+    bw, bh = x1 - x0, y1 - y0
+    pad = int(math.ceil(margin * max(bw, bh)))
+    cw = min(W, max(bw + 2 * pad, min_size))
+    ch = min(H, max(bh + 2 * pad, min_size))
+    if max_aspect and max_aspect >= 1:
+        if cw > max_aspect * ch:
+            ch = min(H, int(math.ceil(cw / max_aspect)))
+        elif ch > max_aspect * cw:
+            cw = min(W, int(math.ceil(ch / max_aspect)))
+
+    def place(lo: int, hi: int, size: int, limit: int) -> tuple[int, int]:
+        c = (lo + hi) / 2.0
+        a = int(math.floor(c - size / 2.0))
+        a = min(max(a, 0), limit - size)
+        return a, a + size
+
+    cx0, cx1 = place(x0, x1, cw, W)
+    cy0, cy1 = place(y0, y1, ch, H)
+    return cx0, cy0, cx1, cy1
+
+
+def auto_feather_px(full_shape: tuple[int, ...], lo_shape: tuple[int, ...]) -> int:
+    """Default feather radius: two low-res pixels, in full-res pixels (at least 1)."""
+    s = max(full_shape[0] / max(lo_shape[0], 1), full_shape[1] / max(lo_shape[1], 1))
+    return max(1, int(round(2.0 * s)))

@@ -1,0 +1,114 @@
+"""`tcp-editor eval` (also `python -m tcp_core.evaluate`): the command line of the region-edit
+evaluation `tcp_core.eval.evaluate` (see its docstring for the methods, metrics and outputs)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import torch
+
+from tcp_core.base.errors import UserError
+from tcp_core.eval.evaluate import ALL_METHODS, EvalError, evaluate
+from tcp_core.eval.metrics import backbones as _bb
+from tcp_core.eval.report import markdown
+
+__all__ = ["auto_threads", "build_parser", "main"]
+
+
+def auto_threads() -> int:
+    """torch's thread count, reduced to the cores the load average says are idle (at least 1)."""
+    n = torch.get_num_threads()
+    try:
+        busy = os.getloadavg()[0]
+    except (OSError, AttributeError):  # not available on Windows
+        return n
+    cores = os.cpu_count() or n
+    return max(1, min(n, cores - int(round(busy))))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(
+        prog="tcp-editor eval",
+        description="Evaluate region edits (TCP, its final export path, Eq. 4 pixel compositing, a SwapAE "
+                    "baseline, Reinhard colour transfer, identity) on content/style/mask pairs.")
+    ap.add_argument("--pairs", required=True,
+                    help="CSV with columns content,style,mask (paths relative to it)")
+    ap.add_argument("--weights", default="default",
+                    help="TCP weights: a .safetensors path, hf://OWNER/REPO/FILE[@REV], 'default' (bundled), "
+                         "or random:PRESET[:SEED] for an untrained model")
+    ap.add_argument("--baseline-weights", default=None,
+                    help="SwapAE baseline weights (enables method 'swapae')")
+    ap.add_argument("--out", required=True,
+                    help="output folder for report.json, report.md, contact_sheet.png")
+    ap.add_argument("--device", default="auto", help="auto, cpu, cuda, mps (model and backbone)")
+    ap.add_argument("--precision", default="auto", choices=["auto", "bf16", "fp32"],
+                    help="the model's precision: auto = bf16 where the device runs it natively, else fp32")
+    ap.add_argument("--methods", default=None,
+                    help=f"comma-separated subset of {','.join(ALL_METHODS)} (default: all that can run)")
+    ap.add_argument("--final-smoothing", type=float, default=None, metavar="S",
+                    help="colour smoothing of method tcp_final (the export path's --smoothing; default: the "
+                         "editor's default)")
+    ap.add_argument("--size", type=int, default=256, help="evaluation size: long side in px (default 256)")
+    ap.add_argument("--backbone", default="mobilenet_v2",
+                    help=f"feature backbone: {', '.join(_bb.BACKBONES)} (default mobilenet_v2)")
+    ap.add_argument("--backbone-weights", default=None,
+                    help="backbone weights .safetensors (required for inception_v3 and vgg16)")
+    ap.add_argument("--ssd-locations", type=int, default=1024,
+                    help="locations sampled for SSD (default 1024)")
+    ap.add_argument("--seed", type=int, default=0, help="seed of the SSD locations")
+    ap.add_argument("--threads", default="auto",
+                    help="torch CPU threads, or 'auto' (default): the cores not already busy according to "
+                         "the load average, at least 1 (oversubscribed threads make small CNN passes "
+                         "many times slower when a trainer shares the CPU)")
+    ap.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
+    return ap
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args_in = list(sys.argv[1:] if argv is None else argv)
+    if args_in[:1] == ["eval"]:
+        args_in = args_in[1:]
+    args = build_parser().parse_args(args_in)
+
+    def log(msg: str) -> None:
+        if not args.quiet:
+            print(msg, file=sys.stderr, flush=True)
+
+    methods = [m.strip() for m in args.methods.split(",") if m.strip()] if args.methods else None
+    try:
+        threads = auto_threads() if str(args.threads) == "auto" else int(args.threads)
+        if threads < 1:
+            raise ValueError
+    except ValueError:
+        print(f"tcp-editor eval: error: --threads must be 'auto' or >= 1, got {args.threads!r}", file=sys.stderr)
+        return 2
+    if args.device in ("auto", "cpu") and threads != torch.get_num_threads():
+        torch.set_num_threads(threads)
+    try:
+        if not Path(args.pairs).is_file():
+            raise EvalError(f"pairs file not found: {args.pairs}")
+        backbone = _bb.load_backbone(args.backbone, weights=args.backbone_weights, device=args.device)
+        from tcp_core.editing.inference import load_model
+
+        model = load_model(args.weights, args.device, args.precision)
+        baseline = load_model(args.baseline_weights, args.device, args.precision) if args.baseline_weights else None
+        res = evaluate(args.pairs, model, args.out, baseline=baseline, backbone=backbone, methods=methods,
+                       size=args.size, ssd_locations=args.ssd_locations, seed=args.seed,
+                       model_name=args.weights, baseline_name=args.baseline_weights, log=log,
+                       final_smoothing=args.final_smoothing)
+    except UserError as e:  # anything else is a bug: its traceback shows
+        print(f"tcp-editor eval: error: {e}", file=sys.stderr)
+        return 2
+    rep = res.report
+    print(markdown(rep).split("\n\n↑")[0].split("\n", 2)[-1].strip())
+    print(f"\n{rep['pairs']} pairs evaluated, {len(rep['skipped'])} skipped, "
+          f"{len(rep['errors'])} method errors, {rep['timing_s']['total']:.1f} s. Report: {res.files['md']}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
