@@ -61,11 +61,12 @@ def make_inputs(d: str) -> tuple[str, str, str]:
     return photo, style, mask
 
 
-def run_once(argv: list[str], env: dict) -> tuple[float, float]:
-    """(wall seconds, CPU seconds user+sys) of one fresh process."""
+def run_once(argv: list[str], env: dict, cwd: str) -> tuple[float, float]:
+    """(wall seconds, CPU seconds user+sys) of one fresh process, run in `cwd` (not a checkout:
+    `python -m` puts the working directory before PYTHONPATH)."""
     c0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     t = time.perf_counter()
-    r = subprocess.run(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    r = subprocess.run(argv, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     dt = time.perf_counter() - t
     c1 = resource.getrusage(resource.RUSAGE_CHILDREN)
     if r.returncode != 0:
@@ -105,7 +106,7 @@ def main() -> int:
     for i in range(args.rounds):
         for n in names:
             loads.append(os.getloadavg()[0])
-            wall, c = run_once(cmds[n], envs[n])
+            wall, c = run_once(cmds[n], envs[n], args.dir)
             times[n].append(wall)
             cpu[n].append(c)
         print(f"round {i + 1}: " + ", ".join(f"{n} {times[n][-1]:.2f} s (CPU {cpu[n][-1]:.2f} s)" for n in names),
