@@ -637,7 +637,7 @@ def disk_full_after(monkeypatch):
     (their descriptor is /dev/full, so libtiff and every encoder meet ENOSPC as on a real full disk)."""
     import tempfile
 
-    import tcp_core.io.imageio as imageio
+    import tcp_core.io.files as files
 
     if not os.path.exists("/dev/full"):
         pytest.skip("needs /dev/full")
@@ -654,7 +654,7 @@ def disk_full_after(monkeypatch):
             os.close(fd)
             return os.open("/dev/full", os.O_WRONLY), name
 
-        monkeypatch.setattr(imageio.tempfile, "mkstemp", mkstemp)
+        monkeypatch.setattr(files.tempfile, "mkstemp", mkstemp)
 
     return arm
 

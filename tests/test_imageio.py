@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image, ImageCms, ImageOps
 
-from tcp_core.io import imageio
+from tcp_core.io import files
 from tcp_core.io.imageio import (
     ImageLoadError,
     ImageSaveError,
@@ -419,7 +419,7 @@ def test_save_errors(tmp_path):
 def test_save_keeps_file_mode_and_umask(tmp_path):
     p = tmp_path / "x.png"
     save_image(p, np.zeros((2, 2, 3), np.uint8))
-    assert p.stat().st_mode & 0o777 == 0o666 & ~imageio._UMASK
+    assert p.stat().st_mode & 0o777 == 0o666 & ~files._UMASK
     os.chmod(p, 0o640)
     save_image(p, np.ones((2, 2, 3), np.uint8))
     assert p.stat().st_mode & 0o777 == 0o640

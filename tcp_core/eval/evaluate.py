@@ -309,7 +309,7 @@ OUTPUT_NAMES = ("report.json", "report.md", "contact_sheet.png")
 def _refuse_outputs_on_inputs(out: Path, inputs: Sequence[Path]) -> None:
     """The report files must never replace the pairs file or a photo/mask it lists (compared by
     device and inode, so links and other spellings of a name are caught)."""
-    from tcp_core.io.imageio import file_id
+    from tcp_core.io.files import file_id
 
     ids = {file_id(p): p for p in inputs if file_id(p) is not None}
     for name in OUTPUT_NAMES:

@@ -20,7 +20,7 @@ from safetensors.torch import load_file, save
 
 from tcp_core.base.config import ModelConfig
 from tcp_core.base.errors import UserError
-from tcp_core.io.imageio import atomic_write
+from tcp_core.io.files import atomic_write
 from tcp_core.networks.model import TCPNet
 
 FORMAT = "tcp-editor"
