@@ -161,3 +161,42 @@ def test_trainer_style_stats_and_swap_content_reach_the_generator():
         f_real = tr.features(real)
     L.feature_style_loss(tr.features(swap)[:3], [f[perm] for f in f_real[:3]]).backward()
     assert any(p.grad is not None and p.grad.abs().sum() > 0 for p in tr.net.H_s.parameters())
+
+
+def test_trunk_encoder_trains_its_head_only_and_round_trips(tmp_path):
+    """E on the frozen Lite0 trunk (preset lite128): the trunk gets no gradient and keeps its
+    ImageNet BatchNorm statistics through a training step; every other part of E/H/G learns;
+    the weights file is a whole model (trunk included) and reloads to the same output."""
+    from tcp_core.base.config import LossWeights, ModelConfig, TrainConfig, model_preset
+    from tcp_core.networks.checkpoint import load_net, save_model
+    from tcp_core.training.trainer import Trainer
+
+    mcfg = model_preset("lite128")
+    assert mcfg.encoder == "lite0"
+    tcfg = TrainConfig(preset="lite128", batch_size=2, steps=1, tcp_every=1, r1_every=2,
+                       weights=LossWeights(perceptual=1.0))
+    tr = Trainer(mcfg, tcfg, torch.device("cpu"))
+    trunk = tr.net.E.trunk
+    stem_ref = eff.pretrained_lite0()._conv_stem.weight
+    assert torch.equal(trunk.net._conv_stem.weight, stem_ref)  # ImageNet weights, not random
+    bn_before = trunk.net._bn0.running_mean.clone()
+    assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in trunk.modules())
+    tr.net.train()
+    assert not trunk.training
+    real = torch.rand(2, 3, 128, 128) * 2 - 1
+    tr.g_step(real, tcp=True)
+    assert all(p.grad is None for p in trunk.parameters())
+    assert torch.equal(trunk.net._bn0.running_mean, bn_before)
+    trained = [(n, p) for n, p in tr.net.named_parameters() if not n.startswith("E.trunk.")]
+    missing = [n for n, p in trained if p.grad is None or not p.grad.abs().sum() > 0]
+    assert not missing, missing
+    path = tmp_path / "lite.safetensors"
+    save_model(path, tr.ema, fp16=False)
+    net = load_net(path, "cpu").eval()
+    assert net.config == mcfg
+    x = torch.rand(1, 3, 128, 160) * 2 - 1
+    with torch.no_grad():
+        a, b = tr.ema.eval()(x), net(x)
+    assert torch.allclose(a, b, atol=1e-5)
+    with pytest.raises(Exception, match="encoder"):
+        ModelConfig(encoder="resnet")

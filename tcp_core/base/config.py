@@ -6,6 +6,7 @@ one weights file is a whole model. `TrainConfig` describes a training run.
 Presets:
 - `tiny`: a few thousand parameters per part, 32 px; for tests (milliseconds per step).
 - `demo128`: the CPU demo model shipped in `weights/`, 128 px, trains on a 2-core CPU in hours.
+- `lite128`: demo128 with E on a frozen ImageNet EfficientNet-Lite0 trunk (`encoder="lite0"`).
 - `paper256`: the Swapping Autoencoder "channel=32" widths at 256 px (METHOD section 1).
 """
 
@@ -26,6 +27,7 @@ MAX_CHANNELS = 4096
 MAX_LEVELS = 8  # entries of one channel tuple
 MAX_CROPS = 64
 MAX_NAME_CHARS = 200
+ENCODERS = ("conv", "lite0")
 
 
 def _check_int(name: str, v, lo: int, hi: int) -> None:
@@ -49,6 +51,8 @@ def _check_model_fields(c: ModelConfig) -> None:
     if not isinstance(c.name, str) or len(c.name) > MAX_NAME_CHARS:
         raise UsageError(f"model config field name must be a string of at most {MAX_NAME_CHARS} characters")
     _check_int("resolution", c.resolution, 16, MAX_RESOLUTION)
+    if c.encoder not in ENCODERS:
+        raise UsageError(f"model config field encoder must be one of {', '.join(ENCODERS)}, got {c.encoder!r:.40}")
     for name in ("enc_stem", "content_channels", "style_dim"):
         _check_int(name, getattr(c, name), 1, MAX_CHANNELS)
     _check_ints("enc_channels", c.enc_channels, 1, MAX_LEVELS)
@@ -75,6 +79,9 @@ class ModelConfig:
     # Encoder E: 1x1 stem, then one downsampling residual block per entry.
     enc_stem: int = 16
     enc_channels: tuple[int, ...] = (32, 64, 128)
+    # E's kind: "conv" (the paper's, learnt from scratch) or "lite0" (a trained head over a frozen
+    # ImageNet EfficientNet-Lite0 trunk; networks/trunk_encoder.py). enc_stem is unused by "lite0".
+    encoder: str = "conv"
     # H_c: 1x1 conv + lrelu, 1x1 conv to `content_channels` (no activation), L2-normalised per pixel.
     content_channels: int = 8
     # H_s: two 3x3 stride-2 convs, spatial mean, linear -> style_dim, L2-normalised.
@@ -149,6 +156,8 @@ MODEL_PRESETS: dict[str, ModelConfig] = {
         dco_crop_size=8,
     ),
     "demo128": ModelConfig(name="demo128"),
+    # demo128 with E on the frozen ImageNet trunk (trains from scratch; needs the backbone package)
+    "lite128": ModelConfig(name="lite128", encoder="lite0"),
     "paper256": ModelConfig(
         name="paper256",
         resolution=256,

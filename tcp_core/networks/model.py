@@ -42,7 +42,12 @@ class TCPNet(nn.Module):
     def __init__(self, cfg: ModelConfig) -> None:
         super().__init__()
         self.config = cfg
-        self.E = Encoder(cfg)
+        if cfg.encoder == "lite0":
+            from tcp_core.networks.trunk_encoder import TrunkEncoder
+
+            self.E = TrunkEncoder(cfg)
+        else:
+            self.E = Encoder(cfg)
         self.H_c = ContentHead(cfg)
         self.H_s = StyleHead(cfg)
         self.G = Generator(cfg)

@@ -1,0 +1,118 @@
+"""E on a frozen ImageNet trunk (issue #13's "E built on the frozen pretrained trunk").
+
+The paper's E learns every filter from the training photos; on a CPU budget it sees a tiny part of
+what the Swapping Autoencoder saw. This E reads the first blocks of EfficientNet-Lite0
+(`networks/efficientnet.py`, frozen, ImageNet weights) and learns only a small mixing head:
+
+    t4, t8, t16 = trunk(I)                      strides 4, 8, 16: 24, 40, 112 channels (frozen)
+    x = [pool(t4), t8, up(t16), pool(I)]        all resampled to e's grid (stride 2**levels)
+    e = lrelu(conv3(lrelu(conv3(x))))           [N, C_e, H / 2**levels, W / 2**levels] (trained)
+
+The local mean colour `pool(I)` rides along because the trunk's features are built to be
+colour-robust, and reconstruction needs the colour. H_c, H_s, G and the region edit (Eq. 5-6) are
+unchanged: they see `e` as before. The trunk's weights are part of the model's state (so one file
+is still a whole model), start from the pinned package when it is installed, receive no
+gradient, and stay in eval mode (BatchNorm keeps ImageNet statistics).
+"""
+
+from __future__ import annotations
+
+import logging
+
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from tcp_core.base.config import ModelConfig
+from tcp_core.networks.efficientnet import EfficientNetLite0, is_available, load_state_dict
+from tcp_core.networks.layers import EqualConv2d, lrelu
+
+log = logging.getLogger(__name__)
+
+TRUNK_LAST_BLOCK = 10  # blocks 0..10: taps at strides 4, 8, 16
+TRUNK_CHANNELS = (24, 40, 112)
+TRUNK_STRIDE = 16  # the input must be a multiple of this
+
+
+class FrozenTrunk(nn.Module):
+    """EfficientNet-Lite0's stem and blocks 0-10, frozen, always in eval mode."""
+
+    def __init__(self, pretrained: bool = True) -> None:
+        super().__init__()
+        net = EfficientNetLite0()
+        if pretrained and is_available():
+            net.load_state_dict(load_state_dict())
+        elif pretrained:
+            log.warning("EfficientNet-Lite0 weights not installed: the trunk starts untrained")
+        del net._conv_head, net._bn1, net._fc
+        net._blocks = net._blocks[: TRUNK_LAST_BLOCK + 1]
+        _freeze_batchnorm(net)
+        self.net = net
+        self.requires_grad_(False)
+
+    def train(self, mode: bool = True) -> FrozenTrunk:
+        return super().train(False)
+
+    def forward(self, image: Tensor) -> list[Tensor]:
+        return self.net.features(image, last=TRUNK_LAST_BLOCK)  # 3 maps: strides 4, 8, 16
+
+
+class TrunkEncoder(nn.Module):
+    """E = a trained mixing head over frozen ImageNet features (see the module docstring)."""
+
+    def __init__(self, cfg: ModelConfig, pretrained: bool = True) -> None:
+        super().__init__()
+        self.trunk = FrozenTrunk(pretrained)
+        self.levels = len(cfg.enc_channels)
+        c_in = sum(TRUNK_CHANNELS) + 3
+        mid = cfg.enc_channels[-1]
+        self.mix1 = EqualConv2d(c_in, mid, 3, padding=1, pad_mode="reflect")
+        self.mix2 = EqualConv2d(mid, cfg.feature_channels, 3, padding=1, pad_mode="reflect")
+
+    def forward(self, image: Tensor) -> Tensor:
+        # image: [N, 3, H, W] in [-1, 1]; H and W multiples of 16 and of 2**levels
+        n, c, h, w = image.shape
+        step = max(TRUNK_STRIDE, 1 << self.levels)
+        assert c == 3 and h % step == 0 and w % step == 0, image.shape
+        size = (h >> self.levels, w >> self.levels)
+        feats = self.trunk(image)
+        grid = [_resample(t, size) for t in feats] + [F.adaptive_avg_pool2d(image, size)]
+        x = lrelu(self.mix1(_cat(grid)))
+        return lrelu(self.mix2(x))  # e: [N, C_e, H / 2**levels, W / 2**levels]
+
+
+class FrozenBatchNorm2d(nn.Module):
+    """BatchNorm with its ImageNet statistics fixed: y = (x - mean) / sqrt(var + eps) * w + b.
+    Buffers only (no step counter, no training mode), so the state is plain float tensors."""
+
+    def __init__(self, bn: nn.BatchNorm2d) -> None:
+        super().__init__()
+        for name in ("weight", "bias", "running_mean", "running_var"):
+            self.register_buffer(name, getattr(bn, name).detach().clone())
+        self.eps = bn.eps
+
+    def forward(self, x: Tensor) -> Tensor:
+        scale = self.weight * (self.running_var + self.eps).rsqrt()
+        shift = self.bias - self.running_mean * scale
+        return x * scale.view(1, -1, 1, 1).to(x.dtype) + shift.view(1, -1, 1, 1).to(x.dtype)
+
+
+def _freeze_batchnorm(module: nn.Module) -> None:
+    for name, child in module.named_children():
+        if isinstance(child, nn.BatchNorm2d):
+            setattr(module, name, FrozenBatchNorm2d(child))
+        else:
+            _freeze_batchnorm(child)
+
+
+def _resample(t: Tensor, size: tuple[int, int]) -> Tensor:
+    if t.shape[-2:] == size:
+        return t
+    if t.shape[-2] > size[0]:  # finer than e's grid: average
+        return F.adaptive_avg_pool2d(t, size)
+    return F.interpolate(t, size=size, mode="bilinear", align_corners=False)
+
+
+def _cat(maps: list[Tensor]) -> Tensor:
+    import torch
+
+    return torch.cat([m.to(maps[0].dtype) for m in maps], dim=1)
