@@ -14,6 +14,7 @@ import struct
 from collections.abc import Mapping
 from pathlib import Path
 
+import numpy as np
 import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save
@@ -194,8 +195,16 @@ def validate_state(state: Mapping[str, torch.Tensor], expected: Mapping[str, tor
             raise CheckpointError(
                 f"{path}: tensor {k} has dtype {t.dtype}; model weights must be floating point "
                 f"({', '.join(_FILE_DTYPES.values())})")
-        if not torch.isfinite(t).all():
+        if not _all_finite(t):
             raise CheckpointError(f"{path}: tensor {k} contains NaN or infinite values; the model is broken")
+
+
+def _all_finite(t: torch.Tensor) -> bool:
+    """NumPy's check: one pass, no thread pool (torch's two-thread isfinite took 0.7 s instead of
+    0.04 s for the demo model's 3.3M weights on a 2-core machine busy with other work)."""
+    if t.dtype == torch.bfloat16:  # NumPy has no bfloat16
+        t = t.float()
+    return bool(np.isfinite(t.detach().cpu().numpy()).all())
 
 
 def load_net(path, device: torch.device | str = "cpu") -> TCPNet:
