@@ -9,7 +9,8 @@
 # can travel with the working tree). Runs from the source tree with PYTHONPATH (nothing to install:
 # the trainer needs torch, numpy, opencv, safetensors and pillow only). Environment overrides:
 # DEVICE (default cuda), BATCH (default 16), SEED (default 2), TCP_EVERY (default 4, as the shipped
-# runs), EXTRA (more trainer arguments for both runs). Exit code 0 only when both runs exported a model.
+# runs), EXTRA (more trainer arguments for both runs), PRESET (e.g. lite128: train both from scratch
+# with that preset instead of fine-tuning the shipped weights; e.g. EXTRA="--perceptual 1"). Exit code 0 only when both runs exported a model.
 # OUT_DIR receives 8 files (two models, training logs, log.csv files and last sample sheets), which is
 # what the device tool brings back from $OUT. A device call, for example:
 #   run(command="bash scripts/gpu_finetune.sh 7", carry=["data/demo/train"], timeout_s=540)
@@ -49,7 +50,8 @@ for m in tcp swapae; do
     [[ $m == swapae ]] && flags+=(--no-tcp-losses)
     rm -rf "runs/gpu-$m"
     # shellcheck disable=SC2086
-    "$PY" -m tcp_core.train "$DATA" --out "runs/gpu-$m" --init "weights/$m-demo128.safetensors" --device "$DEVICE" \
+    if [[ -n "${PRESET:-}" ]]; then start=(--preset "$PRESET"); else start=(--init "weights/$m-demo128.safetensors"); fi
+    "$PY" -m tcp_core.train "$DATA" --out "runs/gpu-$m" "${start[@]}" --device "$DEVICE" \
         --max-minutes "$MIN" --steps 1000000 --batch-size "$BATCH" --seed "$SEED" --tcp-every "$TCP_EVERY" \
         --sample-every 500 --checkpoint-every 1000 --log-every 50 "${flags[@]}" ${EXTRA:-} \
         > "$OUTDIR/$m-train.log" 2>&1 &
