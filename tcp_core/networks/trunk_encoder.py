@@ -5,7 +5,7 @@ what the Swapping Autoencoder saw. This E reads the first blocks of EfficientNet
 (`networks/efficientnet.py`, frozen, ImageNet weights) and learns only a small mixing head:
 
     t4, t8, t16 = trunk(I)                      strides 4, 8, 16: 24, 40, 112 channels (frozen)
-    x = [pool(t4), t8, up(t16), pool(I)]        all resampled to e's grid (stride 2**levels)
+    x = [pool(t4), t8, up(t16), pool(I)]        each tap scaled to unit RMS, all resampled to e's grid
     e = lrelu(conv3(lrelu(conv3(x))))           [N, C_e, H / 2**levels, W / 2**levels] (trained)
 
 The local mean colour `pool(I)` rides along because the trunk's features are built to be
@@ -75,7 +75,7 @@ class TrunkEncoder(nn.Module):
         assert c == 3 and h % step == 0 and w % step == 0, image.shape
         size = (h >> self.levels, w >> self.levels)
         feats = self.trunk(image)
-        grid = [_resample(t, size) for t in feats] + [F.adaptive_avg_pool2d(image, size)]
+        grid = [_resample(_unit_rms(t), size) for t in feats] + [F.adaptive_avg_pool2d(image, size)]
         x = lrelu(self.mix1(_cat(grid)))
         return lrelu(self.mix2(x))  # e: [N, C_e, H / 2**levels, W / 2**levels]
 
@@ -102,6 +102,13 @@ def _freeze_batchnorm(module: nn.Module) -> None:
             setattr(module, name, FrozenBatchNorm2d(child))
         else:
             _freeze_batchnorm(child)
+
+
+def _unit_rms(t: Tensor) -> Tensor:
+    """Scale a tap to unit root-mean-square per image. The trunk's maps have an RMS of 7-13 (peaks
+    above 70) against 0.6 for the image: unscaled, they drown the colour input and make the first
+    steps of training unstable."""
+    return t * t.float().pow(2).mean(dim=(1, 2, 3), keepdim=True).add(1e-6).rsqrt().to(t.dtype)
 
 
 def _resample(t: Tensor, size: tuple[int, int]) -> Tensor:
