@@ -150,20 +150,29 @@ class FilesController(QObject):
             return None
         if not os.path.splitext(path)[1]:
             path += ".png"
-        protect = doc.path or None
+        # the other files this edit reads (style references, the second photo) are never replaced
+        inputs = [r.style.path for r in doc.regions if r.style is not None and r.style.path]
+        inputs += [doc.interp_path] if doc.interp_path else []
+        hit = next((p for p in inputs if same_file(path, p)), None)
+        if hit is not None:
+            self.feedback.error("Export", f"'{os.path.basename(path)}' is a style reference or second photo of "
+                                          "this edit; exporting onto it would destroy it. Choose another name.")
+            return None
+        protect = [doc.path] if doc.path else []
         if doc.path and same_file(path, doc.path):
             if not dialogs.confirm(self._parent, "Overwrite the original?",
                                    f"'{os.path.basename(path)}' is the original photo. Replace it with the edit? "
                                    "This cannot be undone.", default_yes=False):
                 return None
-            protect = None
+            protect = []
+        protect += inputs  # checked above; the worker checks again when it writes
         regions = [(r.style.image, r.mask.copy(), float(r.strength), r.style_mask) for r in doc.regions
                    if r.visible and r.style is not None and (doc.global_transfer or r.mask.max() > 0)]
         rid = self.service.submit_export(ExportJob(
             photo=doc.photo, alpha=doc.alpha, exif=doc.exif, icc=doc.icc, regions=regions,
             global_=doc.global_transfer, interp_image=doc.interp_image if doc.interp_amount > 0 else None,
             interp_what=doc.interp_what, interp_amount=doc.interp_amount, smoothing=doc.smoothing, path=path,
-            quality=quality, protect=protect))
+            quality=quality, protect=tuple(protect)))
         self.exports[rid] = path
         self.feedback.status(f"Exporting {os.path.basename(path)} at full resolution…")
         return rid

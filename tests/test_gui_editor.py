@@ -380,6 +380,26 @@ def test_export_full_res_keeps_exif_and_original(qtbot, win, photo, style_photo,
     assert dlg_calls and open(photo, "rb").read() == before
 
 
+def test_export_never_writes_onto_a_style_reference(qtbot, win, photo, style_photo, tmp_path):
+    """The Export dialog protects every file the edit reads, not only the original photo: a name
+    that is the region's style reference is refused up front with a message, nothing is written,
+    even when the user has agreed to replace the original."""
+    open_with_region(qtbot, win, photo, style_photo)
+    before = open(style_photo, "rb").read()
+    errors = []
+    import tcp_editor.dialogs as d
+
+    orig_error, orig_confirm = d.error, d.confirm
+    d.error = lambda parent, title, text, details="": errors.append(text)
+    d.confirm = lambda *a, **k: True
+    try:
+        assert win.files.export_to(style_photo) is None
+    finally:
+        d.error, d.confirm = orig_error, orig_confirm
+    assert errors and "style reference" in errors[0]
+    assert open(style_photo, "rb").read() == before
+
+
 def test_project_round_trip(qtbot, win, photo, style_photo, tmp_path):
     uid = open_with_region(qtbot, win, photo, style_photo)
     doc = win.doc

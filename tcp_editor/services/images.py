@@ -57,15 +57,16 @@ def load_mask_file(path: str, size_wh: tuple[int, int], max_pixels: int | None =
 
 
 def save_photo(path: str, rgb: np.ndarray, alpha=None, exif=None, icc=None, quality: int = 92,
-               protect: str | None = None) -> str:
-    """Atomic save, EXIF/ICC kept; refuses to write onto `protect` (the original photo)."""
+               protect: str | tuple[str, ...] | list[str] | None = None) -> str:
+    """Atomic save, EXIF/ICC kept; refuses to write onto `protect` (the original photo, or several
+    paths: the original photo first, then style references and the second photo)."""
     from tcp_core.io.imageio import save_image
 
     ext = os.path.splitext(str(path))[1].lower()
     if ext not in EXPORT_FORMATS and ext not in (".tif", ".tiff"):
         raise ImageSaveError(f"Cannot save '{path}': use a .png, .jpg or .webp name.")
     return str(save_image(path, rgb, alpha=alpha, exif=exif, icc=icc, quality=quality,
-                          overwrite_protect=protect or None))
+                          overwrite_protect=([protect] if isinstance(protect, str) else list(protect or ())) or None))
 
 
 def save_mask_png(path: str, mask: np.ndarray) -> str:

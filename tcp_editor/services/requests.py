@@ -78,7 +78,7 @@ class ExportJob:
     exif: bytes | None = None
     icc: bytes | None = None
     quality: int = 92
-    protect: str | None = None  # a path the export must not overwrite (the original photo)
+    protect: tuple[str, ...] = ()  # paths the export must not overwrite (the original photo, style references)
     kind = RequestKind.EXPORT
 
 
