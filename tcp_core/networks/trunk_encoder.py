@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 
+import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
@@ -120,6 +121,4 @@ def _resample(t: Tensor, size: tuple[int, int]) -> Tensor:
 
 
 def _cat(maps: list[Tensor]) -> Tensor:
-    import torch
-
     return torch.cat([m.to(maps[0].dtype) for m in maps], dim=1)

@@ -66,7 +66,7 @@ def save_photo(path: str, rgb: np.ndarray, alpha=None, exif=None, icc=None, qual
     if ext not in EXPORT_FORMATS and ext not in (".tif", ".tiff"):
         raise ImageSaveError(f"Cannot save '{path}': use a .png, .jpg or .webp name.")
     return str(save_image(path, rgb, alpha=alpha, exif=exif, icc=icc, quality=quality,
-                          overwrite_protect=([protect] if isinstance(protect, str) else list(protect or ())) or None))
+                          overwrite_protect=protect or None))
 
 
 def save_mask_png(path: str, mask: np.ndarray) -> str:
