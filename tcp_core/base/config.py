@@ -7,6 +7,8 @@ Presets:
 - `tiny`: a few thousand parameters per part, 32 px; for tests (milliseconds per step).
 - `demo128`: the CPU demo model shipped in `weights/`, 128 px, trains on a 2-core CPU in hours.
 - `lite128`: demo128 with E on a frozen ImageNet EfficientNet-Lite0 trunk (`encoder="lite0"`).
+- `fine128`: demo128 with e and C on a 32 x 32 grid (two E levels, not three): four times the content
+  code, and Eq. 5 composites on 4-pixel cells instead of 8; about the same compute per image.
 - `paper256`: the Swapping Autoencoder "channel=32" widths at 256 px (METHOD section 1).
 """
 
@@ -158,6 +160,8 @@ MODEL_PRESETS: dict[str, ModelConfig] = {
     "demo128": ModelConfig(name="demo128"),
     # demo128 with E on the frozen ImageNet trunk (trains from scratch; needs the backbone package)
     "lite128": ModelConfig(name="lite128", encoder="lite0"),
+    # demo128 with e/C at 32 x 32 (SPEC 1: "16 x 16 or finer"): E 16 -> 64 -> 128, G 32 -> 64 -> 128
+    "fine128": ModelConfig(name="fine128", enc_channels=(64, 128), gen_up_channels=(64, 32)),
     "paper256": ModelConfig(
         name="paper256",
         resolution=256,
