@@ -1,11 +1,16 @@
 """Build the held-out evaluation set: PAIRS.csv + masks from the demo hold-out photos.
 
     python scripts/make_eval_pairs.py [--holdout data/demo/holdout] [--out data/eval] [--pairs 30]
+    python scripts/make_eval_pairs.py --masks regions --out data/eval_regions
 
 Every hold-out photo is a content image; each is paired with the other hold-out photos as style
-references (round-robin) until --pairs rows exist. Masks are seeded free-form brush strokes
-(tcp_core.training.masks, the same family as training) drawn at 256 px and saved at the content's size,
-so the set is reproducible from the photos alone. None of these photos is in the training set.
+references (round-robin) until --pairs rows exist. Masks (drawn at 256 px, saved at the content's
+size, seeded, so the set is reproducible from the photos alone):
+- ``--masks strokes`` (default): free-form brush strokes (tcp_core.training.masks, the same family
+  as training), which ignore what is in the photo;
+- ``--masks regions``: one region that follows the photo's content (a sky, a path, the petals), as a
+  user brushes it (``region_mask``); coverage 10-60 %.
+None of these photos is in the training set.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ import cv2
 import numpy as np
 
 from tcp_core.io.imageio import iter_images, load_image
-from tcp_core.training.masks import free_form_mask
+from tcp_core.training.masks import free_form_mask, region_mask
 
 
 def main() -> None:
@@ -27,6 +32,7 @@ def main() -> None:
     ap.add_argument("--out", default="data/eval")
     ap.add_argument("--pairs", type=int, default=30)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--masks", choices=("strokes", "regions"), default="strokes")
     args = ap.parse_args()
     photos = list(iter_images([args.holdout], recursive=False))
     if len(photos) < 2:
@@ -35,6 +41,7 @@ def main() -> None:
     (out / "masks").mkdir(parents=True, exist_ok=True)
     (out / "photos").mkdir(exist_ok=True)
     small = {}
+    small_rgb = {}
     for p in photos:  # store 1024 px copies: evaluation runs at 256 px anyway
         img = load_image(p).rgb
         s = 1024 / max(img.shape[:2])
@@ -42,6 +49,7 @@ def main() -> None:
         dst = out / "photos" / (p.stem + ".jpg")
         cv2.imwrite(str(dst), img[:, :, ::-1], [cv2.IMWRITE_JPEG_QUALITY, 95])
         small[p] = (dst, img.shape[:2])
+        small_rgb[p] = img
     rng = np.random.default_rng(args.seed)
     rows = []
     n = len(photos)
@@ -52,8 +60,12 @@ def main() -> None:
         cpath, (h, w) = small[photos[ci]]
         spath, _ = small[photos[si]]
         s = 256 / max(h, w)
-        m = free_form_mask((max(16, round(h * s)), max(16, round(w * s))), rng, max_strokes=3,
-                           min_coverage=0.1, max_coverage=0.5)
+        small_size = (max(16, round(h * s)), max(16, round(w * s)))
+        if args.masks == "regions":
+            content_small = cv2.resize(small_rgb[photos[ci]], small_size[::-1], interpolation=cv2.INTER_AREA)
+            m = region_mask(content_small, rng, min_coverage=0.1, max_coverage=0.6)
+        else:
+            m = free_form_mask(small_size, rng, max_strokes=3, min_coverage=0.1, max_coverage=0.5)
         m = cv2.resize(m, (w, h), interpolation=cv2.INTER_NEAREST)
         mpath = out / "masks" / f"mask_{len(rows):03d}.png"
         cv2.imwrite(str(mpath), (m * 255).astype(np.uint8))
