@@ -56,3 +56,45 @@ def test_region_mask_has_no_holes_or_specks():
 def test_region_mask_rejects_non_rgb_input():
     with pytest.raises(AssertionError):
         region_mask(np.zeros((32, 32), np.uint8), np.random.default_rng(0))
+
+
+def test_training_masks_kinds():
+    from tcp_core.base.config import CA_MASKS
+    from tcp_core.training.masks import CA_MASK_KINDS, training_masks
+
+    assert CA_MASKS == CA_MASK_KINDS
+    img, sky = _two_region_photo(64, 64, 24)
+    batch = np.stack([img] * 6)
+    regions = training_masks("regions", batch, np.random.default_rng(0))
+    assert regions.shape == (6, 1, 64, 64) and regions.dtype == np.float32
+    for m in regions[:, 0]:  # every region mask follows the horizon
+        frac = (m * sky).sum() / max(m.sum(), 1)
+        assert frac > 0.97 or frac < 0.03
+    strokes = training_masks("strokes", batch, np.random.default_rng(0))
+    crossing = [0.03 < (m * sky).sum() / max(m.sum(), 1) < 0.97 for m in strokes[:, 0]]
+    assert any(crossing)  # strokes ignore the photo
+    mixed = training_masks("mixed", np.stack([img] * 16), np.random.default_rng(1))
+    follows = [not (0.03 < (m * sky).sum() / max(m.sum(), 1) < 0.97) for m in mixed[:, 0]]
+    assert 0 < sum(follows) < 16
+    with pytest.raises(ValueError):
+        training_masks("blobs", batch, np.random.default_rng(0))
+
+
+def test_trainer_region_masks_step_is_finite():
+    import torch
+
+    from tcp_core.base.config import TrainConfig, model_preset
+    from tcp_core.base.errors import UsageError
+    from tcp_core.training.trainer import Trainer
+
+    with pytest.raises(UsageError, match="ca_masks"):
+        TrainConfig(preset="tiny", ca_masks="blobs")
+    tcfg = TrainConfig(preset="tiny", batch_size=4, steps=1, tcp_every=1, r1_every=2, ca_masks="regions")
+    tr = Trainer(model_preset("tiny"), tcfg, torch.device("cpu"))
+    torch.manual_seed(0)
+    real = torch.rand(4, 3, 32, 32) * 2 - 1
+    stats = tr.g_step(real, tcp=True)
+    ca = float(stats["ca"].detach())
+    assert np.isfinite(ca) and ca > 0
+    m = tr._ca_masks(real)
+    assert m.shape == (4, 1, 32, 32) and set(np.unique(m)) <= {0.0, 1.0}

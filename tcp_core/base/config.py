@@ -208,6 +208,7 @@ class LossWeights:
 
 
 DISCRIMINATORS = ("stylegan2", "projected")
+CA_MASKS = ("strokes", "regions", "mixed")  # kinds of L_CA masks (training.masks.CA_MASK_KINDS)
 
 
 @dataclass(frozen=True)
@@ -234,6 +235,9 @@ class TrainConfig:
     discriminator: str = "stylegan2"
     diffaugment: str = ""  # DiffAugment policy for every D input, e.g. "color,translation,cutout"
     diffaugment_cooccur: str = ""  # policy for D_co's crops (colour is the style D_co judges: no "color")
+    # L_CA's masks M (Eq. 7): "strokes" (random free-form strokes, the paper's), "regions" (one
+    # region of the content photo that follows its content, as a user brushes a sky), "mixed" (half each)
+    ca_masks: str = "strokes"
     weights: LossWeights = field(default_factory=LossWeights)
 
     def __post_init__(self) -> None:
@@ -243,6 +247,8 @@ class TrainConfig:
             raise UsageError("steps must be >= 0")
         if self.tcp_every < 1 or self.r1_every < 1:
             raise UsageError("tcp_every and r1_every must be >= 1")
+        if self.ca_masks not in CA_MASKS:
+            raise UsageError(f"ca_masks must be one of {', '.join(CA_MASKS)}, got {self.ca_masks!r}")
         if self.discriminator not in DISCRIMINATORS:
             raise UsageError(f"discriminator must be one of {', '.join(DISCRIMINATORS)}, got {self.discriminator!r}")
 

@@ -16,7 +16,7 @@ from dataclasses import replace
 import torch
 import torch.distributed as dist
 
-from tcp_core.base.config import DISCRIMINATORS, LossWeights, TrainConfig, model_preset
+from tcp_core.base.config import CA_MASKS, DISCRIMINATORS, LossWeights, TrainConfig, model_preset
 from tcp_core.base.errors import UserError
 from tcp_core.data.stream import DEFAULT_CACHE_MB
 from tcp_core.networks.precision import PRECISION_CHOICES
@@ -51,6 +51,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="how strongly an edit must carry the reference's style, relative to keeping the "
                         "photo's content; higher moves the style more (lambda of L_CC, Eq. 3; "
                         "default %(default)s)")
+    p.add_argument("--ca-masks", choices=CA_MASKS, default=d.ca_masks,
+                   help="the regions region-edit training brushes: random strokes (the paper's), regions that "
+                        "follow each photo's content as a user brushes a sky, or half each (L_CA's masks, "
+                        "Eq. 7; default %(default)s)")
     p.add_argument("--no-tcp-losses", action="store_true",
                    help="train the plain Swapping Autoencoder instead: no region-edit training, for "
                         "comparisons (the paper's ablation without L_CC and L_CA)")
@@ -118,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
             tcp_losses=not args.no_tcp_losses, seed=args.seed, sample_every=args.sample_every,
             checkpoint_every=args.checkpoint_every, log_every=args.log_every, weights=weights,
             discriminator=args.discriminator, diffaugment=args.diffaugment,
-            diffaugment_cooccur=args.diffaugment_cooccur)
+            diffaugment_cooccur=args.diffaugment_cooccur, ca_masks=args.ca_masks)
         parse_policy(tcfg.diffaugment)
         parse_policy(tcfg.diffaugment_cooccur)
         mcfg = None if (args.init or args.resume) else model_preset(args.preset)

@@ -46,6 +46,24 @@ def free_form_masks(n: int, size: int | tuple[int, int], rng: np.random.Generato
     return np.stack([free_form_mask(size, rng) for _ in range(n)])[:, None]
 
 
+CA_MASK_KINDS = ("strokes", "regions", "mixed")
+
+
+def training_masks(kind: str, images: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """L_CA's masks for a batch of content photos ``images`` (uint8 [n, H, W, 3]) -> [n, 1, H, W]
+    float32: "strokes" = free-form strokes that ignore the photo (the paper's), "regions" = one
+    content-following region per photo (``region_mask``, as a user brushes a sky), "mixed" = each
+    mask either kind with probability 1/2."""
+    if kind not in CA_MASK_KINDS:
+        raise ValueError(f"mask kind must be one of {CA_MASK_KINDS}, got {kind!r}")
+    n, h, w, _ = images.shape
+    out = []
+    for i in range(n):
+        regions = kind == "regions" or (kind == "mixed" and rng.random() < 0.5)
+        out.append(region_mask(images[i], rng, 0.05, 0.7) if regions else free_form_mask((h, w), rng))
+    return np.stack(out)[:, None]
+
+
 def region_mask(
     image: np.ndarray, rng: np.random.Generator, min_coverage: float = 0.1, max_coverage: float = 0.5,
 ) -> np.ndarray:

@@ -47,7 +47,7 @@ from tcp_core.networks.model import Discriminators, TCPNet
 from tcp_core.networks.precision import Precision, channels_last
 from tcp_core.training import losses as L
 from tcp_core.training.diffaugment import augment_crops, diff_augment, parse_policy
-from tcp_core.training.masks import free_form_masks
+from tcp_core.training.masks import free_form_masks, training_masks
 
 
 class TrainingDiverged(UserError, RuntimeError):
@@ -183,6 +183,14 @@ class Trainer:
         h = n // 2
         return torch.cat([torch.arange(h, n), torch.arange(0, h)])
 
+    def _ca_masks(self, real: Tensor) -> np.ndarray:
+        """L_CA's masks M for the content photos `real` ([N, 3, H, W] in [-1, 1]) -> [N, 1, H, W]."""
+        kind = self.tcfg.ca_masks
+        if kind == "strokes":  # the paper's; the photos are not looked at (the old random stream)
+            return free_form_masks(real.shape[0], real.shape[-1], self.mask_rng)
+        photos = ((real.detach().float().clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)
+        return training_masks(kind, photos.permute(0, 2, 3, 1).cpu().numpy(), self.mask_rng)
+
     def g_step(self, real: Tensor, tcp: bool) -> dict[str, Tensor]:
         """Phase G (and G_tcp when `tcp`): one backward pass and one Adam step of E, H_c, H_s, G."""
         w: LossWeights = self.tcfg.weights
@@ -225,7 +233,7 @@ class Trainer:
                 loss_cc = L.code_consistency_loss(
                     codes_g.content.float(), codes.content.detach().float(), codes_g.style.float(),
                     s_swap.detach().float(), w.cc_lambda)
-                mask = torch.from_numpy(free_form_masks(n, real.shape[-1], self.mask_rng)).to(real.device)
+                mask = torch.from_numpy(self._ca_masks(real)).to(real.device)  # M: [N, 1, H, W]
                 i_h = self.net.region_edit(codes, codes_g.e, mask)  # Eq. 5-6, as in the editor
                 loss_ca = L.content_alignment_loss(i_h.float(), swap.detach().float(), real, mask)  # Eq. 7
                 total = total + w.code_consistency * loss_cc + w.content_alignment * loss_ca
