@@ -148,6 +148,30 @@ def test_holdout_inside_train_is_refused(fake_pkg, tmp_path):
         build_demo_data(tmp_path / "t", tmp_path / "t", photo_list=doc, package_roots={PKG: root})
 
 
+def test_extra_license_files_are_copied_and_required(fake_pkg, tmp_path):
+    """An upstream license file listed in extra_license_files (lxqt-themes' wallpapers/License credits the
+    photographer) lands in licenses/<package>.<name>; if the package lacks it, nothing is written."""
+    root, doc, _ = fake_pkg
+    (root / "usr/share/backgrounds/License").write_text("Credits: A. Photographer\n")
+    doc["packages"][PKG]["extra_license_files"] = ["usr/share/backgrounds/License"]
+    out = tmp_path / "d" / "train"
+    build_demo_data(out, photo_list=doc, package_roots={PKG: root}, log=lambda s: None)
+    for folder in (out, tmp_path / "d" / "holdout"):
+        assert (folder / "licenses" / f"{PKG}.License").read_text() == "Credits: A. Photographer\n"
+        assert (folder / "licenses" / f"{PKG}.copyright").is_file()
+
+    (root / "usr/share/backgrounds/License").unlink()
+    out2 = tmp_path / "e" / "train"
+    with pytest.raises(DemoDataError, match="usr/share/backgrounds/License"):
+        build_demo_data(out2, photo_list=doc, package_roots={PKG: root}, log=lambda s: None)
+    assert not out2.exists()
+
+    for bad in ("usr/share/backgrounds/License", ["/etc/passwd"], ["../x"], [""]):
+        doc["packages"][PKG]["extra_license_files"] = bad
+        with pytest.raises(DemoDataError, match="extra_license_files"):
+            build_demo_data(out2, photo_list=doc, package_roots={PKG: root}, log=lambda s: None)
+
+
 def test_bad_list_is_a_clear_error(tmp_path):
     bad = tmp_path / "list.json"
     bad.write_text(json.dumps({"packages": {"p": {}}, "photos": [{"id": "x", "package": "p"}]}))
@@ -184,6 +208,8 @@ def test_build_from_a_real_deb(fake_pkg, tmp_path):
         f"Package: {PKG}\nVersion: 1.0-2\nArchitecture: all\nMaintainer: t <t@example.org>\n"
         "Description: test\n test package\n")
     (root / "usr/share/backgrounds/link.jpg").symlink_to("lake.jpg")
+    (root / "usr/share/backgrounds/License").write_text("Credits: A. Photographer\n")
+    doc["packages"][PKG]["extra_license_files"] = ["usr/share/backgrounds/License"]
     debs = tmp_path / "debs"
     debs.mkdir()
     subprocess.run(["dpkg-deb", "--root-owner-group", "-Zgzip", "-b", str(root), str(debs / f"{PKG}_1.0-2_all.deb")],
@@ -195,6 +221,7 @@ def test_build_from_a_real_deb(fake_pkg, tmp_path):
     assert (out / "fake-flower.jpg").read_bytes() == b"flower-bytes"
     assert json.loads((out / "MANIFEST.json").read_text())["packages"][PKG]["version"] == "1.0-2"
     assert (out / "licenses" / f"{PKG}.copyright").is_file()
+    assert (out / "licenses" / f"{PKG}.License").read_text() == "Credits: A. Photographer\n"  # extracted too
 
     # a listed path that is a symlink inside the package is not followed: reported as missing
     doc["photos"][0]["path"] = "usr/share/backgrounds/link.jpg"
