@@ -59,17 +59,27 @@ def fake_pkg(tmp_path):
 def test_shipped_list_is_photos_only_and_well_formed():
     doc = load_photo_list()
     photos = doc["photos"]
-    assert len(photos) == 33
-    assert set(doc["packages"]) == {"plasma-workspace-wallpapers", "mate-backgrounds", "lomiri-wallpapers-16.04"}
+    assert len(photos) == 41
+    assert set(doc["packages"]) == {"plasma-workspace-wallpapers", "mate-backgrounds", "lomiri-wallpapers-16.04",
+                                    "lxqt-themes"}
+    # packages reserved for independent evaluation are never used for demo data
+    assert not set(doc["packages"]) & {"palapeli-data", "lomiri-wallpapers-20.04", "opencv-doc"}
+    assert [e["id"] for e in photos] == sorted(e["id"] for e in photos)  # sorted by package prefix, then name
     hold = [e for e in photos if e["split"] == "holdout"]
-    assert 5 <= len(hold) <= 9
+    # the held-out photos (and the eval pairs made from them) stay fixed when training photos are added
+    assert sorted(e["id"] for e in hold) == [
+        "lomiri-picosdeeuropa_by_Aitzol_Berasategi", "mate-Storm", "mate-YellowFlower", "plasma-ColdRipple",
+        "plasma-FallenLeaf", "plasma-Path", "plasma-summer_1am"]
+    assert len(photos) - len(hold) == 34
     assert len({e["package"] for e in hold}) == 3  # held-out photos come from every package
     assert len({e["kind"] for e in hold}) == len(hold)  # ... and are of different kinds
     ids = [e["id"] for e in photos]
     assert len(ids) == len(set(ids))
     paths = " ".join(e["path"] for e in photos)
     for artwork in ("analogpattern", "free_by_Peter", "greentock", "umang", "mate/abstract/", "mate/desktop/",
-                    "/Altai/", "/Honeywave/", "/Flow/", "/Shell/", "/Volna/", "/MilkyWay/", "/Autumn/"):
+                    "/Altai/", "/Honeywave/", "/Flow/", "/Shell/", "/Volna/", "/MilkyWay/", "/Autumn/",
+                    "origami", "plasma-logo", "plasma_arch", "kde-plasma", "triangles", "waves", "simple_blue",
+                    "Valendas", "cloud.png", "Butterfly-Kenneth-Wimer"):  # lxqt-themes: artwork; uncredited photos
         assert artwork not in paths
     for e in photos:
         assert len(e["sha256"]) == 64 and int(e["sha256"], 16) >= 0
@@ -78,6 +88,12 @@ def test_shipped_list_is_photos_only_and_well_formed():
             assert e["path"].endswith("/contents/images/2560x1600.jpg")
         if e["package"] == "mate-backgrounds":
             assert e["path"].startswith("usr/share/backgrounds/mate/nature/")
+        if e["package"] == "lxqt-themes":  # credited in the package's wallpapers/License, shipped with the set
+            assert e["path"].startswith("usr/share/lxqt/wallpapers/") and e["split"] == "train"
+            assert e["author"] == "stefonarch" and "CC-BY-SA-3.0" in e["license_note"]
+    assert demo.license_files(doc, "lxqt-themes") == [
+        ("usr/share/doc/lxqt-themes/copyright", "lxqt-themes.copyright"),
+        ("usr/share/lxqt/wallpapers/License", "lxqt-themes.License")]
 
 
 def test_verify_accepts_good_and_names_each_mismatch(fake_pkg):
