@@ -1,14 +1,14 @@
 """Demo training data builder (its command line, ``tcp-editor data demo``, is `tcp_core.data.cli`).
 
-Builds a small landscape/nature photo set from three Debian wallpaper packages
-(``plasma-workspace-wallpapers``, ``mate-backgrounds``, ``lomiri-wallpapers-16.04``). Those packages
-also ship artwork (renderings, abstract patterns, illustrations); only the photographs named in
-``demo_photos.json`` are used. Each entry pins the file's path inside its package, its sha256, and
-its author and license as given per file in the package's ``debian/copyright``.
+Builds a small landscape/nature photo set from four Debian packages that ship wallpapers
+(``plasma-workspace-wallpapers``, ``mate-backgrounds``, ``lomiri-wallpapers-16.04``, ``lxqt-themes``).
+Those packages also ship artwork (renderings, abstract patterns, illustrations); only the photographs
+named in ``demo_photos.json`` are used. Each entry pins the file's path inside its package, its sha256,
+and its author and license as given per file in the package's ``debian/copyright``.
 
 Steps: ``apt-get download NAME`` into a temporary folder (or take the .deb files from ``--debs``),
 stream ``dpkg-deb --fsys-tarfile`` and extract only the listed files (no root install, no full
-extraction of the ~150 MB of wallpapers), check every sha256 before writing anything, then copy
+extraction of the ~180 MB of packages), check every sha256 before writing anything, then copy
 the ``train`` photos to ``--out`` and the ``holdout`` photos (kept out of training, for evaluation)
 to ``--holdout-out`` (default ``DIR/../holdout``). Each output folder gets ``MANIFEST.json``,
 ``LICENSES.md`` and ``licenses/<package>.copyright`` (the package's full debian/copyright), plus
