@@ -59,17 +59,27 @@ def fake_pkg(tmp_path):
 def test_shipped_list_is_photos_only_and_well_formed():
     doc = load_photo_list()
     photos = doc["photos"]
-    assert len(photos) == 33
-    assert set(doc["packages"]) == {"plasma-workspace-wallpapers", "mate-backgrounds", "lomiri-wallpapers-16.04"}
+    assert len(photos) == 41
+    assert set(doc["packages"]) == {"plasma-workspace-wallpapers", "mate-backgrounds", "lomiri-wallpapers-16.04",
+                                    "lxqt-themes"}
+    # packages reserved for independent evaluation are never used for demo data
+    assert not set(doc["packages"]) & {"palapeli-data", "lomiri-wallpapers-20.04", "opencv-doc"}
+    assert [e["id"] for e in photos] == sorted(e["id"] for e in photos)  # sorted by package prefix, then name
     hold = [e for e in photos if e["split"] == "holdout"]
-    assert 5 <= len(hold) <= 9
+    # the held-out photos (and the eval pairs made from them) stay fixed when training photos are added
+    assert sorted(e["id"] for e in hold) == [
+        "lomiri-picosdeeuropa_by_Aitzol_Berasategi", "mate-Storm", "mate-YellowFlower", "plasma-ColdRipple",
+        "plasma-FallenLeaf", "plasma-Path", "plasma-summer_1am"]
+    assert len(photos) - len(hold) == 34
     assert len({e["package"] for e in hold}) == 3  # held-out photos come from every package
     assert len({e["kind"] for e in hold}) == len(hold)  # ... and are of different kinds
     ids = [e["id"] for e in photos]
     assert len(ids) == len(set(ids))
     paths = " ".join(e["path"] for e in photos)
     for artwork in ("analogpattern", "free_by_Peter", "greentock", "umang", "mate/abstract/", "mate/desktop/",
-                    "/Altai/", "/Honeywave/", "/Flow/", "/Shell/", "/Volna/", "/MilkyWay/", "/Autumn/"):
+                    "/Altai/", "/Honeywave/", "/Flow/", "/Shell/", "/Volna/", "/MilkyWay/", "/Autumn/",
+                    "origami", "plasma-logo", "plasma_arch", "kde-plasma", "triangles", "waves", "simple_blue",
+                    "Valendas", "cloud.png", "Butterfly-Kenneth-Wimer"):  # lxqt-themes: artwork; uncredited photos
         assert artwork not in paths
     for e in photos:
         assert len(e["sha256"]) == 64 and int(e["sha256"], 16) >= 0
@@ -78,6 +88,12 @@ def test_shipped_list_is_photos_only_and_well_formed():
             assert e["path"].endswith("/contents/images/2560x1600.jpg")
         if e["package"] == "mate-backgrounds":
             assert e["path"].startswith("usr/share/backgrounds/mate/nature/")
+        if e["package"] == "lxqt-themes":  # credited in the package's wallpapers/License, shipped with the set
+            assert e["path"].startswith("usr/share/lxqt/wallpapers/") and e["split"] == "train"
+            assert e["author"] == "stefonarch" and "CC-BY-SA-3.0" in e["license_note"]
+    assert demo.license_files(doc, "lxqt-themes") == [
+        ("usr/share/doc/lxqt-themes/copyright", "lxqt-themes.copyright"),
+        ("usr/share/lxqt/wallpapers/License", "lxqt-themes.License")]
 
 
 def test_verify_accepts_good_and_names_each_mismatch(fake_pkg):
@@ -148,6 +164,30 @@ def test_holdout_inside_train_is_refused(fake_pkg, tmp_path):
         build_demo_data(tmp_path / "t", tmp_path / "t", photo_list=doc, package_roots={PKG: root})
 
 
+def test_extra_license_files_are_copied_and_required(fake_pkg, tmp_path):
+    """An upstream license file listed in extra_license_files (lxqt-themes' wallpapers/License credits the
+    photographer) lands in licenses/<package>.<name>; if the package lacks it, nothing is written."""
+    root, doc, _ = fake_pkg
+    (root / "usr/share/backgrounds/License").write_text("Credits: A. Photographer\n")
+    doc["packages"][PKG]["extra_license_files"] = ["usr/share/backgrounds/License"]
+    out = tmp_path / "d" / "train"
+    build_demo_data(out, photo_list=doc, package_roots={PKG: root}, log=lambda s: None)
+    for folder in (out, tmp_path / "d" / "holdout"):
+        assert (folder / "licenses" / f"{PKG}.License").read_text() == "Credits: A. Photographer\n"
+        assert (folder / "licenses" / f"{PKG}.copyright").is_file()
+
+    (root / "usr/share/backgrounds/License").unlink()
+    out2 = tmp_path / "e" / "train"
+    with pytest.raises(DemoDataError, match="usr/share/backgrounds/License"):
+        build_demo_data(out2, photo_list=doc, package_roots={PKG: root}, log=lambda s: None)
+    assert not out2.exists()
+
+    for bad in ("usr/share/backgrounds/License", ["/etc/passwd"], ["../x"], [""]):
+        doc["packages"][PKG]["extra_license_files"] = bad
+        with pytest.raises(DemoDataError, match="extra_license_files"):
+            build_demo_data(out2, photo_list=doc, package_roots={PKG: root}, log=lambda s: None)
+
+
 def test_bad_list_is_a_clear_error(tmp_path):
     bad = tmp_path / "list.json"
     bad.write_text(json.dumps({"packages": {"p": {}}, "photos": [{"id": "x", "package": "p"}]}))
@@ -184,6 +224,8 @@ def test_build_from_a_real_deb(fake_pkg, tmp_path):
         f"Package: {PKG}\nVersion: 1.0-2\nArchitecture: all\nMaintainer: t <t@example.org>\n"
         "Description: test\n test package\n")
     (root / "usr/share/backgrounds/link.jpg").symlink_to("lake.jpg")
+    (root / "usr/share/backgrounds/License").write_text("Credits: A. Photographer\n")
+    doc["packages"][PKG]["extra_license_files"] = ["usr/share/backgrounds/License"]
     debs = tmp_path / "debs"
     debs.mkdir()
     subprocess.run(["dpkg-deb", "--root-owner-group", "-Zgzip", "-b", str(root), str(debs / f"{PKG}_1.0-2_all.deb")],
@@ -195,6 +237,7 @@ def test_build_from_a_real_deb(fake_pkg, tmp_path):
     assert (out / "fake-flower.jpg").read_bytes() == b"flower-bytes"
     assert json.loads((out / "MANIFEST.json").read_text())["packages"][PKG]["version"] == "1.0-2"
     assert (out / "licenses" / f"{PKG}.copyright").is_file()
+    assert (out / "licenses" / f"{PKG}.License").read_text() == "Credits: A. Photographer\n"  # extracted too
 
     # a listed path that is a symlink inside the package is not followed: reported as missing
     doc["photos"][0]["path"] = "usr/share/backgrounds/link.jpg"

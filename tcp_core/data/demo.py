@@ -1,17 +1,19 @@
 """Demo training data builder (its command line, ``tcp-editor data demo``, is `tcp_core.data.cli`).
 
-Builds a small landscape/nature photo set from three Debian wallpaper packages
-(``plasma-workspace-wallpapers``, ``mate-backgrounds``, ``lomiri-wallpapers-16.04``). Those packages
-also ship artwork (renderings, abstract patterns, illustrations); only the photographs named in
-``demo_photos.json`` are used. Each entry pins the file's path inside its package, its sha256, and
-its author and license as given per file in the package's ``debian/copyright``.
+Builds a small landscape/nature photo set from four Debian packages that ship wallpapers
+(``plasma-workspace-wallpapers``, ``mate-backgrounds``, ``lomiri-wallpapers-16.04``, ``lxqt-themes``).
+Those packages also ship artwork (renderings, abstract patterns, illustrations); only the photographs
+named in ``demo_photos.json`` are used. Each entry pins the file's path inside its package, its sha256,
+and its author and license as given per file in the package's ``debian/copyright``.
 
 Steps: ``apt-get download NAME`` into a temporary folder (or take the .deb files from ``--debs``),
 stream ``dpkg-deb --fsys-tarfile`` and extract only the listed files (no root install, no full
-extraction of the ~150 MB of wallpapers), check every sha256 before writing anything, then copy
+extraction of the ~180 MB of packages), check every sha256 before writing anything, then copy
 the ``train`` photos to ``--out`` and the ``holdout`` photos (kept out of training, for evaluation)
 to ``--holdout-out`` (default ``DIR/../holdout``). Each output folder gets ``MANIFEST.json``,
-``LICENSES.md`` and ``licenses/<package>.copyright`` (the package's full debian/copyright).
+``LICENSES.md`` and ``licenses/<package>.copyright`` (the package's full debian/copyright), plus
+``licenses/<package>.<name>`` for each upstream license file a package lists in
+``extra_license_files`` (e.g. lxqt-themes' ``wallpapers/License``, which credits the photographer).
 
 Needs no torch; pure standard library apart from the two Debian tools.
 """
@@ -85,7 +87,22 @@ def validate_photo_list(doc: Any, p: str | Path = "photo list") -> dict[str, Any
         if len(e["sha256"]) != 64:
             raise DemoDataError(f"{p}: photo {e['id']} sha256 is not 64 hex digits")
         seen.add(e["id"])
+    for name, pkg in packages.items():
+        extra = pkg.get("extra_license_files", []) if isinstance(pkg, Mapping) else None
+        if not isinstance(extra, list) or not all(
+                isinstance(x, str) and x and not Path(x).is_absolute() and ".." not in Path(x).parts for x in extra):
+            raise DemoDataError(f"{p}: package {name}: extra_license_files must be a list of paths relative "
+                                "to the package root")
     return doc
+
+
+def license_files(doc: Mapping[str, Any], pkg: str) -> list[tuple[str, str]]:
+    """``[(path inside the package, name under licenses/), ...]`` for one package: its
+    debian/copyright (``copyright_file``) and any ``extra_license_files``."""
+    meta = doc["packages"].get(pkg, {})
+    out = [(meta["copyright_file"], f"{pkg}.copyright")] if meta.get("copyright_file") else []
+    out += [(x, f"{pkg}.{Path(x).name}") for x in meta.get("extra_license_files", [])]
+    return out
 
 
 _sha256 = sha256_file
@@ -264,7 +281,7 @@ def _licenses_md(split: str, rows: list[dict], packages: Mapping[str, Any]) -> s
         "",
         "Photographs from Debian wallpaper packages, copied unmodified. Author, copyright and license",
         "are as given per file in each package's `debian/copyright`; the full texts are in",
-        "`licenses/<package>.copyright`.",
+        "`licenses/<package>.copyright` (and `licenses/<package>.<name>` for upstream license files).",
         "",
         "| file | author | copyright | license | source |",
         "|---|---|---|---|---|",
@@ -326,15 +343,18 @@ def build_demo_data(
             for name, deb in debs.items():
                 versions[name] = deb_field(deb, "Version")
                 members = [e["path"] for e in doc["photos"] if e["package"] == name]
-                cfile = doc["packages"].get(name, {}).get("copyright_file")
-                if cfile:
-                    members.append(cfile)
+                members += [m for m, _ in license_files(doc, name)]
                 log(f"extracting {len(members)} file(s) from {deb.name} ...")
                 roots[name] = extract_members(deb, members, tmp / "x" / name)
         else:
             roots = {k: Path(v) for k, v in package_roots.items()}
 
         found = verify_photos(doc, roots)
+        missing = [f"{pkg}/{m}" for pkg in packages
+                   for m in doc["packages"].get(pkg, {}).get("extra_license_files", [])
+                   if not (roots[pkg] / m).is_file()]
+        if missing:  # an upstream license file that carries the attribution must not be dropped silently
+            raise DemoDataError("license file(s) missing from the package: " + ", ".join(missing))
         log(f"verified {len(found)} photo(s) (sha256)")
 
         rows_by_split: dict[str, list[dict]] = {s: [] for s in SPLITS}
@@ -361,11 +381,11 @@ def build_demo_data(
                 _atomic_copy(r.pop("_src"), folder / r["file"])
             lic_dir = folder / "licenses"
             for pkg in sorted({r["package"] for r in rows}):
-                cfile = doc["packages"].get(pkg, {}).get("copyright_file")
-                src = roots[pkg] / cfile if cfile else None
-                if src is not None and src.is_file():
-                    lic_dir.mkdir(exist_ok=True)
-                    _atomic_copy(src, lic_dir / f"{pkg}.copyright")
+                for member, name in license_files(doc, pkg):
+                    src = roots[pkg] / member
+                    if src.is_file():
+                        lic_dir.mkdir(exist_ok=True)
+                        _atomic_copy(src, lic_dir / name)
             manifest = {
                 "built_by": "tcp-editor data demo",
                 "split": split,
