@@ -122,6 +122,17 @@ def test_inside_feather_and_wide_feather_on_a_crop():
     assert not d[~dilate(mask, 41)].any()
 
 
+def test_the_photo_passed_in_is_not_changed():
+    """apply_regions edits its own copy of the photo in place, never the caller's array."""
+    h, w = 200, 300
+    rgb = textured(h, w)
+    before = rgb.copy()
+    for crop in (True, False):
+        out = apply_regions(FakeModel(), photo_of(rgb), [RegionEdit(rgb, disk(h, w, 150, 100, 40), 1.0)], crop=crop)
+        assert out is not rgb and (out != rgb).any()
+        np.testing.assert_array_equal(rgb, before)
+
+
 def test_no_crop_uses_whole_image():
     h, w = 240, 320
     rgb = textured(h, w)
