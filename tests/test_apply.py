@@ -122,6 +122,17 @@ def test_inside_feather_and_wide_feather_on_a_crop():
     assert not d[~dilate(mask, 41)].any()
 
 
+def test_the_photo_passed_in_is_not_changed():
+    """apply_regions edits its own copy of the photo in place, never the caller's array."""
+    h, w = 200, 300
+    rgb = textured(h, w)
+    before = rgb.copy()
+    for crop in (True, False):
+        out = apply_regions(FakeModel(), photo_of(rgb), [RegionEdit(rgb, disk(h, w, 150, 100, 40), 1.0)], crop=crop)
+        assert out is not rgb and (out != rgb).any()
+        np.testing.assert_array_equal(rgb, before)
+
+
 def test_no_crop_uses_whole_image():
     h, w = 240, 320
     rgb = textured(h, w)
@@ -469,6 +480,59 @@ def test_cli_bad_inputs_exit_2_with_one_line(files, capsys, make_argv, words):
     model = None if "--weights" in [str(a) for a in make_argv(files)] else FakeModel()
     rc, err = run(make_argv(files), capsys, model=model)
     _one_line_error(rc, err, *words)
+    assert not (files.dir / "o.png").exists()
+
+
+def test_cli_loads_the_model_on_a_thread_while_the_photo_is_decoded(files, capsys, monkeypatch):
+    """Without an injected model, `apply` loads it (importing torch) on a background thread while the
+    calling thread decodes the style, photo and mask (issue #14)."""
+    import threading
+
+    from tcp_core.editing import cli as cli_mod
+    from tcp_core.editing import cli_inputs
+
+    photo_decoded = threading.Event()
+    seen = {}
+    real_load_image = cli_mod.load_image
+
+    def load_image(path, **kw):
+        img = real_load_image(path, **kw)
+        if Path(path) == files.content:
+            seen["decoded_in"] = threading.current_thread()
+            photo_decoded.set()
+        return img
+
+    def slow_model(args, model):
+        seen["model_in"] = threading.current_thread()
+        assert photo_decoded.wait(30), "the photo was not decoded while the model loaded"
+        return FakeModel()
+
+    monkeypatch.setattr(cli_mod, "load_image", load_image)
+    monkeypatch.setattr(cli_inputs, "model_or_usage", slow_model)
+    out = files.dir / "bg.png"
+    rc, err = run(["apply", files.content, "--style", files.style, "--mask", files.mask, "-o", out], capsys)
+    assert rc == 0, err
+    assert seen["decoded_in"] is threading.current_thread()
+    assert seen["model_in"] is not threading.current_thread()
+    assert load_image(out).rgb.shape == (files.h, files.w, 3)
+
+
+def test_cli_model_errors_from_the_loading_thread_read_as_before(files, capsys, monkeypatch):
+    """An error of the background model load is raised on the calling thread as the same one-line
+    message, and still comes before a bad photo's (the model used to load first)."""
+    import sys
+
+    base = ["--style", files.style, "--mask", files.mask, "-o", files.dir / "o.png"]
+    missing = files.dir / "none.safetensors"
+    rc, err = run(["apply", files.content, *base, "--weights", missing], capsys)
+    _one_line_error(rc, err, "cannot load the model", "none.safetensors")
+    rc, err = run(["apply", BAD / "truncated.jpg", *base, "--weights", missing], capsys)
+    _one_line_error(rc, err, "cannot load the model", "none.safetensors")
+    rc, err = run(["apply", BAD / "truncated.jpg", *base, "--preset", "tiny"], capsys)
+    _one_line_error(rc, err, "truncated")  # the model loads fine: the photo's error
+    monkeypatch.setitem(sys.modules, "tcp_core.editing.inference", None)  # `import` raises ImportError
+    rc, err = run(["apply", files.content, *base], capsys)
+    _one_line_error(rc, err, "the model code is not available")
     assert not (files.dir / "o.png").exists()
 
 

@@ -180,6 +180,26 @@ def test_mid_resolution_path_matches_exact(scene):
     np.testing.assert_array_equal(single, exact)  # strips and threads do not change the result
 
 
+def test_in_place_writes_the_same_pixels_into_the_source(scene):
+    """in_place=True (apply_regions' own copy of the photo, a crop view of it) gives the very pixels of
+    a new array, without copying the crop, and leaves the pixels outside the crop alone."""
+    full, mask, lo_src, lo_res = scene
+    want = upsample_edit(full, lo_src, lo_res, mask)
+    big = np.pad(full, ((7, 5), (11, 3), (0, 0)), mode="reflect")
+    view = big[7:-5, 11:-3]  # a strided view, as apply_regions passes its crop
+    before = big.copy()
+    got = upsample_edit(view, lo_src, lo_res, mask, in_place=True)
+    assert got is view
+    np.testing.assert_array_equal(view, want)
+    border = np.ones(big.shape[:2], bool)
+    border[7:-5, 11:-3] = False
+    np.testing.assert_array_equal(big[border], before[border])
+    same = full.copy()
+    out = upsample_edit(same, lo_src, lo_res, np.zeros(mask.shape, np.float32), in_place=True)
+    assert out is same
+    np.testing.assert_array_equal(same, full)
+
+
 def test_16bit_in_16bit_out():
     h, w = 240, 320
     full = textured(h, w, deep=True)

@@ -121,8 +121,8 @@ def apply_regions(
             if m_full.shape[:2] != (H, W):
                 raise ValueError(f"mask {i + 1} is {m_full.shape[1]}x{m_full.shape[0]}, the photo is {W}x{H}")
             box = region_crop_box(m_full, margin=margin) if crop else (0, 0, W, H)
-            if box is None or not np.any(m_full):
-                continue  # empty mask: nothing to edit
+            if box is None or (not crop and not np.any(m_full)):
+                continue  # empty mask: nothing to edit (a crop box exists only for a non-empty mask)
             if feather_px:  # the feather must fit inside the crop, or it would be cut off
                 g = int(np.ceil(feather_px)) + 2
                 box = (max(0, box[0] - g), max(0, box[1] - g), min(W, box[2] + g), min(H, box[3] + g))
@@ -139,7 +139,7 @@ def apply_regions(
             lo_res = model.swap(lo_src, style_lo, float(strength), **by_part)
             lo_ref = model.swap(lo_src, style_lo, 0.0)
         else:
-            lo_mask = np.clip(_resize(np.ascontiguousarray(as_float_mask(m_crop)), (wh, ww)), 0, 1)
+            lo_mask = np.clip(_resize(as_float_mask(m_crop), (wh, ww)), 0, 1)  # (OpenCV reads the strided crop)
             fast = {"keyframe_step": keyframe_step} if keyframe_step else {}  # (models without it work too)
             lo_res = model.region_edit(lo_src, style_lo, lo_mask, float(strength), **fast, **by_part)
             lo_ref = model.own_style_edit(lo_src, lo_mask)
@@ -148,8 +148,8 @@ def apply_regions(
         fp = feather_px if feather_px is not None else auto_feather_px(full_crop.shape, lo_src.shape)
         if global_:
             fp = 0  # a full mask needs no feathering
-        cur[y0:y1, x0:x1] = upsample_edit(full_crop, lo_ref, lo_res, m_crop, fp, inside=inside,
-                                          smoothing=smoothing)
+        # in place: full_crop is a view of `cur`, this function's own copy of the photo
+        upsample_edit(full_crop, lo_ref, lo_res, m_crop, fp, inside=inside, smoothing=smoothing, in_place=True)
         _add(timings, "upsample", t0)
     return cur
 

@@ -33,7 +33,7 @@ from tcp_core.base.constants import DEFAULT_SMOOTHING, MAX_SMOOTHING
 from tcp_core.base.errors import UsageError
 from tcp_core.base.memory import release_free_memory
 from tcp_core.editing.apply import _add, _resize, _shrink_style, apply_regions, interpolate_images, interpolate_photo
-from tcp_core.editing.cli_inputs import PROG, Inputs, err, model_or_usage, weights_file
+from tcp_core.editing.cli_inputs import PROG, Inputs, err, model_in_background, model_or_usage, weights_file
 from tcp_core.editing.masks import as_float_mask
 from tcp_core.editing.regions import EditModel, RegionEdit
 from tcp_core.io.imageio import (
@@ -150,25 +150,30 @@ def _find_mask(spec: Path, rel: Path) -> Path:
     raise ImageLoadError(f"No mask for '{display_path(rel)}' in '{display_path(spec)}' (expected {rel.stem}.png).")
 
 
-def _process_one(
-    model: EditModel,
-    src: Path,
-    out: Path,
-    styles: list[np.ndarray],
-    mask_specs: list[Path],
-    strengths: list[float],
-    args,
-    rel: Path,
-    timings: dict,
-    protect: Sequence[Path] = (),
-) -> None:
+def _load_one(src: Path, mask_specs: list[Path], args, rel: Path, timings: dict) -> tuple:
+    """The photo and its region masks at the photo's size (the masks are None in --global mode)."""
     t0 = time.perf_counter()
     max_px = int(args.max_pixels)
     photo = load_image(src, max_pixels=max_px, keep_alpha=True, keep_16bit=True)
-    masks = [None] * len(styles)
+    masks = [None] * len(args.style)
     if not args.global_:
         masks = [load_mask(_find_mask(m, rel), size=photo.size, max_pixels=max_px) for m in mask_specs]
-    t0 = _add(timings, "load", t0)
+    _add(timings, "load", t0)
+    return photo, masks
+
+
+def _edit_and_save(
+    model: EditModel,
+    photo,
+    masks: list,
+    src: Path,
+    out: Path,
+    styles: list[np.ndarray],
+    strengths: list[float],
+    args,
+    timings: dict,
+    protect: Sequence[Path] = (),
+) -> None:
     style_masks = getattr(args, "style_masks_loaded", None) or [None] * len(styles)
     regions = [RegionEdit(*r) for r in zip(styles, masks, strengths, style_masks)]
     result = apply_regions(
@@ -193,6 +198,22 @@ def _process_one(
         overwrite_protect=[src, *protect],
     )
     _add(timings, "save", t0)
+
+
+def _process_one(
+    model: EditModel,
+    src: Path,
+    out: Path,
+    styles: list[np.ndarray],
+    mask_specs: list[Path],
+    strengths: list[float],
+    args,
+    rel: Path,
+    timings: dict,
+    protect: Sequence[Path] = (),
+) -> None:
+    photo, masks = _load_one(src, mask_specs, args, rel, timings)
+    _edit_and_save(model, photo, masks, src, out, styles, strengths, args, timings, protect)
 
 
 def _print_timings(timings: dict, n: int = 1) -> None:
@@ -300,6 +321,8 @@ def _cmd_apply(args, model: EditModel | None) -> int:
     else:
         inputs.refuse("apply", [out])
 
+    # The model (importing torch) loads on a thread while the images below are decoded.
+    pending_model = model_in_background(args, model)
     # Inputs shared by every photo: style references (bad ones are fatal).
     max_px = int(args.max_pixels)
     try:
@@ -311,18 +334,23 @@ def _cmd_apply(args, model: EditModel | None) -> int:
                             for m, st in zip(style_mask_specs, styles_full)]
     except (ImageLoadError, ValueError) as e:
         raise UsageError(f"{PROG} apply: error: style mask: {e}") from None
-    model = model_or_usage(args, model)
+    timings: dict = {}
+    if not batch:
+        try:
+            photo, masks = _load_one(content, mask_specs, args, Path(content.name), timings)
+        except (ImageLoadError, ValueError) as e:
+            pending_model()  # a model that cannot load is reported first (it used to load before the photo)
+            raise UsageError(f"{PROG} apply: error: {e}") from None
+    model = pending_model()
     styles = [_shrink_style(model, s) for s in styles_full]
     args.style_masks_loaded = [None if m is None else np.clip(_resize(np.ascontiguousarray(as_float_mask(m)),
                                                                       st.shape[:2]), 0, 1)
                                for m, st in zip(style_masks_full, styles)]
     del styles_full, style_masks_full
 
-    timings: dict = {}
     if not batch:
         try:
-            _process_one(model, content, out, styles, mask_specs, strengths, args, Path(content.name), timings,
-                         inputs.files())
+            _edit_and_save(model, photo, masks, content, out, styles, strengths, args, timings, inputs.files())
         except (ImageLoadError, ImageSaveError, ValueError) as e:
             raise UsageError(f"{PROG} apply: error: {e}") from None
         if args.timings:

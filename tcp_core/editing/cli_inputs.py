@@ -1,18 +1,20 @@
 """What the `apply` and `interpolate` commands (`tcp_core.editing.cli`) share: one-line errors, the
-model (injected or loaded), and the input files no output may ever be written onto."""
+model (injected, loaded, or loaded in the background), and the input files no output may ever be
+written onto."""
 
 from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from tcp_core.base.errors import UsageError, UserError
 from tcp_core.editing.regions import EditModel
 from tcp_core.io.imageio import display_path, file_id
 
-__all__ = ["PROG", "Inputs", "err", "model_or_usage", "weights_file"]
+__all__ = ["PROG", "Inputs", "err", "model_in_background", "model_or_usage", "weights_file"]
 
 PROG = "tcp-editor"
 
@@ -33,6 +35,21 @@ def model_or_usage(args, model: EditModel | None) -> EditModel:
         raise UsageError(f"{PROG}: error: the model code is not available ({e})") from None
     except UserError as e:  # weights not found, bad checkpoint, device unavailable...
         raise UsageError(f"{PROG}: error: cannot load the model: {e}") from None
+
+
+def model_in_background(args, model: EditModel | None) -> Callable[[], EditModel]:
+    """Start `model_or_usage(args, model)` on a background thread and return a function that waits
+    for it: the model, or its error (the same `UsageError`) raised in the caller's thread.
+
+    Importing torch and reading the weights take about 2 s of CPU; meanwhile the caller decodes the
+    photo, style and masks (PIL's decoders and numpy release the GIL). An injected model is returned
+    as is, without a thread."""
+    if model is not None:
+        return lambda: model
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tcp-model-load")
+    future = pool.submit(model_or_usage, args, None)
+    pool.shutdown(wait=False)  # the thread ends after this one job (and is joined at exit)
+    return future.result
 
 
 class Inputs:

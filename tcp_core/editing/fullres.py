@@ -329,6 +329,7 @@ def upsample_edit(
     max_mid_pixels: int = DEFAULT_MAX_MID_PIXELS,
     strip_rows: int = _STRIP_ROWS,
     threads: int = 2,
+    in_place: bool = False,
 ) -> np.ndarray:
     """Full-resolution version of a low-resolution edit.
 
@@ -342,6 +343,8 @@ def upsample_edit(
     smoothing: colour smoothing level 0..MAX_SMOOTHING (`smoothing_radius`; None = DEFAULT_SMOOTHING):
     low follows the network's local colours closely, high keeps more of the photo's texture.
     Pixels where the feathered mask is 0 are returned unchanged, bit for bit.
+    in_place=True writes the result into full_src_rgb itself (it must be writeable) and returns it,
+    instead of a new array: only the pixels under the feathered mask are written.
     """
     src = np.asarray(full_src_rgb)
     if src.ndim != 3 or src.shape[2] != 3 or src.dtype not in (np.uint8, np.uint16):
@@ -356,7 +359,7 @@ def upsample_edit(
         raise ValueError(f"mask is {m_in.shape[1]}x{m_in.shape[0]}, the image {W}x{H}")
     if feather_px is None:
         feather_px = auto_feather_px(src.shape, lo_src.shape)
-    out = src.copy()
+    out = src if in_place else src.copy()
     fw = feather_window(m_in, feather_px, inside)
     if fw is None:
         return out
