@@ -536,6 +536,25 @@ def test_cli_model_errors_from_the_loading_thread_read_as_before(files, capsys, 
     assert not (files.dir / "o.png").exists()
 
 
+def test_cli_model_load_lets_openmp_threads_sleep(files, monkeypatch):
+    """Loading the model for a command sets OMP_WAIT_POLICY=PASSIVE before torch loads OpenMP, unless
+    the user chose a policy (issue #14: spinning threads burn CPU on a shared machine)."""
+    import os
+
+    from tcp_core.base.errors import UsageError
+    from tcp_core.editing.cli_inputs import model_or_usage
+
+    args = SimpleNamespace(weights=str(files.dir / "none.safetensors"), device="cpu", precision="auto", preset=None)
+    monkeypatch.delenv("OMP_WAIT_POLICY", raising=False)
+    with pytest.raises(UsageError, match="cannot load the model"):
+        model_or_usage(args, None)
+    assert os.environ["OMP_WAIT_POLICY"] == "PASSIVE"
+    monkeypatch.setenv("OMP_WAIT_POLICY", "active")
+    with pytest.raises(UsageError):
+        model_or_usage(args, None)
+    assert os.environ["OMP_WAIT_POLICY"] == "active"
+
+
 def test_cli_help(capsys):
     assert main(["apply", "--help"]) == 0
     assert "--style" in capsys.readouterr().out

@@ -200,6 +200,19 @@ def test_in_place_writes_the_same_pixels_into_the_source(scene):
     np.testing.assert_array_equal(same, full)
 
 
+def test_mid_grid_sampled_in_row_strips_equals_one_pass():
+    """_Plan samples the mid-resolution grid in strips of rows (small temporaries): the same values
+    as sampling it in one pass."""
+    from tcp_core.editing.fullres import _warp_to
+
+    rng = np.random.default_rng(5)
+    lo = rng.normal(size=(24, 40, 4)).astype(np.float32)
+    box, out_hw = (37, 11, 1500, 901), (611, 1003)
+    whole = _warp_to(lo, (24, 40), (960, 1600), box, out_hw)
+    parts = [_warp_to(lo, (24, 40), (960, 1600), box, out_hw, rows=(r, min(611, r + 64))) for r in range(0, 611, 64)]
+    np.testing.assert_array_equal(np.concatenate(parts), whole)
+
+
 def test_16bit_in_16bit_out():
     h, w = 240, 320
     full = textured(h, w, deep=True)

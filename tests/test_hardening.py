@@ -389,15 +389,21 @@ def test_apply_encoder_failure_mid_write_leaves_nothing(corpus, tiny_weights, tm
     out = tmp_path / "out" / "r.png"
     out.parent.mkdir()
     out.write_bytes(b"previous export")
-    real_save = Image.Image.save
+    import tcp_core.io.saving as saving
 
-    def failing_save(self, fp, format=None, **kw):
-        if hasattr(fp, "write"):
-            fp.write(b"\x89PNG\r\n\x1a\n" + b"\0" * 1000)
-            raise OSError(28, "No space left on device")
-        return real_save(self, fp, format, **kw)
+    real_write_png8 = saving.write_png8
 
-    monkeypatch.setattr(Image.Image, "save", failing_save)
+    class FullDisk:  # the disk fills up after the first 1000 bytes of the PNG
+        def __init__(self, f):
+            self.f, self.n = f, 0
+
+        def write(self, b):
+            if self.n + len(b) > 1000:
+                raise OSError(28, "No space left on device")
+            self.n += len(b)
+            return self.f.write(b)
+
+    monkeypatch.setattr(saving, "write_png8", lambda f, *a, **k: real_write_png8(FullDisk(f), *a, **k))
     rc, err = run_cli(["apply", str(corpus["ok_rgb.png"]), "--style", str(STYLE), "--mask",
                        str(corpus["mask_full.png"]), "-o", str(out), "--weights", str(tiny_weights)], capfd)
     assert rc == 2

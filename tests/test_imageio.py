@@ -383,14 +383,16 @@ def test_save_is_atomic_on_encoder_failure(tmp_path, monkeypatch):
     save_image(target, np.full((8, 8, 3), 7, np.uint8))
     before = target.read_bytes()
 
-    real_save = Image.Image.save
+    import tcp_core.io.saving as saving
 
-    def failing_save(self, fp, *a, **k):
-        real_save(self, io.BytesIO(), *a, **k)
-        fp.write(b"\x89PNG partial garbage")
+    real_write_png8 = saving.write_png8
+
+    def failing_png(f, *a, **k):  # the disk fills up half way through the PNG
+        real_write_png8(io.BytesIO(), *a, **k)
+        f.write(b"\x89PNG partial garbage")
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(Image.Image, "save", failing_save)
+    monkeypatch.setattr(saving, "write_png8", failing_png)
     with pytest.raises(ImageSaveError, match="No space left"):
         save_image(target, np.zeros((8, 8, 3), np.uint8))
     assert target.read_bytes() == before

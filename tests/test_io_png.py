@@ -1,6 +1,6 @@
-"""PNG output of tcp_core.io (issue #14 start-up work): the two encoders (8-bit through PIL,
-16-bit through OpenCV with spliced metadata chunks) give the same pixels and the same ICC/EXIF as
-read back by PIL; metadata chunks sit before the image data; the compression level is the one
+"""PNG output of tcp_core.io (issue #14 start-up work): the two encoders (8-bit through
+`tcp_core.io.png`, 16-bit through OpenCV with spliced metadata chunks) give the same pixels and
+the same ICC/EXIF as read back by PIL; metadata chunks sit before the image data; the compression level is the one
 chosen; masks decode to exactly what the previous (multiply + clip + astype) code gave."""
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import pytest
 from PIL import Image, ImageCms
 
 from tcp_core.io.imageio import load_image, load_mask, save_image
+from tcp_core.io.png import adler32_combine, filter_rows, write_png8
 from tcp_core.io.saving import PNG_COMPRESS_LEVEL
 
 
@@ -136,3 +137,56 @@ def test_mask_orientation_is_applied(tmp_path):
     Image.fromarray(v, "L").save(p, exif=ex.tobytes(), quality=100)
     m = load_mask(p)
     assert m.shape == (30, 20) and m[:5, -1].min() > 0.9 and m[:, 0].max() < 0.1
+
+
+# ---------------------------------------------------------------------------------------------
+# tcp_core.io.png: the 8-bit encoder (filters chosen with numpy, deflate in parallel strips)
+
+
+def test_adler32_combine_matches_zlib():
+    rng = np.random.default_rng(1)
+    for n1, n2 in [(0, 0), (0, 5), (7, 0), (1, 1), (100, 70_000), (65_521, 65_522), (200_000, 3)]:
+        a = rng.integers(0, 256, n1, dtype=np.uint8).tobytes()
+        b = rng.integers(0, 256, n2, dtype=np.uint8).tobytes()
+        assert adler32_combine(zlib.adler32(a), zlib.adler32(b), len(b)) == zlib.adler32(a + b)
+
+
+@pytest.mark.parametrize("h, w, c, threads", [(1, 1, 3, None), (1, 9, 4, 4), (5, 1, 3, 2), (37, 53, 3, None),
+                                               (700, 611, 3, 3), (513, 300, 4, 2), (1100, 1000, 3, 4)])
+def test_png8_decodes_to_the_same_pixels_with_any_number_of_strips(h, w, c, threads):
+    """PIL and OpenCV (libpng) read back the exact pixels, whether the deflate ran in one strip or
+    several (1100x1000 noise: several IDAT chunks of at most 1 MiB)."""
+    import io
+
+    import cv2
+
+    rgb = photo(h, w, seed=h + w)
+    pixels = rgb if c == 3 else np.dstack([rgb, (np.arange(h * w).reshape(h, w) % 251).astype(np.uint8)])
+    if h * w > 1_000_000:
+        pixels = np.random.default_rng(2).integers(0, 256, pixels.shape, dtype=np.uint8)
+    outs = []
+    for t in (1, threads):
+        buf = io.BytesIO()
+        write_png8(buf, pixels, level=PNG_COMPRESS_LEVEL, threads=t)
+        data = buf.getvalue()
+        kinds = [k for k, _ in png_chunks(data)]  # every CRC checked
+        assert kinds[0] == b"IHDR" and kinds[-1] == b"IEND" and b"IDAT" in kinds
+        with Image.open(io.BytesIO(data)) as im:
+            assert im.mode == ("RGB" if c == 3 else "RGBA")
+            np.testing.assert_array_equal(np.asarray(im), pixels)
+        back = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
+        back = back.reshape(h, w, c)[:, :, [2, 1, 0, 3][:c]]
+        np.testing.assert_array_equal(back, pixels)
+        outs.append(data)
+    if h * w > 1_000_000:
+        assert sum(k == b"IDAT" for k, _ in png_chunks(outs[0])) > 1
+
+
+def test_png8_picks_sub_or_up_per_row():
+    """Each row gets the filter that leaves less to compress: Sub along a horizontal ramp, Up where
+    a row repeats the one above (and the row above the image counts as zeros)."""
+    ramp = np.tile(np.arange(0, 240, 2, dtype=np.uint8)[None, :, None], (4, 1, 3))  # rows equal, values rise
+    lines = filter_rows(ramp.reshape(4, -1), None, 3)
+    assert list(lines[:, 0]) == [1, 2, 2, 2]  # Sub for the first row (the one above is zeros), then Up
+    assert not lines[1:, 1:].any()
+    np.testing.assert_array_equal(lines[0, 4:], 2)  # Sub: +2 per pixel

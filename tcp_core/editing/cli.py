@@ -41,6 +41,7 @@ from tcp_core.io.imageio import (
     SAVE_FORMATS,
     ImageLoadError,
     ImageSaveError,
+    LoadedImage,
     atomic_write_all,
     display_path,
     image_writer,
@@ -150,7 +151,8 @@ def _find_mask(spec: Path, rel: Path) -> Path:
     raise ImageLoadError(f"No mask for '{display_path(rel)}' in '{display_path(spec)}' (expected {rel.stem}.png).")
 
 
-def _load_one(src: Path, mask_specs: list[Path], args, rel: Path, timings: dict) -> tuple:
+def _load_one(src: Path, mask_specs: list[Path], args, rel: Path,
+              timings: dict) -> tuple[LoadedImage, list[np.ndarray | None]]:
     """The photo and its region masks at the photo's size (the masks are None in --global mode)."""
     t0 = time.perf_counter()
     max_px = int(args.max_pixels)
@@ -164,8 +166,8 @@ def _load_one(src: Path, mask_specs: list[Path], args, rel: Path, timings: dict)
 
 def _edit_and_save(
     model: EditModel,
-    photo,
-    masks: list,
+    photo: LoadedImage,
+    masks: list[np.ndarray | None],
     src: Path,
     out: Path,
     styles: list[np.ndarray],

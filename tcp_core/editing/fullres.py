@@ -55,6 +55,7 @@ SMOOTHING_REF_PX = 128
 DEFAULT_EPS = 1e-3
 DEFAULT_MAX_MID_PIXELS = 2_000_000
 _STRIP_ROWS = 256
+_MID_ROWS = 64  # rows of the mid-resolution grid computed at a time
 
 
 # ----------------------------------------------------------------------------------------------
@@ -199,21 +200,25 @@ def smoothing_radius(smoothing: float, lo_shape: tuple[int, ...]) -> int:
     return int(round(float(smoothing) * min(lo_shape[:2]) / SMOOTHING_REF_PX))
 
 
-def _warp_to(lo: np.ndarray, lo_hw: tuple[int, int], full_hw: tuple[int, int], box, out_hw) -> np.ndarray:
+def _warp_to(lo: np.ndarray, lo_hw: tuple[int, int], full_hw: tuple[int, int], box, out_hw,
+             rows: tuple[int, int] | None = None) -> np.ndarray:
     """Bilinearly sample the map `lo` (defined on an h x w grid covering the full image of size
     H x W) at the pixel centres of the sub-rectangle `box` = (x0, y0, x1, y1) of the full image,
-    sampled on an out_hw grid spanning that box. Channels > 4 are handled in groups."""
+    sampled on an out_hw grid spanning that box (only its rows [r0, r1) with `rows`). Channels > 4
+    are handled in groups."""
     h, w = lo_hw
     H, W = full_hw
     x0, y0, x1, y1 = box
     oh, ow = out_hw
+    r0, r1 = rows or (0, oh)
     # out pixel (u, v) centre in full coords: X = x0 + (u + 0.5) * (x1 - x0) / ow
     # its lo coordinate: X * w / W - 0.5
     fx = (x1 - x0) / ow * w / W
     fy = (y1 - y0) / oh * h / H
     tx = (x0 + 0.5 * (x1 - x0) / ow) * w / W - 0.5
     ty = (y0 + 0.5 * (y1 - y0) / oh) * h / H - 0.5
-    M = np.array([[fx, 0.0, tx], [0.0, fy, ty]], np.float64)
+    M = np.array([[fx, 0.0, tx], [0.0, fy, ty + fy * r0]], np.float64)
+    oh = r1 - r0
     flags = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
     lo = np.ascontiguousarray(lo, dtype=np.float32)
     ch = 1 if lo.ndim == 2 else lo.shape[2]
@@ -261,9 +266,12 @@ class _Plan:
             self.mid = None
         else:
             crop = full_src[y0:y1, x0:x1]
-            s_mid = cv2.resize(crop, (mw, mh), interpolation=cv2.INTER_AREA).astype(np.float32)
-            mid_packs = [_warp_to(p, (h, w), (H, W), box, (mh, mw)) for p in packs]
-            self.mid = _bracket(mid_packs, s_mid)
+            s_mid = cv2.resize(crop, (mw, mh), interpolation=cv2.INTER_AREA)
+            self.mid = np.empty((mh, mw, 3), np.float32)
+            for r0 in range(0, mh, _MID_ROWS):  # in strips of rows: the temporaries stay small
+                r1 = min(mh, r0 + _MID_ROWS)
+                mid_packs = [_warp_to(p, (h, w), (H, W), box, (mh, mw), rows=(r0, r1)) for p in packs]
+                self.mid[r0:r1] = _bracket(mid_packs, s_mid[r0:r1].astype(np.float32))
         # Global part at full res: A0 @ s (no offset: b lives in the maps).
         self.A0m = np.concatenate([T.A0, np.zeros((3, 1))], axis=1).astype(np.float32)
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import io
 import os
-import struct
 import zlib
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -21,21 +20,20 @@ from PIL import Image
 from tcp_core.io.files import ImageSaveError, as_path, atomic_write_all, display_path, same_file
 from tcp_core.io.metadata import exif_with_orientation_1, icc_colour_space
 from tcp_core.io.pixels import to_uint8, to_uint16
+from tcp_core.io.png import png_chunk, write_png8
 
 __all__ = ["PNG_COMPRESS_LEVEL", "SAVE_FORMATS", "image_writer", "save_image"]
 
-# zlib level of every PNG written (8-bit through PIL, 16-bit through OpenCV; the pixels do not depend
-# on it). Measured on the 20 MP photo of benchmarks/bench_apply_startup.py (CPU seconds of the encode):
-# level 1: 26.7 MB 1.9 s, 2: 26.4 MB 2.1 s, 3: 25.5 MB 3.0 s, 4 (before): 26.6 MB 3.8 s, 6 (PIL's
-# default): about 7.5 s. Levels 1-3 use zlib's fast matcher; on photo noise level 4's lazy matching costs
-# 80 % more time for no smaller file. PIL and OpenCV cost the same at the same level.
+# zlib level of every PNG written (8-bit through `tcp_core.io.png`, 16-bit through OpenCV; the pixels do
+# not depend on it). Measured on the 20 MP photo of benchmarks/bench_apply_startup.py with PIL's
+# encoder (CPU seconds of the encode): level 1: 26.7 MB 1.9 s, 2: 26.4 MB 2.1 s, 3: 25.5 MB 3.0 s,
+# 4 (before): 26.6 MB 3.8 s, 6 (PIL's default): about 7.5 s. Levels 1-3 use zlib's fast matcher; on
+# photo noise level 4's lazy matching costs 80 % more time for no smaller file. PIL and OpenCV cost
+# the same at the same level; `tcp_core.io.png` (two filters chosen with numpy, the deflate in
+# parallel strips) 1.45 s of CPU for 26.3 MB at level 2.
 PNG_COMPRESS_LEVEL = 2
 SAVE_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WEBP", ".tif": "TIFF", ".tiff": "TIFF"}
 
-
-
-def _png_chunk(kind: bytes, data: bytes) -> bytes:
-    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
 
 
 def _png_insert_chunks(png: bytes, chunks: list[bytes]) -> bytes:
@@ -63,10 +61,10 @@ def _encode_16bit(rgb: np.ndarray, alpha: np.ndarray | None, fmt: str, exif: byt
     if fmt == "PNG":
         chunks = []
         if icc:
-            chunks.append(_png_chunk(b"iCCP", b"ICC profile\x00\x00" + zlib.compress(icc)))
+            chunks.append(png_chunk(b"iCCP", b"ICC profile\x00\x00" + zlib.compress(icc)))
         if exif:
             raw = exif[6:] if exif.startswith(b"Exif\x00\x00") else exif
-            chunks.append(_png_chunk(b"eXIf", raw))
+            chunks.append(png_chunk(b"eXIf", raw))
         data = _png_insert_chunks(data, chunks)
     return data
 
@@ -160,35 +158,40 @@ def image_writer(
 
         write.format = fmt  # type: ignore[attr-defined]
         return write
-    else:
-        rgb8 = to_uint8(rgb)
-        if alpha is not None:
-            im = Image.fromarray(np.dstack([rgb8, to_uint8(alpha)]), "RGBA")
-        else:
-            im = Image.fromarray(np.ascontiguousarray(rgb8), "RGB")
-        kw: dict = {}
-        if exif:
-            kw["exif"] = exif
-        if icc:
-            kw["icc_profile"] = icc
-        if fmt == "JPEG":
-            kw.update(quality=quality, subsampling=0 if quality >= 90 else 2)
-        elif fmt == "WEBP":
-            kw.update(quality=quality, method=4, lossless=quality >= 100)
-        elif fmt == "PNG":
-            kw.update(compress_level=PNG_COMPRESS_LEVEL)
-        elif fmt == "TIFF":
-            # libtiff (used for compressed TIFF) cannot write EXIF sub-IFDs (date taken, GPS):
-            # with EXIF, PIL's own uncompressed writer keeps them all.
-            kw.update(compression="raw" if exif else "tiff_adobe_deflate")
+    rgb8 = to_uint8(rgb)
+    if fmt == "PNG":
+        pixels = rgb8 if alpha is None else np.dstack([rgb8, to_uint8(alpha)])
 
         def write(f: BinaryIO) -> None:
-            if fmt == "TIFF":  # libtiff writes to the file descriptor itself and prints its own errors
-                buf = io.BytesIO()  # (a full disk gave "Error writing TIFF header." on stderr): encode first
-                im.save(buf, format=fmt, **kw)
-                f.write(buf.getbuffer())
-            else:
-                im.save(f, format=fmt, **kw)
+            write_png8(f, pixels, exif=exif, icc=icc, level=PNG_COMPRESS_LEVEL)
+
+        write.format = fmt  # type: ignore[attr-defined]
+        return write
+    if alpha is not None:
+        im = Image.fromarray(np.dstack([rgb8, to_uint8(alpha)]), "RGBA")
+    else:
+        im = Image.fromarray(np.ascontiguousarray(rgb8), "RGB")
+    kw: dict = {}
+    if exif:
+        kw["exif"] = exif
+    if icc:
+        kw["icc_profile"] = icc
+    if fmt == "JPEG":
+        kw.update(quality=quality, subsampling=0 if quality >= 90 else 2)
+    elif fmt == "WEBP":
+        kw.update(quality=quality, method=4, lossless=quality >= 100)
+    elif fmt == "TIFF":
+        # libtiff (used for compressed TIFF) cannot write EXIF sub-IFDs (date taken, GPS):
+        # with EXIF, PIL's own uncompressed writer keeps them all.
+        kw.update(compression="raw" if exif else "tiff_adobe_deflate")
+
+    def write(f: BinaryIO) -> None:
+        if fmt == "TIFF":  # libtiff writes to the file descriptor itself and prints its own errors
+            buf = io.BytesIO()  # (a full disk gave "Error writing TIFF header." on stderr): encode first
+            im.save(buf, format=fmt, **kw)
+            f.write(buf.getbuffer())
+        else:
+            im.save(f, format=fmt, **kw)
 
     write.format = fmt  # type: ignore[attr-defined]  (named in encoder errors)
     return write
