@@ -41,15 +41,13 @@ def main() -> None:
     (out / "masks").mkdir(parents=True, exist_ok=True)
     (out / "photos").mkdir(exist_ok=True)
     small = {}
-    small_rgb = {}
     for p in photos:  # store 1024 px copies: evaluation runs at 256 px anyway
         img = load_image(p).rgb
         s = 1024 / max(img.shape[:2])
         img = cv2.resize(img, (round(img.shape[1] * s), round(img.shape[0] * s)), interpolation=cv2.INTER_AREA)
         dst = out / "photos" / (p.stem + ".jpg")
         cv2.imwrite(str(dst), img[:, :, ::-1], [cv2.IMWRITE_JPEG_QUALITY, 95])
-        small[p] = (dst, img.shape[:2])
-        small_rgb[p] = img
+        small[p] = (dst, img)
     rng = np.random.default_rng(args.seed)
     rows = []
     n = len(photos)
@@ -57,12 +55,13 @@ def main() -> None:
     while len(rows) < args.pairs:
         ci, si = k % n, (k % n + 1 + (k // n) % (n - 1)) % n
         k += 1
-        cpath, (h, w) = small[photos[ci]]
+        cpath, content_img = small[photos[ci]]
+        h, w = content_img.shape[:2]
         spath, _ = small[photos[si]]
         s = 256 / max(h, w)
         small_size = (max(16, round(h * s)), max(16, round(w * s)))
         if args.masks == "regions":
-            content_small = cv2.resize(small_rgb[photos[ci]], small_size[::-1], interpolation=cv2.INTER_AREA)
+            content_small = cv2.resize(content_img, small_size[::-1], interpolation=cv2.INTER_AREA)
             m = region_mask(content_small, rng, min_coverage=0.1, max_coverage=0.6)
         else:
             m = free_form_mask(small_size, rng, max_strokes=3, min_coverage=0.1, max_coverage=0.5)

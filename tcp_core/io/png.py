@@ -23,7 +23,7 @@ from typing import BinaryIO
 
 import numpy as np
 
-__all__ = ["png_chunk", "write_png8"]
+__all__ = ["metadata_chunks", "png_chunk", "write_png8"]
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _FILTER_SUB, _FILTER_UP = 1, 2
@@ -35,6 +35,17 @@ _IDAT_BYTES = 1 << 20  # image data is written in chunks of at most this size
 
 def png_chunk(kind: bytes, data: bytes) -> bytes:
     return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+
+def metadata_chunks(exif: bytes | None, icc: bytes | None) -> list[bytes]:
+    """The iCCP (ICC profile) and eXIf (EXIF without its "Exif\\0\\0" header) chunks, as PIL writes
+    them; they must come before the image data."""
+    chunks = []
+    if icc:
+        chunks.append(png_chunk(b"iCCP", b"ICC Profile\x00\x00" + zlib.compress(icc)))
+    if exif:
+        chunks.append(png_chunk(b"eXIf", exif[6:] if exif.startswith(b"Exif\x00\x00") else exif))
+    return chunks
 
 
 def _abs_byte_sums(f: np.ndarray) -> np.ndarray:
@@ -128,11 +139,8 @@ def write_png8(
     h, w, c = pixels.shape
     if pixels.dtype != np.uint8 or c not in (3, 4) or h == 0 or w == 0:
         raise ValueError(f"expected HxWx3 or HxWx4 uint8 pixels, got {pixels.shape} {pixels.dtype}")
-    head = [PNG_SIGNATURE, png_chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2 if c == 3 else 6, 0, 0, 0))]
-    if icc:
-        head.append(png_chunk(b"iCCP", b"ICC Profile\x00\x00" + zlib.compress(icc)))
-    if exif:
-        head.append(png_chunk(b"eXIf", exif[6:] if exif.startswith(b"Exif\x00\x00") else exif))
+    head = [PNG_SIGNATURE, png_chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2 if c == 3 else 6, 0, 0, 0)),
+            *metadata_chunks(exif, icc)]
     f.write(b"".join(head))
     idat_crc = zlib.crc32(b"IDAT")
     for piece in _zlib_stream(pixels, level, threads):

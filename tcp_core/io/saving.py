@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import io
 import os
-import zlib
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import BinaryIO
@@ -20,7 +19,7 @@ from PIL import Image
 from tcp_core.io.files import ImageSaveError, as_path, atomic_write_all, display_path, same_file
 from tcp_core.io.metadata import exif_with_orientation_1, icc_colour_space
 from tcp_core.io.pixels import to_uint8, to_uint16
-from tcp_core.io.png import png_chunk, write_png8
+from tcp_core.io.png import metadata_chunks, write_png8
 
 __all__ = ["PNG_COMPRESS_LEVEL", "SAVE_FORMATS", "image_writer", "save_image"]
 
@@ -59,13 +58,7 @@ def _encode_16bit(rgb: np.ndarray, alpha: np.ndarray | None, fmt: str, exif: byt
         raise OSError("the 16-bit encoder failed")
     data = buf.tobytes()
     if fmt == "PNG":
-        chunks = []
-        if icc:
-            chunks.append(png_chunk(b"iCCP", b"ICC profile\x00\x00" + zlib.compress(icc)))
-        if exif:
-            raw = exif[6:] if exif.startswith(b"Exif\x00\x00") else exif
-            chunks.append(png_chunk(b"eXIf", raw))
-        data = _png_insert_chunks(data, chunks)
+        data = _png_insert_chunks(data, metadata_chunks(exif, icc))
     return data
 
 
