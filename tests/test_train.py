@@ -131,6 +131,36 @@ def test_resume_reproduces_the_same_steps(photo_dir, tmp_path):
     assert not diff, f"resumed run differs in {diff[:5]}"
 
 
+def test_init_from_a_training_state_keeps_the_discriminators_with_new_loss_weights(photo_dir, tmp_path):
+    import json
+    from dataclasses import replace
+
+    from tcp_core.base.errors import UsageError
+    from tcp_core.networks.checkpoint import load_tensors
+    from tcp_core.training.run import read_init_state
+
+    train([photo_dir], tmp_path / "a", _tcfg(steps=2), device="cpu", quiet=True)
+    state = list_states(tmp_path / "a")[-1]
+    t, meta = read_init_state(state)
+    tcfg = _tcfg(steps=2)
+    tcfg = replace(tcfg, weights=replace(tcfg.weights, cc_lambda=2.0))
+    tr = Trainer(model_preset("tiny"), tcfg, torch.device("cpu"), DistInfo())
+    tr.init_from_state(t, meta)
+    for prefix, module in (("net/", tr.net), ("ema/", tr.ema), ("disc/", tr.disc)):
+        sd = module.state_dict()
+        assert sd and all(torch.equal(sd[k], t[prefix + k]) for k in sd), prefix
+    assert tr.step == 0 and not tr.opt_g.state and not tr.opt_d.state  # fresh optimizers
+    assert read_init_state(tmp_path / "a" / "model-ema.safetensors") is None  # an exported model
+    # the whole run: it trains with its own loss weights from the saved networks
+    train([photo_dir], tmp_path / "b", tcfg, device="cpu", init=str(state), quiet=True)
+    saved = json.loads(load_tensors(list_states(tmp_path / "b")[-1])[1]["train_config"])
+    assert saved["weights"]["cc_lambda"] == 2.0 and list_states(tmp_path / "b")[-1].name.endswith("00000002.safetensors")
+    # the other discriminator cannot take these weights: a clear message, not a traceback
+    with pytest.raises(UsageError, match="does not fit"):
+        Trainer(model_preset("tiny"), replace(tcfg, discriminator="projected"), torch.device("cpu"),
+                DistInfo()).init_from_state(t, meta)
+
+
 def test_damaged_newest_checkpoint_falls_back(photo_dir, tmp_path):
     run = tmp_path / "run"
     train([photo_dir], run, _tcfg(steps=4), device="cpu", quiet=True)

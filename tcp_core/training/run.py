@@ -82,6 +82,22 @@ def load_latest_state(run_dir: Path) -> tuple[dict, dict, Path] | None:
     return None
 
 
+def read_init_state(path: Path) -> tuple[dict, dict] | None:
+    """`--init` may name a training checkpoint (RUN_DIR/checkpoints/state-N.safetensors) instead of
+    an exported model: the new run then starts from its networks, EMA and discriminators (with its
+    own, possibly different, loss weights). None for an exported model."""
+    try:
+        t, meta = load_tensors(path)
+    except CheckpointError:
+        return None  # not ours at all: load_net gives the clear message
+    if meta.get("format") != "tcp-editor-train-state":
+        return None
+    for v in t.values():
+        if v.is_floating_point() and not torch.isfinite(v).all():
+            raise CheckpointError(f"{path} contains NaN/inf")
+    return t, meta
+
+
 def _checkpoint(trainer: Trainer, run_dir: Path, export_path: Path, keep: int) -> None:
     t, meta = trainer.state_tensors()
     save_tensors(run_dir / "checkpoints" / f"state-{trainer.step:08d}.safetensors", t, meta)
@@ -280,11 +296,17 @@ def train(
     elif resume and list_states(run_dir):
         raise CheckpointError(f"no usable checkpoint in {run_dir / 'checkpoints'}; all are damaged")
     init_path = None
+    init_state = None
     if init and resumed is None:
         from tcp_core.io.hub import resolve_weights
 
         init_path = resolve_weights(init)
-        mcfg = load_net(init_path).config
+        init_state = read_init_state(init_path)
+        if init_state is not None:  # a training checkpoint: its networks and discriminators
+            mcfg = config_from_metadata({"format": "tcp-editor", "format_version": "1",
+                                         "model_config": init_state[1]["model_config"]}, init_path)
+        else:
+            mcfg = load_net(init_path).config
     mcfg = mcfg or model_preset(tcfg.preset)
 
     created = [p for p in (run_dir, *run_dir.parents) if not p.exists()]
@@ -317,6 +339,11 @@ def train(
         trainer.load_state(resumed[0], resumed[1])
         if dist_info.main and not quiet:
             print(f"resumed from {resumed[2].name} at step {trainer.step}", file=sys.stderr)
+    elif init_state is not None:
+        trainer.init_from_state(*init_state)
+        if dist_info.main and not quiet:
+            print(f"fine-tuning from the networks and discriminators of {init_path.name} "
+                  f"(step {init_state[1].get('step', '?')}); fresh optimizers, step 0", file=sys.stderr)
     elif init_path is not None:
         trainer.init_from(init_path)
 

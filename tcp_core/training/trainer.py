@@ -357,6 +357,19 @@ class Trainer:
         self.mask_rng.bit_generator.state = json.loads(meta["rng_masks"])
         self.step = int(meta["step"])
 
+    def init_from_state(self, t: dict[str, Tensor], meta: dict[str, str]) -> None:
+        """Fine-tune from a training checkpoint: E/H/G, the EMA and the discriminators; fresh
+        optimizers and step 0, since the new run's losses may differ from the saved run's."""
+        if json.loads(meta["model_config"]) != json.loads(self.mcfg.to_json()):
+            raise UsageError("--init training state has a different model config than the chosen preset")
+        for prefix, m in (("net", self.net), ("ema", self.ema), ("disc", self.disc)):
+            sd = {k[len(prefix) + 1:]: v for k, v in t.items() if k.startswith(prefix + "/")}
+            try:
+                m.load_state_dict(sd)
+            except RuntimeError as e:
+                raise UsageError(f"--init training state does not fit this run's {prefix} "
+                                 f"(another --discriminator?): {str(e).splitlines()[0]}") from None
+
     def init_from(self, weights: Path) -> None:
         """Fine-tune: start E/H/G (and the EMA) from an exported model; fresh discriminators."""
         net = load_net(weights, "cpu")
