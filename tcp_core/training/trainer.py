@@ -338,10 +338,18 @@ class Trainer:
         }
         return t, meta
 
-    def load_state(self, t: dict[str, Tensor], meta: dict[str, str]) -> None:
+    def _load_modules(self, t: dict[str, Tensor]) -> None:
+        """E/H/G, the EMA and the discriminators from a training state's tensors."""
         for prefix, m in (("net", self.net), ("ema", self.ema), ("disc", self.disc)):
             sd = {k[len(prefix) + 1:]: v for k, v in t.items() if k.startswith(prefix + "/")}
-            m.load_state_dict(sd)
+            try:
+                m.load_state_dict(sd)
+            except RuntimeError as e:
+                raise UsageError(f"the training state does not fit this run's {prefix} "
+                                 f"(another preset or --discriminator?): {str(e).splitlines()[0]}") from None
+
+    def load_state(self, t: dict[str, Tensor], meta: dict[str, str]) -> None:
+        self._load_modules(t)
         groups = json.loads(meta["param_groups"])
         for name, opt in (("opt_g", self.opt_g), ("opt_d", self.opt_d)):
             state: dict[int, dict] = {}
@@ -362,13 +370,7 @@ class Trainer:
         optimizers and step 0, since the new run's losses may differ from the saved run's."""
         if json.loads(meta["model_config"]) != json.loads(self.mcfg.to_json()):
             raise UsageError("--init training state has a different model config than the chosen preset")
-        for prefix, m in (("net", self.net), ("ema", self.ema), ("disc", self.disc)):
-            sd = {k[len(prefix) + 1:]: v for k, v in t.items() if k.startswith(prefix + "/")}
-            try:
-                m.load_state_dict(sd)
-            except RuntimeError as e:
-                raise UsageError(f"--init training state does not fit this run's {prefix} "
-                                 f"(another --discriminator?): {str(e).splitlines()[0]}") from None
+        self._load_modules(t)
 
     def init_from(self, weights: Path) -> None:
         """Fine-tune: start E/H/G (and the EMA) from an exported model; fresh discriminators."""
