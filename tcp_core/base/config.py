@@ -208,7 +208,7 @@ class LossWeights:
 
 
 DISCRIMINATORS = ("stylegan2", "projected")
-CA_MASKS = ("strokes", "regions", "mixed")  # kinds of L_CA masks (training.masks.CA_MASK_KINDS)
+CA_MASKS = ("strokes", "regions", "mixed")  # kinds of L_CA masks (made by training.masks.training_masks)
 
 
 @dataclass(frozen=True)

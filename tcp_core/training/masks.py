@@ -9,6 +9,8 @@ import math
 import cv2
 import numpy as np
 
+from tcp_core.base.config import CA_MASKS
+
 
 def free_form_mask(
     size: int | tuple[int, int], rng: np.random.Generator, max_strokes: int = 4,
@@ -46,7 +48,7 @@ def free_form_masks(n: int, size: int | tuple[int, int], rng: np.random.Generato
     return np.stack([free_form_mask(size, rng) for _ in range(n)])[:, None]
 
 
-CA_MASK_KINDS = ("strokes", "regions", "mixed")
+CA_MASK_KINDS = CA_MASKS  # the kinds `training_masks` makes: TrainConfig.ca_masks's choices
 
 
 def training_masks(kind: str, images: np.ndarray, rng: np.random.Generator) -> np.ndarray:

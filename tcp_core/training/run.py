@@ -42,13 +42,14 @@ from tcp_core.networks.checkpoint import (
     config_from_metadata,
     load_net,
     load_tensors,
+    read_metadata,
     save_model,
     save_tensors,
 )
 from tcp_core.networks.device import pick_device
 from tcp_core.networks.model import TCPNet
 from tcp_core.training.masks import free_form_masks
-from tcp_core.training.trainer import DistInfo, Trainer
+from tcp_core.training.trainer import STATE_FORMAT, DistInfo, Trainer
 
 log = logging.getLogger(__name__)
 
@@ -66,17 +67,28 @@ def list_states(run_dir: Path) -> list[Path]:
     return sorted((p for p in d.iterdir() if STATE_RE.match(p.name)), key=lambda p: p.name)
 
 
+def _read_state(path: Path) -> tuple[dict, dict]:
+    """A training state's tensors and metadata; CheckpointError if the file is not one or is damaged."""
+    t, meta = load_tensors(path)
+    if meta.get("format") != STATE_FORMAT:
+        raise CheckpointError(f"{path} is not a training state")
+    for v in t.values():
+        if v.is_floating_point() and not torch.isfinite(v).all():
+            raise CheckpointError(f"{path} contains NaN/inf")
+    return t, meta
+
+
+def state_model_config(meta: dict[str, str], path: Path) -> ModelConfig:
+    """The model config a training state was saved with (checked like an exported model's)."""
+    return config_from_metadata({"format": "tcp-editor", "format_version": "1",
+                                 "model_config": meta["model_config"]}, path)
+
+
 def load_latest_state(run_dir: Path) -> tuple[dict, dict, Path] | None:
     """The newest complete checkpoint; a damaged newest one falls back to the one before."""
     for p in reversed(list_states(run_dir)):
         try:
-            t, meta = load_tensors(p)
-            if meta.get("format") != "tcp-editor-train-state":
-                raise CheckpointError(f"{p} is not a training state")
-            for v in t.values():
-                if v.is_floating_point() and not torch.isfinite(v).all():
-                    raise CheckpointError(f"{p} contains NaN/inf")
-            return t, meta, p
+            return (*_read_state(p), p)
         except CheckpointError as e:
             log.warning("skipping damaged checkpoint %s: %s", p.name, e)
     return None
@@ -85,17 +97,13 @@ def load_latest_state(run_dir: Path) -> tuple[dict, dict, Path] | None:
 def read_init_state(path: Path) -> tuple[dict, dict] | None:
     """`--init` may name a training checkpoint (RUN_DIR/checkpoints/state-N.safetensors) instead of
     an exported model: the new run then starts from its networks, EMA and discriminators (with its
-    own, possibly different, loss weights). None for an exported model."""
+    own, possibly different, loss weights). None for an exported model (only its header is read)."""
     try:
-        t, meta = load_tensors(path)
+        if read_metadata(path).get("format") != STATE_FORMAT:
+            return None
     except CheckpointError:
         return None  # not ours at all: load_net gives the clear message
-    if meta.get("format") != "tcp-editor-train-state":
-        return None
-    for v in t.values():
-        if v.is_floating_point() and not torch.isfinite(v).all():
-            raise CheckpointError(f"{path} contains NaN/inf")
-    return t, meta
+    return _read_state(path)
 
 
 def _checkpoint(trainer: Trainer, run_dir: Path, export_path: Path, keep: int) -> None:
@@ -289,8 +297,7 @@ def train(
     resumed = load_latest_state(run_dir) if resume else None
     if resumed is not None:
         t, meta, p = resumed
-        mcfg = config_from_metadata({"format": "tcp-editor", "format_version": "1",
-                                     "model_config": meta["model_config"]}, p)
+        mcfg = state_model_config(meta, p)
         saved_tcfg = TrainConfig.from_json(meta["train_config"])
         tcfg = replace(saved_tcfg, steps=tcfg.steps)  # the run's settings, with the (possibly longer) step count
     elif resume and list_states(run_dir):
@@ -303,8 +310,7 @@ def train(
         init_path = resolve_weights(init)
         init_state = read_init_state(init_path)
         if init_state is not None:  # a training checkpoint: its networks and discriminators
-            mcfg = config_from_metadata({"format": "tcp-editor", "format_version": "1",
-                                         "model_config": init_state[1]["model_config"]}, init_path)
+            mcfg = state_model_config(init_state[1], init_path)
         else:
             mcfg = load_net(init_path).config
     mcfg = mcfg or model_preset(tcfg.preset)

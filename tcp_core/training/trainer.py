@@ -50,6 +50,9 @@ from tcp_core.training.diffaugment import augment_crops, diff_augment, parse_pol
 from tcp_core.training.masks import free_form_masks, training_masks
 
 
+STATE_FORMAT = "tcp-editor-train-state"  # the metadata "format" of a training state file
+
+
 class TrainingDiverged(UserError, RuntimeError):
     """A loss became NaN/inf; the message says how to resume."""
 
@@ -332,7 +335,7 @@ class Trainer:
         t["rng/crops"] = self.crop_gen.get_state()
         t["rng/augment"] = self.aug_gen.get_state()
         meta = {
-            "format": "tcp-editor-train-state", "format_version": "1", "step": str(self.step),
+            "format": STATE_FORMAT, "format_version": "1", "step": str(self.step),
             "model_config": self.mcfg.to_json(), "train_config": self.tcfg.to_json(),
             "param_groups": json.dumps(groups), "rng_masks": json.dumps(self.mask_rng.bit_generator.state),
         }
