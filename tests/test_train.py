@@ -92,6 +92,30 @@ def test_tcp_losses_switch_off_for_the_swapae_baseline():
     assert stats2["cc"] > 0 and stats2["ca"] > 0
 
 
+def test_reuse_fakes_lets_d_judge_phase_g_outputs_without_decoding_again():
+    """With reuse_fakes, D's losses are those of a fresh decode (here G does not move: lr 0, and the noise
+    strengths start at 0), yet E and G run once per iteration instead of twice."""
+    batch = make_batch(_photos(), 0, 0, 0, 4, 32, (0.5, 1.0))
+    runs = {}
+    for reuse in (False, True):
+        tr = Trainer(model_preset("tiny"), _tcfg(lr=0.0, reuse_fakes=reuse), torch.device("cpu"))
+        calls = []
+        decode = tr.net.decode
+        tr.net.decode = lambda *a, **k: (calls.append(1), decode(*a, **k))[1]
+        stats = [tr.train_step(batch) for _ in range(2)]
+        runs[reuse] = (stats, len(calls), tr._fakes)
+    (fresh, n_fresh, _), (reused, n_reused, left) = runs[False], runs[True]
+    assert n_fresh - n_reused == 2 and left is None  # one decode fewer per iteration (L_CA decodes too)
+    for a, b in zip(fresh, reused):
+        assert a.keys() == b.keys()
+        d_keys = [k for k in a if k.startswith(("d_", "r1"))]
+        assert {"d_real", "d_fake", "d_co"} <= set(d_keys)
+        for k in d_keys:
+            assert abs(a[k] - b[k]) < 1e-6, (k, a[k], b[k])
+    cfg = TrainConfig.from_json(_tcfg(reuse_fakes=True).to_json())
+    assert cfg.reuse_fakes and not TrainConfig.from_json('{"preset": "tiny"}').reuse_fakes
+
+
 def test_nan_guard_stops_with_a_clear_message():
     tr = Trainer(model_preset("tiny"), _tcfg(), torch.device("cpu"))
     with torch.no_grad():

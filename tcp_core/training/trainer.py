@@ -10,7 +10,8 @@ stylegan2-ada-pytorch's loss phases):
   G_tcp    every K iterations, on the same swap: L_CC (Eq. 3) and L_CA (Eq. 7) on the region
            edit I_h of Eq. 5-6 (`TCPNet.region_edit`, the editor's own operation)
   D        softplus logistic loss for D (real x1, rec x0.5, swap x0.5) and D_co (real pairs: two
-           crop sets of one image; fake: crops of I_g against crops of I_B)
+           crop sets of one image; fake: crops of I_g against crops of I_B); the fakes are decoded
+           again, or with `reuse_fakes` they are phase G's own outputs of this iteration (detached)
   D_r1     every 16 iterations (lazy regularisation), R1 with gamma 10 for D and 1 for D_co,
            scaled by the interval
 
@@ -136,6 +137,7 @@ class Trainer:
         self.opt_d = torch.optim.Adam(
             self.disc.parameters(), lr=d_lr * r, betas=(tcfg.betas[0] ** r, tcfg.betas[1] ** r))
         self.phases = training_phases(tcfg)
+        self._fakes: Tensor | None = None  # phase G's [rec; swap], detached, for phase D (reuse_fakes)
         self.step = 0
         self.mask_rng = np.random.default_rng([tcfg.seed, self.dist.rank, 12345])
         self.crop_gen = torch.Generator(device="cpu")
@@ -206,6 +208,7 @@ class Trainer:
             s_swap = codes.style[perm]
             out = self.net.decode(torch.cat([codes.content, codes.content]), torch.cat([codes.style, s_swap]))
             rec, swap = out[:n], out[n:]  # I_{A->A} and I_{A->B} = G(C_A, S_B)
+            self._fakes = out.detach() if self.tcfg.reuse_fakes else None
             logits = self._D(out)
             loss_rec = L.reconstruction_loss(rec.float(), real)
             loss_gan_rec = L.g_nonsaturating(logits[:n].float())
@@ -254,12 +257,14 @@ class Trainer:
         w: LossWeights = self.tcfg.weights
         n = real.shape[0]
         perm = self._pair_perm(n).to(real.device)
+        fakes, self._fakes = self._fakes, None
         with self.precision.autocast():
-            with torch.no_grad():
-                codes = self.net.encode(real)
-                out = self.net.decode(torch.cat([codes.content, codes.content]),
-                                      torch.cat([codes.style, codes.style[perm]]))
-            out = out.float()
+            if fakes is None or fakes.shape[0] != 2 * n:
+                with torch.no_grad():
+                    codes = self.net.encode(real)
+                    fakes = self.net.decode(torch.cat([codes.content, codes.content]),
+                                            torch.cat([codes.style, codes.style[perm]]))
+            out = fakes.float()  # [rec; swap]: [2N, 3, R, R]
             swap = out[n:]
             logits = self._D(torch.cat([real, out])).float()  # real, rec, swap
             loss_real = L.d_logistic_real(logits[:n])
