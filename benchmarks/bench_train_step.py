@@ -1,0 +1,80 @@
+"""Training throughput of the real recipe, with and without `--reuse-fakes` (a benchmark, not a test).
+
+Times whole iterations (`Trainer.train_step`: phases G, G_tcp every K, D, D_r1 every 16, EMA) of
+the campaign's recipe (fine128, batch 8, perceptual 1, style-stats 2, K = 4) on random images, the
+variants alternating block by block so background load hits both alike. A block is 16 iterations,
+so each holds four L_CC/L_CA phases and one R1 phase, as a run does.
+
+    python benchmarks/bench_train_step.py [--threads 1] [--rounds 2] [--preset fine128] [--json OUT]
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tcp_core.base.config import LossWeights, TrainConfig, model_preset  # noqa: E402
+from tcp_core.training.trainer import Trainer  # noqa: E402
+
+BLOCK = 16  # iterations per timed block: every phase at its real frequency
+
+
+def trainer(preset: str, reuse: bool, tcp: bool) -> Trainer:
+    w = dataclasses.replace(LossWeights(), perceptual=1.0, style_stats=2.0)
+    tcfg = TrainConfig(batch_size=8, tcp_every=4, tcp_losses=tcp, weights=w, reuse_fakes=reuse, seed=0)
+    return Trainer(model_preset(preset), tcfg, torch.device("cpu"), precision="fp32")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--rounds", type=int, default=2)
+    ap.add_argument("--preset", default="fine128")
+    ap.add_argument("--swapae", action="store_true", help="the SwapAE arm (no L_CC/L_CA)")
+    ap.add_argument("--json", default=None)
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    res = model_preset(args.preset).resolution
+    gen = torch.Generator().manual_seed(0)
+    batch = torch.rand(8, 3, res, res, generator=gen) * 2 - 1
+    variants = {"fresh fakes": False, "reuse fakes": True}
+    trainers = {name: trainer(args.preset, reuse, not args.swapae) for name, reuse in variants.items()}
+    for tr in trainers.values():  # warm-up: allocator, oneDNN kernels
+        tr.train_step(batch)
+        tr.step = 1
+    times: dict[str, list[float]] = {name: [] for name in variants}
+    load0 = os.getloadavg()[0]
+    for r in range(args.rounds):
+        for name, tr in trainers.items():
+            tr.step = 1
+            t0 = time.perf_counter()
+            for _ in range(BLOCK):
+                tr.train_step(batch)
+            dt = time.perf_counter() - t0
+            times[name].append(dt / BLOCK)
+            print(f"round {r + 1} {name:12s} {dt / BLOCK:6.2f} s/iteration  {8 * BLOCK / dt:5.2f} img/s", flush=True)
+    out = {"preset": args.preset, "arm": "swapae" if args.swapae else "tcp", "threads": args.threads,
+           "rounds": args.rounds, "block": BLOCK, "torch": torch.__version__, "machine": platform.processor() or "",
+           "load_start": load0, "load_end": os.getloadavg()[0],
+           "s_per_iteration": {k: statistics.median(v) for k, v in times.items()}, "raw": times}
+    a, b = out["s_per_iteration"]["fresh fakes"], out["s_per_iteration"]["reuse fakes"]
+    print(f"median: fresh {a:.2f} s/it, reuse {b:.2f} s/it: {a / b:.2f}x the iterations per hour "
+          f"(load {load0:.1f} -> {out['load_end']:.1f})")
+    if args.json:
+        Path(args.json).write_text(json.dumps(out, indent=1))
+
+
+if __name__ == "__main__":
+    main()
