@@ -5,10 +5,11 @@ one weights file is a whole model. `TrainConfig` describes a training run.
 
 Presets:
 - `tiny`: a few thousand parameters per part, 32 px; for tests (milliseconds per step).
-- `demo128`: the CPU demo model shipped in `weights/`, 128 px, trains on a 2-core CPU in hours.
+- `demo128`: the CPU demo model shipped in `weights/` until session 8, 128 px, trains on a 2-core CPU in hours.
 - `lite128`: demo128 with E on a frozen ImageNet EfficientNet-Lite0 trunk (`encoder="lite0"`).
 - `fine128`: demo128 with e and C on a 32 x 32 grid (two E levels, not three): four times the content
   code, and Eq. 5 composites on 4-pixel cells instead of 8; about the same compute per image.
+  The model shipped in `weights/` since session 8.
 - `paper256`: the Swapping Autoencoder "channel=32" widths at 256 px (METHOD section 1).
 """
 
