@@ -239,7 +239,7 @@ class TrainConfig:
     # L_CA's masks M (Eq. 7): "strokes" (random free-form strokes, the paper's), "regions" (one
     # region of the content photo that follows its content, as a user brushes a sky), "mixed" (half each)
     ca_masks: str = "strokes"
-    # D's fakes: False decodes the reconstruction and swap again in phase D (as SwapAE's code does);
+    # D's fakes: False decodes the reconstruction and swap again in phase D;
     # True lets D judge phase G's own outputs of this iteration (one G step old), which skips an E and G
     # forward pass per iteration
     reuse_fakes: bool = False

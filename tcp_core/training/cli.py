@@ -57,7 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "Eq. 7; default %(default)s)")
     p.add_argument("--reuse-fakes", action="store_true",
                    help="D judges the G phase's own reconstruction and swap instead of decoding them again "
-                        "(one G step old; about 10 %% more iterations per hour, benchmarks/bench_train_step.py)")
+                        "(one G step old; 1.15x the iterations per hour measured, benchmarks/bench_train_step.py)")
     p.add_argument("--no-tcp-losses", action="store_true",
                    help="train the plain Swapping Autoencoder instead: no region-edit training, for "
                         "comparisons (the paper's ablation without L_CC and L_CA)")

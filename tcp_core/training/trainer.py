@@ -259,7 +259,7 @@ class Trainer:
         perm = self._pair_perm(n).to(real.device)
         fakes, self._fakes = self._fakes, None
         with self.precision.autocast():
-            if fakes is None or fakes.shape[0] != 2 * n:
+            if fakes is None:
                 with torch.no_grad():
                     codes = self.net.encode(real)
                     fakes = self.net.decode(torch.cat([codes.content, codes.content]),
