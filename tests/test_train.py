@@ -185,6 +185,39 @@ def test_init_from_a_training_state_keeps_the_discriminators_with_new_loss_weigh
                 DistInfo()).init_from_state(t, meta)
 
 
+def test_stage_handoff_keeps_the_discriminators_in_fp16_and_cannot_resume(photo_dir, tmp_path):
+    from tcp_core.base.errors import UsageError
+    from tcp_core.networks.checkpoint import CheckpointError, load_tensors
+    from tcp_core.training.run import read_init_state, write_handoff
+
+    train([photo_dir], tmp_path / "a", _tcfg(steps=2), device="cpu", quiet=True)
+    state = list_states(tmp_path / "a")[-1]
+    out = tmp_path / "handoff.safetensors"
+    info = write_handoff(state, out)
+    assert info["bytes"] < state.stat().st_size / 3  # no Adam moments, half precision
+    full, _ = load_tensors(state)
+    t, meta = read_init_state(out)  # --init recognises it as a training state
+    assert meta["handoff"] == "1" and meta["step"] == "2"
+    assert not any(k.startswith(("opt_", "rng/")) for k in t)
+    assert all(v.dtype == torch.float16 for v in t.values() if v.is_floating_point())
+    tr = Trainer(model_preset("tiny"), _tcfg(steps=2), torch.device("cpu"), DistInfo())
+    tr.init_from_state(t, meta)
+    for prefix, module in (("net/", tr.net), ("ema/", tr.ema), ("disc/", tr.disc)):
+        sd = module.state_dict()
+        assert sd and all(sd[k].dtype == full[prefix + k].dtype for k in sd), prefix  # back in fp32
+        for k in sd:
+            torch.testing.assert_close(sd[k].float(), full[prefix + k].float(), rtol=1e-3, atol=1e-3)
+    with pytest.raises(UsageError, match="hand-off"):
+        tr.load_state(t, meta)
+    # a whole run starts from it
+    train([photo_dir], tmp_path / "b", _tcfg(steps=2), device="cpu", init=str(out), quiet=True)
+    assert list_states(tmp_path / "b")[-1].name.endswith("00000002.safetensors")
+    # an exported model is not a training state: a clear error
+    with pytest.raises(CheckpointError, match="not a training state"):
+        write_handoff(tmp_path / "a" / "model-ema.safetensors", tmp_path / "x.safetensors")
+    assert not (tmp_path / "x.safetensors").exists()
+
+
 def test_damaged_newest_checkpoint_falls_back(photo_dir, tmp_path):
     run = tmp_path / "run"
     train([photo_dir], run, _tcfg(steps=4), device="cpu", quiet=True)

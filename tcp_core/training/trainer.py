@@ -357,6 +357,9 @@ class Trainer:
                                  f"(another preset or --discriminator?): {str(e).splitlines()[0]}") from None
 
     def load_state(self, t: dict[str, Tensor], meta: dict[str, str]) -> None:
+        if "param_groups" not in meta:
+            raise UsageError("this training state is a stage hand-off (networks and discriminators only): "
+                             "start a new run from it with --init instead of resuming")
         self._load_modules(t)
         groups = json.loads(meta["param_groups"])
         for name, opt in (("opt_g", self.opt_g), ("opt_d", self.opt_d)):
