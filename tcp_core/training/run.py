@@ -49,7 +49,7 @@ from tcp_core.networks.checkpoint import (
 from tcp_core.networks.device import pick_device
 from tcp_core.networks.model import TCPNet
 from tcp_core.training.masks import free_form_masks
-from tcp_core.training.trainer import STATE_FORMAT, DistInfo, Trainer
+from tcp_core.training.trainer import STATE_FORMAT, STATE_MODULES, DistInfo, Trainer
 
 log = logging.getLogger(__name__)
 
@@ -106,7 +106,7 @@ def read_init_state(path: Path) -> tuple[dict, dict] | None:
     return _read_state(path)
 
 
-HANDOFF_PREFIXES = ("net/", "ema/", "disc/")
+HANDOFF_PREFIXES = tuple(f"{m}/" for m in STATE_MODULES)  # what --init reads from a state
 
 
 def write_handoff(state_path: Path, out_path: Path) -> dict[str, int]:

@@ -52,6 +52,7 @@ from tcp_core.training.masks import free_form_masks, training_masks
 
 
 STATE_FORMAT = "tcp-editor-train-state"  # the metadata "format" of a training state file
+STATE_MODULES = ("net", "ema", "disc")  # a state's module tensors are named PREFIX/param (then opt_g/, opt_d/, rng/)
 
 
 class TrainingDiverged(UserError, RuntimeError):
@@ -326,7 +327,7 @@ class Trainer:
     # state (safetensors only) -----------------------------------------------------------------
     def state_tensors(self) -> tuple[dict[str, Tensor], dict[str, str]]:
         t: dict[str, Tensor] = {}
-        for prefix, m in (("net", self.net), ("ema", self.ema), ("disc", self.disc)):
+        for prefix, m in self._modules_by_prefix():
             for k, v in m.state_dict().items():
                 t[f"{prefix}/{k}"] = v
         groups = {}
@@ -346,9 +347,12 @@ class Trainer:
         }
         return t, meta
 
+    def _modules_by_prefix(self):
+        return zip(STATE_MODULES, (self.net, self.ema, self.disc))
+
     def _load_modules(self, t: dict[str, Tensor]) -> None:
         """E/H/G, the EMA and the discriminators from a training state's tensors."""
-        for prefix, m in (("net", self.net), ("ema", self.ema), ("disc", self.disc)):
+        for prefix, m in self._modules_by_prefix():
             sd = {k[len(prefix) + 1:]: v for k, v in t.items() if k.startswith(prefix + "/")}
             try:
                 m.load_state_dict(sd)
