@@ -284,6 +284,25 @@ def test_train_resume_does_not_repeat_log_rows(train_data, tmp_path):
     assert steps == [1, 2, 3, 4]
 
 
+def test_train_loss_weight_flags_reach_the_saved_config_and_bad_ones_are_refused(train_data, tmp_path, capfd,
+                                                                                 monkeypatch):
+    import json
+
+    from tcp_core.networks.checkpoint import load_tensors
+    from tcp_core.training.run import list_states
+
+    out = tmp_path / "run"
+    rc, err = train_cli(small_train_args(train_data, out) + ["--cc-weight", "2", "--ca-weight", "0.5"], capfd,
+                        monkeypatch)
+    assert rc == 0, err
+    saved = json.loads(load_tensors(list_states(out)[-1])[1]["train_config"])["weights"]
+    assert (saved["code_consistency"], saved["content_alignment"]) == (2.0, 0.5)
+    for flag, value in (("--ca-weight", "-1"), ("--cc-weight", "nan"), ("--perceptual", "inf")):
+        rc, err = train_cli(small_train_args(train_data, tmp_path / "bad") + [flag, value], capfd, monkeypatch)
+        assert rc == 2 and "must be a finite number >= 0" in err and "Traceback" not in err, err
+        assert not (tmp_path / "bad").exists()  # refused before anything is written
+
+
 def test_train_lists_skipped_photos_once(train_data, tmp_path):
     import subprocess
     import sys

@@ -207,6 +207,12 @@ class LossWeights:
     style_stats: float = 0.0  # weight of the swap's feature-statistics style loss against its reference (0 = off)
     swap_content: float = 0.0  # weight of the swap's instance-normalised deep-feature content loss (0 = off)
 
+    def __post_init__(self) -> None:
+        for f in dataclasses.fields(self):
+            v = getattr(self, f.name)
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v < 0:
+                raise UsageError(f"loss weight {f.name} must be a finite number >= 0, got {v!r}")
+
 
 DISCRIMINATORS = ("stylegan2", "projected")
 CA_MASKS = ("strokes", "regions", "mixed")  # kinds of L_CA masks (made by training.masks.training_masks)

@@ -51,6 +51,13 @@ def build_parser() -> argparse.ArgumentParser:
                    help="how strongly an edit must carry the reference's style, relative to keeping the "
                         "photo's content; higher moves the style more (lambda of L_CC, Eq. 3; "
                         "default %(default)s)")
+    p.add_argument("--cc-weight", type=float, default=d.weights.code_consistency,
+                   help="weight of the whole code-consistency loss (L_CC, Eq. 3): how much a style swap must "
+                        "re-encode to the photo's content code and the reference's style code "
+                        "(default %(default)s)")
+    p.add_argument("--ca-weight", type=float, default=d.weights.content_alignment,
+                   help="weight of the content-alignment loss (L_CA, Eq. 7): how closely a region edit must "
+                        "match the full swap inside the region and the photo outside it (default %(default)s)")
     p.add_argument("--ca-masks", choices=CA_MASKS, default=d.ca_masks,
                    help="the regions region-edit training brushes: random strokes (the paper's), regions that "
                         "follow each photo's content as a user brushes a sky, or half each (L_CA's masks, "
@@ -116,9 +123,10 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     if args.threads:
         torch.set_num_threads(args.threads)
-    weights = replace(LossWeights(), cc_lambda=args.cc_lambda, perceptual=args.perceptual,
-                      style_stats=args.style_stats, swap_content=args.swap_content)
     try:
+        weights = replace(LossWeights(), cc_lambda=args.cc_lambda, code_consistency=args.cc_weight,
+                          content_alignment=args.ca_weight, perceptual=args.perceptual,
+                          style_stats=args.style_stats, swap_content=args.swap_content)
         tcfg = TrainConfig(
             preset=args.preset, batch_size=args.batch_size, steps=args.steps, lr=args.lr, d_lr=args.d_lr,
             tcp_every=args.tcp_every,
