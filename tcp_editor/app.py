@@ -43,6 +43,7 @@ def run_gui(argv: list[str] | None = None) -> int:
     except SystemExit as e:  # --help or a usage error (already printed)
         return int(e.code or 0)
 
+    from .main_thread_gc import MainThreadGC
     from .main_window import MainWindow
     from .pyside_fix import protect_none
     from .resources import icon_path
@@ -63,6 +64,8 @@ def run_gui(argv: list[str] | None = None) -> int:
     if icon is not None:
         app.setWindowIcon(QIcon(str(icon)))  # title bars, task switcher, dock
     apply_theme(app)
+    gc_on_gui_thread = MainThreadGC()  # never collect GUI objects on the worker thread (main_thread_gc)
+    gc_on_gui_thread.start()
 
     service = InferenceService()
     win = MainWindow(service=service, autosave_interval_s=args.autosave_interval)
@@ -76,6 +79,7 @@ def run_gui(argv: list[str] | None = None) -> int:
     smoke = _start_smoke_check(win) if os.environ.get(SMOKE_ENV) else None
     rc = app.exec() if owns_app else _run_nested(app, win)
     service.shutdown()
+    gc_on_gui_thread.stop()
     return 3 if smoke is not None and smoke["failed"] else int(rc)
 
 

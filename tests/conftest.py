@@ -9,6 +9,7 @@ touch the checkout or the user's own editor settings):
 """
 
 import atexit
+import gc
 import os
 import shutil
 import tempfile
@@ -63,6 +64,26 @@ def _private_settings_and_data(tmp_path_factory, monkeypatch):
     for fmt in (QSettings.Format.NativeFormat, QSettings.Format.IniFormat):
         QSettings.setPath(fmt, QSettings.Scope.UserScope, str(d / "xdg_config_home"))
     yield d
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    """No automatic cyclic collection while a test runs; one collection after it.
+
+    Windows and widgets built by a test live on in reference cycles (slots that capture `self`)
+    after it ends. An automatic collection fires wherever the allocation count happens to cross
+    the threshold: inside the Qt event processing pytest-qt does around each test, or on a
+    worker thread, and destroying a Qt object there is a segmentation fault that only shows under
+    CPU load. Collecting between tests, when no event is being dispatched and no worker runs, is
+    safe. (The editor itself runs the collector from a GUI-thread timer: tcp_editor.main_thread_gc.)"""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return (yield)
+    finally:
+        if was_enabled:
+            gc.enable()
+        gc.collect()
 
 
 @pytest.fixture(autouse=True)

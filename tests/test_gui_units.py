@@ -488,3 +488,43 @@ def test_project_load_only_raises_project_error(tmp_path, case):
         return
     with pytest.raises(project.ProjectError, match="Cannot open the project"):
         project.load(str(p))
+
+
+# the garbage collector stays on the GUI thread ------------------------------------------------
+def test_cyclic_garbage_is_collected_on_the_gui_thread_not_on_a_busy_worker(qtbot):
+    """A worker thread that allocates past the collector's threshold must not run the collection
+    (it could destroy GUI objects kept only by a cycle from the wrong thread): MainThreadGC's timer
+    collects on the GUI thread instead, and stop() restores the collector as it found it."""
+    import gc
+
+    from tcp_editor.main_thread_gc import MainThreadGC
+
+    was_enabled = gc.isenabled()
+    gc.enable()  # (the suite keeps automatic collection off during tests: conftest)
+    finalised_on = []
+
+    class Cycle:
+        def __init__(self):
+            self.me = self
+
+        def __del__(self):
+            finalised_on.append(threading.get_ident())
+
+    keep = []
+    pin = MainThreadGC(interval_ms=20)
+    try:
+        pin.start()
+        assert pin.active and not gc.isenabled()
+        Cycle()  # unreachable at once; only the cyclic collector can free it
+        worker = threading.Thread(target=lambda: keep.append([[] for _ in range(20 * gc.get_threshold()[0])]))
+        worker.start()
+        worker.join()
+        assert finalised_on == [], "a collection ran on the worker thread"
+        qtbot.waitUntil(lambda: bool(finalised_on), timeout=WAIT_MS)
+        assert finalised_on == [threading.get_ident()] and pin.collections >= 1
+    finally:
+        pin.stop()
+        keep.clear()
+    assert not pin.active and gc.isenabled()
+    if not was_enabled:
+        gc.disable()
