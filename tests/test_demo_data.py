@@ -59,7 +59,7 @@ def fake_pkg(tmp_path):
 def test_shipped_list_is_photos_only_and_well_formed():
     doc = load_photo_list()
     photos = doc["photos"]
-    assert len(photos) == 41
+    assert len(photos) == 43
     assert set(doc["packages"]) == {"plasma-workspace-wallpapers", "mate-backgrounds", "lomiri-wallpapers-16.04",
                                     "lxqt-themes"}
     # packages reserved for independent evaluation are never used for demo data
@@ -70,13 +70,13 @@ def test_shipped_list_is_photos_only_and_well_formed():
     assert sorted(e["id"] for e in hold) == [
         "lomiri-picosdeeuropa_by_Aitzol_Berasategi", "mate-Storm", "mate-YellowFlower", "plasma-ColdRipple",
         "plasma-FallenLeaf", "plasma-Path", "plasma-summer_1am"]
-    assert len(photos) - len(hold) == 34
+    assert len(photos) - len(hold) == 36
     assert len({e["package"] for e in hold}) == 3  # held-out photos come from every package
     assert len({e["kind"] for e in hold}) == len(hold)  # ... and are of different kinds
     ids = [e["id"] for e in photos]
     assert len(ids) == len(set(ids))
     paths = " ".join(e["path"] for e in photos)
-    for artwork in ("analogpattern", "free_by_Peter", "greentock", "umang", "mate/abstract/", "mate/desktop/",
+    for artwork in ("analogpattern", "greentock", "umang", "mate/abstract/", "mate/desktop/",
                     "/Altai/", "/Honeywave/", "/Flow/", "/Shell/", "/Volna/", "/MilkyWay/", "/Autumn/",
                     "origami", "plasma-logo", "plasma_arch", "kde-plasma", "triangles", "waves", "simple_blue",
                     "Valendas", "cloud.png", "Butterfly-Kenneth-Wimer"):  # lxqt-themes: artwork; uncredited photos
