@@ -5,7 +5,7 @@
     tcp-editor apply CONTENT --style S --mask M -o OUT
     tcp-editor interpolate A B --what style --steps N -o OUT.png
     tcp-editor eval --pairs PAIRS.csv --weights SPEC --out DIR
-    tcp-editor data demo --out DIR           build the demo training set from Debian packages
+    tcp-editor data demo --out DIR           build the demo training set (Debian packages, scikit-image)
     tcp-editor --version
 
 Heavy modules (torch, Qt) are imported only by the sub-command that needs them.

