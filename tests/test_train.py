@@ -218,6 +218,26 @@ def test_stage_handoff_keeps_the_discriminators_in_fp16_and_cannot_resume(photo_
     assert not (tmp_path / "x.safetensors").exists()
 
 
+def test_the_editor_model_comes_back_from_a_handoff_equal_to_the_runs_own_export(photo_dir, tmp_path):
+    from tcp_core.networks.checkpoint import CheckpointError, load_net
+    from tcp_core.training.run import export_ema_model, write_handoff
+
+    train([photo_dir], tmp_path / "a", _tcfg(steps=2), device="cpu", quiet=True)
+    state = list_states(tmp_path / "a")[-1]
+    handoff = tmp_path / "handoff.safetensors"
+    write_handoff(state, handoff)
+    for src in (state, handoff):
+        out = tmp_path / f"ema-from-{src.stem}.safetensors"
+        assert export_ema_model(src, out) == 2
+        got, want = load_net(out, "cpu"), load_net(tmp_path / "a" / "model-ema.safetensors", "cpu")
+        assert got.config == want.config
+        for k, v in want.state_dict().items():
+            torch.testing.assert_close(got.state_dict()[k], v)  # both fp16 on disk: exact
+    with pytest.raises(CheckpointError, match="not a training state"):
+        export_ema_model(tmp_path / "a" / "model-ema.safetensors", tmp_path / "y.safetensors")
+    assert not (tmp_path / "y.safetensors").exists()
+
+
 def test_damaged_newest_checkpoint_falls_back(photo_dir, tmp_path):
     run = tmp_path / "run"
     train([photo_dir], run, _tcfg(steps=4), device="cpu", quiet=True)

@@ -127,6 +127,20 @@ def write_handoff(state_path: Path, out_path: Path) -> dict[str, int]:
     return {"tensors": len(keep), "bytes": Path(out_path).stat().st_size}
 
 
+def export_ema_model(state_path: Path, out_path: Path) -> int:
+    """The editor's model (the EMA weights, as RUN_DIR/model-ema.safetensors) from a training state
+    or a stage hand-off, for a stage whose run folder stayed on another machine. Returns the step."""
+    t, meta = _read_state(Path(state_path))
+    net = TCPNet(state_model_config(meta, Path(state_path)))
+    ema = {k[len("ema/"):]: v.float() for k, v in t.items() if k.startswith("ema/")}
+    if not ema:
+        raise CheckpointError(f"{state_path} holds no EMA weights")
+    net.load_state_dict(ema)
+    step = int(meta.get("step", 0))
+    save_model(out_path, net, extra={"step": str(step)})
+    return step
+
+
 def _checkpoint(trainer: Trainer, run_dir: Path, export_path: Path, keep: int) -> None:
     t, meta = trainer.state_tensors()
     save_tensors(run_dir / "checkpoints" / f"state-{trainer.step:08d}.safetensors", t, meta)
