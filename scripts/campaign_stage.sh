@@ -25,12 +25,11 @@ CMD="${1:-}"; N="${2:-}"
 R="$RUNS/s$N"
 D="docs/training/s$N"
 PY="${PYTHON:-python3}"
-RECIPE=(--preset demo128 --perceptual 1 --style-stats 2 --tcp-every 4 --reuse-fakes
-        --checkpoint-every 100 --sample-every 100 --threads 1)
+# shellcheck source=scripts/campaign_recipe.sh
+. "$ROOT/scripts/campaign_recipe.sh"
+RECIPE=("${CAMPAIGN_RECIPE[@]}" --checkpoint-every 100 --sample-every 100 --threads 1)
 
-last_state() {  # newest complete training state of an arm
-    ls "$R/$1/checkpoints"/state-*.safetensors 2>/dev/null | sort | tail -n 1
-}
+last_state() { newest_state "$R/$1"; }  # newest complete training state of an arm
 step_of() { basename "$1" .safetensors | sed 's/^state-0*//'; }
 
 case "$CMD" in

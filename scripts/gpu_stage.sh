@@ -32,8 +32,9 @@ DEVICE="${DEVICE:-cuda}"
 DATA="${DATA:-.gpu/train}"
 RUNS="${RUNS:-/tmp/gpu_runs}"
 PY="${PYTHON:-python3}"
-RECIPE=(--preset demo128 --perceptual 1 --style-stats 2 --tcp-every 4 --reuse-fakes
-        --checkpoint-every 500 --sample-every 500 --threads 4 --device "$DEVICE")
+# shellcheck source=scripts/campaign_recipe.sh
+. "$ROOT/scripts/campaign_recipe.sh"
+RECIPE=("${CAMPAIGN_RECIPE[@]}" --checkpoint-every 500 --sample-every 500 --threads 4 --device "$DEVICE")
 T0=$(date +%s)
 say() { echo "[gpu_stage +$(( $(date +%s) - T0 ))s] $*"; }
 
@@ -98,7 +99,7 @@ done
 
 # what comes back: a hand-off per arm (newest state) and one archive of the small files
 for n in "${NAMES[@]}"; do
-    state="$(ls "$RUNS/$n/checkpoints"/state-*.safetensors 2>/dev/null | sort | tail -n 1)"
+    state="$(newest_state "$RUNS/$n")"
     if [ -n "$state" ]; then
         "$PY" scripts/handoff_state.py "$state" "$OUT/$n-handoff.safetensors"
     else
