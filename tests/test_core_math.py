@@ -146,6 +146,28 @@ def test_eq7_content_alignment():
     assert L.content_alignment_loss(ia, ig, ia, m).item() == pytest.approx(expected.item(), rel=1e-6)
 
 
+def test_colour_stats_loss_is_reinhards_statistics_in_ycbcr():
+    g = torch.Generator().manual_seed(3)
+    x = torch.rand(2, 3, 16, 16, generator=g) * 2 - 1
+    # the statistics ignore where a pixel is: a shuffle of the reference's pixels matches it exactly
+    shuffled = x.flatten(2)[:, :, torch.randperm(256, generator=g)].reshape(2, 3, 16, 16)
+    assert float(L.colour_stats_loss(x, shuffled)) < 1e-6
+    # flat images: only the means differ; Y/Cb/Cr of a pure gray step (0.2 on every channel) is (0.2, 0, 0)
+    a, b = torch.zeros(1, 3, 4, 4), torch.full((1, 3, 8, 8), 0.2)
+    assert float(L.colour_stats_loss(a, b)) == pytest.approx(0.2 / 6, abs=1e-6)
+    # a pure red shift moves luma and both colour differences: |0.299| + |-0.168736| + |0.5| over 6
+    red = torch.zeros(1, 3, 4, 4); red[:, 0] = 0.4
+    assert float(L.colour_stats_loss(a, red)) == pytest.approx(0.4 * (0.299 + 0.168736 + 0.5) / 6, abs=1e-6)
+    # contrast: doubling the deviation around the same mean costs the deviation difference
+    y = x.mean((2, 3), keepdim=True) + 2 * (x - x.mean((2, 3), keepdim=True))
+    assert float(L.colour_stats_loss(y, x)) > 0.05
+    # differentiable towards the reference: a gradient step lowers it
+    z = x.clone().requires_grad_(True)
+    loss = L.colour_stats_loss(z, red.expand(2, 3, 4, 4) * 0.5 + 0.1)
+    loss.backward()
+    assert float(L.colour_stats_loss(z.detach() - 0.5 * z.grad, red.expand(2, 3, 4, 4) * 0.5 + 0.1)) < loss.item()
+
+
 def test_style_strength_blend_is_exact_at_ends():
     a, b = torch.randn(2, 8), torch.randn(2, 8)
     assert torch.equal(blend_styles(a, b, 0.0), a)

@@ -206,6 +206,7 @@ class LossWeights:
     perceptual: float = 0.0  # weight of the multi-scale feature reconstruction loss next to L_rec (0 = off)
     style_stats: float = 0.0  # weight of the swap's feature-statistics style loss against its reference (0 = off)
     swap_content: float = 0.0  # weight of the swap's instance-normalised deep-feature content loss (0 = off)
+    colour_stats: float = 0.0  # weight of the swap's pixel colour-statistics loss against its reference (0 = off)
 
     def __post_init__(self) -> None:
         for f in dataclasses.fields(self):

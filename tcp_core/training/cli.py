@@ -97,6 +97,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="weight of a loss that keeps a style swap's deep features (normalised, so the style may "
                         "change) close to its content photo's; protects structure when --style-stats is on "
                         "(default %(default)s = off)")
+    p.add_argument("--colour-stats", type=float, default=d.weights.colour_stats,
+                   help="weight of a loss that pulls a style swap's colour statistics (means and deviations of "
+                        "luma and colour differences) to its style reference's; edits take the reference's palette "
+                        "(default %(default)s = off)")
     p.add_argument("--diffaugment", default=d.diffaugment,
                    help="DiffAugment policy for the image critic's inputs, e.g. color,translation,cutout "
                         "(default: none)")
@@ -126,7 +130,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         weights = replace(LossWeights(), cc_lambda=args.cc_lambda, code_consistency=args.cc_weight,
                           content_alignment=args.ca_weight, perceptual=args.perceptual,
-                          style_stats=args.style_stats, swap_content=args.swap_content)
+                          style_stats=args.style_stats, swap_content=args.swap_content,
+                          colour_stats=args.colour_stats)
         tcfg = TrainConfig(
             preset=args.preset, batch_size=args.batch_size, steps=args.steps, lr=args.lr, d_lr=args.d_lr,
             tcp_every=args.tcp_every,

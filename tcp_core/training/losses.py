@@ -81,6 +81,28 @@ def feature_style_loss(feats_x: list[Tensor], feats_ref: list[Tensor]) -> Tensor
     return torch.stack(terms).mean()
 
 
+# RGB in [-1, 1] -> luma and two colour-difference channels (BT.601 Y, Cb, Cr; linear, so the
+# statistics below are differentiable everywhere and cheap).
+_YCBCR = torch.tensor([[0.299, 0.587, 0.114],
+                       [-0.168736, -0.331264, 0.5],
+                       [0.5, -0.418688, -0.081312]])
+
+
+def colour_stats_loss(x: Tensor, ref: Tensor) -> Tensor:
+    """Colour as pixel statistics (what Reinhard-style colour transfer matches): the L1 distance of
+    x's per-channel Y/Cb/Cr means and standard deviations to its style reference's, averaged over
+    the 6 numbers and the batch (in units of the [-1, 1] pixel scale; 0 iff they agree). x, ref:
+    [N, 3, H, W] (sizes may differ). The feature-statistics loss leaves a swap's colours between the
+    content's and the reference's; this term asks for the reference's palette in pixels."""
+    assert x.shape[:2] == ref.shape[:2] and x.shape[1] == 3, (x.shape, ref.shape)
+    m = _YCBCR.to(x.device)
+    yx = torch.einsum("kc,nchw->nkhw", m, x.float())
+    yr = torch.einsum("kc,nchw->nkhw", m, ref.float())
+    mu_x, sd_x = _channel_stats(yx)
+    mu_r, sd_r = _channel_stats(yr)
+    return ((mu_x - mu_r).abs() + (sd_x - sd_r).abs()).mean() / 2
+
+
 def _instance_normalised(f: Tensor) -> Tensor:
     mu, sd = _channel_stats(f)
     return (f.float() - mu[..., None, None]) / sd[..., None, None]

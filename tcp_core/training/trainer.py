@@ -6,7 +6,8 @@ stylegan2-ada-pytorch's loss phases):
 
   G        L_rec (Eq. 1) + non-saturating D on the reconstruction (x0.5) and the swap
            I_g = G(C_A, S_B) (x1) + D_co (Eq. 2) on crops of I_g against crops of I_B
-           [+ the optional feature losses: perceptual, style statistics, swap content]
+           [+ the optional feature losses: perceptual, style statistics, swap content; and the
+           swap's pixel colour statistics against I_B's]
   G_tcp    every K iterations, on the same swap: L_CC (Eq. 3) and L_CA (Eq. 7) on the region
            edit I_h of Eq. 5-6 (`TCPNet.region_edit`, the editor's own operation)
   D        softplus logistic loss for D (real x1, rec x0.5, swap x0.5) and D_co (real pairs: two
@@ -235,6 +236,10 @@ class Trainer:
                     loss_sc = L.feature_content_loss(f_swap[2:], f_real[2:])
                     total = total + w.swap_content * loss_sc
                     stats["swap_content"] = loss_sc
+            if w.colour_stats > 0:  # the swap's pixel colour statistics -> its style reference's (B)
+                loss_cs = L.colour_stats_loss(swap, real[perm])
+                total = total + w.colour_stats * loss_cs
+                stats["colour_stats"] = loss_cs
             if tcp:
                 codes_g = self.net.encode(swap)  # E(I_g), H_c, H_s
                 loss_cc = L.code_consistency_loss(
