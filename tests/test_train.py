@@ -145,6 +145,30 @@ def test_run_writes_everything_and_reports_bad_files(photo_dir, tmp_path, capsys
     assert TCPModel.from_pretrained(out, device="cpu").config.name == "tiny"
 
 
+def test_log_rows_are_interval_means_and_carry_the_periodic_losses(photo_dir, tmp_path):
+    import csv
+
+    from tcp_core.training.run import RunLog
+
+    log = RunLog(tmp_path / "unit", steps=4, images_per_step=2, precision="fp32", start_step=0, quiet=True)
+    (tmp_path / "unit").mkdir()
+    log.add({"rec": 1.0, "g_swap": 0.5, "g_co": 0.5, "d_real": 0.1, "cc": 2.0})
+    log.add({"rec": 3.0, "g_swap": 1.5, "g_co": 0.5, "d_real": 0.3})
+    log.write(2)
+    log.write(3)  # nothing added since the last row: no row
+    log.close()
+    rows = list(csv.DictReader(open(tmp_path / "unit" / "log.csv")))
+    assert len(rows) == 1 and float(rows[0]["rec"]) == 2.0 and float(rows[0]["g_swap"]) == 1.0
+    assert float(rows[0]["cc"]) == 2.0 and rows[0]["ca"] == ""
+    # a real run whose rows fall on steps without the periodic phases (log every 3, L_CC/L_CA and R1
+    # every 2): every row still has them
+    train([photo_dir], tmp_path / "run", _tcfg(steps=6, log_every=3, sample_every=100, checkpoint_every=100),
+          device="cpu", quiet=True)
+    rows = list(csv.DictReader(open(tmp_path / "run" / "log.csv")))
+    assert [r["step"] for r in rows] == ["3", "6"]
+    assert all(r["cc"] and r["ca"] and r["r1"] for r in rows)
+
+
 def test_resume_reproduces_the_same_steps(photo_dir, tmp_path):
     train([photo_dir], tmp_path / "a", _tcfg(steps=4), device="cpu", quiet=True)
     train([photo_dir], tmp_path / "b", _tcfg(steps=2), device="cpu", quiet=True)

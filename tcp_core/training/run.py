@@ -9,7 +9,7 @@ photos (`tcp_core.data.stream`), builds or resumes a `Trainer` and runs its iter
                                        newest complete one, a damaged one falls back to the one before
   RUN_DIR/model-ema.safetensors        the exported model (the EMA weights) the editor loads
   RUN_DIR/samples/sample-N.png         sample sheets: input, style, reconstruction, swap, region edit
-  RUN_DIR/log.csv                      the losses every `log_every` steps (and TensorBoard when installed)
+  RUN_DIR/log.csv                      the mean losses over every `log_every` steps (and TensorBoard when installed)
 
 Distributed runs: every rank trains, only rank 0 writes files and logs.
 """
@@ -202,8 +202,11 @@ def _fmt_eta(seconds: float) -> str:
 
 
 class RunLog:
-    """The losses of the logged steps: a row of RUN_DIR/log.csv (a resumed run keeps its columns),
-    TensorBoard scalars when tensorboard is installed, and (unless quiet) a progress line on stderr."""
+    """The losses since the last row: a row of RUN_DIR/log.csv every `log_every` steps (a resumed run
+    keeps its columns), TensorBoard scalars when tensorboard is installed, and (unless quiet) a
+    progress line on stderr. `add` takes every step's losses; a row holds the mean of each loss over
+    the steps that computed it since the previous row, so the periodic phases (L_CC / L_CA every K
+    steps, R1 every 16) are logged too, whichever step a row falls on."""
 
     def __init__(self, run_dir: Path, steps: int, images_per_step: int, precision: str, start_step: int,
                  quiet: bool = False) -> None:
@@ -214,8 +217,21 @@ class RunLog:
         self.writer: csv.DictWriter | None = None
         self.t0 = self.last_t = time.perf_counter()
         self.last_step = start_step
+        self._sums: dict[str, float] = {}
+        self._counts: dict[str, int] = {}
 
-    def write(self, done: int, stats: dict[str, float]) -> None:
+    def add(self, stats: dict[str, float]) -> None:
+        """One step's losses (name -> value; a phase that did not run leaves its losses out)."""
+        for k, v in stats.items():
+            self._sums[k] = self._sums.get(k, 0.0) + float(v)
+            self._counts[k] = self._counts.get(k, 0) + 1
+
+    def write(self, done: int) -> None:
+        """A row for step `done`: the mean losses of the steps `add`ed since the last row."""
+        stats = {k: self._sums[k] / self._counts[k] for k in self._sums}
+        self._sums, self._counts = {}, {}
+        if not stats:
+            return
         now = time.perf_counter()
         ips = (done - self.last_step) * self.images_per_step / max(now - self.last_t, 1e-9)
         self.last_t, self.last_step = now, done
@@ -416,8 +432,9 @@ def train(
             done = trainer.step
             if not dist_info.main:
                 continue
+            run_log.add(stats)
             if done % tcfg.log_every == 0 or done == tcfg.steps:
-                run_log.write(done, stats)
+                run_log.write(done)
             if done % tcfg.sample_every == 0 or done == tcfg.steps:
                 save_sample_sheet(run_dir / "samples" / f"sample-{done:08d}.png", trainer.ema, fixed, sheet_mask)
             timed_out = max_seconds is not None and time.perf_counter() - t0 > max_seconds
