@@ -11,14 +11,13 @@ MODEL: `default` (the bundled model) or a model file. Per pair (photos at 256 px
 - the same chroma ratio and distance for the network's global swap of the whole photo.
 Medians over pairs (means where named). Network outputs, not the export."""
 import argparse
-import csv
-from pathlib import Path
 
 import cv2
 import numpy as np
 import torch
 
 from tcp_core.editing.inference import TCPModel
+from tcp_core.eval.evaluate import load_pair, read_pairs
 
 
 def _lab(rgb: np.ndarray) -> np.ndarray:
@@ -30,27 +29,19 @@ def _stats(lab: np.ndarray, m: np.ndarray | None = None):
     return x.mean(0), np.hypot(x[:, 1], x[:, 2]).mean()
 
 
-def _read(path: Path, side: int = 256) -> np.ndarray:
-    im = cv2.cvtColor(cv2.imread(str(path)), cv2.COLOR_BGR2RGB)
-    k = side / max(im.shape[:2])
-    return cv2.resize(im, None, fx=k, fy=k, interpolation=cv2.INTER_AREA)
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("models", nargs="+")
     ap.add_argument("--pairs", default="data/eval_regions/PAIRS.csv")
     args = ap.parse_args()
     torch.set_num_threads(1)
-    root = Path(args.pairs).parent
-    rows = list(csv.DictReader(open(args.pairs)))
+    rows, _ = read_pairs(args.pairs)
+    pairs = [load_pair(r, 256) for r in rows]  # decoded once for every model
     for spec in args.models:
         model = TCPModel.from_pretrained(None if spec == "default" else spec, device="cpu")
         res = []
-        for r in rows:
-            c, s = _read(root / r["content"]), _read(root / r["style"])
-            m = cv2.imread(str(root / r["mask"]), cv2.IMREAD_GRAYSCALE)
-            m = cv2.resize(m, (c.shape[1], c.shape[0]), interpolation=cv2.INTER_NEAREST) / 255.0
+        for p in pairs:
+            c, s, m = p.content, p.style, p.mask
             out, swap = model.region_edit(c, s, m), model.swap(c, s)
             (mc, _), (ms, cs), (mo, co), (mw, cw) = _stats(_lab(c), m), _stats(_lab(s)), _stats(_lab(out), m), _stats(_lab(swap))
             gap = max(float(np.linalg.norm(ms - mc)), 1e-6)

@@ -207,6 +207,7 @@ class Trainer:
         stats: dict[str, Tensor] = {}
         with self.precision.autocast():
             codes = self.net.encode(real)  # e: [N, C_e, h, w]; C: [N, C_c, h, w]; S: [N, D]
+            real_b = real[perm]  # I_B: each swap's style reference
             s_swap = codes.style[perm]
             out = self.net.decode(torch.cat([codes.content, codes.content]), torch.cat([codes.style, s_swap]))
             rec, swap = out[:n], out[n:]  # I_{A->A} and I_{A->B} = G(C_A, S_B)
@@ -215,7 +216,7 @@ class Trainer:
             loss_rec = L.reconstruction_loss(rec.float(), real)
             loss_gan_rec = L.g_nonsaturating(logits[:n].float())
             loss_gan_swap = L.g_nonsaturating(logits[n:].float())
-            loss_co = L.g_nonsaturating(self.disc.D_co(self._crops(swap), self._crops(real[perm])).float())
+            loss_co = L.g_nonsaturating(self.disc.D_co(self._crops(swap), self._crops(real_b)).float())
             total = (w.rec * loss_rec + w.gan_rec * loss_gan_rec + w.gan_swap * loss_gan_swap + w.cooccur * loss_co)
             stats.update(rec=loss_rec, g_rec=loss_gan_rec, g_swap=loss_gan_swap, g_co=loss_co)
             f_real = None
@@ -237,7 +238,7 @@ class Trainer:
                     total = total + w.swap_content * loss_sc
                     stats["swap_content"] = loss_sc
             if w.colour_stats > 0:  # the swap's pixel colour statistics -> its style reference's (B)
-                loss_cs = L.colour_stats_loss(swap, real[perm])
+                loss_cs = L.colour_stats_loss(swap, real_b)
                 total = total + w.colour_stats * loss_cs
                 stats["colour_stats"] = loss_cs
             if tcp:
