@@ -20,6 +20,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$ROOT"
 RUNS="${RUNS:-$ROOT/runs}"
+DATA="${DATA:-data/demo/train}"  # the training photos (`tcp-editor data demo --out data/demo/train`)
 CMD="${1:-}"; N="${2:-}"
 [ -n "$CMD" ] && [ -n "$N" ] || { sed -n 2,20p "$0"; exit 2; }
 R="$RUNS/s$N"
@@ -36,15 +37,29 @@ case "$CMD" in
 start)
     TCP_INIT="$3"; SWAPAE_INIT="$4"; MINUTES="$5"; shift 5
     for f in "$TCP_INIT" "$SWAPAE_INIT"; do [ -f "$f" ] || { echo "no such file: $f" >&2; exit 2; }; done
+    # every training photo of the demo list must be there: stage 16 trained on a stale 34-photo
+    # folder of an older list without anyone noticing (re-make it with `tcp-editor data demo`)
+    "$PY" - "$DATA" <<'EOF2' || exit 2
+import sys
+from pathlib import Path
+from tcp_core.data.demo import load_photo_list
+want = {e["id"] for e in load_photo_list()["photos"] if e["split"] == "train"}
+have = {f.stem for f in Path(sys.argv[1]).iterdir()}
+missing = sorted(want - have)
+if missing:
+    sys.exit(f"{sys.argv[1]} lacks {len(missing)} of the {len(want)} training photos of the demo list "
+             f"(e.g. {missing[0]}): run `tcp-editor data demo --out {sys.argv[1]}` first")
+print(f"{sys.argv[1]}: all {len(want)} training photos of the demo list")
+EOF2
     mkdir -p "$R"
     [ -d "$R/code" ] || git worktree add -q --detach "$R/code" HEAD
     ln -sfn "$ROOT/data" "$R/code/data"
     TCP_INIT="$(realpath "$TCP_INIT")"; SWAPAE_INIT="$(realpath "$SWAPAE_INIT")"
     cd "$R/code"
     # shellcheck disable=SC2086
-    PYTHONPATH="$R/code" TCP_NO_REEXEC=1 nohup "$PY" -m tcp_core.train data/demo/train --out "$R/tcp" \
+    PYTHONPATH="$R/code" TCP_NO_REEXEC=1 nohup "$PY" -m tcp_core.train "$DATA" --out "$R/tcp" \
         --init "$TCP_INIT" "${RECIPE[@]}" --max-minutes "$MINUTES" "$@" ${TCP_ARGS:-} > "$R/tcp.log" 2>&1 &
-    PYTHONPATH="$R/code" TCP_NO_REEXEC=1 nohup "$PY" -m tcp_core.train data/demo/train --out "$R/swapae" \
+    PYTHONPATH="$R/code" TCP_NO_REEXEC=1 nohup "$PY" -m tcp_core.train "$DATA" --out "$R/swapae" \
         --init "$SWAPAE_INIT" "${RECIPE[@]}" --max-minutes "$MINUTES" --no-tcp-losses "$@" > "$R/swapae.log" 2>&1 &
     echo "stage $N: both arms started (logs $R/tcp.log, $R/swapae.log; code at $(git -C "$R/code" rev-parse --short HEAD))"
     ;;
