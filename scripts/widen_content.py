@@ -30,7 +30,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("src")
     ap.add_argument("out")
     ap.add_argument("--channels", type=int, required=True, help="the new content channel count")
-    ap.add_argument("--seed", type=int, default=0, help="seed of the new skip weights")
+    ap.add_argument("--init", choices=("copy", "zero"), default="copy",
+                    help="new channels as copies of the old ones (default) or zero (tcp_core.networks.widen)")
+    ap.add_argument("--seed", type=int, default=0, help="seed of the new skip weights (--init zero)")
     a = ap.parse_args(argv)
     src, out = Path(a.src), Path(a.out)
     if out.resolve() == src.resolve():
@@ -49,12 +51,12 @@ def main(argv: list[str] | None = None) -> int:
     new_cfg = cfg
     for p in prefixes:
         part = {k[len(p):]: v for k, v in t.items() if k.startswith(p)}
-        wide, new_cfg = widen_content(part, cfg, a.channels, seed=a.seed)
+        wide, new_cfg = widen_content(part, cfg, a.channels, init=a.init, seed=a.seed)
         new_t.update({p + k: v for k, v in wide.items()})
     save_tensors(out, new_t, dict(meta, model_config=new_cfg.to_json()))  # atomic
     n_old = sum(v.numel() for v in t.values())
     n_new = sum(v.numel() for v in new_t.values())
-    print(f"{out}: content code {cfg.content_channels} -> {new_cfg.content_channels} channels "
+    print(f"{out}: content code {cfg.content_channels} -> {new_cfg.content_channels} channels ({a.init}) "
           f"({n_old} -> {n_new} values, {', '.join(p.rstrip('/') or 'model' for p in prefixes)} widened)")
     return 0
 

@@ -9,7 +9,7 @@ import torch
 from tcp_core.base.config import model_preset
 from tcp_core.base.errors import UsageError
 from tcp_core.networks.model import TCPNet
-from tcp_core.networks.widen import HC_W, SKIP_W, widen_content, widened_config
+from tcp_core.networks.widen import CONV1_W, HC_W, SKIP_W, widen_content, widened_config
 
 
 def _trained_like_net(seed: int = 0) -> TCPNet:
@@ -23,18 +23,19 @@ def _trained_like_net(seed: int = 0) -> TCPNet:
     return net.eval()
 
 
-def _widened(net: TCPNet, channels: int) -> TCPNet:
-    sd, cfg = widen_content(net.state_dict(), net.config, channels, seed=3)
+def _widened(net: TCPNet, channels: int, init: str = "copy") -> TCPNet:
+    sd, cfg = widen_content(net.state_dict(), net.config, channels, init=init, seed=3)
     wide = TCPNet(cfg)
     wide.load_state_dict(sd)
     return wide.eval()
 
 
+@pytest.mark.parametrize("init", ["zero", "copy"])
 @pytest.mark.parametrize("factor", [2, 3])
-def test_widened_model_computes_the_same_images(factor):
+def test_widened_model_computes_the_same_images(factor, init):
     net = _trained_like_net()
     c = net.config.content_channels
-    wide = _widened(net, c * factor)
+    wide = _widened(net, c * factor, init)
     assert wide.config.content_channels == c * factor
     torch.manual_seed(1)
     r = net.config.resolution
@@ -42,9 +43,12 @@ def test_widened_model_computes_the_same_images(factor):
     with torch.no_grad():
         ca, cb = net.encode(a), net.encode(b)
         wa, wb = wide.encode(a), wide.encode(b)
-        # the old channels of C and the style code are unchanged; the new channels are 0
-        assert torch.allclose(wa.content[:, :c], ca.content, atol=1e-6)
-        assert wa.content[:, c:].abs().max() == 0
+        if init == "zero":  # the old channels of C are unchanged, the new ones 0
+            assert torch.allclose(wa.content[:, :c], ca.content, atol=1e-6)
+            assert wa.content[:, c:].abs().max() == 0
+        else:  # every channel is a copy of the old one, / sqrt(factor)
+            for j in range(factor):
+                assert torch.allclose(wa.content[:, j * c:(j + 1) * c], ca.content / factor ** 0.5, atol=1e-6)
         assert torch.allclose(wa.style, ca.style, atol=1e-6)
         # reconstruction and swap (Eq. 1-2), with the same noise
         for content, style, wcontent, wstyle in ((ca.content, ca.style, wa.content, wa.style),
@@ -54,10 +58,10 @@ def test_widened_model_computes_the_same_images(factor):
             assert torch.allclose(x, y, atol=1e-5), (x - y).abs().max()
 
 
-def test_new_channels_get_gradients_and_grow():
+def test_zero_init_new_channels_get_gradients_and_grow():
     net = _trained_like_net()
     c = net.config.content_channels
-    wide = _widened(net, c * 2).train()
+    wide = _widened(net, c * 2, "zero").train()
     r = net.config.resolution
     img = torch.rand(2, 3, r, r) * 2 - 1
     params = dict(wide.named_parameters())
@@ -79,6 +83,19 @@ def test_new_channels_get_gradients_and_grow():
     assert params[SKIP_W].grad[:, c:].abs().sum() > 0  # and G's new weights learn from it
 
 
+def test_copy_init_new_weights_learn_at_once():
+    net = _trained_like_net()
+    c = net.config.content_channels
+    wide = _widened(net, c * 2, "copy").train()
+    r = net.config.resolution
+    img = torch.rand(2, 3, r, r) * 2 - 1
+    codes = wide.encode(img)
+    (wide.decode(codes.content, codes.style, torch.Generator().manual_seed(0)) - img).abs().mean().backward()
+    params = dict(wide.named_parameters())
+    assert params[SKIP_W].grad[:, c:].abs().sum() > 0
+    assert params[CONV1_W].grad[:, c:].abs().sum() > 0
+
+
 def test_widen_refuses_bad_requests():
     net = _trained_like_net()
     c = net.config.content_channels
@@ -90,5 +107,7 @@ def test_widen_refuses_bad_requests():
     del sd[HC_W]
     with pytest.raises(UsageError, match="missing"):
         widen_content(sd, net.config, 2 * c)
+    with pytest.raises(UsageError, match="init"):
+        widen_content(net.state_dict(), net.config, 2 * c, init="random")
     with pytest.raises(UsageError, match="rows"):
         widen_content(net.state_dict(), widened_config(net.config, 2 * c), 4 * c)
