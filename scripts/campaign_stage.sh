@@ -41,15 +41,10 @@ start)
     # folder of an older list without anyone noticing (re-make it with `tcp-editor data demo`)
     "$PY" - "$DATA" <<'EOF2' || exit 2
 import sys
-from pathlib import Path
-from tcp_core.data.demo import load_photo_list
-want = {e["id"] for e in load_photo_list()["photos"] if e["split"] == "train"}
-have = {f.stem for f in Path(sys.argv[1]).iterdir()}
-missing = sorted(want - have)
-if missing:
-    sys.exit(f"{sys.argv[1]} lacks {len(missing)} of the {len(want)} training photos of the demo list "
-             f"(e.g. {missing[0]}): run `tcp-editor data demo --out {sys.argv[1]}` first")
-print(f"{sys.argv[1]}: all {len(want)} training photos of the demo list")
+from tcp_core.data.demo import missing_photos
+if missing := missing_photos(sys.argv[1]):
+    sys.exit(f"{sys.argv[1]} lacks {len(missing)} training photos of the demo list (e.g. {missing[0]}): "
+             f"run `tcp-editor data demo --out {sys.argv[1]}` first")
 EOF2
     mkdir -p "$R"
     [ -d "$R/code" ] || git worktree add -q --detach "$R/code" HEAD

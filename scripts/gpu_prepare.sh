@@ -30,15 +30,13 @@ in)
 import sys
 from pathlib import Path
 import cv2
-from tcp_core.data.demo import load_photo_list
+from tcp_core.data.demo import missing_photos
 from tcp_core.data.photos import load_photo, scan_images
 src = Path(sys.argv[1])
-want = {e["id"] for e in load_photo_list()["photos"] if e["split"] == "train"}
+if missing := missing_photos(src):
+    sys.exit(f"{src} lacks {len(missing)} training photos of the demo list (e.g. {missing[0]}): "
+             f"run `tcp-editor data demo --out {src}` first")
 files = scan_images([src])
-missing = sorted(want - {f.stem for f in files})
-if missing:
-    sys.exit(f"{src} lacks {len(missing)} of the {len(want)} training photos of the demo list "
-             f"(e.g. {missing[0]}): run `tcp-editor data demo --out {src}` first")
 for f in files:
     a = load_photo(f, 512, draft=True)
     cv2.imwrite(f".gpu/train/{f.stem}.jpg", cv2.cvtColor(a, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 95])

@@ -256,3 +256,16 @@ def test_build_from_a_real_deb(fake_pkg, tmp_path):
     doc["photos"][0]["path"] = "usr/share/backgrounds/link.jpg"
     with pytest.raises(DemoDataError, match="link.jpg: missing"):
         build_demo_data(tmp_path / "e" / "train", debs_dir=debs, photo_list=doc, log=lambda s: None)
+
+
+def test_missing_photos_names_what_a_training_folder_lacks(tmp_path):
+    from tcp_core.data.demo import missing_photos
+
+    doc = load_photo_list()
+    train = sorted(e["id"] for e in doc["photos"] if e["split"] == "train")
+    for i in train[1:]:
+        (tmp_path / f"{i}.jpg").write_bytes(b"")
+    assert missing_photos(tmp_path, doc=doc) == train[:1]
+    (tmp_path / f"{train[0]}.png").write_bytes(b"")  # any extension counts
+    assert missing_photos(tmp_path, doc=doc) == []
+    assert missing_photos(tmp_path / "nowhere", doc=doc) == train

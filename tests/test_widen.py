@@ -23,6 +23,11 @@ def _trained_like_net(seed: int = 0) -> TCPNet:
     return net.eval()
 
 
+def _rec_loss(net: TCPNet, img: torch.Tensor) -> torch.Tensor:
+    codes = net.encode(img)
+    return (net.decode(codes.content, codes.style, torch.Generator().manual_seed(0)) - img).abs().mean()
+
+
 def _widened(net: TCPNet, channels: int, init: str = "copy") -> TCPNet:
     sd, cfg = widen_content(net.state_dict(), net.config, channels, init=init, seed=3)
     wide = TCPNet(cfg)
@@ -67,11 +72,7 @@ def test_zero_init_new_channels_get_gradients_and_grow():
     params = dict(wide.named_parameters())
     opt = torch.optim.SGD(wide.parameters(), lr=0.5)
 
-    def rec_loss() -> torch.Tensor:
-        codes = wide.encode(img)
-        return (wide.decode(codes.content, codes.style, torch.Generator().manual_seed(0)) - img).abs().mean()
-
-    rec_loss().backward()
+    _rec_loss(wide, img).backward()
     # H_c's new rows get a gradient through the skip's small new weights (x_new is still 0, so the
     # skip's own new weights do not, yet)
     assert params[HC_W].grad[c:].abs().sum() > 0, "the new content channels must be able to learn"
@@ -79,7 +80,7 @@ def test_zero_init_new_channels_get_gradients_and_grow():
     opt.zero_grad()
     with torch.no_grad():
         assert wide.encode(img).content[:, c:].abs().max() > 0  # after one step they carry signal
-    rec_loss().backward()
+    _rec_loss(wide, img).backward()
     assert params[SKIP_W].grad[:, c:].abs().sum() > 0  # and G's new weights learn from it
 
 
@@ -89,8 +90,7 @@ def test_copy_init_new_weights_learn_at_once():
     wide = _widened(net, c * 2, "copy").train()
     r = net.config.resolution
     img = torch.rand(2, 3, r, r) * 2 - 1
-    codes = wide.encode(img)
-    (wide.decode(codes.content, codes.style, torch.Generator().manual_seed(0)) - img).abs().mean().backward()
+    _rec_loss(wide, img).backward()
     params = dict(wide.named_parameters())
     assert params[SKIP_W].grad[:, c:].abs().sum() > 0
     assert params[CONV1_W].grad[:, c:].abs().sum() > 0

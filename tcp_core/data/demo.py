@@ -87,6 +87,15 @@ def load_photo_list(path: str | Path | None = None) -> dict[str, Any]:
     return validate_photo_list(doc, p)
 
 
+def missing_photos(folder: str | Path, split: str = "train", doc: Mapping[str, Any] | None = None) -> list[str]:
+    """Ids of the list's ``split`` photos that ``folder`` lacks (a file named after the id, any
+    extension), sorted: a folder made by an older list, or by hand, is caught before a training
+    stage runs on fewer photos than it says."""
+    doc = doc if doc is not None else load_photo_list()
+    have = {f.stem for f in Path(folder).iterdir()} if Path(folder).is_dir() else set()
+    return sorted(e["id"] for e in doc["photos"] if e["split"] == split and e["id"] not in have)
+
+
 def validate_photo_list(doc: Any, p: str | Path = "photo list") -> dict[str, Any]:
     """Check the structure of a photo list; returns it unchanged."""
     if not isinstance(doc, Mapping):
