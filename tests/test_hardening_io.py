@@ -292,12 +292,15 @@ def test_train_loss_weight_flags_reach_the_saved_config_and_bad_ones_are_refused
     from tcp_core.training.run import list_states
 
     out = tmp_path / "run"
-    rc, err = train_cli(small_train_args(train_data, out) + ["--cc-weight", "2", "--ca-weight", "0.5"], capfd,
-                        monkeypatch)
+    rc, err = train_cli(small_train_args(train_data, out) + ["--cc-weight", "2", "--ca-weight", "0.5",
+                                                                  "--rec-weight", "3", "--gan-rec-weight", "0.1"],
+                        capfd, monkeypatch)
     assert rc == 0, err
     saved = json.loads(load_tensors(list_states(out)[-1])[1]["train_config"])["weights"]
     assert (saved["code_consistency"], saved["content_alignment"]) == (2.0, 0.5)
-    for flag, value in (("--ca-weight", "-1"), ("--cc-weight", "nan"), ("--perceptual", "inf")):
+    assert (saved["rec"], saved["gan_rec"]) == (3.0, 0.1)
+    for flag, value in (("--ca-weight", "-1"), ("--cc-weight", "nan"), ("--perceptual", "inf"),
+                        ("--rec-weight", "-2")):
         rc, err = train_cli(small_train_args(train_data, tmp_path / "bad") + [flag, value], capfd, monkeypatch)
         assert rc == 2 and "must be a finite number >= 0" in err and "Traceback" not in err, err
         assert not (tmp_path / "bad").exists()  # refused before anything is written

@@ -47,6 +47,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="how often (every K steps) the training step also teaches region edits to keep the "
                         "photo's structure and leave the rest of the photo alone; lower is slower per step "
                         "(the TCP losses L_CC and L_CA every K iterations; paper K = 16; default %(default)s)")
+    p.add_argument("--rec-weight", type=float, default=d.weights.rec,
+                   help="weight of the pixel L1 reconstruction loss (L_rec); higher trades some sharpness from "
+                        "the critic for reconstructions closer to the photo (default %(default)s)")
+    p.add_argument("--gan-rec-weight", type=float, default=d.weights.gan_rec,
+                   help="weight of the critic's judgement of reconstructions (the swaps keep theirs); lower "
+                        "lets reconstructions follow the photo more closely (default %(default)s)")
     p.add_argument("--cc-lambda", type=float, default=d.weights.cc_lambda,
                    help="how strongly an edit must carry the reference's style, relative to keeping the "
                         "photo's content; higher moves the style more (lambda of L_CC, Eq. 3; "
@@ -128,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.threads:
         torch.set_num_threads(args.threads)
     try:
-        weights = replace(LossWeights(), cc_lambda=args.cc_lambda, code_consistency=args.cc_weight,
+        weights = replace(LossWeights(), rec=args.rec_weight, gan_rec=args.gan_rec_weight, cc_lambda=args.cc_lambda, code_consistency=args.cc_weight,
                           content_alignment=args.ca_weight, perceptual=args.perceptual,
                           style_stats=args.style_stats, swap_content=args.swap_content,
                           colour_stats=args.colour_stats)
