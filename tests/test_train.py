@@ -317,6 +317,9 @@ def _dist_worker(rank, world, init_file, out_file):
         b0 = make_batch(photos, 0, 0, 0, 4, 32, (0.5, 1.0))
         b1 = make_batch(photos, 0, 1, 0, 4, 32, (0.5, 1.0))
         Path(out_file).write_text(f"{same} {not torch.equal(b0, b1)}")
+    # both ranks leave together: a rank that tears its gloo pairs down while the other is still busy
+    # can abort the other ("terminate called without an active exception", seen under CPU load)
+    dist.barrier()
     dist.destroy_process_group()
 
 

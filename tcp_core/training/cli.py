@@ -160,6 +160,8 @@ def main(argv: list[str] | None = None) -> int:
         path = train(args.data, args.out, tcfg, mcfg=mcfg, device=args.device, init=args.init, resume=args.resume,
                      max_seconds=args.max_minutes * 60 if args.max_minutes else None, precision=args.precision,
                      photo_cache_mb=args.photo_cache_mb)
+        if dist.is_initialized():
+            dist.barrier()  # rank 0 exports last: the others wait, so no rank tears its pairs down early
     except UserError as e:  # anything else is a bug: its traceback shows
         print(f"error: {e}", file=sys.stderr)
         return 2
