@@ -52,9 +52,9 @@ EOF2
     TCP_INIT="$(realpath "$TCP_INIT")"; SWAPAE_INIT="$(realpath "$SWAPAE_INIT")"
     cd "$R/code"
     # shellcheck disable=SC2086
-    PYTHONPATH="$R/code" MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=68719476736 nohup "$PY" -m tcp_core.train "$DATA" --out "$R/tcp" \
+    PYTHONPATH="$R/code" nohup "$PY" -m tcp_core.train "$DATA" --out "$R/tcp" \
         --init "$TCP_INIT" "${RECIPE[@]}" --max-minutes "$MINUTES" "$@" ${TCP_ARGS:-} > "$R/tcp.log" 2>&1 &
-    PYTHONPATH="$R/code" MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=68719476736 nohup "$PY" -m tcp_core.train "$DATA" --out "$R/swapae" \
+    PYTHONPATH="$R/code" nohup "$PY" -m tcp_core.train "$DATA" --out "$R/swapae" \
         --init "$SWAPAE_INIT" "${RECIPE[@]}" --max-minutes "$MINUTES" --no-tcp-losses "$@" > "$R/swapae.log" 2>&1 &
     echo "stage $N: both arms started (logs $R/tcp.log, $R/swapae.log; code at $(git -C "$R/code" rev-parse --short HEAD))"
     ;;

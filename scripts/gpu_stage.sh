@@ -64,7 +64,7 @@ for spec in "${ARMS[@]}"; do
     [ "$rest" != "$init" ] && opts="${rest#*:}"
     [ -f "$init" ] || { say "no such init file for $name: $init"; exit 1; }
     IFS=',' read -r -a extra <<< "$opts"
-    MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=68719476736 "$PY" -m tcp_core.train "$DATA" --out "$RUNS/$name" --init "$init" "${RECIPE[@]}" \
+    "$PY" -m tcp_core.train "$DATA" --out "$RUNS/$name" --init "$init" "${RECIPE[@]}" \
         --max-minutes "$MINUTES" "${COMMON[@]}" "${extra[@]}" > "$RUNS/$name.log" 2>&1 &
     PIDS+=($!); NAMES+=("$name")
     say "started $name (pid $!): --init $init ${COMMON[*]} ${extra[*]}"

@@ -134,7 +134,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.threads:
         torch.set_num_threads(args.threads)
     try:
-        weights = replace(LossWeights(), rec=args.rec_weight, gan_rec=args.gan_rec_weight, cc_lambda=args.cc_lambda, code_consistency=args.cc_weight,
+        weights = replace(LossWeights(), rec=args.rec_weight, gan_rec=args.gan_rec_weight,
+                          cc_lambda=args.cc_lambda, code_consistency=args.cc_weight,
                           content_alignment=args.ca_weight, perceptual=args.perceptual,
                           style_stats=args.style_stats, swap_content=args.swap_content,
                           colour_stats=args.colour_stats)
