@@ -4,7 +4,8 @@ The networks, EMA and discriminators in fp16, without Adam moments or RNG states
 instead of 70 MB at `fine128`, small enough to commit with a stage so that the next stage, on a
 fresh machine, starts from trained discriminators:
 
-    python scripts/handoff_state.py runs/s12-tcp/checkpoints/state-00001000.safetensors docs/training/s12/tcp-handoff.safetensors
+    python scripts/handoff_state.py runs/s12-tcp/checkpoints/state-00001000.safetensors \
+        docs/training/s12/tcp-handoff.safetensors
     tcp-editor --train data/demo/train --out runs/s13-tcp --init docs/training/s12/tcp-handoff.safetensors ...
 
 `--model FILE` also writes the editor's model (the EMA weights, what the run folder's

@@ -156,7 +156,8 @@ def test_colour_stats_loss_is_reinhards_statistics_in_ycbcr():
     a, b = torch.zeros(1, 3, 4, 4), torch.full((1, 3, 8, 8), 0.2)
     assert float(L.colour_stats_loss(a, b)) == pytest.approx(0.2 / 6, abs=1e-6)
     # a pure red shift moves luma and both colour differences: |0.299| + |-0.168736| + |0.5| over 6
-    red = torch.zeros(1, 3, 4, 4); red[:, 0] = 0.4
+    red = torch.zeros(1, 3, 4, 4)
+    red[:, 0] = 0.4
     assert float(L.colour_stats_loss(a, red)) == pytest.approx(0.4 * (0.299 + 0.168736 + 0.5) / 6, abs=1e-6)
     # contrast: doubling the deviation around the same mean costs the deviation difference
     y = x.mean((2, 3), keepdim=True) + 2 * (x - x.mean((2, 3), keepdim=True))

@@ -101,7 +101,7 @@ def test_reuse_fakes_lets_d_judge_phase_g_outputs_without_decoding_again():
         tr = Trainer(model_preset("tiny"), _tcfg(lr=0.0, reuse_fakes=reuse), torch.device("cpu"))
         calls = []
         decode = tr.net.decode
-        tr.net.decode = lambda *a, **k: (calls.append(1), decode(*a, **k))[1]
+        tr.net.decode = lambda *a, _c=calls, _d=decode, **k: (_c.append(1), _d(*a, **k))[1]
         stats = [tr.train_step(batch) for _ in range(2)]
         runs[reuse] = (stats, len(calls), tr._fakes)
     (fresh, n_fresh, _), (reused, n_reused, left) = runs[False], runs[True]
@@ -202,7 +202,8 @@ def test_init_from_a_training_state_keeps_the_discriminators_with_new_loss_weigh
     # the whole run: it trains with its own loss weights from the saved networks
     train([photo_dir], tmp_path / "b", tcfg, device="cpu", init=str(state), quiet=True)
     saved = json.loads(load_tensors(list_states(tmp_path / "b")[-1])[1]["train_config"])
-    assert saved["weights"]["cc_lambda"] == 2.0 and list_states(tmp_path / "b")[-1].name.endswith("00000002.safetensors")
+    assert saved["weights"]["cc_lambda"] == 2.0
+    assert list_states(tmp_path / "b")[-1].name.endswith("00000002.safetensors")
     # the other discriminator cannot take these weights: a clear message, not a traceback
     with pytest.raises(UsageError, match="does not fit"):
         Trainer(model_preset("tiny"), replace(tcfg, discriminator="projected"), torch.device("cpu"),

@@ -74,7 +74,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-tcp-losses", action="store_true",
                    help="train the plain Swapping Autoencoder instead: no region-edit training, for "
                         "comparisons (the paper's ablation without L_CC and L_CA)")
-    p.add_argument("--init", metavar="WEIGHTS", help="fine-tune from a model (path or hf://OWNER/REPO/FILE.safetensors), or from a training checkpoint (RUN/checkpoints/state-N.safetensors: its discriminators too) with this run's own loss settings")
+    p.add_argument("--init", metavar="WEIGHTS",
+                   help="fine-tune from a model (path or hf://OWNER/REPO/FILE.safetensors), or from a training "
+                        "checkpoint (RUN/checkpoints/state-N.safetensors: its discriminators too) with this run's "
+                        "own loss settings")
     p.add_argument("--resume", action="store_true", help="continue from the newest complete checkpoint in --out")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps (default %(default)s)")
     p.add_argument("--seed", type=int, default=d.seed, help="random seed (default %(default)s)")
