@@ -169,6 +169,33 @@ def test_colour_stats_loss_is_reinhards_statistics_in_ycbcr():
     assert float(L.colour_stats_loss(z.detach() - 0.5 * z.grad, red.expand(2, 3, 4, 4) * 0.5 + 0.1)) < loss.item()
 
 
+def test_region_colour_stats_loss_reads_only_the_mask():
+    g = torch.Generator().manual_seed(4)
+    x = torch.rand(3, 3, 16, 16, generator=g) * 2 - 1
+    ref = torch.rand(3, 3, 12, 12, generator=g) * 2 - 1
+    ones = torch.ones(3, 1, 16, 16)
+    # a mask of ones is the whole-image colour loss
+    assert float(L.region_colour_stats_loss(x, ref, ones)) == pytest.approx(float(L.colour_stats_loss(x, ref)), rel=1e-5)
+    m = torch.from_numpy(free_form_masks(3, 16, np.random.default_rng(1))).float()
+    assert 0 < float(m.mean()) < 1
+    # pixels outside the mask do not count: change them all and the loss stays
+    y = x * m + (torch.rand(3, 3, 16, 16, generator=g) * 2 - 1) * (1 - m)
+    assert float(L.region_colour_stats_loss(y, ref, m)) == pytest.approx(float(L.region_colour_stats_loss(x, ref, m)), rel=1e-5)
+    # 0 when the region holds a shuffle of the reference's pixels (a flat region vs a flat reference)
+    flat = torch.zeros(1, 3, 8, 8)
+    flat[:, 2] = 0.3
+    half = torch.zeros(1, 1, 8, 8)
+    half[..., :4] = 1
+    img = torch.full((1, 3, 8, 8), -0.7) * (1 - half) + flat * half
+    assert float(L.region_colour_stats_loss(img, flat, half)) < 2e-3  # only the 1e-5 inside the deviations
+    assert float(L.colour_stats_loss(img, flat)) > 0.05  # the whole image does not match
+    # an empty mask adds nothing; the gradient reaches only the pixels inside the mask
+    assert float(L.region_colour_stats_loss(x[:1], ref[:1], torch.zeros(1, 1, 16, 16))) == 0.0
+    z = x.clone().requires_grad_(True)
+    L.region_colour_stats_loss(z, ref, m).backward()
+    assert float((z.grad * (1 - m)).abs().max()) == 0.0 and float(z.grad.abs().sum()) > 0
+
+
 def test_style_strength_blend_is_exact_at_ends():
     a, b = torch.randn(2, 8), torch.randn(2, 8)
     assert torch.equal(blend_styles(a, b, 0.0), a)

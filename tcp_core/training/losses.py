@@ -103,6 +103,27 @@ def colour_stats_loss(x: Tensor, ref: Tensor) -> Tensor:
     return ((mu_x - mu_r).abs() + (sd_x - sd_r).abs()).mean() / 2
 
 
+def region_colour_stats_loss(x: Tensor, ref: Tensor, mask: Tensor) -> Tensor:
+    """Colour of an edited region against its style reference: colour_stats_loss with x's Y/Cb/Cr means
+    and deviations taken over the mask only (a weighted average, mask in [0, 1]), the reference's over
+    the whole photo. x: [N, 3, H, W]; ref: [N, 3, H', W']; mask: [N, 1, H, W]. Pixels outside the mask
+    have no influence; a mask of ones gives colour_stats_loss exactly. Images whose mask is empty add 0."""
+    assert x.shape[:2] == ref.shape[:2] and x.shape[1] == 3, (x.shape, ref.shape)
+    assert mask.shape == (x.shape[0], 1, *x.shape[-2:]), (mask.shape, x.shape)
+    m = _YCBCR.to(x.device)
+    yx = torch.einsum("kc,nchw->nkhw", m, x.float()).flatten(2)  # [N, 3, HW]
+    yr = torch.einsum("kc,nchw->nkhw", m, ref.float())
+    w = mask.float().flatten(2)  # [N, 1, HW]
+    area = w.sum(2)  # [N, 1]
+    mu_x = (yx * w).sum(2) / area.clamp_min(1e-6)
+    var_x = ((yx - mu_x[..., None]).pow(2) * w).sum(2) / area.clamp_min(1e-6)
+    sd_x = (var_x + 1e-5).sqrt()
+    mu_r, sd_r = _channel_stats(yr)
+    per_image = ((mu_x - mu_r).abs() + (sd_x - sd_r).abs()).mean(1) / 2  # [N]
+    present = (area[:, 0] > 0.5).float()
+    return (per_image * present).sum() / x.shape[0]
+
+
 def _instance_normalised(f: Tensor) -> Tensor:
     mu, sd = _channel_stats(f)
     return (f.float() - mu[..., None, None]) / sd[..., None, None]

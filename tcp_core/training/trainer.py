@@ -250,6 +250,10 @@ class Trainer:
                 loss_ca = L.content_alignment_loss(i_h.float(), swap.detach().float(), real, mask)  # Eq. 7
                 total = total + w.code_consistency * loss_cc + w.content_alignment * loss_ca
                 stats.update(cc=loss_cc, ca=loss_ca)
+                if w.ca_colour > 0:  # the region edit's colours inside M -> its style reference's (B)
+                    loss_cac = L.region_colour_stats_loss(i_h, real_b, mask)
+                    total = total + w.ca_colour * loss_cac
+                    stats["ca_colour"] = loss_cac
         self.opt_g.zero_grad(set_to_none=True)
         total.backward()
         self._allreduce_grads(self.net)
