@@ -157,18 +157,19 @@ def test_trainer_colour_stats_is_logged_and_trains_the_generator():
     assert "colour_stats" not in off.g_step(real, tcp=False)
 
 
-def test_trainer_ca_colour_is_a_tcp_term_that_trains_the_generator():
+@pytest.mark.parametrize("term", ["ca_colour", "ca_content"])
+def test_trainer_region_edit_terms_are_tcp_terms_that_train_the_generator(term):
     from tcp_core.base.config import LossWeights, TrainConfig, model_preset
     from tcp_core.training.trainer import Trainer
 
     tcfg = TrainConfig(preset="tiny", batch_size=4, steps=1, tcp_every=1, r1_every=2,
-                       weights=LossWeights(ca_colour=1.0))
+                       weights=LossWeights(**{term: 1.0}))
     tr = Trainer(model_preset("tiny"), tcfg, torch.device("cpu"))
     real = torch.rand(4, 3, 32, 32) * 2 - 1
-    assert "ca_colour" not in tr.g_step(real, tcp=False)  # it lives with L_CA, on TCP steps only
+    assert term not in tr.g_step(real, tcp=False)  # it lives with L_CA, on TCP steps only
     before = [p.detach().clone() for p in tr.net.G.parameters()]
     stats = tr.g_step(real, tcp=True)
-    assert float(stats["ca_colour"]) > 0
+    assert float(stats[term]) > 0
     assert any(not torch.equal(a, p) for a, p in zip(before, tr.net.G.parameters()))
 
 

@@ -207,6 +207,7 @@ class LossWeights:
     style_stats: float = 0.0  # weight of the swap's feature-statistics style loss against its reference (0 = off)
     swap_content: float = 0.0  # weight of the swap's instance-normalised deep-feature content loss (0 = off)
     colour_stats: float = 0.0  # weight of the swap's pixel colour-statistics loss against its reference (0 = off)
+    ca_content: float = 0.0  # weight of the region edit's instance-normalised deep-feature content loss (0 = off)
     ca_colour: float = 0.0  # weight of the region edit's in-mask colour-statistics loss against the reference (0 = off)
 
     def __post_init__(self) -> None:

@@ -110,6 +110,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="weight of a loss that pulls a style swap's colour statistics (means and deviations of "
                         "luma and colour differences) to its style reference's; edits take the reference's palette "
                         "(default %(default)s = off)")
+    p.add_argument("--ca-content", type=float, default=d.weights.ca_content,
+                   help="weight of a loss that keeps the deep features (normalised, so the style may change) of "
+                        "L_CA's region edit close to its content photo's (TCP only, with L_CA); region edits keep "
+                        "more of the photo's structure (default %(default)s = off)")
     p.add_argument("--ca-colour", type=float, default=d.weights.ca_colour,
                    help="weight of a loss that pulls the colour statistics of L_CA's region edit, inside its mask, "
                         "to the style reference's (TCP only, with L_CA); brushed regions take the reference's "
@@ -145,7 +149,8 @@ def main(argv: list[str] | None = None) -> int:
                           cc_lambda=args.cc_lambda, code_consistency=args.cc_weight,
                           content_alignment=args.ca_weight, perceptual=args.perceptual,
                           style_stats=args.style_stats, swap_content=args.swap_content,
-                          colour_stats=args.colour_stats, ca_colour=args.ca_colour)
+                          colour_stats=args.colour_stats, ca_content=args.ca_content,
+                          ca_colour=args.ca_colour)
         tcfg = TrainConfig(
             preset=args.preset, batch_size=args.batch_size, steps=args.steps, lr=args.lr, d_lr=args.d_lr,
             tcp_every=args.tcp_every,

@@ -126,7 +126,8 @@ class Trainer:
         # part of any saved state (it comes from the pinned package).
         self.features = None
         w = tcfg.weights
-        if tcfg.discriminator == "projected" or w.perceptual > 0 or w.style_stats > 0 or w.swap_content > 0:
+        if (tcfg.discriminator == "projected" or w.perceptual > 0 or w.style_stats > 0 or w.swap_content > 0
+                or w.ca_content > 0):
             from tcp_core.networks.efficientnet import FeaturePyramid
 
             self.features = channels_last(FeaturePyramid().to(device))
@@ -250,6 +251,10 @@ class Trainer:
                 loss_ca = L.content_alignment_loss(i_h.float(), swap.detach().float(), real, mask)  # Eq. 7
                 total = total + w.code_consistency * loss_cc + w.content_alignment * loss_ca
                 stats.update(cc=loss_cc, ca=loss_ca)
+                if w.ca_content > 0:  # the region edit's normalised deep features -> its content photo's (A)
+                    loss_cacn = L.feature_content_loss(self.features(channels_last(i_h))[2:], f_real[2:])
+                    total = total + w.ca_content * loss_cacn
+                    stats["ca_content"] = loss_cacn
                 if w.ca_colour > 0:  # the region edit's colours inside M -> its style reference's (B)
                     loss_cac = L.region_colour_stats_loss(i_h, real_b, mask)
                     total = total + w.ca_colour * loss_cac
