@@ -112,12 +112,12 @@ def build_parser() -> argparse.ArgumentParser:
                         "(default %(default)s = off)")
     p.add_argument("--ca-content", type=float, default=d.weights.ca_content,
                    help="weight of a loss that keeps the deep features (normalised, so the style may change) of "
-                        "L_CA's region edit close to its content photo's (TCP only, with L_CA); region edits keep "
-                        "more of the photo's structure (default %(default)s = off)")
+                        "the training's region edits close to their photos' (L_CA's region edit; TCP only); region "
+                        "edits keep more of the photo's structure (default %(default)s = off)")
     p.add_argument("--ca-colour", type=float, default=d.weights.ca_colour,
-                   help="weight of a loss that pulls the colour statistics of L_CA's region edit, inside its mask, "
-                        "to the style reference's (TCP only, with L_CA); brushed regions take the reference's "
-                        "palette (default %(default)s = off)")
+                   help="weight of a loss that pulls the colour statistics of the training's region edits, inside "
+                        "their masks, to the style reference's (L_CA's region edit; TCP only); brushed regions take "
+                        "the reference's palette (default %(default)s = off)")
     p.add_argument("--diffaugment", default=d.diffaugment,
                    help="DiffAugment policy for the image critic's inputs, e.g. color,translation,cutout "
                         "(default: none)")
