@@ -88,6 +88,11 @@ _YCBCR = torch.tensor([[0.299, 0.587, 0.114],
                        [0.5, -0.418688, -0.081312]])
 
 
+def _ycbcr(x: Tensor) -> Tensor:
+    """[N, 3, H, W] RGB in [-1, 1] -> [N, 3, H, W] Y/Cb/Cr (fp32)."""
+    return torch.einsum("kc,nchw->nkhw", _YCBCR.to(x.device), x.float())
+
+
 def colour_stats_loss(x: Tensor, ref: Tensor) -> Tensor:
     """Colour as pixel statistics (what Reinhard-style colour transfer matches): the L1 distance of
     x's per-channel Y/Cb/Cr means and standard deviations to its style reference's, averaged over
@@ -95,11 +100,8 @@ def colour_stats_loss(x: Tensor, ref: Tensor) -> Tensor:
     [N, 3, H, W] (sizes may differ). The feature-statistics loss leaves a swap's colours between the
     content's and the reference's; this term asks for the reference's palette in pixels."""
     assert x.shape[:2] == ref.shape[:2] and x.shape[1] == 3, (x.shape, ref.shape)
-    m = _YCBCR.to(x.device)
-    yx = torch.einsum("kc,nchw->nkhw", m, x.float())
-    yr = torch.einsum("kc,nchw->nkhw", m, ref.float())
-    mu_x, sd_x = _channel_stats(yx)
-    mu_r, sd_r = _channel_stats(yr)
+    mu_x, sd_x = _channel_stats(_ycbcr(x))
+    mu_r, sd_r = _channel_stats(_ycbcr(ref))
     return ((mu_x - mu_r).abs() + (sd_x - sd_r).abs()).mean() / 2
 
 
@@ -110,15 +112,13 @@ def region_colour_stats_loss(x: Tensor, ref: Tensor, mask: Tensor) -> Tensor:
     have no influence; a mask of ones gives colour_stats_loss exactly. Images whose mask is empty add 0."""
     assert x.shape[:2] == ref.shape[:2] and x.shape[1] == 3, (x.shape, ref.shape)
     assert mask.shape == (x.shape[0], 1, *x.shape[-2:]), (mask.shape, x.shape)
-    m = _YCBCR.to(x.device)
-    yx = torch.einsum("kc,nchw->nkhw", m, x.float()).flatten(2)  # [N, 3, HW]
-    yr = torch.einsum("kc,nchw->nkhw", m, ref.float())
+    yx = _ycbcr(x).flatten(2)  # [N, 3, HW]
     w = mask.float().flatten(2)  # [N, 1, HW]
     area = w.sum(2)  # [N, 1]
     mu_x = (yx * w).sum(2) / area.clamp_min(1e-6)
     var_x = ((yx - mu_x[..., None]).pow(2) * w).sum(2) / area.clamp_min(1e-6)
     sd_x = (var_x + 1e-5).sqrt()
-    mu_r, sd_r = _channel_stats(yr)
+    mu_r, sd_r = _channel_stats(_ycbcr(ref))
     per_image = ((mu_x - mu_r).abs() + (sd_x - sd_r).abs()).mean(1) / 2  # [N]
     present = (area[:, 0] > 0.5).float()
     return (per_image * present).sum() / x.shape[0]
