@@ -209,6 +209,7 @@ class LossWeights:
     colour_stats: float = 0.0  # weight of the swap's pixel colour-statistics loss against its reference (0 = off)
     ca_content: float = 0.0  # weight of the region edit's instance-normalised deep-feature content loss (0 = off)
     ca_colour: float = 0.0  # weight of the region edit's in-mask colour-statistics loss against the reference (0 = off)
+    ca_gan: float = 0.0  # weight of the region edit's non-saturating loss against the image critic D (0 = off)
 
     def __post_init__(self) -> None:
         for f in dataclasses.fields(self):

@@ -259,6 +259,10 @@ class Trainer:
                     loss_cac = L.region_colour_stats_loss(i_h, real_b, mask)
                     total = total + w.ca_colour * loss_cac
                     stats["ca_colour"] = loss_cac
+                if w.ca_gan > 0:  # the region edit must pass the image critic as a real photo (D is not trained on it)
+                    loss_cag = L.g_nonsaturating(self._D(i_h).float())
+                    total = total + w.ca_gan * loss_cag
+                    stats["ca_gan"] = loss_cag
         self.opt_g.zero_grad(set_to_none=True)
         total.backward()
         self._allreduce_grads(self.net)
