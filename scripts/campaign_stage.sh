@@ -104,7 +104,10 @@ EOF
 ship)
     T="$(ls "$D"/tcp-fine128-s"$N"-*.safetensors | head -n 1)"; S="$(ls "$D"/swapae-fine128-s"$N"-*.safetensors | head -n 1)"
     cp "$T" weights/tcp-demo128.safetensors; cp "$S" weights/swapae-demo128.safetensors
-    "$PY" scripts/strength_curve.py --raw --write 2>&1 | tail -n 3
+    # the slider is fitted on the tuning split (training photos, stroke masks; README "Evaluation"),
+    # then checked on both held-out pair sets
+    [ -f data/tune/PAIRS.csv ] || "$PY" scripts/make_eval_pairs.py --holdout "$DATA" --out data/tune --seed 1
+    "$PY" scripts/strength_curve.py --raw --write --pairs data/tune/PAIRS.csv 2>&1 | tail -n 3
     "$PY" scripts/strength_curve.py 2>&1 | tail -n 2
     "$PY" scripts/strength_curve.py --pairs data/eval_regions/PAIRS.csv 2>&1 | tail -n 2
     "$PY" tests/data/golden/make_golden.py
