@@ -10,6 +10,10 @@ slider even (`tcp_core.inference.TCPModel.code_weight`).
     python scripts/strength_curve.py [--pairs data/eval/PAIRS.csv] [--weights W] [--raw] [--write]
 
 --raw measures the code blend itself (the exponent metadata ignored), which is what calibration needs.
+Calibrate on a tuning split of training photos and check on the held-out pairs (since stage 23):
+    python scripts/make_eval_pairs.py --holdout data/demo/train --out data/tune --seed 1
+    python scripts/strength_curve.py --raw --write --pairs data/tune/PAIRS.csv
+    python scripts/strength_curve.py; python scripts/strength_curve.py --pairs data/eval_regions/PAIRS.csv
 """
 
 from __future__ import annotations
