@@ -232,3 +232,28 @@ def test_trunk_encoder_trains_its_head_only_and_round_trips(tmp_path):
     assert torch.allclose(a, b, atol=1e-5)
     with pytest.raises(Exception, match="encoder"):
         ModelConfig(encoder="resnet")
+
+
+def test_trainer_d_edit_shows_d_the_tcp_steps_region_edits_as_fakes():
+    from tcp_core.base.config import LossWeights, TrainConfig, model_preset
+    from tcp_core.training.trainer import Trainer
+
+    tcfg = TrainConfig(preset="tiny", batch_size=4, steps=1, tcp_every=1, r1_every=2,
+                       weights=LossWeights(ca_gan=1.0, d_edit=1.0))
+    torch.manual_seed(0)
+    tr = Trainer(model_preset("tiny"), tcfg, torch.device("cpu"))
+    real = torch.rand(4, 3, 32, 32) * 2 - 1
+    tr.g_step(real, tcp=False)
+    assert "d_edit" not in tr.d_step(real, r1=False)  # no region edit on a plain step
+    tr.g_step(real, tcp=True)
+    edits = tr._edit_fakes
+    assert edits is not None and edits.shape == real.shape and not edits.requires_grad
+    with torch.no_grad(), tr.precision.autocast():  # as in the D step
+        expected = L.d_logistic_fake(tr._D(edits).float())
+    stats = tr.d_step(real, r1=False)
+    assert float(stats["d_edit"]) == pytest.approx(float(expected), rel=1e-5)
+    assert tr._edit_fakes is None  # used once
+    off = Trainer(model_preset("tiny"), TrainConfig(preset="tiny", batch_size=4, steps=1, tcp_every=1,
+                                                    weights=LossWeights(ca_gan=1.0)), torch.device("cpu"))
+    off.g_step(real, tcp=True)
+    assert "d_edit" not in off.d_step(real, r1=False)

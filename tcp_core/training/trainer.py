@@ -140,6 +140,7 @@ class Trainer:
             self.disc.parameters(), lr=d_lr * r, betas=(tcfg.betas[0] ** r, tcfg.betas[1] ** r))
         self.phases = training_phases(tcfg)
         self._fakes: Tensor | None = None  # phase G's [rec; swap], detached, for phase D (reuse_fakes)
+        self._edit_fakes: Tensor | None = None  # a TCP step's region edits, detached, for phase D (--d-edit)
         self.step = 0
         self.mask_rng = np.random.default_rng([tcfg.seed, self.dist.rank, 12345])
         self.crop_gen = torch.Generator(device="cpu")
@@ -263,6 +264,8 @@ class Trainer:
                     loss_cag = L.g_nonsaturating(self._D(i_h).float())
                     total = total + w.ca_gan * loss_cag
                     stats["ca_gan"] = loss_cag
+                if w.d_edit > 0:  # D's next step sees these region edits as fakes
+                    self._edit_fakes = i_h.detach()
         self.opt_g.zero_grad(set_to_none=True)
         total.backward()
         self._allreduce_grads(self.net)
@@ -277,6 +280,7 @@ class Trainer:
         n = real.shape[0]
         perm = self._pair_perm(n).to(real.device)
         fakes, self._fakes = self._fakes, None
+        edits, self._edit_fakes = self._edit_fakes, None  # region edits [N, 3, R, R] of a TCP step (--d-edit)
         with self.precision.autocast():
             if fakes is None:
                 with torch.no_grad():
@@ -293,7 +297,11 @@ class Trainer:
             co_fake = self.disc.D_co(self._crops(swap), self._crops(real[perm])).float()
             loss_co = L.d_logistic_real(co_real) + L.d_logistic_fake(co_fake)
             total = w.d_real * loss_real + loss_fake + loss_co
-        stats = {"d_real": loss_real, "d_fake": loss_fake, "d_co": loss_co}
+            stats = {"d_real": loss_real, "d_fake": loss_fake, "d_co": loss_co}
+            if edits is not None and w.d_edit > 0:
+                loss_edit = L.d_logistic_fake(self._D(edits.float()).float())
+                total = total + w.d_edit * loss_edit
+                stats["d_edit"] = loss_edit
         if r1:
             # R1 in fp32, outside autocast: the gradient penalty is the numerically touchy part.
             every = self.tcfg.r1_every
