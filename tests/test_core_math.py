@@ -259,6 +259,23 @@ def test_random_crops_geometry():
     assert (span < 0).any() and (span > 0).any()
 
 
+def test_random_crops_within_a_mask_show_the_region():
+    img = -torch.ones(3, 3, 32, 32)
+    mask = torch.zeros(3, 1, 32, 32)
+    img[0, :, 20:, 22:] = 1.0  # image 0: a region in the corner (centres near the border get moved in)
+    mask[0, :, 20:, 22:] = 1.0
+    img[1, :, 4:12, 10:30] = 1.0  # image 1: a band
+    mask[1, :, 4:12, 10:30] = 1.0
+    crops = random_crops(img, 64, 8, 1 / 16, 1 / 8, generator=_gen(), within=mask)
+    assert crops.shape == (3, 64, 3, 8, 8)
+    centre = crops[:2, :, 0, 3:5, 3:5].mean(dim=(-1, -2))  # [2, 64]
+    assert bool((centre > 0.5).all())  # every crop of images 0-1 is centred in its region
+    plain = random_crops(img, 64, 8, 1 / 16, 1 / 8, generator=_gen())[:2, :, 0, 3:5, 3:5].mean(dim=(-1, -2))
+    assert float((plain > 0.5).float().mean()) < 0.5  # unmasked crops mostly miss these small regions
+    # an empty region (image 2) falls back to crops anywhere
+    assert torch.isfinite(crops[2]).all()
+
+
 def test_free_form_masks():
     rng = np.random.default_rng(0)
     masks = [free_form_mask(64, rng) for _ in range(20)]

@@ -17,10 +17,13 @@ from tcp_core.networks.layers import DownResBlock, EqualConv2d, EqualLinear, lre
 
 def random_crops(
     images: Tensor, num: int, out_size: int, min_scale: float, max_scale: float,
-    generator: torch.Generator | None = None,
+    generator: torch.Generator | None = None, within: Tensor | None = None,
 ) -> Tensor:
     """`num` random crops per image, each side an independent fraction of the image in
-    [min_scale, max_scale], random horizontal flip, resampled to out_size x out_size.
+    [min_scale, max_scale], random horizontal flip, resampled to out_size x out_size. With
+    `within` (masks [N, 1, H, W], >0 = region), each crop is centred on a pixel drawn uniformly
+    from its image's region (then moved inside the image if it would stick out), so the crops
+    show the region.
 
     images: [N, 3, H, W] -> [N, num, 3, out_size, out_size] (differentiable w.r.t. images)."""
     n = images.shape[0]
@@ -32,8 +35,13 @@ def random_crops(
 
     sx = min_scale + (max_scale - min_scale) * rand(n, num)  # half-width in normalised coords
     sy = min_scale + (max_scale - min_scale) * rand(n, num)
-    cx = (rand(n, num) * 2 - 1) * (1 - sx)
-    cy = (rand(n, num) * 2 - 1) * (1 - sy)
+    if within is None:
+        cx = (rand(n, num) * 2 - 1) * (1 - sx)
+        cy = (rand(n, num) * 2 - 1) * (1 - sy)
+    else:
+        cx, cy = _centres_in(within, num, generator, gen_dev)
+        cx = torch.maximum(torch.minimum(cx, 1 - sx), sx - 1)
+        cy = torch.maximum(torch.minimum(cy, 1 - sy), sy - 1)
     flip = torch.where(rand(n, num) < 0.5, -1.0, 1.0)
     theta = torch.zeros(n, num, 2, 3, device=dev)
     theta[..., 0, 0] = sx * flip
@@ -45,6 +53,18 @@ def random_crops(
     src = images.unsqueeze(1).expand(n, num, *images.shape[1:]).reshape(n * num, *images.shape[1:])
     crops = F.grid_sample(src, grid, mode="bilinear", padding_mode="reflection", align_corners=False)
     return crops.reshape(n, num, 3, out_size, out_size)
+
+
+def _centres_in(masks: Tensor, num: int, generator: torch.Generator | None, gen_dev) -> tuple[Tensor, Tensor]:
+    """`num` pixel centres per mask [N, 1, H, W] drawn uniformly from its region (>0; the whole
+    image where the region is empty) -> (cx, cy), each [N, num] in normalised coords [-1, 1]."""
+    n, _, h, w = masks.shape
+    weights = (masks.detach().reshape(n, h * w) > 0).float()
+    weights[weights.sum(dim=1) == 0] = 1.0
+    idx = torch.multinomial(weights.to(gen_dev), num, replacement=True, generator=generator).to(masks.device)
+    cx = ((idx % w).float() + 0.5) / w * 2 - 1
+    cy = ((idx // w).float() + 0.5) / h * 2 - 1
+    return cx, cy
 
 
 class CooccurDiscriminator(nn.Module):

@@ -122,6 +122,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help="weight of an adversarial loss on the training's region edits: they must pass the image "
                         "critic (D) as real photos (L_CA's region edit; TCP only); aims at fewer blotches and seams "
                         "in brushed regions (default %(default)s = off)")
+    p.add_argument("--ca-cooccur", type=float, default=d.weights.ca_cooccur,
+                   help="weight of the paper's co-occurrence loss on the training's region edits: crops from "
+                        "inside the mask must pass the patch critic (D_co) as patches of the style reference "
+                        "(L_CA's region edit; TCP only); brushed regions take the reference's look "
+                        "(default %(default)s = off)")
     p.add_argument("--d-edit", type=float, default=d.weights.d_edit,
                    help="weight of the training's region edits as fakes in the image critic's (D's) loss (TCP "
                         "steps only), so D learns what a region edit's blotches and seams look like; pairs with "
@@ -159,7 +164,7 @@ def main(argv: list[str] | None = None) -> int:
                           style_stats=args.style_stats, swap_content=args.swap_content,
                           colour_stats=args.colour_stats, ca_content=args.ca_content,
                           ca_colour=args.ca_colour, ca_gan=args.ca_gan,
-                          d_edit=args.d_edit)
+                          ca_cooccur=args.ca_cooccur, d_edit=args.d_edit)
         tcfg = TrainConfig(
             preset=args.preset, batch_size=args.batch_size, steps=args.steps, lr=args.lr, d_lr=args.d_lr,
             tcp_every=args.tcp_every,

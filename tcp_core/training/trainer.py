@@ -171,10 +171,10 @@ class Trainer:
             off += n
 
     # the phases' losses -----------------------------------------------------------------------
-    def _crops(self, images: Tensor) -> Tensor:
+    def _crops(self, images: Tensor, within: Tensor | None = None) -> Tensor:
         c = self.mcfg
         crops = random_crops(images, c.dco_num_crops, c.dco_crop_size, c.dco_min_scale, c.dco_max_scale,
-                             generator=self.crop_gen)
+                             generator=self.crop_gen, within=within)
         return augment_crops(crops, self.aug_co, self.aug_gen) if self.aug_co else crops
 
     def _D(self, images: Tensor) -> Tensor:
@@ -264,6 +264,11 @@ class Trainer:
                     loss_cag = L.g_nonsaturating(self._D(i_h).float())
                     total = total + w.ca_gan * loss_cag
                     stats["ca_gan"] = loss_cag
+                if w.ca_cooccur > 0:  # crops of the region edit, inside M, must pass D_co against the reference's
+                    loss_caco = L.g_nonsaturating(self.disc.D_co(self._crops(i_h, within=mask),
+                                                                 self._crops(real_b)).float())
+                    total = total + w.ca_cooccur * loss_caco
+                    stats["ca_cooccur"] = loss_caco
                 if w.d_edit > 0:  # D's next step sees these region edits as fakes
                     self._edit_fakes = i_h.detach()
         self.opt_g.zero_grad(set_to_none=True)
