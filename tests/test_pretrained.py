@@ -257,3 +257,35 @@ def test_trainer_d_edit_shows_d_the_tcp_steps_region_edits_as_fakes():
                                                     weights=LossWeights(ca_gan=1.0)), torch.device("cpu"))
     off.g_step(real, tcp=True)
     assert "d_edit" not in off.d_step(real, r1=False)
+
+
+def test_recolour_keeps_luma_and_can_take_all_colour_away():
+    from tcp_core.training.recolour import recolour
+
+    g = torch.Generator().manual_seed(0)
+    x = torch.rand(6, 3, 8, 8) * 0.4 - 0.2  # mid-range colours: no clamping
+    y_of = lambda im: 0.299 * im[:, 0] + 0.587 * im[:, 1] + 0.114 * im[:, 2]  # noqa: E731
+    out = recolour(x, g, luma_gain=0.0, luma_shift=0.0)
+    assert out.shape == x.shape and out.min() >= -1 and out.max() <= 1
+    assert torch.allclose(y_of(out), y_of(x), atol=1e-4)  # hue and saturation change, luma does not
+    assert not torch.allclose(out, x, atol=1e-2)
+    grey = recolour(x, g, max_saturation=0.0, luma_gain=0.0, luma_shift=0.0)
+    assert torch.allclose(grey[:, 0], grey[:, 1], atol=1e-4) and torch.allclose(grey[:, 1], grey[:, 2], atol=1e-4)
+    again = recolour(x, torch.Generator().manual_seed(0), luma_gain=0.0, luma_shift=0.0)
+    assert torch.equal(again, out)
+
+
+def test_trainer_rec_recolour_trains_content_path_and_generator():
+    from tcp_core.base.config import LossWeights, TrainConfig, model_preset
+    from tcp_core.training.trainer import Trainer
+
+    tcfg = TrainConfig(preset="tiny", batch_size=4, steps=1, tcp_every=1, r1_every=2,
+                       weights=LossWeights(rec_recolour=1.0))
+    tr = Trainer(model_preset("tiny"), tcfg, torch.device("cpu"))
+    real = torch.rand(4, 3, 32, 32) * 2 - 1
+    before = [p.detach().clone() for p in tr.net.parameters()]
+    stats = tr.g_step(real, tcp=False)
+    assert float(stats["rec_recolour"]) > 0
+    assert any(not torch.equal(a, p) for a, p in zip(before, tr.net.parameters()))
+    off = Trainer(model_preset("tiny"), TrainConfig(preset="tiny", batch_size=4, steps=1), torch.device("cpu"))
+    assert "rec_recolour" not in off.g_step(real, tcp=False)

@@ -110,6 +110,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help="weight of a loss that pulls a style swap's colour statistics (means and deviations of "
                         "luma and colour differences) to its style reference's; edits take the reference's palette "
                         "(default %(default)s = off)")
+    p.add_argument("--rec-recolour", type=float, default=d.weights.rec_recolour,
+                   help="weight of a reconstruction from the content code of a randomly recoloured copy of the "
+                        "photo (hue rotated, saturation 0-1.5x) and the style code of the photo itself: colour must "
+                        "come from the style code, so edits recolour regions the content code would keep grey "
+                        "(every generator step, so the SwapAE baseline gets it too; default %(default)s = off)")
     p.add_argument("--ca-content", type=float, default=d.weights.ca_content,
                    help="weight of a loss that keeps the deep features (normalised, so the style may change) of "
                         "the training's region edits close to their photos' (L_CA's region edit; TCP only); region "
@@ -162,7 +167,8 @@ def main(argv: list[str] | None = None) -> int:
                           cc_lambda=args.cc_lambda, code_consistency=args.cc_weight,
                           content_alignment=args.ca_weight, perceptual=args.perceptual,
                           style_stats=args.style_stats, swap_content=args.swap_content,
-                          colour_stats=args.colour_stats, ca_content=args.ca_content,
+                          colour_stats=args.colour_stats, rec_recolour=args.rec_recolour,
+                          ca_content=args.ca_content,
                           ca_colour=args.ca_colour, ca_gan=args.ca_gan,
                           ca_cooccur=args.ca_cooccur, d_edit=args.d_edit)
         tcfg = TrainConfig(

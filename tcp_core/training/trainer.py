@@ -49,6 +49,7 @@ from tcp_core.networks.model import Discriminators, TCPNet
 from tcp_core.networks.precision import Precision, channels_last
 from tcp_core.training import losses as L
 from tcp_core.training.diffaugment import augment_crops, diff_augment, parse_policy
+from tcp_core.training.recolour import recolour
 from tcp_core.training.masks import free_form_masks, training_masks
 
 STATE_FORMAT = "tcp-editor-train-state"  # the metadata "format" of a training state file
@@ -238,6 +239,11 @@ class Trainer:
                     loss_sc = L.feature_content_loss(f_swap[2:], f_real[2:])
                     total = total + w.swap_content * loss_sc
                     stats["swap_content"] = loss_sc
+            if w.rec_recolour > 0:  # G(C of the recoloured photo, S of the photo) -> the photo: colour lives in S
+                c_rc = self.net.encode(channels_last(recolour(real, self.aug_gen))).content
+                loss_rrc = L.reconstruction_loss(self.net.decode(c_rc, codes.style).float(), real)
+                total = total + w.rec_recolour * loss_rrc
+                stats["rec_recolour"] = loss_rrc
             if w.colour_stats > 0:  # the swap's pixel colour statistics -> its style reference's (B)
                 loss_cs = L.colour_stats_loss(swap, real_b)
                 total = total + w.colour_stats * loss_cs
