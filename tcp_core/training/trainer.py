@@ -49,8 +49,8 @@ from tcp_core.networks.model import Discriminators, TCPNet
 from tcp_core.networks.precision import Precision, channels_last
 from tcp_core.training import losses as L
 from tcp_core.training.diffaugment import augment_crops, diff_augment, parse_policy
-from tcp_core.training.recolour import recolour
 from tcp_core.training.masks import free_form_masks, training_masks
+from tcp_core.training.recolour import recolour
 
 STATE_FORMAT = "tcp-editor-train-state"  # the metadata "format" of a training state file
 STATE_MODULES = ("net", "ema", "disc")  # a state's module tensors are named PREFIX/param (then opt_g/, opt_d/, rng/)
