@@ -83,14 +83,20 @@ def feature_style_loss(feats_x: list[Tensor], feats_ref: list[Tensor]) -> Tensor
 
 # RGB in [-1, 1] -> luma and two colour-difference channels (BT.601 Y, Cb, Cr; linear, so the
 # statistics below are differentiable everywhere and cheap).
-_YCBCR = torch.tensor([[0.299, 0.587, 0.114],
-                       [-0.168736, -0.331264, 0.5],
-                       [0.5, -0.418688, -0.081312]])
+YCBCR = torch.tensor([[0.299, 0.587, 0.114],
+                      [-0.168736, -0.331264, 0.5],
+                      [0.5, -0.418688, -0.081312]])
+_RGB = torch.linalg.inv(YCBCR)
 
 
-def _ycbcr(x: Tensor) -> Tensor:
+def rgb_to_ycbcr(x: Tensor) -> Tensor:
     """[N, 3, H, W] RGB in [-1, 1] -> [N, 3, H, W] Y/Cb/Cr (fp32)."""
-    return torch.einsum("kc,nchw->nkhw", _YCBCR.to(x.device), x.float())
+    return torch.einsum("kc,nchw->nkhw", YCBCR.to(x.device), x.float())
+
+
+def ycbcr_to_rgb(x: Tensor) -> Tensor:
+    """The inverse of `rgb_to_ycbcr`: [N, 3, H, W] Y/Cb/Cr -> RGB (fp32, not clamped)."""
+    return torch.einsum("kc,nchw->nkhw", _RGB.to(x.device), x.float())
 
 
 def colour_stats_loss(x: Tensor, ref: Tensor) -> Tensor:
@@ -100,8 +106,8 @@ def colour_stats_loss(x: Tensor, ref: Tensor) -> Tensor:
     [N, 3, H, W] (sizes may differ). The feature-statistics loss leaves a swap's colours between the
     content's and the reference's; this term asks for the reference's palette in pixels."""
     assert x.shape[:2] == ref.shape[:2] and x.shape[1] == 3, (x.shape, ref.shape)
-    mu_x, sd_x = _channel_stats(_ycbcr(x))
-    mu_r, sd_r = _channel_stats(_ycbcr(ref))
+    mu_x, sd_x = _channel_stats(rgb_to_ycbcr(x))
+    mu_r, sd_r = _channel_stats(rgb_to_ycbcr(ref))
     return ((mu_x - mu_r).abs() + (sd_x - sd_r).abs()).mean() / 2
 
 
@@ -112,13 +118,13 @@ def region_colour_stats_loss(x: Tensor, ref: Tensor, mask: Tensor) -> Tensor:
     have no influence; a mask of ones gives colour_stats_loss exactly. Images whose mask is empty add 0."""
     assert x.shape[:2] == ref.shape[:2] and x.shape[1] == 3, (x.shape, ref.shape)
     assert mask.shape == (x.shape[0], 1, *x.shape[-2:]), (mask.shape, x.shape)
-    yx = _ycbcr(x).flatten(2)  # [N, 3, HW]
+    yx = rgb_to_ycbcr(x).flatten(2)  # [N, 3, HW]
     w = mask.float().flatten(2)  # [N, 1, HW]
     area = w.sum(2)  # [N, 1]
     mu_x = (yx * w).sum(2) / area.clamp_min(1e-6)
     var_x = ((yx - mu_x[..., None]).pow(2) * w).sum(2) / area.clamp_min(1e-6)
     sd_x = (var_x + 1e-5).sqrt()
-    mu_r, sd_r = _channel_stats(_ycbcr(ref))
+    mu_r, sd_r = _channel_stats(rgb_to_ycbcr(ref))
     per_image = ((mu_x - mu_r).abs() + (sd_x - sd_r).abs()).mean(1) / 2  # [N]
     present = (area[:, 0] > 0.5).float()
     return (per_image * present).sum() / x.shape[0]

@@ -15,7 +15,7 @@ import math
 import torch
 from torch import Tensor
 
-_TO_YCC = torch.tensor([[0.299, 0.587, 0.114], [-0.168736, -0.331264, 0.5], [0.5, -0.418688, -0.081312]])
+from tcp_core.training.losses import rgb_to_ycbcr, ycbcr_to_rgb
 
 
 def recolour(x: Tensor, generator: torch.Generator | None = None, max_saturation: float = 1.5,
@@ -29,12 +29,11 @@ def recolour(x: Tensor, generator: torch.Generator | None = None, max_saturation
     sat = r[:, 1] * max_saturation
     gain = 1 + (r[:, 2] * 2 - 1) * luma_gain
     shift = (r[:, 3] * 2 - 1) * luma_shift
-    m = _TO_YCC.to(x.device)
-    ycc = torch.einsum("ij,njhw->nihw", m, x.float())  # Y in [-1, 1], Cb/Cr in [-1, 1]
+    ycc = rgb_to_ycbcr(x)  # Y in [-1, 1], Cb/Cr in [-1, 1]
     cos, sin = torch.cos(theta) * sat, torch.sin(theta) * sat
     cb, cr = ycc[:, 1], ycc[:, 2]
     y = ycc[:, 0] * gain[:, None, None] + shift[:, None, None]
     cb2 = cb * cos[:, None, None] - cr * sin[:, None, None]
     cr2 = cb * sin[:, None, None] + cr * cos[:, None, None]
-    out = torch.einsum("ij,njhw->nihw", torch.linalg.inv(m), torch.stack([y, cb2, cr2], dim=1))
+    out = ycbcr_to_rgb(torch.stack([y, cb2, cr2], dim=1))
     return out.clamp(-1, 1).to(x.dtype)

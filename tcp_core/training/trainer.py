@@ -309,7 +309,7 @@ class Trainer:
             loss_co = L.d_logistic_real(co_real) + L.d_logistic_fake(co_fake)
             total = w.d_real * loss_real + loss_fake + loss_co
             stats = {"d_real": loss_real, "d_fake": loss_fake, "d_co": loss_co}
-            if edits is not None and w.d_edit > 0:
+            if edits is not None:  # set by phase G only when w.d_edit > 0
                 loss_edit = L.d_logistic_fake(self._D(edits.float()).float())
                 total = total + w.d_edit * loss_edit
                 stats["d_edit"] = loss_edit
