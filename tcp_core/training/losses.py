@@ -83,15 +83,15 @@ def feature_style_loss(feats_x: list[Tensor], feats_ref: list[Tensor]) -> Tensor
 
 # RGB in [-1, 1] -> luma and two colour-difference channels (BT.601 Y, Cb, Cr; linear, so the
 # statistics below are differentiable everywhere and cheap).
-YCBCR = torch.tensor([[0.299, 0.587, 0.114],
-                      [-0.168736, -0.331264, 0.5],
-                      [0.5, -0.418688, -0.081312]])
-_RGB = torch.linalg.inv(YCBCR)
+_YCBCR = torch.tensor([[0.299, 0.587, 0.114],
+                       [-0.168736, -0.331264, 0.5],
+                       [0.5, -0.418688, -0.081312]])
+_RGB = torch.linalg.inv(_YCBCR)
 
 
 def rgb_to_ycbcr(x: Tensor) -> Tensor:
     """[N, 3, H, W] RGB in [-1, 1] -> [N, 3, H, W] Y/Cb/Cr (fp32)."""
-    return torch.einsum("kc,nchw->nkhw", YCBCR.to(x.device), x.float())
+    return torch.einsum("kc,nchw->nkhw", _YCBCR.to(x.device), x.float())
 
 
 def ycbcr_to_rgb(x: Tensor) -> Tensor:
