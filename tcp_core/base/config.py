@@ -30,7 +30,7 @@ MAX_CHANNELS = 4096
 MAX_LEVELS = 8  # entries of one channel tuple
 MAX_CROPS = 64
 MAX_NAME_CHARS = 200
-ENCODERS = ("conv", "lite0")
+ENCODERS = ("conv", "lite0", "conv+lite0")
 
 
 def _check_int(name: str, v, lo: int, hi: int) -> None:
@@ -82,8 +82,9 @@ class ModelConfig:
     # Encoder E: 1x1 stem, then one downsampling residual block per entry.
     enc_stem: int = 16
     enc_channels: tuple[int, ...] = (32, 64, 128)
-    # E's kind: "conv" (the paper's, learnt from scratch) or "lite0" (a trained head over a frozen
-    # ImageNet EfficientNet-Lite0 trunk; networks/trunk_encoder.py). enc_stem is unused by "lite0".
+    # E's kind: "conv" (the paper's, learnt from scratch), "lite0" (a trained head over a frozen
+    # ImageNet EfficientNet-Lite0 trunk; networks/trunk_encoder.py; enc_stem unused) or "conv+lite0"
+    # (the conv E plus that head as a residual branch, grown from a trained conv model).
     encoder: str = "conv"
     # H_c: 1x1 conv + lrelu, 1x1 conv to `content_channels` (no activation), L2-normalised per pixel.
     content_channels: int = 8

@@ -46,6 +46,10 @@ class TCPNet(nn.Module):
             from tcp_core.networks.trunk_encoder import TrunkEncoder
 
             self.E = TrunkEncoder(cfg)
+        elif cfg.encoder == "conv+lite0":
+            from tcp_core.networks.trunk_encoder import HybridEncoder
+
+            self.E = HybridEncoder(cfg)
         else:
             self.E = Encoder(cfg)
         self.H_c = ContentHead(cfg)

@@ -25,6 +25,7 @@ from torch import Tensor, nn
 
 from tcp_core.base.config import ModelConfig
 from tcp_core.networks.efficientnet import EfficientNetLite0, is_available, load_state_dict
+from tcp_core.networks.encoder import Encoder
 from tcp_core.networks.layers import EqualConv2d, lrelu
 
 log = logging.getLogger(__name__)
@@ -40,6 +41,8 @@ class FrozenTrunk(nn.Module):
     def __init__(self, pretrained: bool = True) -> None:
         super().__init__()
         net = EfficientNetLite0()
+        if net._conv_stem.weight.is_meta:  # a shape check of a model file: nothing to load
+            pretrained = False
         if pretrained and is_available():
             net.load_state_dict(load_state_dict())
         elif pretrained:
@@ -79,6 +82,75 @@ class TrunkEncoder(nn.Module):
         grid = [_resample(_unit_rms(t), size) for t in feats] + [F.adaptive_avg_pool2d(image, size)]
         x = lrelu(self.mix1(_cat(grid)))
         return lrelu(self.mix2(x))  # e: [N, C_e, H / 2**levels, W / 2**levels]
+
+
+class TrunkBranch(nn.Module):
+    """The same taps and mixing head as `TrunkEncoder`, as a signed residual for the conv E:
+
+        r = conv3(lrelu(conv3(x)))      x as in TrunkEncoder; r: [N, C_e, H / 2**levels, W / 2**levels]
+
+    The last conv starts at zero (weights and bias), so a model grown with this branch computes
+    exactly what it computed before (`grow_trunk_branch`) and training decides how much of the
+    ImageNet features E takes in."""
+
+    def __init__(self, cfg: ModelConfig, pretrained: bool = True) -> None:
+        super().__init__()
+        self.trunk = FrozenTrunk(pretrained)
+        self.levels = len(cfg.enc_channels)
+        mid = cfg.enc_channels[-1]
+        self.mix1 = EqualConv2d(sum(TRUNK_CHANNELS) + 3, mid, 3, padding=1, pad_mode="reflect")
+        self.mix2 = EqualConv2d(mid, cfg.feature_channels, 3, padding=1, pad_mode="reflect")
+        with torch.no_grad():
+            self.mix2.weight.zero_()
+
+    def forward(self, image: Tensor) -> Tensor:
+        n, c, h, w = image.shape
+        assert c == 3 and h % TRUNK_STRIDE == 0 and w % TRUNK_STRIDE == 0, image.shape
+        size = (h >> self.levels, w >> self.levels)
+        grid = [_resample(_unit_rms(t), size) for t in self.trunk(image)] + [F.adaptive_avg_pool2d(image, size)]
+        return self.mix2(lrelu(self.mix1(_cat(grid))))
+
+
+class HybridEncoder(Encoder):
+    """E = the paper's conv E + a residual branch over frozen ImageNet features (`encoder="conv+lite0"`):
+
+        e = E_conv(I) + TrunkBranch(I)
+
+    The conv E's parameter names are unchanged (`E.stem`, `E.blocks`), so a trained conv model grows
+    into this one by adding the branch's tensors (`grow_trunk_branch`)."""
+
+    def __init__(self, cfg: ModelConfig, pretrained: bool = True) -> None:
+        super().__init__(cfg)
+        self.branch = TrunkBranch(cfg, pretrained)
+
+    def forward(self, image: Tensor) -> Tensor:
+        e = super().forward(image)  # [N, C_e, h, w]
+        return e + self.branch(image).to(e.dtype)
+
+
+def grow_trunk_branch(state: dict[str, Tensor], cfg: ModelConfig, seed: int = 0,
+                      pretrained: bool = True) -> tuple[dict[str, Tensor], ModelConfig]:
+    """(the state dict, config) of a conv-E TCPNet grown with the ImageNet branch: the old tensors as
+    they are, the branch's trunk from the pinned package, its first conv seeded, its last conv zero;
+    the grown model computes the same images."""
+    import dataclasses
+
+    from tcp_core.base.errors import UsageError
+
+    if cfg.encoder != "conv":
+        raise UsageError(f"growing the ImageNet branch needs the conv encoder, not {cfg.encoder!r}")
+    if "E.stem.weight" not in state:
+        raise UsageError("not a TCPNet state: E.stem.weight is missing")
+    new_cfg = dataclasses.replace(cfg, encoder="conv+lite0", name=f"{cfg.name}-lite")
+    branch = TrunkBranch(new_cfg, pretrained)
+    with torch.no_grad():  # mix1's weights from the seed, not from the global generator
+        w = branch.mix1.weight
+        w.copy_(torch.randn(w.shape, generator=torch.Generator().manual_seed(seed)))
+    out = dict(state)
+    dtype = state["E.stem.weight"].dtype
+    out.update({f"E.branch.{k}": v.detach().clone().to(dtype if v.is_floating_point() else v.dtype)
+                for k, v in branch.state_dict().items()})
+    return out, new_cfg
 
 
 class FrozenBatchNorm2d(nn.Module):
