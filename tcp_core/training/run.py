@@ -26,6 +26,7 @@ import tempfile
 import time
 from dataclasses import replace
 from pathlib import Path
+from typing import NamedTuple
 
 import cv2
 import numpy as np
@@ -38,6 +39,7 @@ from tcp_core.base.errors import UsageError
 from tcp_core.data.stream import DEFAULT_CACHE_MB, BatchFeeder, load_photos, make_batch
 from tcp_core.io.imageio import atomic_write
 from tcp_core.networks.checkpoint import (
+    FORMAT,
     CheckpointError,
     config_from_metadata,
     load_net,
@@ -139,6 +141,42 @@ def export_ema_model(state_path: Path, out_path: Path) -> int:
     step = int(meta.get("step", 0))
     save_model(out_path, net, extra={"step": str(step)})
     return step
+
+
+class Transformed(NamedTuple):
+    old: dict[str, Tensor]  # the input file's tensors
+    new: dict[str, Tensor]  # the output file's tensors
+    prefixes: tuple[str, ...]  # the state-dict prefixes rewritten ("net/", "ema/"; "" for a model)
+    cfg: ModelConfig  # the input's model config
+    new_cfg: ModelConfig  # the output's
+
+
+def transform_networks(src: Path, out: Path, fn) -> Transformed:
+    """Rewrite the networks of a stage hand-off, a training state or an exported model into a new file
+    (`scripts/widen_content.py`, `scripts/grow_trunk_branch.py`): `fn(state_dict, cfg) -> (state_dict,
+    new_cfg)` is applied to each TCPNet state in the file (a state's `net/` and `ema/`, a model's
+    whole file); a hand-off's discriminators are kept as they are and the metadata says the new config.
+    Refuses to overwrite its input (UsageError) and files that are neither (CheckpointError)."""
+    src, out = Path(src), Path(out)
+    if out.resolve() == src.resolve():
+        raise UsageError("the output must be a new file; the input is never overwritten")
+    t, meta = load_tensors(src)
+    if meta.get("format") == STATE_FORMAT:
+        cfg = state_model_config(meta, src)
+        prefixes: tuple[str, ...] = ("net/", "ema/")
+    elif meta.get("format") == FORMAT:
+        cfg = config_from_metadata(meta, src)
+        prefixes = ("",)
+    else:
+        raise CheckpointError(f"{src} is neither a TCP Editor model nor a training state / hand-off")
+    new_t = {k: v for k, v in t.items() if not k.startswith(prefixes)}  # a hand-off's discriminators
+    new_cfg = cfg
+    for p in prefixes:
+        part = {k[len(p):]: v for k, v in t.items() if k.startswith(p)}
+        changed, new_cfg = fn(part, cfg)
+        new_t.update({p + k: v for k, v in changed.items()})
+    save_tensors(out, new_t, dict(meta, model_config=new_cfg.to_json()))  # atomic
+    return Transformed(t, new_t, prefixes, cfg, new_cfg)
 
 
 def _checkpoint(trainer: Trainer, run_dir: Path, export_path: Path, keep: int) -> None:
