@@ -537,8 +537,8 @@ def test_cli_model_errors_from_the_loading_thread_read_as_before(files, capsys, 
 
 
 def test_cli_model_load_lets_openmp_threads_sleep(files, monkeypatch):
-    """Loading the model for a command sets OMP_WAIT_POLICY=PASSIVE before torch loads OpenMP, unless
-    the user chose a policy (issue #14: spinning threads burn CPU on a shared machine)."""
+    """Loading the model for a command asks OpenMP for short waits before torch loads it, unless the
+    user chose a policy (issue #14: spinning threads burn CPU on a shared machine)."""
     import os
 
     from tcp_core.base.errors import UsageError
@@ -546,13 +546,15 @@ def test_cli_model_load_lets_openmp_threads_sleep(files, monkeypatch):
 
     args = SimpleNamespace(weights=str(files.dir / "none.safetensors"), device="cpu", precision="auto", preset=None)
     monkeypatch.delenv("OMP_WAIT_POLICY", raising=False)
+    monkeypatch.delenv("GOMP_SPINCOUNT", raising=False)
     with pytest.raises(UsageError, match="cannot load the model"):
         model_or_usage(args, None)
-    assert os.environ["OMP_WAIT_POLICY"] == "PASSIVE"
+    assert (os.environ["OMP_WAIT_POLICY"], os.environ["GOMP_SPINCOUNT"]) == ("PASSIVE", "3000")
     monkeypatch.setenv("OMP_WAIT_POLICY", "active")
+    monkeypatch.delenv("GOMP_SPINCOUNT")
     with pytest.raises(UsageError):
         model_or_usage(args, None)
-    assert os.environ["OMP_WAIT_POLICY"] == "active"
+    assert os.environ["OMP_WAIT_POLICY"] == "active" and "GOMP_SPINCOUNT" not in os.environ
 
 
 def test_cli_help(capsys):

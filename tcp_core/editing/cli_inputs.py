@@ -11,6 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from tcp_core.base.errors import UsageError, UserError
+from tcp_core.base.openmp import short_openmp_waits
 from tcp_core.editing.regions import EditModel
 from tcp_core.io.imageio import display_path, file_id
 
@@ -27,12 +28,10 @@ def err(msg: str) -> None:
 def model_or_usage(args, model: EditModel | None) -> EditModel:
     if model is not None:
         return model
-    # torch's CPU threads (OpenMP) wait for work by spinning, by default for milliseconds at every
-    # step of the network. On a machine shared with other jobs a waiting thread spins through the
-    # time its partner waits for a core: the 20 MP apply burnt 5.1 s more CPU with two trainings
-    # running (network 6.4 -> 1.3 s, BENCHMARKS.md, start-up). Sleeping costs microseconds per step
-    # on an idle machine. Read when torch loads OpenMP; the user's own setting wins.
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    # torch's CPU threads (OpenMP) spin for milliseconds between the network's steps, on a shared
+    # machine through the time their partner waits for a core (tcp_core.base.openmp). Read when
+    # torch loads OpenMP; the user's own setting wins.
+    short_openmp_waits()
     try:
         from tcp_core.editing.inference import load_model
 

@@ -25,6 +25,7 @@ import numpy as np
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
 from tcp_core.base.memory import release_free_memory
+from tcp_core.base.openmp import short_openmp_waits
 from tcp_core.editing.regions import RegionEdit
 
 from .requests import (
@@ -179,6 +180,7 @@ class InferenceWorker(QObject):
                 os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 5)
             except (AttributeError, OSError, PermissionError):
                 pass
+        short_openmp_waits()  # before torch loads OpenMP: no spinning through a busy CPU's waits
         try:
             import torch
         except ImportError:
