@@ -8,8 +8,8 @@ training job. Not spinning at all (`OMP_WAIT_POLICY=PASSIVE`) removes the stall 
 doubles the idle time (148-161 ms), since every operation then wakes its threads through the
 kernel. A short spin (`GOMP_SPINCOUNT`, libgomp: the Linux wheels) keeps most of both: 3000 spins
 (~30 us) gave 81-92 ms idle and 173-219 ms loaded; 1000 gave 135 / 113-175, 10000 gave 75-77 /
-319-333 (128 px, 2 threads, bf16, a 2-core Intel Xeon; BENCHMARKS.md). Other OpenMP runtimes ignore `GOMP_SPINCOUNT`
-and get PASSIVE.
+319-333 (128 px, 2 threads, bf16, a 2-core Intel Xeon; BENCHMARKS.md). Other OpenMP runtimes
+ignore `GOMP_SPINCOUNT` and get PASSIVE.
 
 The variables are read once, when torch loads OpenMP: call `short_openmp_waits()` before the first
 `import torch` of the process. A setting of the user's own always wins.
