@@ -60,18 +60,22 @@ def fake_pkg(tmp_path):
 def test_shipped_list_is_photos_only_and_well_formed():
     doc = load_photo_list()
     photos = doc["photos"]
-    assert len(photos) == 46
+    assert len(photos) == 51
     assert set(doc["packages"]) == {"plasma-workspace-wallpapers", "mate-backgrounds", "lomiri-wallpapers-16.04",
-                                    "lxqt-themes", "scikit-image"}
-    # packages reserved for independent evaluation are never used for demo data
-    assert not set(doc["packages"]) & {"palapeli-data", "lomiri-wallpapers-20.04", "opencv-doc"}
+                                    "lxqt-themes", "gnome-backgrounds-3.38", "scikit-image"}
+    # packages reserved for independent evaluation are never used for demo data (under any key or version)
+    reserved = {"palapeli-data", "lomiri-wallpapers-20.04", "opencv-doc"}
+    assert not set(doc["packages"]) & reserved
+    assert not {m.get("deb_name") for m in doc["packages"].values()} & reserved
+    assert not any(r in m.get("url", "") for m in doc["packages"].values() for r in reserved)
     assert [e["id"] for e in photos] == sorted(e["id"] for e in photos)  # sorted by package prefix, then name
     hold = [e for e in photos if e["split"] == "holdout"]
     # the held-out photos (and the eval pairs made from them) stay fixed when training photos are added
     assert sorted(e["id"] for e in hold) == [
         "lomiri-picosdeeuropa_by_Aitzol_Berasategi", "mate-Storm", "mate-YellowFlower", "plasma-ColdRipple",
         "plasma-FallenLeaf", "plasma-Path", "plasma-summer_1am"]
-    assert len(photos) - len(hold) == 39  # 36 from Debian packages, 3 from scikit-image's wheel
+    # 36 from Debian 12 packages, 5 from gnome-backgrounds 3.38 (Debian 11, pinned URL), 3 from scikit-image's wheel
+    assert len(photos) - len(hold) == 44
     assert len({e["package"] for e in hold}) == 3  # held-out photos come from every package
     assert len({e["kind"] for e in hold}) == len(hold)  # ... and are of different kinds
     ids = [e["id"] for e in photos]
@@ -80,7 +84,9 @@ def test_shipped_list_is_photos_only_and_well_formed():
     for artwork in ("analogpattern", "greentock", "umang", "mate/abstract/", "mate/desktop/",
                     "/Altai/", "/Honeywave/", "/Flow/", "/Shell/", "/Volna/", "/MilkyWay/", "/Autumn/",
                     "origami", "plasma-logo", "plasma_arch", "kde-plasma", "triangles", "waves", "simple_blue",
-                    "Valendas", "cloud.png", "Butterfly-Kenneth-Wimer"):  # lxqt-themes: artwork; uncredited photos
+                    "Valendas", "cloud.png", "Butterfly-Kenneth-Wimer",  # lxqt-themes: artwork; uncredited photos
+                    "adwaita", "Acrylic", "Endless-shapes", "Stripes", "Symbolics", "VNC", "gnome/Wood",  # gnome 3.38
+                    "Icetwigs"):  # ... a photograph that neither its debian/copyright nor its AUTHORS credits
         assert artwork not in paths
     for e in photos:
         assert len(e["sha256"]) == 64 and int(e["sha256"], 16) >= 0
@@ -92,6 +98,10 @@ def test_shipped_list_is_photos_only_and_well_formed():
         if e["package"] == "lxqt-themes":  # credited in the package's wallpapers/License, shipped with the set
             assert e["path"].startswith("usr/share/lxqt/wallpapers/") and e["split"] == "train"
             assert e["author"] == "stefonarch" and "CC-BY-SA-3.0" in e["license_note"]
+        if e["package"] == "gnome-backgrounds-3.38":  # credited per file in its AUTHORS (copied with it)
+            assert e["path"].startswith("usr/share/backgrounds/gnome/") and e["split"] == "train"
+            assert e["license"] in ("CC-BY-SA-3.0", "GPL-2+") and e["license_note"].startswith(f"{e['id']}.jpg: ")
+            assert Path(e["path"]).name in e["license_note"] and "AUTHORS" in e["license_note"]
         if e["package"] == "scikit-image":  # CC0 / public-domain colour photographs, >= 400 px, training only
             assert e["path"].startswith("skimage/data/") and e["split"] == "train"
             assert e["license"] in ("CC0-1.0", "public-domain") and min(e["size"]) >= 400
@@ -102,6 +112,15 @@ def test_shipped_list_is_photos_only_and_well_formed():
     for other in ("camera", "chelsea", "motorcycle", "hubble", "retina", "clock", "coins", "moon", "brick", "grass",
                   "gravel", "ihc", "cell", "text", "page", "logo", "horse", "chessboard", "phantom", "color"):
         assert f"skimage/data/{other}" not in paths
+    assert sorted(e["id"] for e in photos if e["package"] == "gnome-backgrounds-3.38") == [
+        "gnome-ColdWarm", "gnome-Dark_Ivy", "gnome-LightWaves", "gnome-Road", "gnome-SeaSunset"]
+    gnome = doc["packages"]["gnome-backgrounds-3.38"]
+    assert demo.package_source(doc, "gnome-backgrounds-3.38") == "deb-url"
+    assert gnome["url"] == ("http://deb.debian.org/debian/pool/main/g/gnome-backgrounds/"
+                            "gnome-backgrounds_3.38.0-1_all.deb") and gnome["deb_name"] == "gnome-backgrounds"
+    assert demo.license_files(doc, "gnome-backgrounds-3.38") == [
+        ("usr/share/doc/gnome-backgrounds/copyright", "gnome-backgrounds-3.38.copyright"),
+        ("usr/share/doc/gnome-backgrounds/AUTHORS", "gnome-backgrounds-3.38.AUTHORS")]
     assert demo.package_source(doc, "scikit-image") == "pypi-wheel"
     assert demo.license_files(doc, "scikit-image") == [("skimage/data/_fetchers.py", "scikit-image._fetchers.py")]
     assert demo.license_files(doc, "lxqt-themes") == [

