@@ -8,7 +8,8 @@ MODEL: `default` (the bundled model) or a model file. Per pair (photos at 256 px
 - region chroma / reference chroma (mean sqrt(a^2 + b^2); above 1 = more saturated than the reference);
 - L - ref L: the edited region's mean lightness minus the reference's;
 - |Lab mean - ref|: distance of the edited region's mean colour to the reference's;
-- the same chroma ratio and distance for the network's global swap of the whole photo.
+- the same chroma ratio and distance for the network's global swap of the whole photo, and the gap the
+  global swap closes inside the region (the most a region edit can take from it: L_CA's target).
 Medians over pairs (means where named). Network outputs, not the export."""
 import argparse
 
@@ -45,13 +46,16 @@ def main() -> None:
             out, swap = model.region_edit(c, s, m), model.swap(c, s)
             (mc, _), (ms, cs) = _stats(_lab(c), m), _stats(_lab(s))
             (mo, co), (mw, cw) = _stats(_lab(out), m), _stats(_lab(swap))
+            mwr, _ = _stats(_lab(swap), m)  # the global swap inside the region
             gap = max(float(np.linalg.norm(ms - mc)), 1e-6)
             res.append((np.dot(mo - mc, ms - mc) / gap ** 2, co / max(cs, 1e-3), mo[0] - ms[0],
-                        np.linalg.norm(mo - ms), cw / max(cs, 1e-3), np.linalg.norm(mw - ms)))
+                        np.linalg.norm(mo - ms), cw / max(cs, 1e-3), np.linalg.norm(mw - ms),
+                        np.dot(mwr - mc, ms - mc) / gap ** 2))
         a = np.array(res)
         print(f"{spec}: gap closed {np.median(a[:, 0]):.2f} (mean {a[:, 0].mean():.2f}); region chroma/ref "
               f"{np.median(a[:, 1]):.2f}; L - refL {np.median(a[:, 2]):+.1f}; |Lab mean - ref| {a[:, 3].mean():.1f}; "
-              f"global swap chroma/ref {np.median(a[:, 4]):.2f}, |mean-ref| {a[:, 5].mean():.1f}")
+              f"global swap chroma/ref {np.median(a[:, 4]):.2f}, |mean-ref| {a[:, 5].mean():.1f}, gap closed inside "
+              f"the region {np.median(a[:, 6]):.2f} (mean {a[:, 6].mean():.2f})")
 
 
 if __name__ == "__main__":
