@@ -289,3 +289,34 @@ def test_trainer_rec_recolour_trains_content_path_and_generator():
     assert any(not torch.equal(a, p) for a, p in zip(before, tr.net.parameters()))
     off = Trainer(model_preset("tiny"), TrainConfig(preset="tiny", batch_size=4, steps=1), torch.device("cpu"))
     assert "rec_recolour" not in off.g_step(real, tcp=False)
+
+
+@pytest.mark.parametrize("detach", [False, True])
+def test_trainer_ca_detach_swap_cuts_l_ca_off_from_the_swap(detach):
+    """With ca_detach_swap, E(I_g) of the region edit (Eq. 5) has no gradient path back to the swap
+    G(C_A, S_B), so L_CA cannot weaken the swap; without it, it has (the paper's training as written)."""
+    from tcp_core.base.config import TrainConfig, model_preset
+    from tcp_core.training.trainer import Trainer
+
+    tcfg = TrainConfig(preset="tiny", batch_size=4, steps=1, tcp_every=1, r1_every=2, ca_detach_swap=detach)
+    torch.manual_seed(0)
+    tr = Trainer(model_preset("tiny"), tcfg, torch.device("cpu"))
+    seen: dict[str, object] = {}
+    decode, region_edit = tr.net.decode, tr.net.region_edit
+
+    def spy_decode(content, style, generator=None):
+        out = decode(content, style, generator)
+        seen.setdefault("out", out)  # the first decode of the step: [rec; swap]
+        return out
+
+    def spy_region_edit(codes_a, e_g, mask, generator=None):
+        n = codes_a.content.shape[0]
+        swap = seen["out"]
+        (g,) = torch.autograd.grad(e_g.float().sum(), swap, retain_graph=True, allow_unused=True)
+        seen["reaches_swap"] = g is not None and bool(g[n:].abs().sum() > 0)
+        return region_edit(codes_a, e_g, mask, generator)
+
+    tr.net.decode, tr.net.region_edit = spy_decode, spy_region_edit
+    stats = tr.g_step(torch.rand(4, 3, 32, 32) * 2 - 1, tcp=True)
+    assert float(stats["ca"].detach()) > 0 and float(stats["cc"].detach()) > 0
+    assert seen["reaches_swap"] is (not detach)

@@ -257,6 +257,11 @@ class TrainConfig:
     # True lets D judge phase G's own outputs of this iteration (one G step old), which skips an E and G
     # forward pass per iteration
     reuse_fakes: bool = False
+    # L_CA's region edit re-encodes the global swap (Eq. 5: E(I_g)). False lets L_CA's gradient flow through
+    # E(I_g) into the swap, which rewards a weak swap (the edit's outside must match I_A, and a swap close to
+    # I_A makes that easy); True encodes the detached swap there, so L_CA trains the region edit to copy the
+    # swap, as its target (already detached) says, and leaves the swap to its own losses
+    ca_detach_swap: bool = False
     weights: LossWeights = field(default_factory=LossWeights)
 
     def __post_init__(self) -> None:

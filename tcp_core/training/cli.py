@@ -68,6 +68,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="the regions region-edit training brushes: random strokes (the paper's), regions that "
                         "follow each photo's content as a user brushes a sky, or half each (L_CA's masks, "
                         "Eq. 7; default %(default)s)")
+    p.add_argument("--ca-detach-swap", action="store_true",
+                   help="L_CA's region edit encodes the swap without a gradient path back into it, so L_CA "
+                        "cannot make the global swap weaker to make the edit easier (one more encoder pass on "
+                        "TCP steps)")
     p.add_argument("--reuse-fakes", action="store_true",
                    help="D judges the G phase's own reconstruction and swap instead of decoding them again "
                         "(one G step old; 1.15x the iterations per hour measured, benchmarks/bench_train_step.py)")
@@ -178,7 +182,7 @@ def main(argv: list[str] | None = None) -> int:
             checkpoint_every=args.checkpoint_every, log_every=args.log_every, weights=weights,
             discriminator=args.discriminator, diffaugment=args.diffaugment,
             diffaugment_cooccur=args.diffaugment_cooccur, ca_masks=args.ca_masks,
-            reuse_fakes=args.reuse_fakes)
+            reuse_fakes=args.reuse_fakes, ca_detach_swap=args.ca_detach_swap)
         parse_policy(tcfg.diffaugment)
         parse_policy(tcfg.diffaugment_cooccur)
         mcfg = None if (args.init or args.resume) else model_preset(args.preset)

@@ -254,7 +254,9 @@ class Trainer:
                     codes_g.content.float(), codes.content.detach().float(), codes_g.style.float(),
                     s_swap.detach().float(), w.cc_lambda)
                 mask = torch.from_numpy(self._ca_masks(real)).to(real.device)  # M: [N, 1, H, W]
-                i_h = self.net.region_edit(codes, codes_g.e, mask)  # Eq. 5-6, as in the editor
+                # E(I_g) for Eq. 5: with ca_detach_swap, L_CA's gradient stops at the swap (see TrainConfig)
+                e_g = self.net.E(swap.detach()) if self.tcfg.ca_detach_swap else codes_g.e
+                i_h = self.net.region_edit(codes, e_g, mask)  # Eq. 5-6, as in the editor
                 loss_ca = L.content_alignment_loss(i_h.float(), swap.detach().float(), real, mask)  # Eq. 7
                 total = total + w.code_consistency * loss_cc + w.content_alignment * loss_ca
                 stats.update(cc=loss_cc, ca=loss_ca)
