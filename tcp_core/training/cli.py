@@ -69,9 +69,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "follow each photo's content as a user brushes a sky, or half each (L_CA's masks, "
                         "Eq. 7; default %(default)s)")
     p.add_argument("--ca-detach-swap", action="store_true",
-                   help="L_CA's region edit encodes the swap without a gradient path back into it, so L_CA "
-                        "cannot make the global swap weaker to make the edit easier (one more encoder pass on "
-                        "TCP steps)")
+                   help="the training's region edits learn to copy the global swap but can no longer make the "
+                        "swap weaker to make their own job easier (L_CA's region edit encodes the detached swap; "
+                        "one more encoder pass on TCP steps)")
     p.add_argument("--reuse-fakes", action="store_true",
                    help="D judges the G phase's own reconstruction and swap instead of decoding them again "
                         "(one G step old; 1.15x the iterations per hour measured, benchmarks/bench_train_step.py)")
