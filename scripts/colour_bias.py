@@ -45,8 +45,9 @@ def main() -> None:
             c, s, m = p.content, p.style, p.mask
             out, swap = model.region_edit(c, s, m), model.swap(c, s)
             (mc, _), (ms, cs) = _stats(_lab(c), m), _stats(_lab(s))
-            (mo, co), (mw, cw) = _stats(_lab(out), m), _stats(_lab(swap))
-            mwr, _ = _stats(_lab(swap), m)  # the global swap inside the region
+            swap_lab = _lab(swap)
+            (mo, co), (mw, cw) = _stats(_lab(out), m), _stats(swap_lab)
+            mwr, _ = _stats(swap_lab, m)  # the global swap inside the region
             gap = max(float(np.linalg.norm(ms - mc)), 1e-6)
             res.append((np.dot(mo - mc, ms - mc) / gap ** 2, co / max(cs, 1e-3), mo[0] - ms[0],
                         np.linalg.norm(mo - ms), cw / max(cs, 1e-3), np.linalg.norm(mw - ms),

@@ -38,7 +38,6 @@ Needs no torch; pure standard library (urllib for the pinned downloads) apart fr
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -306,12 +305,9 @@ def download_deb_url(meta: Mapping[str, Any], dest: Path, timeout: float | None 
     """
     url = str(meta["url"])
     target = dest / deb_url_file_name(meta)
-    h = hashlib.sha256()
     try:
         with _open_url(url, DEB_URL_TIMEOUT if timeout is None else timeout) as r, open(target, "wb") as f:
-            for chunk in iter(lambda: r.read(1 << 20), b""):
-                h.update(chunk)
-                f.write(chunk)
+            shutil.copyfileobj(r, f, 1 << 20)
     except (urllib.error.URLError, OSError, ValueError) as e:  # timeouts and resets included
         target.unlink(missing_ok=True)
         if isinstance(e, urllib.error.HTTPError):
@@ -320,11 +316,11 @@ def download_deb_url(meta: Mapping[str, Any], dest: Path, timeout: float | None 
             why = (" ".join(str(getattr(e, "reason", None) or e).split()) or type(e).__name__) + "; no network?"
         raise DemoDataError(f"cannot download {url} ({why}); download it elsewhere and pass --debs DIR (a folder "
                             "with that file)") from None
-    if h.hexdigest() != str(meta["deb_sha256"]).lower():
+    try:
+        return check_deb_sha256(target, str(meta["deb_sha256"]), url)
+    except DemoDataError:
         target.unlink(missing_ok=True)
-        raise DemoDataError(f"{url}: sha256 mismatch (expected {str(meta['deb_sha256']).lower()}, got "
-                            f"{h.hexdigest()}); nothing was extracted from it")
-    return target
+        raise
 
 
 def extract_members(deb: Path, members: list[str], dest: Path) -> Path:
