@@ -20,6 +20,17 @@ def lrelu(x: Tensor) -> Tensor:
     return F.leaky_relu(x, LRELU_SLOPE) * LRELU_GAIN
 
 
+def pad_keep_dtype(x: Tensor, pad: list[int], mode: str) -> Tensor:
+    """F.pad in x's own dtype. CPU autocast runs reflection/replication padding in fp32, so under bf16
+    a padded conv would turn its bf16 input into fp32 and back, in the forward and the backward pass;
+    padding only moves values, so doing it in bf16 changes no number."""
+    dev = x.device.type
+    if dev in ("cpu", "cuda") and torch.is_autocast_enabled(dev):  # (no autocast on the meta device)
+        with torch.autocast(dev, enabled=False):
+            return F.pad(x, pad, mode=mode)
+    return F.pad(x, pad, mode=mode)
+
+
 def normal_weight(*shape: int) -> Tensor:
     """N(0, 1) weights, the same numbers as torch.randn(*shape). Under `torch.device("meta")` (shape
     checks of model files, tcp_core.checkpoint) nothing is drawn: random ops on the meta device cost
@@ -43,7 +54,7 @@ class EqualConv2d(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         if self.padding and self.pad_mode != "zeros":
-            x = F.pad(x, [self.padding] * 4, mode=self.pad_mode)
+            x = pad_keep_dtype(x, [self.padding] * 4, self.pad_mode)
             pad = 0
         else:
             pad = self.padding
@@ -74,7 +85,7 @@ class Blur(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         c = x.shape[1]
-        x = F.pad(x, [1, 1, 1, 1], mode="reflect")
+        x = pad_keep_dtype(x, [1, 1, 1, 1], "reflect")
         return F.conv2d(x, self.kernel.to(x.dtype).expand(c, 1, 3, 3), groups=c)
 
 
@@ -158,8 +169,11 @@ class ModulatedConv2d(nn.Module):
         if self.upsample:
             x = upsample2(x)
         s = self.affine(style)  # [N, Cin] or [N, Cin, h, w]
-        s = s * torch.rsqrt(s.pow(2).mean(dim=1, keepdim=True) + 1e-8)
-        x = x * resize_style_map(s, tuple(x.shape[-2:]))
+        s = s * torch.rsqrt(s.float().pow(2).mean(dim=1, keepdim=True) + 1e-8)
+        # In x's dtype: under bf16 autocast x is the previous conv's bf16 output, and an fp32 style would
+        # promote the full-resolution product (and the bias, noise and activation after it) to fp32,
+        # doubling their memory traffic for a value the next conv rounds to bf16 anyway.
+        x = x * resize_style_map(s, tuple(x.shape[-2:])).to(x.dtype)
         w = self.weight * self.scale
         if self.demodulate:
             w = w * torch.rsqrt(w.pow(2).sum(dim=(1, 2, 3), keepdim=True) + 1e-8)
@@ -176,7 +190,8 @@ class StyledConv(nn.Module):
         self.bias = nn.Parameter(torch.zeros(1, c_out, 1, 1))
 
     def forward(self, x: Tensor, style: Tensor, generator: torch.Generator | None = None) -> Tensor:
-        return lrelu(self.noise(self.conv(x, style), generator) + self.bias)
+        y = self.noise(self.conv(x, style), generator)
+        return lrelu(y + self.bias.to(y.dtype))  # y's dtype (bf16 under autocast), see ModulatedConv2d
 
 
 class ToRGB(nn.Module):
