@@ -320,3 +320,39 @@ def test_trainer_ca_detach_swap_cuts_l_ca_off_from_the_swap(detach):
     stats = tr.g_step(torch.rand(4, 3, 32, 32) * 2 - 1, tcp=True)
     assert float(stats["ca"].detach()) > 0 and float(stats["cc"].detach()) > 0
     assert seen["reaches_swap"] is (not detach)
+
+
+@pytest.mark.parametrize("detach", [False, True])
+def test_trainer_cc_detach_content_cuts_only_l_cc_content_term_off_from_the_swap(detach, monkeypatch):
+    """With cc_detach_content, L_CC's content code C_g = H_c(E(I_g)) (Eq. 3) has no gradient path back to
+    the swap, so it cannot pull the swap to the content photo's colours; its style code S_g keeps the path
+    (it trains G towards the reference's style), and E/H_c still get the content term's gradient."""
+    from tcp_core.base.config import TrainConfig, model_preset
+    from tcp_core.training import losses as L
+    from tcp_core.training.trainer import Trainer
+
+    tcfg = TrainConfig(preset="tiny", batch_size=4, steps=1, tcp_every=1, r1_every=2, cc_detach_content=detach)
+    torch.manual_seed(0)
+    tr = Trainer(model_preset("tiny"), tcfg, torch.device("cpu"))
+    seen: dict[str, object] = {}
+    decode, cc = tr.net.decode, L.code_consistency_loss
+
+    def spy_decode(content, style, generator=None):
+        out = decode(content, style, generator)
+        seen.setdefault("out", out)
+        return out
+
+    def spy_cc(c_g, c_a, s_g, s_b, lam):
+        swap = seen["out"]
+        for name, t in (("content", c_g), ("style", s_g)):
+            (g,) = torch.autograd.grad(t.sum(), swap, retain_graph=True, allow_unused=True)
+            seen[name] = g is not None and bool(g.abs().sum() > 0)
+        (g,) = torch.autograd.grad(c_g.sum(), tr.net.H_c.parameters().__next__(), retain_graph=True, allow_unused=True)
+        seen["trains_H_c"] = g is not None and bool(g.abs().sum() > 0)
+        return cc(c_g, c_a, s_g, s_b, lam)
+
+    tr.net.decode = spy_decode
+    monkeypatch.setattr(L, "code_consistency_loss", spy_cc)
+    stats = tr.g_step(torch.rand(4, 3, 32, 32) * 2 - 1, tcp=True)
+    assert float(stats["cc"].detach()) > 0
+    assert seen["content"] is (not detach) and seen["style"] is True and seen["trains_H_c"] is True

@@ -262,6 +262,11 @@ class TrainConfig:
     # I_A makes that easy); True encodes the detached swap there, so L_CA trains the region edit to copy the
     # swap, as its target (already detached) says, and leaves the swap to its own losses
     ca_detach_swap: bool = False
+    # L_CC's content term (Eq. 3: H_c(E(I_g)) = C_A). False lets its gradient flow through E(I_g) into the swap;
+    # the content code carries colour, so that pulls the swap back to I_A's colours. True reads the content code
+    # of the detached swap there: E and H_c still learn to encode a swap's content as C_A, G is not pushed by it.
+    # The style term (H_s(E(I_g)) = S_B) keeps its path into G. Shares the detached pass with ca_detach_swap.
+    cc_detach_content: bool = False
     weights: LossWeights = field(default_factory=LossWeights)
 
     def __post_init__(self) -> None:

@@ -72,6 +72,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help="the training's region edits learn to copy the global swap but can no longer make the "
                         "swap weaker to make their own job easier (L_CA's region edit encodes the detached swap; "
                         "one more encoder pass on TCP steps)")
+    p.add_argument("--cc-detach-content", action="store_true",
+                   help="the training's swaps keep more of the reference's colours: the content-consistency term "
+                        "no longer pulls a swap back to the content photo's colours (L_CC's content term of Eq. 3 "
+                        "reads the detached swap; its style term still trains G; one more encoder pass on TCP "
+                        "steps, shared with --ca-detach-swap)")
     p.add_argument("--reuse-fakes", action="store_true",
                    help="D judges the G phase's own reconstruction and swap instead of decoding them again "
                         "(one G step old; 1.15x the iterations per hour measured, benchmarks/bench_train_step.py)")
@@ -182,7 +187,8 @@ def main(argv: list[str] | None = None) -> int:
             checkpoint_every=args.checkpoint_every, log_every=args.log_every, weights=weights,
             discriminator=args.discriminator, diffaugment=args.diffaugment,
             diffaugment_cooccur=args.diffaugment_cooccur, ca_masks=args.ca_masks,
-            reuse_fakes=args.reuse_fakes, ca_detach_swap=args.ca_detach_swap)
+            reuse_fakes=args.reuse_fakes, ca_detach_swap=args.ca_detach_swap,
+            cc_detach_content=args.cc_detach_content)
         parse_policy(tcfg.diffaugment)
         parse_policy(tcfg.diffaugment_cooccur)
         mcfg = None if (args.init or args.resume) else model_preset(args.preset)
