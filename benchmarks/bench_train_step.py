@@ -39,17 +39,17 @@ from tcp_core.training.trainer import Trainer  # noqa: E402
 BLOCK = 16  # iterations per timed block: every phase at its real frequency
 
 
-def trainer(preset: str, reuse: bool, tcp: bool, precision: str = "fp32", config: str | None = None,
-            init: str | None = None) -> Trainer:
+def configs(preset: str, tcp: bool, config: str | None) -> tuple[ModelConfig, TrainConfig]:
+    """The model and training settings: a run folder's config.json, or the preset with the campaign's losses."""
     if config:
         c = json.loads(Path(config).read_text())
-        mcfg = ModelConfig.from_json(json.dumps(c["model"]))
-        tcfg = dataclasses.replace(TrainConfig.from_json(json.dumps(c["train"])), reuse_fakes=reuse)
-    else:
-        mcfg = model_preset(preset)
-        w = dataclasses.replace(LossWeights(), perceptual=1.0, style_stats=2.0)
-        tcfg = TrainConfig(batch_size=8, tcp_every=4, tcp_losses=tcp, weights=w, reuse_fakes=reuse, seed=0)
-    tr = Trainer(mcfg, tcfg, torch.device("cpu"), precision=precision)
+        return ModelConfig.from_json(json.dumps(c["model"])), TrainConfig.from_json(json.dumps(c["train"]))
+    w = dataclasses.replace(LossWeights(), perceptual=1.0, style_stats=2.0)
+    return model_preset(preset), TrainConfig(batch_size=8, tcp_every=4, tcp_losses=tcp, weights=w, seed=0)
+
+
+def trainer(mcfg: ModelConfig, tcfg: TrainConfig, reuse: bool, precision: str, init: str | None) -> Trainer:
+    tr = Trainer(mcfg, dataclasses.replace(tcfg, reuse_fakes=reuse), torch.device("cpu"), precision=precision)
     if init:
         state = read_init_state(Path(init))
         if state is None:
@@ -70,13 +70,12 @@ def main() -> None:
     ap.add_argument("--json", default=None)
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
-    res = (ModelConfig.from_json(json.dumps(json.loads(Path(args.config).read_text())["model"])).resolution
-           if args.config else model_preset(args.preset).resolution)
+    mcfg, tcfg = configs(args.preset, not args.swapae, args.config)
+    res = mcfg.resolution
     gen = torch.Generator().manual_seed(0)
     batch = torch.rand(8, 3, res, res, generator=gen) * 2 - 1
     variants = {"fresh fakes": False, "reuse fakes": True}
-    trainers = {name: trainer(args.preset, reuse, not args.swapae, args.precision, args.config, args.init)
-                for name, reuse in variants.items()}
+    trainers = {name: trainer(mcfg, tcfg, reuse, args.precision, args.init) for name, reuse in variants.items()}
     for tr in trainers.values():  # warm-up: allocator, oneDNN kernels
         tr.train_step(batch)
         tr.step = 1

@@ -249,15 +249,15 @@ class Trainer:
                 total = total + w.colour_stats * loss_cs
                 stats["colour_stats"] = loss_cs
             if tcp:
-                codes_g = self.net.encode(swap)  # E(I_g), H_c, H_s
+                e_live = self.net.E(swap)  # E(I_g)
                 # E of the detached swap: L_CA's and/or L_CC's content term stop at the swap (see TrainConfig)
                 e_det = self.net.E(swap.detach()) if self.tcfg.ca_detach_swap or self.tcfg.cc_detach_content else None
-                c_g = self.net.H_c(e_det) if self.tcfg.cc_detach_content else codes_g.content
+                c_g = self.net.H_c(e_det if self.tcfg.cc_detach_content else e_live)
                 loss_cc = L.code_consistency_loss(
-                    c_g.float(), codes.content.detach().float(), codes_g.style.float(),
+                    c_g.float(), codes.content.detach().float(), self.net.H_s(e_live).float(),
                     s_swap.detach().float(), w.cc_lambda)
                 mask = torch.from_numpy(self._ca_masks(real)).to(real.device)  # M: [N, 1, H, W]
-                e_g = e_det if self.tcfg.ca_detach_swap else codes_g.e  # E(I_g) for Eq. 5
+                e_g = e_det if self.tcfg.ca_detach_swap else e_live  # E(I_g) for Eq. 5
                 i_h = self.net.region_edit(codes, e_g, mask)  # Eq. 5-6, as in the editor
                 loss_ca = L.content_alignment_loss(i_h.float(), swap.detach().float(), real, mask)  # Eq. 7
                 total = total + w.code_consistency * loss_cc + w.content_alignment * loss_ca
