@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageCms
 
-from tcp_core.editing.apply import apply_regions, interpolate_images, working_shape
+from tcp_core.editing.apply import INSIDE_GROW_REF_PX, apply_regions, grow_mask, interpolate_images, working_shape
 from tcp_core.editing.cli import main
 from tcp_core.editing.masks import auto_feather_px
 from tcp_core.editing.regions import RegionEdit
@@ -120,6 +120,55 @@ def test_inside_feather_and_wide_feather_on_a_crop():
     assert (np.diff(ring) <= 6).all()  # monotone fade, up to texture noise
     assert np.abs(np.diff(ring)).max() < 15  # no step
     assert not d[~dilate(mask, 41)].any()
+
+
+def test_grow_mask_moves_the_edge_out_and_keeps_soft_values():
+    m = np.zeros((21, 21), np.float32)
+    m[10, 10] = 1.0
+    m[10, 11] = 0.5
+    np.testing.assert_array_equal(grow_mask(m, 0.4), m)  # under half a pixel: unchanged
+    g = grow_mask(m, 3)
+    assert g.dtype == np.float32 and g.max() == 1.0
+    assert g[10, 13] == 1.0 and g[13, 10] == 1.0 and g[10, 14] == 0.5  # the 0.5 pixel grown too
+    assert g[10, 6] == 0.0 and g[14, 14] == 0.0  # a disc, not a square
+    assert (g >= m).all()
+
+
+def test_inside_edits_reach_the_selection_edge(monkeypatch):
+    """With inside feathering the network edits the mask grown by INSIDE_GROW_REF_PX (scaled), so a
+    network whose edit fades in over a few pixels inside its mask (as TCP's does) keeps its strength
+    up to the selection's edge; nothing outside the selection changes."""
+    import tcp_core.editing.apply as apply_mod
+
+    class Fading(FakeModel):  # at a 128 px working size, full strength 4 px inside the network's mask
+        config = SimpleNamespace(resolution=128, enc_channels=(8, 16), name="fake")
+
+        def region_edit(self, content, style, mask, strength=1.0):
+            m = np.asarray(mask, np.float32)
+            self.calls.append(("region", None, None, m.copy(), strength))
+            fade = np.clip(cv2.distanceTransform((m > 0.5).astype(np.uint8), cv2.DIST_L2, 5) / 4.0, 0, 1)
+            return np.clip(content + SHIFT * strength * fade[..., None], 0, 255).astype(np.uint8)
+
+    h, w = 256, 256
+    rgb = textured(h, w)
+    mask = disk(h, w, 128, 128, 60)
+    edge = (mask > 0) & (cv2.distanceTransform((mask > 0).astype(np.uint8), cv2.DIST_L2, 5) <= 12)
+
+    def run(model, **kw):
+        out = apply_regions(model, photo_of(rgb), [RegionEdit(rgb, mask, 1.0)], crop=False, feather_px=1, **kw)
+        return out, model.calls[-1][3], np.abs(out.astype(float) - rgb).sum(-1)[edge].mean()
+
+    out, net_mask, change = run(Fading(), inside=True)
+    _, soft_mask, _ = run(Fading())  # outside feathering: the network gets the mask itself
+    lo = min(net_mask.shape)
+    grown_r = 60 * lo / 256 + INSIDE_GROW_REF_PX * lo / 128
+    assert abs((net_mask > 0.5).sum() / (np.pi * grown_r ** 2) - 1) < 0.08
+    assert (net_mask >= soft_mask).all() and (net_mask > 0.5).sum() > (soft_mask > 0.5).sum()
+    np.testing.assert_array_equal(out[mask == 0], rgb[mask == 0])
+    monkeypatch.setattr(apply_mod, "INSIDE_GROW_REF_PX", 0.0)
+    _, _, change_ungrown = run(Fading(), inside=True)
+    assert change > 1.3 * change_ungrown  # the grown edit is stronger along the selection's edge
+    assert change > 0.7 * np.abs(SHIFT).sum()
 
 
 def test_the_photo_passed_in_is_not_changed():

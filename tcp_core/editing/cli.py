@@ -96,7 +96,9 @@ def _build_parser() -> argparse.ArgumentParser:
                    help=f"colour smoothing 0-{MAX_SMOOTHING} of the colour transform that carries the edit to full "
                         f"resolution (default {DEFAULT_SMOOTHING}): low follows the network's local colours, high "
                         "keeps more of the photo's own texture")
-    a.add_argument("--inside", action="store_true", help="feather inside the mask: no pixel outside the mask changes")
+    a.add_argument("--inside", action="store_true",
+                   help="feather inside the mask: no pixel outside the mask changes, and the edit keeps its "
+                        "strength up to the mask's edge (the default fades it out across the edge)")
     a.add_argument("--no-crop", action="store_true", help="run the network on the whole photo, not a crop")
     a.add_argument("--quality", type=int, default=95, help="JPEG/WebP quality (default 95)")
     a.add_argument("--format", choices=["png", "jpg", "webp", "tif"], default=None, help="output format (batch)")
