@@ -10,7 +10,16 @@ import torch.nn.functional as F
 from tcp_core.base.config import MODEL_PRESETS, ModelConfig, TrainConfig, model_preset
 from tcp_core.networks.compositing import composite_features, composite_pixels, resize_mask
 from tcp_core.networks.cooccur import random_crops
-from tcp_core.networks.layers import ModulatedConv2d
+from tcp_core.networks.layers import (
+    Blur,
+    DownResBlock,
+    EqualConv2d,
+    ModulatedConv2d,
+    StyledConv,
+    conv_lrelu,
+    downsample2,
+    lrelu,
+)
 from tcp_core.networks.model import Discriminators, TCPNet, blend_styles, count_parameters
 from tcp_core.training import losses as L
 from tcp_core.training.masks import free_form_mask, free_form_masks
@@ -220,6 +229,40 @@ def test_modulated_conv_demodulation_is_style_independent_and_accepts_maps():
     w = conv.weight * conv.scale
     wn = w * torch.rsqrt(w.pow(2).sum(dim=(1, 2, 3), keepdim=True) + 1e-8)
     assert torch.allclose(wn.pow(2).sum(dim=(1, 2, 3)), torch.ones(6), atol=1e-5)
+
+
+def test_folded_gains_compute_the_unfolded_layers():
+    """The sqrt(2) activation gain and the residual 1/sqrt(2) are folded into conv weights, biases and
+    noise (lrelu(g y) = g lrelu(y) for g > 0); each layer still computes the formula it stands for."""
+    torch.manual_seed(0)
+    x = torch.randn(2, 6, 16, 16)
+    conv = EqualConv2d(6, 5, 3, padding=1, pad_mode="reflect")
+    with torch.no_grad():
+        conv.bias.normal_()
+    for gain in (1.0, 0.5, 3.0):
+        torch.testing.assert_close(conv_lrelu(conv, x, gain), lrelu(conv(x)) * gain, rtol=1e-5, atol=1e-5)
+    assert (conv_lrelu(conv, x) < 0).any()  # the negative slope is exercised
+
+    sc = StyledConv(6, 5, style_dim=4)
+    with torch.no_grad():
+        sc.bias.normal_()
+        sc.noise.weight.fill_(0.7)
+    style = torch.randn(2, 4)
+    for gain in (1.0, 1 / math.sqrt(2)):
+        got = sc(x, style, torch.Generator().manual_seed(3), gain=gain)
+        y = sc.conv(x, style)  # modulated conv -> noise -> bias -> lrelu, unfolded
+        noise = torch.randn((2, 1, 16, 16), generator=torch.Generator().manual_seed(3))
+        want = lrelu(y + sc.noise.weight * noise + sc.bias) * gain
+        torch.testing.assert_close(got, want, rtol=1e-5, atol=1e-5)
+
+    block = DownResBlock(6, 8)
+    with torch.no_grad():
+        for c in (block.conv1, block.conv2):
+            c.bias.normal_()
+    y = lrelu(block.conv2(block.blur(lrelu(block.conv1(x)))))
+    want = (y + block.skip(downsample2(block.blur(x)))) / math.sqrt(2)
+    torch.testing.assert_close(block(x), want, rtol=1e-5, atol=1e-5)
+    assert isinstance(block.blur, Blur)
 
 
 def test_spatial_style_map_changes_only_its_half(tiny_net):

@@ -12,7 +12,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from tcp_core.base.config import ModelConfig
-from tcp_core.networks.layers import DownResBlock, EqualConv2d, EqualLinear, lrelu
+from tcp_core.networks.layers import DownResBlock, EqualConv2d, EqualLinear, conv_lrelu, lrelu
 
 
 def random_crops(
@@ -82,7 +82,7 @@ class CooccurDiscriminator(nn.Module):
 
     def features(self, crops: Tensor) -> Tensor:
         # crops: [M, 3, s, s] -> [M, F]
-        x = lrelu(self.from_rgb(crops))
+        x = conv_lrelu(self.from_rgb, crops)
         for block in self.blocks:
             x = block(x)
         return lrelu(self.to_feature(x.flatten(1)))

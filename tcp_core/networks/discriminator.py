@@ -6,7 +6,7 @@ import torch
 from torch import Tensor, nn
 
 from tcp_core.base.config import ModelConfig
-from tcp_core.networks.layers import DownResBlock, EqualConv2d, EqualLinear, lrelu
+from tcp_core.networks.layers import DownResBlock, EqualConv2d, EqualLinear, conv_lrelu, lrelu
 
 
 def minibatch_stddev(x: Tensor, group: int = 4) -> Tensor:
@@ -35,8 +35,8 @@ class Discriminator(nn.Module):
     def forward(self, image: Tensor) -> Tensor:
         # image: [N, 3, R, R] -> logits [N]
         assert image.shape[-1] == self.resolution and image.shape[-2] == self.resolution, image.shape
-        x = lrelu(self.from_rgb(image))
+        x = conv_lrelu(self.from_rgb, image)
         for block in self.blocks:
             x = block(x)
-        x = lrelu(self.final_conv(minibatch_stddev(x)))  # [N, C, 4, 4]
+        x = conv_lrelu(self.final_conv, minibatch_stddev(x))  # [N, C, 4, 4]
         return self.fc2(lrelu(self.fc1(x.flatten(1)))).squeeze(1)

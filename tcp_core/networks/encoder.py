@@ -11,7 +11,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from tcp_core.base.config import ModelConfig
-from tcp_core.networks.layers import DownResBlock, EqualConv2d, EqualLinear, lrelu
+from tcp_core.networks.layers import DownResBlock, EqualConv2d, EqualLinear, conv_lrelu
 
 
 class Encoder(nn.Module):
@@ -28,7 +28,7 @@ class Encoder(nn.Module):
         # image: [N, 3, H, W] in [-1, 1]; H and W multiples of 2**levels
         n, c, h, w = image.shape
         assert c == 3 and h % (1 << self.levels) == 0 and w % (1 << self.levels) == 0, image.shape
-        x = lrelu(self.stem(image))
+        x = conv_lrelu(self.stem, image)
         for block in self.blocks:
             x = block(x)
         return x  # e: [N, C_e, H / 2**levels, W / 2**levels]
@@ -44,7 +44,7 @@ class ContentHead(nn.Module):
         self.conv2 = EqualConv2d(c, cfg.content_channels, 1)
 
     def forward(self, e: Tensor) -> Tensor:
-        c = self.conv2(lrelu(self.conv1(e)))  # [N, C_c, h, w]
+        c = self.conv2(conv_lrelu(self.conv1, e))  # [N, C_c, h, w]
         return F.normalize(c, dim=1, eps=1e-8)
 
 
@@ -61,7 +61,7 @@ class StyleHead(nn.Module):
     def forward(self, e: Tensor, mask: Tensor | None = None) -> Tensor:
         # e: [N, C_e, h, w]; mask (optional): [N, 1, H, W] in [0, 1] on the image grid, the part of
         # the image whose style is wanted (masked pooling; None = the whole image) -> S [N, D]
-        x = lrelu(self.conv2(lrelu(self.conv1(e))))  # [N, c2, h', w']
+        x = conv_lrelu(self.conv2, conv_lrelu(self.conv1, e))  # [N, c2, h', w']
         if mask is None:
             pooled = x.mean(dim=(2, 3))
         else:

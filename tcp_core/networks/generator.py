@@ -12,7 +12,7 @@ import torch
 from torch import Tensor, nn
 
 from tcp_core.base.config import ModelConfig
-from tcp_core.networks.layers import EqualConv2d, StyleAffine, StyledConv, ToRGB, resize_style_map, upsample2
+from tcp_core.networks.layers import RES_SCALE, EqualConv2d, StyleAffine, StyledConv, ToRGB, resize_style_map, upsample2
 
 
 class GenResBlock(nn.Module):
@@ -26,11 +26,12 @@ class GenResBlock(nn.Module):
         self.upsample = upsample
 
     def forward(self, x: Tensor, style: Tensor, generator: torch.Generator | None = None) -> Tensor:
-        y = self.conv2(self.conv1(x, style, generator), style, generator)
-        s = self.skip(x)
+        # (y + skip) / sqrt(2), the 1/sqrt(2) folded into conv2 and the skip
+        y = self.conv2(self.conv1(x, style, generator), style, generator, gain=RES_SCALE)
+        s = self.skip(x, gain=RES_SCALE)
         if self.upsample:
             s = upsample2(s)
-        return (y + s) * (1 / math.sqrt(2))
+        return y + s
 
 
 class Generator(nn.Module):

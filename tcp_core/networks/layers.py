@@ -13,11 +13,20 @@ from torch import Tensor, nn
 
 LRELU_SLOPE = 0.2
 LRELU_GAIN = math.sqrt(2.0)
+RES_SCALE = 1 / math.sqrt(2.0)  # a residual block's (y + skip) / sqrt(2)
 
 
 def lrelu(x: Tensor) -> Tensor:
     """Leaky ReLU with StyleGAN's sqrt(2) gain (keeps activations at unit scale)."""
     return F.leaky_relu(x, LRELU_SLOPE) * LRELU_GAIN
+
+
+def conv_lrelu(conv: EqualConv2d, x: Tensor, gain: float = 1.0) -> Tensor:
+    """lrelu(conv(x)) * gain, with both gains folded into the conv's weight and bias: the leaky ReLU
+    is positively homogeneous (lrelu(g y) = g lrelu(y) for g > 0), so this is the same function
+    without a full-size multiply in the forward and the backward pass (the step is bound by memory
+    traffic at 128 x 128)."""
+    return F.leaky_relu(conv(x, gain=LRELU_GAIN * gain), LRELU_SLOPE)
 
 
 def pad_keep_dtype(x: Tensor, pad: list[int], mode: str) -> Tensor:
@@ -52,13 +61,15 @@ class EqualConv2d(nn.Module):
         self.scale = 1.0 / math.sqrt(c_in * k * k)
         self.stride, self.padding, self.pad_mode = stride, padding, pad_mode
 
-    def forward(self, x: Tensor) -> Tensor:
+    def forward(self, x: Tensor, gain: float = 1.0) -> Tensor:
+        """conv(x) * gain (the gain folded into the weight and bias: no extra pass over the output)."""
         if self.padding and self.pad_mode != "zeros":
             x = pad_keep_dtype(x, [self.padding] * 4, self.pad_mode)
             pad = 0
         else:
             pad = self.padding
-        return F.conv2d(x, self.weight * self.scale, self.bias, stride=self.stride, padding=pad)
+        bias = self.bias if self.bias is None or gain == 1.0 else self.bias * gain
+        return F.conv2d(x, self.weight * (self.scale * gain), bias, stride=self.stride, padding=pad)
 
 
 class EqualLinear(nn.Module):
@@ -135,14 +146,15 @@ class NoiseInjection(nn.Module):
         super().__init__()
         self.weight = nn.Parameter(torch.zeros(()))
 
-    def forward(self, x: Tensor, generator: torch.Generator | None = None) -> Tensor:
+    def forward(self, x: Tensor, generator: torch.Generator | None = None, gain: float = 1.0) -> Tensor:
+        """x + gain * weight * noise (`gain` scales the noise as a caller's folded gain scales x)."""
         n, _, h, w = x.shape
         if generator is not None:
             noise = torch.randn((n, 1, h, w), generator=generator, device=generator.device, dtype=torch.float32)
             noise = noise.to(device=x.device, dtype=x.dtype)
         else:
             noise = torch.randn((n, 1, h, w), device=x.device, dtype=x.dtype)
-        return x + self.weight * noise
+        return x + (self.weight if gain == 1.0 else self.weight * gain) * noise
 
 
 class ModulatedConv2d(nn.Module):
@@ -164,8 +176,9 @@ class ModulatedConv2d(nn.Module):
         self.demodulate, self.upsample, self.k = demodulate, upsample, k
         self.scale = 1.0 / math.sqrt(c_in * k * k)
 
-    def forward(self, x: Tensor, style: Tensor) -> Tensor:
-        # x: [N, Cin, H, W]; style: [N, D] or [N, D, h, w]
+    def forward(self, x: Tensor, style: Tensor, bias: Tensor | None = None, gain: float = 1.0) -> Tensor:
+        # x: [N, Cin, H, W]; style: [N, D] or [N, D, h, w]; bias: [Cout] added by the conv itself;
+        # gain multiplies the (demodulated) weights -> [N, Cout, H', W']
         if self.upsample:
             x = upsample2(x)
         s = self.affine(style)  # [N, Cin] or [N, Cin, h, w]
@@ -177,11 +190,17 @@ class ModulatedConv2d(nn.Module):
         w = self.weight * self.scale
         if self.demodulate:
             w = w * torch.rsqrt(w.pow(2).sum(dim=(1, 2, 3), keepdim=True) + 1e-8)
-        return F.conv2d(x, w, padding=self.k // 2)
+        if gain != 1.0:
+            w = w * gain
+        return F.conv2d(x, w, bias, padding=self.k // 2)
 
 
 class StyledConv(nn.Module):
-    """Modulated conv -> noise -> bias -> leaky ReLU."""
+    """Modulated conv -> noise -> bias -> leaky ReLU (times `gain`, for a residual block's scale).
+
+    The bias is added by the conv (the sum commutes with the noise) and the activation's sqrt(2) gain
+    is folded into the weights, bias and noise (the leaky ReLU is positively homogeneous), so the
+    full-resolution output takes two elementwise passes (noise, activation) instead of four."""
 
     def __init__(self, c_in: int, c_out: int, style_dim: int, upsample: bool = False) -> None:
         super().__init__()
@@ -189,9 +208,11 @@ class StyledConv(nn.Module):
         self.noise = NoiseInjection()
         self.bias = nn.Parameter(torch.zeros(1, c_out, 1, 1))
 
-    def forward(self, x: Tensor, style: Tensor, generator: torch.Generator | None = None) -> Tensor:
-        y = self.noise(self.conv(x, style), generator)
-        return lrelu(y + self.bias.to(y.dtype))  # y's dtype (bf16 under autocast), see ModulatedConv2d
+    def forward(self, x: Tensor, style: Tensor, generator: torch.Generator | None = None,
+                gain: float = 1.0) -> Tensor:
+        g = LRELU_GAIN * gain
+        y = self.conv(x, style, bias=self.bias.view(-1) * g, gain=g)
+        return F.leaky_relu(self.noise(y, generator, gain=g), LRELU_SLOPE)
 
 
 class ToRGB(nn.Module):
@@ -219,7 +240,7 @@ class DownResBlock(nn.Module):
         self.skip = EqualConv2d(c_in, c_out, 1, bias=False)
 
     def forward(self, x: Tensor) -> Tensor:
-        y = lrelu(self.conv1(x))
-        y = lrelu(self.conv2(self.blur(y)))
-        s = self.skip(downsample2(self.blur(x)))
-        return (y + s) * (1 / math.sqrt(2))
+        # (lrelu(conv2(blur(y))) + skip) / sqrt(2), the 1/sqrt(2) folded into both convs
+        y = conv_lrelu(self.conv1, x)
+        y = conv_lrelu(self.conv2, self.blur(y), gain=RES_SCALE)
+        return y + self.skip(downsample2(self.blur(x)), gain=RES_SCALE)

@@ -28,7 +28,7 @@ from tcp_core.base.config import ModelConfig
 from tcp_core.base.errors import UsageError
 from tcp_core.networks.efficientnet import EfficientNetLite0, is_available, load_state_dict
 from tcp_core.networks.encoder import Encoder
-from tcp_core.networks.layers import EqualConv2d, lrelu
+from tcp_core.networks.layers import EqualConv2d, conv_lrelu
 
 log = logging.getLogger(__name__)
 
@@ -76,8 +76,8 @@ class TrunkEncoder(nn.Module):
         self.mix2 = EqualConv2d(mid, cfg.feature_channels, 3, padding=1, pad_mode="reflect")
 
     def forward(self, image: Tensor) -> Tensor:
-        x = lrelu(self.mix1(_taps(self.trunk, image, self.levels)))
-        return lrelu(self.mix2(x))  # e: [N, C_e, H / 2**levels, W / 2**levels]
+        x = conv_lrelu(self.mix1, _taps(self.trunk, image, self.levels))
+        return conv_lrelu(self.mix2, x)  # e: [N, C_e, H / 2**levels, W / 2**levels]
 
 
 def _taps(trunk: FrozenTrunk, image: Tensor, levels: int) -> Tensor:
@@ -116,7 +116,7 @@ class TrunkBranch(nn.Module):
             self.mix2.weight.zero_()
 
     def forward(self, image: Tensor) -> Tensor:
-        return self.mix2(lrelu(self.mix1(_taps(self.trunk, image, self.levels))))
+        return self.mix2(conv_lrelu(self.mix1, _taps(self.trunk, image, self.levels)))
 
 
 class HybridEncoder(Encoder):
