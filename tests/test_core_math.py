@@ -155,6 +155,32 @@ def test_eq7_content_alignment():
     assert L.content_alignment_loss(ia, ig, ia, m).item() == pytest.approx(expected.item(), rel=1e-6)
 
 
+def test_border_alignment_loss_reads_only_a_band_around_the_border():
+    mask = torch.zeros(2, 1, 24, 24)
+    mask[0, :, 8:16, 6:18] = 1.0  # an 8 x 12 box; image 1 has no region (no border)
+    band = L.border_band(mask, 2)
+    want = torch.zeros(24, 24)
+    want[6:18, 4:20] = 1
+    want[10:14, 8:16] = 0  # dilated (12 x 16) minus eroded (4 x 8)
+    assert torch.equal(band[0, 0], want) and band[1].sum() == 0
+    assert L.border_band(torch.ones(1, 1, 8, 8), 2).sum() == 0  # a full mask has no border either
+
+    torch.manual_seed(0)
+    i_g, i_a = torch.rand(2, 3, 24, 24), torch.rand(2, 3, 24, 24)
+    target = i_g * mask + i_a * (1 - mask)
+    assert float(L.border_alignment_loss(target, i_g, i_a, mask, width=2)) == 0.0
+    i_h = (target + 0.5 * torch.rand(2, 3, 24, 24)).requires_grad_(True)
+    loss = L.border_alignment_loss(i_h, i_g, i_a, mask, width=2)
+    # the mean |error| over the band's pixels and channels
+    err = (i_h - target).abs()[0][:, want.bool()]
+    torch.testing.assert_close(loss, err.mean())
+    loss.backward()
+    assert (i_h.grad[0][:, ~want.bool()] == 0).all() and (i_h.grad[0][:, want.bool()] != 0).all()
+    assert (i_h.grad[1] == 0).all()
+    empty = torch.zeros(1, 1, 24, 24)
+    assert float(L.border_alignment_loss(i_h[:1], i_g[:1], i_a[:1], empty)) == 0.0
+
+
 def test_colour_stats_loss_is_reinhards_statistics_in_ycbcr():
     g = torch.Generator().manual_seed(3)
     x = torch.rand(2, 3, 16, 16, generator=g) * 2 - 1

@@ -141,6 +141,11 @@ def build_parser() -> argparse.ArgumentParser:
                         "inside the mask must pass the patch critic (D_co) as patches of the style reference "
                         "(L_CA's region edit; TCP only); brushed regions take the reference's look "
                         "(default %(default)s = off)")
+    p.add_argument("--ca-border", type=float, default=d.weights.ca_border,
+                   help="weight of a loss on the border of the training's region edits: within 4 pixels of the "
+                        "mask's edge they must match the full swap inside and the photo outside (L_CA on a band "
+                        "around the mask; TCP only); aims at the rims and halos along brushed regions' edges "
+                        "(default %(default)s = off)")
     p.add_argument("--d-edit", type=float, default=d.weights.d_edit,
                    help="weight of the training's region edits as fakes in the image critic's (D's) loss (TCP "
                         "steps only), so D learns what a region edit's blotches and seams look like; pairs with "
@@ -179,7 +184,7 @@ def main(argv: list[str] | None = None) -> int:
                           colour_stats=args.colour_stats, rec_recolour=args.rec_recolour,
                           ca_content=args.ca_content,
                           ca_colour=args.ca_colour, ca_gan=args.ca_gan,
-                          ca_cooccur=args.ca_cooccur, d_edit=args.d_edit)
+                          ca_cooccur=args.ca_cooccur, ca_border=args.ca_border, d_edit=args.d_edit)
         tcfg = TrainConfig(
             preset=args.preset, batch_size=args.batch_size, steps=args.steps, lr=args.lr, d_lr=args.d_lr,
             tcp_every=args.tcp_every,

@@ -44,6 +44,29 @@ def content_alignment_loss(i_h: Tensor, i_g: Tensor, i_a: Tensor, mask: Tensor) 
     return F.l1_loss(i_h * mask, i_g * mask) + F.l1_loss(i_h * (1 - mask), i_a * (1 - mask))
 
 
+def border_band(mask: Tensor, width: int) -> Tensor:
+    """The pixels within `width` of the mask's border, on both sides: dilate(M) - erode(M) of the
+    binarised mask (M >= 0.5) by a (2 width + 1) square. mask: [N, 1, H, W] -> [N, 1, H, W] in {0, 1}."""
+    m = (mask >= 0.5).to(mask.dtype)
+    k = 2 * width + 1
+    dilated = F.max_pool2d(m, k, stride=1, padding=width)
+    eroded = -F.max_pool2d(-m, k, stride=1, padding=width)
+    return dilated - eroded
+
+
+def border_alignment_loss(i_h: Tensor, i_g: Tensor, i_a: Tensor, mask: Tensor, width: int = 4) -> Tensor:
+    """L_CA restricted to a band of `width` pixels on both sides of the mask's border, averaged over
+    the band: L1(I_h, I_g * M + I_A * (1 - M)) there (0 for an image whose mask has no border). Eq. 5-6
+    mix content features at 1/4 resolution, so a region edit fades in over a few pixels inside its
+    mask and spills over a few outside (the rims judges see); Eq. 7 averages over the whole image, where
+    that band is a few per cent of the pixels."""
+    assert i_h.shape == i_g.shape == i_a.shape and mask.shape[-2:] == i_h.shape[-2:]
+    band = border_band(mask, width)  # [N, 1, H, W]
+    target = i_g * mask + i_a * (1 - mask)
+    err = ((i_h - target).abs() * band).sum()
+    return err / (band.sum() * i_h.shape[1]).clamp_min(1.0)
+
+
 def _unit(f: Tensor) -> Tensor:
     return f * torch.rsqrt(f.float().pow(2).sum(dim=1, keepdim=True) + 1e-10).to(f.dtype)
 

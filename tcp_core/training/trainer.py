@@ -279,6 +279,10 @@ class Trainer:
                                                                  self._crops(real_b)).float())
                     total = total + w.ca_cooccur * loss_caco
                     stats["ca_cooccur"] = loss_caco
+                if w.ca_border > 0:  # Eq. 7 on a band around the mask's border: against rims and halos
+                    loss_cab = L.border_alignment_loss(i_h.float(), swap.detach().float(), real, mask)
+                    total = total + w.ca_border * loss_cab
+                    stats["ca_border"] = loss_cab
                 if w.d_edit > 0:  # D's next step sees these region edits as fakes
                     self._edit_fakes = i_h.detach()
         self.opt_g.zero_grad(set_to_none=True)
