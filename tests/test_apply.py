@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 from PIL import Image, ImageCms
 
-from tcp_core.editing.apply import INSIDE_GROW_REF_PX, apply_regions, grow_mask, interpolate_images, working_shape
+from tcp_core.editing.apply import INSIDE_GROW_REF_PX, apply_regions, interpolate_images, working_shape
 from tcp_core.editing.cli import main
-from tcp_core.editing.masks import auto_feather_px
+from tcp_core.editing.masks import auto_feather_px, grow_mask
 from tcp_core.editing.regions import RegionEdit
 from tcp_core.io.imageio import LoadedImage, load_image
 

@@ -18,7 +18,7 @@ import cv2
 import numpy as np
 
 from tcp_core.editing.fullres import upsample_edit
-from tcp_core.editing.masks import as_float_mask, auto_feather_px, region_crop_box
+from tcp_core.editing.masks import as_float_mask, auto_feather_px, grow_mask, region_crop_box
 from tcp_core.editing.regions import EditModel, RegionEdit
 from tcp_core.io.imageio import LoadedImage, to_uint8
 
@@ -65,16 +65,6 @@ def _shrink_style(model: EditModel, style: np.ndarray) -> np.ndarray:
     if h > wh and w > ww:
         style = _resize(style, (wh, ww))
     return np.ascontiguousarray(style)
-
-
-def grow_mask(mask: np.ndarray, px: float) -> np.ndarray:
-    """A float HxW mask in [0, 1] grown by `px` pixels (a max filter over a disc; soft edges keep
-    their profile, moved outwards). px < 0.5 returns the mask unchanged."""
-    r = int(round(px))
-    if r < 1:
-        return mask
-    disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
-    return cv2.dilate(np.ascontiguousarray(mask, np.float32), disc, borderType=cv2.BORDER_CONSTANT, borderValue=0)
 
 
 def _add(timings: dict | None, key: str, t0: float) -> float:

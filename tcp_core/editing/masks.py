@@ -83,6 +83,16 @@ def feather_window(m: np.ndarray, radius: int, inside: bool) -> tuple[np.ndarray
     return crop, (x0, y0, x1, y1)
 
 
+def grow_mask(mask: np.ndarray, px: float) -> np.ndarray:
+    """A float HxW mask in [0, 1] grown by `px` pixels (a max filter over a disc; soft edges keep
+    their profile, moved outwards). px < 0.5 returns the mask unchanged."""
+    r = int(round(px))
+    if r < 1:
+        return mask
+    disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
+    return cv2.dilate(np.ascontiguousarray(mask, np.float32), disc, borderType=cv2.BORDER_CONSTANT, borderValue=0)
+
+
 def feather_mask(mask: np.ndarray, radius_px: float, *, inside: bool = False) -> np.ndarray:
     """Soften a [0, 1] mask (float/uint8/bool, HxW) with a ~Gaussian of support `radius_px`.
 

@@ -259,7 +259,8 @@ class Trainer:
                 mask = torch.from_numpy(self._ca_masks(real)).to(real.device)  # M: [N, 1, H, W]
                 e_g = e_det if self.tcfg.ca_detach_swap else e_live  # E(I_g) for Eq. 5
                 i_h = self.net.region_edit(codes, e_g, mask)  # Eq. 5-6, as in the editor
-                loss_ca = L.content_alignment_loss(i_h.float(), swap.detach().float(), real, mask)  # Eq. 7
+                i_h32, swap32 = i_h.float(), swap.detach().float()  # L_CA's (and --ca-border's) operands
+                loss_ca = L.content_alignment_loss(i_h32, swap32, real, mask)  # Eq. 7
                 total = total + w.code_consistency * loss_cc + w.content_alignment * loss_ca
                 stats.update(cc=loss_cc, ca=loss_ca)
                 if w.ca_content > 0:  # the region edit's normalised deep features -> its content photo's (A)
@@ -280,7 +281,7 @@ class Trainer:
                     total = total + w.ca_cooccur * loss_caco
                     stats["ca_cooccur"] = loss_caco
                 if w.ca_border > 0:  # Eq. 7 on a band around the mask's border: against rims and halos
-                    loss_cab = L.border_alignment_loss(i_h.float(), swap.detach().float(), real, mask)
+                    loss_cab = L.border_alignment_loss(i_h32, swap32, real, mask)
                     total = total + w.ca_border * loss_cab
                     stats["ca_border"] = loss_cab
                 if w.d_edit > 0:  # D's next step sees these region edits as fakes
