@@ -303,6 +303,74 @@ def test_spatial_style_map_changes_only_its_half(tiny_net):
     assert diff[:8].mean() < diff[24:].mean()
 
 
+def test_style_blend_is_each_style_away_from_the_mask_border(tiny_net):
+    """A StyleBlend (edit_style "map") renders the inside style where the mask is 1 and the outside
+    style where it is 0, beyond the generator's reach of the border; between, it is neither."""
+    from tcp_core.networks.layers import StyleBlend
+
+    codes = tiny_net.encode(torch.randn(2, 3, 32, 32))
+    content = codes.content[:1].repeat(1, 1, 1, 4)  # [1, C, 8, 32]: G is fully convolutional, 32 x 128 px out
+    s_in, s_out = codes.style[:1], codes.style[1:]
+    mask = torch.zeros(1, 1, 32, 128)
+    mask[..., :64] = 1  # the left half, on the content grid's cell borders
+    with torch.no_grad():
+        out = tiny_net.decode(content, StyleBlend(s_in, s_out, mask), _gen())
+        a = tiny_net.decode(content, s_in, _gen())
+        b = tiny_net.decode(content, s_out, _gen())
+    torch.testing.assert_close(out[..., :24], a[..., :24], rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(out[..., 104:], b[..., 104:], rtol=1e-5, atol=1e-5)
+    border = out[..., 60:68]
+    assert (border - a[..., 60:68]).abs().mean() > 1e-3 and (border - b[..., 60:68]).abs().mean() > 1e-3
+    # a mask of ones or zeros everywhere is exactly one style
+    with torch.no_grad():
+        ones = tiny_net.decode(content, StyleBlend(s_in, s_out, torch.ones_like(mask)), _gen())
+    torch.testing.assert_close(ones, a, rtol=1e-5, atol=1e-6)
+
+
+def test_map_region_edit_keeps_eq5_content_and_reduces_to_the_photo_or_the_swap():
+    """edit_style "map": G(H_c(e_hat), M * H_s(E(I_g)) + (1 - M) * S_A). An empty mask gives the photo's
+    reconstruction and a full mask the swap's re-encoding, as Eq. 6 does; a half mask differs from Eq. 6
+    and its outside half is closer to the reconstruction than Eq. 6's."""
+    from dataclasses import replace
+
+    from tcp_core.base.config import model_preset
+    from tcp_core.networks.model import TCPNet
+
+    torch.manual_seed(3)
+    net_code = TCPNet(model_preset("tiny")).eval()
+    net_map = TCPNet(replace(model_preset("tiny"), edit_style="map")).eval()
+    net_map.load_state_dict(net_code.state_dict())
+    with torch.no_grad():
+        codes = net_map.encode(torch.rand(1, 3, 32, 32) * 2 - 1)
+        e_g = net_map.E(torch.rand(1, 3, 32, 32) * 2 - 1)
+        rec = net_map.decode(codes.content, codes.style, _gen())
+        zero = net_map.region_edit(codes, e_g, torch.zeros(1, 1, 32, 32), _gen())
+        full_map = net_map.region_edit(codes, e_g, torch.ones(1, 1, 32, 32), _gen())
+        full_code = net_code.region_edit(codes, e_g, torch.ones(1, 1, 32, 32), _gen())
+        half = torch.zeros(1, 1, 32, 32)
+        half[..., :16] = 1
+        h_map = net_map.region_edit(codes, e_g, half, _gen())
+        h_code = net_code.region_edit(codes, e_g, half, _gen())
+    torch.testing.assert_close(zero, rec, rtol=1e-5, atol=1e-6)
+    torch.testing.assert_close(full_map, full_code, rtol=1e-5, atol=1e-6)
+    assert not torch.allclose(h_map, h_code, atol=1e-4)
+    assert (h_map - rec)[..., 24:].abs().mean() < (h_code - rec)[..., 24:].abs().mean()
+
+
+def test_edit_style_is_checked_and_old_configs_read_as_the_papers():
+    import json
+
+    from tcp_core.base.config import ModelConfig, model_preset
+    from tcp_core.base.errors import UsageError
+
+    raw = json.loads(model_preset("tiny").to_json())
+    assert raw.pop("edit_style") == "code"
+    assert ModelConfig.from_json(json.dumps(raw)).edit_style == "code"  # files from before the field
+    raw["edit_style"] = "mapp"
+    with pytest.raises(UsageError, match="edit_style must be one of code, map"):
+        ModelConfig.from_json(json.dumps(raw))
+
+
 def test_noise_is_reproducible_with_a_seed(tiny_net):
     codes = tiny_net.encode(torch.randn(1, 3, 32, 32))
     with torch.no_grad():

@@ -210,6 +210,27 @@ def test_init_from_a_training_state_keeps_the_discriminators_with_new_loss_weigh
                 DistInfo()).init_from_state(t, meta)
 
 
+def test_edit_style_is_set_for_a_new_run_and_travels_with_the_model(photo_dir, tmp_path):
+    from tcp_core.networks.checkpoint import load_net
+
+    train([photo_dir], tmp_path / "a", _tcfg(steps=2), device="cpu", quiet=True)
+    state = list_states(tmp_path / "a")[-1]
+    assert load_net(tmp_path / "a" / "model-ema.safetensors").config.edit_style == "code"
+    # from a state, the region edit trained and exported as a style map
+    train([photo_dir], tmp_path / "b", _tcfg(steps=2), device="cpu", init=str(state), quiet=True, edit_style="map")
+    assert load_net(tmp_path / "b" / "model-ema.safetensors").config.edit_style == "map"
+    # a further stage from it keeps it without the flag
+    train([photo_dir], tmp_path / "c", _tcfg(steps=2), device="cpu", init=str(list_states(tmp_path / "b")[-1]),
+          quiet=True)
+    assert load_net(tmp_path / "c" / "model-ema.safetensors").config.edit_style == "map"
+    # --resume keeps the run's own model: the flag is refused, not ignored (the command line re-executes
+    # itself with tuned malloc settings, so it runs in a process of its own)
+    r = subprocess.run([sys.executable, "-m", "tcp_core.train", str(photo_dir), "--out", str(tmp_path / "b"),
+                        "--resume", "--edit-style", "code", "--device", "cpu"], capture_output=True, text=True,
+                       timeout=120)
+    assert r.returncode == 2 and "--edit-style sets up a new run" in r.stderr, r.stderr[-500:]
+
+
 def test_stage_handoff_keeps_the_discriminators_in_fp16_and_cannot_resume(photo_dir, tmp_path):
     from tcp_core.base.errors import UsageError
     from tcp_core.networks.checkpoint import CheckpointError, load_tensors

@@ -31,6 +31,7 @@ MAX_LEVELS = 8  # entries of one channel tuple
 MAX_CROPS = 64
 MAX_NAME_CHARS = 200
 ENCODERS = ("conv", "lite0", "conv+lite0")
+EDIT_STYLES = ("code", "map")
 
 
 def _check_int(name: str, v, lo: int, hi: int) -> None:
@@ -56,6 +57,8 @@ def _check_model_fields(c: ModelConfig) -> None:
     _check_int("resolution", c.resolution, 16, MAX_RESOLUTION)
     if c.encoder not in ENCODERS:
         raise UsageError(f"model config field encoder must be one of {', '.join(ENCODERS)}, got {c.encoder!r:.40}")
+    if c.edit_style not in EDIT_STYLES:
+        raise UsageError(f"model config field edit_style must be one of {', '.join(EDIT_STYLES)}, got {c.edit_style!r:.40}")
     for name in ("enc_stem", "content_channels", "style_dim"):
         _check_int(name, getattr(c, name), 1, MAX_CHANNELS)
     _check_ints("enc_channels", c.enc_channels, 1, MAX_LEVELS)
@@ -102,6 +105,12 @@ class ModelConfig:
     dco_min_scale: float = 1 / 8
     dco_max_scale: float = 1 / 4
     dco_crop_size: int = 32  # crops are resampled to this many pixels (half the crop setting)
+    # The region edit's style (Eq. 6). "code": the paper's H_s(e_hat), one style code for the whole
+    # image. "map": the swap's style H_s(E(I_g)) inside the mask and the photo's S_A outside, blended
+    # by the mask on each generator layer's grid (`layers.StyleBlend`), so the style's border is as
+    # fine as the generator's last layer instead of the content code's 4-pixel cells. The content
+    # code is Eq. 5's mix either way. Both train the same parameters; "map" changes only the edit.
+    edit_style: str = "code"
 
     def __post_init__(self) -> None:
         _check_model_fields(self)  # types and bounds first: a crafted config never reaches torch

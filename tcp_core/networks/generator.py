@@ -1,7 +1,8 @@
 """G(C, S): StyleGAN2-style generator whose constant input is the content code C and whose
 modulation comes from the style code S (paper Sec. 3.1; METHOD section 1).
 
-The style may be a vector [N, D] or a spatial map [N, D, h, w] (resized to each layer).
+The style may be a vector [N, D], a spatial map [N, D, h, w] (resized to each layer) or a `StyleBlend`
+(one style inside a mask, another outside, blended on each layer's grid).
 """
 
 from __future__ import annotations
@@ -12,7 +13,16 @@ import torch
 from torch import Tensor, nn
 
 from tcp_core.base.config import ModelConfig
-from tcp_core.networks.layers import RES_SCALE, EqualConv2d, StyleAffine, StyledConv, ToRGB, resize_style_map, upsample2
+from tcp_core.networks.layers import (
+    RES_SCALE,
+    EqualConv2d,
+    StyleAffine,
+    StyleBlend,
+    StyledConv,
+    ToRGB,
+    resize_style_map,
+    upsample2,
+)
 
 
 class GenResBlock(nn.Module):
@@ -25,7 +35,7 @@ class GenResBlock(nn.Module):
         self.skip = EqualConv2d(c_in, c_out, 1, bias=False)
         self.upsample = upsample
 
-    def forward(self, x: Tensor, style: Tensor, generator: torch.Generator | None = None) -> Tensor:
+    def forward(self, x: Tensor, style: Tensor | StyleBlend, generator: torch.Generator | None = None) -> Tensor:
         # (y + skip) / sqrt(2), the 1/sqrt(2) folded into conv2 and the skip
         y = self.conv2(self.conv1(x, style, generator), style, generator, gain=RES_SCALE)
         s = self.skip(x, gain=RES_SCALE)
@@ -51,8 +61,8 @@ class Generator(nn.Module):
         self.to_rgb = ToRGB(cfg.gen_up_channels[-1], d)
         self.content_channels = cfg.content_channels
 
-    def forward(self, content: Tensor, style: Tensor, generator: torch.Generator | None = None) -> Tensor:
-        # content: [N, C_c, h, w]; style: [N, D] or [N, D, h', w'] -> image [N, 3, h * 2**levels, w * 2**levels]
+    def forward(self, content: Tensor, style: Tensor | StyleBlend, generator: torch.Generator | None = None) -> Tensor:
+        # content: [N, C_c, h, w]; style: [N, D], [N, D, h', w'] or a StyleBlend -> image [N, 3, h * 2**levels, w * 2**levels]
         assert content.ndim == 4 and content.shape[1] == self.content_channels, content.shape
         assert style.shape[0] == content.shape[0], (style.shape, content.shape)
         s = style * self.style_gain

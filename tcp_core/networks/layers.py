@@ -6,6 +6,7 @@ Pure PyTorch (no custom CUDA ops), so the model runs on any device without a com
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
@@ -109,8 +110,52 @@ def upsample2(x: Tensor) -> Tensor:
     return F.interpolate(x, scale_factor=2, mode="bilinear", align_corners=False)
 
 
-def resize_style_map(style: Tensor, size: tuple[int, int]) -> Tensor:
-    """Bring a style given as [N, C] or as a spatial map [N, C, h, w] to [N, C, H, W] (or [N, C, 1, 1])."""
+@dataclass(frozen=True)
+class StyleBlend:
+    """A style that differs inside and outside a mask: the spatial map m * inside + (1 - m) * outside.
+
+    inside, outside: [N, D] (or, after a layer's affine, [N, C]); mask: [N, 1, H, W] in [0, 1] at any
+    resolution. Every layer takes the blend on its own grid (`resize_style_map` area-averages the mask
+    there), so the style follows the mask at the generator's finest resolution. The affines act on the
+    two vectors, not on a full [N, D, H, W] map (exact: an affine map of a convex blend is the blend of
+    the images), and a modulation is RMS-normalised per vector before blending."""
+
+    inside: Tensor
+    outside: Tensor
+    mask: Tensor
+
+    def __post_init__(self) -> None:
+        assert self.inside.shape == self.outside.shape and self.inside.ndim == 2, (self.inside.shape, self.outside.shape)
+        assert self.mask.ndim == 4 and self.mask.shape[:2] == (self.inside.shape[0], 1), self.mask.shape
+
+    @property
+    def shape(self) -> torch.Size:
+        return self.inside.shape
+
+    def map(self, fn) -> StyleBlend:
+        """The same blend of fn(inside) and fn(outside) (fn acts on each row of one vector alone)."""
+        return StyleBlend(fn(self.inside), fn(self.outside), self.mask)
+
+    def __mul__(self, k: float) -> StyleBlend:
+        return self.map(lambda t: t * k)
+
+
+def mask_to_grid(mask: Tensor, size: tuple[int, int]) -> Tensor:
+    """A mask [N, 1, H, W] on another grid: area average when shrinking by an integer factor, else bilinear."""
+    h, w = mask.shape[-2:]
+    if (h, w) == tuple(size):
+        return mask
+    if h % size[0] == 0 and w % size[1] == 0:
+        return F.avg_pool2d(mask, (h // size[0], w // size[1]))
+    return F.interpolate(mask, size=size, mode="bilinear", align_corners=False)
+
+
+def resize_style_map(style: Tensor | StyleBlend, size: tuple[int, int]) -> Tensor:
+    """Bring a style given as [N, C], a spatial map [N, C, h, w] or a `StyleBlend` to [N, C, H, W]
+    (or [N, C, 1, 1])."""
+    if isinstance(style, StyleBlend):
+        m = mask_to_grid(style.mask, size).to(style.inside.dtype)  # [N, 1, H, W]
+        return torch.lerp(style.outside[:, :, None, None], style.inside[:, :, None, None], m)
     if style.ndim == 2:
         return style[:, :, None, None]
     if style.ndim != 4:
@@ -118,6 +163,11 @@ def resize_style_map(style: Tensor, size: tuple[int, int]) -> Tensor:
     if style.shape[-2:] == size or style.shape[-2:] == (1, 1):
         return style
     return F.interpolate(style, size=size, mode="bilinear", align_corners=False)
+
+
+def rms_normalise(s: Tensor) -> Tensor:
+    """A modulation divided by its RMS over channels (dim 1), per sample (and per pixel of a map)."""
+    return s * torch.rsqrt(s.float().pow(2).mean(dim=1, keepdim=True) + 1e-8)
 
 
 class StyleAffine(nn.Module):
@@ -129,7 +179,9 @@ class StyleAffine(nn.Module):
         super().__init__()
         self.lin = EqualLinear(style_dim, channels, bias_init=bias_init)
 
-    def forward(self, s: Tensor) -> Tensor:
+    def forward(self, s: Tensor | StyleBlend) -> Tensor | StyleBlend:
+        if isinstance(s, StyleBlend):
+            return s.map(self.lin)  # two [N, C]
         if s.ndim == 2:
             return self.lin(s)  # [N, C]
         w = (self.lin.weight * self.lin.scale)[:, :, None, None]
@@ -181,8 +233,8 @@ class ModulatedConv2d(nn.Module):
         # gain multiplies the (demodulated) weights -> [N, Cout, H', W']
         if self.upsample:
             x = upsample2(x)
-        s = self.affine(style)  # [N, Cin] or [N, Cin, h, w]
-        s = s * torch.rsqrt(s.float().pow(2).mean(dim=1, keepdim=True) + 1e-8)
+        s = self.affine(style)  # [N, Cin] or [N, Cin, h, w] (or a StyleBlend of two [N, Cin])
+        s = s.map(rms_normalise) if isinstance(s, StyleBlend) else rms_normalise(s)
         # In x's dtype: under bf16 autocast x is the previous conv's bf16 output, and an fp32 style would
         # promote the full-resolution product (and the bias, noise and activation after it) to fp32,
         # doubling their memory traffic for a value the next conv rounds to bf16 anyway.

@@ -4,7 +4,9 @@
 - decode:        G(C, S)
 - swap:          I_g = G(C_A, S_B)                         (global transfer)
 - region_edit:   e_hat = M_e * E(I_g) + (1 - M_e) * E(I_A)  (Eq. 5)
-                 I_h = G(H_c(e_hat), H_s(e_hat))           (Eq. 6)
+                 I_h = G(H_c(e_hat), H_s(e_hat))           (Eq. 6; config edit_style "code")
+                 I_h = G(H_c(e_hat), M * H_s(E(I_g)) + (1 - M) * S_A)  (edit_style "map": the
+                 style blended by the mask on each layer's grid)
 Images are [N, 3, H, W] in [-1, 1].
 """
 
@@ -21,6 +23,7 @@ from tcp_core.networks.cooccur import CooccurDiscriminator
 from tcp_core.networks.discriminator import Discriminator
 from tcp_core.networks.encoder import ContentHead, Encoder, StyleHead
 from tcp_core.networks.generator import Generator
+from tcp_core.networks.layers import StyleBlend
 
 
 @dataclass
@@ -64,7 +67,7 @@ class TCPNet(nn.Module):
     def heads(self, e: Tensor, style_mask: Tensor | None = None) -> Codes:
         return Codes(e=e, content=self.H_c(e), style=self.H_s(e, style_mask))
 
-    def decode(self, content: Tensor, style: Tensor, generator: torch.Generator | None = None) -> Tensor:
+    def decode(self, content: Tensor, style: Tensor | StyleBlend, generator: torch.Generator | None = None) -> Tensor:
         return self.G(content, style, generator)
 
     def swap(self, content_codes: Codes, style: Tensor, generator: torch.Generator | None = None) -> Tensor:
@@ -76,6 +79,9 @@ class TCPNet(nn.Module):
     ) -> Tensor:
         """Eq. 5-6 given E(I_A)'s codes and e_g = E(I_g); mask [N, 1, H, W] in [0, 1]."""
         e_hat = composite_features(e_g, codes_a.e, mask)
+        if self.config.edit_style == "map":
+            style = StyleBlend(inside=self.H_s(e_g), outside=codes_a.style, mask=mask)
+            return self.decode(self.H_c(e_hat), style, generator)
         h = self.heads(e_hat)
         return self.decode(h.content, h.style, generator)
 

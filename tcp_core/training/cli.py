@@ -16,7 +16,7 @@ from dataclasses import replace
 import torch
 import torch.distributed as dist
 
-from tcp_core.base.config import CA_MASKS, DISCRIMINATORS, LossWeights, TrainConfig, model_preset
+from tcp_core.base.config import CA_MASKS, DISCRIMINATORS, EDIT_STYLES, LossWeights, TrainConfig, model_preset
 from tcp_core.base.errors import UserError
 from tcp_core.data.stream import DEFAULT_CACHE_MB
 from tcp_core.networks.precision import PRECISION_CHOICES
@@ -77,6 +77,11 @@ def build_parser() -> argparse.ArgumentParser:
                         "no longer pulls a swap back to the content photo's colours (L_CC's content term of Eq. 3 "
                         "reads the detached swap; its style term still trains G; one more encoder pass on TCP "
                         "steps, shared with --ca-detach-swap)")
+    p.add_argument("--edit-style", choices=EDIT_STYLES, default=None,
+                   help="how a region edit takes the reference's look: 'code' gives the whole edit one style "
+                        "(the paper's Eq. 6), 'map' takes the reference's style inside the mask and the photo's "
+                        "outside, blended along the mask at full resolution (sharper region borders). Stored "
+                        "in the model; default: the --init model's, else 'code'")
     p.add_argument("--reuse-fakes", action="store_true",
                    help="D judges the G phase's own reconstruction and swap instead of decoding them again "
                         "(one G step old; 1.15x the iterations per hour measured, benchmarks/bench_train_step.py)")
@@ -196,6 +201,8 @@ def main(argv: list[str] | None = None) -> int:
             cc_detach_content=args.cc_detach_content)
         parse_policy(tcfg.diffaugment)
         parse_policy(tcfg.diffaugment_cooccur)
+        if args.resume and args.edit_style:
+            raise ValueError("--edit-style sets up a new run; --resume keeps the run's own model")
         mcfg = None if (args.init or args.resume) else model_preset(args.preset)
     except ValueError as e:
         print(f"error: {e}", file=sys.stderr)
@@ -207,7 +214,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         path = train(args.data, args.out, tcfg, mcfg=mcfg, device=args.device, init=args.init, resume=args.resume,
                      max_seconds=args.max_minutes * 60 if args.max_minutes else None, precision=args.precision,
-                     photo_cache_mb=args.photo_cache_mb)
+                     photo_cache_mb=args.photo_cache_mb, edit_style=args.edit_style)
         if dist.is_initialized():
             dist.barrier()  # rank 0 exports last: the others wait, so no rank tears its pairs down early
     except UserError as e:  # anything else is a bug: its traceback shows

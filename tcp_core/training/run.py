@@ -373,8 +373,11 @@ def train(
     data_dirs: list[str | Path], out: str | Path, tcfg: TrainConfig, *, mcfg: ModelConfig | None = None,
     device: str = "auto", init: str | None = None, resume: bool = False, max_seconds: float | None = None,
     quiet: bool = False, precision: str = "auto", photo_cache_mb: float = DEFAULT_CACHE_MB,
+    edit_style: str | None = None,
 ) -> Path:
-    """Run (or resume) a training run; returns the path of the exported EMA model."""
+    """Run (or resume) a training run; returns the path of the exported EMA model. edit_style (not on
+    --resume, which keeps the run's): the model's region-edit style (`ModelConfig.edit_style`), else the
+    --init model's or the preset's."""
     run_dir = Path(out)
     dist_info = DistInfo()
     if dist.is_available() and dist.is_initialized():
@@ -404,6 +407,8 @@ def train(
         else:
             mcfg = load_net(init_path).config
     mcfg = mcfg or model_preset(tcfg.preset)
+    if edit_style is not None and resumed is None:
+        mcfg = replace(mcfg, edit_style=edit_style)
 
     created = [p for p in (run_dir, *run_dir.parents) if not p.exists()]
     _check_run_folder(run_dir, data_dirs, init_path, create=dist_info.main)

@@ -429,7 +429,10 @@ class Trainer:
     def init_from_state(self, t: dict[str, Tensor], meta: dict[str, str]) -> None:
         """Fine-tune from a training checkpoint: E/H/G, the EMA and the discriminators; fresh
         optimizers and step 0, since the new run's losses may differ from the saved run's."""
-        if json.loads(meta["model_config"]) != json.loads(self.mcfg.to_json()):
+        saved, mine = json.loads(meta["model_config"]), json.loads(self.mcfg.to_json())
+        for c in (saved, mine):
+            c.pop("edit_style", None)  # how the region edit uses the networks, not their shapes (--edit-style)
+        if saved != mine:
             raise UsageError("--init training state has a different model config than the chosen preset")
         self._load_modules(t)
 
