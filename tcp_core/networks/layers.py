@@ -12,6 +12,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from tcp_core.networks.compositing import resize_mask
+
 LRELU_SLOPE = 0.2
 LRELU_GAIN = math.sqrt(2.0)
 RES_SCALE = 1 / math.sqrt(2.0)  # a residual block's (y + skip) / sqrt(2)
@@ -140,21 +142,11 @@ class StyleBlend:
         return self.map(lambda t: t * k)
 
 
-def mask_to_grid(mask: Tensor, size: tuple[int, int]) -> Tensor:
-    """A mask [N, 1, H, W] on another grid: area average when shrinking by an integer factor, else bilinear."""
-    h, w = mask.shape[-2:]
-    if (h, w) == tuple(size):
-        return mask
-    if h % size[0] == 0 and w % size[1] == 0:
-        return F.avg_pool2d(mask, (h // size[0], w // size[1]))
-    return F.interpolate(mask, size=size, mode="bilinear", align_corners=False)
-
-
 def resize_style_map(style: Tensor | StyleBlend, size: tuple[int, int]) -> Tensor:
     """Bring a style given as [N, C], a spatial map [N, C, h, w] or a `StyleBlend` to [N, C, H, W]
     (or [N, C, 1, 1])."""
     if isinstance(style, StyleBlend):
-        m = mask_to_grid(style.mask, size).to(style.inside.dtype)  # [N, 1, H, W]
+        m = resize_mask(style.mask, size).to(style.inside.dtype)  # [N, 1, H, W]
         return torch.lerp(style.outside[:, :, None, None], style.inside[:, :, None, None], m)
     if style.ndim == 2:
         return style[:, :, None, None]
