@@ -180,7 +180,7 @@ class MainWindow(QMainWindow):
         # (slots of QObjects only: they run in this thread; a plain callable would run in the worker's)
         return ((w.result, self._on_result), (w.discarded, self._on_discarded), (w.failed, self._on_failed),
                 (w.similarity, sel.on_similarity), (w.exported, self.files.on_exported), (w.busy, self._on_busy),
-                (w.progress, self.files.on_progress))
+                (w.progress, self.files.on_progress), (w.called, self.styles.on_called))
 
     def _connect(self) -> None:
         doc = self.doc
@@ -331,12 +331,13 @@ class MainWindow(QMainWindow):
         self.previews.on_result(rid, image, ms)
 
     def _on_discarded(self, rid: int) -> None:
+        self.styles.on_request_gone(rid)
         self.selection.on_request_gone(rid)
         self.previews.on_discarded(rid)
 
     def _on_failed(self, failure: Failure) -> None:
-        if self.files.on_failed(failure):
-            return
+        if self.files.on_failed(failure) or self.styles.on_failed(failure):
+            return  # (a Match region failure is told in its dialog)
         ours = self.selection.on_request_gone(failure.id)
         ours = self.previews.on_failed(failure.id) or ours
         if not ours:

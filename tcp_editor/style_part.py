@@ -2,10 +2,16 @@
 style from (its sky, say) instead of the whole photo.
 
 The dialog edits a private copy of the mask; OK hands it to `Document.set_style_mask` (one undo
-step), Cancel drops it. An empty mask means "the whole reference". No torch, no tcp_core.
+step), Cancel drops it. An empty mask means "the whole reference". "Match region" (when the
+controller gives the dialog a `match` callable) asks the inference worker for the part of the
+style photo that looks like the region (`TCPModel.match_style_part`); the controller answers with
+`set_matched` / `match_failed`, and the answer replaces the canvas mask, to refine with the brush.
+No torch, no tcp_core.
 """
 
 from __future__ import annotations
+
+from typing import Callable
 
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
@@ -29,6 +35,10 @@ from .widgets import Slider
 OVERLAY_RGB = (255, 64, 64)
 OVERLAY_ALPHA = 0.5
 DEFAULT_BRUSH = 40  # style photo pixels (radius)
+MATCH_TIP = ("Select the part of the style photo that looks like the region being restyled "
+             "(its sky for a sky, say); refine it with the brush afterwards")
+MATCH_EMPTY_TIP = ("The region is empty: brush it on the photo first "
+                   "(Match region looks for the part of the style photo that resembles it)")
 
 
 class StylePartCanvas(QWidget):
@@ -76,6 +86,21 @@ class StylePartCanvas(QWidget):
     # editing -------------------------------------------------------------------------------
     def clear(self) -> None:
         self.mask[:] = 0.0
+        self._update_overlay()
+        self.maskEdited.emit()
+
+    def set_mask(self, mask: np.ndarray) -> None:
+        """Replace the whole mask (Match region's answer; resized to the style photo if needed).
+        In place, so that a stroke in progress goes on painting onto the new mask."""
+        m = np.clip(np.nan_to_num(np.asarray(mask, np.float32)), 0.0, 1.0)
+        if m.ndim != 2:
+            raise ValueError(f"a style mask is HxW, got shape {m.shape}")
+        if m.shape != self.mask.shape:
+            m = mask_ops.resize_mask(m, self.mask.shape)
+        self.mask[:] = m
+        if self._stroke is not None:
+            self._stroke.before[:] = self.mask
+            self._stroke.coverage[:] = 0.0
         self._update_overlay()
         self.maskEdited.emit()
 
@@ -136,15 +161,24 @@ class StylePartCanvas(QWidget):
 
 
 class StylePartDialog(QDialog):
-    """Brush the part of a style reference to take the style from; `style_mask()` after OK."""
+    """Brush the part of a style reference to take the style from; `style_mask()` after OK.
 
-    def __init__(self, rgb: np.ndarray, mask: np.ndarray | None = None, name: str = "", parent=None) -> None:
+    match: called (no arguments) when "Match region" is clicked; it submits the request and calls
+    `match_started`, then `set_matched` or `match_failed` when the answer comes. None: no button."""
+
+    def __init__(self, rgb: np.ndarray, mask: np.ndarray | None = None, name: str = "", parent=None,
+                 match: Callable[[], object] | None = None) -> None:
         super().__init__(parent)
+        self._match = match
+        self._match_ok = True  # the region can be matched (not empty)
+        self._match_blocked = ""  # why not, when it cannot
+        self.matching = False  # a Match region request is out
         self.setWindowTitle(f"Style part — {name}" if name else "Style part")
         self.setObjectName("stylePartDialog")
         lay = QVBoxLayout(self)
-        help_ = QLabel("Brush the part of the style photo to take the style from (its sky, say). "
-                       "Nothing brushed: the whole photo, as before.")
+        help_ = QLabel("Brush the part of the style photo to take the style from (its sky, say)"
+                       + (", or let Match region find the part that looks like your region" if match else "")
+                       + ". Nothing brushed: the whole photo, as before.")
         help_.setWordWrap(True)
         lay.addWidget(help_)
         self.canvas = StylePartCanvas(rgb, mask, self)
@@ -171,6 +205,12 @@ class StylePartDialog(QDialog):
         self.size.setValue(min(DEFAULT_BRUSH, self.size.maximum()))
         self.size.setToolTip("Brush radius in style-photo pixels")
         row.addWidget(self.size, 1)
+        self.match_btn = QPushButton("Match region")
+        self.match_btn.setObjectName("stylePartMatch")
+        self.match_btn.setToolTip(MATCH_TIP)
+        if match is None:
+            self.match_btn.hide()
+        row.addWidget(self.match_btn)
         self.clear_btn = QPushButton("Clear")
         self.clear_btn.setToolTip("Clear the brushed part (OK then uses the whole photo)")
         row.addWidget(self.clear_btn)
@@ -178,12 +218,15 @@ class StylePartDialog(QDialog):
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         lay.addWidget(self.buttons)
         self.status = QLabel("")
+        self.status.setObjectName("stylePartStatus")
+        self.status.setWordWrap(True)
         lay.addWidget(self.status)
 
         self.brush_btn.toggled.connect(lambda on: setattr(self.canvas, "erase", not on))
         self.size.valueChanged.connect(lambda v: setattr(self.canvas, "brush_radius", float(v)))
         self.canvas.brush_radius = float(self.size.value())
         self.clear_btn.clicked.connect(self.canvas.clear)
+        self.match_btn.clicked.connect(self._on_match_clicked)
         self.canvas.maskEdited.connect(self._update_status)
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
@@ -197,7 +240,46 @@ class StylePartDialog(QDialog):
         m = self.canvas.mask
         return m.copy() if np.any(m > 0) else None
 
+    # Match region ----------------------------------------------------------------------------
+    def set_match_available(self, ok: bool, reason: str = "") -> None:
+        """Enable Match region, or disable it saying why (`reason`: tooltip and status line)."""
+        self._match_ok = bool(ok)
+        self._match_blocked = "" if ok else (reason or MATCH_EMPTY_TIP)
+        self.match_btn.setEnabled(self._match_ok and not self.matching)
+        self.match_btn.setToolTip(MATCH_TIP if ok else self._match_blocked)
+        self._update_status()
+
+    def _on_match_clicked(self) -> None:
+        if self._match is not None and self._match_ok and not self.matching:
+            self._match()
+
+    def match_started(self) -> None:
+        """A request is out: the button waits, the canvas stays editable."""
+        self.matching = True
+        self.match_btn.setEnabled(False)
+        self.status.setToolTip("")
+        self.status.setText("Matching…")
+
+    def set_matched(self, mask: np.ndarray) -> None:
+        """The answer: it replaces the canvas mask (brush or erase to refine; OK commits it)."""
+        self.matching = False
+        self.match_btn.setEnabled(self._match_ok)
+        self.canvas.set_mask(mask)
+        share = float(np.mean(self.canvas.mask > 0.5)) * 100.0
+        self.status.setText(f"Matched: {share:.0f}% of the photo; brush or erase to refine, OK to use it")
+
+    def match_failed(self, message: str, details: str = "") -> None:
+        """No answer (an error, or cancelled): say so in the status line; the mask is unchanged."""
+        self.matching = False
+        self.match_btn.setEnabled(self._match_ok)
+        lines = (message or "Match region failed.").splitlines()
+        self.status.setText(lines[0][:300] if lines else "Match region failed.")
+        self.status.setToolTip(details[-4000:])
+
     def _update_status(self) -> None:
         share = float(np.mean(self.canvas.mask > 0.5)) * 100.0
-        self.status.setText(f"Part: {share:.0f}% of the photo" if np.any(self.canvas.mask > 0)
-                            else "Part: none (the whole photo)")
+        text = f"Part: {share:.0f}% of the photo" if np.any(self.canvas.mask > 0) else "Part: none (the whole photo)"
+        if self._match is not None and self._match_blocked:
+            text += f". {self._match_blocked}."
+        self.status.setToolTip("")
+        self.status.setText(text)

@@ -1,4 +1,5 @@
-"""Style photos: loading (cached), a region's style, the Style part dialog, the style gallery
+"""Style photos: loading (cached), a region's style, the Style part dialog (and its Match region
+requests to the inference worker), the style gallery
 (bundled styles and the user's, remembered in the settings), the second photo for interpolation,
 and the worker's warm-up for the first preview (which styles it is likely to use)."""
 
@@ -27,6 +28,7 @@ class StylesController(QObject):
         self.max_pixels = max_pixels
         self.cache: dict[str, StyleRef] = {}
         self.style_part = None  # the open Style part dialog
+        self.match_request: tuple[int, object] | None = None  # (request id, dialog) of the Match region out
         self.prewarm = True  # prepare the first preview in the worker while the user brushes
 
     # styles -----------------------------------------------------------------------------------------
@@ -77,8 +79,11 @@ class StylesController(QObject):
             return None
         if self.style_part is not None:
             self.style_part.reject()
-        dlg = StylePartDialog(r.style.image, r.style_mask, r.style.name, self.feedback.window)
         style = r.style
+        dlg = StylePartDialog(r.style.image, r.style_mask, r.style.name, self.feedback.window,
+                              match=lambda: self.match_region(dlg, uid, style))
+        if not r.mask.any():
+            dlg.set_match_available(False)
 
         def accepted() -> None:
             try:
@@ -91,6 +96,9 @@ class StylesController(QObject):
         def finished(_result: int) -> None:
             if self.style_part is dlg:
                 self.style_part = None
+            if self.match_request is not None and self.match_request[1] is dlg:
+                self.match_request = None  # its answer, if it still comes, is left alone
+                self.service.cancel("match")
             dlg.deleteLater()  # its copy of the style photo and mask go with it
 
         dlg.accepted.connect(accepted)
@@ -99,6 +107,65 @@ class StylesController(QObject):
         self.style_part = dlg
         dlg.open()
         return dlg
+
+    # Match region -----------------------------------------------------------------------------------
+    def match_region(self, dlg, uid: int, style: StyleRef) -> int | None:
+        """Ask the worker for the part of `style` that looks like region `uid` (the preview photo
+        and the region's mask, as the network sees them); the answer fills `dlg`'s canvas
+        (on_called). A newer request replaces an older one. Returns the request id, or None."""
+        try:
+            region = self.doc.region(uid)
+        except KeyError:
+            dlg.match_failed("The region is gone: nothing to match.")
+            return None
+        if region.style is not style:
+            dlg.match_failed("The region's style photo changed: reopen the dialog.")
+            return None
+        if self.doc.preview is None or not region.mask.any():
+            dlg.set_match_available(False)
+            return None
+        rid = self.service.submit_match_part(self.doc.preview, region.mask, style.image)
+        self.match_request = (rid, dlg)
+        dlg.match_started()
+        return rid
+
+    def _take_match(self, rid: int):
+        """The dialog waiting for request `rid` (and no longer waiting), or None: not ours, stale
+        (superseded, or the dialog closed)."""
+        req = self.match_request
+        if req is None or req[0] != rid:
+            return None
+        self.match_request = None
+        dlg = req[1]
+        return dlg if dlg is self.style_part else None
+
+    def on_called(self, rid: int, value, _ms: float) -> None:
+        """worker.called: a Match region answer fills its dialog's canvas."""
+        dlg = self._take_match(rid)
+        if dlg is None:
+            return
+        try:
+            dlg.set_matched(value)
+        except (TypeError, ValueError) as e:  # not a mask: say so, never crash
+            dlg.match_failed(f"Match region failed: {e}")
+
+    def on_failed(self, failure) -> bool:
+        """worker.failed: True if it was a Match region request (then its dialog says why)."""
+        if self.match_request is None or self.match_request[0] != failure.id:
+            return False
+        dlg = self._take_match(failure.id)
+        if dlg is not None:
+            dlg.match_failed(failure.summary, failure.details)
+        return True
+
+    def on_request_gone(self, rid: int) -> bool:
+        """worker.discarded: True if it was the Match region request out (its dialog gets its button back)."""
+        if self.match_request is None or self.match_request[0] != rid:
+            return False
+        dlg = self._take_match(rid)
+        if dlg is not None:
+            dlg.match_failed("Matching was cancelled.")
+        return True
 
     def clear_style_part(self, uid: int | None = None) -> bool:
         """Take the active region's style from the whole reference again (one undo step)."""

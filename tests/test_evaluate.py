@@ -200,3 +200,14 @@ def test_resize_long_side():
     img = np.zeros((300, 150, 3), np.uint8)
     assert ev.resize_long_side(img, 256).shape == (256, 128, 3)
     assert ev.resize_long_side(np.zeros((20, 40, 3), np.uint8), 64).shape == (32, 64, 3)
+
+
+def test_eval_style_part_auto_takes_the_matched_part(tmp_path, tiny_model):
+    csv = _write_pairs(tmp_path, bad_rows=False)
+    runs = {part: ev.evaluate(csv, tiny_model, tmp_path / part, methods=["tcp", "tcp_final"], size=48,
+                              ssd_locations=64, style_part=part) for part in ("whole", "auto")}
+    assert [runs[p].report["style_part"] for p in ("whole", "auto")] == ["whole", "auto"]
+    assert runs["auto"].report["methods"]["tcp"]["rmse"] != runs["whole"].report["methods"]["tcp"]["rmse"]
+    assert "matches its region" in (tmp_path / "auto" / "report.md").read_text()
+    with pytest.raises(ev.EvalError, match="style-part"):
+        ev.evaluate(csv, tiny_model, tmp_path / "bad", methods=["tcp"], size=48, style_part="sky")

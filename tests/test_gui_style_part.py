@@ -293,3 +293,116 @@ def test_style_part_members_are_bounded_and_checked(qtbot, win, photo, two_part_
              [("zero.png", png(np.zeros((96, 128), np.uint16)))])
     assert project.load(ok).regions[0].style_mask is None
     assert os.path.getsize(path) > 0
+
+
+# Match region (the automatic style part, TCPModel.match_style_part, computed in the worker) -------
+
+@pytest.fixture
+def answers(win):
+    """Ids of the worker's answers (called) and drops (discarded), as they arrive."""
+    seen: list[int] = []
+    w = win.service.worker
+
+    def on_called(rid, *_):
+        seen.append(rid)
+
+    w.called.connect(on_called)
+    w.discarded.connect(seen.append)
+    yield seen
+    w.called.disconnect(on_called)
+    w.discarded.disconnect(seen.append)
+
+
+def _click_match(qtbot, dialog):
+    qtbot.mouseClick(dialog.match_btn, Qt.MouseButton.LeftButton)
+
+
+def test_match_region_fills_the_canvas_and_ok_sets_it_in_one_undo_step(qtbot, win, dlg, photo, two_part_style):
+    uid, _ = _open(qtbot, win, photo, two_part_style)
+    doc = win.doc
+    before = np.zeros((96, 128), np.float32)
+    before[:10, :10] = 1.0  # a previous hand-brushed part
+    _preview(qtbot, win, lambda: doc.set_style_mask(uid, before))
+    depth = doc.undo_stack.count()
+    dialog = win.styles.style_part_dialog()
+    btn = dialog.match_btn
+    assert btn.objectName() == "stylePartMatch" and btn.isVisible() and btn.isEnabled()
+    assert "looks like the region" in btn.toolTip() and "brush" in btn.toolTip()
+    _click_match(qtbot, dialog)
+    assert dialog.matching and not btn.isEnabled() and dialog.status.text() == "Matching…"
+    qtbot.waitUntil(lambda: not dialog.matching, timeout=WAIT_MS)
+    m = dialog.canvas.mask
+    assert m.shape == (96, 128) and m.dtype == np.float32
+    assert 0.0 <= m.min() and m.max() <= 1.0 and np.mean(m > 0.5) > 0.05
+    assert not np.array_equal(m, before)  # the match replaced what was brushed
+    assert btn.isEnabled() and dialog.status.text().startswith("Matched:")
+    assert doc.undo_stack.count() == depth  # nothing committed yet
+    # refine with the eraser, then OK: one undo step with the refined match
+    dialog.erase_btn.click()
+    _brush_top_half(qtbot, dialog)
+    refined = dialog.canvas.mask.copy()
+    assert refined[:40].mean() < m[:40].mean() or m[:40].max() == 0.0
+    _preview(qtbot, win, lambda: _ok(qtbot, dialog))
+    r = doc.region(uid)
+    assert r.style_mask is not None and np.allclose(r.style_mask, refined)
+    assert doc.undo_stack.count() == depth + 1 and doc.undo_stack.undoText() == "Set style part"
+    _preview(qtbot, win, doc.undo_stack.undo)
+    assert np.array_equal(doc.region(uid).style_mask, before)
+    assert dlg.errors == []
+
+
+def test_match_region_needs_a_region_and_tells_failures_in_the_dialog(qtbot, win, dlg, photo, two_part_style,
+                                                                     monkeypatch):
+    assert win.open_path(photo)
+    uid = win.doc.add_region()  # a style but nothing brushed
+    assert win.styles.set_region_style_from_path(uid, two_part_style)
+    dialog = win.styles.style_part_dialog(uid)
+    assert not dialog.match_btn.isEnabled()
+    assert "brush it on the photo first" in dialog.match_btn.toolTip()
+    assert "brush it on the photo first" in dialog.status.text()
+    assert win.styles.match_region(dialog, uid, win.doc.region(uid).style) is None and not dialog.matching
+    dialog.reject()
+
+    # a failing match: a clear message in the dialog's status line, the button back, no crash
+    uid, _ = _open(qtbot, win, photo, two_part_style)
+    model = win.service.worker.model
+
+    def broken(*_a, **_k):
+        raise ValueError("no features")
+
+    monkeypatch.setattr(model, "match_style_part", broken)
+    dialog = win.styles.style_part_dialog(uid)
+    _click_match(qtbot, dialog)
+    qtbot.waitUntil(lambda: not dialog.matching, timeout=WAIT_MS)
+    assert dialog.status.text() == "Match region failed: no features"
+    assert dialog.match_btn.isEnabled() and dialog.style_mask() is None and dlg.errors == []
+    dialog.reject()
+
+
+def test_a_stale_match_answer_is_left_alone(qtbot, win, dlg, photo, two_part_style, answers):
+    uid, _ = _open(qtbot, win, photo, two_part_style)
+    doc = win.doc
+    depth = doc.undo_stack.count()
+    seen = answers
+    # the dialog is closed before the answer comes
+    dialog = win.styles.style_part_dialog()
+    _click_match(qtbot, dialog)
+    rid = win.styles.match_request[0]
+    dialog.reject()
+    assert win.styles.match_request is None and win.styles.style_part is None
+    # a new dialog, opened while the old request may still run, is not filled by it
+    second = win.styles.style_part_dialog()
+    qtbot.waitUntil(lambda: rid in seen, timeout=WAIT_MS)
+    qtbot.wait(50)
+    assert second.canvas.mask.max() == 0.0 and not second.matching
+    assert doc.region(uid).style_mask is None and doc.undo_stack.count() == depth
+    # a second request supersedes the first: only the latest one fills the canvas
+    style = doc.region(uid).style
+    first = win.styles.match_region(second, uid, style)
+    latest = win.styles.match_region(second, uid, style)
+    assert latest != first and win.styles.match_request == (latest, second) and second.matching
+    qtbot.waitUntil(lambda: first in seen and latest in seen, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: not second.matching, timeout=WAIT_MS)
+    assert second.canvas.mask.max() > 0.0 and win.styles.match_request is None
+    second.reject()
+    assert doc.region(uid).style_mask is None and doc.undo_stack.count() == depth and dlg.errors == []

@@ -83,7 +83,8 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     a.add_argument("--style-mask", action="append", default=[], metavar="MASK",
                    help="take the style from part of the style photo only (a mask of the style photo's size, "
-                        "white = use); one per --style in order, 'none' for a style used whole")
+                        "white = use); one per --style in order, 'none' for a style used whole, 'auto' for the "
+                        "part that matches the region (a sky's reference sky; one 'auto' for every region)")
     a.add_argument("--global", dest="global_", action="store_true", help="global style transfer (no masks)")
     a.add_argument("--weights", default=None, help="model: path, hf://OWNER/REPO/FILE.safetensors, or default")
     a.add_argument("--preset", default=None, help=argparse.SUPPRESS)  # random-init model (tests/demos)
@@ -166,6 +167,43 @@ def _load_one(src: Path, mask_specs: list[Path], args, rel: Path,
     return photo, masks
 
 
+AUTO = "auto"  # --style-mask auto: the part of the reference that matches the region
+
+
+MATCH_PX = 448  # short side of the copies of photo, masks and references that are matched
+
+
+def _small(img: np.ndarray, short: int = MATCH_PX) -> np.ndarray:
+    scale = min(1.0, short / min(img.shape[:2]))
+    if scale >= 1:
+        return img
+    h, w = max(1, round(img.shape[0] * scale)), max(1, round(img.shape[1] * scale))
+    return _resize(np.ascontiguousarray(img), (h, w))
+
+
+def _matched_parts(model, rgb: np.ndarray, masks, styles, specs, match_styles) -> list[np.ndarray | None]:
+    """Each 'auto' style mask replaced by the part of its reference that matches its region
+    (`TCPModel.match_style_part` on copies of the photo, masks and references of short side
+    MATCH_PX), at the size of the reference the edit uses."""
+    match = getattr(model, "match_style_part", None)
+    if match is None:
+        raise UsageError(f"{PROG} apply: error: --style-mask auto needs a network model")
+    small = _small(rgb[:, :, :3])
+    out = []
+    for spec, mask, style, ref in zip(specs, masks, styles, match_styles):
+        if spec is not AUTO:
+            out.append(spec)
+            continue
+        if mask is None:
+            raise UsageError(f"{PROG} apply: error: --style-mask auto matches a region; it has no use with --global")
+        m = np.clip(_resize(np.ascontiguousarray(as_float_mask(mask)), small.shape[:2]), 0, 1)
+        if not np.any(m > 0):
+            out.append(None)  # an empty region edits nothing; its reference is used whole
+            continue
+        out.append(np.clip(_resize(match(small, m, ref), style.shape[:2]), 0, 1))
+    return out
+
+
 def _edit_and_save(
     model: EditModel,
     photo: LoadedImage,
@@ -179,6 +217,11 @@ def _edit_and_save(
     protect: Sequence[Path] = (),
 ) -> None:
     style_masks = getattr(args, "style_masks_loaded", None) or [None] * len(styles)
+    if any(m is AUTO for m in style_masks):
+        t0 = time.perf_counter()
+        style_masks = _matched_parts(model, photo.rgb, masks, styles, style_masks,
+                                     getattr(args, "match_styles", None) or styles)
+        _add(timings, "match", t0)
     regions = [RegionEdit(*r) for r in zip(styles, masks, strengths, style_masks)]
     result = apply_regions(
         model,
@@ -221,7 +264,7 @@ def _process_one(
 
 
 def _print_timings(timings: dict, n: int = 1) -> None:
-    keys = ["load", "edit", "upsample", "save"]
+    keys = ["load"] + ["match"] * ("match" in timings) + ["edit", "upsample", "save"]
     parts = [f"{k} {timings.get(k, 0.0):.3f} s" for k in keys]
     total = sum(timings.get(k, 0.0) for k in keys)
     extra = f" over {n} images" if n > 1 else ""
@@ -256,12 +299,17 @@ def _cmd_apply(args, model: EditModel | None) -> int:
         raise UsageError(f"{PROG} apply: error: --max-pixels must be positive")
     if args.smoothing is not None and not (0 <= args.smoothing <= MAX_SMOOTHING):
         raise UsageError(f"{PROG} apply: error: --smoothing must be between 0 and {MAX_SMOOTHING}")
+    if len(args.style_mask) == 1 and args.style_mask[0].lower() == AUTO:
+        args.style_mask = args.style_mask * n
     if args.style_mask and len(args.style_mask) != n:
         raise UsageError(f"{PROG} apply: error: {n} --style but {len(args.style_mask)} --style-mask; give one per "
                          "style ('none' for a style used whole)")
-    style_mask_specs = [None if m.lower() == "none" else Path(m) for m in args.style_mask] or [None] * n
+    style_mask_specs = [None if m.lower() == "none" else AUTO if m.lower() == AUTO else Path(m)
+                        for m in args.style_mask] or [None] * n
+    if args.global_ and AUTO in style_mask_specs:
+        raise UsageError(f"{PROG} apply: error: --style-mask auto matches a region; it has no use with --global")
     for m in style_mask_specs:
-        if m is not None and not m.is_file():
+        if m is not AUTO and m is not None and not m.is_file():
             raise UsageError(f"{PROG} apply: error: style mask '{display_path(m)}' does not exist")
     mask_specs = [Path(m) for m in args.mask]
     for m in mask_specs:
@@ -304,7 +352,7 @@ def _cmd_apply(args, model: EditModel | None) -> int:
     for s in args.style:
         inputs.add("style reference", s)
     for m in style_mask_specs:
-        if m is not None:
+        if m is not AUTO and m is not None:
             inputs.add("style mask", m)
     for m in mask_specs:
         if m.is_dir():
@@ -334,7 +382,8 @@ def _cmd_apply(args, model: EditModel | None) -> int:
     except ImageLoadError as e:
         raise UsageError(f"{PROG} apply: error: style reference: {e}") from None
     try:
-        style_masks_full = [None if m is None else load_mask(m, size=(st.shape[1], st.shape[0]), max_pixels=max_px)
+        style_masks_full = [m if m is None or m is AUTO else load_mask(m, size=(st.shape[1], st.shape[0]),
+                                                                         max_pixels=max_px)
                             for m, st in zip(style_mask_specs, styles_full)]
     except (ImageLoadError, ValueError) as e:
         raise UsageError(f"{PROG} apply: error: style mask: {e}") from None
@@ -347,7 +396,9 @@ def _cmd_apply(args, model: EditModel | None) -> int:
             raise UsageError(f"{PROG} apply: error: {e}") from None
     model = pending_model()
     styles = [_shrink_style(model, s) for s in styles_full]
-    args.style_masks_loaded = [None if m is None else np.clip(_resize(np.ascontiguousarray(as_float_mask(m)),
+    if AUTO in style_mask_specs:
+        args.match_styles = [_small(s[:, :, :3]) for s in styles_full]
+    args.style_masks_loaded = [m if m is None or m is AUTO else np.clip(_resize(np.ascontiguousarray(as_float_mask(m)),
                                                                       st.shape[:2]), 0, 1)
                                for m, st in zip(style_masks_full, styles)]
     del styles_full, style_masks_full

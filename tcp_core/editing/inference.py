@@ -23,6 +23,15 @@ import torch
 
 from tcp_core.base.config import ModelConfig, model_preset
 from tcp_core.base.lru import LRU
+from tcp_core.editing.matching import (
+    DEFAULT_MATCH,
+    MatchConfig,
+    match_grid,
+    match_histogram,
+    part_from_histogram,
+    unit_features,
+    upsample_part,
+)
 from tcp_core.editing.regions import RegionEdit
 from tcp_core.io.hub import resolve_weights
 from tcp_core.networks.checkpoint import load_net, read_metadata
@@ -341,6 +350,40 @@ class TCPModel:
             if not regions:
                 cur = self.net.decode(codes.content, codes.style, self._noise())
         return self._to_image(cur, shape)
+
+    def _match_features(self, image: np.ndarray, size: int) -> torch.Tensor:
+        """Unit features for matching (see `tcp_core.editing.matching`): the frozen ImageNet trunk's
+        strides 8 and 16 when the model carries it, else E's own features. -> [1, C, h, w]"""
+        h, w = match_grid(image.shape[:2], size)
+        t, _ = self._to_tensor(image, (h, w))
+        enc = self.net.E
+        trunk = getattr(getattr(enc, "branch", None), "trunk", None) or getattr(enc, "trunk", None)
+        with self._autocast():
+            maps = trunk(t)[1:] if trunk is not None else [enc(t)]
+        return unit_features(maps, tuple(maps[0].shape[-2:]))
+
+    @torch.no_grad()
+    def match_style_part(self, content: np.ndarray, mask: np.ndarray, style: np.ndarray,
+                         config: MatchConfig = DEFAULT_MATCH) -> np.ndarray:
+        """The part of `style` that matches the region `mask` of `content` (the automatic style
+        part): HxW float32 in [0, 1] of the style photo's size, for `RegionEdit.style_mask`."""
+        img = check_image(content, "content")
+        ref = check_image(style, "style")
+        m = check_mask(mask, img.shape[:2])
+        if not np.any(m > 0):
+            raise ValueError("the region is empty: brush it before matching the style photo to it")
+        f_a = self._match_features(img, config.size)
+        f_b = self._match_features(ref, config.size)
+        grid = f_a.shape[-2:]
+        m_grid = cv2.resize(m, (grid[1], grid[0]), interpolation=cv2.INTER_AREA)
+        if not np.any(m_grid > 0):  # a sliver thinner than a grid cell: take its strongest cell
+            m_grid = np.zeros(grid, np.float32)
+            y, x = np.unravel_index(int(np.argmax(m)), m.shape)
+            m_grid[min(y * grid[0] // m.shape[0], grid[0] - 1), min(x * grid[1] // m.shape[1], grid[1] - 1)] = 1
+        m_t = torch.from_numpy(np.ascontiguousarray(m_grid, np.float32)).to(f_a.device)[None, None]
+        hist = match_histogram(f_a, m_t, f_b, config.tau).cpu().numpy()
+        part = part_from_histogram(hist, config.mass, config.min_area)
+        return upsample_part(part, ref.shape[:2], config.feather)
 
     @torch.no_grad()
     def interpolate(self, a: np.ndarray, b: np.ndarray, what: str = "style", steps: int = 5) -> list[np.ndarray]:

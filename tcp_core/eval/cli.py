@@ -52,6 +52,9 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--final-smoothing", type=float, default=None, metavar="S",
                     help="colour smoothing of method tcp_final (the export path's --smoothing; default: the "
                          "editor's default)")
+    ap.add_argument("--style-part", default="whole", choices=["whole", "auto"],
+                    help="the network methods take the style from the whole reference (default) or from the "
+                         "part of it that matches the region (the editor's --style-mask auto)")
     ap.add_argument("--size", type=int, default=256, help="evaluation size: long side in px (default 256)")
     ap.add_argument("--backbone", default="mobilenet_v2",
                     help=f"feature backbone: {', '.join(_bb.BACKBONES)} (default mobilenet_v2)")
@@ -99,7 +102,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         res = evaluate(args.pairs, model, args.out, baseline=baseline, backbone=backbone, methods=methods,
                        size=args.size, ssd_locations=args.ssd_locations, seed=args.seed,
                        model_name=args.weights, baseline_name=args.baseline_weights, log=log,
-                       final_smoothing=args.final_smoothing)
+                       final_smoothing=args.final_smoothing, style_part=args.style_part)
     except UserError as e:  # anything else is a bug: its traceback shows
         print(f"tcp-editor eval: error: {e}", file=sys.stderr)
         return 2

@@ -179,7 +179,22 @@ def reinhard_transfer(content: np.ndarray, style: np.ndarray, mask: np.ndarray) 
 # models
 
 
-def _final_method(model: EditModel, smoothing: float | None = None) -> Callable[[Pair], np.ndarray]:
+STYLE_PARTS = ("whole", "auto")
+
+
+def _part(model, p: Pair, style_part: str) -> dict:
+    """kw for the model's edit: {} for the whole reference, or {"style_mask": the part of the reference
+    that matches the pair's region} (`TCPModel.match_style_part`, the editor's `--style-mask auto`)."""
+    if style_part == "whole":
+        return {}
+    match = getattr(model, "match_style_part", None)
+    if match is None:
+        raise EvalError("--style-part auto needs a network model")
+    return {"style_mask": match(p.content, p.mask, p.style)}
+
+
+def _final_method(model: EditModel, smoothing: float | None = None,
+                  style_part: str = "whole") -> Callable[[Pair], np.ndarray]:
     try:
         from tcp_core.editing.apply import apply_regions
     except ImportError as e:
@@ -189,16 +204,21 @@ def _final_method(model: EditModel, smoothing: float | None = None) -> Callable[
 
     def run(p: Pair) -> np.ndarray:
         # the photo here is the content at the evaluation size, so this measures the export path at that size
-        return np.asarray(apply_regions(model, p.content, [RegionEdit(p.style, p.mask, 1.0)], smoothing=smoothing))
+        part = _part(model, p, style_part).get("style_mask")
+        region = RegionEdit(p.style, p.mask, 1.0, part)
+        return np.asarray(apply_regions(model, p.content, [region], smoothing=smoothing))
 
     return run
 
 
 def build_methods(model, baseline, requested: Sequence[str] | None,
-                  final_smoothing: float | None = None) -> tuple[dict, dict]:
+                  final_smoothing: float | None = None, style_part: str = "whole") -> tuple[dict, dict]:
     """{name: fn(Pair) -> image} for the requested methods (None = all that can run) and
     {name: why not} for default methods that cannot run. Explicitly requested methods that
-    cannot run raise `EvalError`."""
+    cannot run raise `EvalError`. style_part "auto": the network methods take the style from the
+    part of the reference that matches the region (each model matches for itself)."""
+    if style_part not in STYLE_PARTS:
+        raise EvalError(f"--style-part must be one of {', '.join(STYLE_PARTS)}, not {style_part!r}")
     explicit = requested is not None
     names = list(requested) if explicit else list(ALL_METHODS)
     unknown = [n for n in names if n not in ALL_METHODS]
@@ -208,23 +228,26 @@ def build_methods(model, baseline, requested: Sequence[str] | None,
     unavailable: dict[str, str] = {}
     for n in names:
         if n == "tcp":
-            out[n] = lambda p: model.region_edit(p.content, p.style, p.mask, strength=1.0)
+            out[n] = lambda p: model.region_edit(p.content, p.style, p.mask, strength=1.0,
+                                                 **_part(model, p, style_part))
         elif n == "tcp_final":
             try:
-                out[n] = _final_method(model, final_smoothing)
+                out[n] = _final_method(model, final_smoothing, style_part)
             except EvalError as e:
                 if explicit:
                     raise
                 unavailable[n] = str(e)
         elif n == "pixel":
-            out[n] = lambda p: pixel_composite(p.content, model.swap(p.content, p.style), p.mask)
+            out[n] = lambda p: pixel_composite(p.content, model.swap(p.content, p.style, **_part(model, p, style_part)),
+                                               p.mask)
         elif n == "swapae":
             if baseline is None:
                 if explicit:
                     raise EvalError("method 'swapae' needs --baseline-weights (a SwapAE checkpoint)")
                 unavailable[n] = "no --baseline-weights given"
             else:
-                out[n] = lambda p: baseline.region_edit(p.content, p.style, p.mask, strength=1.0)
+                out[n] = lambda p: baseline.region_edit(p.content, p.style, p.mask, strength=1.0,
+                                                        **_part(baseline, p, style_part))
         elif n == "reinhard":
             out[n] = lambda p: reinhard_transfer(p.content, p.style, p.mask)
         elif n == "identity":
@@ -334,6 +357,7 @@ def evaluate(
     baseline_name: str | None = None,
     log: Callable[[str], None] | None = None,
     final_smoothing: float | None = None,
+    style_part: str = "whole",
 ) -> EvalResult:
     """Run the evaluation (see the module docstring); returns the report and writes DIR/report.json,
     DIR/report.md and DIR/contact_sheet.png. `backbone`: a `Backbone` or None for the default
@@ -347,7 +371,7 @@ def evaluate(
     rows, skipped = read_pairs(pairs_csv)
     _refuse_outputs_on_inputs(Path(out_dir),
                               [Path(pairs_csv), *(f for r in rows for f in (r.content, r.style, r.mask))])
-    fns, unavailable = build_methods(model, baseline, methods, final_smoothing)
+    fns, unavailable = build_methods(model, baseline, methods, final_smoothing, style_part)
     if not fns:
         raise EvalError("no method to evaluate")
     bb = backbone if backbone is not None else _bb.load_backbone("mobilenet_v2", device="cpu")
@@ -419,6 +443,7 @@ def evaluate(
         "backbone": bb.name,
         "size": int(size),
         "final_smoothing": float(DEFAULT_SMOOTHING if final_smoothing is None else final_smoothing),
+        "style_part": style_part,
         "model": model_name or getattr(model, "source", type(model).__name__),
         "baseline": (baseline_name or getattr(baseline, "source", None)) if baseline is not None else None,
         "methods": summary,

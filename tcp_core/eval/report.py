@@ -84,6 +84,8 @@ def markdown(report: dict) -> str:
         + (f", baseline `{report['baseline']}`" if report.get("baseline") else "")
         + f"; feature backbone `{report['backbone']}`"
         + (f"; `tcp_final` colour smoothing {report['final_smoothing']:g}" if report.get("final_smoothing") is not None
+           else "")
+        + ("; style from the part of each reference that matches its region" if report.get("style_part") == "auto"
            else "") + ".",
         "",
         "| method | " + " | ".join(f"{labels[k]} {arrow[BETTER[k]]}" for k in METRICS) + " |",

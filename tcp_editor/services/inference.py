@@ -2,7 +2,7 @@
 
 Requests (`requests.Request`: an id, a channel and a job dataclass whose `kind` is a
 `RequestKind`) carry a monotonically increasing id (shared by all kinds); failures are emitted as
-`requests.Failure`. Per channel ("preview", "similarity", "export") the latest request wins: a
+`requests.Failure`. Per channel ("preview", "similarity", "match", "export") the latest request wins: a
 pending request is dropped when a newer one arrives before it started, and the result of a
 request that was superseded while it ran is discarded (signal `discarded`) instead of being
 delivered. `cancel()` drops everything pending
@@ -262,7 +262,8 @@ class InferenceWorker(QObject):
             out = self._run(req)
         except Exception as e:  # noqa: BLE001
             self._running = 0
-            self.failed.emit(_failure(req.id, req.kind, e, _WHAT.get(req.kind, "The edit failed")))
+            what = getattr(req.job, "what", "") or _WHAT.get(req.kind, "The edit failed")
+            self.failed.emit(_failure(req.id, req.kind, e, what))
             self._end_busy()
             return
         ms = (time.perf_counter() - t0) * 1000.0
@@ -445,6 +446,17 @@ class InferenceService(QObject):
 
     def submit_similarity(self, image: np.ndarray, x: int, y: int) -> int:
         return self.worker.submit(SimilarityJob(image, x, y), "similarity")
+
+    def submit_match_part(self, image: np.ndarray, mask: np.ndarray, style: np.ndarray) -> int:
+        """The part of `style` that looks like the region `mask` of `image` (Match region in the
+        Style part dialog; TCPModel.match_style_part): answered by `worker.called` with an HxW
+        float32 mask of the style photo's size, or `worker.failed`. Channel "match": latest wins."""
+        mask = np.array(mask, np.float32, copy=True)  # strokes edit region masks in place
+
+        def match(model) -> np.ndarray:
+            return np.asarray(model.match_style_part(image, mask, style), np.float32)
+
+        return self.worker.submit(CallJob(match, "Match region failed"), "match")
 
     def submit_warm(self, image: np.ndarray, styles=(), mask: np.ndarray | None = None, strength: float = 1.0,
                     smoothing: float | None = None) -> int:

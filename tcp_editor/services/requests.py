@@ -84,9 +84,11 @@ class ExportJob:
 
 @dataclass
 class CallJob:
-    """Run `fn(model)` in the worker thread (tests, scripts)."""
+    """Run `fn(model)` in the worker thread (tests, scripts, Match region); `what` starts the
+    failure's summary ("<what>: <error>"; empty: the generic "The edit failed")."""
 
     fn: Callable[[Any], Any]
+    what: str = ""
     kind = RequestKind.CALL
 
 
