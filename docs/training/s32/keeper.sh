@@ -2,7 +2,7 @@
 # every minute: export the EMA model of each arm's states at multiples of 200 steps to keep/ARM-STEP
 R=/work/main/runs/s32; mkdir -p $R/keep
 while true; do
-  for A in hx1; do
+  for A in hx1 sl5; do
     for f in $R/$A/checkpoints/state-*.safetensors; do
       [ -f "$f" ] || continue
       n=$((10#$(basename $f .safetensors | sed 's/state-//')))
