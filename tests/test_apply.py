@@ -726,3 +726,51 @@ def test_editor_style_interpolation_starts_at_the_photo(tiny_model):
     assert np.abs(outs[0].astype(int) - rgb).max() <= 1
     d = [np.abs(o.astype(float) - rgb).mean() for o in outs]
     assert d[0] < d[1] < d[2], d
+
+
+def test_swap_interior_takes_the_swap_inside_and_the_edit_at_the_border():
+    """`swap_interior`: the global swap's colours away from the border, the region edit's at it."""
+    from tcp_core.editing.apply import SWAP_INTERIOR_PX, swap_in_interior
+
+    h, w = 128, 160
+    mask = np.zeros((h, w), np.float32)
+    mask[20:110, 30:140] = 1.0
+    edit, edit_ref = np.full((h, w, 3), 100, np.uint8), np.full((h, w, 3), 90, np.uint8)
+    swap, swap_ref = np.full((h, w, 3), 200, np.uint8), np.full((h, w, 3), 80, np.uint8)
+    res, ref = swap_in_interior(edit, edit_ref, swap, swap_ref, mask)
+    assert (res[60, 80] == 200).all() and (ref[60, 80] == 80).all()  # deep inside: the swap's pair
+    assert (res[5, 5] == 100).all() and (ref[5, 5] == 90).all()  # outside: the edit's pair
+    assert SWAP_INTERIOR_PX[0] >= 1 and (res[20, 80] == 100).all()  # the mask's first pixel: still the edit
+    assert 100 < res[22, 80, 0] < 200  # on the ramp (3 px from outside)
+    # on a 256 px network image the ramp is in 128 px units: twice as many pixels
+    big = cv2.resize(mask, (2 * w, 2 * h), interpolation=cv2.INTER_NEAREST)
+    up = [cv2.resize(a, (2 * w, 2 * h), interpolation=cv2.INTER_NEAREST) for a in (edit, edit_ref, swap, swap_ref)]
+    res2, _ = swap_in_interior(*up, big)
+    assert res2[45, 160, 0] == res[22, 80, 0]  # 6 px on the 256 px image = 3 px on the 128 px one
+
+
+@pytest.mark.parametrize("swap_interior", [False, True])
+def test_swap_interior_export_keeps_the_outside_and_strength_zero(swap_interior):
+    h, w = 150, 200
+    rgb = textured(h, w, seed=5)
+    mask = disk(h, w, 100, 75, 50)
+    style = textured(64, 64, seed=8)
+    model = FakeModel()
+    outs = {s: apply_regions(model, photo_of(rgb), [RegionEdit(style, mask, s)], swap_interior=swap_interior)
+            for s in (0.0, 1.0)}
+    assert np.abs(outs[0.0].astype(int) - rgb).max() <= 1
+    feather_reach = dilate(mask, 12)
+    assert np.array_equal(outs[1.0][~feather_reach], rgb[~feather_reach])
+    assert any(c[0] == "swap" for c in model.calls) == swap_interior  # the swap is asked for only then
+    inside = erode(mask, 10)
+    moved = (outs[1.0].astype(float) - rgb)[inside].mean(0)
+    assert np.allclose(moved, SHIFT, atol=3)  # the fake's edit and swap agree inside: the full shift
+
+
+def test_cli_swap_interior_changes_the_export(files, capsys):
+    base = ["apply", str(files.content), "--style", str(files.style), "--mask", str(files.mask), "--preset", "tiny"]
+    out_a, out_b = files.dir / "edit.png", files.dir / "swap.png"
+    assert main([*base, "-o", str(out_a)]) == 0
+    assert main([*base, "--swap-interior", "-o", str(out_b)]) == 0
+    a, b = np.asarray(Image.open(out_a)), np.asarray(Image.open(out_b))
+    assert a.shape == b.shape and not np.array_equal(a, b)

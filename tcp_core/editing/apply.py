@@ -87,6 +87,7 @@ def apply_regions(
     timings: dict | None = None,
     keyframe_step: float | None = None,
     smoothing: float | None = None,
+    swap_interior: bool = False,
 ) -> np.ndarray:
     """Edit `photo` (full resolution) with successive region edits; returns the full-res result.
 
@@ -103,7 +104,8 @@ def apply_regions(
     `TCPModel._swap_features`); the default None is exact. `smoothing` is the colour smoothing of the
     full-resolution reconstruction (0..`fullres.MAX_SMOOTHING`, None = `fullres.DEFAULT_SMOOTHING`):
     higher values keep more of the photo's own texture and follow the network's local colours less
-    closely.
+    closely. `swap_interior` takes the global swap's colours away from each region's border
+    (`swap_in_interior`).
     """
     cur = photo.rgb if isinstance(photo, LoadedImage) else np.asarray(photo)
     if cur.ndim != 3 or cur.shape[2] != 3 or cur.dtype not in (np.uint8, np.uint16):
@@ -156,6 +158,10 @@ def apply_regions(
             lo_res = model.region_edit(lo_src, style_lo, lo_mask, float(strength), **fast, **by_part)
             lo_ref = model.own_style_edit(lo_src, lo_mask)
         lo_res, lo_ref = (_resize(np.asarray(x), (wh, ww)) for x in (lo_res, lo_ref))
+        if swap_interior and not global_:
+            sw_res, sw_ref = (_resize(np.asarray(model.swap(lo_src, style_lo, t, **(by_part if t else {}))), (wh, ww))
+                              for t in (float(strength), 0.0))
+            lo_res, lo_ref = swap_in_interior(lo_res, lo_ref, sw_res, sw_ref, lo_mask)
         t0 = _add(timings, "edit", t0)
         fp = feather_px if feather_px is not None else auto_feather_px(full_crop.shape, lo_src.shape)
         if global_:
@@ -164,6 +170,28 @@ def apply_regions(
         upsample_edit(full_crop, lo_ref, lo_res, m_crop, fp, inside=inside, smoothing=smoothing, in_place=True)
         _add(timings, "upsample", t0)
     return cur
+
+
+SWAP_INTERIOR_PX = (1.0, 4.0)  # the interior ramp, in pixels of a 128 px network image
+
+
+def swap_in_interior(edit: np.ndarray, edit_ref: np.ndarray, swap: np.ndarray, swap_ref: np.ndarray,
+                     mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The export's pair (result, reference) with the global swap's colours inside the region and the
+    region edit's (Eq. 5-6) near its border (`apply --swap-interior`): weight w of the swap = 0 up to
+    SWAP_INTERIOR_PX[0] network pixels inside the mask's edge, rising to 1 at SWAP_INTERIOR_PX[1] and
+    beyond; outside the mask 0. The swap carries more of the reference than the region edit (it
+    closes more of the colour gap); the edit's soft border keeps the seam. All HxWx3 uint8 at the
+    network's size, mask HxW in [0, 1]."""
+    h, w_ = mask.shape
+    d = cv2.distanceTransform((mask > 0.5).astype(np.uint8), cv2.DIST_L2, 3) * (128.0 / min(h, w_))
+    lo, hi = SWAP_INTERIOR_PX
+    w = np.clip((d - lo) / (hi - lo), 0.0, 1.0)[..., None]
+
+    def mix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        return np.clip(w * b + (1 - w) * a + 0.5, 0, 255).astype(np.uint8)
+
+    return mix(edit, swap), mix(edit_ref, swap_ref)
 
 
 def interpolate_images(
