@@ -343,13 +343,20 @@ def _dist_worker(rank, world, init_file, out_file):
     # can abort the other ("terminate called without an active exception", seen under CPU load)
     dist.barrier()
     dist.destroy_process_group()
+    os._exit(0)  # skip interpreter teardown: gloo's threads can still abort it ("terminate called ...")
 
 
 def test_two_process_gloo_keeps_ranks_identical(tmp_path):
     import torch.multiprocessing as mp
 
     out = tmp_path / "result.txt"
-    mp.spawn(_dist_worker, args=(2, str(tmp_path / "init"), str(out)), nprocs=2, join=True)
+    try:
+        mp.spawn(_dist_worker, args=(2, str(tmp_path / "init"), str(out)), nprocs=2, join=True)
+    except mp.ProcessExitedException as e:
+        # A rank that aborts while gloo tears down (after the all_gather, so after the result was written;
+        # about 1 run in 10 under CPU load) is not what this test checks; any earlier failure leaves no result.
+        if not (out.exists() and "SIGABRT" in str(e)):
+            raise
     assert out.read_text() == "True True"
 
 
