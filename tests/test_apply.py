@@ -156,7 +156,8 @@ def test_inside_edits_reach_the_selection_edge(monkeypatch):
 
     def run(model, **kw):
         out = apply_regions(model, photo_of(rgb), [RegionEdit(rgb, mask, 1.0)], crop=False, feather_px=1, **kw)
-        return out, model.calls[-1][3], np.abs(out.astype(float) - rgb).sum(-1)[edge].mean()
+        net_mask = [c for c in model.calls if c[0] == "region"][-1][3]  # (the swap calls of swap_interior follow)
+        return out, net_mask, np.abs(out.astype(float) - rgb).sum(-1)[edge].mean()
 
     out, net_mask, change = run(Fading(), inside=True)
     _, soft_mask, _ = run(Fading())  # outside feathering: the network gets the mask itself
@@ -201,10 +202,13 @@ def test_successive_regions_and_empty_mask():
     fake = FakeModel()
     regions = [RegionEdit(rgb, m1, 1.0), RegionEdit(rgb, empty, 1.0), RegionEdit(rgb, m1, 1.0)]
     out = apply_regions(fake, photo_of(rgb), regions, feather_px=3)
-    # the empty region cost nothing: one edit and its strength-0 reference for each real region
-    assert [c[4] for c in fake.calls] == [1.0, 0.0, 1.0, 0.0]
-    first, second = fake.calls[0][1], fake.calls[2][1]
-    lm = fake.calls[0][3] > 0.99
+    # the empty region cost nothing: one edit and its strength-0 reference for each real region (and the
+    # global swap at both strengths for swap_interior)
+    region_calls = [c for c in fake.calls if c[0] == "region"]
+    assert [c[4] for c in region_calls] == [1.0, 0.0, 1.0, 0.0]
+    assert [c[4] for c in fake.calls if c[0] == "swap"] == [1.0, 0.0, 1.0, 0.0]
+    first, second = region_calls[0][1], region_calls[2][1]
+    lm = region_calls[0][3] > 0.99
     # The second edit starts from the first one's result.
     d = second[lm].astype(float).mean(0) - first[lm].astype(float).mean(0)
     assert np.abs(d - SHIFT).max() < 3, d
@@ -769,8 +773,10 @@ def test_swap_interior_export_keeps_the_outside_and_strength_zero(swap_interior)
 
 def test_cli_swap_interior_changes_the_export(files, capsys):
     base = ["apply", str(files.content), "--style", str(files.style), "--mask", str(files.mask), "--preset", "tiny"]
-    out_a, out_b = files.dir / "edit.png", files.dir / "swap.png"
-    assert main([*base, "-o", str(out_a)]) == 0
+    out_a, out_b, out_c = files.dir / "edit.png", files.dir / "swap.png", files.dir / "default.png"
+    assert main([*base, "--no-swap-interior", "-o", str(out_a)]) == 0
     assert main([*base, "--swap-interior", "-o", str(out_b)]) == 0
+    assert main([*base, "-o", str(out_c)]) == 0  # the default since session 28
+    assert np.array_equal(np.asarray(Image.open(out_b)), np.asarray(Image.open(out_c)))
     a, b = np.asarray(Image.open(out_a)), np.asarray(Image.open(out_b))
     assert a.shape == b.shape and not np.array_equal(a, b)

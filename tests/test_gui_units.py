@@ -48,8 +48,8 @@ class SlowFake:
         time.sleep(self.delay)
         return np.full_like(content, int(strength * 255))
 
-    def swap(self, content, style, strength=1.0):
-        return self.region_edit(content, style, np.ones(content.shape[:2]), strength)
+    def swap(self, content, style, strength=1.0):  # (the export's swap_interior pair: instant, not recorded)
+        return np.full_like(content, int(strength * 255))
 
     def own_style_edit(self, content, mask):  # the export's strength-0 reference (instant, not recorded)
         return content

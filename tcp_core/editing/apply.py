@@ -87,7 +87,7 @@ def apply_regions(
     timings: dict | None = None,
     keyframe_step: float | None = None,
     smoothing: float | None = None,
-    swap_interior: bool = False,
+    swap_interior: bool = True,
 ) -> np.ndarray:
     """Edit `photo` (full resolution) with successive region edits; returns the full-res result.
 
@@ -104,8 +104,8 @@ def apply_regions(
     `TCPModel._swap_features`); the default None is exact. `smoothing` is the colour smoothing of the
     full-resolution reconstruction (0..`fullres.MAX_SMOOTHING`, None = `fullres.DEFAULT_SMOOTHING`):
     higher values keep more of the photo's own texture and follow the network's local colours less
-    closely. `swap_interior` takes the global swap's colours away from each region's border
-    (`swap_in_interior`).
+    closely. `swap_interior` (default since session 28) takes the global swap's colours away from each
+    region's border (`swap_in_interior`); False exports the region edit (Eq. 5-6) alone.
     """
     cur = photo.rgb if isinstance(photo, LoadedImage) else np.asarray(photo)
     if cur.ndim != 3 or cur.shape[2] != 3 or cur.dtype not in (np.uint8, np.uint16):
@@ -159,8 +159,10 @@ def apply_regions(
             lo_ref = model.own_style_edit(lo_src, lo_mask)
         lo_res, lo_ref = (_resize(np.asarray(x), (wh, ww)) for x in (lo_res, lo_ref))
         if swap_interior and not global_:
-            sw_res, sw_ref = (_resize(np.asarray(model.swap(lo_src, style_lo, t, **(by_part if t else {}))), (wh, ww))
-                              for t in (float(strength), 0.0))
+            # the swap at strength 0 is G(C_A, S_A) whatever the reference: asked with the photo as its own
+            # reference it is the one the strength-0 region edit above already computed (cached)
+            sw_res = _resize(np.asarray(model.swap(lo_src, style_lo, float(strength), **by_part)), (wh, ww))
+            sw_ref = _resize(np.asarray(model.swap(lo_src, lo_src, 0.0)), (wh, ww))
             lo_res, lo_ref = swap_in_interior(lo_res, lo_ref, sw_res, sw_ref, lo_mask)
         t0 = _add(timings, "edit", t0)
         fp = feather_px if feather_px is not None else auto_feather_px(full_crop.shape, lo_src.shape)

@@ -100,10 +100,10 @@ def _build_parser() -> argparse.ArgumentParser:
     a.add_argument("--inside", action="store_true",
                    help="feather inside the mask: no pixel outside the mask changes, and the edit keeps its "
                         "strength up to the mask's edge (the default fades it out across the edge)")
-    a.add_argument("--swap-interior", action="store_true",
+    a.add_argument("--swap-interior", action=argparse.BooleanOptionalAction, default=True,
                    help="inside each region, away from its border, take the colours of the network's global swap "
-                        "(more of the reference) instead of its region edit's; the border keeps the region edit's "
-                        "soft transition")
+                        "(more of the reference) and keep the region edit's at the border (default); "
+                        "--no-swap-interior exports the region edit (Eq. 5-6) alone")
     a.add_argument("--no-crop", action="store_true", help="run the network on the whole photo, not a crop")
     a.add_argument("--quality", type=int, default=95, help="JPEG/WebP quality (default 95)")
     a.add_argument("--format", choices=["png", "jpg", "webp", "tif"], default=None, help="output format (batch)")
