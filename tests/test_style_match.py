@@ -9,10 +9,9 @@ import torch.nn.functional as F
 from PIL import Image
 
 from tcp_core.editing.cli import main
-from tcp_core.editing.inference import TCPModel
+from tcp_core.editing.inference import TCPModel, working_size
 from tcp_core.editing.matching import (
     MatchConfig,
-    match_grid,
     match_histogram,
     part_from_histogram,
     unit_features,
@@ -63,7 +62,7 @@ def test_part_holds_the_mass_and_at_least_the_minimum_area():
 def test_unit_features_and_the_match_grid():
     f = unit_features([torch.randn(1, 4, 8, 8), torch.randn(1, 6, 4, 4)], (8, 8))
     assert f.shape == (1, 10, 8, 8) and torch.allclose(f.norm(dim=1), torch.ones(1, 8, 8), atol=1e-5)
-    assert match_grid((600, 800), 224) == (224, 304) and match_grid((800, 200), 64) == (128, 64)
+    assert working_size(600, 800, 224, 16) == (224, 304) and working_size(800, 200, 64, 16) == (128, 64)
     for bad in ({"size": 100}, {"tau": 0}, {"mass": 0}, {"min_area": 1.5}, {"feather": -1}):
         with pytest.raises(ValueError):
             MatchConfig(**bad)

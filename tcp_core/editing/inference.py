@@ -26,7 +26,6 @@ from tcp_core.base.lru import LRU
 from tcp_core.editing.matching import (
     DEFAULT_MATCH,
     MatchConfig,
-    match_grid,
     match_histogram,
     part_from_histogram,
     unit_features,
@@ -354,7 +353,7 @@ class TCPModel:
     def _match_features(self, image: np.ndarray, size: int) -> torch.Tensor:
         """Unit features for matching (see `tcp_core.editing.matching`): the frozen ImageNet trunk's
         strides 8 and 16 when the model carries it, else E's own features. -> [1, C, h, w]"""
-        h, w = match_grid(image.shape[:2], size)
+        h, w = working_size(*image.shape[:2], size, 16)  # (16: the trunk's stride)
         t, _ = self._to_tensor(image, (h, w))
         enc = self.net.E
         trunk = getattr(getattr(enc, "branch", None), "trunk", None) or getattr(enc, "trunk", None)

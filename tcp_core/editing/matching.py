@@ -33,6 +33,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from tcp_core.networks.trunk_encoder import resample
+
 
 @dataclass(frozen=True)
 class MatchConfig:
@@ -61,15 +63,7 @@ DEFAULT_MATCH = MatchConfig()
 def unit_features(maps: list[Tensor], size: tuple[int, int]) -> Tensor:
     """maps: feature maps [1, C_k, h_k, w_k] -> [1, sum C_k, h, w] on the grid `size`, each map
     L2-normalised per location and the concatenation scaled back to unit length."""
-    out = []
-    for t in maps:
-        t = t.float()
-        if t.shape[-2:] != size:
-            if t.shape[-2] > size[0]:
-                t = F.adaptive_avg_pool2d(t, size)
-            else:
-                t = F.interpolate(t, size=size, mode="bilinear", align_corners=False)
-        out.append(F.normalize(t, dim=1, eps=1e-6))
+    out = [F.normalize(resample(t.float(), size), dim=1, eps=1e-6) for t in maps]
     return torch.cat(out, dim=1) / len(out) ** 0.5
 
 
@@ -113,12 +107,3 @@ def upsample_part(part: np.ndarray, shape: tuple[int, int], feather: float) -> n
     if sigma >= 0.5:
         m = cv2.GaussianBlur(m, (0, 0), sigma)
     return np.clip(m, 0.0, 1.0).astype(np.float32)
-
-
-def match_grid(shape: tuple[int, int], size: int) -> tuple[int, int]:
-    """(height, width), multiples of 16, short side `size`, aspect kept up to 2:1."""
-    h, w = shape
-    short, long_ = min(h, w), max(h, w)
-    long_px = min(round(long_ * size / short), 2 * size)
-    long_px = max(16, int(round(long_px / 16)) * 16)
-    return (size, long_px) if h <= w else (long_px, size)

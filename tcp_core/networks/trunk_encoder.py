@@ -88,7 +88,7 @@ def _taps(trunk: FrozenTrunk, image: Tensor, levels: int) -> Tensor:
     step = max(TRUNK_STRIDE, 1 << levels)
     assert c == 3 and h % step == 0 and w % step == 0, image.shape
     size = (h >> levels, w >> levels)
-    grid = [_resample(_unit_rms(t), size) for t in trunk(image)] + [F.adaptive_avg_pool2d(image, size)]
+    grid = [resample(_unit_rms(t), size) for t in trunk(image)] + [F.adaptive_avg_pool2d(image, size)]
     return _cat(grid)
 
 
@@ -188,7 +188,8 @@ def _unit_rms(t: Tensor) -> Tensor:
     return t * t.float().pow(2).mean(dim=(1, 2, 3), keepdim=True).add(1e-6).rsqrt().to(t.dtype)
 
 
-def _resample(t: Tensor, size: tuple[int, int]) -> Tensor:
+def resample(t: Tensor, size: tuple[int, int]) -> Tensor:
+    """A feature map on the grid `size`: averaged down from a finer grid, bilinear up from a coarser one."""
     if t.shape[-2:] == size:
         return t
     if t.shape[-2] > size[0]:  # finer than e's grid: average
