@@ -181,6 +181,30 @@ def test_border_alignment_loss_reads_only_a_band_around_the_border():
     assert float(L.border_alignment_loss(i_h[:1], i_g[:1], i_a[:1], empty)) == 0.0
 
 
+def test_interior_alignment_loss_reads_only_the_mask_interior():
+    mask = torch.zeros(2, 1, 24, 24)
+    mask[0, :, 8:16, 6:18] = 1.0  # an 8 x 12 box; image 1 has no region
+    want = torch.zeros(24, 24)
+    want[10:14, 8:16] = 1  # eroded by 2: 4 x 8
+    assert torch.equal(L.mask_interior(mask, 2)[0, 0], want) and L.mask_interior(mask, 2)[1].sum() == 0
+
+    torch.manual_seed(0)
+    i_g = torch.rand(2, 3, 24, 24)
+    outside = torch.rand(2, 3, 24, 24)
+    i_h = (i_g * want + outside * (1 - want)).requires_grad_(True)  # right inside, anything elsewhere
+    assert float(L.interior_alignment_loss(i_h, i_g, mask, width=2)) == 0.0
+    i_h2 = (i_g + 0.5 * torch.rand(2, 3, 24, 24)).requires_grad_(True)
+    loss = L.interior_alignment_loss(i_h2, i_g, mask, width=2)
+    err = (i_h2 - i_g).abs()[0][:, want.bool()]  # the mean |error| over the interior's pixels and channels
+    torch.testing.assert_close(loss, err.mean())
+    loss.backward()
+    assert (i_h2.grad[0][:, ~want.bool()] == 0).all() and (i_h2.grad[0][:, want.bool()] != 0).all()
+    assert (i_h2.grad[1] == 0).all()
+    thin = torch.zeros(1, 1, 24, 24)
+    thin[0, :, 10:13, :] = 1.0  # 3 px tall: no pixel is more than 2 px inside
+    assert float(L.interior_alignment_loss(i_h2[:1], i_g[:1], thin, width=2)) == 0.0
+
+
 def test_colour_stats_loss_is_reinhards_statistics_in_ycbcr():
     g = torch.Generator().manual_seed(3)
     x = torch.rand(2, 3, 16, 16, generator=g) * 2 - 1

@@ -157,7 +157,8 @@ def test_trainer_colour_stats_is_logged_and_trains_the_generator():
     assert "colour_stats" not in off.g_step(real, tcp=False)
 
 
-@pytest.mark.parametrize("term", ["ca_colour", "ca_content", "ca_gan", "ca_cooccur", "ca_border"])
+@pytest.mark.parametrize("term", ["ca_colour", "ca_content", "ca_gan", "ca_cooccur", "ca_border",
+                                  "ca_interior"])
 def test_trainer_region_edit_terms_are_tcp_terms_that_train_the_generator(term):
     from tcp_core.base.config import LossWeights, TrainConfig, model_preset
     from tcp_core.training.trainer import Trainer

@@ -151,6 +151,11 @@ def build_parser() -> argparse.ArgumentParser:
                         "mask's edge they must match the full swap inside and the photo outside (L_CA on a band "
                         "around the mask; TCP only); aims at the rims and halos along brushed regions' edges "
                         "(default %(default)s = off)")
+    p.add_argument("--ca-interior", type=float, default=d.weights.ca_interior,
+                   help="weight of a loss on the interior of the training's region edits: more than 4 pixels "
+                        "inside the mask they must match the full swap (L_CA's first term averaged over the "
+                        "interior, not the whole image; TCP only); aims at region edits that carry as much of the "
+                        "reference as the swap (default %(default)s = off)")
     p.add_argument("--d-edit", type=float, default=d.weights.d_edit,
                    help="weight of the training's region edits as fakes in the image critic's (D's) loss (TCP "
                         "steps only), so D learns what a region edit's blotches and seams look like; pairs with "
@@ -189,7 +194,8 @@ def main(argv: list[str] | None = None) -> int:
                           colour_stats=args.colour_stats, rec_recolour=args.rec_recolour,
                           ca_content=args.ca_content,
                           ca_colour=args.ca_colour, ca_gan=args.ca_gan,
-                          ca_cooccur=args.ca_cooccur, ca_border=args.ca_border, d_edit=args.d_edit)
+                          ca_cooccur=args.ca_cooccur, ca_border=args.ca_border,
+                          ca_interior=args.ca_interior, d_edit=args.d_edit)
         tcfg = TrainConfig(
             preset=args.preset, batch_size=args.batch_size, steps=args.steps, lr=args.lr, d_lr=args.d_lr,
             tcp_every=args.tcp_every,

@@ -67,6 +67,24 @@ def border_alignment_loss(i_h: Tensor, i_g: Tensor, i_a: Tensor, mask: Tensor, w
     return err / (band.sum() * i_h.shape[1]).clamp_min(1.0)
 
 
+def mask_interior(mask: Tensor, width: int) -> Tensor:
+    """The mask's pixels more than `width` from its border: erode(M) of the binarised mask (M >= 0.5)
+    by a (2 width + 1) square. mask: [N, 1, H, W] -> [N, 1, H, W] in {0, 1}."""
+    m = (mask >= 0.5).to(mask.dtype)
+    return -F.max_pool2d(-m, 2 * width + 1, stride=1, padding=width)
+
+
+def interior_alignment_loss(i_h: Tensor, i_g: Tensor, mask: Tensor, width: int = 4) -> Tensor:
+    """Eq. 7's first term on the mask's interior only, averaged over the interior: L1(I_h, I_g) on the
+    pixels more than `width` inside M (0 for an image whose mask has no interior). Eq. 7 averages over
+    the whole image, so a region edit may stay short of its own swap (I_g) inside a small region; the
+    export then has to take the swap's colours there itself (`apply.swap_in_interior`)."""
+    assert i_h.shape == i_g.shape and mask.shape[-2:] == i_h.shape[-2:]
+    inner = mask_interior(mask, width)  # [N, 1, H, W]
+    err = ((i_h - i_g).abs() * inner).sum()
+    return err / (inner.sum() * i_h.shape[1]).clamp_min(1.0)
+
+
 def _unit(f: Tensor) -> Tensor:
     return f * torch.rsqrt(f.float().pow(2).sum(dim=1, keepdim=True) + 1e-10).to(f.dtype)
 

@@ -284,6 +284,10 @@ class Trainer:
                     loss_cab = L.border_alignment_loss(i_h32, swap32, real, mask)
                     total = total + w.ca_border * loss_cab
                     stats["ca_border"] = loss_cab
+                if w.ca_interior > 0:  # Eq. 7's swap term averaged over the mask's interior only
+                    loss_cai = L.interior_alignment_loss(i_h32, swap32, mask)
+                    total = total + w.ca_interior * loss_cai
+                    stats["ca_interior"] = loss_cai
                 if w.d_edit > 0:  # D's next step sees these region edits as fakes
                     self._edit_fakes = i_h.detach()
         self.opt_g.zero_grad(set_to_none=True)
