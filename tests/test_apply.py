@@ -753,14 +753,67 @@ def test_swap_interior_takes_the_swap_inside_and_the_edit_at_the_border():
     assert res2[45, 160, 0] == res[22, 80, 0]  # 6 px on the 256 px image = 3 px on the 128 px one
 
 
-@pytest.mark.parametrize("swap_interior", [False, True])
-def test_swap_interior_export_keeps_the_outside_and_strength_zero(swap_interior):
+def test_guided_filter_blurs_flat_parts_and_keeps_the_guides_edges():
+    from tcp_core.editing.apply import guided_filter
+
+    rng = np.random.default_rng(0)
+    p = rng.random((40, 50))
+    flat = np.full((40, 50, 3), 0.5)
+    box = cv2.boxFilter(p, -1, (7, 7), borderType=cv2.BORDER_REFLECT)
+    # a flat guide explains nothing: q is the box blur of p, twice over (He et al.: a, b averaged again)
+    np.testing.assert_allclose(guided_filter(flat, p, 3, 1e-3),
+                               cv2.boxFilter(box, -1, (7, 7), borderType=cv2.BORDER_REFLECT), atol=1e-9)
+    step = np.zeros((40, 50, 3))
+    step[:, 25:] = 1.0  # a hard edge in the guide, and p the same step
+    q = guided_filter(step, step[..., 0], 3, 1e-4)
+    assert np.abs(q - step[..., 0]).max() < 0.01  # kept sharp across the edge
+    q_flat = guided_filter(flat, step[..., 0], 3, 1e-4)
+    assert 0.4 < q_flat[20, 25] < 0.8 and 0.2 < q_flat[20, 24] < 0.6  # without the edge: blurred
+
+
+def test_guided_interior_ramp_is_narrow_along_edges_and_wide_across_smooth_parts():
+    """`interior_ramp="guided"`: where the mask's edge runs along an edge of the photo the ramp is the
+    fixed one; where it crosses a smooth part, the swap's weight rises over many more pixels."""
+    from tcp_core.editing.apply import SWAP_INTERIOR_GUIDE, interior_weight
+
+    h, w = 128, 192
+    mask = np.zeros((h, w), np.float32)
+    mask[:, 96:] = 1.0  # the right half
+    fixed = interior_weight(mask)
+    smooth = np.full((h, w, 3), 120, np.uint8)  # the mask's edge crosses a flat photo
+    edge = smooth.copy()
+    edge[:, 96:] = 220  # the mask's edge is the photo's edge
+    along, across = interior_weight(mask, edge), interior_weight(mask, smooth)
+    for wt in (fixed, along, across):
+        assert wt.shape == (h, w) and wt.min() >= 0 and wt.max() <= 1 and (wt[:, :96] == 0).all()
+    np.testing.assert_allclose(along[64, 90:120], fixed[64, 90:120], atol=0.05)  # along an edge: as fixed
+    assert fixed[64, 96 + 6] == 1.0 and across[64, 96 + 6] < 0.5  # across a smooth part: much wider
+    r = int(SWAP_INTERIOR_GUIDE[0])
+    assert across[64, 96 + 2 * r + 2] > 0.95  # and the swap's in full deep inside
+    assert np.all(np.diff(across[64, 96:96 + 2 * r]) >= -1e-6)  # rising, no band
+
+
+def test_interior_options_cover_every_mode():
+    from tcp_core.base.constants import DEFAULT_INTERIOR_MODE, INTERIOR_MODES
+    from tcp_core.editing.apply import interior_options
+
+    assert DEFAULT_INTERIOR_MODE in INTERIOR_MODES
+    assert interior_options("off") == {"swap_interior": False}
+    assert interior_options("guided") == {"swap_interior": True, "interior_ramp": "guided"}
+    assert interior_options("fixed") == {"swap_interior": True, "interior_ramp": "fixed"}
+    with pytest.raises(ValueError, match="interior mode"):
+        interior_options("wide")
+
+
+@pytest.mark.parametrize("swap_interior, ramp", [(False, "fixed"), (True, "fixed"), (True, "guided")])
+def test_swap_interior_export_keeps_the_outside_and_strength_zero(swap_interior, ramp):
     h, w = 150, 200
     rgb = textured(h, w, seed=5)
     mask = disk(h, w, 100, 75, 50)
     style = textured(64, 64, seed=8)
     model = FakeModel()
-    outs = {s: apply_regions(model, photo_of(rgb), [RegionEdit(style, mask, s)], swap_interior=swap_interior)
+    outs = {s: apply_regions(model, photo_of(rgb), [RegionEdit(style, mask, s)], swap_interior=swap_interior,
+                             interior_ramp=ramp)
             for s in (0.0, 1.0)}
     assert np.abs(outs[0.0].astype(int) - rgb).max() <= 1
     feather_reach = dilate(mask, 12)
@@ -780,3 +833,11 @@ def test_cli_swap_interior_changes_the_export(files, capsys):
     assert np.array_equal(np.asarray(Image.open(out_b)), np.asarray(Image.open(out_c)))
     a, b = np.asarray(Image.open(out_a)), np.asarray(Image.open(out_b))
     assert a.shape == b.shape and not np.array_equal(a, b)
+    out_d = files.dir / "guided.png"
+    assert main([*base, "--interior-ramp", "guided", "-o", str(out_d)]) == 0
+    d = np.asarray(Image.open(out_d))
+    assert d.shape == b.shape and not np.array_equal(d, b)  # the guided ramp is another export
+    assert main([*base, "--interior-ramp", "wide", "-o", str(out_d)]) == 2
+    assert "invalid choice: 'wide'" in capsys.readouterr().err
+    with pytest.raises(ValueError, match="interior_ramp"):
+        apply_regions(FakeModel(), photo_of(textured(40, 40, seed=1)), [], interior_ramp="wide")

@@ -223,7 +223,7 @@ class LossWeights:
     ca_gan: float = 0.0  # weight of the region edit's non-saturating loss against the image critic D (0 = off)
     ca_cooccur: float = 0.0  # weight of the region edit's in-mask crops against the patch critic D_co (0 = off)
     ca_border: float = 0.0  # weight of L_CA on a band around the mask's border (losses.border_alignment_loss; 0 = off)
-    ca_interior: float = 0.0  # weight of L_CA's swap term on the mask's interior (losses.interior_alignment_loss; 0 = off)
+    ca_interior: float = 0.0  # weight of L_CA's swap term inside the mask (losses.interior_alignment_loss; 0 = off)
     d_edit: float = 0.0  # weight of the region edits as fakes in D's loss (0 = D never sees them)
 
     def __post_init__(self) -> None:

@@ -14,3 +14,10 @@ DEFAULT_MAX_PIXELS = 100_000_000
 # most closely; MAX_SMOOTHING keeps the most of the photo's own texture.
 DEFAULT_SMOOTHING = 6
 MAX_SMOOTHING = 32
+
+# How an export turns a region edit's colours at the region's border into the network's global swap's
+# inside the region (`tcp_core.editing.apply.apply_regions(swap_interior=..., interior_ramp=...)`):
+# "guided" a ramp that follows the photo (narrow along its edges, wide across smooth skies), "fixed" a
+# ramp over 1-4 network pixels, "off" the region edit (paper Eq. 5-6) alone.
+INTERIOR_MODES = ("guided", "fixed", "off")
+DEFAULT_INTERIOR_MODE = "fixed"

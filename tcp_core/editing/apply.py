@@ -17,7 +17,8 @@ from collections.abc import Sequence
 import cv2
 import numpy as np
 
-from tcp_core.editing.fullres import upsample_edit
+from tcp_core.base.constants import INTERIOR_MODES
+from tcp_core.editing.fullres import _inv_sym3, upsample_edit
 from tcp_core.editing.masks import as_float_mask, auto_feather_px, grow_mask, region_crop_box
 from tcp_core.editing.regions import EditModel, RegionEdit
 from tcp_core.io.imageio import LoadedImage, to_uint8
@@ -88,6 +89,7 @@ def apply_regions(
     keyframe_step: float | None = None,
     smoothing: float | None = None,
     swap_interior: bool = True,
+    interior_ramp: str = "fixed",
 ) -> np.ndarray:
     """Edit `photo` (full resolution) with successive region edits; returns the full-res result.
 
@@ -106,7 +108,11 @@ def apply_regions(
     higher values keep more of the photo's own texture and follow the network's local colours less
     closely. `swap_interior` (default since session 28) takes the global swap's colours away from each
     region's border (`swap_in_interior`); False exports the region edit (Eq. 5-6) alone.
+    `interior_ramp` ("fixed" or "guided", one of INTERIOR_RAMPS) is how that switch runs: a fixed ramp of
+    SWAP_INTERIOR_PX, or one that follows the photo (wider where the border crosses smooth parts of it).
     """
+    if interior_ramp not in INTERIOR_RAMPS:
+        raise ValueError(f"interior_ramp must be one of {', '.join(INTERIOR_RAMPS)}, got {interior_ramp!r}")
     cur = photo.rgb if isinstance(photo, LoadedImage) else np.asarray(photo)
     if cur.ndim != 3 or cur.shape[2] != 3 or cur.dtype not in (np.uint8, np.uint16):
         raise ValueError(f"photo must be HxWx3 uint8/uint16, got {cur.shape} {cur.dtype}")
@@ -163,7 +169,8 @@ def apply_regions(
             # reference it is the one the strength-0 region edit above already computed (cached)
             sw_res = _resize(np.asarray(model.swap(lo_src, style_lo, float(strength), **by_part)), (wh, ww))
             sw_ref = _resize(np.asarray(model.swap(lo_src, lo_src, 0.0)), (wh, ww))
-            lo_res, lo_ref = swap_in_interior(lo_res, lo_ref, sw_res, sw_ref, lo_mask)
+            lo_res, lo_ref = swap_in_interior(lo_res, lo_ref, sw_res, sw_ref, lo_mask,
+                                              lo_src if interior_ramp == "guided" else None)
         t0 = _add(timings, "edit", t0)
         fp = feather_px if feather_px is not None else auto_feather_px(full_crop.shape, lo_src.shape)
         if global_:
@@ -174,21 +181,71 @@ def apply_regions(
     return cur
 
 
+INTERIOR_RAMPS = ("fixed", "guided")  # apply_regions(interior_ramp=...): see interior_weight
+
+
+def interior_options(mode: str) -> dict:
+    """`apply_regions`' keyword arguments for one of `constants.INTERIOR_MODES` (the editor's one setting):
+    "guided" / "fixed" take the swap's colours inside each region with that ramp, "off" the region edit alone."""
+    if mode not in INTERIOR_MODES:
+        raise ValueError(f"interior mode must be one of {', '.join(INTERIOR_MODES)}, got {mode!r}")
+    return {"swap_interior": False} if mode == "off" else {"swap_interior": True, "interior_ramp": mode}
 SWAP_INTERIOR_PX = (1.0, 4.0)  # the interior ramp, in pixels of a 128 px network image
+SWAP_INTERIOR_GUIDE = (16.0, 1e-3)  # the image-guided ramp: guided filter radius (128 px units), eps
+
+
+def guided_filter(guide: np.ndarray, p: np.ndarray, radius: int, eps: float) -> np.ndarray:
+    """He et al.'s guided filter of a one-channel image `p` (HxW float) with a colour guide (HxWx3 in
+    [0, 1]): q = A(x) . I(x) + b(x), the local linear model of p in I over (2 radius + 1)^2 windows,
+    ridge `eps` in variance units, coefficients averaged over the windows. Where the guide is flat q is
+    a box blur of p; across the guide's edges q keeps p's steps."""
+    k = (2 * radius + 1, 2 * radius + 1)
+
+    def box(x: np.ndarray) -> np.ndarray:
+        return cv2.boxFilter(x, -1, k, borderType=cv2.BORDER_REFLECT)
+
+    I = guide.astype(np.float64)
+    p = p.astype(np.float64)
+    mean_i, mean_p = box(I), box(p)
+    cov_ip = box(I * p[..., None]) - mean_i * mean_p[..., None]  # [H, W, 3]
+    var = np.empty(I.shape[:2] + (3, 3))
+    for a in range(3):
+        for b in range(a, 3):
+            var[..., a, b] = var[..., b, a] = box(I[..., a] * I[..., b]) - mean_i[..., a] * mean_i[..., b]
+    A = np.einsum("hwij,hwj->hwi", _inv_sym3(var + eps * np.eye(3)), cov_ip)
+    b = mean_p - (A * mean_i).sum(-1)
+    return (box(A) * I).sum(-1) + box(b)
+
+
+def interior_weight(mask: np.ndarray, guide: np.ndarray | None = None) -> np.ndarray:
+    """The global swap's weight in `swap_in_interior` (HxW in [0, 1], 0 outside the mask): a ramp from
+    SWAP_INTERIOR_PX[0] to SWAP_INTERIOR_PX[1] network pixels inside the mask's edge. With the photo as
+    `guide` (HxWx3 uint8 at the network's size) the ramp follows it: where the mask's edge runs along an
+    edge of the photo (a skyline) it stays as narrow, and where the edge crosses smooth parts of the photo
+    (a sky) it widens to about SWAP_INTERIOR_GUIDE[0] pixels, so the switch from the region edit's colours
+    to the swap's fades out instead of drawing a band along the edge."""
+    h, w_ = mask.shape
+    px = 128.0 / min(h, w_)  # 128 px units per pixel
+    binary = (mask > 0.5).astype(np.float32)
+    d = cv2.distanceTransform(binary.astype(np.uint8), cv2.DIST_L2, 3) * px
+    lo, hi = SWAP_INTERIOR_PX
+    w = np.clip((d - lo) / (hi - lo), 0.0, 1.0)
+    if guide is None:
+        return w
+    radius, eps = SWAP_INTERIOR_GUIDE
+    q = guided_filter(guide.astype(np.float64) / 255.0, binary, max(1, round(radius / px)), eps)
+    return np.minimum(w, np.clip(2.0 * q - 1.0, 0.0, 1.0)) * binary
 
 
 def swap_in_interior(edit: np.ndarray, edit_ref: np.ndarray, swap: np.ndarray, swap_ref: np.ndarray,
-                     mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+                     mask: np.ndarray, guide: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """The export's pair (result, reference) with the global swap's colours inside the region and the
-    region edit's (Eq. 5-6) near its border (`apply --swap-interior`): weight w of the swap = 0 up to
-    SWAP_INTERIOR_PX[0] network pixels inside the mask's edge, rising to 1 at SWAP_INTERIOR_PX[1] and
-    beyond; outside the mask 0. The swap carries more of the reference than the region edit (it
-    closes more of the colour gap); the edit's soft border keeps the seam. All HxWx3 uint8 at the
-    network's size, mask HxW in [0, 1]."""
-    h, w_ = mask.shape
-    d = cv2.distanceTransform((mask > 0.5).astype(np.uint8), cv2.DIST_L2, 3) * (128.0 / min(h, w_))
-    lo, hi = SWAP_INTERIOR_PX
-    w = np.clip((d - lo) / (hi - lo), 0.0, 1.0)[..., None]
+    region edit's (Eq. 5-6) near its border (`apply --swap-interior`): weight w of the swap from
+    `interior_weight` (0 up to SWAP_INTERIOR_PX[0] network pixels inside the mask's edge, 1 from
+    SWAP_INTERIOR_PX[1]; wider where the edge crosses smooth parts of `guide`, the photo); outside the
+    mask 0. The swap carries more of the reference than the region edit (it closes more of the colour
+    gap); the edit's soft border keeps the seam. All HxWx3 uint8 at the network's size, mask HxW in [0, 1]."""
+    w = interior_weight(mask, guide)[..., None]
 
     def mix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         return np.clip(w * b + (1 - w) * a + 0.5, 0, 255).astype(np.uint8)

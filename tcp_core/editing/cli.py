@@ -32,7 +32,15 @@ import numpy as np
 from tcp_core.base.constants import DEFAULT_SMOOTHING, MAX_SMOOTHING
 from tcp_core.base.errors import UsageError
 from tcp_core.base.memory import release_free_memory
-from tcp_core.editing.apply import _add, _resize, _shrink_style, apply_regions, interpolate_images, interpolate_photo
+from tcp_core.editing.apply import (
+    INTERIOR_RAMPS,
+    _add,
+    _resize,
+    _shrink_style,
+    apply_regions,
+    interpolate_images,
+    interpolate_photo,
+)
 from tcp_core.editing.cli_inputs import PROG, Inputs, err, model_in_background, model_or_usage, weights_file
 from tcp_core.editing.masks import as_float_mask
 from tcp_core.editing.regions import EditModel, RegionEdit
@@ -104,6 +112,11 @@ def _build_parser() -> argparse.ArgumentParser:
                    help="inside each region, away from its border, take the colours of the network's global swap "
                         "(more of the reference) and keep the region edit's at the border (default); "
                         "--no-swap-interior exports the region edit (Eq. 5-6) alone")
+    a.add_argument("--interior-ramp", choices=INTERIOR_RAMPS, default="fixed",
+                   help="with --swap-interior, how the region edit's colours at the border turn into the swap's "
+                        "inside: 'fixed' over 1-4 network pixels, 'guided' follows the photo (as narrow where the "
+                        "border runs along an edge of the photo, wider where it crosses a smooth sky, so no band "
+                        "shows there) (default %(default)s)")
     a.add_argument("--no-crop", action="store_true", help="run the network on the whole photo, not a crop")
     a.add_argument("--quality", type=int, default=95, help="JPEG/WebP quality (default 95)")
     a.add_argument("--format", choices=["png", "jpg", "webp", "tif"], default=None, help="output format (batch)")
@@ -238,6 +251,7 @@ def _edit_and_save(
         smoothing=args.smoothing,
         timings=timings,
         swap_interior=args.swap_interior,
+        interior_ramp=args.interior_ramp,
     )
     t0 = time.perf_counter()
     save_image(
