@@ -211,3 +211,15 @@ def test_eval_style_part_auto_takes_the_matched_part(tmp_path, tiny_model):
     assert "matches its region" in (tmp_path / "auto" / "report.md").read_text()
     with pytest.raises(ev.EvalError, match="style-part"):
         ev.evaluate(csv, tiny_model, tmp_path / "bad", methods=["tcp"], size=48, style_part="sky")
+
+
+def test_eval_final_interior_changes_only_the_export_method(tmp_path, tiny_model):
+    csv = _write_pairs(tmp_path, bad_rows=False)
+    runs = {m: ev.evaluate(csv, tiny_model, tmp_path / m, methods=["tcp", "tcp_final"], size=48,
+                           ssd_locations=64, final_interior=m) for m in ("off", "guided")}
+    assert [runs[m].report["final_interior"] for m in ("off", "guided")] == ["off", "guided"]
+    assert runs["off"].report["methods"]["tcp"]["rmse"] == runs["guided"].report["methods"]["tcp"]["rmse"]
+    assert runs["off"].report["methods"]["tcp_final"]["rmse"] != runs["guided"].report["methods"]["tcp_final"]["rmse"]
+    assert "interior guided" in (tmp_path / "guided" / "report.md").read_text()
+    with pytest.raises(ev.EvalError, match="final-interior"):
+        ev.evaluate(csv, tiny_model, tmp_path / "bad", methods=["tcp_final"], size=48, final_interior="wide")

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import torch
 
+from tcp_core.base.constants import DEFAULT_INTERIOR_MODE, INTERIOR_MODES
 from tcp_core.base.errors import UserError
 from tcp_core.eval.evaluate import ALL_METHODS, EvalError, evaluate
 from tcp_core.eval.metrics import backbones as _bb
@@ -52,6 +53,9 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--final-smoothing", type=float, default=None, metavar="S",
                     help="colour smoothing of method tcp_final (the export path's --smoothing; default: the "
                          "editor's default)")
+    ap.add_argument("--final-interior", default=DEFAULT_INTERIOR_MODE, choices=INTERIOR_MODES,
+                    help="method tcp_final's use of the global swap inside each region (the export's "
+                         "--interior-ramp; 'off' = --no-swap-interior) (default %(default)s)")
     ap.add_argument("--style-part", default="whole", choices=["whole", "auto"],
                     help="the network methods take the style from the whole reference (default) or from the "
                          "part of it that matches the region (the editor's --style-mask auto)")
@@ -102,7 +106,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         res = evaluate(args.pairs, model, args.out, baseline=baseline, backbone=backbone, methods=methods,
                        size=args.size, ssd_locations=args.ssd_locations, seed=args.seed,
                        model_name=args.weights, baseline_name=args.baseline_weights, log=log,
-                       final_smoothing=args.final_smoothing, style_part=args.style_part)
+                       final_smoothing=args.final_smoothing, style_part=args.style_part,
+                       final_interior=args.final_interior)
     except UserError as e:  # anything else is a bug: its traceback shows
         print(f"tcp-editor eval: error: {e}", file=sys.stderr)
         return 2

@@ -56,7 +56,7 @@ import cv2
 import numpy as np
 import torch
 
-from tcp_core.base.constants import DEFAULT_SMOOTHING, MAX_SMOOTHING
+from tcp_core.base.constants import DEFAULT_INTERIOR_MODE, DEFAULT_SMOOTHING, INTERIOR_MODES, MAX_SMOOTHING
 from tcp_core.base.errors import UserError
 from tcp_core.editing.regions import EditModel, RegionEdit
 from tcp_core.eval.metrics import backbones as _bb
@@ -194,9 +194,9 @@ def _part(model, p: Pair, style_part: str) -> dict:
 
 
 def _final_method(model: EditModel, smoothing: float | None = None,
-                  style_part: str = "whole") -> Callable[[Pair], np.ndarray]:
+                  style_part: str = "whole", interior: str = DEFAULT_INTERIOR_MODE) -> Callable[[Pair], np.ndarray]:
     try:
-        from tcp_core.editing.apply import apply_regions
+        from tcp_core.editing.apply import apply_regions, interior_options
     except ImportError as e:
         raise EvalError(
             f"method 'tcp_final' needs tcp_core.editing.apply.apply_regions (the editor's export path), "
@@ -206,19 +206,23 @@ def _final_method(model: EditModel, smoothing: float | None = None,
         # the photo here is the content at the evaluation size, so this measures the export path at that size
         part = _part(model, p, style_part).get("style_mask")
         region = RegionEdit(p.style, p.mask, 1.0, part)
-        return np.asarray(apply_regions(model, p.content, [region], smoothing=smoothing))
+        return np.asarray(apply_regions(model, p.content, [region], smoothing=smoothing,
+                                        **interior_options(interior)))
 
     return run
 
 
 def build_methods(model, baseline, requested: Sequence[str] | None,
-                  final_smoothing: float | None = None, style_part: str = "whole") -> tuple[dict, dict]:
+                  final_smoothing: float | None = None, style_part: str = "whole",
+                  final_interior: str = DEFAULT_INTERIOR_MODE) -> tuple[dict, dict]:
     """{name: fn(Pair) -> image} for the requested methods (None = all that can run) and
     {name: why not} for default methods that cannot run. Explicitly requested methods that
     cannot run raise `EvalError`. style_part "auto": the network methods take the style from the
     part of the reference that matches the region (each model matches for itself)."""
     if style_part not in STYLE_PARTS:
         raise EvalError(f"--style-part must be one of {', '.join(STYLE_PARTS)}, not {style_part!r}")
+    if final_interior not in INTERIOR_MODES:
+        raise EvalError(f"--final-interior must be one of {', '.join(INTERIOR_MODES)}, not {final_interior!r}")
     explicit = requested is not None
     names = list(requested) if explicit else list(ALL_METHODS)
     unknown = [n for n in names if n not in ALL_METHODS]
@@ -232,7 +236,7 @@ def build_methods(model, baseline, requested: Sequence[str] | None,
                                                  **_part(model, p, style_part))
         elif n == "tcp_final":
             try:
-                out[n] = _final_method(model, final_smoothing, style_part)
+                out[n] = _final_method(model, final_smoothing, style_part, final_interior)
             except EvalError as e:
                 if explicit:
                     raise
@@ -358,6 +362,7 @@ def evaluate(
     log: Callable[[str], None] | None = None,
     final_smoothing: float | None = None,
     style_part: str = "whole",
+    final_interior: str = DEFAULT_INTERIOR_MODE,
 ) -> EvalResult:
     """Run the evaluation (see the module docstring); returns the report and writes DIR/report.json,
     DIR/report.md and DIR/contact_sheet.png. `backbone`: a `Backbone` or None for the default
@@ -371,7 +376,7 @@ def evaluate(
     rows, skipped = read_pairs(pairs_csv)
     _refuse_outputs_on_inputs(Path(out_dir),
                               [Path(pairs_csv), *(f for r in rows for f in (r.content, r.style, r.mask))])
-    fns, unavailable = build_methods(model, baseline, methods, final_smoothing, style_part)
+    fns, unavailable = build_methods(model, baseline, methods, final_smoothing, style_part, final_interior)
     if not fns:
         raise EvalError("no method to evaluate")
     bb = backbone if backbone is not None else _bb.load_backbone("mobilenet_v2", device="cpu")
@@ -444,6 +449,7 @@ def evaluate(
         "size": int(size),
         "final_smoothing": float(DEFAULT_SMOOTHING if final_smoothing is None else final_smoothing),
         "style_part": style_part,
+        "final_interior": final_interior,
         "model": model_name or getattr(model, "source", type(model).__name__),
         "baseline": (baseline_name or getattr(baseline, "source", None)) if baseline is not None else None,
         "methods": summary,

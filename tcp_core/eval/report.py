@@ -85,6 +85,7 @@ def markdown(report: dict) -> str:
         + f"; feature backbone `{report['backbone']}`"
         + (f"; `tcp_final` colour smoothing {report['final_smoothing']:g}" if report.get("final_smoothing") is not None
            else "")
+        + (f", interior {report['final_interior']}" if report.get("final_interior") else "")
         + ("; style from the part of each reference that matches its region" if report.get("style_part") == "auto"
            else "") + ".",
         "",
