@@ -14,9 +14,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from .document import DEFAULT_SMOOTHING, MAX_SMOOTHING
+from .document import DEFAULT_INTERIOR_MODE, DEFAULT_SMOOTHING, INTERIOR_MODES, MAX_SMOOTHING
 from .mask_ops import SIMILAR_TOLERANCE_DEFAULT
 from .widgets import ComboBox, Slider, SpinBox
+
+# The Region interior modes in the user's words (the combo's item data is the mode itself).
+INTERIOR_LABELS = {
+    "guided": "Swap colours, follow photo",
+    "fixed": "Swap colours, fixed ramp",
+    "off": "Region edit only",
+}
 
 
 def _slider(lo: int, hi: int, value: int, name: str, tip: str) -> Slider:
@@ -90,6 +97,25 @@ class ControlsPanel(QWidget):
             f"change its colours more evenly. Default {DEFAULT_SMOOTHING}.")
         row.addWidget(self.smoothing, 1)
         v.addLayout(row)
+        row = QHBoxLayout()
+        row.addWidget(QLabel("Region interior"))
+        self.interior = ComboBox()
+        self.interior.setObjectName("interiorMode")
+        for mode in INTERIOR_MODES:
+            self.interior.addItem(INTERIOR_LABELS.get(mode, mode), mode)
+        self.interior.setCurrentIndex(self.interior.findData(DEFAULT_INTERIOR_MODE))
+        self.interior.setToolTip(
+            "How the inside of each brushed region is coloured.\n"
+            "Swap colours: away from the region's edge, take the colours of the style applied to the whole "
+            "photo, which carry more of the style reference's look; the edge keeps the gentler region edit, "
+            "so the region still blends into the rest of the photo.\n"
+            f"{INTERIOR_LABELS['guided']}: the change from edge to inside follows the photo: tight along its "
+            "edges, gradual across smooth areas such as skies, so no band shows.\n"
+            f"{INTERIOR_LABELS['fixed']}: the change happens over the same short distance everywhere.\n"
+            f"{INTERIOR_LABELS['off']}: the region edit alone, milder and closer to the original photo.\n"
+            f"Default: {INTERIOR_LABELS.get(DEFAULT_INTERIOR_MODE, DEFAULT_INTERIOR_MODE)}.")
+        row.addWidget(self.interior, 1)
+        v.addLayout(row)
         lay.addWidget(edit)
         sel = QGroupBox("Selection tools")
         f = QFormLayout(sel)
@@ -142,6 +168,7 @@ class ControlsPanel(QWidget):
         self.interp_amount.valueChanged.connect(self._on_amount)
         self.interp_amount.sliderReleased.connect(lambda: self.document and self.document.end_merge())
         self.smoothing.valueChanged.connect(self._on_smoothing)
+        self.interior.currentIndexChanged.connect(self._on_interior)
 
     def _on_similarity_label(self, value: int) -> None:
         self.similarity_label.setText(f"{value} % (higher selects more; default {SIMILAR_TOLERANCE_DEFAULT} %)")
@@ -155,14 +182,16 @@ class ControlsPanel(QWidget):
     def sync(self) -> None:
         doc = self.document
         has = bool(doc and doc.has_photo)
-        for w in (self.global_cb, self.second_btn, self.interp_what, self.interp_amount, self.smoothing):
+        for w in (self.global_cb, self.second_btn, self.interp_what, self.interp_amount, self.smoothing,
+                  self.interior):
             w.setEnabled(has)
         if doc is None:
             return
         for w, setter, value in ((self.global_cb, "setChecked", doc.global_transfer),
                                  (self.interp_what, "setCurrentText", doc.interp_what),
                                  (self.interp_amount, "setValue", int(round(doc.interp_amount * 100))),
-                                 (self.smoothing, "setValue", int(doc.smoothing))):
+                                 (self.smoothing, "setValue", int(doc.smoothing)),
+                                 (self.interior, "setCurrentIndex", self.interior.findData(doc.interior))):
             w.blockSignals(True)
             getattr(w, setter)(value)
             w.blockSignals(False)
@@ -188,6 +217,12 @@ class ControlsPanel(QWidget):
         if doc and doc.has_photo:
             doc.set_smoothing(value)
             doc.end_merge()  # each spin-box step is one undo step
+
+    def _on_interior(self, index: int) -> None:
+        doc = self.document
+        mode = self.interior.itemData(index)
+        if doc and doc.has_photo and mode is not None:
+            doc.set_interior(mode)
 
     def _on_amount(self, value: int) -> None:
         doc = self.document

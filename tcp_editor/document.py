@@ -24,9 +24,10 @@ PREVIEW_LONG_SIDE = 1024
 STYLE_LONG_SIDE = 1024
 UNDO_LIMIT = 100
 INTERP_WHAT = ("style", "content")
-# Colour smoothing of the full-resolution reconstruction: the library's one definition, reached
+# Colour smoothing of the full-resolution reconstruction and the Region interior modes (how the
+# inside of a region takes the network's global swap): the library's one definition, reached
 # through the service layer (tcp_core.base.constants).
-from .services.images import DEFAULT_SMOOTHING, MAX_SMOOTHING  # noqa: E402
+from .services.images import DEFAULT_INTERIOR_MODE, DEFAULT_SMOOTHING, INTERIOR_MODES, MAX_SMOOTHING  # noqa: E402
 
 _uids = itertools.count(1)
 
@@ -97,6 +98,7 @@ class RenderState:
     interp_what: str
     interp_amount: float
     smoothing: int = DEFAULT_SMOOTHING
+    interior: str = DEFAULT_INTERIOR_MODE  # one of INTERIOR_MODES
 
     @property
     def is_identity(self) -> bool:
@@ -109,7 +111,7 @@ class Document(QObject):
     regionChanged = Signal(int)  # uid: a property (style, strength, name, visibility)
     maskChanged = Signal(int, object)  # uid, dirty rect (x0, y0, x1, y1) or None (whole mask)
     activeRegionChanged = Signal(int)  # uid, -1 for none
-    settingsChanged = Signal()  # global transfer, interpolation, colour smoothing
+    settingsChanged = Signal()  # global transfer, interpolation, colour smoothing, region interior
     changed = Signal()  # anything that changes the rendered result
 
     def __init__(self, parent: QObject | None = None, preview_long_side: int = PREVIEW_LONG_SIDE) -> None:
@@ -131,6 +133,7 @@ class Document(QObject):
         self.interp_what = "style"
         self.interp_amount = 0.0
         self.smoothing = DEFAULT_SMOOTHING
+        self.interior = DEFAULT_INTERIOR_MODE
         self.project_path = ""
         self._merge_generation = 0
         self._region_counter = 0
@@ -175,6 +178,7 @@ class Document(QObject):
         self.interp_what = "style"
         self.interp_amount = 0.0
         self.smoothing = DEFAULT_SMOOTHING
+        self.interior = DEFAULT_INTERIOR_MODE
         self.project_path = ""
         self._region_counter = 0
         self.photoChanged.emit()
@@ -234,7 +238,7 @@ class Document(QObject):
             if r.visible and r.style is not None and (self.global_transfer or r.mask.max() > 0))
         return RenderState(self.preview, regions, self.global_transfer,
                            self.interp_image if self.interp_amount > 0 else None, self.interp_what,
-                           float(self.interp_amount), int(self.smoothing))
+                           float(self.interp_amount), int(self.smoothing), str(self.interior))
 
     # editing API: every call pushes one undoable command ---------------------------------
     def add_region(self, name: str | None = None, mask: np.ndarray | None = None,
@@ -359,6 +363,18 @@ class Document(QObject):
         if value != self.smoothing:
             self.undo_stack.push(DocValueCommand(self, {"smoothing": value}, "Colour smoothing",
                                                  merge_generation=self._merge_generation))
+
+    def set_interior(self, mode: str) -> None:
+        """How each region's inside is rendered (preview and export; one of INTERIOR_MODES): with the
+        network's global swap, which carries more of the style reference than the region edit, switching
+        to it away from the border along the photo ("guided") or over a fixed ramp ("fixed"), or not at
+        all ("off"). One undo step per change (a choice, not a drag: nothing to merge)."""
+        from .commands import DocValueCommand
+
+        if mode not in INTERIOR_MODES:
+            raise ValueError(f"region interior must be one of {', '.join(INTERIOR_MODES)}, got {mode!r}")
+        if mode != self.interior:
+            self.undo_stack.push(DocValueCommand(self, {"interior": mode}, "Region interior"))
 
     def end_merge(self) -> None:
         """Close the current run of mergeable slider moves (call on slider release)."""

@@ -31,7 +31,17 @@ import numpy as np
 from PIL import Image
 
 from . import mask_ops
-from .document import DEFAULT_SMOOTHING, INTERP_WHAT, MAX_SMOOTHING, STYLE_LONG_SIDE, Document, Region, StyleRef
+from .document import (
+    DEFAULT_INTERIOR_MODE,
+    DEFAULT_SMOOTHING,
+    INTERIOR_MODES,
+    INTERP_WHAT,
+    MAX_SMOOTHING,
+    STYLE_LONG_SIDE,
+    Document,
+    Region,
+    StyleRef,
+)
 from .services.images import ImageSaveError, atomic_write
 
 FORMAT = "tcpproj"
@@ -73,6 +83,7 @@ class Snapshot:
     saved_at: float = 0.0
     _photo_png: bytes | None = None  # cached encoding (autosave re-uses it)
     smoothing: int = DEFAULT_SMOOTHING
+    interior: str = DEFAULT_INTERIOR_MODE
 
 
 def snapshot(doc: Document) -> Snapshot:
@@ -86,7 +97,7 @@ def snapshot(doc: Document) -> Snapshot:
     png = cache[1] if cache is not None and cache[0] is doc.photo else None
     return Snapshot(doc.photo, doc.alpha, doc.exif, doc.icc, doc.path, regions, active, doc.global_transfer,
                     doc.interp_image, doc.interp_path, doc.interp_what, doc.interp_amount, doc.preview_long_side,
-                    time.time(), png, int(doc.smoothing))
+                    time.time(), png, int(doc.smoothing), str(doc.interior))
 
 
 def _png(arr: np.ndarray, level: int = 1) -> bytes:
@@ -135,6 +146,7 @@ def write(path: str, snap: Snapshot) -> str:
         "preview_long_side": int(snap.preview_long_side),
         "global_transfer": bool(snap.global_transfer),
         "smoothing": int(snap.smoothing),
+        "interior": str(snap.interior),
         "interpolation": {
             "file": "second.png" if snap.interp_image is not None else None,
             "source_path": snap.interp_path,
@@ -428,6 +440,9 @@ def _load(path: str) -> Snapshot:
         smoothing = meta.get("smoothing", DEFAULT_SMOOTHING)  # absent in files from before it existed
         if isinstance(smoothing, bool) or not isinstance(smoothing, int) or not 0 <= smoothing <= MAX_SMOOTHING:
             raise _fail(path, f"project.json: smoothing must be an integer between 0 and {MAX_SMOOTHING}.")
+        interior = meta.get("interior", DEFAULT_INTERIOR_MODE)  # absent in files from before it existed
+        if not isinstance(interior, str) or interior not in INTERIOR_MODES:
+            raise _fail(path, f"project.json: interior must be one of {', '.join(INTERIOR_MODES)}.")
         saved_at = meta.get("saved_at", 0.0)
         try:
             saved_at = float(saved_at) if isinstance(saved_at, (int, float)) and not isinstance(saved_at, bool) else 0.0
@@ -435,7 +450,7 @@ def _load(path: str) -> Snapshot:
             saved_at = 0.0
         return Snapshot(photo, alpha, exif, icc, str(ph.get("source_path", "")), regions, active, glob, interp,
                         str(ip.get("source_path", "")), what, amount, pls,
-                        saved_at if math.isfinite(saved_at) else 0.0, smoothing=smoothing)
+                        saved_at if math.isfinite(saved_at) else 0.0, smoothing=smoothing, interior=interior)
 
 
 def restore(doc: Document, snap: Snapshot, project_path: str = "") -> None:
@@ -452,6 +467,7 @@ def restore(doc: Document, snap: Snapshot, project_path: str = "") -> None:
         doc.interp_what = snap.interp_what
         doc.interp_amount = snap.interp_amount
         doc.smoothing = snap.smoothing
+        doc.interior = snap.interior
         doc.project_path = project_path
         if doc.regions:
             doc.active_uid = doc.regions[snap.active_index if 0 <= snap.active_index < len(doc.regions) else 0].uid

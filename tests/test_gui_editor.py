@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import zipfile
 
@@ -278,6 +279,16 @@ def test_global_toggle_interpolation_and_region_ops(qtbot, win, photo, style_pho
     assert doc.smoothing == 0 and not np.array_equal(win.previews.last_result, before)
     doc.undo_stack.undo()
     assert doc.smoothing == 6 and win.controls.smoothing.value() == 6
+    # region interior: choosing another mode in the combo re-renders and is one undo step
+    from tcp_editor.document import DEFAULT_INTERIOR_MODE
+
+    combo = win.controls.interior
+    before = win.previews.last_result.copy()
+    with qtbot.waitSignal(win.previewApplied, timeout=WAIT_MS):
+        combo.setCurrentIndex(combo.findData("off" if DEFAULT_INTERIOR_MODE != "off" else "guided"))
+    assert doc.interior != DEFAULT_INTERIOR_MODE and not np.array_equal(win.previews.last_result, before)
+    doc.undo_stack.undo()
+    assert doc.interior == DEFAULT_INTERIOR_MODE and combo.currentData() == DEFAULT_INTERIOR_MODE
     # rename / hide / reorder / delete, all undoable
     uid2 = doc.add_region()
     doc.rename_region(uid2, "Sky")
@@ -380,6 +391,28 @@ def test_export_full_res_keeps_exif_and_original(qtbot, win, photo, style_photo,
     assert dlg_calls and open(photo, "rb").read() == before
 
 
+def test_export_renders_with_the_region_interior(qtbot, win, photo, style_photo, tmp_path, monkeypatch):
+    """Export (File > Export) passes the document's Region interior to the full-resolution render."""
+    import tcp_core.editing.apply as core_apply  # render.py imports apply_regions lazily, from here
+    from tcp_editor.document import INTERIOR_MODES
+
+    open_with_region(qtbot, win, photo, style_photo)
+    seen = []
+    orig = core_apply.apply_regions
+    monkeypatch.setattr(core_apply, "apply_regions",
+                        lambda model, photo_, regions, **kw: seen.append((np.asarray(photo_).shape, kw))
+                        or orig(model, photo_, regions, **kw))
+    for mode in INTERIOR_MODES:
+        win.doc.set_interior(mode)
+        out = str(tmp_path / f"out_{mode}.png")
+        with qtbot.waitSignal(win.files.exportFinished, timeout=WAIT_MS):
+            assert win.files.export_to(out) is not None
+        full = [kw for shape, kw in seen if shape[:2] == (240, 320)]  # the export's (previews are 256 px)
+        assert full, seen
+        got = {k: full[-1][k] for k in ("swap_interior", "interior_ramp") if k in full[-1]}
+        assert got == core_apply.interior_options(mode)
+
+
 def test_export_never_writes_onto_a_style_reference(qtbot, win, photo, style_photo, tmp_path):
     """The Export dialog protects every file the edit reads, not only the original photo: a name
     that is the region's style reference is refused up front with a message, nothing is written,
@@ -410,6 +443,10 @@ def test_project_round_trip(qtbot, win, photo, style_photo, tmp_path):
     doc.set_region_visible(uid2, False)
     doc.set_global_transfer(True)
     doc.set_smoothing(11)
+    from tcp_editor.document import DEFAULT_INTERIOR_MODE, INTERIOR_MODES
+
+    interior = next(m for m in INTERIOR_MODES if m != DEFAULT_INTERIOR_MODE)
+    doc.set_interior(interior)
     path = str(tmp_path / "p.tcpproj")
     assert win.files.save_project(path)
     assert doc.undo_stack.isClean()
@@ -427,7 +464,10 @@ def test_project_round_trip(qtbot, win, photo, style_photo, tmp_path):
     assert [r.name for r in doc.regions] == ["Left", "Region 2"]
     assert [r.visible for r in doc.regions] == [True, False]
     assert doc.regions[0].strength == pytest.approx(0.4)
-    assert doc.global_transfer and doc.smoothing == 11
+    assert doc.global_transfer and doc.smoothing == 11 and doc.interior == interior
+    assert win.controls.interior.currentData() == interior
+    with zipfile.ZipFile(path) as z:
+        assert json.loads(z.read("project.json"))["interior"] == interior
     assert doc.regions[0].style is not None and doc.regions[0].style.path == style_photo
     for a, b in zip(masks, [r.mask for r in doc.regions]):
         assert np.abs(a - b).max() < 1e-4

@@ -55,6 +55,29 @@ class SlowFake:
         return content
 
 
+class InteriorFake(SlowFake):
+    """A model whose region edit brightens (+40) and whose global swap darkens (-80 at strength 1): the
+    Region interior setting shows as the sign of the change inside a region."""
+
+    def __init__(self):
+        super().__init__(delay=0)
+
+    def region_edit(self, content, style, mask, strength=1.0):
+        return np.clip(content.astype(int) + round(40 * strength), 0, 255).astype(np.uint8)
+
+    def swap(self, content, style, strength=1.0):
+        return np.clip(content.astype(int) - round(80 * strength), 0, 255).astype(np.uint8)
+
+
+def _interior_scene():
+    """A two-tone photo (64x96) with one rectangular region: (photo, [RegionEdit])."""
+    img = np.full((64, 96, 3), 128, np.uint8)
+    img[:, 48:] = 150
+    mask = np.zeros((64, 96), np.float32)
+    mask[8:56, 12:84] = 1
+    return img, [RegionEdit(np.zeros((16, 16, 3), np.uint8), mask, 1.0)]
+
+
 @pytest.fixture
 def service(qtbot):
     svc = InferenceService(torch_threads=1)
@@ -203,6 +226,60 @@ def test_worker_thread_is_not_gui_thread(qtbot, service):
     assert seen and seen[0] is not threading.main_thread()
 
 
+def test_render_passes_the_region_interior_to_apply_regions(monkeypatch):
+    """render(interior=...) reaches apply_regions as `interior_options(mode)`, its default is the
+    library's DEFAULT_INTERIOR_MODE, and the three modes give the images they promise."""
+    import tcp_core.editing.apply as core_apply  # render.py imports apply_regions lazily, from here
+    from tcp_editor.document import DEFAULT_INTERIOR_MODE, INTERIOR_MODES
+    from tcp_editor.services.render import render
+
+    seen = []
+    orig = core_apply.apply_regions
+    monkeypatch.setattr(core_apply, "apply_regions",
+                        lambda model, photo, regions, **kw: seen.append(kw) or orig(model, photo, regions, **kw))
+    img, regions = _interior_scene()
+    out = {}
+    for mode in INTERIOR_MODES:
+        out[mode] = render(InteriorFake(), img, regions, interior=mode).astype(int) - img
+        assert {k: seen[-1][k] for k in ("swap_interior", "interior_ramp") if k in seen[-1]} == \
+            core_apply.interior_options(mode)
+    default = render(InteriorFake(), img, regions).astype(int) - img
+    np.testing.assert_array_equal(default, out[DEFAULT_INTERIOR_MODE])
+    # deep inside the region: the swap's colours (darker), or the region edit's alone (brighter)
+    assert out["off"][32, 40:56].mean() == pytest.approx(40, abs=2)
+    assert out["guided"][32, 40:56].mean() == pytest.approx(-80, abs=2)
+    assert out["fixed"][32, 40:56].mean() == pytest.approx(-80, abs=2)
+    # along a border over a smooth part of the photo the guided switch is wider: more of the region edit
+    assert out["guided"][32, 12:20].mean() > out["fixed"][32, 12:20].mean() + 20
+    for d in out.values():  # outside the region nothing changes
+        assert not d[:6].any() and not d[:, :10].any()
+
+
+def test_worker_renders_and_exports_with_the_jobs_region_interior(qtbot, service, tmp_path):
+    """The preview (RenderJob) and the export (ExportJob) both render with their job's interior."""
+    from PIL import Image
+
+    from tcp_editor.services.render import render
+    from tcp_editor.services.requests import ExportJob
+
+    with qtbot.waitSignal(service.worker.modelLoaded, timeout=5000):
+        service.set_model(InteriorFake())
+    img, regions = _interior_scene()
+    want = {mode: render(InteriorFake(), img, regions, interior=mode) for mode in ("guided", "off")}
+    for mode in ("guided", "off"):
+        job = RenderJob(img, list(regions), interior=mode)
+        with qtbot.waitSignal(service.worker.result, timeout=WAIT_MS) as b:
+            service.worker.submit(job, "preview")
+        np.testing.assert_array_equal(b.args[1], want[mode])
+        path = str(tmp_path / f"{mode}.png")
+        r = regions[0]
+        job = ExportJob(img, path, [(r.style, r.mask, r.strength, None)], interior=mode)
+        with qtbot.waitSignal(service.worker.exported, timeout=WAIT_MS):
+            service.submit_export(job)
+        np.testing.assert_array_equal(np.asarray(Image.open(path).convert("RGB")), want[mode])
+    assert not np.array_equal(want["guided"], want["off"])
+
+
 # document and undo ----------------------------------------------------------------------------
 @pytest.fixture
 def doc(qtbot):
@@ -279,6 +356,71 @@ def test_colour_smoothing_is_undoable_and_reaches_the_render_state(doc):
     doc.set_smoothing(3)
     doc.set_photo(doc.photo, "/tmp/y.jpg")  # a new photo starts from the default
     assert doc.smoothing == DEFAULT_SMOOTHING
+
+
+def test_region_interior_is_undoable_and_reaches_the_render_state(doc):
+    from tcp_editor.document import DEFAULT_INTERIOR_MODE, INTERIOR_MODES
+
+    assert doc.interior == DEFAULT_INTERIOR_MODE and doc.render_state().interior == DEFAULT_INTERIOR_MODE
+    a, b = [m for m in INTERIOR_MODES if m != DEFAULT_INTERIOR_MODE]
+    changes = []
+    doc.settingsChanged.connect(lambda: changes.append(doc.interior))
+    n = doc.undo_stack.count()
+    doc.set_interior(a)
+    doc.set_interior(b)  # a choice, not a drag: one undo step each
+    doc.set_interior(b)  # no change, no step
+    assert doc.undo_stack.count() == n + 2 and doc.render_state().interior == b
+    assert changes == [a, b] and doc.undo_stack.undoText() == "Region interior"
+    with pytest.raises(ValueError, match="region interior must be one of"):
+        doc.set_interior("sometimes")
+    assert doc.interior == b and doc.undo_stack.count() == n + 2
+    doc.undo_stack.undo()
+    assert doc.interior == a
+    doc.undo_stack.undo()
+    assert doc.interior == DEFAULT_INTERIOR_MODE
+    doc.undo_stack.redo()
+    assert doc.interior == a and doc.render_state().interior == a
+    doc.set_photo(doc.photo, "/tmp/y.jpg")  # a new photo starts from the default
+    assert doc.interior == DEFAULT_INTERIOR_MODE
+
+
+def test_region_interior_combo_edits_the_document_both_ways(qtbot, doc):
+    """The Transfer box's "Region interior" combo: choosing an item is one undo step; undo / redo
+    move the combo back without pushing anything (no feedback loop); disabled like Colour smoothing."""
+    from PySide6.QtWidgets import QComboBox
+
+    from tcp_editor.controls_panel import ControlsPanel
+    from tcp_editor.document import DEFAULT_INTERIOR_MODE
+
+    panel = ControlsPanel()
+    qtbot.addWidget(panel)
+    panel.set_document(doc)
+    combo = panel.findChild(QComboBox, "interiorMode")
+    assert combo is panel.interior
+    assert {combo.itemData(i): combo.itemText(i) for i in range(combo.count())} == {
+        "guided": "Swap colours, follow photo", "fixed": "Swap colours, fixed ramp", "off": "Region edit only"}
+    assert "style reference" in combo.toolTip()
+    assert combo.isEnabled() and panel.smoothing.isEnabled()
+    assert combo.currentData() == doc.interior == DEFAULT_INTERIOR_MODE
+    n = doc.undo_stack.count()
+    combo.setCurrentIndex(combo.findData("off"))
+    assert doc.interior == "off" and doc.undo_stack.count() == n + 1
+    combo.setCurrentIndex(combo.findData("guided"))
+    assert doc.interior == "guided" and doc.undo_stack.count() == n + 2
+    doc.undo_stack.undo()
+    assert doc.interior == "off" and combo.currentData() == "off"
+    doc.undo_stack.undo()
+    assert doc.interior == DEFAULT_INTERIOR_MODE and combo.currentData() == DEFAULT_INTERIOR_MODE
+    doc.undo_stack.redo()
+    assert doc.interior == "off" and combo.currentData() == "off"
+    assert doc.undo_stack.count() == n + 2 and doc.undo_stack.index() == n + 1  # syncing pushed nothing
+    doc.set_interior("guided")  # a change from elsewhere (a project, a script) reaches the combo
+    assert combo.currentData() == "guided" and doc.undo_stack.count() == n + 2
+    # no photo: disabled, exactly like the colour smoothing spin box
+    empty = ControlsPanel()
+    qtbot.addWidget(empty)
+    empty.set_document(Document())
+    assert not empty.interior.isEnabled() and not empty.smoothing.isEnabled()
 
 
 def test_region_structure_commands(doc):
@@ -440,7 +582,7 @@ def test_run_gui_opens_photo_and_exits_cleanly(qtbot, tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize("case", ["huge_strength", "huge_saved_at", "deep_json", "bad_deflate", "bad_smoothing",
-                                  "old_file_without_smoothing"])
+                                  "old_file_without_smoothing", "bad_interior", "interior_not_a_string"])
 def test_project_load_only_raises_project_error(tmp_path, case):
     import io
     import json
@@ -466,6 +608,10 @@ def test_project_load_only_raises_project_error(tmp_path, case):
         meta["saved_at"] = 10**400
     elif case == "bad_smoothing":
         meta["smoothing"] = 2.5
+    elif case == "bad_interior":
+        meta["interior"] = "sometimes"
+    elif case == "interior_not_a_string":
+        meta["interior"] = ["off"]
     elif case == "deep_json":
         text = '{"format": "tcpproj", "version": 1, "x": ' + "[" * 100_000 + "]" * 100_000 + "}"
     p = tmp_path / "p.tcpproj"
@@ -481,13 +627,18 @@ def test_project_load_only_raises_project_error(tmp_path, case):
     if case == "huge_saved_at":
         assert project.load(str(p)).saved_at == 0.0
         return
-    if case == "old_file_without_smoothing":
-        from tcp_editor.document import DEFAULT_SMOOTHING
+    if case == "old_file_without_smoothing":  # (and without the region interior: both are newer than v1)
+        from tcp_editor.document import DEFAULT_INTERIOR_MODE, DEFAULT_SMOOTHING
 
-        assert project.load(str(p)).smoothing == DEFAULT_SMOOTHING
+        snap = project.load(str(p))
+        assert snap.smoothing == DEFAULT_SMOOTHING and snap.interior == DEFAULT_INTERIOR_MODE
         return
-    with pytest.raises(project.ProjectError, match="Cannot open the project"):
+    with pytest.raises(project.ProjectError, match="Cannot open the project") as e:
         project.load(str(p))
+    if "interior" in case:
+        from tcp_editor.document import INTERIOR_MODES
+
+        assert f"interior must be one of {', '.join(INTERIOR_MODES)}" in str(e.value)
 
 
 # the garbage collector stays on the GUI thread ------------------------------------------------

@@ -12,7 +12,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from tcp_core.base.constants import DEFAULT_MAX_PIXELS, DEFAULT_SMOOTHING, IMAGE_EXTENSIONS, MAX_SMOOTHING  # noqa: F401 (GUI)
+from tcp_core.base.constants import (  # noqa: F401 (the GUI's settings, defined once in the library)
+    DEFAULT_INTERIOR_MODE,
+    DEFAULT_MAX_PIXELS,
+    DEFAULT_SMOOTHING,
+    IMAGE_EXTENSIONS,
+    INTERIOR_MODES,
+    MAX_SMOOTHING,
+)
 
 EXPORT_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WebP"}
 

@@ -1,7 +1,8 @@
 """The edit pipeline shared by the live preview and the full-resolution export.
 
     base  = photo, or photo with its style/content interpolated towards a second photo
-    out   = tcp_core.editing.apply.apply_regions(model, base, regions, global_)   (successive region edits)
+    out   = tcp_core.editing.apply.apply_regions(model, base, regions, global_, **interior_options(interior))
+            (successive region edits; `interior` is the editor's Region interior setting)
 
 `apply_regions` runs the network on a crop around each region at the model's working size and
 brings the result back to the input's resolution with `tcp_core.editing.fullres.upsample_edit`, so the
@@ -18,6 +19,7 @@ from collections.abc import Callable, Sequence
 import cv2
 import numpy as np
 
+from tcp_core.base.constants import DEFAULT_INTERIOR_MODE
 from tcp_core.base.lru import LRU
 from tcp_core.editing.regions import RegionEdit
 
@@ -73,7 +75,7 @@ def render(model, image: np.ndarray, regions: Sequence[RegionEdit],
            global_: bool = False, interp_image: np.ndarray | None = None, interp_what: str = "style",
            interp_amount: float = 0.0, cache: FrameCache | None = None, crop: bool = True,
            keyframe_step: float | None = None, smoothing: float | None = None,
-           feather_inside: bool = True) -> np.ndarray:
+           feather_inside: bool = True, interior: str = DEFAULT_INTERIOR_MODE) -> np.ndarray:
     """The edited image at `image`'s resolution. regions: `RegionEdit`s (masks of image's HxW); a
     style_mask (HxW of the style's size, or None for the whole reference) is the part of the
     reference the style is taken from (issue #13).
@@ -88,20 +90,23 @@ def render(model, image: np.ndarray, regions: Sequence[RegionEdit],
     (default): the edit fades out *inside* each brushed mask, so no pixel outside it changes at all
     (what a photo editor's user expects of a selection; issue #15: feathering across the border
     changed window frames next to a brushed sky by up to 152 gray levels). False: the fade straddles
-    the border (the `tcp-editor apply` default)."""
-    from tcp_core.editing.apply import apply_regions
+    the border (the `tcp-editor apply` default). interior (one of `constants.INTERIOR_MODES`): how each
+    region's inside takes the network's global swap (`apply.interior_options`); the preview uses the
+    export's setting so that what the user sees is what is written."""
+    from tcp_core.editing.apply import apply_regions, interior_options
 
     base = np.ascontiguousarray(image)
     if interp_image is not None and interp_amount > 0:
         base = interpolate_base(model, base, interp_image, interp_what, interp_amount, cache, smoothing)
     if regions:
         base = apply_regions(model, base, regions, global_=global_, crop=crop, keyframe_step=keyframe_step,
-                             smoothing=smoothing, inside=feather_inside)
+                             smoothing=smoothing, inside=feather_inside, **interior_options(interior))
     return np.ascontiguousarray(base)
 
 
 def warm_steps(model, image: np.ndarray, styles: Sequence[np.ndarray], mask: np.ndarray | None = None,
-               strength: float = 1.0, smoothing: float | None = None) -> list[Callable[[], object]]:
+               strength: float = 1.0, smoothing: float | None = None,
+               interior: str = DEFAULT_INTERIOR_MODE) -> list[Callable[[], object]]:
     """Work the first preview of `image` would do, split into steps of one or two network passes,
     for the worker to run while the user is still brushing (issue #15: the first preview took
     4.6 s, a new style 2.5 s). Everything lands in the model's caches under the keys the fast
@@ -134,5 +139,5 @@ def warm_steps(model, image: np.ndarray, styles: Sequence[np.ndarray], mask: np.
         steps.append(lambda s=s, t=(strength if i == 0 else 1.0): model.swap(lo_src, s, t))
     if styles:
         first = [RegionEdit(styles[0], mask, strength)]
-        steps.append(lambda: render(model, base, first, crop=False, smoothing=smoothing))
+        steps.append(lambda: render(model, base, first, crop=False, smoothing=smoothing, interior=interior))
     return steps

@@ -13,6 +13,8 @@ from typing import Any, Callable
 
 import numpy as np
 
+from tcp_core.base.constants import DEFAULT_INTERIOR_MODE
+
 
 class RequestKind(enum.Enum):
     RENDER = "render"
@@ -34,6 +36,7 @@ class RenderJob:
     interp_what: str = "style"
     interp_amount: float = 0.0
     smoothing: float | None = None
+    interior: str = DEFAULT_INTERIOR_MODE  # one of INTERIOR_MODES: how a region's inside takes the global swap
     crop: bool = True  # False: the fast whole-photo interactive preview
     keyframe_step: float | None = None  # approximate strengths during a slider drag
     kind = RequestKind.RENDER
@@ -56,6 +59,7 @@ class WarmJob:
     mask: np.ndarray | None = None
     strength: float = 1.0
     smoothing: float | None = None
+    interior: str = DEFAULT_INTERIOR_MODE
     steps: list | None = None  # the remaining steps, once planned
     done: int = 0
     ms: list = field(default_factory=list)  # per finished step
@@ -74,6 +78,7 @@ class ExportJob:
     interp_what: str = "style"
     interp_amount: float = 0.0
     smoothing: float | None = None
+    interior: str = DEFAULT_INTERIOR_MODE
     alpha: np.ndarray | None = None
     exif: bytes | None = None
     icc: bytes | None = None
