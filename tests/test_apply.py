@@ -829,14 +829,14 @@ def test_cli_swap_interior_changes_the_export(files, capsys):
     out_a, out_b, out_c = files.dir / "edit.png", files.dir / "swap.png", files.dir / "default.png"
     assert main([*base, "--no-swap-interior", "-o", str(out_a)]) == 0
     assert main([*base, "--swap-interior", "-o", str(out_b)]) == 0
-    assert main([*base, "-o", str(out_c)]) == 0  # the default since session 28
+    assert main([*base, "-o", str(out_c)]) == 0  # the default since session 28, the guided ramp since 29
     assert np.array_equal(np.asarray(Image.open(out_b)), np.asarray(Image.open(out_c)))
     a, b = np.asarray(Image.open(out_a)), np.asarray(Image.open(out_b))
     assert a.shape == b.shape and not np.array_equal(a, b)
-    out_d = files.dir / "guided.png"
-    assert main([*base, "--interior-ramp", "guided", "-o", str(out_d)]) == 0
+    out_d = files.dir / "fixed.png"
+    assert main([*base, "--interior-ramp", "fixed", "-o", str(out_d)]) == 0
     d = np.asarray(Image.open(out_d))
-    assert d.shape == b.shape and not np.array_equal(d, b)  # the guided ramp is another export
+    assert d.shape == b.shape and not np.array_equal(d, b)  # the fixed ramp is another export
     assert main([*base, "--interior-ramp", "wide", "-o", str(out_d)]) == 2
     assert "invalid choice: 'wide'" in capsys.readouterr().err
     with pytest.raises(ValueError, match="interior_ramp"):

@@ -20,4 +20,4 @@ MAX_SMOOTHING = 32
 # "guided" a ramp that follows the photo (narrow along its edges, wide across smooth skies), "fixed" a
 # ramp over 1-4 network pixels, "off" the region edit (paper Eq. 5-6) alone.
 INTERIOR_MODES = ("guided", "fixed", "off")
-DEFAULT_INTERIOR_MODE = "fixed"
+DEFAULT_INTERIOR_MODE = "guided"  # since session 29 (docs/training/s33/)

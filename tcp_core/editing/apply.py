@@ -17,7 +17,7 @@ from collections.abc import Sequence
 import cv2
 import numpy as np
 
-from tcp_core.base.constants import INTERIOR_MODES
+from tcp_core.base.constants import DEFAULT_INTERIOR_MODE, INTERIOR_MODES
 from tcp_core.editing.fullres import _inv_sym3, upsample_edit
 from tcp_core.editing.masks import as_float_mask, auto_feather_px, grow_mask, region_crop_box
 from tcp_core.editing.regions import EditModel, RegionEdit
@@ -89,7 +89,7 @@ def apply_regions(
     keyframe_step: float | None = None,
     smoothing: float | None = None,
     swap_interior: bool = True,
-    interior_ramp: str = "fixed",
+    interior_ramp: str = DEFAULT_INTERIOR_MODE,
 ) -> np.ndarray:
     """Edit `photo` (full resolution) with successive region edits; returns the full-res result.
 
@@ -108,8 +108,9 @@ def apply_regions(
     higher values keep more of the photo's own texture and follow the network's local colours less
     closely. `swap_interior` (default since session 28) takes the global swap's colours away from each
     region's border (`swap_in_interior`); False exports the region edit (Eq. 5-6) alone.
-    `interior_ramp` ("fixed" or "guided", one of INTERIOR_RAMPS) is how that switch runs: a fixed ramp of
-    SWAP_INTERIOR_PX, or one that follows the photo (wider where the border crosses smooth parts of it).
+    `interior_ramp` ("guided", the default since session 29, or "fixed"; INTERIOR_RAMPS) is how that switch
+    runs: a ramp that follows the photo (wider where the border crosses smooth parts of it), or a fixed one
+    of SWAP_INTERIOR_PX.
     """
     if interior_ramp not in INTERIOR_RAMPS:
         raise ValueError(f"interior_ramp must be one of {', '.join(INTERIOR_RAMPS)}, got {interior_ramp!r}")

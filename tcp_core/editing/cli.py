@@ -29,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tcp_core.base.constants import DEFAULT_SMOOTHING, MAX_SMOOTHING
+from tcp_core.base.constants import DEFAULT_INTERIOR_MODE, DEFAULT_SMOOTHING, MAX_SMOOTHING
 from tcp_core.base.errors import UsageError
 from tcp_core.base.memory import release_free_memory
 from tcp_core.editing.apply import (
@@ -112,7 +112,7 @@ def _build_parser() -> argparse.ArgumentParser:
                    help="inside each region, away from its border, take the colours of the network's global swap "
                         "(more of the reference) and keep the region edit's at the border (default); "
                         "--no-swap-interior exports the region edit (Eq. 5-6) alone")
-    a.add_argument("--interior-ramp", choices=INTERIOR_RAMPS, default="fixed",
+    a.add_argument("--interior-ramp", choices=INTERIOR_RAMPS, default=DEFAULT_INTERIOR_MODE,
                    help="with --swap-interior, how the region edit's colours at the border turn into the swap's "
                         "inside: 'fixed' over 1-4 network pixels, 'guided' follows the photo (as narrow where the "
                         "border runs along an edge of the photo, wider where it crosses a smooth sky, so no band "
