@@ -70,13 +70,16 @@ def run_gui(argv: list[str] | None = None) -> int:
     service = InferenceService()
     win = MainWindow(service=service, autosave_interval_s=args.autosave_interval)
     win.show()
+    # the smoke check listens for a failed load before the load starts: a bad file fails on the worker
+    # thread within milliseconds, and a failure signalled before the connection would be missed (the check
+    # then waited SMOKE_GIVE_UP_S; seen under load in session 29)
+    smoke = _start_smoke_check(win) if os.environ.get(SMOKE_ENV) else None
     device = args.device or win.models.device
     win.models.load(args.weights, device, args.preset, args.precision or win.models.precision)
     if args.photo:
         QTimer.singleShot(0, lambda: win.open_path(args.photo))
     else:
         QTimer.singleShot(0, win.autosave.check)
-    smoke = _start_smoke_check(win) if os.environ.get(SMOKE_ENV) else None
     rc = app.exec() if owns_app else _run_nested(app, win)
     service.shutdown()
     gc_on_gui_thread.stop()
