@@ -205,6 +205,25 @@ def test_interior_alignment_loss_reads_only_the_mask_interior():
     assert float(L.interior_alignment_loss(i_h2[:1], i_g[:1], thin, width=2)) == 0.0
 
 
+def test_change_smoothness_loss_charges_steps_of_the_change_only_where_the_photo_is_smooth():
+    torch.manual_seed(0)
+    content = torch.zeros(1, 3, 16, 16)
+    content[..., 8:] = 0.8  # one vertical edge in the photo at column 8
+    shift = torch.tensor([0.3, -0.2, 0.1]).view(1, 3, 1, 1)
+    assert float(L.change_smoothness_loss(content + shift, content)) < 1e-7  # a global shift: no blotch
+    on_edge = content.clone()
+    on_edge[..., 8:] += 0.4  # the change steps where the photo does
+    flat = content.clone()
+    flat[..., 4:] += 0.4  # the same step inside the flat left half: a blotch's border
+    l_edge, l_flat = L.change_smoothness_loss(on_edge, content), L.change_smoothness_loss(flat, content)
+    assert float(l_flat) > 20 * float(l_edge) and float(l_flat) > 0.01
+    # the flat step, by hand: 16 rows x 1 column of |step| 0.4 x 3 channels, weight 1, over 16 x 15 places
+    assert float(l_flat) == pytest.approx((16 * 1.2 / (16 * 15) + 0) / 2 + float(l_edge), rel=1e-4)
+    x = flat.clone().requires_grad_(True)
+    L.change_smoothness_loss(x, content).backward()
+    assert x.grad[..., 3:5].abs().sum() > 0 and x.grad[..., 10:].abs().sum() == 0
+
+
 def test_colour_stats_loss_is_reinhards_statistics_in_ycbcr():
     g = torch.Generator().manual_seed(3)
     x = torch.rand(2, 3, 16, 16, generator=g) * 2 - 1

@@ -157,6 +157,21 @@ def test_trainer_colour_stats_is_logged_and_trains_the_generator():
     assert "colour_stats" not in off.g_step(real, tcp=False)
 
 
+def test_trainer_swap_smooth_is_a_shared_term_that_trains_the_generator():
+    from tcp_core.base.config import LossWeights, TrainConfig, model_preset
+    from tcp_core.training.trainer import Trainer
+
+    for tcp in (False, True):  # SwapAE steps too: the baseline gets the same lever
+        tcfg = TrainConfig(preset="tiny", batch_size=4, steps=1, tcp_every=1, r1_every=2,
+                           weights=LossWeights(swap_smooth=1.0))
+        tr = Trainer(model_preset("tiny"), tcfg, torch.device("cpu"))
+        real = torch.rand(4, 3, 32, 32) * 2 - 1
+        before = [p.detach().clone() for p in tr.net.G.parameters()]
+        stats = tr.g_step(real, tcp=tcp)
+        assert float(stats["swap_smooth"]) > 0
+        assert any(not torch.equal(a, p) for a, p in zip(before, tr.net.G.parameters()))
+
+
 @pytest.mark.parametrize("term", ["ca_colour", "ca_content", "ca_gan", "ca_cooccur", "ca_border",
                                   "ca_interior"])
 def test_trainer_region_edit_terms_are_tcp_terms_that_train_the_generator(term):

@@ -120,6 +120,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="weight of a loss that keeps a style swap's deep features (normalised, so the style may "
                         "change) close to its content photo's; protects structure when --style-stats is on "
                         "(default %(default)s = off)")
+    p.add_argument("--swap-smooth", type=float, default=d.weights.swap_smooth,
+                   help="weight of an edge-aware smoothness loss on the swap's colour change (swap minus its "
+                        "content photo): the change may step where the photo has an edge, not where it is smooth; "
+                        "aims at blotches (shared by TCP and SwapAE; default %(default)s = off)")
     p.add_argument("--colour-stats", type=float, default=d.weights.colour_stats,
                    help="weight of a loss that pulls a style swap's colour statistics (means and deviations of "
                         "luma and colour differences) to its style reference's; edits take the reference's palette "
@@ -192,6 +196,7 @@ def main(argv: list[str] | None = None) -> int:
                           content_alignment=args.ca_weight, perceptual=args.perceptual,
                           style_stats=args.style_stats, swap_content=args.swap_content,
                           colour_stats=args.colour_stats, rec_recolour=args.rec_recolour,
+                          swap_smooth=args.swap_smooth,
                           ca_content=args.ca_content,
                           ca_colour=args.ca_colour, ca_gan=args.ca_gan,
                           ca_cooccur=args.ca_cooccur, ca_border=args.ca_border,

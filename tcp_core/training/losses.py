@@ -152,6 +152,22 @@ def colour_stats_loss(x: Tensor, ref: Tensor) -> Tensor:
     return ((mu_x - mu_r).abs() + (sd_x - sd_r).abs()).mean() / 2
 
 
+def change_smoothness_loss(x: Tensor, content: Tensor, sigma: float = 0.1) -> Tensor:
+    """Blotches as edges of the colour change where the photo has none: the mean over pixels of
+    |grad(x - content)| (L1 over channels, forward differences in x and y) weighted by
+    exp(-|grad content| / sigma), so the change x - content may step where the photo has an edge and
+    must be smooth where the photo is smooth. x, content: [N, 3, H, W] in the [-1, 1] pixel scale; 0
+    for a change that is constant (any global colour shift) or steps only on strong edges of content."""
+    assert x.shape == content.shape and x.shape[1] == 3, (x.shape, content.shape)
+    d, c = x.float() - content.float(), content.float()
+    terms = []
+    for dim in (-1, -2):
+        gd = d.diff(dim=dim).abs().sum(1)  # [N, H, W-1] or [N, H-1, W]
+        gc = c.diff(dim=dim).abs().sum(1)
+        terms.append((torch.exp(-gc / sigma) * gd).mean())
+    return (terms[0] + terms[1]) / 2
+
+
 def region_colour_stats_loss(x: Tensor, ref: Tensor, mask: Tensor) -> Tensor:
     """Colour of an edited region against its style reference: colour_stats_loss with x's Y/Cb/Cr means
     and deviations taken over the mask only (a weighted average, mask in [0, 1]), the reference's over

@@ -248,6 +248,10 @@ class Trainer:
                 loss_cs = L.colour_stats_loss(swap, real_b)
                 total = total + w.colour_stats * loss_cs
                 stats["colour_stats"] = loss_cs
+            if w.swap_smooth > 0:  # the swap's colour change smooth where its content photo (A) is smooth
+                loss_sm = L.change_smoothness_loss(swap, real)
+                total = total + w.swap_smooth * loss_sm
+                stats["swap_smooth"] = loss_sm
             if tcp:
                 e_live = self.net.E(swap)  # E(I_g)
                 # E of the detached swap: L_CA's and/or L_CC's content term stop at the swap (see TrainConfig)
