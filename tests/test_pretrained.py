@@ -141,35 +141,22 @@ def test_feature_content_loss_ignores_style_statistics(lite0):
     assert float(L.feature_content_loss(fb, fa)) > 0.5
 
 
-def test_trainer_colour_stats_is_logged_and_trains_the_generator():
+@pytest.mark.parametrize("term, tcp", [("colour_stats", False), ("swap_smooth", False), ("swap_smooth", True)])
+def test_trainer_swap_terms_are_logged_and_train_the_generator(term, tcp):
+    """Terms on the global swap: on SwapAE steps, and (swap_smooth, a shared lever) on TCP steps too."""
     from tcp_core.base.config import LossWeights, TrainConfig, model_preset
     from tcp_core.training.trainer import Trainer
 
     tcfg = TrainConfig(preset="tiny", batch_size=4, steps=1, tcp_every=1, r1_every=2,
-                       weights=LossWeights(colour_stats=1.0))
+                       weights=LossWeights(**{term: 1.0}))
     tr = Trainer(model_preset("tiny"), tcfg, torch.device("cpu"))
     real = torch.rand(4, 3, 32, 32) * 2 - 1
     before = [p.detach().clone() for p in tr.net.G.parameters()]
-    stats = tr.g_step(real, tcp=False)
-    assert float(stats["colour_stats"]) > 0
+    stats = tr.g_step(real, tcp=tcp)
+    assert float(stats[term]) > 0
     assert any(not torch.equal(a, p) for a, p in zip(before, tr.net.G.parameters()))
     off = Trainer(model_preset("tiny"), TrainConfig(preset="tiny", batch_size=4, steps=1), torch.device("cpu"))
-    assert "colour_stats" not in off.g_step(real, tcp=False)
-
-
-def test_trainer_swap_smooth_is_a_shared_term_that_trains_the_generator():
-    from tcp_core.base.config import LossWeights, TrainConfig, model_preset
-    from tcp_core.training.trainer import Trainer
-
-    for tcp in (False, True):  # SwapAE steps too: the baseline gets the same lever
-        tcfg = TrainConfig(preset="tiny", batch_size=4, steps=1, tcp_every=1, r1_every=2,
-                           weights=LossWeights(swap_smooth=1.0))
-        tr = Trainer(model_preset("tiny"), tcfg, torch.device("cpu"))
-        real = torch.rand(4, 3, 32, 32) * 2 - 1
-        before = [p.detach().clone() for p in tr.net.G.parameters()]
-        stats = tr.g_step(real, tcp=tcp)
-        assert float(stats["swap_smooth"]) > 0
-        assert any(not torch.equal(a, p) for a, p in zip(before, tr.net.G.parameters()))
+    assert term not in off.g_step(real, tcp=False)
 
 
 @pytest.mark.parametrize("term", ["ca_colour", "ca_content", "ca_gan", "ca_cooccur", "ca_border",

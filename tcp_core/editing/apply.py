@@ -18,7 +18,7 @@ import cv2
 import numpy as np
 
 from tcp_core.base.constants import DEFAULT_INTERIOR_MODE, INTERIOR_MODES
-from tcp_core.editing.fullres import _inv_sym3, upsample_edit
+from tcp_core.editing.fullres import guided_filter, upsample_edit
 from tcp_core.editing.masks import as_float_mask, auto_feather_px, grow_mask, region_crop_box
 from tcp_core.editing.regions import EditModel, RegionEdit
 from tcp_core.io.imageio import LoadedImage, to_uint8
@@ -191,31 +191,10 @@ def interior_options(mode: str) -> dict:
     if mode not in INTERIOR_MODES:
         raise ValueError(f"interior mode must be one of {', '.join(INTERIOR_MODES)}, got {mode!r}")
     return {"swap_interior": False} if mode == "off" else {"swap_interior": True, "interior_ramp": mode}
+
+
 SWAP_INTERIOR_PX = (1.0, 4.0)  # the interior ramp, in pixels of a 128 px network image
 SWAP_INTERIOR_GUIDE = (16.0, 1e-3)  # the image-guided ramp: guided filter radius (128 px units), eps
-
-
-def guided_filter(guide: np.ndarray, p: np.ndarray, radius: int, eps: float) -> np.ndarray:
-    """He et al.'s guided filter of a one-channel image `p` (HxW float) with a colour guide (HxWx3 in
-    [0, 1]): q = A(x) . I(x) + b(x), the local linear model of p in I over (2 radius + 1)^2 windows,
-    ridge `eps` in variance units, coefficients averaged over the windows. Where the guide is flat q is
-    a box blur of p; across the guide's edges q keeps p's steps."""
-    k = (2 * radius + 1, 2 * radius + 1)
-
-    def box(x: np.ndarray) -> np.ndarray:
-        return cv2.boxFilter(x, -1, k, borderType=cv2.BORDER_REFLECT)
-
-    I = guide.astype(np.float64)
-    p = p.astype(np.float64)
-    mean_i, mean_p = box(I), box(p)
-    cov_ip = box(I * p[..., None]) - mean_i * mean_p[..., None]  # [H, W, 3]
-    var = np.empty(I.shape[:2] + (3, 3))
-    for a in range(3):
-        for b in range(a, 3):
-            var[..., a, b] = var[..., b, a] = box(I[..., a] * I[..., b]) - mean_i[..., a] * mean_i[..., b]
-    A = np.einsum("hwij,hwj->hwi", _inv_sym3(var + eps * np.eye(3)), cov_ip)
-    b = mean_p - (A * mean_i).sum(-1)
-    return (box(A) * I).sum(-1) + box(b)
 
 
 def interior_weight(mask: np.ndarray, guide: np.ndarray | None = None) -> np.ndarray:

@@ -113,6 +113,36 @@ def _inv_sym3(m: np.ndarray) -> np.ndarray:
     return inv
 
 
+def _local_cov3(img: np.ndarray, mean: np.ndarray, box) -> np.ndarray:
+    """Windowed colour covariance of `img` (HxWx3) with its windowed mean `mean` (= box(img)) and the
+    window filter `box`: [H, W, 3, 3], symmetric."""
+    cov = np.empty(img.shape[:2] + (3, 3))
+    for i in range(3):
+        for j in range(i, 3):
+            cov[..., i, j] = cov[..., j, i] = box(img[..., i] * img[..., j]) - mean[..., i] * mean[..., j]
+    return cov
+
+
+def guided_filter(guide: np.ndarray, p: np.ndarray, radius: int, eps: float) -> np.ndarray:
+    """He et al.'s guided filter of a one-channel image `p` (HxW float) with a colour guide (HxWx3 in
+    [0, 1]): q = A(x) . I(x) + b(x), the local linear model of p in I over (2 radius + 1)^2 windows,
+    ridge `eps` in variance units, coefficients averaged over the windows. Where the guide is flat q is
+    a box blur of p; across the guide's edges q keeps p's steps. (`fit_local_color_transform` is the same
+    model with a colour target and a ridge towards a global prior.)"""
+    k = (2 * radius + 1, 2 * radius + 1)
+
+    def box(x: np.ndarray) -> np.ndarray:
+        return cv2.boxFilter(x, -1, k, borderType=cv2.BORDER_REFLECT)
+
+    I = guide.astype(np.float64)
+    p = p.astype(np.float64)
+    mean_i, mean_p = box(I), box(p)
+    cov_ip = box(I * p[..., None]) - mean_i * mean_p[..., None]  # [H, W, 3]
+    A = np.einsum("hwij,hwj->hwi", _inv_sym3(_local_cov3(I, mean_i, box) + eps * np.eye(3)), cov_ip)
+    b = mean_p - (A * mean_i).sum(-1)
+    return (box(A) * I).sum(-1) + box(b)
+
+
 def fit_local_color_transform(
     lo_src: np.ndarray,
     lo_dst: np.ndarray,
@@ -169,12 +199,7 @@ def fit_local_color_transform(
 
     mean_s = box(s)
     mean_d = box(d)
-    cov_ss = np.empty((h, w, 3, 3))
-    for i in range(3):
-        for j in range(i, 3):
-            c = box(s[:, :, i] * s[:, :, j]) - mean_s[:, :, i] * mean_s[:, :, j]
-            cov_ss[:, :, i, j] = c
-            cov_ss[:, :, j, i] = c
+    cov_ss = _local_cov3(s, mean_s, box)
     cov_ds = np.empty((h, w, 3, 3))  # [c, j] = cov(dst_c, src_j)
     for c in range(3):
         for j in range(3):
