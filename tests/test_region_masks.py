@@ -98,3 +98,28 @@ def test_trainer_region_masks_step_is_finite():
     assert np.isfinite(ca) and ca > 0
     m = tr._ca_masks(real)
     assert m.shape == (4, 1, 32, 32) and set(np.unique(m)) <= {0.0, 1.0}
+
+
+def _artist_pairs_script():
+    import importlib.util
+    from pathlib import Path
+    spec = importlib.util.spec_from_file_location(
+        "make_artist_pairs", Path(__file__).resolve().parents[1] / "scripts" / "make_artist_pairs.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_artist_mask_takes_the_whole_sky_with_its_cloud_and_drops_islands():
+    """scripts/make_artist_pairs.py: seed boxes snapped by GrabCut give the whole region, as an
+    artist selects "the sky": the horizon followed, a white cloud inside it filled in, and a patch
+    of sky colour below the horizon (a puddle) not taken."""
+    img, sky = _two_region_photo(h=192, w=256, split=80)
+    img[20:40, 60:110] = (245, 245, 245)  # a cloud: not the sky's colour, but inside the sky
+    img[150:165, 180:210] = (90, 140, 220)  # a puddle: the sky's colour, in the field
+    m = _artist_pairs_script().artist_mask(img, [(0.0, 0.0, 1.0, 0.1)], [(0.0, 0.7, 1.0, 0.75)])
+    assert m.shape == sky.shape and m.dtype == np.uint8 and set(np.unique(m)) <= {0, 1}
+    iou = (m.astype(bool) & sky).sum() / (m.astype(bool) | sky).sum()
+    assert iou > 0.95, iou
+    assert m[20:40, 60:110].all()
+    assert not m[150:165, 180:210].any()
