@@ -27,7 +27,7 @@ INTERP_WHAT = ("style", "content")
 # Colour smoothing of the full-resolution reconstruction and the Region interior modes (how the
 # inside of a region takes the network's global swap): the library's one definition, reached
 # through the service layer (tcp_core.base.constants).
-from .services.images import DEFAULT_INTERIOR_MODE, DEFAULT_SMOOTHING, INTERIOR_MODES, MAX_SMOOTHING  # noqa: E402
+from .services.images import DEFAULT_INTERIOR_MODE, DEFAULT_SMOOTHING, INTERIOR_MODES, MAX_SMOOTHING, MAX_STRENGTH  # noqa: E402
 
 _uids = itertools.count(1)
 
@@ -318,7 +318,7 @@ class Document(QObject):
         """Consecutive calls merge into one undo step until `end_merge()` (slider release)."""
         from .commands import RegionPropertyCommand
 
-        value = float(np.clip(value, 0.0, 1.0))
+        value = float(np.clip(value, 0.0, MAX_STRENGTH))
         if abs(value - self.region(uid).strength) > 1e-9:
             self.undo_stack.push(RegionPropertyCommand(self, uid, "strength", value, "Style strength",
                                                        merge_generation=self._merge_generation))

@@ -37,6 +37,7 @@ from .document import (
     INTERIOR_MODES,
     INTERP_WHAT,
     MAX_SMOOTHING,
+    MAX_STRENGTH,
     STYLE_LONG_SIDE,
     Document,
     Region,
@@ -404,7 +405,7 @@ def _load(path: str) -> Snapshot:
         regions = []
         for i, e in enumerate(entries):
             name = _typed(e.get("name", f"Region {i + 1}"), str, f"regions[{i}].name", path)[:200]
-            strength = _number(e.get("strength", 1.0), f"regions[{i}].strength", path)
+            strength = _number(e.get("strength", 1.0), f"regions[{i}].strength", path, hi=MAX_STRENGTH)
             visible = _typed(e.get("visible", True), bool, f"regions[{i}].visible", path)
             m = image(e.get("mask"), ("I;16", "I", "L"))
             mask = mask_ops.from_image(m.astype(np.uint16) if m.dtype != np.uint8 else m)

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from .canvas import region_colour
+from .document import MAX_STRENGTH
 from .qtimage import thumbnail
 from .widgets import Slider
 
@@ -191,8 +192,11 @@ class RegionsPanel(QWidget):
         srow.addWidget(QLabel("Strength"))
         self.strength = Slider(Qt.Orientation.Horizontal)
         self.strength.setObjectName("strengthSlider")
-        self.strength.setRange(0, 100)
-        self.strength.setToolTip("Style strength of the active region (0 = photo's own style, 1 = the reference's)")
+        self.strength.setRange(0, round(MAX_STRENGTH * 100))
+        self.strength.setTickPosition(Slider.TickPosition.TicksBelow)
+        self.strength.setTickInterval(50)  # a tick at 100 %: the reference's own style
+        self.strength.setToolTip(f"Style strength of the active region: 0 % the photo's own style, 100 % the "
+                                 f"reference's, up to {MAX_STRENGTH * 100:.0f} % more of the reference's look")
         srow.addWidget(self.strength, 1)
         self.strength_label = QLabel("100%")
         self.strength_label.setMinimumWidth(38)

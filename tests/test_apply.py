@@ -428,6 +428,27 @@ def test_cli_colour_smoothing(files, capsys):
     assert not (files.dir / "bad.png").exists()
 
 
+def test_cli_strength_above_one_asks_the_network_for_more_and_is_range_checked(files, capsys):
+    """--strength past 1 (up to MAX_STRENGTH) reaches the network as asked and moves the region
+    further than 1 does; past MAX_STRENGTH it is a one-line usage error and nothing is written."""
+    from tcp_core.base.constants import MAX_STRENGTH
+
+    src = load_image(files.content).rgb.astype(np.float32)
+    change = []
+    for st in ("1", str(MAX_STRENGTH)):
+        model, out = FakeModel(), files.dir / f"s{st}.png"
+        rc, err = run(["apply", files.content, "--style", files.style, "--mask", files.mask, "--strength", st,
+                       "-o", out], capsys, model=model)
+        assert rc == 0, err
+        assert {c[4] for c in model.calls if c[0] == "region"} >= {float(st)}
+        change.append(np.abs(load_image(out).rgb.astype(np.float32) - src).mean())
+    assert change[1] > 1.2 * change[0] > 0
+    rc, err = run(["apply", files.content, "--style", files.style, "--mask", files.mask, "--strength",
+                   str(MAX_STRENGTH + 0.1), "-o", files.dir / "bad.png"], capsys, model=FakeModel())
+    _one_line_error(rc, err, "--strength", f"between 0 and {MAX_STRENGTH:g}")
+    assert not (files.dir / "bad.png").exists()
+
+
 def test_cli_refuses_to_overwrite_input(files, capsys):
     before = files.content.read_bytes()
     rc, err = run(

@@ -279,6 +279,8 @@ def test_style_strength_blend_is_exact_at_ends():
     assert torch.equal(blend_styles(a, b, 0.0), a)
     assert torch.equal(blend_styles(a, b, 1.0), b)
     assert torch.allclose(blend_styles(a, b, 0.25), 0.75 * a + 0.25 * b)
+    # past 1 (strength above 100 %) the code moves on along the same line, past the reference
+    assert torch.allclose(blend_styles(a, b, 1.5), b + 0.5 * (b - a))
 
 
 def test_modulated_conv_demodulation_is_style_independent_and_accepts_maps():

@@ -441,6 +441,7 @@ def test_project_round_trip(qtbot, win, photo, style_photo, tmp_path):
     uid2 = doc.add_region()
     doc.apply_mask(uid2, np.pad(np.ones((20, 20), np.float32), ((10, 162), (200, 36))))
     doc.set_region_visible(uid2, False)
+    doc.set_strength(uid2, 1.3)  # above 100 %
     doc.set_global_transfer(True)
     doc.set_smoothing(11)
     from tcp_editor.document import DEFAULT_INTERIOR_MODE, INTERIOR_MODES
@@ -463,7 +464,7 @@ def test_project_round_trip(qtbot, win, photo, style_photo, tmp_path):
     doc = win.doc
     assert [r.name for r in doc.regions] == ["Left", "Region 2"]
     assert [r.visible for r in doc.regions] == [True, False]
-    assert doc.regions[0].strength == pytest.approx(0.4)
+    assert doc.regions[0].strength == pytest.approx(0.4) and doc.regions[1].strength == pytest.approx(1.3)
     assert doc.global_transfer and doc.smoothing == 11 and doc.interior == interior
     assert win.controls.interior.currentData() == interior
     with zipfile.ZipFile(path) as z:
@@ -752,6 +753,38 @@ def test_strength_drag_previews_key_frames_then_exact(qtbot, win, photo, style_p
     # the exact preview on screen is the export pipeline's result for the final strength
     qtbot.waitUntil(lambda: win.previews.in_flight is None, timeout=WAIT_MS)
     assert win.previews.last_result is not None
+
+
+def test_strength_slider_goes_past_100_percent(qtbot, win, photo, style_photo, service, monkeypatch):
+    """A new region starts at 100 % (the reference's style), two thirds along the slider; dragging it
+    to the right end asks for more of the reference's look, up to MAX_STRENGTH, and that strength
+    is what the preview renders."""
+    from PySide6.QtTest import QTest
+
+    from tcp_editor.document import MAX_STRENGTH
+
+    sent = []
+    orig = service.submit_render
+
+    def spy(state, crop=True, keyframe_step=None):
+        rid = orig(state, crop=crop, keyframe_step=keyframe_step)
+        sent.append((keyframe_step, state.regions[0].strength if state.regions else None))
+        return rid
+
+    monkeypatch.setattr(service, "submit_render", spy)
+    uid = open_with_region(qtbot, win, photo, style_photo)
+    slider, label = win.regions_panel.strength, win.regions_panel.strength_label
+    assert slider.value() == 100 and slider.maximum() == round(MAX_STRENGTH * 100) and label.text() == "100%"
+    start = slider_handle_center(slider)
+    QTest.mousePress(slider, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, start)
+    QTest.mouseMove(slider, QPoint(slider.width() + 20, start.y()))
+    QTest.mouseRelease(slider, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
+                       QPoint(slider.width() + 20, start.y()))
+    assert win.doc.region(uid).strength == pytest.approx(MAX_STRENGTH)
+    assert label.text() == f"{round(MAX_STRENGTH * 100)}%"
+    qtbot.waitUntil(lambda: any(k is None and s == pytest.approx(MAX_STRENGTH) for k, s in sent), timeout=WAIT_MS)
+    win.doc.undo_stack.undo()
+    assert win.doc.region(uid).strength == pytest.approx(1.0) and slider.value() == 100
 
 
 def test_photo_is_encoded_for_projects_in_the_background(qtbot, win, photo, tmp_path, monkeypatch):

@@ -337,6 +337,14 @@ def test_strength_merge_and_generations(doc):
     doc.set_strength(uid2, 0.5)
     doc.set_strength(uid, 0.5)
     assert doc.region(uid2).strength == 0.5 and doc.region(uid).strength == 0.5
+    # above 100 % up to MAX_STRENGTH (more of the reference's look), clipped beyond
+    from tcp_editor.document import MAX_STRENGTH
+
+    doc.end_merge()
+    doc.set_strength(uid, 1.3)
+    assert doc.region(uid).strength == pytest.approx(1.3)
+    doc.set_strength(uid, MAX_STRENGTH + 1)
+    assert doc.region(uid).strength == MAX_STRENGTH
 
 
 def test_colour_smoothing_is_undoable_and_reaches_the_render_state(doc):
@@ -581,7 +589,8 @@ def test_run_gui_opens_photo_and_exits_cleanly(qtbot, tmp_path, monkeypatch):
     assert not errors
 
 
-@pytest.mark.parametrize("case", ["huge_strength", "huge_saved_at", "deep_json", "bad_deflate", "bad_smoothing",
+@pytest.mark.parametrize("case", ["huge_strength", "strength_past_the_maximum", "huge_saved_at", "deep_json",
+                                  "bad_deflate", "bad_smoothing",
                                   "old_file_without_smoothing", "bad_interior", "interior_not_a_string"])
 def test_project_load_only_raises_project_error(tmp_path, case):
     import io
@@ -604,6 +613,10 @@ def test_project_load_only_raises_project_error(tmp_path, case):
     text = None
     if case == "huge_strength":
         meta["regions"][0]["strength"] = 10**400
+    elif case == "strength_past_the_maximum":
+        from tcp_editor.document import MAX_STRENGTH
+
+        meta["regions"][0]["strength"] = MAX_STRENGTH + 0.1
     elif case == "huge_saved_at":
         meta["saved_at"] = 10**400
     elif case == "bad_smoothing":
@@ -635,6 +648,8 @@ def test_project_load_only_raises_project_error(tmp_path, case):
         return
     with pytest.raises(project.ProjectError, match="Cannot open the project") as e:
         project.load(str(p))
+    if case == "strength_past_the_maximum":
+        assert f"strength must be between 0 and {MAX_STRENGTH:g}" in str(e.value)
     if "interior" in case:
         from tcp_editor.document import INTERIOR_MODES
 

@@ -21,3 +21,6 @@ MAX_SMOOTHING = 32
 # ramp over 1-4 network pixels, "off" the region edit (paper Eq. 5-6) alone.
 INTERIOR_MODES = ("guided", "fixed", "off")
 DEFAULT_INTERIOR_MODE = "guided"  # since session 29 (docs/training/s33/)
+# The strength slider and --strength: 1 is the reference's own style code; above it the code is
+# extrapolated past the reference (more of its look than the network gives at 1; docs/training/s35/).
+MAX_STRENGTH = 1.5

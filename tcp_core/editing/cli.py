@@ -29,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tcp_core.base.constants import DEFAULT_INTERIOR_MODE, DEFAULT_SMOOTHING, MAX_SMOOTHING
+from tcp_core.base.constants import DEFAULT_INTERIOR_MODE, DEFAULT_SMOOTHING, MAX_SMOOTHING, MAX_STRENGTH
 from tcp_core.base.errors import UsageError
 from tcp_core.base.memory import release_free_memory
 from tcp_core.editing.apply import (
@@ -87,7 +87,9 @@ def _build_parser() -> argparse.ArgumentParser:
         "single mask for every photo or a folder of masks named like the photos",
     )
     a.add_argument(
-        "--strength", action="append", type=float, default=[], help="0..1; one for all regions or one per region"
+        "--strength", action="append", type=float, default=[],
+        help=f"0..{MAX_STRENGTH:g} (1 = the reference's style, above 1 more of its look); one for all regions or "
+        "one per region"
     )
     a.add_argument("--style-mask", action="append", default=[], metavar="MASK",
                    help="take the style from part of the style photo only (a mask of the style photo's size, "
@@ -312,8 +314,8 @@ def _cmd_apply(args, model: EditModel | None) -> int:
         strengths = list(args.strength)
     else:
         raise UsageError(f"{PROG} apply: error: give one --strength for all regions or one per region")
-    if any(not (0.0 <= s <= 1.0) for s in strengths):
-        raise UsageError(f"{PROG} apply: error: --strength must be between 0 and 1")
+    if any(not (0.0 <= s <= MAX_STRENGTH) for s in strengths):
+        raise UsageError(f"{PROG} apply: error: --strength must be between 0 and {MAX_STRENGTH:g}")
     if args.max_pixels <= 0:
         raise UsageError(f"{PROG} apply: error: --max-pixels must be positive")
     if args.smoothing is not None and not (0 <= args.smoothing <= MAX_SMOOTHING):

@@ -19,6 +19,7 @@ from tcp_core.base.constants import (  # noqa: F401 (the GUI's settings, defined
     IMAGE_EXTENSIONS,
     INTERIOR_MODES,
     MAX_SMOOTHING,
+    MAX_STRENGTH,
 )
 
 EXPORT_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WebP"}
