@@ -1,6 +1,7 @@
 """Build the artist-mask held-out set: whole regions as an artist selects them, style photos chosen per region.
 
     python scripts/make_artist_pairs.py [--photos data/eval_regions/photos] [--out data/eval_artist]
+    python scripts/make_artist_pairs.py --set tune --photos data/demo/train --out data/tune_artist
 
 `make_eval_pairs.py --masks regions` cuts regions by colour clustering: skies come out as arcs and
 blobs with holes, which no artist would brush. Here each region is a whole thing (the sky, the
@@ -9,7 +10,9 @@ meadow, the petals, the pier) named in REGIONS below by a few sure-inside and su
 selection tools plus a little brushing would; holes are filled and stray islands dropped. Each
 region gets the style photos an artist would plausibly pick for it (a sky from other skies, a
 meadow from foliage), listed in the table, so the set is reproducible from the hold-out photos and
-this file alone. The photos are the demo hold-out (none is in the training set).
+this file alone. The photos are the demo hold-out (none is in the training set). `--set tune` builds
+the same kind of set on training photos (TUNE_REGIONS), for choosing export settings without
+looking at the hold-out.
 """
 
 from __future__ import annotations
@@ -56,6 +59,44 @@ REGIONS = {
     SUMMER: [
         ("sky", [(0.0, 0.0, 1.0, 0.62)], [(0.0, 0.7, 1.0, 1.0)], [STORM, PICOS, RIPPLE]),
         ("lake", [(0.0, 0.75, 1.0, 1.0)], [(0.0, 0.0, 1.0, 0.62)], [LEAF, PATH]),
+    ],
+}
+# training photos (the tuning set): skies, meadows, fields and the sea
+AITZ, WINDOWS, FOG, SEA = ("lomiri-aitzgorri_by_Aitzol_Berasategi", "lxqt-this-is-not-windows", "lxqt-fog",
+                           "gnome-SeaSunset")
+RAIN, GLOW, BRIDGE, DUNE = "lxqt-after-the-rain", "plasma-EveningGlow", "lomiri-Bridge_by_Sander_Klootwijk", "mate-Dune"
+SUNSET, DARKEST, MEADOW, IVY = ("lomiri-sunset_by_Aitzol_Berasategi", "plasma-DarkestHour", "mate-GreenMeadow",
+                                "gnome-Dark_Ivy")
+TUNE_REGIONS = {
+    AITZ: [
+        ("sky", [(0.0, 0.0, 1.0, 0.1)], [(0.0, 0.4, 1.0, 1.0)], [SEA, RAIN, GLOW]),
+        ("meadow", [(0.0, 0.88, 1.0, 1.0)], [(0.0, 0.0, 1.0, 0.5)], [DUNE, IVY]),
+    ],
+    WINDOWS: [
+        ("sky", [(0.0, 0.0, 1.0, 0.4)], [(0.0, 0.78, 1.0, 1.0)], [SUNSET, DARKEST]),
+        ("hills", [(0.0, 0.85, 1.0, 1.0)], [(0.0, 0.0, 1.0, 0.5)], [AITZ, DUNE]),
+    ],
+    FOG: [
+        ("sky", [(0.0, 0.0, 1.0, 0.3)], [(0.0, 0.78, 1.0, 1.0)], [GLOW, SEA]),
+        ("field", [(0.0, 0.85, 1.0, 1.0)], [(0.0, 0.0, 1.0, 0.4)], [MEADOW, DUNE]),
+    ],
+    SEA: [
+        ("sky", [(0.0, 0.0, 1.0, 0.3)], [(0.0, 0.65, 1.0, 1.0)], [WINDOWS, RAIN]),
+        ("sea", [(0.0, 0.72, 1.0, 1.0)], [(0.0, 0.0, 1.0, 0.4)], [DARKEST, FOG]),
+    ],
+    RAIN: [
+        ("sky", [(0.0, 0.0, 1.0, 0.68)], [(0.0, 0.93, 1.0, 1.0)], [GLOW, WINDOWS, FOG]),
+    ],
+    GLOW: [
+        ("sky", [(0.0, 0.0, 1.0, 0.18)], [(0.0, 0.6, 1.0, 1.0)], [RAIN, SUNSET]),
+        ("beach", [(0.0, 0.85, 1.0, 1.0)], [(0.0, 0.0, 1.0, 0.35)], [DUNE, AITZ]),
+    ],
+    BRIDGE: [
+        ("beach", [(0.0, 0.9, 1.0, 1.0)], [(0.0, 0.0, 1.0, 0.6)], [DUNE, GLOW, SUNSET]),
+    ],
+    DUNE: [
+        ("sky", [(0.0, 0.0, 1.0, 0.12)], [(0.0, 0.5, 1.0, 1.0)], [SUNSET, RAIN]),
+        ("grass", [(0.0, 0.8, 1.0, 1.0)], [(0.0, 0.0, 1.0, 0.2)], [MEADOW, AITZ]),
     ],
 }
 WORK = 512  # GrabCut runs at this long side; the mask is resized back to the photo
@@ -111,16 +152,21 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--photos", default="data/eval_regions/photos", help="the hold-out photos (make_eval_pairs.py's copies)")
     ap.add_argument("--out", default="data/eval_artist")
+    ap.add_argument("--set", choices=("holdout", "tune"), default="holdout",
+                    help="holdout: REGIONS on the hold-out photos; tune: TUNE_REGIONS on training photos")
     ap.add_argument("--sheet", default=None, help="also write an overview PNG of every mask over its photo here")
     args = ap.parse_args()
     src, out = Path(args.photos), Path(args.out)
     (out / "masks").mkdir(parents=True, exist_ok=True)
     (out / "photos").mkdir(exist_ok=True)
     rows, tiles = [], []
-    for stem, regions in REGIONS.items():
+    for stem, regions in (REGIONS if args.set == "holdout" else TUNE_REGIONS).items():
         img = cv2.imread(str(src / f"{stem}.jpg"))
         if img is None:
-            raise SystemExit(f"missing {src / stem}.jpg: build it with make_eval_pairs.py first")
+            raise SystemExit(f"missing {src / stem}.jpg: build the photos first (see the module docstring)")
+        s = 1024 / max(img.shape[:2])
+        if s < 1:  # 1024 px copies, like make_eval_pairs.py's: evaluation runs at 256 px anyway
+            img = cv2.resize(img, (round(img.shape[1] * s), round(img.shape[0] * s)), interpolation=cv2.INTER_AREA)
         cv2.imwrite(str(out / "photos" / f"{stem}.jpg"), img, [cv2.IMWRITE_JPEG_QUALITY, 95])
         for name, inside, outside, styles in regions:
             m = artist_mask(img[:, :, ::-1].copy(), inside, outside)
