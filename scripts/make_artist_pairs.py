@@ -150,7 +150,8 @@ def _fill_holes(mask: np.ndarray) -> np.ndarray:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--photos", default="data/eval_regions/photos", help="the hold-out photos (make_eval_pairs.py's copies)")
+    ap.add_argument("--photos", default="data/eval_regions/photos",
+                    help="the photos (the hold-out: make_eval_pairs.py's copies; --set tune: data/demo/train)")
     ap.add_argument("--out", default="data/eval_artist")
     ap.add_argument("--set", choices=("holdout", "tune"), default="holdout",
                     help="holdout: REGIONS on the hold-out photos; tune: TUNE_REGIONS on training photos")
@@ -187,8 +188,8 @@ def main() -> None:
     print(f"{len(rows)} pairs -> {out / 'PAIRS.csv'}")
     if args.sheet:
         tiles += [np.zeros_like(tiles[0])] * (-len(tiles) % 4)
-        sheet = np.vstack([np.hstack([cv2.copyMakeBorder(t, 0, 200 - t.shape[0], 0, 0, cv2.BORDER_CONSTANT) for t in tiles[i:i + 4]])
-                           for i in range(0, len(tiles), 4)])
+        tiles = [cv2.copyMakeBorder(t, 0, 200 - t.shape[0], 0, 0, cv2.BORDER_CONSTANT) for t in tiles]
+        sheet = np.vstack([np.hstack(tiles[i:i + 4]) for i in range(0, len(tiles), 4)])
         cv2.imwrite(args.sheet, sheet)
 
 
