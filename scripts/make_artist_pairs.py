@@ -161,7 +161,9 @@ def main() -> None:
     (out / "masks").mkdir(parents=True, exist_ok=True)
     (out / "photos").mkdir(exist_ok=True)
     rows, tiles = [], []
-    for stem, regions in (REGIONS if args.set == "holdout" else TUNE_REGIONS).items():
+    table = REGIONS if args.set == "holdout" else TUNE_REGIONS
+    photos = {}
+    for stem in {*table, *(s for regions in table.values() for r in regions for s in r[3])}:
         img = cv2.imread(str(src / f"{stem}.jpg"))
         if img is None:
             raise SystemExit(f"missing {src / stem}.jpg: build the photos first (see the module docstring)")
@@ -169,6 +171,9 @@ def main() -> None:
         if s < 1:  # 1024 px copies, like make_eval_pairs.py's: evaluation runs at 256 px anyway
             img = cv2.resize(img, (round(img.shape[1] * s), round(img.shape[0] * s)), interpolation=cv2.INTER_AREA)
         cv2.imwrite(str(out / "photos" / f"{stem}.jpg"), img, [cv2.IMWRITE_JPEG_QUALITY, 95])
+        photos[stem] = img
+    for stem, regions in table.items():
+        img = photos[stem]
         for name, inside, outside, styles in regions:
             m = artist_mask(img[:, :, ::-1].copy(), inside, outside)
             mname = f"masks/{stem}-{name.replace(' ', '_')}.png"
