@@ -223,3 +223,23 @@ def test_eval_final_interior_changes_only_the_export_method(tmp_path, tiny_model
     assert "interior guided" in (tmp_path / "guided" / "report.md").read_text()
     with pytest.raises(ev.EvalError, match="final-interior"):
         ev.evaluate(csv, tiny_model, tmp_path / "bad", methods=["tcp_final"], size=48, final_interior="wide")
+
+
+def test_eval_strength_reaches_every_network_method_and_is_range_checked(tmp_path, tiny_model):
+    """--strength: the network methods edit at that strength (past 1 too), the report says so, and
+    Reinhard (no network) is unchanged."""
+    from tcp_core.base.constants import MAX_STRENGTH
+
+    csv = _write_pairs(tmp_path, bad_rows=False)
+    runs = {s: ev.evaluate(csv, tiny_model, tmp_path / f"s{s}", methods=["tcp", "tcp_final", "pixel", "reinhard"],
+                           size=48, ssd_locations=64, strength=s) for s in (0.0, 1.0, 1.4)}
+    m = {s: runs[s].report["methods"] for s in runs}
+    assert [runs[s].report["strength"] for s in runs] == [0.0, 1.0, 1.4]
+    for method in ("tcp", "tcp_final", "pixel"):
+        assert m[1.0][method]["rmse"] != m[1.4][method]["rmse"], method
+    assert m[0.0]["tcp_final"]["rmse"] < 1.0  # strength 0: the export is the photo
+    assert m[1.0]["reinhard"]["rmse"] == m[1.4]["reinhard"]["rmse"]
+    assert "strength 1.4" in (tmp_path / "s1.4" / "report.md").read_text()
+    assert "strength" not in (tmp_path / "s1.0" / "report.md").read_text().split("\n")[2]
+    with pytest.raises(ev.EvalError, match="strength"):
+        ev.evaluate(csv, tiny_model, tmp_path / "bad", methods=["tcp"], size=48, strength=MAX_STRENGTH + 0.1)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import torch
 
-from tcp_core.base.constants import DEFAULT_INTERIOR_MODE, INTERIOR_MODES
+from tcp_core.base.constants import DEFAULT_INTERIOR_MODE, INTERIOR_MODES, MAX_STRENGTH
 from tcp_core.base.errors import UserError
 from tcp_core.eval.evaluate import ALL_METHODS, EvalError, evaluate
 from tcp_core.eval.metrics import backbones as _bb
@@ -59,6 +59,9 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--style-part", default="whole", choices=["whole", "auto"],
                     help="the network methods take the style from the whole reference (default) or from the "
                          "part of it that matches the region (the editor's --style-mask auto)")
+    ap.add_argument("--strength", type=float, default=1.0,
+                    help=f"the style strength of every network method (tcp, tcp_final, pixel, swapae), "
+                         f"0..{MAX_STRENGTH:g} (default 1: the reference's style code; above 1 past it)")
     ap.add_argument("--size", type=int, default=256, help="evaluation size: long side in px (default 256)")
     ap.add_argument("--backbone", default="mobilenet_v2",
                     help=f"feature backbone: {', '.join(_bb.BACKBONES)} (default mobilenet_v2)")
@@ -107,7 +110,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                        size=args.size, ssd_locations=args.ssd_locations, seed=args.seed,
                        model_name=args.weights, baseline_name=args.baseline_weights, log=log,
                        final_smoothing=args.final_smoothing, style_part=args.style_part,
-                       final_interior=args.final_interior)
+                       final_interior=args.final_interior, strength=args.strength)
     except UserError as e:  # anything else is a bug: its traceback shows
         print(f"tcp-editor eval: error: {e}", file=sys.stderr)
         return 2

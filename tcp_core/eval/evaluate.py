@@ -56,7 +56,13 @@ import cv2
 import numpy as np
 import torch
 
-from tcp_core.base.constants import DEFAULT_INTERIOR_MODE, DEFAULT_SMOOTHING, INTERIOR_MODES, MAX_SMOOTHING
+from tcp_core.base.constants import (
+    DEFAULT_INTERIOR_MODE,
+    DEFAULT_SMOOTHING,
+    INTERIOR_MODES,
+    MAX_SMOOTHING,
+    MAX_STRENGTH,
+)
 from tcp_core.base.errors import UserError
 from tcp_core.editing.regions import EditModel, RegionEdit
 from tcp_core.eval.metrics import backbones as _bb
@@ -193,8 +199,8 @@ def _part(model, p: Pair, style_part: str) -> dict:
     return {"style_mask": match(p.content, p.mask, p.style)}
 
 
-def _final_method(model: EditModel, smoothing: float | None = None,
-                  style_part: str = "whole", interior: str = DEFAULT_INTERIOR_MODE) -> Callable[[Pair], np.ndarray]:
+def _final_method(model: EditModel, smoothing: float | None = None, style_part: str = "whole",
+                  interior: str = DEFAULT_INTERIOR_MODE, strength: float = 1.0) -> Callable[[Pair], np.ndarray]:
     try:
         from tcp_core.editing.apply import apply_regions, interior_options
     except ImportError as e:
@@ -205,7 +211,7 @@ def _final_method(model: EditModel, smoothing: float | None = None,
     def run(p: Pair) -> np.ndarray:
         # the photo here is the content at the evaluation size, so this measures the export path at that size
         part = _part(model, p, style_part).get("style_mask")
-        region = RegionEdit(p.style, p.mask, 1.0, part)
+        region = RegionEdit(p.style, p.mask, strength, part)
         return np.asarray(apply_regions(model, p.content, [region], smoothing=smoothing,
                                         **interior_options(interior)))
 
@@ -214,7 +220,7 @@ def _final_method(model: EditModel, smoothing: float | None = None,
 
 def build_methods(model, baseline, requested: Sequence[str] | None,
                   final_smoothing: float | None = None, style_part: str = "whole",
-                  final_interior: str = DEFAULT_INTERIOR_MODE) -> tuple[dict, dict]:
+                  final_interior: str = DEFAULT_INTERIOR_MODE, strength: float = 1.0) -> tuple[dict, dict]:
     """{name: fn(Pair) -> image} for the requested methods (None = all that can run) and
     {name: why not} for default methods that cannot run. Explicitly requested methods that
     cannot run raise `EvalError`. style_part "auto": the network methods take the style from the
@@ -223,6 +229,8 @@ def build_methods(model, baseline, requested: Sequence[str] | None,
         raise EvalError(f"--style-part must be one of {', '.join(STYLE_PARTS)}, not {style_part!r}")
     if final_interior not in INTERIOR_MODES:
         raise EvalError(f"--final-interior must be one of {', '.join(INTERIOR_MODES)}, not {final_interior!r}")
+    if not 0.0 <= strength <= MAX_STRENGTH:
+        raise EvalError(f"--strength must be between 0 and {MAX_STRENGTH:g}")
     explicit = requested is not None
     names = list(requested) if explicit else list(ALL_METHODS)
     unknown = [n for n in names if n not in ALL_METHODS]
@@ -232,25 +240,25 @@ def build_methods(model, baseline, requested: Sequence[str] | None,
     unavailable: dict[str, str] = {}
     for n in names:
         if n == "tcp":
-            out[n] = lambda p: model.region_edit(p.content, p.style, p.mask, strength=1.0,
+            out[n] = lambda p: model.region_edit(p.content, p.style, p.mask, strength=strength,
                                                  **_part(model, p, style_part))
         elif n == "tcp_final":
             try:
-                out[n] = _final_method(model, final_smoothing, style_part, final_interior)
+                out[n] = _final_method(model, final_smoothing, style_part, final_interior, strength)
             except EvalError as e:
                 if explicit:
                     raise
                 unavailable[n] = str(e)
         elif n == "pixel":
-            out[n] = lambda p: pixel_composite(p.content, model.swap(p.content, p.style, **_part(model, p, style_part)),
-                                               p.mask)
+            out[n] = lambda p: pixel_composite(
+                p.content, model.swap(p.content, p.style, strength, **_part(model, p, style_part)), p.mask)
         elif n == "swapae":
             if baseline is None:
                 if explicit:
                     raise EvalError("method 'swapae' needs --baseline-weights (a SwapAE checkpoint)")
                 unavailable[n] = "no --baseline-weights given"
             else:
-                out[n] = lambda p: baseline.region_edit(p.content, p.style, p.mask, strength=1.0,
+                out[n] = lambda p: baseline.region_edit(p.content, p.style, p.mask, strength=strength,
                                                         **_part(baseline, p, style_part))
         elif n == "reinhard":
             out[n] = lambda p: reinhard_transfer(p.content, p.style, p.mask)
@@ -363,6 +371,7 @@ def evaluate(
     final_smoothing: float | None = None,
     style_part: str = "whole",
     final_interior: str = DEFAULT_INTERIOR_MODE,
+    strength: float = 1.0,
 ) -> EvalResult:
     """Run the evaluation (see the module docstring); returns the report and writes DIR/report.json,
     DIR/report.md and DIR/contact_sheet.png. `backbone`: a `Backbone` or None for the default
@@ -376,7 +385,7 @@ def evaluate(
     rows, skipped = read_pairs(pairs_csv)
     _refuse_outputs_on_inputs(Path(out_dir),
                               [Path(pairs_csv), *(f for r in rows for f in (r.content, r.style, r.mask))])
-    fns, unavailable = build_methods(model, baseline, methods, final_smoothing, style_part, final_interior)
+    fns, unavailable = build_methods(model, baseline, methods, final_smoothing, style_part, final_interior, strength)
     if not fns:
         raise EvalError("no method to evaluate")
     bb = backbone if backbone is not None else _bb.load_backbone("mobilenet_v2", device="cpu")
@@ -450,6 +459,7 @@ def evaluate(
         "final_smoothing": float(DEFAULT_SMOOTHING if final_smoothing is None else final_smoothing),
         "style_part": style_part,
         "final_interior": final_interior,
+        "strength": float(strength),
         "model": model_name or getattr(model, "source", type(model).__name__),
         "baseline": (baseline_name or getattr(baseline, "source", None)) if baseline is not None else None,
         "methods": summary,
