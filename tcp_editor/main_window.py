@@ -209,6 +209,7 @@ class MainWindow(QMainWindow):
         rp.chooseStyleRequested.connect(st.choose_style_dialog)
         rp.stylePartRequested.connect(st.style_part_dialog)
         rp.stylePartCleared.connect(st.clear_style_part)
+        rp.styleMatchRequested.connect(st.match_now)
         rp.galleryStyleChosen.connect(st.on_gallery_chosen)
         rp.galleryPathsDropped.connect(st.add_gallery_paths)
         rp.strength.sliderReleased.connect(self.previews.strength_released)

@@ -165,6 +165,7 @@ class RegionsPanel(QWidget):
     chooseStyleRequested = Signal()
     stylePartRequested = Signal()  # brush the part of the active region's style photo to use
     stylePartCleared = Signal()  # use the whole style photo again
+    styleMatchRequested = Signal()  # take the style from the part of the style photo like the region
     galleryStyleChosen = Signal(str)
     galleryPathsDropped = Signal(list)
 
@@ -219,6 +220,11 @@ class RegionsPanel(QWidget):
         self.part_btn.setObjectName("stylePartButton")
         self.part_btn.setToolTip("Take the style from part of the reference (brush its sky, say) instead of all of it")
         prow.addWidget(self.part_btn)
+        self.match_btn = QPushButton("Match")
+        self.match_btn.setObjectName("styleMatchButton")
+        self.match_btn.setToolTip("Take the style from the part of the reference that looks like the region (its "
+                                  "sky for a sky), in one click; Style part… refines it, Whole undoes it")
+        prow.addWidget(self.match_btn)
         self.part_clear_btn = QPushButton("Whole")
         self.part_clear_btn.setObjectName("stylePartClearButton")
         self.part_clear_btn.setToolTip("Take the style from the whole reference again")
@@ -236,6 +242,7 @@ class RegionsPanel(QWidget):
         self.style_btn.clicked.connect(self.chooseStyleRequested)
         self.part_btn.clicked.connect(self.stylePartRequested)
         self.part_clear_btn.clicked.connect(self.stylePartCleared)
+        self.match_btn.clicked.connect(self.styleMatchRequested)
         self.list.currentItemChanged.connect(self._on_current)
         self.list.itemChanged.connect(self._on_item_changed)
         self.list.styleDropped.connect(self.styleDropped)
@@ -336,6 +343,7 @@ class RegionsPanel(QWidget):
             self.style_label.setText(f"Style: {r.style.name}" if r.style else "No style: drop a photo on the region")
             part = r.style is not None and r.style_mask is not None
             self.part_btn.setEnabled(r.style is not None)
+            self.match_btn.setEnabled(r.style is not None)  # (an empty region: match_now says to brush it)
             self.part_clear_btn.setEnabled(part)
             self.part_label.setText("From: the brushed part of the style" if part else
                                     "From: the whole style photo" if r.style is not None else "")
@@ -346,6 +354,7 @@ class RegionsPanel(QWidget):
             self.strength_label.setText("–")
             self.style_label.setText("Add a region, brush its mask, then give it a style")
             self.part_btn.setEnabled(False)
+            self.match_btn.setEnabled(False)
             self.part_clear_btn.setEnabled(False)
             self.part_label.setText("")
 

@@ -6,6 +6,7 @@ and the worker's warm-up for the first preview (which styles it is likely to use
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 
 import numpy as np
 from PySide6.QtCore import QObject, Qt
@@ -14,6 +15,16 @@ from . import dialogs
 from .document import StyleRef
 from .resources import bundled_styles
 from .services.images import ImageLoadError, is_image_path, load_photo
+
+
+@dataclass(frozen=True)
+class DirectMatch:
+    """A one-click Match (the Regions panel's button): its answer becomes region `uid`'s style part
+    directly (one undo step), if the region still has `style` by then."""
+
+    uid: int
+    style: StyleRef
+
 
 WARM_GALLERY_STYLES = 6  # gallery styles whose swap with the photo is computed ahead
 MAX_GALLERY = 50
@@ -28,7 +39,8 @@ class StylesController(QObject):
         self.max_pixels = max_pixels
         self.cache: dict[str, StyleRef] = {}
         self.style_part = None  # the open Style part dialog
-        self.match_request: tuple[int, object] | None = None  # (request id, dialog) of the Match region out
+        # (request id, the dialog or a DirectMatch) of the Match region request out
+        self.match_request: tuple[int, object] | None = None
         self.prewarm = True  # prepare the first preview in the worker while the user brushes
 
     # styles -----------------------------------------------------------------------------------------
@@ -129,42 +141,86 @@ class StylesController(QObject):
         dlg.match_started()
         return rid
 
+    def match_now(self, uid: int | None = None) -> int | None:
+        """One click (the Regions panel's Match): take region `uid`'s (the active one's) style from the
+        part of its style photo that looks like the region, without the dialog. The worker's answer
+        becomes the style part as one undo step (on_called); Style part… refines it, Whole undoes it.
+        Returns the request id, or None (nothing to match: no style, or an empty region)."""
+        r = self.doc.active_region if uid is None else self.doc.region(uid)
+        if r is None or r.style is None:
+            return None
+        if self.doc.preview is None or not r.mask.any():
+            self.feedback.status("Brush the region first: Match looks for the part of the style photo like it",
+                                 5000)
+            return None
+        rid = self.service.submit_match_part(self.doc.preview, r.mask, r.style.image)
+        self.match_request = (rid, DirectMatch(r.uid, r.style))
+        self.feedback.status(f"Matching {r.name} in {r.style.name}…")
+        return rid
+
     def _take_match(self, rid: int):
-        """The dialog waiting for request `rid` (and no longer waiting), or None: not ours, stale
-        (superseded, or the dialog closed)."""
+        """The dialog or DirectMatch waiting for request `rid` (and no longer waiting), or None: not
+        ours, stale (superseded, or the dialog closed)."""
         req = self.match_request
         if req is None or req[0] != rid:
             return None
         self.match_request = None
-        dlg = req[1]
-        return dlg if dlg is self.style_part else None
+        target = req[1]
+        return target if isinstance(target, DirectMatch) or target is self.style_part else None
+
+    def _direct_result(self, target: DirectMatch, value) -> None:
+        try:
+            region = self.doc.region(target.uid)
+        except KeyError:  # deleted meanwhile
+            self.feedback.status("")
+            return
+        if region.style is not target.style:  # the style changed meanwhile: the match was of the old one
+            self.feedback.status("")
+            return
+        mask = np.asarray(value, np.float32) if isinstance(value, np.ndarray) else None
+        if mask is None or mask.shape != target.style.image.shape[:2] or not np.isfinite(mask).all():
+            self.feedback.error("Match region failed", "The worker did not answer with a mask of the style photo.")
+            return
+        if not (mask > 0.5).any():
+            self.feedback.status("Nothing in the style photo looks like the region: the whole photo is used", 8000)
+            return
+        self.doc.set_style_mask(target.uid, np.clip(mask, 0.0, 1.0))
+        self.feedback.status(f"{region.name}: style from the part of {target.style.name} like it "
+                             "(Style part… to refine, Whole for all of it)", 8000)
 
     def on_called(self, rid: int, value, _ms: float) -> None:
-        """worker.called: a Match region answer fills its dialog's canvas."""
-        dlg = self._take_match(rid)
-        if dlg is None:
+        """worker.called: a Match region answer fills its dialog's canvas, or (Match) becomes the style part."""
+        target = self._take_match(rid)
+        if target is None:
+            return
+        if isinstance(target, DirectMatch):
+            self._direct_result(target, value)
             return
         try:
-            dlg.set_matched(value)
+            target.set_matched(value)
         except (TypeError, ValueError) as e:  # not a mask: say so, never crash
-            dlg.match_failed(f"Match region failed: {e}")
+            target.match_failed(f"Match region failed: {e}")
 
     def on_failed(self, failure) -> bool:
-        """worker.failed: True if it was a Match region request (then its dialog says why)."""
+        """worker.failed: True if it was a Match region request (then its dialog, or the status bar, says why)."""
         if self.match_request is None or self.match_request[0] != failure.id:
             return False
-        dlg = self._take_match(failure.id)
-        if dlg is not None:
-            dlg.match_failed(failure.summary, failure.details)
+        target = self._take_match(failure.id)
+        if isinstance(target, DirectMatch):
+            self.feedback.error("Match region failed", failure.summary, failure.details)
+        elif target is not None:
+            target.match_failed(failure.summary, failure.details)
         return True
 
     def on_request_gone(self, rid: int) -> bool:
         """worker.discarded: True if it was the Match region request out (its dialog gets its button back)."""
         if self.match_request is None or self.match_request[0] != rid:
             return False
-        dlg = self._take_match(rid)
-        if dlg is not None:
-            dlg.match_failed("Matching was cancelled.")
+        target = self._take_match(rid)
+        if isinstance(target, DirectMatch):
+            self.feedback.status("Matching was cancelled.", 5000)
+        elif target is not None:
+            target.match_failed("Matching was cancelled.")
         return True
 
     def clear_style_part(self, uid: int | None = None) -> bool:

@@ -406,3 +406,61 @@ def test_a_stale_match_answer_is_left_alone(qtbot, win, dlg, photo, two_part_sty
     assert second.canvas.mask.max() > 0.0 and win.styles.match_request is None
     second.reject()
     assert doc.region(uid).style_mask is None and doc.undo_stack.count() == depth and dlg.errors == []
+
+
+def test_one_click_match_in_the_regions_panel_sets_the_style_part_in_one_undo_step(qtbot, win, dlg, photo,
+                                                                                   two_part_style):
+    """The Regions panel's Match: the part of the style photo like the region becomes the style part
+    without the dialog (one undo step, the preview follows); Whole and undo take it back."""
+    uid, whole = _open(qtbot, win, photo, two_part_style)
+    doc, panel = win.doc, win.regions_panel
+    depth = doc.undo_stack.count()
+    btn = panel.match_btn
+    assert btn.objectName() == "styleMatchButton" and btn.isVisible() and btn.isEnabled()
+    assert "looks like the region" in btn.toolTip()
+    with qtbot.waitSignal(win.previewApplied, timeout=WAIT_MS):
+        qtbot.mouseClick(btn, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: doc.region(uid).style_mask is not None, timeout=WAIT_MS)
+    m = doc.region(uid).style_mask
+    assert m.shape == (96, 128) and 0.0 <= m.min() and m.max() <= 1.0 and np.mean(m > 0.5) > 0.05
+    assert doc.undo_stack.count() == depth + 1 and doc.undo_stack.undoText() == "Set style part"
+    assert panel.part_label.text() == "From: the brushed part of the style" and panel.part_clear_btn.isEnabled()
+    assert win.styles.match_request is None
+    assert not np.array_equal(win.previews.last_result, whole)  # the edit now takes the part's style
+    _preview(qtbot, win, doc.undo_stack.undo)
+    assert doc.region(uid).style_mask is None
+    assert dlg.errors == []
+
+
+def test_one_click_match_needs_a_brushed_region_and_reports_failures_and_stale_answers(qtbot, win, dlg, photo,
+                                                                                       two_part_style, other_style,
+                                                                                       monkeypatch, answers):
+    assert win.open_path(photo)
+    uid = win.doc.add_region()  # a style but nothing brushed: the status bar says to brush it
+    assert win.styles.set_region_style_from_path(uid, two_part_style)
+    assert win.regions_panel.match_btn.isEnabled()
+    assert win.styles.match_now(uid) is None and win.styles.match_request is None
+    assert "Brush the region first" in win.statusBar().currentMessage()
+
+    uid, _ = _open(qtbot, win, photo, two_part_style)
+    doc = win.doc
+    # the style changes before the answer comes: the answer (for the old style) is left alone
+    depth = doc.undo_stack.count()
+    rid = win.styles.match_now(uid)
+    assert rid is not None
+    assert win.styles.set_region_style_from_path(uid, other_style)
+    qtbot.waitUntil(lambda: rid in answers, timeout=WAIT_MS)
+    qtbot.wait(50)
+    assert doc.region(uid).style_mask is None and doc.undo_stack.count() == depth + 1  # (only the style)
+
+    # a failing match: one clear error, no style part, no crash
+    model = win.service.worker.model
+
+    def broken(*_a, **_k):
+        raise ValueError("no features")
+
+    monkeypatch.setattr(model, "match_style_part", broken)
+    assert win.styles.match_now(uid) is not None
+    qtbot.waitUntil(lambda: bool(dlg.errors), timeout=WAIT_MS)
+    assert "Match region failed" in str(dlg.errors[0]) and "no features" in str(dlg.errors[0])
+    assert doc.region(uid).style_mask is None and win.styles.match_request is None
