@@ -12,6 +12,7 @@ region (real drag-and-drop events), waits for the edit and saves:
   03_edit.png      the edited result
   04_split.png     the before/after split view
   05_dark.png      the same in the dark palette
+  06_match.png     the style from the part of the style photo like the region (Match), at 130 %
 Uses the bundled weights if weights/ has them, else the untrained demo128 model (then the
 "edit" is not meaningful, and the status bar says so).
 """
@@ -178,6 +179,16 @@ def run(args) -> int:
     win.controls.overlay_opacity.setValue(35)
     win.action_map["split"].setChecked(False)
     shot("05_dark.png")
+    app.setPalette(app.style().standardPalette())
+    win.controls.overlay_opacity.setValue(0)
+    n.clear()
+    QTest.mouseClick(win.regions_panel.match_btn, Qt.MouseButton.LeftButton)
+    wait(lambda: doc.active_region.style_mask is not None)
+    win.regions_panel.strength.setValue(130)
+    wait(lambda: bool(n) and win.previews.in_flight is None and not win.previews.dirty)
+    pump(0.5)
+    wait(lambda: win.previews.in_flight is None and not win.previews.dirty)
+    shot("06_match.png")
     doc.undo_stack.setClean()
     win.close()
     service.shutdown()
