@@ -499,7 +499,7 @@ def test_cli_refuses_to_overwrite_input(files, capsys):
                 "--mask",
                 f.mask,
                 "--strength",
-                "1.5",
+                "1.6",  # past MAX_STRENGTH (1.5)
                 "-o",
                 f.dir / "o.png",
             ],
