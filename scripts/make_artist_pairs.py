@@ -24,6 +24,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from tcp_core.training.masks import fill_holes
+
 # photo stem: [(region name, sure-inside boxes, sure-outside boxes, style photo stems)], boxes are
 # (x0, y0, x1, y1) in fractions of the photo's width and height.
 PICOS, STORM, FLOWER, RIPPLE = ("lomiri-picosdeeuropa_by_Aitzol_Berasategi", "mate-Storm", "mate-YellowFlower",
@@ -134,18 +136,8 @@ def artist_mask(image: np.ndarray, inside, outside) -> np.ndarray:
     for c in range(1, n):
         if ((cc == c) & fg).any():
             keep[cc == c] = 1
-    keep = _fill_holes(keep)
+    keep = fill_holes(keep)
     return (cv2.resize(keep * 255, (w, h), interpolation=cv2.INTER_LINEAR) >= 128).astype(np.uint8)
-
-
-def _fill_holes(mask: np.ndarray) -> np.ndarray:
-    """Fill holes (background the image border cannot reach) of a {0, 1} uint8 mask."""
-    h, w = mask.shape
-    padded = np.zeros((h + 2, w + 2), np.uint8)
-    padded[1:-1, 1:-1] = mask
-    flood = padded.copy()
-    cv2.floodFill(flood, np.zeros((h + 4, w + 4), np.uint8), (0, 0), 1)
-    return (mask | (flood == 0)[1:-1, 1:-1]).astype(np.uint8)
 
 
 def main() -> None:

@@ -97,7 +97,7 @@ def region_mask(
             for c in range(1, n_cc):
                 m = cv2.morphologyEx((cc == c).astype(np.uint8), cv2.MORPH_CLOSE, kernel)
                 m = cv2.morphologyEx(m, cv2.MORPH_OPEN, kernel)
-                m = _fill_holes(m)
+                m = fill_holes(m)
                 cov = float(m.mean())
                 gap = max(0.0, min_coverage - cov, cov - max_coverage)
                 cands.append((gap, m))
@@ -110,7 +110,7 @@ def region_mask(
     return best.astype(np.float32)
 
 
-def _fill_holes(mask: np.ndarray) -> np.ndarray:
+def fill_holes(mask: np.ndarray) -> np.ndarray:
     """Fill the holes of a {0, 1} uint8 mask (background not reachable from the border)."""
     h, w = mask.shape
     padded = np.zeros((h + 2, w + 2), np.uint8)
