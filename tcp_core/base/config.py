@@ -58,7 +58,8 @@ def _check_model_fields(c: ModelConfig) -> None:
     if c.encoder not in ENCODERS:
         raise UsageError(f"model config field encoder must be one of {', '.join(ENCODERS)}, got {c.encoder!r:.40}")
     if c.edit_style not in EDIT_STYLES:
-        raise UsageError(f"model config field edit_style must be one of {', '.join(EDIT_STYLES)}, got {c.edit_style!r:.40}")
+        raise UsageError(f"model config field edit_style must be one of {', '.join(EDIT_STYLES)}, "
+                         f"got {c.edit_style!r:.40}")
     for name in ("enc_stem", "content_channels", "style_dim"):
         _check_int(name, getattr(c, name), 1, MAX_CHANNELS)
     _check_ints("enc_channels", c.enc_channels, 1, MAX_LEVELS)

@@ -62,7 +62,8 @@ class Generator(nn.Module):
         self.content_channels = cfg.content_channels
 
     def forward(self, content: Tensor, style: Tensor | StyleBlend, generator: torch.Generator | None = None) -> Tensor:
-        # content: [N, C_c, h, w]; style: [N, D], [N, D, h', w'] or a StyleBlend -> image [N, 3, h * 2**levels, w * 2**levels]
+        # content: [N, C_c, h, w]; style: [N, D], [N, D, h', w'] or a StyleBlend
+        #   -> image [N, 3, h * 2**levels, w * 2**levels]
         assert content.ndim == 4 and content.shape[1] == self.content_channels, content.shape
         assert style.shape[0] == content.shape[0], (style.shape, content.shape)
         s = style * self.style_gain

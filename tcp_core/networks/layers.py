@@ -127,7 +127,8 @@ class StyleBlend:
     mask: Tensor
 
     def __post_init__(self) -> None:
-        assert self.inside.shape == self.outside.shape and self.inside.ndim == 2, (self.inside.shape, self.outside.shape)
+        assert self.inside.shape == self.outside.shape and self.inside.ndim == 2, \
+            (self.inside.shape, self.outside.shape)
         assert self.mask.ndim == 4 and self.mask.shape[:2] == (self.inside.shape[0], 1), self.mask.shape
 
     @property
