@@ -17,9 +17,10 @@ from collections.abc import Sequence
 import cv2
 import numpy as np
 
-from tcp_core.base.constants import DEFAULT_INTERIOR_MODE, INTERIOR_MODES
+from tcp_core.base.constants import DEFAULT_INTERIOR_MODE, DEFAULT_PRE_TRANSFER, INTERIOR_MODES
 from tcp_core.editing.fullres import guided_filter, upsample_edit
 from tcp_core.editing.masks import as_float_mask, auto_feather_px, grow_mask, region_crop_box
+from tcp_core.editing.priming import prime_region
 from tcp_core.editing.regions import EditModel, RegionEdit
 from tcp_core.io.imageio import LoadedImage, to_uint8
 
@@ -90,6 +91,7 @@ def apply_regions(
     smoothing: float | None = None,
     swap_interior: bool = True,
     interior_ramp: str = DEFAULT_INTERIOR_MODE,
+    pre_transfer: float = DEFAULT_PRE_TRANSFER,
 ) -> np.ndarray:
     """Edit `photo` (full resolution) with successive region edits; returns the full-res result.
 
@@ -111,7 +113,13 @@ def apply_regions(
     `interior_ramp` ("guided", the default since session 29, or "fixed"; INTERIOR_RAMPS) is how that switch
     runs: a ramp that follows the photo (wider where the border crosses smooth parts of it), or a fixed one
     of SWAP_INTERIOR_PX.
+    `pre_transfer` (0..1, `colour priming`, `tcp_core.editing.priming`): the network edits a copy of the photo whose
+    region was first moved that far towards the reference's colours by a classical colour transfer (scaled by the
+    strength up to 1, so strength 0 still leaves the photo as it is); the content code then no longer pulls the
+    edit back to the photo's own colours. 0 is the network's edit of the photo itself.
     """
+    if not 0.0 <= pre_transfer <= 1.0:
+        raise ValueError(f"pre_transfer must be between 0 and 1, got {pre_transfer}")
     if interior_ramp not in INTERIOR_RAMPS:
         raise ValueError(f"interior_ramp must be one of {', '.join(INTERIOR_RAMPS)}, got {interior_ramp!r}")
     cur = photo.rgb if isinstance(photo, LoadedImage) else np.asarray(photo)
@@ -155,20 +163,26 @@ def apply_regions(
         # from it to the edit, so only what the style changed reaches the photo (not the network's
         # reconstruction error) and strength 0 leaves the photo as it is.
         if global_:
-            lo_res = model.swap(lo_src, style_lo, float(strength), **by_part)
-            lo_ref = model.swap(lo_src, style_lo, 0.0)
+            lo_mask = np.ones((wh, ww), np.float32)
         else:
             lo_mask = np.clip(_resize(as_float_mask(m_crop), (wh, ww)), 0, 1)  # (OpenCV reads the strided crop)
             if inside:
                 lo_mask = grow_mask(lo_mask, INSIDE_GROW_REF_PX * min(wh, ww) / 128)
+        # lo_in: what the network edits, the photo with its region primed towards the reference's colours
+        lo_in = prime_region(lo_src, style_lo, lo_mask, pre_transfer * min(1.0, float(strength)),
+                             by_part.get("style_mask"))
+        if global_:
+            lo_res = model.swap(lo_in, style_lo, float(strength), **by_part)
+            lo_ref = model.swap(lo_src, style_lo, 0.0)
+        else:
             fast = {"keyframe_step": keyframe_step} if keyframe_step else {}  # (models without it work too)
-            lo_res = model.region_edit(lo_src, style_lo, lo_mask, float(strength), **fast, **by_part)
+            lo_res = model.region_edit(lo_in, style_lo, lo_mask, float(strength), **fast, **by_part)
             lo_ref = model.own_style_edit(lo_src, lo_mask)
         lo_res, lo_ref = (_resize(np.asarray(x), (wh, ww)) for x in (lo_res, lo_ref))
         if swap_interior and not global_:
             # the swap at strength 0 is G(C_A, S_A) whatever the reference: asked with the photo as its own
             # reference it is the one the strength-0 region edit above already computed (cached)
-            sw_res = _resize(np.asarray(model.swap(lo_src, style_lo, float(strength), **by_part)), (wh, ww))
+            sw_res = _resize(np.asarray(model.swap(lo_in, style_lo, float(strength), **by_part)), (wh, ww))
             sw_ref = _resize(np.asarray(model.swap(lo_src, lo_src, 0.0)), (wh, ww))
             lo_res, lo_ref = swap_in_interior(lo_res, lo_ref, sw_res, sw_ref, lo_mask,
                                               lo_src if interior_ramp == "guided" else None)

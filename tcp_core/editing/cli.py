@@ -29,7 +29,13 @@ from pathlib import Path
 
 import numpy as np
 
-from tcp_core.base.constants import DEFAULT_INTERIOR_MODE, DEFAULT_SMOOTHING, MAX_SMOOTHING, MAX_STRENGTH
+from tcp_core.base.constants import (
+    DEFAULT_INTERIOR_MODE,
+    DEFAULT_PRE_TRANSFER,
+    DEFAULT_SMOOTHING,
+    MAX_SMOOTHING,
+    MAX_STRENGTH,
+)
 from tcp_core.base.errors import UsageError
 from tcp_core.base.memory import release_free_memory
 from tcp_core.editing.apply import (
@@ -119,6 +125,10 @@ def _build_parser() -> argparse.ArgumentParser:
                         "inside: 'fixed' over 1-4 network pixels, 'guided' follows the photo (as narrow where the "
                         "border runs along an edge of the photo, wider where it crosses a smooth sky, so no band "
                         "shows there) (default %(default)s)")
+    a.add_argument("--pre-transfer", type=float, default=DEFAULT_PRE_TRANSFER, metavar="A",
+                   help="colour priming 0-1: move each region this far towards the reference's colours by a "
+                        "classical colour transfer (Lab mean and spread) before the network edits it, so the edit "
+                        "takes more of the reference (default %(default)g)")
     a.add_argument("--no-crop", action="store_true", help="run the network on the whole photo, not a crop")
     a.add_argument("--quality", type=int, default=95, help="JPEG/WebP quality (default 95)")
     a.add_argument("--format", choices=["png", "jpg", "webp", "tif"], default=None, help="output format (batch)")
@@ -254,6 +264,7 @@ def _edit_and_save(
         timings=timings,
         swap_interior=args.swap_interior,
         interior_ramp=args.interior_ramp,
+        pre_transfer=args.pre_transfer,
     )
     t0 = time.perf_counter()
     save_image(
@@ -320,6 +331,8 @@ def _cmd_apply(args, model: EditModel | None) -> int:
         raise UsageError(f"{PROG} apply: error: --max-pixels must be positive")
     if args.smoothing is not None and not (0 <= args.smoothing <= MAX_SMOOTHING):
         raise UsageError(f"{PROG} apply: error: --smoothing must be between 0 and {MAX_SMOOTHING}")
+    if not 0.0 <= args.pre_transfer <= 1.0:
+        raise UsageError(f"{PROG} apply: error: --pre-transfer must be between 0 and 1")
     if len(args.style_mask) == 1 and args.style_mask[0].lower() == AUTO:
         args.style_mask = args.style_mask * n
     if args.style_mask and len(args.style_mask) != n:

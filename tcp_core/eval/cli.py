@@ -11,7 +11,7 @@ from pathlib import Path
 
 import torch
 
-from tcp_core.base.constants import DEFAULT_INTERIOR_MODE, INTERIOR_MODES, MAX_STRENGTH
+from tcp_core.base.constants import DEFAULT_INTERIOR_MODE, DEFAULT_PRE_TRANSFER, INTERIOR_MODES, MAX_STRENGTH
 from tcp_core.base.errors import UserError
 from tcp_core.eval.evaluate import ALL_METHODS, EvalError, evaluate
 from tcp_core.eval.metrics import backbones as _bb
@@ -62,6 +62,8 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--strength", type=float, default=1.0,
                     help=f"the style strength of every network method (tcp, tcp_final, pixel, swapae), "
                          f"0..{MAX_STRENGTH:g} (default 1: the reference's style code; above 1 past it)")
+    ap.add_argument("--pre-transfer", type=float, default=DEFAULT_PRE_TRANSFER, metavar="A",
+                    help="method tcp_final's colour priming 0-1 (the export's --pre-transfer) (default %(default)g)")
     ap.add_argument("--size", type=int, default=256, help="evaluation size: long side in px (default 256)")
     ap.add_argument("--backbone", default="mobilenet_v2",
                     help=f"feature backbone: {', '.join(_bb.BACKBONES)} (default mobilenet_v2)")
@@ -110,7 +112,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                        size=args.size, ssd_locations=args.ssd_locations, seed=args.seed,
                        model_name=args.weights, baseline_name=args.baseline_weights, log=log,
                        final_smoothing=args.final_smoothing, style_part=args.style_part,
-                       final_interior=args.final_interior, strength=args.strength)
+                       final_interior=args.final_interior, strength=args.strength,
+                       pre_transfer=args.pre_transfer)
     except UserError as e:  # anything else is a bug: its traceback shows
         print(f"tcp-editor eval: error: {e}", file=sys.stderr)
         return 2

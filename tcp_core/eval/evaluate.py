@@ -58,6 +58,7 @@ import torch
 
 from tcp_core.base.constants import (
     DEFAULT_INTERIOR_MODE,
+    DEFAULT_PRE_TRANSFER,
     DEFAULT_SMOOTHING,
     INTERIOR_MODES,
     MAX_SMOOTHING,
@@ -200,7 +201,8 @@ def _part(model, p: Pair, style_part: str) -> dict:
 
 
 def _final_method(model: EditModel, smoothing: float | None = None, style_part: str = "whole",
-                  interior: str = DEFAULT_INTERIOR_MODE, strength: float = 1.0) -> Callable[[Pair], np.ndarray]:
+                  interior: str = DEFAULT_INTERIOR_MODE, strength: float = 1.0,
+                  pre_transfer: float = DEFAULT_PRE_TRANSFER) -> Callable[[Pair], np.ndarray]:
     try:
         from tcp_core.editing.apply import apply_regions, interior_options
     except ImportError as e:
@@ -213,14 +215,15 @@ def _final_method(model: EditModel, smoothing: float | None = None, style_part: 
         part = _part(model, p, style_part).get("style_mask")
         region = RegionEdit(p.style, p.mask, strength, part)
         return np.asarray(apply_regions(model, p.content, [region], smoothing=smoothing,
-                                        **interior_options(interior)))
+                                        pre_transfer=pre_transfer, **interior_options(interior)))
 
     return run
 
 
 def build_methods(model, baseline, requested: Sequence[str] | None,
                   final_smoothing: float | None = None, style_part: str = "whole",
-                  final_interior: str = DEFAULT_INTERIOR_MODE, strength: float = 1.0) -> tuple[dict, dict]:
+                  final_interior: str = DEFAULT_INTERIOR_MODE, strength: float = 1.0,
+                  pre_transfer: float = DEFAULT_PRE_TRANSFER) -> tuple[dict, dict]:
     """{name: fn(Pair) -> image} for the requested methods (None = all that can run) and
     {name: why not} for default methods that cannot run. Explicitly requested methods that
     cannot run raise `EvalError`. style_part "auto": the network methods take the style from the
@@ -231,6 +234,8 @@ def build_methods(model, baseline, requested: Sequence[str] | None,
         raise EvalError(f"--final-interior must be one of {', '.join(INTERIOR_MODES)}, not {final_interior!r}")
     if not 0.0 <= strength <= MAX_STRENGTH:
         raise EvalError(f"--strength must be between 0 and {MAX_STRENGTH:g}")
+    if not 0.0 <= pre_transfer <= 1.0:
+        raise EvalError("--pre-transfer must be between 0 and 1")
     explicit = requested is not None
     names = list(requested) if explicit else list(ALL_METHODS)
     unknown = [n for n in names if n not in ALL_METHODS]
@@ -244,7 +249,7 @@ def build_methods(model, baseline, requested: Sequence[str] | None,
                                                  **_part(model, p, style_part))
         elif n == "tcp_final":
             try:
-                out[n] = _final_method(model, final_smoothing, style_part, final_interior, strength)
+                out[n] = _final_method(model, final_smoothing, style_part, final_interior, strength, pre_transfer)
             except EvalError as e:
                 if explicit:
                     raise
@@ -372,6 +377,7 @@ def evaluate(
     style_part: str = "whole",
     final_interior: str = DEFAULT_INTERIOR_MODE,
     strength: float = 1.0,
+    pre_transfer: float = DEFAULT_PRE_TRANSFER,
 ) -> EvalResult:
     """Run the evaluation (see the module docstring); returns the report and writes DIR/report.json,
     DIR/report.md and DIR/contact_sheet.png. `backbone`: a `Backbone` or None for the default
@@ -385,7 +391,8 @@ def evaluate(
     rows, skipped = read_pairs(pairs_csv)
     _refuse_outputs_on_inputs(Path(out_dir),
                               [Path(pairs_csv), *(f for r in rows for f in (r.content, r.style, r.mask))])
-    fns, unavailable = build_methods(model, baseline, methods, final_smoothing, style_part, final_interior, strength)
+    fns, unavailable = build_methods(model, baseline, methods, final_smoothing, style_part, final_interior, strength,
+                                     pre_transfer)
     if not fns:
         raise EvalError("no method to evaluate")
     bb = backbone if backbone is not None else _bb.load_backbone("mobilenet_v2", device="cpu")
@@ -460,6 +467,7 @@ def evaluate(
         "style_part": style_part,
         "final_interior": final_interior,
         "strength": float(strength),
+        "pre_transfer": float(pre_transfer),
         "model": model_name or getattr(model, "source", type(model).__name__),
         "baseline": (baseline_name or getattr(baseline, "source", None)) if baseline is not None else None,
         "methods": summary,

@@ -86,6 +86,7 @@ def markdown(report: dict) -> str:
         + (f"; `tcp_final` colour smoothing {report['final_smoothing']:g}" if report.get("final_smoothing") is not None
            else "")
         + (f", interior {report['final_interior']}" if report.get("final_interior") else "")
+        + (f", colour priming {report['pre_transfer']:g}" if report.get("pre_transfer") else "")
         + (f"; strength {report['strength']:g} (every network method)" if report.get("strength", 1.0) != 1.0 else "")
         + ("; style from the part of each reference that matches its region" if report.get("style_part") == "auto"
            else "") + ".",

@@ -1,0 +1,135 @@
+"""Colour priming (`tcp_core.editing.priming`) and the export's `pre_transfer` (`apply --pre-transfer`)."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from test_apply import FakeModel, disk, files, photo_of, run, textured  # noqa: F401 - `files` is a fixture
+
+from tcp_core.editing.apply import apply_regions
+from tcp_core.editing.priming import lab_moments, prime_region, reinhard_lab
+from tcp_core.editing.regions import RegionEdit
+
+
+def lab(img):
+    return cv2.cvtColor(img.astype(np.float32) / 255, cv2.COLOR_RGB2LAB)
+
+
+def test_lab_moments_weighted_mean_and_std():
+    x = np.zeros((2, 2, 3), np.float32)
+    x[0, 0] = (10, 20, 30)
+    x[1, 1] = (30, 40, 50)
+    w = np.array([[1, 0], [0, 1]], np.float32)
+    mu, sd = lab_moments(x, w)
+    np.testing.assert_allclose(mu, [20, 30, 40])
+    np.testing.assert_allclose(sd, [10, 10, 10])
+    mu_all, _ = lab_moments(x)
+    np.testing.assert_allclose(mu_all, [10, 15, 20])
+    with pytest.raises(ValueError, match="no pixel"):
+        lab_moments(x, np.zeros((2, 2)))
+
+
+def test_reinhard_gives_the_region_the_references_lab_moments():
+    src = textured(64, 80, seed=1)
+    style = textured(50, 50, seed=9)[:, :, ::-1].copy()
+    mask = disk(64, 80, 40, 32, 20).astype(np.float32)
+    out = reinhard_lab(src, style, mask)
+    mu_o, sd_o = lab_moments(lab(out), mask)
+    mu_s, sd_s = lab_moments(lab(style))
+    np.testing.assert_allclose(mu_o, mu_s, atol=1.5)  # (uint8 rounding, gamut clipping)
+    np.testing.assert_allclose(sd_o, sd_s, rtol=0.15, atol=1.0)
+    # a style part: the moments of that part only
+    part = np.zeros(style.shape[:2], np.float32)
+    part[:, :20] = 1
+    mu_p, _ = lab_moments(lab(reinhard_lab(src, style, mask, part)), mask)
+    np.testing.assert_allclose(mu_p, lab_moments(lab(style), part)[0], atol=1.5)
+
+
+def test_prime_region_blends_inside_the_mask_only():
+    src = textured(48, 64, seed=2)
+    style = np.full((30, 30, 3), (200, 90, 40), np.uint8)
+    mask = disk(48, 64, 32, 24, 14).astype(np.float32)
+    assert prime_region(src, style, mask, 0.0) is src
+    assert prime_region(src, style, np.zeros_like(mask), 1.0) is src
+    full = prime_region(src, style, mask, 1.0)
+    half = prime_region(src, style, mask, 0.5)
+    outside = mask == 0
+    np.testing.assert_array_equal(full[outside], src[outside])
+    np.testing.assert_array_equal(half[outside], src[outside])
+    inside = mask == 1
+    np.testing.assert_array_equal(full[inside], reinhard_lab(src, style, mask)[inside])
+    mid = (src.astype(float) + full) / 2
+    assert np.abs(half[inside] - mid[inside]).max() <= 1.0
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        prime_region(src, style, mask, 1.5)
+
+
+@settings(max_examples=25, deadline=None, derandomize=True)
+@given(amount=st.floats(0, 1), seed=st.integers(0, 50))
+def test_prime_region_moves_the_region_mean_towards_the_reference(amount, seed):
+    """Property: the region's Lab mean moves along the way to the reference's, by about `amount` of it."""
+    src = textured(32, 32, seed=seed)
+    style = textured(24, 24, seed=seed + 100)[:, :, ::-1].copy()
+    mask = disk(32, 32, 16, 16, 10).astype(np.float32)
+    out = prime_region(src, style, mask, amount)
+    mu_src, mu_ref = lab_moments(lab(src), mask)[0], lab_moments(lab(style))[0]
+    mu_out = lab_moments(lab(out), mask)[0]
+    gap = np.linalg.norm(mu_ref - mu_src)
+    assert np.linalg.norm(mu_out - mu_src) <= amount * gap + 2.0
+    assert np.linalg.norm(mu_ref - mu_out) <= (1 - amount) * gap + 2.0
+
+
+def test_apply_pre_transfer_edits_a_primed_photo_and_measures_against_the_photo():
+    h, w = 96, 128
+    rgb = textured(h, w, seed=4)
+    style = np.full((40, 40, 3), (230, 120, 30), np.uint8)
+    mask = disk(h, w, 64, 48, 30)
+    outs = {}
+    for a in (0.0, 0.5):
+        model = FakeModel()
+        outs[a] = apply_regions(model, photo_of(rgb), [RegionEdit(style, mask, 1.0)], pre_transfer=a)
+        regions = [c for c in model.calls if c[0] == "region"]
+        edit, ref = regions[0], regions[-1]  # the styled edit, then the strength-0 reference
+        assert edit[4] == 1.0 and ref[4] == 0.0
+        primed = not np.array_equal(edit[1], ref[1])
+        assert primed == (a > 0)  # the network edits a primed photo; its reference is the photo itself
+        swaps = [c for c in model.calls if c[0] == "swap" and c[4] == 1.0]
+        assert swaps and np.array_equal(swaps[0][1], edit[1])  # the interior's swap sees the same input
+    inside = mask > 0
+    target = np.array([230, 120, 30], float)
+    d = {a: np.abs(o[inside].astype(float).mean(0) - target).sum() for a, o in outs.items()}
+    assert d[0.5] < d[0.0] - 20, d  # closer to the reference's colour
+    outside = ~disk(h, w, 64, 48, 40).astype(bool)
+    np.testing.assert_array_equal(outs[0.5][outside], rgb[outside])
+
+
+def test_apply_pre_transfer_vanishes_at_strength_zero_and_is_range_checked(tiny_model):
+    h, w = 80, 100
+    rgb = textured(h, w, seed=3)
+    mask = disk(h, w, 50, 40, 25)
+    style = textured(48, 48, seed=8)[:, :, ::-1].copy()
+    out = apply_regions(tiny_model, photo_of(rgb), [RegionEdit(style, mask, 0.0)], pre_transfer=1.0)
+    assert np.abs(out.astype(int) - rgb).max() <= 1
+    with pytest.raises(ValueError, match="pre_transfer"):
+        apply_regions(tiny_model, photo_of(rgb), [RegionEdit(style, mask, 1.0)], pre_transfer=1.2)
+
+
+def test_cli_pre_transfer(files, capsys):  # noqa: F811 (fixture)
+    """`apply --pre-transfer` reaches the export (a different result) and is range-checked."""
+    from tcp_core.io.imageio import load_image
+
+    outs = []
+    for a in ("0", "0.8"):
+        out = files.dir / f"pre{a}.png"
+        rc, err = run(["apply", files.content, "--style", files.style, "--mask", files.mask, "--pre-transfer", a,
+                       "-o", out], capsys, model=FakeModel())
+        assert rc == 0, err
+        outs.append(load_image(out).rgb)
+    assert (outs[0] != outs[1]).any()
+    rc, err = run(["apply", files.content, "--style", files.style, "--mask", files.mask, "--pre-transfer", "2",
+                   "-o", files.dir / "bad.png"], capsys, model=FakeModel())
+    assert rc == 2 and "--pre-transfer" in err and "between 0 and 1" in err and len(err.strip().splitlines()) == 1
+    assert not (files.dir / "bad.png").exists()
