@@ -54,6 +54,7 @@ def main() -> int:
     ap.add_argument("--raw", action="store_true", help="ignore the model's strength_exponent")
     ap.add_argument("--json", default=None)
     ap.add_argument("--write", action="store_true", help="store the fitted strength_exponent in the weights file")
+    ap.add_argument("--pre-transfer", type=float, default=None, help="the export's colour priming (default: its own)")
     args = ap.parse_args()
 
     from tcp_core.editing.apply import apply_regions
@@ -76,7 +77,8 @@ def main() -> int:
         inside = mask > 0.5
         changes = {}
         for s in STRENGTHS:
-            out = apply_regions(model, photo, [RegionEdit(style, mask, s)])
+            prime = {} if args.pre_transfer is None else {"pre_transfer": args.pre_transfer}
+            out = apply_regions(model, photo, [RegionEdit(style, mask, s)], **prime)
             changes[s] = float(np.abs(out.astype(np.float32) - photo.astype(np.float32))[inside].mean())
         if changes[1.0] < 0.5:
             continue  # the edit barely changes this region: no curve to measure

@@ -83,7 +83,8 @@ def test_small_region_is_edited_on_a_crop_and_nothing_else_changes():
     rgb = textured(h, w)
     mask = disk(h, w, 120, 110, 30)
     fake = FakeModel()
-    out = apply_regions(fake, photo_of(rgb), [RegionEdit(rgb, mask, 1.0)], feather_px=4)
+    # colour priming off: the fake network's shift must come through exactly (tests/test_priming.py has priming)
+    out = apply_regions(fake, photo_of(rgb), [RegionEdit(rgb, mask, 1.0)], feather_px=4, pre_transfer=0)
     assert out.dtype == np.uint8 and out.shape == rgb.shape
     _, content, style_shape, lo_mask, strength = fake.calls[0]
     # The network saw a crop around the region at its working size: the region fills a good part
@@ -201,7 +202,7 @@ def test_successive_regions_and_empty_mask():
     empty = np.zeros((h, w), np.float32)
     fake = FakeModel()
     regions = [RegionEdit(rgb, m1, 1.0), RegionEdit(rgb, empty, 1.0), RegionEdit(rgb, m1, 1.0)]
-    out = apply_regions(fake, photo_of(rgb), regions, feather_px=3)
+    out = apply_regions(fake, photo_of(rgb), regions, feather_px=3, pre_transfer=0)  # (the exact shift)
     # the empty region cost nothing: one edit and its strength-0 reference for each real region (and the
     # global swap at both strengths for swap_interior)
     region_calls = [c for c in fake.calls if c[0] == "region"]
@@ -360,7 +361,8 @@ def test_cli_apply_single(files, capsys):
 def test_cli_keeps_16bit_and_alpha(tmp_path, capsys):
     out = tmp_path / "o16.png"
     rc, err = run(
-        ["apply", BAD / "rgba16.png", "--style", BAD / "ok_rgb.png", "--global", "-o", out], capsys, model=FakeModel()
+        ["apply", BAD / "rgba16.png", "--style", BAD / "ok_rgb.png", "--global", "--pre-transfer", "0", "-o", out],
+        capsys, model=FakeModel(),
     )
     assert rc == 0, err
     res = load_image(out, keep_alpha=True, keep_16bit=True)

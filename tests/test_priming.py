@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import inspect
+
 import cv2
 import numpy as np
 import pytest
@@ -82,7 +84,11 @@ def test_prime_region_moves_the_region_mean_towards_the_reference(amount, seed):
     assert np.linalg.norm(mu_ref - mu_out) <= (1 - amount) * gap + 2.0
 
 
-def test_apply_pre_transfer_edits_a_primed_photo_and_measures_against_the_photo():
+@pytest.mark.parametrize("swap_interior", [True, False])
+def test_apply_pre_transfer_primes_what_fills_the_region_and_measures_against_the_photo(swap_interior):
+    """With swap_interior (the default) the global swap that fills the region's inside edits the primed photo
+    and the region edit at the border the photo itself; without it the region edit is primed. The reference
+    edits (strength 0) always see the photo, and nothing outside the feathered mask changes."""
     h, w = 96, 128
     rgb = textured(h, w, seed=4)
     style = np.full((40, 40, 3), (230, 120, 30), np.uint8)
@@ -90,20 +96,33 @@ def test_apply_pre_transfer_edits_a_primed_photo_and_measures_against_the_photo(
     outs = {}
     for a in (0.0, 0.5):
         model = FakeModel()
-        outs[a] = apply_regions(model, photo_of(rgb), [RegionEdit(style, mask, 1.0)], pre_transfer=a)
+        outs[a] = apply_regions(model, photo_of(rgb), [RegionEdit(style, mask, 1.0)], pre_transfer=a,
+                                swap_interior=swap_interior)
         regions = [c for c in model.calls if c[0] == "region"]
         edit, ref = regions[0], regions[-1]  # the styled edit, then the strength-0 reference
         assert edit[4] == 1.0 and ref[4] == 0.0
-        primed = not np.array_equal(edit[1], ref[1])
-        assert primed == (a > 0)  # the network edits a primed photo; its reference is the photo itself
+        lo_photo = ref[1]
+        edit_primed = not np.array_equal(edit[1], lo_photo)
+        assert edit_primed == (a > 0 and not swap_interior)
         swaps = [c for c in model.calls if c[0] == "swap" and c[4] == 1.0]
-        assert swaps and np.array_equal(swaps[0][1], edit[1])  # the interior's swap sees the same input
+        if swap_interior:
+            assert len(swaps) == 1 and (not np.array_equal(swaps[0][1], lo_photo)) == (a > 0)
+            assert all(np.array_equal(c[1], lo_photo) for c in model.calls if c[0] == "swap" and c[4] == 0.0)
+        else:
+            assert not swaps
     inside = mask > 0
     target = np.array([230, 120, 30], float)
     d = {a: np.abs(o[inside].astype(float).mean(0) - target).sum() for a, o in outs.items()}
-    assert d[0.5] < d[0.0] - 20, d  # closer to the reference's colour
+    assert d[0.5] < d[0.0] - 15, d  # closer to the reference's colour
     outside = ~disk(h, w, 64, 48, 40).astype(bool)
     np.testing.assert_array_equal(outs[0.5][outside], rgb[outside])
+
+
+def test_the_default_priming_is_in_range():
+    from tcp_core.base.constants import DEFAULT_PRE_TRANSFER
+
+    assert 0.0 <= DEFAULT_PRE_TRANSFER <= 1.0
+    assert inspect.signature(apply_regions).parameters["pre_transfer"].default == DEFAULT_PRE_TRANSFER
 
 
 def test_apply_pre_transfer_vanishes_at_strength_zero_and_is_range_checked(tiny_model):

@@ -113,10 +113,13 @@ def apply_regions(
     `interior_ramp` ("guided", the default since session 29, or "fixed"; INTERIOR_RAMPS) is how that switch
     runs: a ramp that follows the photo (wider where the border crosses smooth parts of it), or a fixed one
     of SWAP_INTERIOR_PX.
-    `pre_transfer` (0..1, `colour priming`, `tcp_core.editing.priming`): the network edits a copy of the photo whose
-    region was first moved that far towards the reference's colours by a classical colour transfer (scaled by the
-    strength up to 1, so strength 0 still leaves the photo as it is); the content code then no longer pulls the
-    edit back to the photo's own colours. 0 is the network's edit of the photo itself.
+    `pre_transfer` (0..1, colour priming, `tcp_core.editing.priming`; default DEFAULT_PRE_TRANSFER): what the export
+    takes inside each region (the global swap with `swap_interior`, else the region edit) is the network's edit of
+    a copy of the photo whose region was first moved that far towards the reference's colours by a classical colour
+    transfer (scaled by the strength up to 1, so strength 0 still leaves the photo as it is), so the content code no
+    longer pulls the edit back to the photo's own colours. With `swap_interior` the region edit at the border sees
+    the photo itself, so the border keeps the unprimed edit's seams (priming both drew bands along the edge:
+    docs/training/s36/). 0 is the network's edit of the photo itself.
     """
     if not 0.0 <= pre_transfer <= 1.0:
         raise ValueError(f"pre_transfer must be between 0 and 1, got {pre_transfer}")
@@ -176,7 +179,8 @@ def apply_regions(
             lo_ref = model.swap(lo_src, style_lo, 0.0)
         else:
             fast = {"keyframe_step": keyframe_step} if keyframe_step else {}  # (models without it work too)
-            lo_res = model.region_edit(lo_in, style_lo, lo_mask, float(strength), **fast, **by_part)
+            lo_edit_in = lo_src if swap_interior else lo_in  # unprimed at the border when the swap fills the inside
+            lo_res = model.region_edit(lo_edit_in, style_lo, lo_mask, float(strength), **fast, **by_part)
             lo_ref = model.own_style_edit(lo_src, lo_mask)
         lo_res, lo_ref = (_resize(np.asarray(x), (wh, ww)) for x in (lo_res, lo_ref))
         if swap_interior and not global_:

@@ -126,9 +126,9 @@ def _build_parser() -> argparse.ArgumentParser:
                         "border runs along an edge of the photo, wider where it crosses a smooth sky, so no band "
                         "shows there) (default %(default)s)")
     a.add_argument("--pre-transfer", type=float, default=DEFAULT_PRE_TRANSFER, metavar="A",
-                   help="colour priming 0-1: move each region this far towards the reference's colours by a "
-                        "classical colour transfer (Lab mean and spread) before the network edits it, so the edit "
-                        "takes more of the reference (default %(default)g)")
+                   help="colour priming 0-1: the network edits each region's inside after moving it this far "
+                        "towards the reference's colours by a classical colour transfer (Lab mean and spread), so the "
+                        "edit takes more of the reference; 0 is the network alone (default %(default)g)")
     a.add_argument("--no-crop", action="store_true", help="run the network on the whole photo, not a crop")
     a.add_argument("--quality", type=int, default=95, help="JPEG/WebP quality (default 95)")
     a.add_argument("--format", choices=["png", "jpg", "webp", "tif"], default=None, help="output format (batch)")
