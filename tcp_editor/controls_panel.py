@@ -14,7 +14,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from .document import DEFAULT_INTERIOR_MODE, DEFAULT_SMOOTHING, INTERIOR_MODES, MAX_SMOOTHING
+from .document import (
+    DEFAULT_INTERIOR_MODE,
+    DEFAULT_PRE_TRANSFER_PERCENT,
+    DEFAULT_SMOOTHING,
+    INTERIOR_MODES,
+    MAX_PRE_TRANSFER_PERCENT,
+    MAX_SMOOTHING,
+)
 from .mask_ops import SIMILAR_TOLERANCE_DEFAULT
 from .widgets import ComboBox, Slider, SpinBox
 
@@ -116,6 +123,20 @@ class ControlsPanel(QWidget):
             f"Default: {INTERIOR_LABELS.get(DEFAULT_INTERIOR_MODE, DEFAULT_INTERIOR_MODE)}.")
         row.addWidget(self.interior, 1)
         v.addLayout(row)
+        row = QHBoxLayout()
+        row.addWidget(QLabel("Colour priming"))
+        self.pre_transfer = SpinBox()
+        self.pre_transfer.setObjectName("colourPriming")
+        self.pre_transfer.setRange(0, MAX_PRE_TRANSFER_PERCENT)
+        self.pre_transfer.setValue(DEFAULT_PRE_TRANSFER_PERCENT)
+        self.pre_transfer.setSuffix(" %")
+        self.pre_transfer.setKeyboardTracking(False)
+        self.pre_transfer.setToolTip(
+            "Before the network restyles a region, move its colours this far towards the style photo's "
+            "(a classical colour transfer); higher takes more of the reference, 0 is the network alone. "
+            f"Default {DEFAULT_PRE_TRANSFER_PERCENT} %.")
+        row.addWidget(self.pre_transfer, 1)
+        v.addLayout(row)
         lay.addWidget(edit)
         sel = QGroupBox("Selection tools")
         f = QFormLayout(sel)
@@ -169,6 +190,7 @@ class ControlsPanel(QWidget):
         self.interp_amount.sliderReleased.connect(lambda: self.document and self.document.end_merge())
         self.smoothing.valueChanged.connect(self._on_smoothing)
         self.interior.currentIndexChanged.connect(self._on_interior)
+        self.pre_transfer.valueChanged.connect(self._on_pre_transfer)
 
     def _on_similarity_label(self, value: int) -> None:
         self.similarity_label.setText(f"{value} % (higher selects more; default {SIMILAR_TOLERANCE_DEFAULT} %)")
@@ -183,7 +205,7 @@ class ControlsPanel(QWidget):
         doc = self.document
         has = bool(doc and doc.has_photo)
         for w in (self.global_cb, self.second_btn, self.interp_what, self.interp_amount, self.smoothing,
-                  self.interior):
+                  self.interior, self.pre_transfer):
             w.setEnabled(has)
         if doc is None:
             return
@@ -191,7 +213,8 @@ class ControlsPanel(QWidget):
                                  (self.interp_what, "setCurrentText", doc.interp_what),
                                  (self.interp_amount, "setValue", int(round(doc.interp_amount * 100))),
                                  (self.smoothing, "setValue", int(doc.smoothing)),
-                                 (self.interior, "setCurrentIndex", self.interior.findData(doc.interior))):
+                                 (self.interior, "setCurrentIndex", self.interior.findData(doc.interior)),
+                                 (self.pre_transfer, "setValue", int(doc.pre_transfer))):
             w.blockSignals(True)
             getattr(w, setter)(value)
             w.blockSignals(False)
@@ -223,6 +246,11 @@ class ControlsPanel(QWidget):
         mode = self.interior.itemData(index)
         if doc and doc.has_photo and mode is not None:
             doc.set_interior(mode)
+
+    def _on_pre_transfer(self, value: int) -> None:
+        doc = self.document
+        if doc and doc.has_photo:
+            doc.set_pre_transfer(int(value))  # one undo step per spin-box step
 
     def _on_amount(self, value: int) -> None:
         doc = self.document

@@ -24,10 +24,18 @@ PREVIEW_LONG_SIDE = 1024
 STYLE_LONG_SIDE = 1024
 UNDO_LIMIT = 100
 INTERP_WHAT = ("style", "content")
-# Colour smoothing of the full-resolution reconstruction and the Region interior modes (how the
-# inside of a region takes the network's global swap): the library's one definition, reached
-# through the service layer (tcp_core.base.constants).
-from .services.images import DEFAULT_INTERIOR_MODE, DEFAULT_SMOOTHING, INTERIOR_MODES, MAX_SMOOTHING, MAX_STRENGTH  # noqa: E402
+# Colour smoothing of the full-resolution reconstruction, the Region interior modes (how the
+# inside of a region takes the network's global swap) and the Colour priming (an integer percent):
+# the library's one definition, reached through the service layer (tcp_core.base.constants).
+from .services.images import (  # noqa: E402
+    DEFAULT_INTERIOR_MODE,
+    DEFAULT_PRE_TRANSFER_PERCENT,
+    DEFAULT_SMOOTHING,
+    INTERIOR_MODES,
+    MAX_PRE_TRANSFER_PERCENT,
+    MAX_SMOOTHING,
+    MAX_STRENGTH,
+)
 
 _uids = itertools.count(1)
 
@@ -99,6 +107,7 @@ class RenderState:
     interp_amount: float
     smoothing: int = DEFAULT_SMOOTHING
     interior: str = DEFAULT_INTERIOR_MODE  # one of INTERIOR_MODES
+    pre_transfer: int = DEFAULT_PRE_TRANSFER_PERCENT  # colour priming, percent 0..MAX_PRE_TRANSFER_PERCENT
 
     @property
     def is_identity(self) -> bool:
@@ -111,7 +120,7 @@ class Document(QObject):
     regionChanged = Signal(int)  # uid: a property (style, strength, name, visibility)
     maskChanged = Signal(int, object)  # uid, dirty rect (x0, y0, x1, y1) or None (whole mask)
     activeRegionChanged = Signal(int)  # uid, -1 for none
-    settingsChanged = Signal()  # global transfer, interpolation, colour smoothing, region interior
+    settingsChanged = Signal()  # global transfer, interpolation, colour smoothing, region interior, colour priming
     changed = Signal()  # anything that changes the rendered result
 
     def __init__(self, parent: QObject | None = None, preview_long_side: int = PREVIEW_LONG_SIDE) -> None:
@@ -134,6 +143,7 @@ class Document(QObject):
         self.interp_amount = 0.0
         self.smoothing = DEFAULT_SMOOTHING
         self.interior = DEFAULT_INTERIOR_MODE
+        self.pre_transfer = DEFAULT_PRE_TRANSFER_PERCENT
         self.project_path = ""
         self._merge_generation = 0
         self._region_counter = 0
@@ -179,6 +189,7 @@ class Document(QObject):
         self.interp_amount = 0.0
         self.smoothing = DEFAULT_SMOOTHING
         self.interior = DEFAULT_INTERIOR_MODE
+        self.pre_transfer = DEFAULT_PRE_TRANSFER_PERCENT
         self.project_path = ""
         self._region_counter = 0
         self.photoChanged.emit()
@@ -238,7 +249,8 @@ class Document(QObject):
             if r.visible and r.style is not None and (self.global_transfer or r.mask.max() > 0))
         return RenderState(self.preview, regions, self.global_transfer,
                            self.interp_image if self.interp_amount > 0 else None, self.interp_what,
-                           float(self.interp_amount), int(self.smoothing), str(self.interior))
+                           float(self.interp_amount), int(self.smoothing), str(self.interior),
+                           int(self.pre_transfer))
 
     # editing API: every call pushes one undoable command ---------------------------------
     def add_region(self, name: str | None = None, mask: np.ndarray | None = None,
@@ -375,6 +387,22 @@ class Document(QObject):
             raise ValueError(f"region interior must be one of {', '.join(INTERIOR_MODES)}, got {mode!r}")
         if mode != self.interior:
             self.undo_stack.push(DocValueCommand(self, {"interior": mode}, "Region interior"))
+
+    def set_pre_transfer(self, value: int) -> None:
+        """Colour priming (preview and export; an integer percent 0..MAX_PRE_TRANSFER_PERCENT): how far
+        each region is moved towards its style photo's colours by a classical colour transfer before
+        the network restyles it (`apply_regions(pre_transfer=value / 100)`); 0 is the network alone.
+        One undo step per change (a spin-box step); a value out of range, or not an integer, raises
+        ValueError and changes nothing."""
+        from .commands import DocValueCommand
+
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) \
+                or not 0 <= value <= MAX_PRE_TRANSFER_PERCENT:
+            raise ValueError(f"colour priming must be an integer percent between 0 and {MAX_PRE_TRANSFER_PERCENT}, "
+                             f"got {value!r}")
+        value = int(value)
+        if value != self.pre_transfer:
+            self.undo_stack.push(DocValueCommand(self, {"pre_transfer": value}, "Colour priming"))
 
     def end_merge(self) -> None:
         """Close the current run of mergeable slider moves (call on slider release)."""

@@ -33,9 +33,11 @@ from PIL import Image
 from . import mask_ops
 from .document import (
     DEFAULT_INTERIOR_MODE,
+    DEFAULT_PRE_TRANSFER_PERCENT,
     DEFAULT_SMOOTHING,
     INTERIOR_MODES,
     INTERP_WHAT,
+    MAX_PRE_TRANSFER_PERCENT,
     MAX_SMOOTHING,
     MAX_STRENGTH,
     STYLE_LONG_SIDE,
@@ -85,6 +87,7 @@ class Snapshot:
     _photo_png: bytes | None = None  # cached encoding (autosave re-uses it)
     smoothing: int = DEFAULT_SMOOTHING
     interior: str = DEFAULT_INTERIOR_MODE
+    pre_transfer: int = DEFAULT_PRE_TRANSFER_PERCENT  # colour priming, integer percent
 
 
 def snapshot(doc: Document) -> Snapshot:
@@ -98,7 +101,7 @@ def snapshot(doc: Document) -> Snapshot:
     png = cache[1] if cache is not None and cache[0] is doc.photo else None
     return Snapshot(doc.photo, doc.alpha, doc.exif, doc.icc, doc.path, regions, active, doc.global_transfer,
                     doc.interp_image, doc.interp_path, doc.interp_what, doc.interp_amount, doc.preview_long_side,
-                    time.time(), png, int(doc.smoothing), str(doc.interior))
+                    time.time(), png, int(doc.smoothing), str(doc.interior), int(doc.pre_transfer))
 
 
 def _png(arr: np.ndarray, level: int = 1) -> bytes:
@@ -148,6 +151,7 @@ def write(path: str, snap: Snapshot) -> str:
         "global_transfer": bool(snap.global_transfer),
         "smoothing": int(snap.smoothing),
         "interior": str(snap.interior),
+        "pre_transfer": int(snap.pre_transfer),  # colour priming, percent
         "interpolation": {
             "file": "second.png" if snap.interp_image is not None else None,
             "source_path": snap.interp_path,
@@ -444,6 +448,11 @@ def _load(path: str) -> Snapshot:
         interior = meta.get("interior", DEFAULT_INTERIOR_MODE)  # absent in files from before it existed
         if not isinstance(interior, str) or interior not in INTERIOR_MODES:
             raise _fail(path, f"project.json: interior must be one of {', '.join(INTERIOR_MODES)}.")
+        pre_transfer = meta.get("pre_transfer", DEFAULT_PRE_TRANSFER_PERCENT)  # absent in files from before it existed
+        if isinstance(pre_transfer, bool) or not isinstance(pre_transfer, int) \
+                or not 0 <= pre_transfer <= MAX_PRE_TRANSFER_PERCENT:
+            raise _fail(path, "project.json: pre_transfer (colour priming) must be an integer percent between 0 "
+                              f"and {MAX_PRE_TRANSFER_PERCENT}.")
         saved_at = meta.get("saved_at", 0.0)
         try:
             saved_at = float(saved_at) if isinstance(saved_at, (int, float)) and not isinstance(saved_at, bool) else 0.0
@@ -451,7 +460,8 @@ def _load(path: str) -> Snapshot:
             saved_at = 0.0
         return Snapshot(photo, alpha, exif, icc, str(ph.get("source_path", "")), regions, active, glob, interp,
                         str(ip.get("source_path", "")), what, amount, pls,
-                        saved_at if math.isfinite(saved_at) else 0.0, smoothing=smoothing, interior=interior)
+                        saved_at if math.isfinite(saved_at) else 0.0, smoothing=smoothing, interior=interior,
+                        pre_transfer=pre_transfer)
 
 
 def restore(doc: Document, snap: Snapshot, project_path: str = "") -> None:
@@ -469,6 +479,7 @@ def restore(doc: Document, snap: Snapshot, project_path: str = "") -> None:
         doc.interp_amount = snap.interp_amount
         doc.smoothing = snap.smoothing
         doc.interior = snap.interior
+        doc.pre_transfer = snap.pre_transfer
         doc.project_path = project_path
         if doc.regions:
             doc.active_uid = doc.regions[snap.active_index if 0 <= snap.active_index < len(doc.regions) else 0].uid

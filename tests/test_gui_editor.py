@@ -413,6 +413,43 @@ def test_export_renders_with_the_region_interior(qtbot, win, photo, style_photo,
         assert got == core_apply.interior_options(mode)
 
 
+def test_export_and_preview_render_with_the_colour_priming(qtbot, win, photo, style_photo, tmp_path, monkeypatch):
+    """The Colour priming spin box re-renders the preview with it, and File > Export passes the document's
+    Colour priming to the full-resolution render: apply_regions(pre_transfer=percent / 100)."""
+    import tcp_core.editing.apply as core_apply  # render.py imports apply_regions lazily, from here
+    from tcp_editor.document import DEFAULT_PRE_TRANSFER_PERCENT
+
+    open_with_region(qtbot, win, photo, style_photo)
+    seen = []
+    orig = core_apply.apply_regions
+    monkeypatch.setattr(core_apply, "apply_regions",
+                        lambda model, photo_, regions, **kw: seen.append((np.asarray(photo_).shape, kw))
+                        or orig(model, photo_, regions, **kw))
+    value = 80 if DEFAULT_PRE_TRANSFER_PERCENT != 80 else 20
+    with qtbot.waitSignal(win.previewApplied, timeout=WAIT_MS):
+        win.controls.pre_transfer.setValue(value)
+    assert win.doc.pre_transfer == value and seen and seen[-1][1]["pre_transfer"] == pytest.approx(value / 100)
+    win.doc.undo_stack.undo()
+    assert win.doc.pre_transfer == DEFAULT_PRE_TRANSFER_PERCENT
+    assert win.controls.pre_transfer.value() == DEFAULT_PRE_TRANSFER_PERCENT
+    # the warm-up (brushing before a style is chosen) prepares the preview with the same priming
+    warm = []
+    svc = win.styles.service
+    orig_warm = svc.submit_warm
+    monkeypatch.setattr(svc, "submit_warm", lambda *a, **k: warm.append(a + tuple(k.values())) or orig_warm(*a, **k))
+    win.doc.set_pre_transfer(value)
+    assert win.styles.request_warm() is not None and warm and warm[-1][-1] == value
+    win.doc.undo_stack.undo()
+    for percent in (0, value):
+        win.doc.set_pre_transfer(percent)
+        out = str(tmp_path / f"out_{percent}.png")
+        with qtbot.waitSignal(win.files.exportFinished, timeout=WAIT_MS):
+            assert win.files.export_to(out) is not None
+        full = [kw for shape, kw in seen if shape[:2] == (240, 320)]  # the export's (previews are 256 px)
+        assert full, seen
+        assert full[-1]["pre_transfer"] == pytest.approx(percent / 100)
+
+
 def test_export_never_writes_onto_a_style_reference(qtbot, win, photo, style_photo, tmp_path):
     """The Export dialog protects every file the edit reads, not only the original photo: a name
     that is the region's style reference is refused up front with a message, nothing is written,
@@ -448,6 +485,10 @@ def test_project_round_trip(qtbot, win, photo, style_photo, tmp_path):
 
     interior = next(m for m in INTERIOR_MODES if m != DEFAULT_INTERIOR_MODE)
     doc.set_interior(interior)
+    from tcp_editor.document import DEFAULT_PRE_TRANSFER_PERCENT
+
+    priming = 70 if DEFAULT_PRE_TRANSFER_PERCENT != 70 else 30
+    doc.set_pre_transfer(priming)
     path = str(tmp_path / "p.tcpproj")
     assert win.files.save_project(path)
     assert doc.undo_stack.isClean()
@@ -459,7 +500,7 @@ def test_project_round_trip(qtbot, win, photo, style_photo, tmp_path):
     other = tmp_path / "other.png"
     make_photo(other, 200, 100, seed=9)
     assert win.open_path(str(other))
-    assert win.doc.regions == []
+    assert win.doc.regions == [] and win.doc.pre_transfer == DEFAULT_PRE_TRANSFER_PERCENT
     assert win.open_path(path)
     doc = win.doc
     assert [r.name for r in doc.regions] == ["Left", "Region 2"]
@@ -467,8 +508,10 @@ def test_project_round_trip(qtbot, win, photo, style_photo, tmp_path):
     assert doc.regions[0].strength == pytest.approx(0.4) and doc.regions[1].strength == pytest.approx(1.3)
     assert doc.global_transfer and doc.smoothing == 11 and doc.interior == interior
     assert win.controls.interior.currentData() == interior
+    assert doc.pre_transfer == priming and win.controls.pre_transfer.value() == priming
     with zipfile.ZipFile(path) as z:
-        assert json.loads(z.read("project.json"))["interior"] == interior
+        meta = json.loads(z.read("project.json"))
+    assert meta["interior"] == interior and meta["pre_transfer"] == priming
     assert doc.regions[0].style is not None and doc.regions[0].style.path == style_photo
     for a, b in zip(masks, [r.mask for r in doc.regions]):
         assert np.abs(a - b).max() < 1e-4

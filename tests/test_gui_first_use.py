@@ -95,7 +95,7 @@ def test_export_dialog_filter_matches_the_suggested_name(qtbot, win, monkeypatch
 def test_wheel_over_unfocused_controls_scrolls_instead_of_changing_them(qtbot, win):
     c = win.controls
     controls = [c.feather_px, c.grow_px, c.tolerance, c.brush_size, c.smoothing, c.similarity, c.hardness,
-                c.overlay_opacity, c.interp_what, c.interior, win.regions_panel.strength]
+                c.overlay_opacity, c.interp_what, c.interior, c.pre_transfer, win.regions_panel.strength]
     before = [w.value() if hasattr(w, "value") else w.currentIndex() for w in controls]
     for w in controls:
         w.setEnabled(True)

@@ -239,11 +239,11 @@ def test_render_passes_the_region_interior_to_apply_regions(monkeypatch):
                         lambda model, photo, regions, **kw: seen.append(kw) or orig(model, photo, regions, **kw))
     img, regions = _interior_scene()
     out = {}
-    for mode in INTERIOR_MODES:
-        out[mode] = render(InteriorFake(), img, regions, interior=mode).astype(int) - img
+    for mode in INTERIOR_MODES:  # (no colour priming, whatever its default: the interior alone)
+        out[mode] = render(InteriorFake(), img, regions, interior=mode, pre_transfer=0).astype(int) - img
         assert {k: seen[-1][k] for k in ("swap_interior", "interior_ramp") if k in seen[-1]} == \
             core_apply.interior_options(mode)
-    default = render(InteriorFake(), img, regions).astype(int) - img
+    default = render(InteriorFake(), img, regions, pre_transfer=0).astype(int) - img
     np.testing.assert_array_equal(default, out[DEFAULT_INTERIOR_MODE])
     # deep inside the region: the swap's colours (darker), or the region edit's alone (brighter)
     assert out["off"][32, 40:56].mean() == pytest.approx(40, abs=2)
@@ -278,6 +278,80 @@ def test_worker_renders_and_exports_with_the_jobs_region_interior(qtbot, service
             service.submit_export(job)
         np.testing.assert_array_equal(np.asarray(Image.open(path).convert("RGB")), want[mode])
     assert not np.array_equal(want["guided"], want["off"])
+
+
+def _priming_scene():
+    """The Region interior scene with a red style photo: colour priming shows as red inside the region."""
+    img, regions = _interior_scene()
+    style = np.zeros((16, 16, 3), np.uint8)
+    style[...] = (220, 60, 40)
+    return img, [RegionEdit(style, regions[0].mask, 1.0)]
+
+
+def test_render_passes_the_colour_priming_to_apply_regions(monkeypatch):
+    """render(pre_transfer=percent) and the warm-up's render reach apply_regions as pre_transfer=percent / 100;
+    the default is the library's DEFAULT_PRE_TRANSFER; priming moves the region towards the style's colours."""
+    import tcp_core.editing.apply as core_apply  # render.py imports apply_regions lazily, from here
+    from tcp_core.base.constants import DEFAULT_PRE_TRANSFER
+    from tcp_editor.services.render import render, warm_steps
+
+    seen = []
+    orig = core_apply.apply_regions
+    monkeypatch.setattr(core_apply, "apply_regions",
+                        lambda model, photo, regions, **kw: seen.append(kw) or orig(model, photo, regions, **kw))
+    img, regions = _priming_scene()
+    out = {}
+    for percent in (0, 35, 100):
+        out[percent] = render(InteriorFake(), img, regions, pre_transfer=percent).astype(int) - img
+        assert seen[-1]["pre_transfer"] == pytest.approx(percent / 100)
+    render(InteriorFake(), img, regions)
+    assert seen[-1]["pre_transfer"] == pytest.approx(DEFAULT_PRE_TRANSFER)
+    steps = warm_steps(InteriorFake(), img, [regions[0].style], regions[0].mask, 1.0, None, "guided", 70)
+    for step in steps:
+        step()
+    assert seen[-1]["pre_transfer"] == pytest.approx(0.7)
+    # deep inside the region: grey (the fakes change every channel alike) without priming, red with it
+    inside = {p: d[32, 40:56].mean(0) for p, d in out.items()}
+    assert abs(inside[0][0] - inside[0][1]) < 1
+    assert inside[35][0] - inside[35][1] > 20 and inside[100][0] - inside[100][1] > inside[35][0] - inside[35][1] + 20
+    for d in out.values():  # outside the region nothing changes
+        assert not d[:6].any() and not d[:, :10].any()
+
+
+def test_worker_renders_and_exports_with_the_jobs_colour_priming(qtbot, service, tmp_path):
+    """The preview (RenderJob, from the document's RenderState through submit_render), the warm-up
+    (submit_warm) and the export (ExportJob) all render with their Colour priming."""
+    from PIL import Image
+
+    from tcp_editor.services.render import render
+    from tcp_editor.services.requests import ExportJob
+
+    with qtbot.waitSignal(service.worker.modelLoaded, timeout=5000):
+        service.set_model(InteriorFake())
+    img, regions = _priming_scene()
+    want = {p: render(InteriorFake(), img, regions, pre_transfer=p) for p in (0, 80)}
+    assert not np.array_equal(want[0], want[80])
+    d = Document(preview_long_side=128)
+    d.set_photo(img)
+    uid = d.add_region(mask=regions[0].mask, style=StyleRef.from_array(regions[0].style))
+    assert d.region(uid).mask.shape == img.shape[:2]
+    submitted = []
+    orig_submit = service.worker.submit
+    service.worker.submit = lambda job, channel: submitted.append(job) or orig_submit(job, channel)
+    for p in (0, 80):
+        d.set_pre_transfer(p)
+        with qtbot.waitSignal(service.worker.result, timeout=WAIT_MS) as b:
+            service.submit_render(d.render_state())
+        assert submitted[-1].pre_transfer == p
+        np.testing.assert_array_equal(b.args[1], want[p])
+        path = str(tmp_path / f"{p}.png")
+        r = regions[0]
+        with qtbot.waitSignal(service.worker.exported, timeout=WAIT_MS):
+            service.submit_export(ExportJob(img, path, [(r.style, r.mask, r.strength, None)], pre_transfer=p))
+        np.testing.assert_array_equal(np.asarray(Image.open(path).convert("RGB")), want[p])
+        with qtbot.waitSignal(service.worker.warmed, timeout=WAIT_MS):
+            service.submit_warm(img, [r.style], r.mask, 1.0, None, "guided", p)
+        assert submitted[-1].pre_transfer == p
 
 
 # document and undo ----------------------------------------------------------------------------
@@ -429,6 +503,105 @@ def test_region_interior_combo_edits_the_document_both_ways(qtbot, doc):
     qtbot.addWidget(empty)
     empty.set_document(Document())
     assert not empty.interior.isEnabled() and not empty.smoothing.isEnabled()
+
+
+def test_colour_priming_is_undoable_and_reaches_the_render_state(doc):
+    from tcp_editor.document import DEFAULT_PRE_TRANSFER_PERCENT
+    from tcp_editor.services.images import DEFAULT_PRE_TRANSFER
+
+    assert DEFAULT_PRE_TRANSFER_PERCENT == round(100 * DEFAULT_PRE_TRANSFER)
+    assert doc.pre_transfer == DEFAULT_PRE_TRANSFER_PERCENT
+    assert doc.render_state().pre_transfer == DEFAULT_PRE_TRANSFER_PERCENT
+    a, b = (30, 100) if DEFAULT_PRE_TRANSFER_PERCENT not in (30, 100) else (10, 20)
+    changes = []
+    doc.settingsChanged.connect(lambda: changes.append(doc.pre_transfer))
+    n = doc.undo_stack.count()
+    doc.set_pre_transfer(a)
+    doc.set_pre_transfer(b)  # one undo step each
+    doc.set_pre_transfer(b)  # no change, no step
+    assert doc.undo_stack.count() == n + 2 and doc.render_state().pre_transfer == b
+    assert changes == [a, b] and doc.undo_stack.undoText() == "Colour priming"
+    for bad in (-1, 101, 0.5, 50.0, True, "50", None):
+        with pytest.raises(ValueError, match="colour priming must be an integer percent between 0 and 100"):
+            doc.set_pre_transfer(bad)
+    assert doc.pre_transfer == b and doc.undo_stack.count() == n + 2
+    doc.set_pre_transfer(np.int64(0))  # numpy integers are integers
+    assert doc.pre_transfer == 0 and type(doc.pre_transfer) is int
+    doc.undo_stack.undo()
+    assert doc.pre_transfer == b
+    doc.undo_stack.undo()
+    assert doc.pre_transfer == a
+    doc.undo_stack.undo()
+    assert doc.pre_transfer == DEFAULT_PRE_TRANSFER_PERCENT
+    doc.undo_stack.redo()
+    assert doc.pre_transfer == a and doc.render_state().pre_transfer == a
+    doc.set_photo(doc.photo, "/tmp/y.jpg")  # a new photo starts from the default
+    assert doc.pre_transfer == DEFAULT_PRE_TRANSFER_PERCENT and doc.undo_stack.count() == 0
+
+
+def test_colour_priming_spin_box_edits_the_document_both_ways(qtbot, doc):
+    """The Transfer box's "Colour priming" spin box (0-100 %): a step is one undo step; undo / redo move
+    the spin box back without pushing anything (no feedback loop); disabled without a photo."""
+    from PySide6.QtWidgets import QSpinBox
+
+    from tcp_editor.controls_panel import ControlsPanel
+    from tcp_editor.document import DEFAULT_PRE_TRANSFER_PERCENT
+
+    panel = ControlsPanel()
+    qtbot.addWidget(panel)
+    panel.set_document(doc)
+    spin = panel.findChild(QSpinBox, "colourPriming")
+    assert spin is panel.pre_transfer
+    assert (spin.minimum(), spin.maximum(), spin.suffix()) == (0, 100, " %")
+    assert spin.value() == doc.pre_transfer == DEFAULT_PRE_TRANSFER_PERCENT
+    assert not spin.keyboardTracking() and spin.isEnabled()
+    assert "style photo" in spin.toolTip() and "0 is the network alone" in spin.toolTip()
+    a, b = (40, 41) if DEFAULT_PRE_TRANSFER_PERCENT not in (40, 41) else (60, 61)
+    n = doc.undo_stack.count()
+    spin.setValue(a)
+    assert doc.pre_transfer == a and doc.undo_stack.count() == n + 1
+    spin.stepUp()  # each step is its own undo step
+    assert doc.pre_transfer == b and doc.undo_stack.count() == n + 2
+    assert doc.undo_stack.undoText() == "Colour priming"
+    doc.undo_stack.undo()
+    assert doc.pre_transfer == a and spin.value() == a
+    doc.undo_stack.undo()
+    assert doc.pre_transfer == DEFAULT_PRE_TRANSFER_PERCENT and spin.value() == DEFAULT_PRE_TRANSFER_PERCENT
+    doc.undo_stack.redo()
+    assert doc.pre_transfer == a and spin.value() == a
+    assert doc.undo_stack.count() == n + 2 and doc.undo_stack.index() == n + 1  # syncing pushed nothing
+    doc.set_pre_transfer(100)  # a change from elsewhere (a project, a script) reaches the spin box
+    assert spin.value() == 100 and doc.undo_stack.count() == n + 2
+    doc.set_photo(doc.photo, "/tmp/y.jpg")  # a new document: back to the default, in the spin box too
+    assert spin.value() == DEFAULT_PRE_TRANSFER_PERCENT and doc.undo_stack.count() == 0
+    # no photo: disabled, exactly like the colour smoothing spin box
+    empty = ControlsPanel()
+    qtbot.addWidget(empty)
+    empty.set_document(Document())
+    assert not empty.pre_transfer.isEnabled() and not empty.smoothing.isEnabled()
+
+
+def test_colour_priming_project_round_trip(qtbot, doc, tmp_path):
+    """project.json stores the Colour priming as an integer percent "pre_transfer"; reading it restores it."""
+    import json
+    import zipfile
+
+    from tcp_editor import project
+    from tcp_editor.document import DEFAULT_PRE_TRANSFER_PERCENT
+
+    value = 37 if DEFAULT_PRE_TRANSFER_PERCENT != 37 else 63
+    doc.set_pre_transfer(value)
+    path = str(tmp_path / "p.tcpproj")
+    project.write(path, project.snapshot(doc))
+    with zipfile.ZipFile(path) as z:
+        assert json.loads(z.read("project.json"))["pre_transfer"] == value
+    snap = project.load(path)
+    assert snap.pre_transfer == value
+    other = Document(preview_long_side=128)
+    assert other.pre_transfer == DEFAULT_PRE_TRANSFER_PERCENT
+    project.restore(other, snap, path)
+    assert other.pre_transfer == value and other.render_state().pre_transfer == value
+    assert other.undo_stack.count() == 0
 
 
 def test_region_structure_commands(doc):
@@ -591,7 +764,9 @@ def test_run_gui_opens_photo_and_exits_cleanly(qtbot, tmp_path, monkeypatch):
 
 @pytest.mark.parametrize("case", ["huge_strength", "strength_past_the_maximum", "huge_saved_at", "deep_json",
                                   "bad_deflate", "bad_smoothing",
-                                  "old_file_without_smoothing", "bad_interior", "interior_not_a_string"])
+                                  "old_file_without_smoothing", "bad_interior", "interior_not_a_string",
+                                  "pre_transfer_too_high", "pre_transfer_negative", "pre_transfer_float",
+                                  "pre_transfer_bool", "pre_transfer_a_string"])
 def test_project_load_only_raises_project_error(tmp_path, case):
     import io
     import json
@@ -625,6 +800,9 @@ def test_project_load_only_raises_project_error(tmp_path, case):
         meta["interior"] = "sometimes"
     elif case == "interior_not_a_string":
         meta["interior"] = ["off"]
+    elif case.startswith("pre_transfer_"):
+        meta["pre_transfer"] = {"too_high": 101, "negative": -1, "float": 0.5, "bool": True,
+                                "a_string": "50"}[case[len("pre_transfer_"):]]
     elif case == "deep_json":
         text = '{"format": "tcpproj", "version": 1, "x": ' + "[" * 100_000 + "]" * 100_000 + "}"
     p = tmp_path / "p.tcpproj"
@@ -640,11 +818,12 @@ def test_project_load_only_raises_project_error(tmp_path, case):
     if case == "huge_saved_at":
         assert project.load(str(p)).saved_at == 0.0
         return
-    if case == "old_file_without_smoothing":  # (and without the region interior: both are newer than v1)
-        from tcp_editor.document import DEFAULT_INTERIOR_MODE, DEFAULT_SMOOTHING
+    if case == "old_file_without_smoothing":  # (nor the region interior, nor colour priming: all newer than v1)
+        from tcp_editor.document import DEFAULT_INTERIOR_MODE, DEFAULT_PRE_TRANSFER_PERCENT, DEFAULT_SMOOTHING
 
         snap = project.load(str(p))
         assert snap.smoothing == DEFAULT_SMOOTHING and snap.interior == DEFAULT_INTERIOR_MODE
+        assert snap.pre_transfer == DEFAULT_PRE_TRANSFER_PERCENT
         return
     with pytest.raises(project.ProjectError, match="Cannot open the project") as e:
         project.load(str(p))
@@ -654,6 +833,9 @@ def test_project_load_only_raises_project_error(tmp_path, case):
         from tcp_editor.document import INTERIOR_MODES
 
         assert f"interior must be one of {', '.join(INTERIOR_MODES)}" in str(e.value)
+    if case.startswith("pre_transfer_"):
+        assert "pre_transfer (colour priming) must be an integer percent between 0 and 100" in str(e.value)
+        assert "\n" not in str(e.value)
 
 
 # the garbage collector stays on the GUI thread ------------------------------------------------

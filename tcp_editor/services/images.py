@@ -15,12 +15,19 @@ import numpy as np
 from tcp_core.base.constants import (  # noqa: F401 (the GUI's settings, defined once in the library)
     DEFAULT_INTERIOR_MODE,
     DEFAULT_MAX_PIXELS,
+    DEFAULT_PRE_TRANSFER,
     DEFAULT_SMOOTHING,
     IMAGE_EXTENSIONS,
     INTERIOR_MODES,
     MAX_SMOOTHING,
     MAX_STRENGTH,
 )
+
+# Colour priming (`apply_regions(pre_transfer=...)`, 0..1) as the editor shows and stores it: an integer
+# percent 0..100 (the spin box, project.json, the jobs); the render divides by 100. The default follows
+# the library's DEFAULT_PRE_TRANSFER.
+MAX_PRE_TRANSFER_PERCENT = 100
+DEFAULT_PRE_TRANSFER_PERCENT = int(round(100 * DEFAULT_PRE_TRANSFER))
 
 EXPORT_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WebP"}
 

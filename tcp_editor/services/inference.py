@@ -29,6 +29,7 @@ from tcp_core.base.memory import release_free_memory
 from tcp_core.base.openmp import short_openmp_waits
 from tcp_core.editing.regions import RegionEdit
 
+from .images import DEFAULT_PRE_TRANSFER_PERCENT
 from .requests import (
     CallJob,
     ExportJob,
@@ -292,7 +293,8 @@ class InferenceWorker(QObject):
             if p.steps is None:
                 from .render import warm_steps
 
-                p.steps = warm_steps(self.model, p.image, p.styles, p.mask, p.strength, p.smoothing, p.interior)
+                p.steps = warm_steps(self.model, p.image, p.styles, p.mask, p.strength, p.smoothing, p.interior,
+                                     p.pre_transfer)
                 p.done = 0
             steps = p.steps
             if steps:
@@ -361,7 +363,7 @@ class InferenceWorker(QObject):
             self.progress.emit(req.id, 0, max(1, n))
             out = render(self.model, p.image, p.regions, p.global_, p.interp_image, p.interp_what, p.interp_amount,
                          self._cache, crop=p.crop, keyframe_step=p.keyframe_step, smoothing=p.smoothing,
-                         interior=p.interior)
+                         interior=p.interior, pre_transfer=p.pre_transfer)
             self.progress.emit(req.id, max(1, n), max(1, n))
             return out
         if isinstance(p, SimilarityJob):
@@ -386,7 +388,7 @@ class InferenceWorker(QObject):
             regions.append(RegionEdit(style, resize_mask(mask, (h, w)), strength, rest[0] if rest else None))
             self.progress.emit(req.id, i, len(p.regions) + 1)
         out = render(self.model, photo, regions, p.global_, p.interp_image, p.interp_what, p.interp_amount,
-                     FrameCache(1), smoothing=p.smoothing, interior=p.interior)
+                     FrameCache(1), smoothing=p.smoothing, interior=p.interior, pre_transfer=p.pre_transfer)
         path = save_photo(p.path, out, alpha=p.alpha, exif=p.exif, icc=p.icc, quality=int(p.quality),
                           protect=p.protect)
         self.progress.emit(req.id, 1, 1)
@@ -445,6 +447,7 @@ class InferenceService(QObject):
             interp_amount=state.interp_amount,
             smoothing=state.smoothing,
             interior=state.interior,
+            pre_transfer=state.pre_transfer,
         ), "preview")
 
     def submit_similarity(self, image: np.ndarray, x: int, y: int) -> int:
@@ -462,10 +465,12 @@ class InferenceService(QObject):
         return self.worker.submit(CallJob(match, "Match region failed"), "match")
 
     def submit_warm(self, image: np.ndarray, styles=(), mask: np.ndarray | None = None, strength: float = 1.0,
-                    smoothing: float | None = None, interior: str = DEFAULT_INTERIOR_MODE) -> int:
+                    smoothing: float | None = None, interior: str = DEFAULT_INTERIOR_MODE,
+                    pre_transfer: int = DEFAULT_PRE_TRANSFER_PERCENT) -> int:
         """Warm the model's caches for the first preview of `image` (render.warm_steps); a newer
         warm-up replaces this one. Low priority: a preview waits for at most one step of it."""
-        return self.worker.submit(WarmJob(image, list(styles), mask, float(strength), smoothing, interior), "warm")
+        return self.worker.submit(WarmJob(image, list(styles), mask, float(strength), smoothing, interior,
+                                          int(pre_transfer)), "warm")
 
     def submit_export(self, job: ExportJob) -> int:
         return self.worker.submit(job, "export")

@@ -1,8 +1,10 @@
 """The edit pipeline shared by the live preview and the full-resolution export.
 
     base  = photo, or photo with its style/content interpolated towards a second photo
-    out   = tcp_core.editing.apply.apply_regions(model, base, regions, global_, **interior_options(interior))
-            (successive region edits; `interior` is the editor's Region interior setting)
+    out   = tcp_core.editing.apply.apply_regions(model, base, regions, global_, **interior_options(interior),
+                                                 pre_transfer=pre_transfer / 100)
+            (successive region edits; `interior` is the editor's Region interior setting, `pre_transfer`
+            its Colour priming in percent)
 
 `apply_regions` runs the network on a crop around each region at the model's working size and
 brings the result back to the input's resolution with `tcp_core.editing.fullres.upsample_edit`, so the
@@ -22,6 +24,8 @@ import numpy as np
 from tcp_core.base.constants import DEFAULT_INTERIOR_MODE
 from tcp_core.base.lru import LRU
 from tcp_core.editing.regions import RegionEdit
+
+from .images import DEFAULT_PRE_TRANSFER_PERCENT
 
 INTERP_STEPS = 11  # content interpolation: decoded key frames, cross-faded in between
 
@@ -75,7 +79,8 @@ def render(model, image: np.ndarray, regions: Sequence[RegionEdit],
            global_: bool = False, interp_image: np.ndarray | None = None, interp_what: str = "style",
            interp_amount: float = 0.0, cache: FrameCache | None = None, crop: bool = True,
            keyframe_step: float | None = None, smoothing: float | None = None,
-           feather_inside: bool = True, interior: str = DEFAULT_INTERIOR_MODE) -> np.ndarray:
+           feather_inside: bool = True, interior: str = DEFAULT_INTERIOR_MODE,
+           pre_transfer: int = DEFAULT_PRE_TRANSFER_PERCENT) -> np.ndarray:
     """The edited image at `image`'s resolution. regions: `RegionEdit`s (masks of image's HxW); a
     style_mask (HxW of the style's size, or None for the whole reference) is the part of the
     reference the style is taken from (issue #13).
@@ -92,7 +97,10 @@ def render(model, image: np.ndarray, regions: Sequence[RegionEdit],
     changed window frames next to a brushed sky by up to 152 gray levels). False: the fade straddles
     the border (the `tcp-editor apply` default). interior (one of `constants.INTERIOR_MODES`): how each
     region's inside takes the network's global swap (`apply.interior_options`); the preview uses the
-    export's setting so that what the user sees is what is written."""
+    export's setting so that what the user sees is what is written. pre_transfer: the Colour priming in
+    percent (0..100; `apply_regions(pre_transfer=pre_transfer / 100)`, `tcp_core.editing.priming`): how far
+    each region is moved towards its reference's colours before the network edits it; preview and export
+    alike."""
     from tcp_core.editing.apply import apply_regions, interior_options
 
     base = np.ascontiguousarray(image)
@@ -100,24 +108,32 @@ def render(model, image: np.ndarray, regions: Sequence[RegionEdit],
         base = interpolate_base(model, base, interp_image, interp_what, interp_amount, cache, smoothing)
     if regions:
         base = apply_regions(model, base, regions, global_=global_, crop=crop, keyframe_step=keyframe_step,
-                             smoothing=smoothing, inside=feather_inside, **interior_options(interior))
+                             smoothing=smoothing, inside=feather_inside, **interior_options(interior),
+                             pre_transfer=pre_transfer / 100)
     return np.ascontiguousarray(base)
 
 
 def warm_steps(model, image: np.ndarray, styles: Sequence[np.ndarray], mask: np.ndarray | None = None,
                strength: float = 1.0, smoothing: float | None = None,
-               interior: str = DEFAULT_INTERIOR_MODE) -> list[Callable[[], object]]:
+               interior: str = DEFAULT_INTERIOR_MODE,
+               pre_transfer: int = DEFAULT_PRE_TRANSFER_PERCENT) -> list[Callable[[], object]]:
     """Work the first preview of `image` would do, split into steps of one or two network passes,
     for the worker to run while the user is still brushing (issue #15: the first preview took
     4.6 s, a new style 2.5 s). Everything lands in the model's caches under the keys the fast
     preview (`render(..., crop=False)`) uses: the photo's encoding and its own-style swap (needed by
     every region edit), each style's encoding and its swap with the photo, and one whole preview
     with `mask` (or a stand-in) that also warms the network's kernels at this working size and
-    the full-resolution colour transfer. styles: the active region's style first, then likely
-    ones (the gallery). Results are thrown away; only the caches matter."""
+    the full-resolution colour transfer. With colour priming (`pre_transfer` percent > 0) the swap that
+    fills a region's inside runs on the photo primed towards each style within `mask`, so those swaps are
+    warmed too, primed exactly as the preview primes them (`apply_regions`: the mask grown for the inside
+    feather). styles: the active region's style first, then likely ones (the gallery). Results are thrown
+    away; only the caches matter."""
     from tcp_core.editing.apply import (  # the preview's exact preprocessing
+        INSIDE_GROW_REF_PX,
         _resize,
         _shrink_style,
+        grow_mask,
+        prime_region,
         to_uint8,
         working_shape,
     )
@@ -135,9 +151,15 @@ def warm_steps(model, image: np.ndarray, styles: Sequence[np.ndarray], mask: np.
         lambda: model.swap(lo_src, lo_src, 0.0),  # E(photo), G(C_A, S_A), E(I_g): every edit needs these
         lambda: model.own_style_edit(lo_src, lo_mask),  # the region-edit G pass at this size
     ]
+    amount = pre_transfer / 100 if interior != "off" else 0.0  # ("off": no swap inside, the region edit is primed)
+    lo_grown = grow_mask(lo_mask, INSIDE_GROW_REF_PX * min(wh, ww) / 128)  # render's inside feather (the default)
     for i, s in enumerate(style_los):
-        steps.append(lambda s=s, t=(strength if i == 0 else 1.0): model.swap(lo_src, s, t))
+        t = strength if i == 0 else 1.0
+        steps.append(lambda s=s, t=t: model.swap(lo_src, s, t))  # what the region edit at the border needs
+        if amount > 0:  # the primed swap that fills the inside
+            steps.append(lambda s=s, t=t: model.swap(prime_region(lo_src, s, lo_grown, amount * min(1.0, t)), s, t))
     if styles:
         first = [RegionEdit(styles[0], mask, strength)]
-        steps.append(lambda: render(model, base, first, crop=False, smoothing=smoothing, interior=interior))
+        steps.append(lambda: render(model, base, first, crop=False, smoothing=smoothing, interior=interior,
+                                    pre_transfer=pre_transfer))
     return steps

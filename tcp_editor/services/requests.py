@@ -15,6 +15,8 @@ import numpy as np
 
 from tcp_core.base.constants import DEFAULT_INTERIOR_MODE
 
+from .images import DEFAULT_PRE_TRANSFER_PERCENT
+
 
 class RequestKind(enum.Enum):
     RENDER = "render"
@@ -37,6 +39,7 @@ class RenderJob:
     interp_amount: float = 0.0
     smoothing: float | None = None
     interior: str = DEFAULT_INTERIOR_MODE  # one of INTERIOR_MODES: how a region's inside takes the global swap
+    pre_transfer: int = DEFAULT_PRE_TRANSFER_PERCENT  # colour priming, percent 0..100 (render() divides by 100)
     crop: bool = True  # False: the fast whole-photo interactive preview
     keyframe_step: float | None = None  # approximate strengths during a slider drag
     kind = RequestKind.RENDER
@@ -60,6 +63,7 @@ class WarmJob:
     strength: float = 1.0
     smoothing: float | None = None
     interior: str = DEFAULT_INTERIOR_MODE
+    pre_transfer: int = DEFAULT_PRE_TRANSFER_PERCENT
     steps: list | None = None  # the remaining steps, once planned
     done: int = 0
     ms: list = field(default_factory=list)  # per finished step
@@ -79,6 +83,7 @@ class ExportJob:
     interp_amount: float = 0.0
     smoothing: float | None = None
     interior: str = DEFAULT_INTERIOR_MODE
+    pre_transfer: int = DEFAULT_PRE_TRANSFER_PERCENT
     alpha: np.ndarray | None = None
     exif: bytes | None = None
     icc: bytes | None = None
