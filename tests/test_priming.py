@@ -152,3 +152,26 @@ def test_cli_pre_transfer(files, capsys):  # noqa: F811 (fixture)
                    "-o", files.dir / "bad.png"], capsys, model=FakeModel())
     assert rc == 2 and "--pre-transfer" in err and "between 0 and 1" in err and len(err.strip().splitlines()) == 1
     assert not (files.dir / "bad.png").exists()
+
+
+def test_slider_drags_interpolate_the_primed_swap_between_cached_key_frames():
+    """With keyframe_step (the editor's slider drags) the primed swap that fills the inside is asked only at
+    multiples of the step and blended between them, so a drag does not prime and encode a new photo at every
+    strength; without it (exports) the swap runs at the exact strength."""
+    from tcp_core.editing.apply import _primed_swap
+
+    rgb = textured(32, 32, seed=6)
+    style = np.full((20, 20, 3), (220, 100, 40), np.uint8)
+    m = disk(32, 32, 16, 16, 10).astype(np.float32)
+    model = FakeModel()
+    exact = {t: _primed_swap(model, rgb, style, m, 0.5, t, {}) for t in (0.5, 0.75)}
+    assert [c[4] for c in model.calls] == [0.5, 0.75]
+    model.calls.clear()
+    mid = _primed_swap(model, rgb, style, m, 0.5, 0.6, {}, keyframe_step=0.25)
+    assert sorted(c[4] for c in model.calls) == [0.5, 0.75]  # only key frames
+    lo, hi = np.minimum(exact[0.5], exact[0.75]), np.maximum(exact[0.5], exact[0.75])
+    assert ((mid >= lo.astype(int) - 1) & (mid <= hi.astype(int) + 1)).all()
+    np.testing.assert_array_equal(_primed_swap(model, rgb, style, m, 0.5, 0.75, {}, keyframe_step=0.25), exact[0.75])
+    model.calls.clear()
+    _primed_swap(model, rgb, style, m, 0.0, 0.6, {}, keyframe_step=0.25)  # no priming: the exact strength
+    assert [c[4] for c in model.calls] == [0.6]

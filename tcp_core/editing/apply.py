@@ -11,6 +11,7 @@ torch and `tcp_core.editing.inference` are imported lazily, so this module impor
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Sequence
 
@@ -186,7 +187,8 @@ def apply_regions(
         if swap_interior and not global_:
             # the swap at strength 0 is G(C_A, S_A) whatever the reference: asked with the photo as its own
             # reference it is the one the strength-0 region edit above already computed (cached)
-            sw_res = _resize(np.asarray(model.swap(lo_in, style_lo, float(strength), **by_part)), (wh, ww))
+            sw_res = _resize(_primed_swap(model, lo_src, style_lo, lo_mask, pre_transfer, float(strength), by_part,
+                                          keyframe_step), (wh, ww))
             sw_ref = _resize(np.asarray(model.swap(lo_src, lo_src, 0.0)), (wh, ww))
             lo_res, lo_ref = swap_in_interior(lo_res, lo_ref, sw_res, sw_ref, lo_mask,
                                               lo_src if interior_ramp == "guided" else None)
@@ -201,6 +203,29 @@ def apply_regions(
 
 
 INTERIOR_RAMPS = ("fixed", "guided")  # apply_regions(interior_ramp=...): see interior_weight
+
+
+def _primed_swap(model: EditModel, lo_src: np.ndarray, style_lo: np.ndarray, lo_mask: np.ndarray, pre_transfer: float,
+                 strength: float, by_part: dict, keyframe_step: float | None = None) -> np.ndarray:
+    """The global swap of `lo_src` primed for `strength` (`prime_region` by pre_transfer * min(1, strength) within
+    lo_mask), uint8 at the working size. With `keyframe_step` (slider drags) and priming on, it is interpolated
+    between the primed swaps at the neighbouring multiples of the step, which stay in the model's caches: every
+    strength would otherwise prime a new photo and encode it (exact at the key frames, like
+    `TCPModel._swap_features`)."""
+    def at(t: float) -> np.ndarray:
+        lo_in = prime_region(lo_src, style_lo, lo_mask, pre_transfer * min(1.0, t), by_part.get("style_mask"))
+        return np.asarray(model.swap(lo_in, style_lo, t, **by_part))
+
+    if not keyframe_step or keyframe_step <= 0 or pre_transfer == 0:
+        return at(strength)
+    pos = strength / keyframe_step
+    lo = math.floor(pos + 1e-6)
+    frac = pos - lo
+    a = at(lo * keyframe_step)
+    if frac < 1e-6:
+        return a
+    b = at((lo + 1) * keyframe_step).astype(np.float32)
+    return np.clip(a + frac * (b - a) + 0.5, 0, 255).astype(np.uint8)
 
 
 def interior_options(mode: str) -> dict:
