@@ -65,6 +65,7 @@ from tcp_core.base.constants import (
     MAX_STRENGTH,
 )
 from tcp_core.base.errors import UserError
+from tcp_core.editing.priming import reinhard_lab
 from tcp_core.editing.regions import EditModel, RegionEdit
 from tcp_core.eval.metrics import backbones as _bb
 from tcp_core.eval.metrics import features as _feat
@@ -165,21 +166,12 @@ def pixel_composite(content: np.ndarray, edited: np.ndarray, mask: np.ndarray) -
 def reinhard_transfer(content: np.ndarray, style: np.ndarray, mask: np.ndarray) -> np.ndarray:
     """Reinhard et al. 2001 colour transfer inside the hard mask: the per-channel CIE Lab mean and
     standard deviation of the masked content pixels are matched to those of the whole style image
-    (OpenCV's float Lab conversion, L 0..100). Pixels outside the mask are unchanged."""
+    (`tcp_core.editing.priming.reinhard_lab`, the export's colour priming). Pixels outside the mask are
+    unchanged."""
     m = hard_mask(mask)
     if not m.any():
         return content.copy()
-    lab_c = cv2.cvtColor(content.astype(np.float32) / 255.0, cv2.COLOR_RGB2LAB)
-    lab_s = cv2.cvtColor(style.astype(np.float32) / 255.0, cv2.COLOR_RGB2LAB).reshape(-1, 3)
-    src = lab_c[m].astype(np.float64)
-    mu_c, sd_c = src.mean(axis=0), src.std(axis=0)
-    mu_s, sd_s = lab_s.mean(axis=0).astype(np.float64), lab_s.std(axis=0).astype(np.float64)
-    out = lab_c.copy()
-    out[m] = ((src - mu_c) * (sd_s / np.maximum(sd_c, 1e-6)) + mu_s).astype(np.float32)
-    out[:, :, 0] = np.clip(out[:, :, 0], 0.0, 100.0)
-    rgb = cv2.cvtColor(out, cv2.COLOR_LAB2RGB)
-    res = np.clip(rgb * 255.0 + 0.5, 0, 255).astype(np.uint8)
-    return np.where(m[:, :, None], res, content)
+    return np.where(m[:, :, None], reinhard_lab(content, style, m.astype(np.float32)), content)
 
 
 # --------------------------------------------------------------------------------------------
