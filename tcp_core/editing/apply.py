@@ -172,15 +172,14 @@ def apply_regions(
             lo_mask = np.clip(_resize(as_float_mask(m_crop), (wh, ww)), 0, 1)  # (OpenCV reads the strided crop)
             if inside:
                 lo_mask = grow_mask(lo_mask, INSIDE_GROW_REF_PX * min(wh, ww) / 128)
-        # lo_in: what the network edits, the photo with its region primed towards the reference's colours
-        lo_in = prime_region(lo_src, style_lo, lo_mask, pre_transfer * min(1.0, float(strength)),
-                             by_part.get("style_mask"))
+        # colour priming reaches what fills the region: the swap (global, or inside with swap_interior), else the edit
         if global_:
-            lo_res = model.swap(lo_in, style_lo, float(strength), **by_part)
+            lo_res = _primed_swap(model, lo_src, style_lo, lo_mask, pre_transfer, float(strength), by_part)
             lo_ref = model.swap(lo_src, style_lo, 0.0)
         else:
             fast = {"keyframe_step": keyframe_step} if keyframe_step else {}  # (models without it work too)
-            lo_edit_in = lo_src if swap_interior else lo_in  # unprimed at the border when the swap fills the inside
+            lo_edit_in = lo_src if swap_interior else prime_region(  # unprimed at the border under the swap
+                lo_src, style_lo, lo_mask, pre_transfer * min(1.0, float(strength)), by_part.get("style_mask"))
             lo_res = model.region_edit(lo_edit_in, style_lo, lo_mask, float(strength), **fast, **by_part)
             lo_ref = model.own_style_edit(lo_src, lo_mask)
         lo_res, lo_ref = (_resize(np.asarray(x), (wh, ww)) for x in (lo_res, lo_ref))

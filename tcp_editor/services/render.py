@@ -130,10 +130,10 @@ def warm_steps(model, image: np.ndarray, styles: Sequence[np.ndarray], mask: np.
     away; only the caches matter."""
     from tcp_core.editing.apply import (  # the preview's exact preprocessing
         INSIDE_GROW_REF_PX,
+        _primed_swap,
         _resize,
         _shrink_style,
         grow_mask,
-        prime_region,
         to_uint8,
         working_shape,
     )
@@ -156,8 +156,8 @@ def warm_steps(model, image: np.ndarray, styles: Sequence[np.ndarray], mask: np.
     for i, s in enumerate(style_los):
         t = strength if i == 0 else 1.0
         steps.append(lambda s=s, t=t: model.swap(lo_src, s, t))  # what the region edit at the border needs
-        if amount > 0:  # the primed swap that fills the inside
-            steps.append(lambda s=s, t=t: model.swap(prime_region(lo_src, s, lo_grown, amount * min(1.0, t)), s, t))
+        if amount > 0:  # the primed swap that fills the inside, as the preview computes it
+            steps.append(lambda s=s, t=t: _primed_swap(model, lo_src, s, lo_grown, amount, t, {}))
     if styles:
         first = [RegionEdit(styles[0], mask, strength)]
         steps.append(lambda: render(model, base, first, crop=False, smoothing=smoothing, interior=interior,
