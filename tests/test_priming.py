@@ -1,18 +1,21 @@
-"""Colour priming (`tcp_core.editing.priming`) and the export's `pre_transfer` (`apply --pre-transfer`)."""
+"""Colour priming (`tcp_core.colour.priming`), the export's `pre_transfer` (`apply --pre-transfer`) and the
+trainer's primed swaps (`--swap-prime`)."""
 
 from __future__ import annotations
 
 import inspect
+import math
 
 import cv2
 import numpy as np
 import pytest
+import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_apply import FakeModel, disk, files, photo_of, run, textured  # noqa: F401 - `files` is a fixture
 
+from tcp_core.colour.priming import lab_moments, prime_region, reinhard_lab
 from tcp_core.editing.apply import apply_regions
-from tcp_core.editing.priming import lab_moments, prime_region, reinhard_lab
 from tcp_core.editing.regions import RegionEdit
 
 
@@ -175,3 +178,46 @@ def test_slider_drags_interpolate_the_primed_swap_between_cached_key_frames():
     model.calls.clear()
     _primed_swap(model, rgb, style, m, 0.0, 0.6, {}, keyframe_step=0.25)  # no priming: the exact strength
     assert [c[4] for c in model.calls] == [0.6]
+
+
+def test_primed_photos_prime_inside_a_mask_and_amount_zero_is_the_photo():
+    """--swap-prime's inputs: the export's own priming on each pair, a random amount up to the maximum;
+    at maximum 0 every photo comes back exactly as it was."""
+    from tcp_core.training.primed import primed_photos
+
+    g = torch.Generator().manual_seed(3)
+    real = torch.rand(4, 3, 32, 32, generator=g) * 2 - 1
+    refs = torch.rand(4, 3, 32, 32, generator=g) * 0.2 - 0.9  # dark references
+    same = primed_photos(real, refs, "strokes", 0.0, np.random.default_rng(0))
+    assert torch.equal(same, real)
+    primed = primed_photos(real, refs, "regions", 1.0, np.random.default_rng(0))
+    assert primed.shape == real.shape and not primed.requires_grad
+    moved = (primed - real).abs().amax(dim=1)  # [N, H, W]
+    assert float(moved.max()) > 0.05  # something was primed ...
+    assert float((primed - real).mean()) < 0  # ... towards the dark references
+    untouched = (moved < 1e-6).float().mean()
+    assert 0.0 < float(untouched) < 1.0  # only inside the masks
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        primed_photos(real, refs, "strokes", 1.5, np.random.default_rng(0))
+
+
+def test_trainer_swap_prime_swaps_the_primed_photo():
+    """With swap_prime the swap decodes the content code of the primed photo: another swap than without,
+    from the same weights and random streams; the reconstruction is the same."""
+    from tcp_core.base.config import TrainConfig, model_preset
+    from tcp_core.base.errors import UsageError
+    from tcp_core.training.trainer import Trainer
+
+    real = torch.rand(4, 3, 32, 32, generator=torch.Generator().manual_seed(1)) * 2 - 1
+    fakes = {}
+    for prime in (0.0, 1.0):
+        tcfg = TrainConfig(preset="tiny", batch_size=4, steps=1, tcp_every=1, r1_every=2, reuse_fakes=True,
+                           swap_prime=prime, ca_masks="regions")
+        tr = Trainer(model_preset("tiny"), tcfg, torch.device("cpu"), precision="fp32")
+        stats = tr.g_step(real, tcp=True)
+        assert all(math.isfinite(float(v.detach())) for v in stats.values())
+        fakes[prime] = tr._fakes
+    assert torch.allclose(fakes[0.0][:4], fakes[1.0][:4])  # reconstructions
+    assert not torch.allclose(fakes[0.0][4:], fakes[1.0][4:])  # swaps
+    with pytest.raises(UsageError, match="swap_prime"):
+        TrainConfig(preset="tiny", swap_prime=2.0)

@@ -280,6 +280,10 @@ class TrainConfig:
     # of the detached swap there: E and H_c still learn to encode a swap's content as C_A, G is not pushed by it.
     # The style term (H_s(E(I_g)) = S_B) keeps its path into G. Shares the detached pass with ca_detach_swap.
     cc_detach_content: bool = False
+    # Primed swaps (`training.primed`): phase G's swap takes the content code of its photo primed towards its
+    # reference (the export's colour priming) within a random ca_masks-kind mask by a random amount up to this
+    # (0 = off, the paper's swap; 1 = up to the full Reinhard transfer). One more encoder pass per iteration.
+    swap_prime: float = 0.0
     weights: LossWeights = field(default_factory=LossWeights)
 
     def __post_init__(self) -> None:
@@ -289,6 +293,8 @@ class TrainConfig:
             raise UsageError("steps must be >= 0")
         if self.tcp_every < 1 or self.r1_every < 1:
             raise UsageError("tcp_every and r1_every must be >= 1")
+        if not 0.0 <= self.swap_prime <= 1.0:
+            raise UsageError(f"swap_prime must be between 0 and 1, got {self.swap_prime}")
         if self.ca_masks not in CA_MASKS:
             raise UsageError(f"ca_masks must be one of {', '.join(CA_MASKS)}, got {self.ca_masks!r}")
         if self.discriminator not in DISCRIMINATORS:

@@ -24,7 +24,7 @@ DEFAULT_INTERIOR_MODE = "guided"  # since session 29 (docs/training/s33/)
 # The strength slider and --strength: 1 is the reference's own style code; above it the code is
 # extrapolated past the reference (more of its look than the network gives at 1; docs/training/s35/).
 MAX_STRENGTH = 1.5
-# Colour priming of the network's input (`tcp_core.editing.priming`, `apply --pre-transfer`): how far each region's
+# Colour priming of the network's input (`tcp_core.colour.priming`, `apply --pre-transfer`): how far each region's
 # inside is moved towards the reference's colours by a classical colour transfer before the network edits it (0..1).
 # 0.5 since session 31: blind on the held-out pairs it beat the network alone (docs/training/s36/).
 DEFAULT_PRE_TRANSFER = 0.5

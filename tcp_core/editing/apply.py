@@ -19,9 +19,9 @@ import cv2
 import numpy as np
 
 from tcp_core.base.constants import DEFAULT_INTERIOR_MODE, DEFAULT_PRE_TRANSFER, INTERIOR_MODES
+from tcp_core.colour.priming import prime_region
 from tcp_core.editing.fullres import guided_filter, upsample_edit
 from tcp_core.editing.masks import as_float_mask, auto_feather_px, grow_mask, region_crop_box
-from tcp_core.editing.priming import prime_region
 from tcp_core.editing.regions import EditModel, RegionEdit
 from tcp_core.io.imageio import LoadedImage, to_uint8
 
@@ -114,7 +114,7 @@ def apply_regions(
     `interior_ramp` ("guided", the default since session 29, or "fixed"; INTERIOR_RAMPS) is how that switch
     runs: a ramp that follows the photo (wider where the border crosses smooth parts of it), or a fixed one
     of SWAP_INTERIOR_PX.
-    `pre_transfer` (0..1, colour priming, `tcp_core.editing.priming`; default DEFAULT_PRE_TRANSFER): what the export
+    `pre_transfer` (0..1, colour priming, `tcp_core.colour.priming`; default DEFAULT_PRE_TRANSFER): what the export
     takes inside each region (the global swap with `swap_interior`, else the region edit) is the network's edit of
     a copy of the photo whose region was first moved that far towards the reference's colours by a classical colour
     transfer (scaled by the strength up to 1, so strength 0 still leaves the photo as it is), so the content code no

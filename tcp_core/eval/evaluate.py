@@ -65,7 +65,7 @@ from tcp_core.base.constants import (
     MAX_STRENGTH,
 )
 from tcp_core.base.errors import UserError
-from tcp_core.editing.priming import reinhard_lab
+from tcp_core.colour.priming import reinhard_lab
 from tcp_core.editing.regions import EditModel, RegionEdit
 from tcp_core.eval.metrics import backbones as _bb
 from tcp_core.eval.metrics import features as _feat
@@ -166,7 +166,7 @@ def pixel_composite(content: np.ndarray, edited: np.ndarray, mask: np.ndarray) -
 def reinhard_transfer(content: np.ndarray, style: np.ndarray, mask: np.ndarray) -> np.ndarray:
     """Reinhard et al. 2001 colour transfer inside the hard mask: the per-channel CIE Lab mean and
     standard deviation of the masked content pixels are matched to those of the whole style image
-    (`tcp_core.editing.priming.reinhard_lab`, the export's colour priming). Pixels outside the mask are
+    (`tcp_core.colour.priming.reinhard_lab`, the export's colour priming). Pixels outside the mask are
     unchanged."""
     m = hard_mask(mask)
     if not m.any():

@@ -82,6 +82,11 @@ def build_parser() -> argparse.ArgumentParser:
                         "(the paper's Eq. 6), 'map' takes the reference's style inside the mask and the photo's "
                         "outside, blended along the mask at full resolution (sharper region borders). Stored "
                         "in the model; default: the --init model's, else 'code'")
+    p.add_argument("--swap-prime", type=float, default=d.swap_prime, metavar="A",
+                   help="train on primed swaps: each swap's content photo is first moved a random amount up to A "
+                        "(0-1) towards its reference's colours inside a random region (a Reinhard Lab transfer, "
+                        "the export's colour priming), so the network learns to render primed photos cleanly "
+                        "(one more encoder pass per step; default %(default)s = off)")
     p.add_argument("--reuse-fakes", action="store_true",
                    help="D judges the G phase's own reconstruction and swap instead of decoding them again "
                         "(one G step old; 1.15x the iterations per hour measured, benchmarks/bench_train_step.py)")
@@ -209,7 +214,7 @@ def main(argv: list[str] | None = None) -> int:
             discriminator=args.discriminator, diffaugment=args.diffaugment,
             diffaugment_cooccur=args.diffaugment_cooccur, ca_masks=args.ca_masks,
             reuse_fakes=args.reuse_fakes, ca_detach_swap=args.ca_detach_swap,
-            cc_detach_content=args.cc_detach_content)
+            cc_detach_content=args.cc_detach_content, swap_prime=args.swap_prime)
         parse_policy(tcfg.diffaugment)
         parse_policy(tcfg.diffaugment_cooccur)
         if args.resume and args.edit_style:

@@ -7,7 +7,8 @@ stylegan2-ada-pytorch's loss phases):
   G        L_rec (Eq. 1) + non-saturating D on the reconstruction (x0.5) and the swap
            I_g = G(C_A, S_B) (x1) + D_co (Eq. 2) on crops of I_g against crops of I_B
            [+ the optional feature losses: perceptual, style statistics, swap content; and the
-           swap's pixel colour statistics against I_B's]
+           swap's pixel colour statistics against I_B's; with swap_prime the swap is G(C_A', S_B) of
+           A primed towards B, `training.primed`]
   G_tcp    every K iterations, on the same swap: L_CC (Eq. 3) and L_CA (Eq. 7) on the region
            edit I_h of Eq. 5-6 (`TCPNet.region_edit`, the editor's own operation)
   D        softplus logistic loss for D (real x1, rec x0.5, swap x0.5) and D_co (real pairs: two
@@ -50,6 +51,7 @@ from tcp_core.networks.precision import Precision, channels_last
 from tcp_core.training import losses as L
 from tcp_core.training.diffaugment import augment_crops, diff_augment, parse_policy
 from tcp_core.training.masks import free_form_masks, training_masks
+from tcp_core.training.primed import primed_photos
 from tcp_core.training.recolour import recolour
 
 STATE_FORMAT = "tcp-editor-train-state"  # the metadata "format" of a training state file
@@ -211,8 +213,12 @@ class Trainer:
             codes = self.net.encode(real)  # e: [N, C_e, h, w]; C: [N, C_c, h, w]; S: [N, D]
             real_b = real[perm]  # I_B: each swap's style reference
             s_swap = codes.style[perm]
-            out = self.net.decode(torch.cat([codes.content, codes.content]), torch.cat([codes.style, s_swap]))
-            rec, swap = out[:n], out[n:]  # I_{A->A} and I_{A->B} = G(C_A, S_B)
+            c_swap = codes.content  # the swap's content code: C_A, or C_A' of A primed towards B (--swap-prime)
+            if self.tcfg.swap_prime > 0:
+                c_swap = self.net.encode(
+                    primed_photos(real, real_b, self.tcfg.ca_masks, self.tcfg.swap_prime, self.mask_rng)).content
+            out = self.net.decode(torch.cat([codes.content, c_swap]), torch.cat([codes.style, s_swap]))
+            rec, swap = out[:n], out[n:]  # I_{A->A} and I_{A->B} = G(C_A, S_B) (or G(C_A', S_B))
             self._fakes = out.detach() if self.tcfg.reuse_fakes else None
             logits = self._D(out)
             loss_rec = L.reconstruction_loss(rec.float(), real)
@@ -258,7 +264,7 @@ class Trainer:
                 e_det = self.net.E(swap.detach()) if self.tcfg.ca_detach_swap or self.tcfg.cc_detach_content else None
                 c_g = self.net.H_c(e_det if self.tcfg.cc_detach_content else e_live)
                 loss_cc = L.code_consistency_loss(
-                    c_g.float(), codes.content.detach().float(), self.net.H_s(e_live).float(),
+                    c_g.float(), c_swap.detach().float(), self.net.H_s(e_live).float(),
                     s_swap.detach().float(), w.cc_lambda)
                 mask = torch.from_numpy(self._ca_masks(real)).to(real.device)  # M: [N, 1, H, W]
                 e_g = e_det if self.tcfg.ca_detach_swap else e_live  # E(I_g) for Eq. 5

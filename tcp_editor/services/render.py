@@ -98,7 +98,7 @@ def render(model, image: np.ndarray, regions: Sequence[RegionEdit],
     the border (the `tcp-editor apply` default). interior (one of `constants.INTERIOR_MODES`): how each
     region's inside takes the network's global swap (`apply.interior_options`); the preview uses the
     export's setting so that what the user sees is what is written. pre_transfer: the Colour priming in
-    percent (0..100; `apply_regions(pre_transfer=pre_transfer / 100)`, `tcp_core.editing.priming`): how far
+    percent (0..100; `apply_regions(pre_transfer=pre_transfer / 100)`, `tcp_core.colour.priming`): how far
     each region is moved towards its reference's colours before the network edits it; preview and export
     alike."""
     from tcp_core.editing.apply import apply_regions, interior_options
