@@ -68,7 +68,8 @@ class CanvasView(QGraphicsView):
         self._lasso_item.setZValue(3)
         self.scene().addItem(self._lasso_item)
         # The edit's extent (issue #15): a solid line where it stops (nothing outside changes) and a
-        # dashed one where it reaches full strength; the automatic feather fades it in between.
+        # dashed one from where it has full strength everywhere; the automatic feather fades it in between
+        # (it follows the photo: along the photo's edges it reaches full strength sooner).
         # Drawn into an image (numpy), not as a QPainterPath: building a path costs one Qt call per
         # point, and PySide6 6.12 on Python 3.11 drops a reference to None on every such call (a
         # noise-like mask has ~10^5 border points: "Fatal Python error: none_dealloc").
@@ -76,7 +77,7 @@ class CanvasView(QGraphicsView):
         self.extent_item.setZValue(2)
         self.scene().addItem(self.extent_item)
         self.extent: tuple[list, list] = ([], [])  # (outer, inner) contours shown
-        self.feather_px = 0  # the automatic feather radius in mask pixels (0: unknown)
+        self.feather_px = 0  # how deep the automatic feather may fade in, mask pixels (ModelInfo.fade_px; 0: unknown)
         self._outline_timer = QTimer(self)
         self._outline_timer.setSingleShot(True)
         self._outline_timer.setInterval(60)

@@ -354,7 +354,7 @@ class MainWindow(QMainWindow):
     def _sync_feather(self) -> None:
         info = self.models.info
         if info is not None and self.doc.preview is not None:
-            self.canvas.set_feather_px(info.feather_px(*self.doc.preview_shape))
+            self.canvas.set_feather_px(info.fade_px(*self.doc.preview_shape))
 
     def _on_model_loaded(self, _info: ModelInfo) -> None:
         self._sync_feather()

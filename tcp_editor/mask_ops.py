@@ -229,13 +229,14 @@ def from_image(arr: np.ndarray) -> np.ndarray:
 
 
 def feather_outlines(mask: np.ndarray, radius: int, snap: float = 1.0 / 4096) -> tuple[list, list]:
-    """Where an edit feathered inside `mask` (tcp_core.editing.fullres.feather_mask(..., inside=True))
+    """Where an edit feathered inside `mask` (tcp_core.editing.masks.feather_mask(..., inside=True))
     reaches: (outer, inner) lists of contours, each an Nx2 int array of the (x, y) mask pixels on
     the border, in order.
 
     outer: the border of the mask's support; no pixel outside it changes. inner: the border of
-    the part where the edit has its full strength (the mask is 1 and so is its feather, a three-box
-    blur whose support is `radius` pixels in x and y); between the two the edit fades out."""
+    the part where the edit has its full strength wherever the photo is (the mask is 1 at least
+    `radius` pixels in x and y: the feather's fade depth, ModelInfo.fade_px; along the photo's
+    edges the photo-guided feather reaches full strength sooner); between the two the edit fades in."""
     m = np.asarray(mask, np.float32)
     outer = (m > snap).astype(np.uint8)
     full = (m >= 1.0 - snap).astype(np.uint8)

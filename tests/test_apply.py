@@ -14,7 +14,7 @@ from PIL import Image, ImageCms
 
 from tcp_core.editing.apply import INSIDE_GROW_REF_PX, apply_regions, interpolate_images, working_shape
 from tcp_core.editing.cli import main
-from tcp_core.editing.masks import auto_feather_px, grow_mask
+from tcp_core.editing.masks import auto_feather_px, feather_reach, grow_mask
 from tcp_core.editing.regions import RegionEdit
 from tcp_core.io.imageio import LoadedImage, load_image
 
@@ -114,13 +114,21 @@ def test_inside_feather_and_wide_feather_on_a_crop():
         def region_edit(self, content, style, mask, strength=1.0):
             return np.clip(content + SHIFT * strength, 0, 255).astype(np.uint8)
 
-    wide = apply_regions(Spill(), photo_of(rgb), [RegionEdit(rgb, mask, 1.0)], feather_px=40)
+    wide = apply_regions(Spill(), photo_of(rgb), [RegionEdit(rgb, mask, 1.0)], feather_px=40, guided_feather=False)
     d = np.abs(wide.astype(float) - rgb).sum(axis=2)
     ring = np.array([d[150, 200 + r] for r in range(0, 70, 5)])
     assert ring[0] > 40 and ring[-1] == 0 and ring[8] >= 3  # still fading 40 px out (the bare crop ends at 39)
     assert (np.diff(ring) <= 6).all()  # monotone fade, up to texture noise
     assert np.abs(np.diff(ring)).max() < 15  # no step
     assert not d[~dilate(mask, 41)].any()
+    # the photo-guided feather (default) reaches up to twice its radius out where the photo is smooth, and the
+    # crop makes room for it: the fade ends before the crop would cut it
+    flat = np.full((h, w, 3), 120, np.uint8)
+    guided = apply_regions(Spill(), photo_of(flat), [RegionEdit(flat, mask, 1.0)], feather_px=20)
+    d = np.abs(guided.astype(float) - flat).sum(axis=2)
+    ring = np.array([d[150, 200 + r] for r in range(20, 75, 5)])
+    assert ring[0] > 20 and ring[-1] == 0 and (np.diff(ring) <= 1).all(), ring
+    assert not d[~dilate(mask, 2 * 20 + 1)].any()
 
 
 def test_grow_mask_moves_the_edge_out_and_keeps_soft_values():
@@ -156,7 +164,8 @@ def test_inside_edits_reach_the_selection_edge(monkeypatch):
     edge = (mask > 0) & (cv2.distanceTransform((mask > 0).astype(np.uint8), cv2.DIST_L2, 5) <= 12)
 
     def run(model, **kw):
-        out = apply_regions(model, photo_of(rgb), [RegionEdit(rgb, mask, 1.0)], crop=False, feather_px=1, **kw)
+        out = apply_regions(model, photo_of(rgb), [RegionEdit(rgb, mask, 1.0)], crop=False, feather_px=1,
+                            guided_feather=False, **kw)  # (the plain feather: this is about the grown mask)
         net_mask = [c for c in model.calls if c[0] == "region"][-1][3]  # (the swap calls of swap_interior follow)
         return out, net_mask, np.abs(out.astype(float) - rgb).sum(-1)[edge].mean()
 
@@ -209,7 +218,7 @@ def test_successive_regions_and_empty_mask():
     assert [c[4] for c in region_calls] == [1.0, 0.0, 1.0, 0.0]
     assert [c[4] for c in fake.calls if c[0] == "swap"] == [1.0, 0.0, 1.0, 0.0]
     first, second = region_calls[0][1], region_calls[2][1]
-    lm = region_calls[0][3] > 0.99
+    lm = erode(region_calls[0][3], 2)  # (2 px in: the photo-guided feather fades over twice its radius)
     # The second edit starts from the first one's result.
     d = second[lm].astype(float).mean(0) - first[lm].astype(float).mean(0)
     assert np.abs(d - SHIFT).max() < 3, d
@@ -237,7 +246,7 @@ def test_16bit_photo_stays_16bit():
     mask = disk(h, w, 80, 60, 30)
     out = apply_regions(FakeModel(), photo_of(rgb16), [RegionEdit(textured(50, 50), mask, 1.0)], feather_px=3)
     assert out.dtype == np.uint16
-    unchanged = ~dilate(mask, 4)
+    unchanged = ~dilate(mask, feather_reach(3, True) + 1)
     np.testing.assert_array_equal(out[unchanged], rgb16[unchanged])
     core = erode(mask, 6)
     shift = (out[core].astype(float) - rgb16[core]).mean(0) / 257
@@ -839,8 +848,8 @@ def test_swap_interior_export_keeps_the_outside_and_strength_zero(swap_interior,
                              interior_ramp=ramp)
             for s in (0.0, 1.0)}
     assert np.abs(outs[0.0].astype(int) - rgb).max() <= 1
-    feather_reach = dilate(mask, 12)
-    assert np.array_equal(outs[1.0][~feather_reach], rgb[~feather_reach])
+    reach = dilate(mask, 24)  # the photo-guided feather reaches twice its (auto) radius where the photo is smooth
+    assert np.array_equal(outs[1.0][~reach], rgb[~reach])
     assert any(c[0] == "swap" for c in model.calls) == swap_interior  # the swap is asked for only then
     inside = erode(mask, 10)
     moved = (outs[1.0].astype(float) - rgb)[inside].mean(0)

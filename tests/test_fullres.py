@@ -16,7 +16,7 @@ from tcp_core.editing.fullres import (
     fit_local_color_transform,
     upsample_edit,
 )
-from tcp_core.editing.masks import auto_feather_px, feather_mask, mask_bbox, region_crop_box
+from tcp_core.editing.masks import auto_feather_px, feather_mask, feather_reach, mask_bbox, region_crop_box
 
 SHIFT = np.array([30.0, -25.0, 15.0])
 
@@ -105,13 +105,13 @@ def test_bit_exact_outside_feathered_mask(scene):
     fp = auto_feather_px(full.shape, lo_src.shape)
     assert fp == 10  # two low-res pixels at 5x
     out = upsample_edit(full, lo_src, lo_res, mask)
-    m = feather_mask(mask, fp)
+    m = feather_mask(mask, fp, guide=full)  # the default feather follows the photo
     assert out.dtype == np.uint8 and out.shape == full.shape
     np.testing.assert_array_equal(out[m == 0], full[m == 0])
     assert (m == 0).sum() > 0.5 * m.size
     # ... and only pixels near the mask may change at all.
     changed = (out != full).any(axis=2)
-    assert not (changed & ~dilate(mask, fp + 1)).any()
+    assert not (changed & ~dilate(mask, feather_reach(fp, True) + 1)).any()
     assert changed[erode(mask, fp)].mean() > 0.95
 
 
@@ -172,7 +172,7 @@ def test_mid_resolution_path_matches_exact(scene):
     full, mask, lo_src, lo_res = scene
     exact = upsample_edit(full, lo_src, lo_res, mask, max_mid_pixels=10**9)
     mid = upsample_edit(full, lo_src, lo_res, mask, max_mid_pixels=20_000)
-    m = feather_mask(mask, auto_feather_px(full.shape, lo_src.shape))
+    m = feather_mask(mask, auto_feather_px(full.shape, lo_src.shape), guide=full)
     np.testing.assert_array_equal(mid[m == 0], full[m == 0])
     d = mid.astype(float) - exact
     assert np.sqrt((d**2).mean()) < 1.5
@@ -220,7 +220,7 @@ def test_16bit_in_16bit_out():
     lo_src, lo_res = lo_pair(full, mask, lo_hw=(48, 64))
     out = upsample_edit(full, lo_src, lo_res, mask)
     assert out.dtype == np.uint16
-    m = feather_mask(mask, auto_feather_px(full.shape, lo_src.shape))
+    m = feather_mask(mask, auto_feather_px(full.shape, lo_src.shape), guide=full)
     np.testing.assert_array_equal(out[m == 0], full[m == 0])
     core = erode(mask, 15)
     shift = (out[core].astype(float) - full[core].astype(float)).mean(0) / 257
@@ -364,5 +364,35 @@ def test_untouched_where_mask_is_zero_property(h, w, seed, feather, soft):
     lo_res = rng.integers(0, 256, (lh, lw, 3), dtype=np.uint8)  # an arbitrary (even wild) network output
     out = upsample_edit(full, lo_src, lo_res, mask, feather)
     fp = feather if feather is not None else auto_feather_px(full.shape, lo_src.shape)
-    m = feather_mask(mask, fp)
+    m = feather_mask(mask, fp, guide=full)
     np.testing.assert_array_equal(out[m == 0], full[m == 0])
+
+
+def test_guided_feather_follows_the_photo():
+    """The photo-guided feather: where the mask's edge runs along an edge of the photo it stays sharp (full
+    strength up to the edge inside, nothing across it); where the photo is smooth it fades over about twice
+    the scaled radius; inside=True never reaches beyond the mask. A guide of another size is refused."""
+    from tcp_core.editing.masks import GUIDED_FEATHER_SCALE
+
+    h, w, r = 80, 120, 4
+    mask = np.zeros((h, w), np.float32)
+    mask[:, :60] = 1.0
+    edge = np.full((h, w, 3), 40, np.uint8)
+    edge[:, :60] = 220  # the photo has an edge where the mask has one
+    flat = np.full((h, w, 3), 128, np.uint8)
+    for inside in (False, True):
+        sharp = feather_mask(mask, r, inside=inside, guide=edge)
+        soft = feather_mask(mask, r, inside=inside, guide=flat)
+        assert sharp[40, 59] > 0.95 and sharp[40, 60] < 0.05  # as sharp as the photo's edge
+        R = round(r * GUIDED_FEATHER_SCALE["inside" if inside else "across"])
+        row = soft[40]
+        assert (np.diff(row) <= 1e-6).all()  # a monotone fade ...
+        assert row[60 - 2 * R - 1] == 1.0 and 0.0 < row[59] < 0.9  # ... over the smooth part
+        if inside:
+            assert (soft <= mask).all() and (sharp <= mask).all() and row[59] < 0.3
+        else:
+            assert row[60] > 0 and row[60 + 2 * R + 1] == 0.0
+    for guide in (edge.astype(np.uint16) * 257,):  # 16-bit photos feather alike
+        np.testing.assert_allclose(feather_mask(mask, r, guide=guide), feather_mask(mask, r, guide=edge), atol=1e-4)
+    with pytest.raises(ValueError, match="guide"):
+        feather_mask(mask, r, guide=edge[:-1])

@@ -43,16 +43,25 @@ def lab_moments(lab: np.ndarray, weights: np.ndarray | None = None) -> tuple[np.
 
 
 def reinhard_lab(src: np.ndarray, style: np.ndarray, mask: np.ndarray,
-                 style_mask: np.ndarray | None = None) -> np.ndarray:
+                 style_mask: np.ndarray | None = None, max_spread: float | None = None) -> np.ndarray:
     """The whole of `src` (uint8 RGB) with its Lab moments over `mask` (HxW weights) matched to those of
-    `style` (uint8 RGB, any size) over `style_mask` (its weights; None = the whole reference). uint8."""
+    `style` (uint8 RGB, any size) over `style_mask` (its weights; None = the whole reference). uint8.
+    `max_spread` caps each channel's spread ratio (reference / region): a region much flatter than the
+    reference (a grey sky, a near-grey detail) is not stretched into banding or blotches. None: Reinhard's."""
     lab = _lab(src)
     mu_c, sd_c = lab_moments(lab, mask)
     mu_s, sd_s = lab_moments(_lab(style), style_mask)
-    out = (lab - mu_c) * (sd_s / np.maximum(sd_c, 1e-6)) + mu_s
+    ratio = sd_s / np.maximum(sd_c, 1e-6)
+    if max_spread is not None:
+        ratio = np.minimum(ratio, max_spread)
+    out = (lab - mu_c) * ratio + mu_s
     out[:, :, 0] = np.clip(out[:, :, 0], 0.0, 100.0)
     rgb = cv2.cvtColor(out.astype(np.float32), cv2.COLOR_LAB2RGB)
     return np.clip(rgb * 255.0 + 0.5, 0, 255).astype(np.uint8)
+
+
+# The cap on priming's spread ratio (`reinhard_lab(max_spread=...)`), None for none.
+PRIMING_MAX_SPREAD: float | None = None
 
 
 def prime_region(src: np.ndarray, style: np.ndarray, mask: np.ndarray, amount: float,
@@ -69,6 +78,6 @@ def prime_region(src: np.ndarray, style: np.ndarray, mask: np.ndarray, amount: f
         return src
     if style_mask is not None and not np.any(style_mask):
         style_mask = None  # an empty style part: the whole reference, as the network does
-    target = reinhard_lab(src, style, m, style_mask).astype(np.float32)
+    target = reinhard_lab(src, style, m, style_mask, PRIMING_MAX_SPREAD).astype(np.float32)
     a = (np.float32(amount) * m)[:, :, None]
     return np.clip(src + a * (target - src) + 0.5, 0, 255).astype(np.uint8)

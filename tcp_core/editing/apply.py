@@ -21,7 +21,7 @@ import numpy as np
 from tcp_core.base.constants import DEFAULT_INTERIOR_MODE, DEFAULT_PRE_TRANSFER, INTERIOR_MODES
 from tcp_core.colour.priming import prime_region
 from tcp_core.editing.fullres import guided_filter, upsample_edit
-from tcp_core.editing.masks import as_float_mask, auto_feather_px, grow_mask, region_crop_box
+from tcp_core.editing.masks import as_float_mask, auto_feather_px, feather_reach, grow_mask, region_crop_box
 from tcp_core.editing.regions import EditModel, RegionEdit
 from tcp_core.io.imageio import LoadedImage, to_uint8
 
@@ -93,6 +93,7 @@ def apply_regions(
     swap_interior: bool = True,
     interior_ramp: str = DEFAULT_INTERIOR_MODE,
     pre_transfer: float = DEFAULT_PRE_TRANSFER,
+    guided_feather: bool = True,
 ) -> np.ndarray:
     """Edit `photo` (full resolution) with successive region edits; returns the full-res result.
 
@@ -121,6 +122,9 @@ def apply_regions(
     longer pulls the edit back to the photo's own colours. With `swap_interior` the region edit at the border sees
     the photo itself, so the border keeps the unprimed edit's seams (priming both drew bands along the edge:
     docs/training/s36/). 0 is the network's edit of the photo itself.
+    `guided_feather` (default) lets each region's feather follow the photo (`masks.feather_window`: as sharp as
+    the photo's edge where the mask's edge runs along one, wider where it crosses smooth parts of the photo);
+    False feathers with a plain blur of the mask.
     """
     if not 0.0 <= pre_transfer <= 1.0:
         raise ValueError(f"pre_transfer must be between 0 and 1, got {pre_transfer}")
@@ -155,7 +159,7 @@ def apply_regions(
             if box is None or (not crop and not np.any(m_full)):
                 continue  # empty mask: nothing to edit (a crop box exists only for a non-empty mask)
             if feather_px:  # the feather must fit inside the crop, or it would be cut off
-                g = int(np.ceil(feather_px)) + 2
+                g = feather_reach(np.ceil(feather_px), guided_feather) + 2
                 box = (max(0, box[0] - g), max(0, box[1] - g), min(W, box[2] + g), min(H, box[3] + g))
             x0, y0, x1, y1 = box
             m_crop = m_full[y0:y1, x0:x1]
@@ -196,7 +200,8 @@ def apply_regions(
         if global_:
             fp = 0  # a full mask needs no feathering
         # in place: full_crop is a view of `cur`, this function's own copy of the photo
-        upsample_edit(full_crop, lo_ref, lo_res, m_crop, fp, inside=inside, smoothing=smoothing, in_place=True)
+        upsample_edit(full_crop, lo_ref, lo_res, m_crop, fp, inside=inside, smoothing=smoothing, in_place=True,
+                      guided=guided_feather)
         _add(timings, "upsample", t0)
     return cur
 

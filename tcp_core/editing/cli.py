@@ -109,6 +109,10 @@ def _build_parser() -> argparse.ArgumentParser:
                    help="auto: bf16 where the device runs it natively, else fp32 (default auto)")
     a.add_argument("--max-pixels", type=float, default=DEFAULT_MAX_PIXELS, help="refuse larger images")
     a.add_argument("--feather", type=float, default=None, help="mask feather radius in pixels (default: auto)")
+    a.add_argument("--plain-feather", action="store_true",
+                   help="feather with a plain blur of the mask; by default the feather follows the photo (as sharp "
+                        "as the photo's edge where the mask's edge runs along one, about twice as wide where it "
+                        "crosses smooth parts of the photo, so no line shows there)")
     a.add_argument("--smoothing", type=float, default=None, metavar="S",
                    help=f"colour smoothing 0-{MAX_SMOOTHING} of the colour transform that carries the edit to full "
                         f"resolution (default {DEFAULT_SMOOTHING}): low follows the network's local colours, high "
@@ -265,6 +269,7 @@ def _edit_and_save(
         swap_interior=args.swap_interior,
         interior_ramp=args.interior_ramp,
         pre_transfer=args.pre_transfer,
+        guided_feather=not args.plain_feather,
     )
     t0 = time.perf_counter()
     save_image(

@@ -363,6 +363,7 @@ def upsample_edit(
     strip_rows: int = _STRIP_ROWS,
     threads: int = 2,
     in_place: bool = False,
+    guided: bool = True,
 ) -> np.ndarray:
     """Full-resolution version of a low-resolution edit.
 
@@ -372,7 +373,9 @@ def upsample_edit(
     change reaches the photo and not the network's reconstruction error; lo_result_rgb: the
     network's output (same size as lo_src_rgb).
     mask_full: HxW in [0, 1] (float, uint8 or bool), the edited region at full resolution.
-    feather_px: feather radius in full-res pixels (None: two low-res pixels; 0: hard edge).
+    feather_px: feather radius in full-res pixels (None: two low-res pixels; 0: hard edge). `guided` (default)
+    lets the feather follow the photo (`masks.feather_window(guide=...)`: sharp where the mask's edge runs along
+    one of the photo's edges, wider where it crosses smooth parts); False is a plain blur of the mask.
     smoothing: colour smoothing level 0..MAX_SMOOTHING (`smoothing_radius`; None = DEFAULT_SMOOTHING):
     low follows the network's local colours closely, high keeps more of the photo's texture.
     Pixels where the feathered mask is 0 are returned unchanged, bit for bit.
@@ -393,7 +396,7 @@ def upsample_edit(
     if feather_px is None:
         feather_px = auto_feather_px(src.shape, lo_src.shape)
     out = src if in_place else src.copy()
-    fw = feather_window(m_in, feather_px, inside)
+    fw = feather_window(m_in, feather_px, inside, src if guided else None)
     if fw is None:
         return out
     m_crop, box = fw

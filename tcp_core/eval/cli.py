@@ -56,6 +56,12 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--final-interior", default=DEFAULT_INTERIOR_MODE, choices=INTERIOR_MODES,
                     help="method tcp_final's use of the global swap inside each region (the export's "
                          "--interior-ramp; 'off' = --no-swap-interior) (default %(default)s)")
+    ap.add_argument("--final-inside", action="store_true",
+                    help="method tcp_final feathers inside each mask, as the editor's export does (the export's "
+                         "--inside); by default across the mask's edge, as `tcp-editor apply` does")
+    ap.add_argument("--final-plain-feather", action="store_true",
+                    help="method tcp_final feathers with a plain blur of the mask (the export's --plain-feather) "
+                         "instead of the photo-guided feather")
     ap.add_argument("--style-part", default="whole", choices=["whole", "auto"],
                     help="the network methods take the style from the whole reference (default) or from the "
                          "part of it that matches the region (the editor's --style-mask auto)")
@@ -113,7 +119,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                        model_name=args.weights, baseline_name=args.baseline_weights, log=log,
                        final_smoothing=args.final_smoothing, style_part=args.style_part,
                        final_interior=args.final_interior, strength=args.strength,
-                       pre_transfer=args.pre_transfer)
+                       pre_transfer=args.pre_transfer, final_inside=args.final_inside,
+                       final_guided_feather=not args.final_plain_feather)
     except UserError as e:  # anything else is a bug: its traceback shows
         print(f"tcp-editor eval: error: {e}", file=sys.stderr)
         return 2

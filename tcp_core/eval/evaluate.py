@@ -194,7 +194,8 @@ def _part(model, p: Pair, style_part: str) -> dict:
 
 def _final_method(model: EditModel, smoothing: float | None = None, style_part: str = "whole",
                   interior: str = DEFAULT_INTERIOR_MODE, strength: float = 1.0,
-                  pre_transfer: float = DEFAULT_PRE_TRANSFER) -> Callable[[Pair], np.ndarray]:
+                  pre_transfer: float = DEFAULT_PRE_TRANSFER,
+                  feather: dict | None = None) -> Callable[[Pair], np.ndarray]:
     try:
         from tcp_core.editing.apply import apply_regions, interior_options
     except ImportError as e:
@@ -207,7 +208,7 @@ def _final_method(model: EditModel, smoothing: float | None = None, style_part: 
         part = _part(model, p, style_part).get("style_mask")
         region = RegionEdit(p.style, p.mask, strength, part)
         return np.asarray(apply_regions(model, p.content, [region], smoothing=smoothing,
-                                        pre_transfer=pre_transfer, **interior_options(interior)))
+                                        pre_transfer=pre_transfer, **interior_options(interior), **(feather or {})))
 
     return run
 
@@ -215,11 +216,14 @@ def _final_method(model: EditModel, smoothing: float | None = None, style_part: 
 def build_methods(model, baseline, requested: Sequence[str] | None,
                   final_smoothing: float | None = None, style_part: str = "whole",
                   final_interior: str = DEFAULT_INTERIOR_MODE, strength: float = 1.0,
-                  pre_transfer: float = DEFAULT_PRE_TRANSFER) -> tuple[dict, dict]:
+                  pre_transfer: float = DEFAULT_PRE_TRANSFER, final_inside: bool = False,
+                  final_guided_feather: bool = True) -> tuple[dict, dict]:
     """{name: fn(Pair) -> image} for the requested methods (None = all that can run) and
     {name: why not} for default methods that cannot run. Explicitly requested methods that
     cannot run raise `EvalError`. style_part "auto": the network methods take the style from the
-    part of the reference that matches the region (each model matches for itself)."""
+    part of the reference that matches the region (each model matches for itself). final_inside /
+    final_guided_feather: tcp_final's feather (`apply_regions(inside=..., guided_feather=...)`; the editor's export
+    feathers inside, `tcp-editor apply` across the mask's edge unless --inside)."""
     if style_part not in STYLE_PARTS:
         raise EvalError(f"--style-part must be one of {', '.join(STYLE_PARTS)}, not {style_part!r}")
     if final_interior not in INTERIOR_MODES:
@@ -241,7 +245,8 @@ def build_methods(model, baseline, requested: Sequence[str] | None,
                                                  **_part(model, p, style_part))
         elif n == "tcp_final":
             try:
-                out[n] = _final_method(model, final_smoothing, style_part, final_interior, strength, pre_transfer)
+                out[n] = _final_method(model, final_smoothing, style_part, final_interior, strength, pre_transfer,
+                                       {"inside": final_inside, "guided_feather": final_guided_feather})
             except EvalError as e:
                 if explicit:
                     raise
@@ -370,6 +375,8 @@ def evaluate(
     final_interior: str = DEFAULT_INTERIOR_MODE,
     strength: float = 1.0,
     pre_transfer: float = DEFAULT_PRE_TRANSFER,
+    final_inside: bool = False,
+    final_guided_feather: bool = True,
 ) -> EvalResult:
     """Run the evaluation (see the module docstring); returns the report and writes DIR/report.json,
     DIR/report.md and DIR/contact_sheet.png. `backbone`: a `Backbone` or None for the default
@@ -384,7 +391,7 @@ def evaluate(
     _refuse_outputs_on_inputs(Path(out_dir),
                               [Path(pairs_csv), *(f for r in rows for f in (r.content, r.style, r.mask))])
     fns, unavailable = build_methods(model, baseline, methods, final_smoothing, style_part, final_interior, strength,
-                                     pre_transfer)
+                                     pre_transfer, final_inside, final_guided_feather)
     if not fns:
         raise EvalError("no method to evaluate")
     bb = backbone if backbone is not None else _bb.load_backbone("mobilenet_v2", device="cpu")
@@ -460,6 +467,8 @@ def evaluate(
         "final_interior": final_interior,
         "strength": float(strength),
         "pre_transfer": float(pre_transfer),
+        "final_inside": bool(final_inside),
+        "final_guided_feather": bool(final_guided_feather),
         "model": model_name or getattr(model, "source", type(model).__name__),
         "baseline": (baseline_name or getattr(baseline, "source", None)) if baseline is not None else None,
         "methods": summary,

@@ -27,6 +27,7 @@ from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 from tcp_core.base.constants import DEFAULT_INTERIOR_MODE
 from tcp_core.base.memory import release_free_memory
 from tcp_core.base.openmp import short_openmp_waits
+from tcp_core.editing.masks import fade_depth
 from tcp_core.editing.regions import RegionEdit
 
 from .images import DEFAULT_PRE_TRANSFER_PERCENT
@@ -74,6 +75,12 @@ class ModelInfo:
         if ws is None:
             return 0
         return max(1, int(round(2.0 * max(h / ws[0], w / ws[1]))))
+
+    def fade_px(self, h: int, w: int) -> int:
+        """How deep inside a brushed mask the edit of an h x w image may still be fading in: the photo-guided
+        feather (tcp_core.editing.masks) fades over up to twice its radius, GUIDED_FEATHER_SCALE["inside"] x
+        `feather_px`, where the photo is smooth, and less along the photo's edges; 0 when unknown."""
+        return fade_depth(self.feather_px(h, w))
 
     @property
     def label(self) -> str:
