@@ -14,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_apply import FakeModel, disk, files, photo_of, run, textured  # noqa: F401 - `files` is a fixture
 
+from tcp_core.base.constants import DEFAULT_PRIMING_CAP
 from tcp_core.colour.priming import lab_moments, prime_region, reinhard_lab
 from tcp_core.editing.apply import apply_regions
 from tcp_core.editing.regions import RegionEdit
@@ -51,6 +52,30 @@ def test_reinhard_gives_the_region_the_references_lab_moments():
     part[:, :20] = 1
     mu_p, _ = lab_moments(lab(reinhard_lab(src, style, mask, part)), mask)
     np.testing.assert_allclose(mu_p, lab_moments(lab(style), part)[0], atol=1.5)
+
+
+def test_the_spread_cap_keeps_a_flat_region_from_being_stretched():
+    """A near-grey region under a colourful reference: Reinhard's spread ratio is large and stretches the region's
+    faint variations into blotches; with max_spread each channel's spread grows at most that much, the means still
+    move to the reference's. prime_region caps by default (DEFAULT_PRIMING_CAP) and refuses a cap <= 0."""
+    rng = np.random.default_rng(4)
+    src = np.clip(128 + rng.normal(0, 2, (48, 64, 3)), 0, 255).astype(np.uint8)  # a flat grey sky, a little noise
+    style = textured(50, 50, seed=9)[:, :, ::-1].copy()
+    mask = np.ones(src.shape[:2], np.float32)
+    _, sd_c = lab_moments(lab(src), mask)
+    mu_s, sd_s = lab_moments(lab(style))
+    assert (sd_s / sd_c).max() > 5  # what the cap is for
+    capped = reinhard_lab(src, style, mask, max_spread=2.0)
+    mu_o, sd_o = lab_moments(lab(capped), mask)
+    assert (sd_o <= 2.0 * sd_c + 0.6).all(), (sd_o, sd_c)  # (uint8 rounding)
+    np.testing.assert_allclose(mu_o, mu_s, atol=1.5)
+    free = reinhard_lab(src, style, mask)
+    assert lab_moments(lab(free), mask)[1].max() > 2 * sd_o.max()
+    by_default = prime_region(src, style, mask, 1.0)
+    np.testing.assert_array_equal(by_default, prime_region(src, style, mask, 1.0, None, DEFAULT_PRIMING_CAP))
+    assert (by_default != prime_region(src, style, mask, 1.0, None, None)).any()
+    with pytest.raises(ValueError, match="spread cap"):
+        prime_region(src, style, mask, 1.0, None, 0.0)
 
 
 def test_prime_region_blends_inside_the_mask_only():
@@ -155,6 +180,18 @@ def test_cli_pre_transfer(files, capsys):  # noqa: F811 (fixture)
                    "-o", files.dir / "bad.png"], capsys, model=FakeModel())
     assert rc == 2 and "--pre-transfer" in err and "between 0 and 1" in err and len(err.strip().splitlines()) == 1
     assert not (files.dir / "bad.png").exists()
+    # --priming-cap reaches the export; 0 is no cap; below 0 is refused
+    capped = []
+    for cap in ("1.2", "0"):
+        out = files.dir / f"cap{cap}.png"
+        rc, err = run(["apply", files.content, "--style", files.style, "--mask", files.mask, "--pre-transfer", "1",
+                       "--priming-cap", cap, "-o", out], capsys, model=FakeModel())
+        assert rc == 0, err
+        capped.append(load_image(out).rgb)
+    assert (capped[0] != capped[1]).any()
+    rc, err = run(["apply", files.content, "--style", files.style, "--mask", files.mask, "--priming-cap", "-1",
+                   "-o", files.dir / "bad.png"], capsys, model=FakeModel())
+    assert rc == 2 and "--priming-cap" in err and not (files.dir / "bad.png").exists()
 
 
 def test_slider_drags_interpolate_the_primed_swap_between_cached_key_frames():

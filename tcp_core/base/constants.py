@@ -28,3 +28,7 @@ MAX_STRENGTH = 1.5
 # inside is moved towards the reference's colours by a classical colour transfer before the network edits it (0..1).
 # 0.5 since session 31: blind on the held-out pairs it beat the network alone (docs/training/s36/).
 DEFAULT_PRE_TRANSFER = 0.5
+# The cap on colour priming's spread ratio (reference / region, per Lab channel; `apply --priming-cap`): a region much
+# flatter than the reference (a grey sky, a near-grey detail) is stretched at most this much, not into blotches and
+# grain. 2 since session 32: blind on the tuning pairs it beat no cap (docs/training/s37/).
+DEFAULT_PRIMING_CAP = 2.0

@@ -12,13 +12,16 @@ full-resolution photo (`apply_regions` measures against the unprimed photo's own
 
     primed = src + amount * m * (reinhard(src) - src)
 
-with m the (soft) region mask; pixels outside the mask are untouched.
+with m the (soft) region mask; pixels outside the mask are untouched. Each channel's spread ratio
+(reference / region) is capped (DEFAULT_PRIMING_CAP), so a flat region is not stretched into blotches.
 """
 
 from __future__ import annotations
 
 import cv2
 import numpy as np
+
+from tcp_core.base.constants import DEFAULT_PRIMING_CAP
 
 __all__ = ["lab_moments", "prime_region", "reinhard_lab"]
 
@@ -60,15 +63,12 @@ def reinhard_lab(src: np.ndarray, style: np.ndarray, mask: np.ndarray,
     return np.clip(rgb * 255.0 + 0.5, 0, 255).astype(np.uint8)
 
 
-# The cap on priming's spread ratio (`reinhard_lab(max_spread=...)`), None for none.
-PRIMING_MAX_SPREAD: float | None = None
-
-
 def prime_region(src: np.ndarray, style: np.ndarray, mask: np.ndarray, amount: float,
-                 style_mask: np.ndarray | None = None) -> np.ndarray:
+                 style_mask: np.ndarray | None = None, max_spread: float | None = DEFAULT_PRIMING_CAP) -> np.ndarray:
     """`src` (uint8 RGB HxWx3) with its region `mask` (HxW in [0, 1]) moved `amount` (0..1) of the way to
-    the Reinhard colour transfer towards `style` (or the part `style_mask` of it). Outside the mask, and
-    everywhere at amount 0 or for an empty mask, `src` is returned as it is (the same array)."""
+    the Reinhard colour transfer towards `style` (or the part `style_mask` of it), its spread ratio capped at
+    `max_spread` (None: Reinhard's own). Outside the mask, and everywhere at amount 0 or for an empty mask,
+    `src` is returned as it is (the same array)."""
     assert src.ndim == 3 and src.shape[2] == 3 and src.dtype == np.uint8, (src.shape, src.dtype)
     m = np.clip(np.asarray(mask, np.float32), 0.0, 1.0)
     assert m.shape == src.shape[:2], (m.shape, src.shape)
@@ -78,6 +78,8 @@ def prime_region(src: np.ndarray, style: np.ndarray, mask: np.ndarray, amount: f
         return src
     if style_mask is not None and not np.any(style_mask):
         style_mask = None  # an empty style part: the whole reference, as the network does
-    target = reinhard_lab(src, style, m, style_mask, PRIMING_MAX_SPREAD).astype(np.float32)
+    if max_spread is not None and not max_spread > 0:
+        raise ValueError(f"the priming's spread cap must be above 0, got {max_spread}")
+    target = reinhard_lab(src, style, m, style_mask, max_spread).astype(np.float32)
     a = (np.float32(amount) * m)[:, :, None]
     return np.clip(src + a * (target - src) + 0.5, 0, 255).astype(np.uint8)

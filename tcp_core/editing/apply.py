@@ -18,7 +18,7 @@ from collections.abc import Sequence
 import cv2
 import numpy as np
 
-from tcp_core.base.constants import DEFAULT_INTERIOR_MODE, DEFAULT_PRE_TRANSFER, INTERIOR_MODES
+from tcp_core.base.constants import DEFAULT_INTERIOR_MODE, DEFAULT_PRE_TRANSFER, DEFAULT_PRIMING_CAP, INTERIOR_MODES
 from tcp_core.colour.priming import prime_region
 from tcp_core.editing.fullres import guided_filter, upsample_edit
 from tcp_core.editing.masks import as_float_mask, auto_feather_px, feather_reach, grow_mask, region_crop_box
@@ -94,6 +94,7 @@ def apply_regions(
     interior_ramp: str = DEFAULT_INTERIOR_MODE,
     pre_transfer: float = DEFAULT_PRE_TRANSFER,
     guided_feather: bool = True,
+    priming_cap: float | None = DEFAULT_PRIMING_CAP,
 ) -> np.ndarray:
     """Edit `photo` (full resolution) with successive region edits; returns the full-res result.
 
@@ -124,7 +125,8 @@ def apply_regions(
     docs/training/s36/). 0 is the network's edit of the photo itself.
     `guided_feather` (default) lets each region's feather follow the photo (`masks.feather_window`: as sharp as
     the photo's edge where the mask's edge runs along one, wider where it crosses smooth parts of the photo);
-    False feathers with a plain blur of the mask.
+    False feathers with a plain blur of the mask. `priming_cap` caps the priming's spread ratio
+    (`priming.prime_region(max_spread=...)`; None: Reinhard's own).
     """
     if not 0.0 <= pre_transfer <= 1.0:
         raise ValueError(f"pre_transfer must be between 0 and 1, got {pre_transfer}")
@@ -178,12 +180,14 @@ def apply_regions(
                 lo_mask = grow_mask(lo_mask, INSIDE_GROW_REF_PX * min(wh, ww) / 128)
         # colour priming reaches what fills the region: the swap (global, or inside with swap_interior), else the edit
         if global_:
-            lo_res = _primed_swap(model, lo_src, style_lo, lo_mask, pre_transfer, float(strength), by_part)
+            lo_res = _primed_swap(model, lo_src, style_lo, lo_mask, pre_transfer, float(strength), by_part,
+                                  cap=priming_cap)
             lo_ref = model.swap(lo_src, style_lo, 0.0)
         else:
             fast = {"keyframe_step": keyframe_step} if keyframe_step else {}  # (models without it work too)
             lo_edit_in = lo_src if swap_interior else prime_region(  # unprimed at the border under the swap
-                lo_src, style_lo, lo_mask, pre_transfer * min(1.0, float(strength)), by_part.get("style_mask"))
+                lo_src, style_lo, lo_mask, pre_transfer * min(1.0, float(strength)), by_part.get("style_mask"),
+                priming_cap)
             lo_res = model.region_edit(lo_edit_in, style_lo, lo_mask, float(strength), **fast, **by_part)
             lo_ref = model.own_style_edit(lo_src, lo_mask)
         lo_res, lo_ref = (_resize(np.asarray(x), (wh, ww)) for x in (lo_res, lo_ref))
@@ -191,7 +195,7 @@ def apply_regions(
             # the swap at strength 0 is G(C_A, S_A) whatever the reference: asked with the photo as its own
             # reference it is the one the strength-0 region edit above already computed (cached)
             sw_res = _resize(_primed_swap(model, lo_src, style_lo, lo_mask, pre_transfer, float(strength), by_part,
-                                          keyframe_step), (wh, ww))
+                                          keyframe_step, priming_cap), (wh, ww))
             sw_ref = _resize(np.asarray(model.swap(lo_src, lo_src, 0.0)), (wh, ww))
             lo_res, lo_ref = swap_in_interior(lo_res, lo_ref, sw_res, sw_ref, lo_mask,
                                               lo_src if interior_ramp == "guided" else None)
@@ -210,14 +214,15 @@ INTERIOR_RAMPS = ("fixed", "guided")  # apply_regions(interior_ramp=...): see in
 
 
 def _primed_swap(model: EditModel, lo_src: np.ndarray, style_lo: np.ndarray, lo_mask: np.ndarray, pre_transfer: float,
-                 strength: float, by_part: dict, keyframe_step: float | None = None) -> np.ndarray:
+                 strength: float, by_part: dict, keyframe_step: float | None = None,
+                 cap: float | None = DEFAULT_PRIMING_CAP) -> np.ndarray:
     """The global swap of `lo_src` primed for `strength` (`prime_region` by pre_transfer * min(1, strength) within
     lo_mask), uint8 at the working size. With `keyframe_step` (slider drags) and priming on, it is interpolated
     between the primed swaps at the neighbouring multiples of the step, which stay in the model's caches: every
     strength would otherwise prime a new photo and encode it (exact at the key frames, like
     `TCPModel._swap_features`)."""
     def at(t: float) -> np.ndarray:
-        lo_in = prime_region(lo_src, style_lo, lo_mask, pre_transfer * min(1.0, t), by_part.get("style_mask"))
+        lo_in = prime_region(lo_src, style_lo, lo_mask, pre_transfer * min(1.0, t), by_part.get("style_mask"), cap)
         return np.asarray(model.swap(lo_in, style_lo, t, **by_part))
 
     if not keyframe_step or keyframe_step <= 0 or pre_transfer == 0:

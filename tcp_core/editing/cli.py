@@ -32,6 +32,7 @@ import numpy as np
 from tcp_core.base.constants import (
     DEFAULT_INTERIOR_MODE,
     DEFAULT_PRE_TRANSFER,
+    DEFAULT_PRIMING_CAP,
     DEFAULT_SMOOTHING,
     MAX_SMOOTHING,
     MAX_STRENGTH,
@@ -133,6 +134,10 @@ def _build_parser() -> argparse.ArgumentParser:
                    help="colour priming 0-1: the network edits each region's inside after moving it this far "
                         "towards the reference's colours by a classical colour transfer (Lab mean and spread), so the "
                         "edit takes more of the reference; 0 is the network alone (default %(default)g)")
+    a.add_argument("--priming-cap", type=float, default=DEFAULT_PRIMING_CAP, metavar="R",
+                   help="cap on the colour priming's spread ratio (reference / region, per Lab channel): a region "
+                        "much flatter than the reference is not stretched into blotches; 0 = no cap, the classical "
+                        "transfer's own (default %(default)g)")
     a.add_argument("--no-crop", action="store_true", help="run the network on the whole photo, not a crop")
     a.add_argument("--quality", type=int, default=95, help="JPEG/WebP quality (default 95)")
     a.add_argument("--format", choices=["png", "jpg", "webp", "tif"], default=None, help="output format (batch)")
@@ -270,6 +275,7 @@ def _edit_and_save(
         interior_ramp=args.interior_ramp,
         pre_transfer=args.pre_transfer,
         guided_feather=not args.plain_feather,
+        priming_cap=args.priming_cap or None,
     )
     t0 = time.perf_counter()
     save_image(
@@ -338,6 +344,8 @@ def _cmd_apply(args, model: EditModel | None) -> int:
         raise UsageError(f"{PROG} apply: error: --smoothing must be between 0 and {MAX_SMOOTHING}")
     if not 0.0 <= args.pre_transfer <= 1.0:
         raise UsageError(f"{PROG} apply: error: --pre-transfer must be between 0 and 1")
+    if not (args.priming_cap >= 0 and np.isfinite(args.priming_cap)):
+        raise UsageError(f"{PROG} apply: error: --priming-cap must be 0 (no cap) or above")
     if len(args.style_mask) == 1 and args.style_mask[0].lower() == AUTO:
         args.style_mask = args.style_mask * n
     if args.style_mask and len(args.style_mask) != n:

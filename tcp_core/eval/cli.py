@@ -11,7 +11,13 @@ from pathlib import Path
 
 import torch
 
-from tcp_core.base.constants import DEFAULT_INTERIOR_MODE, DEFAULT_PRE_TRANSFER, INTERIOR_MODES, MAX_STRENGTH
+from tcp_core.base.constants import (
+    DEFAULT_INTERIOR_MODE,
+    DEFAULT_PRE_TRANSFER,
+    DEFAULT_PRIMING_CAP,
+    INTERIOR_MODES,
+    MAX_STRENGTH,
+)
 from tcp_core.base.errors import UserError
 from tcp_core.eval.evaluate import ALL_METHODS, EvalError, evaluate
 from tcp_core.eval.metrics import backbones as _bb
@@ -56,6 +62,9 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--final-interior", default=DEFAULT_INTERIOR_MODE, choices=INTERIOR_MODES,
                     help="method tcp_final's use of the global swap inside each region (the export's "
                          "--interior-ramp; 'off' = --no-swap-interior) (default %(default)s)")
+    ap.add_argument("--priming-cap", type=float, default=DEFAULT_PRIMING_CAP, metavar="R",
+                    help="method tcp_final's cap on the colour priming's spread ratio (the export's --priming-cap; "
+                         "0 = no cap) (default %(default)g)")
     ap.add_argument("--final-inside", action="store_true",
                     help="method tcp_final feathers inside each mask, as the editor's export does (the export's "
                          "--inside); by default across the mask's edge, as `tcp-editor apply` does")
@@ -120,7 +129,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                        final_smoothing=args.final_smoothing, style_part=args.style_part,
                        final_interior=args.final_interior, strength=args.strength,
                        pre_transfer=args.pre_transfer, final_inside=args.final_inside,
-                       final_guided_feather=not args.final_plain_feather)
+                       final_guided_feather=not args.final_plain_feather, priming_cap=args.priming_cap or None)
     except UserError as e:  # anything else is a bug: its traceback shows
         print(f"tcp-editor eval: error: {e}", file=sys.stderr)
         return 2
