@@ -396,3 +396,19 @@ def test_guided_feather_follows_the_photo():
         np.testing.assert_allclose(feather_mask(mask, r, guide=guide), feather_mask(mask, r, guide=edge), atol=1e-4)
     with pytest.raises(ValueError, match="guide"):
         feather_mask(mask, r, guide=edge[:-1])
+
+
+def test_guided_feather_follows_an_edge_of_colour_alone():
+    """A blue sky against grey rock of the same brightness: a luma guide cannot see that edge (the edit would fade
+    out over the sky next to the rock and leave a rim of the old colour); the colour guide keeps the feather at
+    full strength up to it."""
+    h, w = 60, 100
+    mask = np.zeros((h, w), np.float32)
+    mask[:, :50] = 1.0
+    photo = np.empty((h, w, 3), np.uint8)
+    photo[:, :50] = (70, 110, 200)  # blue: luma about 105
+    photo[:, 50:] = (105, 105, 105)  # grey, the same luma
+    inside = feather_mask(mask, 4, inside=True, guide=photo)
+    assert inside[30, 48] > 0.9 and inside[30, 45:50].min() > 0.85
+    flat = feather_mask(mask, 4, inside=True, guide=np.full_like(photo, 105))
+    assert flat[30, 48] < 0.3  # (where the photo is smooth it does fade out)
