@@ -12,8 +12,10 @@ Every pair is evaluated at a fixed size (content and style resized so the long s
 
 - `tcp`: `TCPModel.region_edit` (paper Eq. 5-6): the network output resized to the content size,
   no pixel blend.
-- `tcp_final`: the editor's export path `tcp_core.editing.apply.apply_regions` (network edit on a crop
-  around the region + full-resolution feathered blend), run on the content at the eval size.
+- `tcp_final`: the export path `tcp_core.editing.apply.apply_regions` (network edit on a crop
+  around the region + full-resolution feathered blend), run on the content at the eval size: `tcp-editor
+  apply`'s defaults (the feather across the mask's edge); `--final-inside` feathers inside the mask, as the
+  editor's export does.
 - `pixel`: Eq. 4, the global swap `TCPModel.swap` pasted into the content with the hard mask.
 - `swapae`: the `--baseline-weights` checkpoint (a SwapAE model) through the same `region_edit`.
 - `reinhard`: classic colour transfer (Reinhard et al. 2001): the Lab mean/std of the masked
