@@ -249,8 +249,9 @@ def test_render_passes_the_region_interior_to_apply_regions(monkeypatch):
     assert out["off"][32, 40:56].mean() == pytest.approx(40, abs=2)
     assert out["guided"][32, 40:56].mean() == pytest.approx(-80, abs=2)
     assert out["fixed"][32, 40:56].mean() == pytest.approx(-80, abs=2)
-    # along a border over a smooth part of the photo the guided switch is wider: more of the region edit
-    assert out["guided"][32, 12:20].mean() > out["fixed"][32, 12:20].mean() + 20
+    # along a border over a smooth part of the photo the guided switch is wider: more of the region edit (the
+    # photo-guided feather fades both out there too, so the gap is smaller than deep inside)
+    assert out["guided"][32, 12:20].mean() > out["fixed"][32, 12:20].mean() + 10
     for d in out.values():  # outside the region nothing changes
         assert not d[:6].any() and not d[:, :10].any()
 
