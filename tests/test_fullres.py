@@ -412,3 +412,27 @@ def test_guided_feather_follows_an_edge_of_colour_alone():
     assert inside[30, 48] > 0.9 and inside[30, 45:50].min() > 0.85
     flat = feather_mask(mask, 4, inside=True, guide=np.full_like(photo, 105))
     assert flat[30, 48] < 0.3  # (where the photo is smooth it does fade out)
+
+
+def test_guided_feather_fits_on_a_bounded_number_of_pixels(monkeypatch):
+    """A small feather on a huge photo: the guided filter's coefficients are fitted on at most GUIDED_FIT_PIXELS
+    (memory and time stay bounded), and the feather still follows the photo's edge and stays inside the mask."""
+    import tcp_core.editing.masks as masks_mod
+
+    h, w = 80, 120
+    mask = np.zeros((h, w), np.float32)
+    mask[:, :60] = 1.0
+    photo = np.full((h, w, 3), 40, np.uint8)
+    photo[:, :60] = (90, 140, 230)
+    seen = []
+    orig = masks_mod.cv2.resize
+
+    def spy(src, dsize, *a, **k):
+        seen.append(dsize)
+        return orig(src, dsize, *a, **k)
+
+    monkeypatch.setattr(masks_mod, "GUIDED_FIT_PIXELS", 2000)
+    monkeypatch.setattr(masks_mod.cv2, "resize", spy)
+    f = feather_mask(mask, 2, inside=True, guide=photo)
+    assert seen and min(dw * dh for dw, dh in seen) <= 2000  # fitted on a subsampled copy
+    assert (f <= mask).all() and f[40, 58] > 0.8 and f[40, :50].min() == 1.0

@@ -71,6 +71,7 @@ def _box_blur_stack(m: np.ndarray, radius: int) -> np.ndarray:
 # a grey ridge of the same brightness (held-out, judged blind); the colour guide follows it.
 GUIDED_FEATHER_SCALE = {"inside": 2.0, "across": 1.0}
 GUIDED_FEATHER_EPS = 1e-3
+GUIDED_FIT_PIXELS = 1_000_000  # the most pixels the guided feather's coefficients are fitted on (memory bound)
 
 
 def _guided_radius(radius: float, inside: bool) -> int:
@@ -100,10 +101,12 @@ def guided_mask(guide: np.ndarray, m: np.ndarray, radius: int, eps: float) -> np
     uint16, same size) as guide: q = a . I + b, the local linear model of m in the colour I over (2 radius + 1)^2
     windows with ridge `eps` (colour variance, 0-1 scale), its coefficients averaged again over the windows (so a
     flat guide gives a box blur applied twice: support 2 radius). A colour guide tells a blue sky from grey rock of
-    the same brightness. The coefficients are fitted on a copy subsampled to about 8 pixels per radius and brought
-    back bilinearly (they are smooth), so the full-size cost is a few passes. HxW float32, unclipped."""
+    the same brightness. The coefficients are fitted on a copy subsampled to about 8 pixels per radius (and at most
+    GUIDED_FIT_PIXELS) and brought back bilinearly (they are smooth), so the full-size cost is a few passes.
+    HxW float32, unclipped."""
     H, W = m.shape
-    s = max(1, radius // 8)
+    # about 8 pixels per radius, and at most GUIDED_FIT_PIXELS: a small feather on a huge photo stays cheap
+    s = max(1, radius // 8, math.ceil(math.sqrt(H * W / GUIDED_FIT_PIXELS)))
     hs, ws = max(1, round(H / s)), max(1, round(W / s))
     r = max(1, round(radius / s))
     I = _unit(cv2.resize(guide, (ws, hs), interpolation=cv2.INTER_AREA) if s > 1 else guide).astype(np.float64)
