@@ -786,7 +786,7 @@ def test_swap_interior_takes_the_swap_inside_and_the_edit_at_the_border():
 
 
 def test_guided_filter_blurs_flat_parts_and_keeps_the_guides_edges():
-    from tcp_core.editing.fullres import guided_filter
+    from tcp_core.editing.guided import guided_filter
 
     rng = np.random.default_rng(0)
     p = rng.random((40, 50))

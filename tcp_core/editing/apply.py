@@ -20,7 +20,8 @@ import numpy as np
 
 from tcp_core.base.constants import DEFAULT_INTERIOR_MODE, DEFAULT_PRE_TRANSFER, DEFAULT_PRIMING_CAP, INTERIOR_MODES
 from tcp_core.colour.priming import prime_region
-from tcp_core.editing.fullres import guided_filter, upsample_edit
+from tcp_core.editing.fullres import upsample_edit
+from tcp_core.editing.guided import guided_filter
 from tcp_core.editing.masks import as_float_mask, auto_feather_px, feather_reach, grow_mask, region_crop_box
 from tcp_core.editing.regions import EditModel, RegionEdit
 from tcp_core.io.imageio import LoadedImage, to_uint8

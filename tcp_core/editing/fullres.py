@@ -33,6 +33,7 @@ import cv2
 import numpy as np
 
 from tcp_core.base.constants import DEFAULT_SMOOTHING, MAX_SMOOTHING
+from tcp_core.editing.guided import inv_sym3, local_cov3
 from tcp_core.editing.masks import as_float_mask, auto_feather_px, feather_window
 
 __all__ = [
@@ -95,54 +96,6 @@ def _to_unit(a: np.ndarray, dtype=np.float64) -> np.ndarray:
     return a.astype(dtype)
 
 
-def _inv_sym3(m: np.ndarray) -> np.ndarray:
-    """Inverse of a stack (..., 3, 3) of symmetric positive definite matrices, by the adjugate."""
-    a, b, c = m[..., 0, 0], m[..., 0, 1], m[..., 0, 2]
-    d, e, f = m[..., 1, 1], m[..., 1, 2], m[..., 2, 2]
-    i00 = d * f - e * e
-    i01 = c * e - b * f
-    i02 = b * e - c * d
-    i11 = a * f - c * c
-    i12 = b * c - a * e
-    i22 = a * d - b * b
-    det = a * i00 + b * i01 + c * i02
-    inv = np.empty_like(m)
-    for (r, k), v in {(0, 0): i00, (0, 1): i01, (0, 2): i02, (1, 1): i11, (1, 2): i12, (2, 2): i22}.items():
-        inv[..., r, k] = v / det
-        inv[..., k, r] = inv[..., r, k]
-    return inv
-
-
-def _local_cov3(img: np.ndarray, mean: np.ndarray, box) -> np.ndarray:
-    """Windowed colour covariance of `img` (HxWx3) with its windowed mean `mean` (= box(img)) and the
-    window filter `box`: [H, W, 3, 3], symmetric."""
-    cov = np.empty(img.shape[:2] + (3, 3))
-    for i in range(3):
-        for j in range(i, 3):
-            cov[..., i, j] = cov[..., j, i] = box(img[..., i] * img[..., j]) - mean[..., i] * mean[..., j]
-    return cov
-
-
-def guided_filter(guide: np.ndarray, p: np.ndarray, radius: int, eps: float) -> np.ndarray:
-    """He et al.'s guided filter of a one-channel image `p` (HxW float) with a colour guide (HxWx3 in
-    [0, 1]): q = A(x) . I(x) + b(x), the local linear model of p in I over (2 radius + 1)^2 windows,
-    ridge `eps` in variance units, coefficients averaged over the windows. Where the guide is flat q is
-    a box blur of p; across the guide's edges q keeps p's steps. (`fit_local_color_transform` is the same
-    model with a colour target and a ridge towards a global prior.)"""
-    k = (2 * radius + 1, 2 * radius + 1)
-
-    def box(x: np.ndarray) -> np.ndarray:
-        return cv2.boxFilter(x, -1, k, borderType=cv2.BORDER_REFLECT)
-
-    I = guide.astype(np.float64)
-    p = p.astype(np.float64)
-    mean_i, mean_p = box(I), box(p)
-    cov_ip = box(I * p[..., None]) - mean_i * mean_p[..., None]  # [H, W, 3]
-    A = np.einsum("hwij,hwj->hwi", _inv_sym3(_local_cov3(I, mean_i, box) + eps * np.eye(3)), cov_ip)
-    b = mean_p - (A * mean_i).sum(-1)
-    return (box(A) * I).sum(-1) + box(b)
-
-
 def fit_local_color_transform(
     lo_src: np.ndarray,
     lo_dst: np.ndarray,
@@ -199,7 +152,7 @@ def fit_local_color_transform(
 
     mean_s = box(s)
     mean_d = box(d)
-    cov_ss = _local_cov3(s, mean_s, box)
+    cov_ss = local_cov3(s, mean_s, box)
     cov_ds = np.empty((h, w, 3, 3))  # [c, j] = cov(dst_c, src_j)
     for c in range(3):
         for j in range(3):
@@ -207,7 +160,7 @@ def fit_local_color_transform(
     rhs = cov_ds + eps * A0
     # A @ (cov_ss + eps I) = rhs: closed-form inverse of the symmetric positive definite 3x3
     # (much faster than a batched np.linalg.solve over ~10^5 tiny systems).
-    A = rhs @ _inv_sym3(cov_ss + eps * eye)
+    A = rhs @ inv_sym3(cov_ss + eps * eye)
     np.clip(A, -clip, clip, out=A)
     b = mean_d - np.einsum("hwij,hwj->hwi", A, mean_s)
     # Guided filter's second averaging: smooth the coefficients.

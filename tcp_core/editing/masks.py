@@ -9,6 +9,8 @@ import math
 import cv2
 import numpy as np
 
+from tcp_core.editing.guided import guided_coefficients
+
 __all__ = ["as_float_mask", "auto_feather_px", "fade_depth", "feather_mask", "feather_reach", "feather_window",
            "guided_mask", "mask_bbox", "region_crop_box"]
 
@@ -109,23 +111,10 @@ def guided_mask(guide: np.ndarray, m: np.ndarray, radius: int, eps: float) -> np
     s = max(1, radius // 8, math.ceil(math.sqrt(H * W / GUIDED_FIT_PIXELS)))
     hs, ws = max(1, round(H / s)), max(1, round(W / s))
     r = max(1, round(radius / s))
-    I = _unit(cv2.resize(guide, (ws, hs), interpolation=cv2.INTER_AREA) if s > 1 else guide).astype(np.float64)
+    small = cv2.resize(guide, (ws, hs), interpolation=cv2.INTER_AREA) if s > 1 else guide
     p = cv2.resize(np.ascontiguousarray(m, np.float32), (ws, hs), interpolation=cv2.INTER_AREA) if s > 1 else m
-    p = p.astype(np.float64)
-
-    def box(x: np.ndarray) -> np.ndarray:
-        return cv2.boxFilter(x, -1, (2 * r + 1, 2 * r + 1), borderType=cv2.BORDER_REFLECT)
-
-    mean_i, mean_p = box(I), box(p)
-    cov_ip = box(I * p[..., None]) - mean_i * mean_p[..., None]  # [h, w, 3]
-    sigma = np.empty((hs, ws, 3, 3))
-    for c in range(3):
-        for d in range(c, 3):
-            sigma[..., c, d] = sigma[..., d, c] = box(I[..., c] * I[..., d]) - mean_i[..., c] * mean_i[..., d]
-    sigma += eps * np.eye(3)
-    a = np.linalg.solve(sigma, cov_ip[..., None])[..., 0]  # [h, w, 3]
-    b = mean_p - (a * mean_i).sum(-1)
-    a, b = box(a).astype(np.float32), box(b).astype(np.float32)
+    a, b = guided_coefficients(_unit(small), p, r, eps)
+    a, b = a.astype(np.float32), b.astype(np.float32)
     if s > 1:
         a = cv2.resize(a, (W, H), interpolation=cv2.INTER_LINEAR)
         b = cv2.resize(b, (W, H), interpolation=cv2.INTER_LINEAR)
