@@ -24,11 +24,11 @@ from torch import Tensor
 from tcp_core.colour.priming import prime_region
 from tcp_core.training.masks import training_masks
 
-__all__ = ["primed_photos"]
+__all__ = ["primed_photos", "uint8_photos"]
 
 
-def _to_uint8(x: Tensor) -> np.ndarray:
-    """[N, 3, H, W] in [-1, 1] -> uint8 [N, H, W, 3]."""
+def uint8_photos(x: Tensor) -> np.ndarray:
+    """Training photos [N, 3, H, W] in [-1, 1] -> uint8 [N, H, W, 3] (for the numpy mask makers and the priming)."""
     return ((x.detach().float().clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).permute(0, 2, 3, 1).cpu().numpy()
 
 
@@ -38,7 +38,7 @@ def primed_photos(real: Tensor, refs: Tensor, kind: str, max_amount: float, rng:
     assert real.shape == refs.shape and real.ndim == 4 and real.shape[1] == 3, (real.shape, refs.shape)
     if not 0.0 <= max_amount <= 1.0:
         raise ValueError(f"the priming amount must be between 0 and 1, got {max_amount}")
-    src, ref = _to_uint8(real), _to_uint8(refs)
+    src, ref = uint8_photos(real), uint8_photos(refs)
     masks = training_masks(kind, src, rng)[:, 0]  # [N, H, W]
     amounts = rng.uniform(0.0, max_amount, size=len(src))
     delta = np.stack([prime_region(s, r, m, float(a)).astype(np.float32) - s

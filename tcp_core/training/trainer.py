@@ -51,7 +51,7 @@ from tcp_core.networks.precision import Precision, channels_last
 from tcp_core.training import losses as L
 from tcp_core.training.diffaugment import augment_crops, diff_augment, parse_policy
 from tcp_core.training.masks import free_form_masks, training_masks
-from tcp_core.training.primed import primed_photos
+from tcp_core.training.primed import primed_photos, uint8_photos
 from tcp_core.training.recolour import recolour
 
 STATE_FORMAT = "tcp-editor-train-state"  # the metadata "format" of a training state file
@@ -199,8 +199,7 @@ class Trainer:
         kind = self.tcfg.ca_masks
         if kind == "strokes":  # the paper's; the photos are not looked at (the old random stream)
             return free_form_masks(real.shape[0], real.shape[-1], self.mask_rng)
-        photos = ((real.detach().float().clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)
-        return training_masks(kind, photos.permute(0, 2, 3, 1).cpu().numpy(), self.mask_rng)
+        return training_masks(kind, uint8_photos(real), self.mask_rng)
 
     def g_step(self, real: Tensor, tcp: bool) -> dict[str, Tensor]:
         """Phase G (and G_tcp when `tcp`): one backward pass and one Adam step of E, H_c, H_s, G."""
