@@ -67,9 +67,10 @@ class CanvasView(QGraphicsView):
         self._lasso_item.setPen(pen)
         self._lasso_item.setZValue(3)
         self.scene().addItem(self._lasso_item)
-        # The edit's extent (issue #15): a solid line where it stops (nothing outside changes) and a
-        # dashed one from where it has full strength everywhere; the automatic feather fades it in between
-        # (it follows the photo: along the photo's edges it reaches full strength sooner).
+        # The edit's extent (issue #15): a solid line where it stops (the feather's reach beyond the mask with
+        # Mask edge "across", the mask's own border with "inside") and a dashed one from where it has full
+        # strength everywhere; the automatic feather fades it in between (it follows the photo: along the
+        # photo's edges it reaches full strength sooner and reaches less far out).
         # Drawn into an image (numpy), not as a QPainterPath: building a path costs one Qt call per
         # point, and PySide6 6.12 on Python 3.11 drops a reference to None on every such call (a
         # noise-like mask has ~10^5 border points: "Fatal Python error: none_dealloc").
@@ -78,6 +79,7 @@ class CanvasView(QGraphicsView):
         self.scene().addItem(self.extent_item)
         self.extent: tuple[list, list] = ([], [])  # (outer, inner) contours shown
         self.feather_px = 0  # how deep the automatic feather may fade in, mask pixels (ModelInfo.fade_px; 0: unknown)
+        self.reach_px = 0  # how far beyond the mask it may reach (ModelInfo.reach_px; 0 with the feather inside)
         self._outline_timer = QTimer(self)
         self._outline_timer.setSingleShot(True)
         self._outline_timer.setInterval(60)
@@ -139,9 +141,11 @@ class CanvasView(QGraphicsView):
             self.overlay.set_mask(r.mask, region_colour(doc.index_of(r.uid)))
         self._outline_timer.start()
 
-    def set_feather_px(self, radius: int) -> None:
-        if int(radius) != self.feather_px:
-            self.feather_px = int(radius)
+    def set_feather_px(self, radius: int, reach: int = 0) -> None:
+        """The export's feather on this preview: it fades in over `radius` pixels inside the mask and may
+        reach `reach` pixels beyond it (0: nothing outside the mask changes)."""
+        if (int(radius), int(reach)) != (self.feather_px, self.reach_px):
+            self.feather_px, self.reach_px = int(radius), int(reach)
             self._outline_timer.start()
 
     def update_extent_outline(self) -> None:
@@ -153,7 +157,7 @@ class CanvasView(QGraphicsView):
             self.extent = ([], [])
             self.extent_item.set_image(None)
             return
-        self.extent = mask_ops.feather_outlines(r.mask, self.feather_px)
+        self.extent = mask_ops.feather_outlines(r.mask, self.feather_px, self.reach_px)
         self.extent_item.set_image(mask_ops.extent_outline_image(r.mask.shape, *self.extent))
 
     def set_result(self, rgb: np.ndarray | None) -> None:

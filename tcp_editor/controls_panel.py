@@ -15,9 +15,11 @@ from PySide6.QtWidgets import (
 )
 
 from .document import (
+    DEFAULT_FEATHER_EDGE,
     DEFAULT_INTERIOR_MODE,
     DEFAULT_PRE_TRANSFER_PERCENT,
     DEFAULT_SMOOTHING,
+    FEATHER_EDGES,
     INTERIOR_MODES,
     MAX_PRE_TRANSFER_PERCENT,
     MAX_SMOOTHING,
@@ -30,6 +32,11 @@ INTERIOR_LABELS = {
     "guided": "Swap colours, follow photo",
     "fixed": "Swap colours, fixed ramp",
     "off": "Region edit only",
+}
+# The Mask edge settings in the user's words (item data: the FEATHER_EDGES value).
+EDGE_LABELS = {
+    "across": "Blend across the edge",
+    "inside": "Keep inside the mask",
 }
 
 
@@ -124,6 +131,24 @@ class ControlsPanel(QWidget):
         row.addWidget(self.interior, 1)
         v.addLayout(row)
         row = QHBoxLayout()
+        row.addWidget(QLabel("Mask edge"))
+        self.edge = ComboBox()
+        self.edge.setObjectName("maskEdge")
+        for edge in FEATHER_EDGES:
+            self.edge.addItem(EDGE_LABELS.get(edge, edge), edge)
+        self.edge.setCurrentIndex(self.edge.findData(DEFAULT_FEATHER_EDGE))
+        self.edge.setToolTip(
+            "How each region's edit fades out at the edge of its mask.\n"
+            f"{EDGE_LABELS['across']}: the fade straddles the mask's edge and follows the photo: sharp where the "
+            "mask runs along an edge in the photo (a roof line, a window frame), gradual over a few pixels on "
+            "either side where it crosses smooth areas, so no band shows where the brush stopped. The solid "
+            "outline on the canvas shows how far the edit may reach.\n"
+            f"{EDGE_LABELS['inside']}: the fade stays within the mask, so nothing outside it changes; a band can "
+            "show along the mask's edge on smooth areas.\n"
+            f"Default: {EDGE_LABELS.get(DEFAULT_FEATHER_EDGE, DEFAULT_FEATHER_EDGE)}.")
+        row.addWidget(self.edge, 1)
+        v.addLayout(row)
+        row = QHBoxLayout()
         row.addWidget(QLabel("Colour priming"))
         self.pre_transfer = SpinBox()
         self.pre_transfer.setObjectName("colourPriming")
@@ -191,6 +216,7 @@ class ControlsPanel(QWidget):
         self.smoothing.valueChanged.connect(self._on_smoothing)
         self.interior.currentIndexChanged.connect(self._on_interior)
         self.pre_transfer.valueChanged.connect(self._on_pre_transfer)
+        self.edge.currentIndexChanged.connect(self._on_edge)
 
     def _on_similarity_label(self, value: int) -> None:
         self.similarity_label.setText(f"{value} % (higher selects more; default {SIMILAR_TOLERANCE_DEFAULT} %)")
@@ -205,7 +231,7 @@ class ControlsPanel(QWidget):
         doc = self.document
         has = bool(doc and doc.has_photo)
         for w in (self.global_cb, self.second_btn, self.interp_what, self.interp_amount, self.smoothing,
-                  self.interior, self.pre_transfer):
+                  self.interior, self.pre_transfer, self.edge):
             w.setEnabled(has)
         if doc is None:
             return
@@ -214,7 +240,8 @@ class ControlsPanel(QWidget):
                                  (self.interp_amount, "setValue", int(round(doc.interp_amount * 100))),
                                  (self.smoothing, "setValue", int(doc.smoothing)),
                                  (self.interior, "setCurrentIndex", self.interior.findData(doc.interior)),
-                                 (self.pre_transfer, "setValue", int(doc.pre_transfer))):
+                                 (self.pre_transfer, "setValue", int(doc.pre_transfer)),
+                                 (self.edge, "setCurrentIndex", self.edge.findData(doc.edge))):
             w.blockSignals(True)
             getattr(w, setter)(value)
             w.blockSignals(False)
@@ -246,6 +273,12 @@ class ControlsPanel(QWidget):
         mode = self.interior.itemData(index)
         if doc and doc.has_photo and mode is not None:
             doc.set_interior(mode)
+
+    def _on_edge(self, index: int) -> None:
+        doc = self.document
+        edge = self.edge.itemData(index)
+        if doc and doc.has_photo and edge is not None:
+            doc.set_edge(edge)
 
     def _on_pre_transfer(self, value: int) -> None:
         doc = self.document

@@ -28,9 +28,11 @@ INTERP_WHAT = ("style", "content")
 # inside of a region takes the network's global swap) and the Colour priming (an integer percent):
 # the library's one definition, reached through the service layer (tcp_core.base.constants).
 from .services.images import (  # noqa: E402
+    DEFAULT_FEATHER_EDGE,
     DEFAULT_INTERIOR_MODE,
     DEFAULT_PRE_TRANSFER_PERCENT,
     DEFAULT_SMOOTHING,
+    FEATHER_EDGES,
     INTERIOR_MODES,
     MAX_PRE_TRANSFER_PERCENT,
     MAX_SMOOTHING,
@@ -108,6 +110,7 @@ class RenderState:
     smoothing: int = DEFAULT_SMOOTHING
     interior: str = DEFAULT_INTERIOR_MODE  # one of INTERIOR_MODES
     pre_transfer: int = DEFAULT_PRE_TRANSFER_PERCENT  # colour priming, percent 0..MAX_PRE_TRANSFER_PERCENT
+    edge: str = DEFAULT_FEATHER_EDGE  # one of FEATHER_EDGES: the feather across the mask's edge or inside it
 
     @property
     def is_identity(self) -> bool:
@@ -120,7 +123,7 @@ class Document(QObject):
     regionChanged = Signal(int)  # uid: a property (style, strength, name, visibility)
     maskChanged = Signal(int, object)  # uid, dirty rect (x0, y0, x1, y1) or None (whole mask)
     activeRegionChanged = Signal(int)  # uid, -1 for none
-    settingsChanged = Signal()  # global transfer, interpolation, colour smoothing, region interior, colour priming
+    settingsChanged = Signal()  # global transfer, interpolation, smoothing, region interior, colour priming, mask edge
     changed = Signal()  # anything that changes the rendered result
 
     def __init__(self, parent: QObject | None = None, preview_long_side: int = PREVIEW_LONG_SIDE) -> None:
@@ -144,6 +147,7 @@ class Document(QObject):
         self.smoothing = DEFAULT_SMOOTHING
         self.interior = DEFAULT_INTERIOR_MODE
         self.pre_transfer = DEFAULT_PRE_TRANSFER_PERCENT
+        self.edge = DEFAULT_FEATHER_EDGE
         self.project_path = ""
         self._merge_generation = 0
         self._region_counter = 0
@@ -190,6 +194,7 @@ class Document(QObject):
         self.smoothing = DEFAULT_SMOOTHING
         self.interior = DEFAULT_INTERIOR_MODE
         self.pre_transfer = DEFAULT_PRE_TRANSFER_PERCENT
+        self.edge = DEFAULT_FEATHER_EDGE
         self.project_path = ""
         self._region_counter = 0
         self.photoChanged.emit()
@@ -250,7 +255,7 @@ class Document(QObject):
         return RenderState(self.preview, regions, self.global_transfer,
                            self.interp_image if self.interp_amount > 0 else None, self.interp_what,
                            float(self.interp_amount), int(self.smoothing), str(self.interior),
-                           int(self.pre_transfer))
+                           int(self.pre_transfer), str(self.edge))
 
     # editing API: every call pushes one undoable command ---------------------------------
     def add_region(self, name: str | None = None, mask: np.ndarray | None = None,
@@ -403,6 +408,18 @@ class Document(QObject):
         value = int(value)
         if value != self.pre_transfer:
             self.undo_stack.push(DocValueCommand(self, {"pre_transfer": value}, "Colour priming"))
+
+    def set_edge(self, edge: str) -> None:
+        """Where each region's edit fades out (preview and export; one of FEATHER_EDGES): "across" the brushed
+        mask's edge, following the photo (no band where the brush stopped on a smooth sky; the edit may reach a
+        few pixels past the mask there), or "inside" the mask (no pixel outside it changes). One undo step per
+        change; an unknown value raises ValueError and changes nothing."""
+        from .commands import DocValueCommand
+
+        if edge not in FEATHER_EDGES:
+            raise ValueError(f"mask edge must be one of {', '.join(FEATHER_EDGES)}, got {edge!r}")
+        if edge != self.edge:
+            self.undo_stack.push(DocValueCommand(self, {"edge": edge}, "Mask edge"))
 
     def end_merge(self) -> None:
         """Close the current run of mergeable slider moves (call on slider release)."""

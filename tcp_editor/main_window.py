@@ -186,6 +186,7 @@ class MainWindow(QMainWindow):
         doc = self.doc
         doc.changed.connect(self.previews.schedule)
         doc.photoChanged.connect(self._on_photo_changed)
+        doc.settingsChanged.connect(self._sync_feather)  # the Mask edge setting moves the canvas's outlines
         doc.activeRegionChanged.connect(lambda _u: self._update_actions())
         doc.regionsChanged.connect(self._update_actions)
         doc.undo_stack.cleanChanged.connect(self._on_clean_changed)
@@ -354,7 +355,8 @@ class MainWindow(QMainWindow):
     def _sync_feather(self) -> None:
         info = self.models.info
         if info is not None and self.doc.preview is not None:
-            self.canvas.set_feather_px(info.fade_px(*self.doc.preview_shape))
+            shape, edge = self.doc.preview_shape, self.doc.edge
+            self.canvas.set_feather_px(info.fade_px(*shape, edge), info.reach_px(*shape, edge))
 
     def _on_model_loaded(self, _info: ModelInfo) -> None:
         self._sync_feather()

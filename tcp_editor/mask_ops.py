@@ -228,21 +228,27 @@ def from_image(arr: np.ndarray) -> np.ndarray:
     return (a.astype(np.float32) / 255.0).astype(np.float32)
 
 
-def feather_outlines(mask: np.ndarray, radius: int, snap: float = 1.0 / 4096) -> tuple[list, list]:
-    """Where an edit feathered inside `mask` (tcp_core.editing.masks.feather_mask(..., inside=True))
-    reaches: (outer, inner) lists of contours, each an Nx2 int array of the (x, y) mask pixels on
-    the border, in order.
+def feather_outlines(mask: np.ndarray, radius: int, reach: int = 0,
+                     snap: float = 1.0 / 4096) -> tuple[list, list]:
+    """Where an edit of `mask` feathered by the export (tcp_core.editing.masks.feather_mask) reaches:
+    (outer, inner) lists of contours, each an Nx2 int array of the (x, y) mask pixels on the border, in
+    order.
 
-    outer: the border of the mask's support; no pixel outside it changes. inner: the border of
-    the part where the edit has its full strength wherever the photo is (the mask is 1 at least
-    `radius` pixels in x and y: the feather's fade depth, ModelInfo.fade_px; along the photo's
-    edges the photo-guided feather reaches full strength sooner); between the two the edit fades in."""
+    outer: the border of the part the edit may change: the mask's support grown by `reach` pixels in x and
+    y (the feather across the mask's edge, ModelInfo.reach_px; 0 for the feather inside the mask, where no
+    pixel outside the mask changes). inner: the border of the part where the edit has its full strength
+    wherever the photo is (the mask is 1 at least `radius` pixels in x and y: the feather's fade depth,
+    ModelInfo.fade_px; along the photo's edges the photo-guided feather reaches full strength sooner and
+    reaches less far out); between the two the edit fades in."""
     m = np.asarray(mask, np.float32)
     outer = (m > snap).astype(np.uint8)
     full = (m >= 1.0 - snap).astype(np.uint8)
     r = max(0, int(radius))
     if r > 0 and full.any():
         full = cv2.erode(full, np.ones((2 * r + 1, 2 * r + 1), np.uint8), borderType=cv2.BORDER_REPLICATE)
+    g = max(0, int(reach))
+    if g > 0 and outer.any():
+        outer = cv2.dilate(outer, np.ones((2 * g + 1, 2 * g + 1), np.uint8))
 
     def contours(binary: np.ndarray) -> list:
         if not binary.any():

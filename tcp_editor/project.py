@@ -32,9 +32,11 @@ from PIL import Image
 
 from . import mask_ops
 from .document import (
+    DEFAULT_FEATHER_EDGE,
     DEFAULT_INTERIOR_MODE,
     DEFAULT_PRE_TRANSFER_PERCENT,
     DEFAULT_SMOOTHING,
+    FEATHER_EDGES,
     INTERIOR_MODES,
     INTERP_WHAT,
     MAX_PRE_TRANSFER_PERCENT,
@@ -88,6 +90,7 @@ class Snapshot:
     smoothing: int = DEFAULT_SMOOTHING
     interior: str = DEFAULT_INTERIOR_MODE
     pre_transfer: int = DEFAULT_PRE_TRANSFER_PERCENT  # colour priming, integer percent
+    edge: str = DEFAULT_FEATHER_EDGE  # the feather across the mask's edge or inside it (FEATHER_EDGES)
 
 
 def snapshot(doc: Document) -> Snapshot:
@@ -101,7 +104,7 @@ def snapshot(doc: Document) -> Snapshot:
     png = cache[1] if cache is not None and cache[0] is doc.photo else None
     return Snapshot(doc.photo, doc.alpha, doc.exif, doc.icc, doc.path, regions, active, doc.global_transfer,
                     doc.interp_image, doc.interp_path, doc.interp_what, doc.interp_amount, doc.preview_long_side,
-                    time.time(), png, int(doc.smoothing), str(doc.interior), int(doc.pre_transfer))
+                    time.time(), png, int(doc.smoothing), str(doc.interior), int(doc.pre_transfer), str(doc.edge))
 
 
 def _png(arr: np.ndarray, level: int = 1) -> bytes:
@@ -152,6 +155,7 @@ def write(path: str, snap: Snapshot) -> str:
         "smoothing": int(snap.smoothing),
         "interior": str(snap.interior),
         "pre_transfer": int(snap.pre_transfer),  # colour priming, percent
+        "edge": str(snap.edge),  # the feather: "across" the mask's edge or "inside" the mask
         "interpolation": {
             "file": "second.png" if snap.interp_image is not None else None,
             "source_path": snap.interp_path,
@@ -453,6 +457,10 @@ def _load(path: str) -> Snapshot:
                 or not 0 <= pre_transfer <= MAX_PRE_TRANSFER_PERCENT:
             raise _fail(path, "project.json: pre_transfer (colour priming) must be an integer percent between 0 "
                               f"and {MAX_PRE_TRANSFER_PERCENT}.")
+        # absent in files from before it existed, whose edits all faded out inside their masks: they render as saved
+        edge = meta.get("edge", "inside")
+        if not isinstance(edge, str) or edge not in FEATHER_EDGES:
+            raise _fail(path, f"project.json: edge must be one of {', '.join(FEATHER_EDGES)}.")
         saved_at = meta.get("saved_at", 0.0)
         try:
             saved_at = float(saved_at) if isinstance(saved_at, (int, float)) and not isinstance(saved_at, bool) else 0.0
@@ -461,7 +469,7 @@ def _load(path: str) -> Snapshot:
         return Snapshot(photo, alpha, exif, icc, str(ph.get("source_path", "")), regions, active, glob, interp,
                         str(ip.get("source_path", "")), what, amount, pls,
                         saved_at if math.isfinite(saved_at) else 0.0, smoothing=smoothing, interior=interior,
-                        pre_transfer=pre_transfer)
+                        pre_transfer=pre_transfer, edge=edge)
 
 
 def restore(doc: Document, snap: Snapshot, project_path: str = "") -> None:
@@ -480,6 +488,7 @@ def restore(doc: Document, snap: Snapshot, project_path: str = "") -> None:
         doc.smoothing = snap.smoothing
         doc.interior = snap.interior
         doc.pre_transfer = snap.pre_transfer
+        doc.edge = snap.edge
         doc.project_path = project_path
         if doc.regions:
             doc.active_uid = doc.regions[snap.active_index if 0 <= snap.active_index < len(doc.regions) else 0].uid

@@ -438,7 +438,7 @@ def test_export_and_preview_render_with_the_colour_priming(qtbot, win, photo, st
     orig_warm = svc.submit_warm
     monkeypatch.setattr(svc, "submit_warm", lambda *a, **k: warm.append(a + tuple(k.values())) or orig_warm(*a, **k))
     win.doc.set_pre_transfer(value)
-    assert win.styles.request_warm() is not None and warm and warm[-1][-1] == value
+    assert win.styles.request_warm() is not None and warm and warm[-1][-2] == value  # (then the Mask edge)
     win.doc.undo_stack.undo()
     for percent in (0, value):
         win.doc.set_pre_transfer(percent)
@@ -448,6 +448,37 @@ def test_export_and_preview_render_with_the_colour_priming(qtbot, win, photo, st
         full = [kw for shape, kw in seen if shape[:2] == (240, 320)]  # the export's (previews are 256 px)
         assert full, seen
         assert full[-1]["pre_transfer"] == pytest.approx(percent / 100)
+
+
+def test_export_preview_and_warm_up_use_the_mask_edge(qtbot, win, photo, style_photo, tmp_path, monkeypatch):
+    """The Mask edge combo re-renders the preview with it; File > Export and the warm-up pass the document's Mask
+    edge on: apply_regions(inside=(edge == "inside"))."""
+    import tcp_core.editing.apply as core_apply  # render.py imports apply_regions lazily, from here
+
+    open_with_region(qtbot, win, photo, style_photo)
+    seen = []
+    orig = core_apply.apply_regions
+    monkeypatch.setattr(core_apply, "apply_regions",
+                        lambda model, photo_, regions, **kw: seen.append((np.asarray(photo_).shape, kw))
+                        or orig(model, photo_, regions, **kw))
+    before = win.previews.last_result.copy()
+    with qtbot.waitSignal(win.previewApplied, timeout=WAIT_MS):
+        win.controls.edge.setCurrentIndex(win.controls.edge.findData("inside"))
+    assert win.doc.edge == "inside" and seen and seen[-1][1]["inside"] is True
+    assert not np.array_equal(win.previews.last_result, before)
+    warm = []
+    svc = win.styles.service
+    orig_warm = svc.submit_warm
+    monkeypatch.setattr(svc, "submit_warm", lambda *a, **k: warm.append(a + tuple(k.values())) or orig_warm(*a, **k))
+    assert win.styles.request_warm() is not None and warm and warm[-1][-1] == "inside"
+    for edge in ("across", "inside"):
+        win.doc.set_edge(edge)
+        out = str(tmp_path / f"out_{edge}.png")
+        with qtbot.waitSignal(win.files.exportFinished, timeout=WAIT_MS):
+            assert win.files.export_to(out) is not None
+        full = [kw for shape, kw in seen if shape[:2] == (240, 320)]  # the export's (previews are 256 px)
+        assert full, seen
+        assert full[-1]["inside"] is (edge == "inside")
 
 
 def test_export_never_writes_onto_a_style_reference(qtbot, win, photo, style_photo, tmp_path):
@@ -489,6 +520,7 @@ def test_project_round_trip(qtbot, win, photo, style_photo, tmp_path):
 
     priming = 70 if DEFAULT_PRE_TRANSFER_PERCENT != 70 else 30
     doc.set_pre_transfer(priming)
+    doc.set_edge("inside")
     path = str(tmp_path / "p.tcpproj")
     assert win.files.save_project(path)
     assert doc.undo_stack.isClean()
@@ -500,7 +532,7 @@ def test_project_round_trip(qtbot, win, photo, style_photo, tmp_path):
     other = tmp_path / "other.png"
     make_photo(other, 200, 100, seed=9)
     assert win.open_path(str(other))
-    assert win.doc.regions == [] and win.doc.pre_transfer == DEFAULT_PRE_TRANSFER_PERCENT
+    assert win.doc.regions == [] and win.doc.pre_transfer == DEFAULT_PRE_TRANSFER_PERCENT and win.doc.edge == "across"
     assert win.open_path(path)
     doc = win.doc
     assert [r.name for r in doc.regions] == ["Left", "Region 2"]
@@ -511,7 +543,8 @@ def test_project_round_trip(qtbot, win, photo, style_photo, tmp_path):
     assert doc.pre_transfer == priming and win.controls.pre_transfer.value() == priming
     with zipfile.ZipFile(path) as z:
         meta = json.loads(z.read("project.json"))
-    assert meta["interior"] == interior and meta["pre_transfer"] == priming
+    assert meta["interior"] == interior and meta["pre_transfer"] == priming and meta["edge"] == "inside"
+    assert doc.edge == "inside" and win.controls.edge.currentData() == "inside"
     assert doc.regions[0].style is not None and doc.regions[0].style.path == style_photo
     for a, b in zip(masks, [r.mask for r in doc.regions]):
         assert np.abs(a - b).max() < 1e-4

@@ -231,24 +231,43 @@ def test_select_similar_default_is_strict_and_the_slider_updates_live(qtbot, win
 
 
 # item 11 -----------------------------------------------------------------------------------------
-def test_the_edit_never_changes_a_pixel_outside_the_brushed_mask(service):
-    """The editor's preview and export (services.render) feather inside the mask: next to a brushed
-    sky, window frames stay exactly as they were (before: up to 8 px outside changed)."""
+def test_the_edit_stays_within_the_outline_and_off_the_frames_next_to_a_brushed_sky(service):
+    """Issue #15: feathering across the mask's edge with a plain blur changed window frames next to a brushed sky by
+    up to 152 gray levels. With Mask edge "inside" no pixel outside the mask changes at all. With the photo-guided
+    feather across the edge (the default) the edit reaches no further than the canvas's solid outline
+    (ModelInfo.reach_px), and a dark frame that the mask stops at stays as it was."""
+    import cv2
+
     from tcp_editor.services.render import render
 
-    model = service.worker.model
+    model, info = service.worker.model, service.worker.info
     rng = np.random.default_rng(1)
-    photo = (rng.random((180, 240, 3)) * 255).astype(np.uint8)
+    noise = (rng.random((180, 240, 3)) * 255).astype(np.uint8)
     style = np.zeros((64, 64, 3), np.uint8)
     style[..., 0] = 250
     mask = np.zeros((180, 240), np.float32)
     mask[20:90, 30:200] = 1.0
     mask[90:100, 30:200] = np.linspace(1, 0.2, 10, dtype=np.float32)[:, None]  # a soft brush edge
+    reach = info.reach_px(180, 240, "across")
+    assert reach > 0
+    within = cv2.dilate((mask > 0).astype(np.uint8), np.ones((2 * reach + 1,) * 2, np.uint8)) > 0
     for crop in (False, True):
-        out = render(model, photo, [RegionEdit(style, mask, 1.0)], crop=crop)
+        inside = render(model, noise, [RegionEdit(style, mask, 1.0)], crop=crop, edge="inside")
         outside = mask == 0
-        assert np.array_equal(out[outside], photo[outside]), f"crop={crop}: pixels outside the mask changed"
-        assert np.abs(out[40:70, 60:170].astype(int) - photo[40:70, 60:170]).max() > 0, "no edit inside"
+        assert np.array_equal(inside[outside], noise[outside]), f"crop={crop}: pixels outside the mask changed"
+        assert np.abs(inside[40:70, 60:170].astype(int) - noise[40:70, 60:170]).max() > 0, "no edit inside"
+        across = render(model, noise, [RegionEdit(style, mask, 1.0)], crop=crop)
+        assert np.array_equal(across[~within], noise[~within]), f"crop={crop}: the edit reached past the outline"
+    # a smooth blue sky over a dark window frame (rows 100 on); the brushed sky mask stops at the frame
+    sky = np.zeros((180, 240, 3), np.uint8)
+    sky[:100] = np.linspace(200, 140, 100, dtype=np.float32)[:, None, None].astype(np.uint8) * np.array([0.6, 0.8, 1.0])
+    sky[100:] = (40, 30, 25)
+    sky_mask = np.zeros((180, 240), np.float32)
+    sky_mask[:100] = 1.0
+    for crop in (False, True):
+        out = render(model, sky, [RegionEdit(style, sky_mask, 1.0)], crop=crop).astype(int)
+        assert np.abs(out[:90] - sky[:90]).max() > 10, "no edit of the sky"
+        assert np.abs(out[102:] - sky[102:]).max() <= 4, f"crop={crop}: the frame changed"
 
 
 def test_model_info_feather_matches_the_core(service):
@@ -265,25 +284,44 @@ def test_model_info_feather_matches_the_core(service):
 
 
 def test_overlay_outlines_where_the_edit_stops_and_where_it_is_full(qtbot, win, photo):
+    """The active region's solid outline is where the edit may reach, the dashed one where it has its full strength:
+    with the feather across the mask's edge (the default) both lie the feather's reach outside / inside the mask;
+    with Mask edge "Keep inside the mask" the solid line is the mask's own border and nothing is drawn outside it."""
+    import cv2
+
     assert win.open_path(photo)
-    c = win.canvas
-    assert c.feather_px == win.models.info.fade_px(*win.doc.preview_shape) > win.models.info.feather_px(
-        *win.doc.preview_shape) > 0  # the photo-guided feather may fade in deeper than its radius
+    c, info, shape = win.canvas, win.models.info, win.doc.preview_shape
+    assert win.doc.edge == "across"
+    reach = info.reach_px(*shape, "across")
+    assert c.feather_px == info.fade_px(*shape, "across") == reach == c.reach_px > info.feather_px(*shape) > 0
     win.set_tool("brush")
     c.set_brush_size(150)  # (wider than twice the fade depth of the test model's coarse network)
     paint_stroke(qtbot, win, [(70, 90), (180, 90)])
     m = win.doc.active_region.mask
     qtbot.waitUntil(lambda: bool(c.extent[0]), timeout=2000)
-    outer, inner = (np.concatenate(x) for x in c.extent)
-    ys, xs = np.nonzero(m > 0)
-    assert (outer[:, 0].min(), outer[:, 0].max(), outer[:, 1].min(), outer[:, 1].max()) == \
-        (xs.min(), xs.max(), ys.min(), ys.max()), "the solid line is the mask's border"
-    r = c.feather_px
-    assert inner[:, 1].min() >= ys.min() + r and inner[:, 1].max() <= ys.max() - r  # the fade band
-    assert m[inner[:, 1], inner[:, 0]].min() == 1.0
-    shown = c.extent_item._buf
-    assert shown.shape[:2] == m.shape and shown[outer[:, 1], outer[:, 0], 3].min() == 255
-    assert shown[m == 0].max() == 0, "the outline stays on the mask"
+    for edge in ("across", "inside"):
+        win.controls.edge.setCurrentIndex(win.controls.edge.findData(edge))
+        assert win.doc.edge == edge
+        g, r = c.reach_px, c.feather_px
+        assert (g, r) == (info.reach_px(*shape, edge), info.fade_px(*shape, edge))
+        c.update_extent_outline()
+        outer, inner = (np.concatenate(x) for x in c.extent)
+        support = cv2.dilate((m > 0).astype(np.uint8), np.ones((2 * g + 1,) * 2, np.uint8)) if g else m > 0
+        ys, xs = np.nonzero(support)
+        assert (outer[:, 0].min(), outer[:, 0].max(), outer[:, 1].min(), outer[:, 1].max()) == \
+            (xs.min(), xs.max(), ys.min(), ys.max()), "the solid line is where the edit may reach"
+        ys, xs = np.nonzero(m > 0)
+        assert inner[:, 1].min() >= ys.min() + r and inner[:, 1].max() <= ys.max() - r  # the fade band
+        assert m[inner[:, 1], inner[:, 0]].min() == 1.0
+        shown = c.extent_item._buf
+        assert shown.shape[:2] == m.shape and shown[outer[:, 1], outer[:, 0], 3].min() == 255
+        if edge == "inside":
+            assert g == 0 and r > info.feather_px(*shape)  # the photo-guided feather may fade in deeper
+            assert shown[m == 0].max() == 0, "the outline stays on the mask"
+        else:
+            assert g > 0 and shown[m == 0].max() == 255, "the reach is drawn outside the mask"
+    win.doc.undo_stack.undo()  # back to across: the outline follows
+    qtbot.waitUntil(lambda: c.reach_px > 0, timeout=2000)
     win.doc.undo_stack.undo()  # no mask: no outline
     qtbot.waitUntil(lambda: not c.extent[0], timeout=2000)
     assert c.extent_item._buf is None
@@ -300,6 +338,7 @@ def test_outline_of_a_ragged_mask_costs_no_qt_call_per_point(qtbot, win, photo):
     mask = np.zeros(win.doc.preview_shape, np.float32)
     mask[40:100, 40:120] = (rng.random((60, 80)) < 0.3)
     win.doc.add_region(mask=mask)
+    win.doc.set_edge("inside")  # (the solid outline on the mask's own ragged border: across it is one grown blob)
     win.canvas.update_extent_outline()  # warm
     before = sys.getrefcount(None)
     win.canvas.update_extent_outline()

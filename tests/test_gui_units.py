@@ -240,10 +240,10 @@ def test_render_passes_the_region_interior_to_apply_regions(monkeypatch):
     img, regions = _interior_scene()
     out = {}
     for mode in INTERIOR_MODES:  # (no colour priming, whatever its default: the interior alone)
-        out[mode] = render(InteriorFake(), img, regions, interior=mode, pre_transfer=0).astype(int) - img
+        out[mode] = render(InteriorFake(), img, regions, interior=mode, pre_transfer=0, edge="inside").astype(int) - img
         assert {k: seen[-1][k] for k in ("swap_interior", "interior_ramp") if k in seen[-1]} == \
             core_apply.interior_options(mode)
-    default = render(InteriorFake(), img, regions, pre_transfer=0).astype(int) - img
+    default = render(InteriorFake(), img, regions, pre_transfer=0, edge="inside").astype(int) - img
     np.testing.assert_array_equal(default, out[DEFAULT_INTERIOR_MODE])
     # deep inside the region: the swap's colours (darker), or the region edit's alone (brighter)
     assert out["off"][32, 40:56].mean() == pytest.approx(40, abs=2)
@@ -252,8 +252,60 @@ def test_render_passes_the_region_interior_to_apply_regions(monkeypatch):
     # along a border over a smooth part of the photo the guided switch is wider: more of the region edit (the
     # photo-guided feather fades both out there too, so the gap is smaller than deep inside)
     assert out["guided"][32, 12:20].mean() > out["fixed"][32, 12:20].mean() + 10
-    for d in out.values():  # outside the region nothing changes
-        assert not d[:6].any() and not d[:, :10].any()
+    for d in out.values():  # outside the region nothing changes (the feather inside the mask)
+        assert not d[:8].any() and not d[:, :12].any()
+
+
+def test_render_feathers_across_or_inside_the_mask_edge(monkeypatch):
+    """render(edge=...) reaches apply_regions as inside=(edge == "inside"), its default is the library's
+    DEFAULT_FEATHER_EDGE ("across"). Inside: nothing outside the mask changes. Across: over smooth photo the fade
+    straddles the mask's edge (no band inside it), reaching a few pixels out and no further than the editor's
+    outline says (ModelInfo.reach_px); where the mask's edge runs along an edge of the photo it stays there."""
+    import tcp_core.editing.apply as core_apply
+    from tcp_editor.document import DEFAULT_FEATHER_EDGE, FEATHER_EDGES
+    from tcp_editor.services.inference import ModelInfo
+    from tcp_editor.services.render import render
+
+    assert DEFAULT_FEATHER_EDGE == "across" and set(FEATHER_EDGES) == {"across", "inside"}
+    seen = []
+    orig = core_apply.apply_regions
+    monkeypatch.setattr(core_apply, "apply_regions",
+                        lambda model, photo, regions, **kw: seen.append(kw) or orig(model, photo, regions, **kw))
+    img = np.full((96, 128, 3), 120, np.uint8)
+    img[:, 96:] = 30  # a dark "frame" along the mask's right edge; the other edges cross smooth photo
+    mask = np.zeros((96, 128), np.float32)
+    mask[24:72, 32:96] = 1
+    regions = [RegionEdit(np.zeros((16, 16, 3), np.uint8), mask, 1.0)]
+    out = {}
+    for edge in FEATHER_EDGES:
+        out[edge] = render(InteriorFake(), img, regions, pre_transfer=0, edge=edge).astype(int)[..., 0] - img[..., 0]
+        assert seen[-1]["inside"] is (edge == "inside")
+    default = render(InteriorFake(), img, regions, pre_transfer=0).astype(int)[..., 0] - img[..., 0]
+    np.testing.assert_array_equal(default, out["across"])
+    with pytest.raises(ValueError, match="edge must be one of"):
+        render(InteriorFake(), img, regions, edge="outside")
+    full = out["inside"][48, 64]
+    assert full < -40  # the edit (the swap darkens)
+    inside, across = out["inside"], out["across"]
+    assert not inside[mask == 0].any(), "inside: nothing outside the mask changes"
+    # across the left edge (smooth photo): part of the change on either side, none on the far side of the reach
+    assert abs(across[48, 30]) >= 5 and inside[48, 32] == 0, "across: the fade straddles the edge; inside: from 0"
+    # the fast preview (the whole photo at the network's size) reaches no further than the canvas's outline
+    from tcp_core.editing.inference import size_multiple
+
+    info = ModelInfo("fake", "cpu", "CPU", False, resolution=InteriorFake.config.resolution,
+                     size_multiple=size_multiple(InteriorFake.config))
+    reach = info.reach_px(96, 128, "across")
+    assert reach > 0 and info.reach_px(96, 128, "inside") == 0 and info.fade_px(96, 128, "across") == reach
+    fast = render(InteriorFake(), img, regions, pre_transfer=0, crop=False).astype(int)[..., 0] - img[..., 0]
+    assert abs(fast[48, 30]) >= 5
+    import cv2
+
+    grown = cv2.dilate((mask > 0).astype(np.uint8), np.ones((2 * reach + 1, 2 * reach + 1), np.uint8))
+    assert not fast[grown == 0].any() and not across[grown == 0].any(), "no further than the outline"
+    # along the dark frame the edit stops at the mask's edge (the photo-guided feather), with (nearly) full strength
+    assert np.abs(across[30:66, 97:]).max() <= 3
+    assert across[40:56, 95].mean() < 0.6 * full
 
 
 def test_worker_renders_and_exports_with_the_jobs_region_interior(qtbot, service, tmp_path):
@@ -303,7 +355,7 @@ def test_render_passes_the_colour_priming_to_apply_regions(monkeypatch):
     img, regions = _priming_scene()
     out = {}
     for percent in (0, 35, 100):
-        out[percent] = render(InteriorFake(), img, regions, pre_transfer=percent).astype(int) - img
+        out[percent] = render(InteriorFake(), img, regions, pre_transfer=percent, edge="inside").astype(int) - img
         assert seen[-1]["pre_transfer"] == pytest.approx(percent / 100)
     render(InteriorFake(), img, regions)
     assert seen[-1]["pre_transfer"] == pytest.approx(DEFAULT_PRE_TRANSFER)
@@ -315,8 +367,8 @@ def test_render_passes_the_colour_priming_to_apply_regions(monkeypatch):
     inside = {p: d[32, 40:56].mean(0) for p, d in out.items()}
     assert abs(inside[0][0] - inside[0][1]) < 1
     assert inside[35][0] - inside[35][1] > 20 and inside[100][0] - inside[100][1] > inside[35][0] - inside[35][1] + 20
-    for d in out.values():  # outside the region nothing changes
-        assert not d[:6].any() and not d[:, :10].any()
+    for d in out.values():  # outside the region nothing changes (the feather inside the mask)
+        assert not d[:8].any() and not d[:, :12].any()
 
 
 def test_worker_renders_and_exports_with_the_jobs_colour_priming(qtbot, service, tmp_path):
@@ -465,6 +517,78 @@ def test_region_interior_is_undoable_and_reaches_the_render_state(doc):
     assert doc.interior == a and doc.render_state().interior == a
     doc.set_photo(doc.photo, "/tmp/y.jpg")  # a new photo starts from the default
     assert doc.interior == DEFAULT_INTERIOR_MODE
+
+
+def test_mask_edge_is_undoable_reaches_the_render_state_and_its_combo(qtbot, doc):
+    """Document.set_edge: one undo step per change, in the render state, reset by a new photo; the Transfer box's
+    "Mask edge" combo edits it and follows undo / redo without pushing anything; disabled without a photo."""
+    from tcp_editor.controls_panel import ControlsPanel
+    from tcp_editor.document import DEFAULT_FEATHER_EDGE
+
+    assert doc.edge == DEFAULT_FEATHER_EDGE == "across" and doc.render_state().edge == "across"
+    panel = ControlsPanel()
+    qtbot.addWidget(panel)
+    panel.set_document(doc)
+    combo = panel.edge
+    assert combo.objectName() == "maskEdge" and combo.isEnabled()
+    assert {combo.itemData(i): combo.itemText(i) for i in range(combo.count())} == {
+        "across": "Blend across the edge", "inside": "Keep inside the mask"}
+    assert "nothing outside it changes" in combo.toolTip() and combo.currentData() == "across"
+    changes = []
+    doc.settingsChanged.connect(lambda: changes.append(doc.edge))
+    n = doc.undo_stack.count()
+    combo.setCurrentIndex(combo.findData("inside"))
+    doc.set_edge("inside")  # no change, no step
+    assert doc.edge == "inside" and doc.render_state().edge == "inside" and doc.undo_stack.count() == n + 1
+    assert changes == ["inside"] and doc.undo_stack.undoText() == "Mask edge"
+    with pytest.raises(ValueError, match="mask edge must be one of across, inside"):
+        doc.set_edge("outside")
+    assert doc.edge == "inside" and doc.undo_stack.count() == n + 1
+    doc.undo_stack.undo()
+    assert doc.edge == "across" and combo.currentData() == "across"
+    doc.undo_stack.redo()
+    assert doc.edge == "inside" and combo.currentData() == "inside" and doc.undo_stack.count() == n + 1
+    doc.set_photo(doc.photo, "/tmp/y.jpg")  # a new photo starts from the default
+    assert doc.edge == "across" and combo.currentData() == "across"
+    empty = ControlsPanel()
+    qtbot.addWidget(empty)
+    empty.set_document(Document())
+    assert not empty.edge.isEnabled()
+
+
+def test_worker_renders_warms_and_exports_with_the_jobs_mask_edge(qtbot, service, tmp_path):
+    """The preview (RenderJob from the document's RenderState), the warm-up and the export (ExportJob) all
+    render with their Mask edge."""
+    from PIL import Image
+
+    from tcp_editor.services.render import render
+    from tcp_editor.services.requests import ExportJob
+
+    with qtbot.waitSignal(service.worker.modelLoaded, timeout=5000):
+        service.set_model(InteriorFake())
+    img, regions = _interior_scene()
+    want = {e: render(InteriorFake(), img, regions, edge=e) for e in ("across", "inside")}
+    assert not np.array_equal(want["across"], want["inside"])
+    d = Document(preview_long_side=128)
+    d.set_photo(img)
+    d.add_region(mask=regions[0].mask, style=StyleRef.from_array(regions[0].style))
+    submitted = []
+    orig_submit = service.worker.submit
+    service.worker.submit = lambda job, channel: submitted.append(job) or orig_submit(job, channel)
+    r = regions[0]
+    for e in ("inside", "across"):
+        d.set_edge(e)
+        with qtbot.waitSignal(service.worker.result, timeout=WAIT_MS) as b:
+            service.submit_render(d.render_state())
+        assert submitted[-1].edge == e
+        np.testing.assert_array_equal(b.args[1], want[e])
+        path = str(tmp_path / f"{e}.png")
+        with qtbot.waitSignal(service.worker.exported, timeout=WAIT_MS):
+            service.submit_export(ExportJob(img, path, [(r.style, r.mask, r.strength, None)], edge=e))
+        np.testing.assert_array_equal(np.asarray(Image.open(path).convert("RGB")), want[e])
+        with qtbot.waitSignal(service.worker.warmed, timeout=WAIT_MS):
+            service.submit_warm(img, [r.style], r.mask, 1.0, None, "guided", 50, e)
+        assert submitted[-1].edge == e
 
 
 def test_region_interior_combo_edits_the_document_both_ways(qtbot, doc):
@@ -767,7 +891,7 @@ def test_run_gui_opens_photo_and_exits_cleanly(qtbot, tmp_path, monkeypatch):
                                   "bad_deflate", "bad_smoothing",
                                   "old_file_without_smoothing", "bad_interior", "interior_not_a_string",
                                   "pre_transfer_too_high", "pre_transfer_negative", "pre_transfer_float",
-                                  "pre_transfer_bool", "pre_transfer_a_string"])
+                                  "pre_transfer_bool", "pre_transfer_a_string", "bad_edge", "edge_not_a_string"])
 def test_project_load_only_raises_project_error(tmp_path, case):
     import io
     import json
@@ -801,6 +925,10 @@ def test_project_load_only_raises_project_error(tmp_path, case):
         meta["interior"] = "sometimes"
     elif case == "interior_not_a_string":
         meta["interior"] = ["off"]
+    elif case == "bad_edge":
+        meta["edge"] = "outside"
+    elif case == "edge_not_a_string":
+        meta["edge"] = None
     elif case.startswith("pre_transfer_"):
         meta["pre_transfer"] = {"too_high": 101, "negative": -1, "float": 0.5, "bool": True,
                                 "a_string": "50"}[case[len("pre_transfer_"):]]
@@ -825,6 +953,7 @@ def test_project_load_only_raises_project_error(tmp_path, case):
         snap = project.load(str(p))
         assert snap.smoothing == DEFAULT_SMOOTHING and snap.interior == DEFAULT_INTERIOR_MODE
         assert snap.pre_transfer == DEFAULT_PRE_TRANSFER_PERCENT
+        assert snap.edge == "inside"  # its edits faded out inside their masks: it renders as it was saved
         return
     with pytest.raises(project.ProjectError, match="Cannot open the project") as e:
         project.load(str(p))
@@ -834,6 +963,8 @@ def test_project_load_only_raises_project_error(tmp_path, case):
         from tcp_editor.document import INTERIOR_MODES
 
         assert f"interior must be one of {', '.join(INTERIOR_MODES)}" in str(e.value)
+    if "edge" in case:
+        assert "edge must be one of across, inside" in str(e.value)
     if case.startswith("pre_transfer_"):
         assert "pre_transfer (colour priming) must be an integer percent between 0 and 100" in str(e.value)
         assert "\n" not in str(e.value)

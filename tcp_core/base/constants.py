@@ -21,6 +21,12 @@ MAX_SMOOTHING = 32
 # ramp over 1-4 network pixels, "off" the region edit (paper Eq. 5-6) alone.
 INTERIOR_MODES = ("guided", "fixed", "off")
 DEFAULT_INTERIOR_MODE = "guided"  # since session 29 (docs/training/s33/)
+# Where an export's feather fades each region's edit out (`apply_regions(inside=...)`): "across" straddles the mask's
+# edge (a photo-guided fade from inside to just outside the mask: no seam where the brush stopped on a smooth sky),
+# "inside" fades out within the mask (no pixel outside the mask changes, but the fade shows as a band along it).
+# "across" is the editor's default since session 33: blind on held-out pairs it beat "inside" 25-5 (docs/training/s37/).
+FEATHER_EDGES = ("across", "inside")
+DEFAULT_FEATHER_EDGE = "across"
 # The strength slider and --strength: 1 is the reference's own style code; above it the code is
 # extrapolated past the reference (more of its look than the network gives at 1; docs/training/s35/).
 MAX_STRENGTH = 1.5

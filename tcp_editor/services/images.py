@@ -13,10 +13,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from tcp_core.base.constants import (  # noqa: F401 (the GUI's settings, defined once in the library)
+    DEFAULT_FEATHER_EDGE,
     DEFAULT_INTERIOR_MODE,
     DEFAULT_MAX_PIXELS,
     DEFAULT_PRE_TRANSFER,
     DEFAULT_SMOOTHING,
+    FEATHER_EDGES,
     IMAGE_EXTENSIONS,
     INTERIOR_MODES,
     MAX_SMOOTHING,

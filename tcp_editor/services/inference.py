@@ -24,10 +24,10 @@ from typing import Any
 import numpy as np
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
-from tcp_core.base.constants import DEFAULT_INTERIOR_MODE
+from tcp_core.base.constants import DEFAULT_FEATHER_EDGE, DEFAULT_INTERIOR_MODE
 from tcp_core.base.memory import release_free_memory
 from tcp_core.base.openmp import short_openmp_waits
-from tcp_core.editing.masks import fade_depth
+from tcp_core.editing.masks import fade_depth, feather_reach
 from tcp_core.editing.regions import RegionEdit
 
 from .images import DEFAULT_PRE_TRANSFER_PERCENT
@@ -76,11 +76,18 @@ class ModelInfo:
             return 0
         return max(1, int(round(2.0 * max(h / ws[0], w / ws[1]))))
 
-    def fade_px(self, h: int, w: int) -> int:
-        """How deep inside a brushed mask the edit of an h x w image may still be fading in: the photo-guided
-        feather (tcp_core.editing.masks) fades over up to twice its radius, GUIDED_FEATHER_SCALE["inside"] x
-        `feather_px`, where the photo is smooth, and less along the photo's edges; 0 when unknown."""
-        return fade_depth(self.feather_px(h, w))
+    def fade_px(self, h: int, w: int, edge: str = "inside") -> int:
+        """How deep inside a brushed mask the edit of an h x w image may still be fading in, with the feather
+        `edge` ("inside" or "across"): the photo-guided feather (tcp_core.editing.masks) fades over up to twice
+        its radius (GUIDED_FEATHER_SCALE[...] x `feather_px`) where the photo is smooth, and less along the
+        photo's edges; 0 when unknown."""
+        r = self.feather_px(h, w)
+        return fade_depth(r) if edge == "inside" else feather_reach(r, True)
+
+    def reach_px(self, h: int, w: int, edge: str = "across") -> int:
+        """How far beyond a brushed mask the edit of an h x w image may reach with the feather `edge`: none
+        inside; across, as deep as it fades in (the photo-guided feather's support); 0 when unknown."""
+        return 0 if edge == "inside" else feather_reach(self.feather_px(h, w), True)
 
     @property
     def label(self) -> str:
@@ -301,7 +308,7 @@ class InferenceWorker(QObject):
                 from .render import warm_steps
 
                 p.steps = warm_steps(self.model, p.image, p.styles, p.mask, p.strength, p.smoothing, p.interior,
-                                     p.pre_transfer)
+                                     p.pre_transfer, p.edge)
                 p.done = 0
             steps = p.steps
             if steps:
@@ -370,7 +377,7 @@ class InferenceWorker(QObject):
             self.progress.emit(req.id, 0, max(1, n))
             out = render(self.model, p.image, p.regions, p.global_, p.interp_image, p.interp_what, p.interp_amount,
                          self._cache, crop=p.crop, keyframe_step=p.keyframe_step, smoothing=p.smoothing,
-                         interior=p.interior, pre_transfer=p.pre_transfer)
+                         interior=p.interior, pre_transfer=p.pre_transfer, edge=p.edge)
             self.progress.emit(req.id, max(1, n), max(1, n))
             return out
         if isinstance(p, SimilarityJob):
@@ -395,7 +402,8 @@ class InferenceWorker(QObject):
             regions.append(RegionEdit(style, resize_mask(mask, (h, w)), strength, rest[0] if rest else None))
             self.progress.emit(req.id, i, len(p.regions) + 1)
         out = render(self.model, photo, regions, p.global_, p.interp_image, p.interp_what, p.interp_amount,
-                     FrameCache(1), smoothing=p.smoothing, interior=p.interior, pre_transfer=p.pre_transfer)
+                     FrameCache(1), smoothing=p.smoothing, interior=p.interior, pre_transfer=p.pre_transfer,
+                     edge=p.edge)
         path = save_photo(p.path, out, alpha=p.alpha, exif=p.exif, icc=p.icc, quality=int(p.quality),
                           protect=p.protect)
         self.progress.emit(req.id, 1, 1)
@@ -455,6 +463,7 @@ class InferenceService(QObject):
             smoothing=state.smoothing,
             interior=state.interior,
             pre_transfer=state.pre_transfer,
+            edge=state.edge,
         ), "preview")
 
     def submit_similarity(self, image: np.ndarray, x: int, y: int) -> int:
@@ -473,11 +482,11 @@ class InferenceService(QObject):
 
     def submit_warm(self, image: np.ndarray, styles=(), mask: np.ndarray | None = None, strength: float = 1.0,
                     smoothing: float | None = None, interior: str = DEFAULT_INTERIOR_MODE,
-                    pre_transfer: int = DEFAULT_PRE_TRANSFER_PERCENT) -> int:
+                    pre_transfer: int = DEFAULT_PRE_TRANSFER_PERCENT, edge: str = DEFAULT_FEATHER_EDGE) -> int:
         """Warm the model's caches for the first preview of `image` (render.warm_steps); a newer
         warm-up replaces this one. Low priority: a preview waits for at most one step of it."""
         return self.worker.submit(WarmJob(image, list(styles), mask, float(strength), smoothing, interior,
-                                          int(pre_transfer)), "warm")
+                                          int(pre_transfer), edge), "warm")
 
     def submit_export(self, job: ExportJob) -> int:
         return self.worker.submit(job, "export")

@@ -13,7 +13,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from tcp_core.base.constants import DEFAULT_INTERIOR_MODE
+from tcp_core.base.constants import DEFAULT_FEATHER_EDGE, DEFAULT_INTERIOR_MODE
 
 from .images import DEFAULT_PRE_TRANSFER_PERCENT
 
@@ -40,6 +40,7 @@ class RenderJob:
     smoothing: float | None = None
     interior: str = DEFAULT_INTERIOR_MODE  # one of INTERIOR_MODES: how a region's inside takes the global swap
     pre_transfer: int = DEFAULT_PRE_TRANSFER_PERCENT  # colour priming, percent 0..100 (render() divides by 100)
+    edge: str = DEFAULT_FEATHER_EDGE  # one of FEATHER_EDGES: the feather across the mask's edge or inside it
     crop: bool = True  # False: the fast whole-photo interactive preview
     keyframe_step: float | None = None  # approximate strengths during a slider drag
     kind = RequestKind.RENDER
@@ -64,6 +65,7 @@ class WarmJob:
     smoothing: float | None = None
     interior: str = DEFAULT_INTERIOR_MODE
     pre_transfer: int = DEFAULT_PRE_TRANSFER_PERCENT
+    edge: str = DEFAULT_FEATHER_EDGE
     steps: list | None = None  # the remaining steps, once planned
     done: int = 0
     ms: list = field(default_factory=list)  # per finished step
@@ -84,6 +86,7 @@ class ExportJob:
     smoothing: float | None = None
     interior: str = DEFAULT_INTERIOR_MODE
     pre_transfer: int = DEFAULT_PRE_TRANSFER_PERCENT
+    edge: str = DEFAULT_FEATHER_EDGE
     alpha: np.ndarray | None = None
     exif: bytes | None = None
     icc: bytes | None = None
