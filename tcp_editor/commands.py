@@ -102,7 +102,7 @@ class MoveRegionCommand(QUndoCommand):
 
 
 class RegionPropertyCommand(QUndoCommand):
-    """name / visible / style / strength of one region; strength merges within one drag."""
+    """name / visible / style / strength / priming of one region; strength merges within one drag."""
 
     def __init__(self, doc, uid: int, attr: str, value, text: str, merge_generation: int | None = None) -> None:
         super().__init__(text)

@@ -83,10 +83,12 @@ class Region:
     # The part of the style reference to take the style from (HxW float32 [0, 1] of style.image's
     # size; never all zero), or None: the whole reference. Cleared whenever the style changes.
     style_mask: np.ndarray | None = None
+    # This region's colour priming (integer percent 0..MAX_PRE_TRANSFER_PERCENT), or None: the document's.
+    priming: int | None = None
 
     def copy(self) -> Region:
         return Region(self.name, self.mask.copy(), self.style, self.strength, self.visible, self.uid,
-                      None if self.style_mask is None else self.style_mask.copy())
+                      None if self.style_mask is None else self.style_mask.copy(), self.priming)
 
 
 @dataclass(frozen=True)
@@ -95,6 +97,7 @@ class RenderRegion:
     mask: np.ndarray
     strength: float
     style_mask: np.ndarray | None = None  # the part of `style` to take the style from (None: all of it)
+    priming: int | None = None  # the region's colour priming, percent (None: the document's pre_transfer)
 
 
 @dataclass(frozen=True)
@@ -249,7 +252,7 @@ class Document(QObject):
         if self.preview is None:
             return None
         regions = tuple(
-            RenderRegion(r.style.image, r.mask.copy(), float(r.strength), r.style_mask)
+            RenderRegion(r.style.image, r.mask.copy(), float(r.strength), r.style_mask, r.priming)
             for r in self.regions
             if r.visible and r.style is not None and (self.global_transfer or r.mask.max() > 0))
         return RenderState(self.preview, regions, self.global_transfer,
@@ -339,6 +342,20 @@ class Document(QObject):
         if abs(value - self.region(uid).strength) > 1e-9:
             self.undo_stack.push(RegionPropertyCommand(self, uid, "strength", value, "Style strength",
                                                        merge_generation=self._merge_generation))
+
+    def set_region_priming(self, uid: int, value: int | None) -> None:
+        """The colour priming of one region (an integer percent 0..MAX_PRE_TRANSFER_PERCENT), or None to follow the
+        document's Colour priming (`set_pre_transfer`); a sky may want more than the skin next to it. One undo step
+        per change; a value out of range raises ValueError and changes nothing."""
+        from .commands import RegionPropertyCommand
+
+        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, np.integer))
+                                  or not 0 <= value <= MAX_PRE_TRANSFER_PERCENT):
+            raise ValueError(f"a region's colour priming must be an integer percent between 0 and "
+                             f"{MAX_PRE_TRANSFER_PERCENT}, or None (the document's), got {value!r}")
+        value = None if value is None else int(value)
+        if value != self.region(uid).priming:
+            self.undo_stack.push(RegionPropertyCommand(self, uid, "priming", value, "Region priming"))
 
     def set_global_transfer(self, on: bool) -> None:
         from .commands import DocValueCommand

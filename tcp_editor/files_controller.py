@@ -166,7 +166,7 @@ class FilesController(QObject):
                 return None
             protect = []
         protect += inputs  # checked above; the worker checks again when it writes
-        regions = [(r.style.image, r.mask.copy(), float(r.strength), r.style_mask) for r in doc.regions
+        regions = [(r.style.image, r.mask.copy(), float(r.strength), r.style_mask, r.priming) for r in doc.regions
                    if r.visible and r.style is not None and (doc.global_transfer or r.mask.max() > 0)]
         rid = self.service.submit_export(ExportJob(
             photo=doc.photo, alpha=doc.alpha, exif=doc.exif, icc=doc.icc, regions=regions,

@@ -98,7 +98,7 @@ def snapshot(doc: Document) -> Snapshot:
     if doc.photo is None:
         raise ProjectError("There is no photo to save.")
     regions = [Region(r.name, r.mask.copy(), r.style, r.strength, r.visible, r.uid,
-                      None if r.style_mask is None else r.style_mask.copy()) for r in doc.regions]
+                      None if r.style_mask is None else r.style_mask.copy(), r.priming) for r in doc.regions]
     active = next((i for i, r in enumerate(doc.regions) if r.uid == doc.active_uid), -1)
     cache = getattr(doc, "_photo_png_cache", None)
     png = cache[1] if cache is not None and cache[0] is doc.photo else None
@@ -182,7 +182,8 @@ def write(path: str, snap: Snapshot) -> str:
     for i, r in enumerate(snap.regions):
         mask16 = np.clip(r.mask * 65535.0 + 0.5, 0, 65535).astype(np.uint16)
         entry = {"name": r.name, "strength": float(r.strength), "visible": bool(r.visible),
-                 "mask": f"masks/{i}.png", "style": None, "style_path": "", "style_name": ""}
+                 "mask": f"masks/{i}.png", "style": None, "style_path": "", "style_name": "",
+                 "priming": r.priming}  # colour priming, percent; null: the project's pre_transfer
         members.append((f"masks/{i}.png", _png(mask16, level=6)))
         if r.style is not None:
             entry["style"] = f"styles/{i}.png"
@@ -415,6 +416,11 @@ def _load(path: str) -> Snapshot:
             name = _typed(e.get("name", f"Region {i + 1}"), str, f"regions[{i}].name", path)[:200]
             strength = _number(e.get("strength", 1.0), f"regions[{i}].strength", path, hi=MAX_STRENGTH)
             visible = _typed(e.get("visible", True), bool, f"regions[{i}].visible", path)
+            priming = e.get("priming")  # absent in files from before it existed: the project's
+            if priming is not None and (isinstance(priming, bool) or not isinstance(priming, int)
+                                        or not 0 <= priming <= MAX_PRE_TRANSFER_PERCENT):
+                raise _fail(path, f"project.json: regions[{i}].priming (colour priming) must be null or an integer "
+                                  f"percent between 0 and {MAX_PRE_TRANSFER_PERCENT}.")
             m = image(e.get("mask"), ("I;16", "I", "L"))
             mask = mask_ops.from_image(m.astype(np.uint16) if m.dtype != np.uint8 else m)
             if mask.shape != preview_shape:
@@ -436,7 +442,7 @@ def _load(path: str) -> Snapshot:
                     style_mask = mask_ops.resize_mask(style_mask, shape)
                 if not np.any(style_mask > 0):
                     style_mask = None  # an empty part means the whole photo (as the editor stores it)
-            regions.append(Region(name, mask, style, strength, visible, style_mask=style_mask))
+            regions.append(Region(name, mask, style, strength, visible, style_mask=style_mask, priming=priming))
         interp = image(ip["file"], ("RGB",)) if ip.get("file") else None
         what = ip.get("what", "style")
         if what not in INTERP_WHAT:
@@ -478,7 +484,8 @@ def restore(doc: Document, snap: Snapshot, project_path: str = "") -> None:
     doc.set_photo(snap.photo, snap.photo_path, snap.exif, snap.icc, snap.alpha)
     doc.blockSignals(True)
     try:
-        doc.regions = [Region(r.name, r.mask, r.style, r.strength, r.visible, style_mask=r.style_mask)
+        doc.regions = [Region(r.name, r.mask, r.style, r.strength, r.visible, style_mask=r.style_mask,
+                              priming=r.priming)
                        for r in snap.regions]
         doc.global_transfer = snap.global_transfer
         doc.interp_image = snap.interp_image

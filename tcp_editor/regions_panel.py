@@ -20,9 +20,9 @@ from PySide6.QtWidgets import (
 )
 
 from .canvas import region_colour
-from .document import MAX_STRENGTH
+from .document import MAX_PRE_TRANSFER_PERCENT, MAX_STRENGTH
 from .qtimage import thumbnail
-from .widgets import Slider
+from .widgets import Slider, SpinBox
 
 UID_ROLE = Qt.ItemDataRole.UserRole
 PATH_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -203,6 +203,22 @@ class RegionsPanel(QWidget):
         self.strength_label.setMinimumWidth(38)
         srow.addWidget(self.strength_label)
         lay.addLayout(srow)
+        grow = QHBoxLayout()
+        grow.addWidget(QLabel("Colour priming"))
+        self.priming = SpinBox()
+        self.priming.setObjectName("regionPriming")
+        self.priming.setRange(-1, MAX_PRE_TRANSFER_PERCENT)  # -1: the document's (the special value's text)
+        self.priming.setSuffix(" %")
+        self.priming.setKeyboardTracking(False)
+        self.priming.setSpecialValueText("As the Transfer panel")
+        self.priming.setValue(-1)
+        self.priming.setToolTip(
+            "The active region's colour priming: how far its colours are moved towards its style photo's before "
+            "the network restyles it. Higher takes more of the reference (a grey sky under a sunset), lower keeps "
+            "more of the photo's own colours (skin, a building); 0 is the network alone. Step below 0 to follow "
+            "the Transfer panel's Colour priming again.")
+        grow.addWidget(self.priming, 1)
+        lay.addLayout(grow)
         strow = QHBoxLayout()
         self.style_label = QLabel("No style: drop a photo on the region")
         self.style_label.setWordWrap(True)
@@ -249,6 +265,7 @@ class RegionsPanel(QWidget):
         self.list.moveRequested.connect(self._on_move_requested)
         self.strength.valueChanged.connect(self._on_strength)
         self.strength.sliderReleased.connect(self._end_merge)
+        self.priming.valueChanged.connect(self._on_priming)
         self.gallery.styleActivated.connect(self.galleryStyleChosen)
         self.gallery.pathsDropped.connect(self.galleryPathsDropped)
 
@@ -257,6 +274,7 @@ class RegionsPanel(QWidget):
         doc.regionsChanged.connect(self.rebuild)
         doc.regionChanged.connect(self._on_region_changed)
         doc.activeRegionChanged.connect(self._on_active)
+        doc.settingsChanged.connect(self._sync_controls)  # the Transfer panel's priming, named by "As the ..."
         doc.photoChanged.connect(self.rebuild)
         self.rebuild()
 
@@ -332,8 +350,13 @@ class RegionsPanel(QWidget):
         doc = self.document
         r = doc.active_region if doc else None
         has = r is not None
-        for w in (self.del_btn, self.up_btn, self.down_btn, self.strength, self.style_btn):
+        for w in (self.del_btn, self.up_btn, self.down_btn, self.strength, self.style_btn, self.priming):
             w.setEnabled(has)
+        if doc is not None:
+            self.priming.setSpecialValueText(f"As the Transfer panel ({int(doc.pre_transfer)} %)")
+        self.priming.blockSignals(True)
+        self.priming.setValue(-1 if r is None or r.priming is None else int(r.priming))
+        self.priming.blockSignals(False)
         self.add_btn.setEnabled(bool(doc and doc.has_photo))
         if has:
             self.strength.blockSignals(True)
@@ -410,6 +433,11 @@ class RegionsPanel(QWidget):
             self.document.set_strength(r.uid, value / 100.0)
             if not self.strength.isSliderDown():
                 self.document.end_merge()  # keyboard/click steps are separate undo steps
+
+    def _on_priming(self, value: int) -> None:
+        r = self.document.active_region if self.document else None
+        if r is not None:
+            self.document.set_region_priming(r.uid, None if value < 0 else int(value))  # one undo step per step
 
     def _end_merge(self) -> None:
         self.document.end_merge()

@@ -321,5 +321,6 @@ class StylesController(QObject):
         r = doc.active_region
         mask = r.mask.copy() if r is not None and r.mask.any() else None
         strength = float(r.strength) if r is not None else 1.0
+        priming = r.priming if r is not None and r.priming is not None else doc.pre_transfer  # (the region's own)
         return self.service.submit_warm(doc.preview, self.warm_styles(), mask, strength, int(doc.smoothing),
-                                        doc.interior, int(doc.pre_transfer), doc.edge)
+                                        doc.interior, int(priming), doc.edge)

@@ -521,6 +521,7 @@ def test_project_round_trip(qtbot, win, photo, style_photo, tmp_path):
     priming = 70 if DEFAULT_PRE_TRANSFER_PERCENT != 70 else 30
     doc.set_pre_transfer(priming)
     doc.set_edge("inside")
+    doc.set_region_priming(uid, 85)
     path = str(tmp_path / "p.tcpproj")
     assert win.files.save_project(path)
     assert doc.undo_stack.isClean()
@@ -545,6 +546,7 @@ def test_project_round_trip(qtbot, win, photo, style_photo, tmp_path):
         meta = json.loads(z.read("project.json"))
     assert meta["interior"] == interior and meta["pre_transfer"] == priming and meta["edge"] == "inside"
     assert doc.edge == "inside" and win.controls.edge.currentData() == "inside"
+    assert [r.priming for r in doc.regions] == [85, None] and [e["priming"] for e in meta["regions"]] == [85, None]
     assert doc.regions[0].style is not None and doc.regions[0].style.path == style_photo
     for a, b in zip(masks, [r.mask for r in doc.regions]):
         assert np.abs(a - b).max() < 1e-4

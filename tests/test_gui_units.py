@@ -591,6 +591,64 @@ def test_worker_renders_warms_and_exports_with_the_jobs_mask_edge(qtbot, service
         assert submitted[-1].edge == e
 
 
+def test_region_priming_is_undoable_reaches_the_jobs_and_its_spin_box(qtbot, doc, service, tmp_path):
+    """A region's own Colour priming (Regions panel): None follows the document's; one undo step per change; the
+    render state carries it, the preview's RegionEdit gets it as a fraction, and the export's region tuple too;
+    the spin box's lowest step is "As the Transfer panel (N %)" and follows undo / redo."""
+    from PIL import Image
+
+    from tcp_editor.regions_panel import RegionsPanel
+    from tcp_editor.services.render import render
+    from tcp_editor.services.requests import ExportJob
+
+    img, regions = _priming_scene()
+    d = Document(preview_long_side=128)
+    d.set_photo(img)
+    uid = d.add_region(mask=regions[0].mask, style=StyleRef.from_array(regions[0].style))
+    panel = RegionsPanel()
+    qtbot.addWidget(panel)
+    panel.set_document(d)
+    spin = panel.priming
+    assert spin.objectName() == "regionPriming" and spin.isEnabled()
+    assert d.region(uid).priming is None and spin.value() == -1
+    assert spin.text() == f"As the Transfer panel ({d.pre_transfer} %)"
+    d.set_pre_transfer(20)
+    assert spin.text() == "As the Transfer panel (20 %)"
+    n = d.undo_stack.count()
+    spin.setValue(90)
+    assert d.region(uid).priming == 90 and d.undo_stack.count() == n + 1 and d.undo_stack.undoText() == "Region priming"
+    assert d.render_state().regions[0].priming == 90
+    with pytest.raises(ValueError, match="colour priming must be an integer percent"):
+        d.set_region_priming(uid, 101)
+    d.undo_stack.undo()
+    assert d.region(uid).priming is None and spin.value() == -1
+    d.undo_stack.redo()
+    assert spin.value() == 90
+    spin.setValue(-1)  # back to the document's
+    assert d.region(uid).priming is None and d.undo_stack.count() == n + 2
+    # the worker: the region's own priming wins over the document's
+    with qtbot.waitSignal(service.worker.modelLoaded, timeout=5000):
+        service.set_model(InteriorFake())
+    want = render(InteriorFake(), img, [RegionEdit(regions[0].style, regions[0].mask, 1.0, None, 0.9)],
+                  pre_transfer=20)
+    assert not np.array_equal(want, render(InteriorFake(), img, regions, pre_transfer=20))
+    d.set_region_priming(uid, 90)
+    submitted = []
+    orig_submit = service.worker.submit
+    service.worker.submit = lambda job, channel: submitted.append(job) or orig_submit(job, channel)
+    with qtbot.waitSignal(service.worker.result, timeout=WAIT_MS) as b:
+        service.submit_render(d.render_state())
+    assert submitted[-1].regions[0].pre_transfer == pytest.approx(0.9) and submitted[-1].pre_transfer == 20
+    np.testing.assert_array_equal(b.args[1], want)
+    r = regions[0]
+    path = str(tmp_path / "own.png")
+    with qtbot.waitSignal(service.worker.exported, timeout=WAIT_MS):
+        service.submit_export(ExportJob(img, path, [(r.style, r.mask, 1.0, None, 90)], pre_transfer=20))
+    np.testing.assert_array_equal(np.asarray(Image.open(path).convert("RGB")), want)
+    d.set_active(-1)  # no region: disabled
+    assert not spin.isEnabled()
+
+
 def test_region_interior_combo_edits_the_document_both_ways(qtbot, doc):
     """The Transfer box's "Region interior" combo: choosing an item is one undo step; undo / redo
     move the combo back without pushing anything (no feedback loop); disabled like Colour smoothing."""
@@ -891,7 +949,8 @@ def test_run_gui_opens_photo_and_exits_cleanly(qtbot, tmp_path, monkeypatch):
                                   "bad_deflate", "bad_smoothing",
                                   "old_file_without_smoothing", "bad_interior", "interior_not_a_string",
                                   "pre_transfer_too_high", "pre_transfer_negative", "pre_transfer_float",
-                                  "pre_transfer_bool", "pre_transfer_a_string", "bad_edge", "edge_not_a_string"])
+                                  "pre_transfer_bool", "pre_transfer_a_string", "bad_edge", "edge_not_a_string",
+                                  "region_priming_too_high", "region_priming_float"])
 def test_project_load_only_raises_project_error(tmp_path, case):
     import io
     import json
@@ -925,6 +984,8 @@ def test_project_load_only_raises_project_error(tmp_path, case):
         meta["interior"] = "sometimes"
     elif case == "interior_not_a_string":
         meta["interior"] = ["off"]
+    elif case.startswith("region_priming_"):
+        meta["regions"][0]["priming"] = {"too_high": 101, "float": 0.5}[case[len("region_priming_"):]]
     elif case == "bad_edge":
         meta["edge"] = "outside"
     elif case == "edge_not_a_string":
@@ -965,6 +1026,8 @@ def test_project_load_only_raises_project_error(tmp_path, case):
         assert f"interior must be one of {', '.join(INTERIOR_MODES)}" in str(e.value)
     if "edge" in case:
         assert "edge must be one of across, inside" in str(e.value)
+    if case.startswith("region_priming_"):
+        assert "regions[0].priming (colour priming) must be null or an integer percent" in str(e.value)
     if case.startswith("pre_transfer_"):
         assert "pre_transfer (colour priming) must be an integer percent between 0 and 100" in str(e.value)
         assert "\n" not in str(e.value)

@@ -146,6 +146,31 @@ def test_apply_pre_transfer_primes_what_fills_the_region_and_measures_against_th
     np.testing.assert_array_equal(outs[0.5][outside], rgb[outside])
 
 
+def test_a_regions_own_priming_replaces_the_edits():
+    """RegionEdit.pre_transfer (0..1, checked) primes that region by its own amount; None takes apply_regions'
+    pre_transfer. Two regions, the edit's priming 0: the one with its own priming 1 moves to the reference's
+    colour, the other stays the network's edit of the photo."""
+    h, w = 96, 160
+    rgb = textured(h, w, seed=4)
+    style = np.full((40, 40, 3), (230, 120, 30), np.uint8)
+    left, right = disk(h, w, 40, 48, 26), disk(h, w, 120, 48, 26)
+    both = [RegionEdit(style, left, 1.0, None, 1.0), RegionEdit(style, right, 1.0)]
+    out = apply_regions(FakeModel(), photo_of(rgb), both, pre_transfer=0.0)
+    plain = apply_regions(FakeModel(), photo_of(rgb), [RegionEdit(style, left, 1.0), RegionEdit(style, right, 1.0)],
+                          pre_transfer=0.0)
+    target = np.array([230, 120, 30], float)
+    gap = {k: np.abs(o[m > 0].astype(float).mean(0) - target).sum()
+           for k, (o, m) in {"own": (out, left), "plain": (plain, left)}.items()}
+    assert gap["own"] < gap["plain"] - 30, gap
+    np.testing.assert_array_equal(out[right > 0], plain[right > 0])  # None: the edit's own 0
+    same = apply_regions(FakeModel(), photo_of(rgb), [RegionEdit(style, left, 1.0, None, 1.0)], pre_transfer=0.0)
+    np.testing.assert_array_equal(same, apply_regions(FakeModel(), photo_of(rgb), [RegionEdit(style, left, 1.0)],
+                                                      pre_transfer=1.0))
+    for bad in (-0.1, 1.5, float("nan")):
+        with pytest.raises(ValueError, match="colour priming must be between 0 and 1"):
+            RegionEdit(style, left, 1.0, None, bad)
+
+
 def test_the_default_priming_is_in_range():
     from tcp_core.base.constants import DEFAULT_PRE_TRANSFER
 
@@ -179,6 +204,20 @@ def test_cli_pre_transfer(files, capsys):  # noqa: F811 (fixture)
     rc, err = run(["apply", files.content, "--style", files.style, "--mask", files.mask, "--pre-transfer", "2",
                    "-o", files.dir / "bad.png"], capsys, model=FakeModel())
     assert rc == 2 and "--pre-transfer" in err and "between 0 and 1" in err and len(err.strip().splitlines()) == 1
+    assert not (files.dir / "bad.png").exists()
+    # one --pre-transfer per region: the second region's own amount reaches it
+    two = []
+    for a in ("0", "0.9"):
+        out = files.dir / f"two{a}.png"
+        rc, err = run(["apply", files.content, "--style", files.style, "--mask", files.mask2, "--style", files.style,
+                       "--mask", files.mask, "--pre-transfer", "0", "--pre-transfer", a, "-o", out], capsys,
+                      model=FakeModel())
+        assert rc == 0, err
+        two.append(load_image(out).rgb)
+    assert (two[0] != two[1]).any()
+    rc, err = run(["apply", files.content, "--style", files.style, "--mask", files.mask, "--pre-transfer", "0",
+                   "--pre-transfer", "1", "-o", files.dir / "bad.png"], capsys, model=FakeModel())
+    assert rc == 2 and "one --pre-transfer for all regions or one per region" in err
     assert not (files.dir / "bad.png").exists()
     # --priming-cap reaches the export; 0 is no cap; below 0 is refused
     capped = []

@@ -123,7 +123,8 @@ def apply_regions(
     transfer (scaled by the strength up to 1, so strength 0 still leaves the photo as it is), so the content code no
     longer pulls the edit back to the photo's own colours. With `swap_interior` the region edit at the border sees
     the photo itself, so the border keeps the unprimed edit's seams (priming both drew bands along the edge:
-    docs/training/s36/). 0 is the network's edit of the photo itself.
+    docs/training/s36/). 0 is the network's edit of the photo itself. A region's own `RegionEdit.pre_transfer`
+    (not None) replaces it for that region.
     `guided_feather` (default) lets each region's feather follow the photo (`masks.feather_window`: as sharp as
     the photo's edge where the mask's edge runs along one, wider where it crosses smooth parts of the photo);
     False feathers with a plain blur of the mask. `priming_cap` caps the priming's spread ratio
@@ -140,6 +141,7 @@ def apply_regions(
     H, W = cur.shape[:2]
     for i, region in enumerate(regions):
         style, mask, strength, style_mask = region.style, region.mask, region.strength, region.style_mask
+        priming = pre_transfer if region.pre_transfer is None else region.pre_transfer  # (0..1: RegionEdit checks)
         t0 = time.perf_counter()
         style_lo = _shrink_style(model, style)
         by_part = {}  # the style from a part of the reference (masked pooling), only when asked for
@@ -181,13 +183,13 @@ def apply_regions(
                 lo_mask = grow_mask(lo_mask, INSIDE_GROW_REF_PX * min(wh, ww) / 128)
         # colour priming reaches what fills the region: the swap (global, or inside with swap_interior), else the edit
         if global_:
-            lo_res = _primed_swap(model, lo_src, style_lo, lo_mask, pre_transfer, float(strength), by_part,
+            lo_res = _primed_swap(model, lo_src, style_lo, lo_mask, priming, float(strength), by_part,
                                   cap=priming_cap)
             lo_ref = model.swap(lo_src, style_lo, 0.0)
         else:
             fast = {"keyframe_step": keyframe_step} if keyframe_step else {}  # (models without it work too)
             lo_edit_in = lo_src if swap_interior else prime_region(  # unprimed at the border under the swap
-                lo_src, style_lo, lo_mask, pre_transfer * min(1.0, float(strength)), by_part.get("style_mask"),
+                lo_src, style_lo, lo_mask, priming * min(1.0, float(strength)), by_part.get("style_mask"),
                 priming_cap)
             lo_res = model.region_edit(lo_edit_in, style_lo, lo_mask, float(strength), **fast, **by_part)
             lo_ref = model.own_style_edit(lo_src, lo_mask)
@@ -195,7 +197,7 @@ def apply_regions(
         if swap_interior and not global_:
             # the swap at strength 0 is G(C_A, S_A) whatever the reference: asked with the photo as its own
             # reference it is the one the strength-0 region edit above already computed (cached)
-            sw_res = _resize(_primed_swap(model, lo_src, style_lo, lo_mask, pre_transfer, float(strength), by_part,
+            sw_res = _resize(_primed_swap(model, lo_src, style_lo, lo_mask, priming, float(strength), by_part,
                                           keyframe_step, priming_cap), (wh, ww))
             sw_ref = _resize(np.asarray(model.swap(lo_src, lo_src, 0.0)), (wh, ww))
             lo_res, lo_ref = swap_in_interior(lo_res, lo_ref, sw_res, sw_ref, lo_mask,

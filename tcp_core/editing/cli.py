@@ -130,10 +130,11 @@ def _build_parser() -> argparse.ArgumentParser:
                         "inside: 'fixed' over 1-4 network pixels, 'guided' follows the photo (as narrow where the "
                         "border runs along an edge of the photo, wider where it crosses a smooth sky, so no band "
                         "shows there) (default %(default)s)")
-    a.add_argument("--pre-transfer", type=float, default=DEFAULT_PRE_TRANSFER, metavar="A",
+    a.add_argument("--pre-transfer", action="append", type=float, default=[], metavar="A",
                    help="colour priming 0-1: the network edits each region's inside after moving it this far "
                         "towards the reference's colours by a classical colour transfer (Lab mean and spread), so the "
-                        "edit takes more of the reference; 0 is the network alone (default %(default)g)")
+                        "edit takes more of the reference; 0 is the network alone; one for all regions or one per "
+                        f"region (default {DEFAULT_PRE_TRANSFER:g})")
     a.add_argument("--priming-cap", type=float, default=DEFAULT_PRIMING_CAP, metavar="R",
                    help="cap on the colour priming's spread ratio (reference / region, per Lab channel): a region "
                         "much flatter than the reference is not stretched into blotches; 0 = no cap, the classical "
@@ -260,7 +261,8 @@ def _edit_and_save(
         style_masks = _matched_parts(model, photo.rgb, masks, styles, style_masks,
                                      getattr(args, "match_styles", None) or styles)
         _add(timings, "match", t0)
-    regions = [RegionEdit(*r) for r in zip(styles, masks, strengths, style_masks)]
+    primings = getattr(args, "primings", None) or [DEFAULT_PRE_TRANSFER] * len(styles)
+    regions = [RegionEdit(*r) for r in zip(styles, masks, strengths, style_masks, primings)]
     result = apply_regions(
         model,
         photo,
@@ -273,7 +275,6 @@ def _edit_and_save(
         timings=timings,
         swap_interior=args.swap_interior,
         interior_ramp=args.interior_ramp,
-        pre_transfer=args.pre_transfer,
         guided_feather=not args.plain_feather,
         priming_cap=args.priming_cap or None,
     )
@@ -342,8 +343,12 @@ def _cmd_apply(args, model: EditModel | None) -> int:
         raise UsageError(f"{PROG} apply: error: --max-pixels must be positive")
     if args.smoothing is not None and not (0 <= args.smoothing <= MAX_SMOOTHING):
         raise UsageError(f"{PROG} apply: error: --smoothing must be between 0 and {MAX_SMOOTHING}")
-    if not 0.0 <= args.pre_transfer <= 1.0:
+    if len(args.pre_transfer) not in (0, 1, n):
+        raise UsageError(f"{PROG} apply: error: give one --pre-transfer for all regions or one per region")
+    if any(not (0.0 <= a <= 1.0) for a in args.pre_transfer):
         raise UsageError(f"{PROG} apply: error: --pre-transfer must be between 0 and 1")
+    args.primings = (list(args.pre_transfer) if len(args.pre_transfer) == n
+                     else (args.pre_transfer or [DEFAULT_PRE_TRANSFER]) * n)  # one per region, as RegionEdit takes it
     if not (args.priming_cap >= 0 and np.isfinite(args.priming_cap)):
         raise UsageError(f"{PROG} apply: error: --priming-cap must be 0 (no cap) or above")
     if len(args.style_mask) == 1 and args.style_mask[0].lower() == AUTO:

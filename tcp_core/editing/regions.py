@@ -24,15 +24,22 @@ class RegionEdit:
     style: HxWx3 RGB reference (uint8, uint16 or float in [0, 1]). mask: HxW of the photo's size
     in [0, 1] (float, uint8 or bool), or None in global mode (the whole photo). strength: 0 keeps
     the photo, 1 takes the reference's style. style_mask: HxW of the style photo's size, the part
-    of the reference to take the style from (None: all of it)."""
+    of the reference to take the style from (None: all of it). pre_transfer: this region's colour priming
+    (0..1, `apply_regions(pre_transfer=...)`), or None: the edit's own setting for every region."""
 
     style: np.ndarray
     mask: np.ndarray | None
     strength: float = 1.0
     style_mask: np.ndarray | None = None
+    pre_transfer: float | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "strength", float(self.strength))
+        if self.pre_transfer is not None:
+            p = float(self.pre_transfer)
+            if not 0.0 <= p <= 1.0:
+                raise ValueError(f"a region's colour priming must be between 0 and 1, got {self.pre_transfer}")
+            object.__setattr__(self, "pre_transfer", p)
 
 
 class ModelShape(Protocol):

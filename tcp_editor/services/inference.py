@@ -98,6 +98,11 @@ class ModelInfo:
         return f"Model {name} · {self.device_description}{prec}"
 
 
+def _fraction(percent: int | None) -> float | None:
+    """A region's colour priming as RegionEdit takes it (0..1), from the editor's percent; None stays None."""
+    return None if percent is None else percent / 100
+
+
 def default_torch_threads() -> int:
     """All cores. The compute thread runs at a lower priority (nice 5, inherited by the OpenMP
     threads it starts), so the GUI thread still gets a core the moment it needs one: measured on
@@ -399,7 +404,8 @@ class InferenceWorker(QObject):
         for i, (style, mask, strength, *rest) in enumerate(p.regions):
             from tcp_editor.mask_ops import resize_mask
 
-            regions.append(RegionEdit(style, resize_mask(mask, (h, w)), strength, rest[0] if rest else None))
+            style_mask, priming = (list(rest) + [None, None])[:2]
+            regions.append(RegionEdit(style, resize_mask(mask, (h, w)), strength, style_mask, _fraction(priming)))
             self.progress.emit(req.id, i, len(p.regions) + 1)
         out = render(self.model, photo, regions, p.global_, p.interp_image, p.interp_what, p.interp_amount,
                      FrameCache(1), smoothing=p.smoothing, interior=p.interior, pre_transfer=p.pre_transfer,
@@ -455,7 +461,8 @@ class InferenceService(QObject):
             crop=crop,
             keyframe_step=keyframe_step,
             image=state.image,
-            regions=[RegionEdit(r.style, r.mask, r.strength, r.style_mask) for r in state.regions],
+            regions=[RegionEdit(r.style, r.mask, r.strength, r.style_mask, _fraction(r.priming))
+                     for r in state.regions],
             global_=state.global_transfer,
             interp_image=state.interp_image,
             interp_what=state.interp_what,

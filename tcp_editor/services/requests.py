@@ -74,7 +74,8 @@ class WarmJob:
 
 @dataclass
 class ExportJob:
-    """A full-resolution export written to `path` (masks at preview size are scaled up in the worker)."""
+    """A full-resolution export written to `path` (masks at preview size are scaled up in the worker). regions:
+    (style, mask, strength[, style_mask[, priming percent or None]]) tuples."""
 
     photo: np.ndarray
     path: str
