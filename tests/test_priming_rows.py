@@ -212,3 +212,12 @@ def test_cli_priming_profile(files, capsys):  # noqa: F811 (fixture)
     rc, err = run(["apply", files.content, "--style", files.style, "--mask", files.mask, "--priming-profile", "cols",
                    "-o", files.dir / "bad.png"], capsys, model=FakeModel())
     assert rc == 2 and "--priming-profile" in err and not (files.dir / "bad.png").exists()
+
+
+def test_eval_refuses_an_unknown_priming_profile():
+    from tcp_core.eval.evaluate import EvalError, build_methods
+
+    fns, _ = build_methods(FakeModel(), None, ["tcp_final"], priming_profile="rows")
+    assert "tcp_final" in fns
+    with pytest.raises(EvalError, match="priming-profile"):
+        build_methods(FakeModel(), None, ["tcp_final"], priming_profile="cols")
