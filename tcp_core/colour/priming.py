@@ -14,6 +14,15 @@ full-resolution photo (`apply_regions` measures against the unprimed photo's own
 
 with m the (soft) region mask; pixels outside the mask are untouched. Each channel's spread ratio
 (reference / region) is capped (DEFAULT_PRIMING_CAP), so a flat region is not stretched into blotches.
+
+`profile="rows"` (PRIMING_PROFILES) makes the mean follow the height: a sunset sky reference (orange at the
+horizon, blue at the top) primes a sky region into that gradient instead of one flat average. Each row of the
+region, by its normalised position t within the mask's vertical extent (0 top, 1 bottom), has its Lab mean moved
+from the region's own (smoothed) row-mean profile to the reference's row-mean profile at the same t, read over
+the style mask's vertical extent, or, with no style mask, over the reference's rows at the region's own place in
+its photo (`ref_rows`: a whole-photo reference's sky is above its ground, so a sky region's bottom reads the
+reference's lower sky, not its ground). The spread ratio stays one per channel, of the spreads about those row
+means (the gradient itself is carried by the means, not by stretching), capped as above.
 """
 
 from __future__ import annotations
@@ -23,7 +32,10 @@ import numpy as np
 
 from tcp_core.base.constants import DEFAULT_PRIMING_CAP
 
-__all__ = ["lab_moments", "prime_region", "reinhard_lab"]
+__all__ = ["PRIMING_PROFILES", "lab_moments", "prime_region", "reinhard_lab", "reinhard_lab_rows", "row_profile"]
+
+PRIMING_PROFILES = ("global", "rows")  # prime_region(profile=...): one Lab mean per region, or one per row
+ROWS_SMOOTHING = 1 / 8  # the row profiles' Gaussian sigma, as a fraction of the vertical extent they span
 
 
 def _lab(img: np.ndarray) -> np.ndarray:
@@ -63,23 +75,108 @@ def reinhard_lab(src: np.ndarray, style: np.ndarray, mask: np.ndarray,
     return np.clip(rgb * 255.0 + 0.5, 0, 255).astype(np.uint8)
 
 
+def _extent(weights_per_row: np.ndarray) -> tuple[int, int]:
+    """First and last row (inclusive) with any weight; (0, len - 1) when none has."""
+    rows = np.flatnonzero(weights_per_row > 0)
+    return (int(rows[0]), int(rows[-1])) if len(rows) else (0, len(weights_per_row) - 1)
+
+
+def row_profile(lab: np.ndarray, weights: np.ndarray | None = None,
+                sigma_frac: float = ROWS_SMOOTHING) -> tuple[np.ndarray, int, int]:
+    """The weighted Lab mean of each row of `lab` (HxWx3) over `weights` (HxW >= 0; None = all), smoothed by a
+    Gaussian of sigma `sigma_frac` of the weights' vertical extent, as a normalised convolution weighted by each
+    row's coverage: a row the mask barely touches (or not at all) takes its mean from its neighbours.
+    Returns (profile float64 [H, 3], first row, last row) of the extent. Raises ValueError for no weight."""
+    h = lab.shape[0]
+    w = np.ones(lab.shape[:2]) if weights is None else np.asarray(weights, np.float64)
+    assert w.shape == lab.shape[:2], (w.shape, lab.shape)
+    cover = w.sum(1)
+    if not cover.sum() > 0:
+        raise ValueError("the weights select no pixel")
+    r0, r1 = _extent(cover)
+    sums = np.einsum("hw,hwc->hc", w, lab.astype(np.float64))
+    sigma = max(1.0, sigma_frac * (r1 - r0 + 1))
+    k = np.exp(-0.5 * (np.arange(-int(3 * sigma + 1), int(3 * sigma + 1) + 1) / sigma) ** 2)
+    den = np.convolve(cover, k, mode="same")
+    num = np.stack([np.convolve(sums[:, c], k, mode="same") for c in range(3)], 1)
+    prof = num / np.maximum(den, 1e-12)[:, None]
+    # rows outside the extent (or too far from any weight) hold the nearest row of the extent's value
+    idx = np.clip(np.arange(h), r0, r1)
+    prof = prof[idx]
+    return prof, r0, r1
+
+
+def _residual_spread(lab: np.ndarray, means: np.ndarray, weights: np.ndarray | None) -> np.ndarray:
+    """Per-channel weighted standard deviation of `lab` about its per-row `means` ([H, 3])."""
+    d = lab.astype(np.float64) - means[:, None, :]
+    w = np.ones(lab.shape[:2]) if weights is None else np.asarray(weights, np.float64)
+    return np.sqrt((w[:, :, None] * d * d).sum((0, 1)) / w.sum())
+
+
+def reinhard_lab_rows(src: np.ndarray, style: np.ndarray, mask: np.ndarray,
+                      style_mask: np.ndarray | None = None, max_spread: float | None = None,
+                      ref_rows: tuple[float, float] | None = None) -> np.ndarray:
+    """Position-aware `reinhard_lab` (uint8, the whole of `src`): each row of the region `mask` has its Lab mean
+    moved from the region's smoothed row-mean profile to the reference's at the same normalised height t (0 = the
+    mask's top row, 1 = its bottom row). The reference's profile spans `style_mask`'s vertical extent; with no
+    style mask, the rows `ref_rows` = (top, bottom) of the reference as fractions of its height (None: all of it;
+    `apply_regions` passes the region's own place in its photo). Each channel's spread about those row means is
+    scaled by one ratio (reference / region), capped at `max_spread`."""
+    lab = _lab(src)
+    ref = _lab(style)
+    m = np.asarray(mask, np.float64)
+    mc, r0, r1 = row_profile(lab, m)
+    hs = ref.shape[0]
+    if style_mask is not None:
+        sw = np.asarray(style_mask, np.float64)
+    else:
+        sw = np.ones(ref.shape[:2])
+        if ref_rows is not None:
+            top, bottom = (min(max(float(v), 0.0), 1.0) for v in ref_rows)
+            a = min(int(np.floor(top * hs)), hs - 1)
+            b = max(int(np.ceil(bottom * hs)), a + 1)
+            sw[:a] = 0
+            sw[b:] = 0
+    ms, s0, s1 = row_profile(ref, sw)
+    sd_c = _residual_spread(lab, mc, m)
+    sd_s = _residual_spread(ref, ms, sw)
+    ratio = sd_s / np.maximum(sd_c, 1e-6)
+    if max_spread is not None:
+        ratio = np.minimum(ratio, max_spread)
+    t = (np.arange(lab.shape[0]) - r0) / max(r1 - r0, 1)
+    pos = s0 + np.clip(t, 0.0, 1.0) * (s1 - s0)
+    target = np.stack([np.interp(pos, np.arange(hs), ms[:, c]) for c in range(3)], 1)
+    out = (lab - mc[:, None, :]) * ratio + target[:, None, :]
+    out[:, :, 0] = np.clip(out[:, :, 0], 0.0, 100.0)
+    rgb = cv2.cvtColor(out.astype(np.float32), cv2.COLOR_LAB2RGB)
+    return np.clip(rgb * 255.0 + 0.5, 0, 255).astype(np.uint8)
+
+
 def prime_region(src: np.ndarray, style: np.ndarray, mask: np.ndarray, amount: float,
-                 style_mask: np.ndarray | None = None, max_spread: float | None = DEFAULT_PRIMING_CAP) -> np.ndarray:
+                 style_mask: np.ndarray | None = None, max_spread: float | None = DEFAULT_PRIMING_CAP,
+                 profile: str = "global", ref_rows: tuple[float, float] | None = None) -> np.ndarray:
     """`src` (uint8 RGB HxWx3) with its region `mask` (HxW in [0, 1]) moved `amount` (0..1) of the way to
     the Reinhard colour transfer towards `style` (or the part `style_mask` of it), its spread ratio capped at
-    `max_spread` (None: Reinhard's own). Outside the mask, and everywhere at amount 0 or for an empty mask,
-    `src` is returned as it is (the same array)."""
+    `max_spread` (None: Reinhard's own). `profile` (PRIMING_PROFILES): "global" matches one Lab mean per region,
+    "rows" one per row (`reinhard_lab_rows`, which reads the rows `ref_rows` of a reference without a style mask).
+    Outside the mask, and everywhere at amount 0 or for an empty mask, `src` is returned as it is (the same
+    array)."""
     assert src.ndim == 3 and src.shape[2] == 3 and src.dtype == np.uint8, (src.shape, src.dtype)
     m = np.clip(np.asarray(mask, np.float32), 0.0, 1.0)
     assert m.shape == src.shape[:2], (m.shape, src.shape)
     if not 0.0 <= amount <= 1.0:
         raise ValueError(f"priming amount must be between 0 and 1, got {amount}")
+    if profile not in PRIMING_PROFILES:
+        raise ValueError(f"priming profile must be one of {', '.join(PRIMING_PROFILES)}, got {profile!r}")
     if amount == 0.0 or not m.any():
         return src
     if style_mask is not None and not np.any(style_mask):
         style_mask = None  # an empty style part: the whole reference, as the network does
     if max_spread is not None and not max_spread > 0:
         raise ValueError(f"the priming's spread cap must be above 0, got {max_spread}")
-    target = reinhard_lab(src, style, m, style_mask, max_spread).astype(np.float32)
+    if profile == "rows":
+        target = reinhard_lab_rows(src, style, m, style_mask, max_spread, ref_rows).astype(np.float32)
+    else:
+        target = reinhard_lab(src, style, m, style_mask, max_spread).astype(np.float32)
     a = (np.float32(amount) * m)[:, :, None]
     return np.clip(src + a * (target - src) + 0.5, 0, 255).astype(np.uint8)

@@ -19,7 +19,7 @@ import cv2
 import numpy as np
 
 from tcp_core.base.constants import DEFAULT_INTERIOR_MODE, DEFAULT_PRE_TRANSFER, DEFAULT_PRIMING_CAP, INTERIOR_MODES
-from tcp_core.colour.priming import prime_region
+from tcp_core.colour.priming import PRIMING_PROFILES, prime_region
 from tcp_core.editing.fullres import upsample_edit
 from tcp_core.editing.guided import guided_filter
 from tcp_core.editing.masks import as_float_mask, auto_feather_px, feather_reach, grow_mask, region_crop_box
@@ -96,6 +96,7 @@ def apply_regions(
     pre_transfer: float = DEFAULT_PRE_TRANSFER,
     guided_feather: bool = True,
     priming_cap: float | None = DEFAULT_PRIMING_CAP,
+    priming_profile: str = "global",
 ) -> np.ndarray:
     """Edit `photo` (full resolution) with successive region edits; returns the full-res result.
 
@@ -128,10 +129,15 @@ def apply_regions(
     `guided_feather` (default) lets each region's feather follow the photo (`masks.feather_window`: as sharp as
     the photo's edge where the mask's edge runs along one, wider where it crosses smooth parts of the photo);
     False feathers with a plain blur of the mask. `priming_cap` caps the priming's spread ratio
-    (`priming.prime_region(max_spread=...)`; None: Reinhard's own).
+    (`priming.prime_region(max_spread=...)`; None: Reinhard's own). `priming_profile` (`priming.PRIMING_PROFILES`):
+    "global" primes each region towards one Lab mean, "rows" towards the reference's row by row (a sunset sky's
+    gradient); a region whose reference has no style mask reads the reference's rows at the region's own place
+    in the photo (`prime_region(ref_rows=...)`).
     """
     if not 0.0 <= pre_transfer <= 1.0:
         raise ValueError(f"pre_transfer must be between 0 and 1, got {pre_transfer}")
+    if priming_profile not in PRIMING_PROFILES:
+        raise ValueError(f"priming_profile must be one of {', '.join(PRIMING_PROFILES)}, got {priming_profile!r}")
     if interior_ramp not in INTERIOR_RAMPS:
         raise ValueError(f"interior_ramp must be one of {', '.join(INTERIOR_RAMPS)}, got {interior_ramp!r}")
     cur = photo.rgb if isinstance(photo, LoadedImage) else np.asarray(photo)
@@ -145,6 +151,7 @@ def apply_regions(
         t0 = time.perf_counter()
         style_lo = _shrink_style(model, style)
         by_part = {}  # the style from a part of the reference (masked pooling), only when asked for
+        prime = {"profile": priming_profile, "ref_rows": None}  # prime_region's position-aware options
         if style_mask is not None:
             sm = np.asarray(style_mask)
             if sm.shape[:2] != np.asarray(style).shape[:2]:
@@ -168,6 +175,9 @@ def apply_regions(
                 box = (max(0, box[0] - g), max(0, box[1] - g), min(W, box[2] + g), min(H, box[3] + g))
             x0, y0, x1, y1 = box
             m_crop = m_full[y0:y1, x0:x1]
+            if style_mask is None:  # the rows priming reads the reference where the region is in the photo
+                rows = np.flatnonzero(np.asarray(m_full).reshape(H, -1).any(1))
+                prime["ref_rows"] = (rows[0] / H, (rows[-1] + 1) / H)
         x0, y0, x1, y1 = box
         full_crop = cur[y0:y1, x0:x1]
         wh, ww = working_shape(model, y1 - y0, x1 - x0)
@@ -184,13 +194,13 @@ def apply_regions(
         # colour priming reaches what fills the region: the swap (global, or inside with swap_interior), else the edit
         if global_:
             lo_res = _primed_swap(model, lo_src, style_lo, lo_mask, priming, float(strength), by_part,
-                                  cap=priming_cap)
+                                  cap=priming_cap, **prime)
             lo_ref = model.swap(lo_src, style_lo, 0.0)
         else:
             fast = {"keyframe_step": keyframe_step} if keyframe_step else {}  # (models without it work too)
             lo_edit_in = lo_src if swap_interior else prime_region(  # unprimed at the border under the swap
                 lo_src, style_lo, lo_mask, priming * min(1.0, float(strength)), by_part.get("style_mask"),
-                priming_cap)
+                priming_cap, **prime)
             lo_res = model.region_edit(lo_edit_in, style_lo, lo_mask, float(strength), **fast, **by_part)
             lo_ref = model.own_style_edit(lo_src, lo_mask)
         lo_res, lo_ref = (_resize(np.asarray(x), (wh, ww)) for x in (lo_res, lo_ref))
@@ -198,7 +208,7 @@ def apply_regions(
             # the swap at strength 0 is G(C_A, S_A) whatever the reference: asked with the photo as its own
             # reference it is the one the strength-0 region edit above already computed (cached)
             sw_res = _resize(_primed_swap(model, lo_src, style_lo, lo_mask, priming, float(strength), by_part,
-                                          keyframe_step, priming_cap), (wh, ww))
+                                          keyframe_step, priming_cap, **prime), (wh, ww))
             sw_ref = _resize(np.asarray(model.swap(lo_src, lo_src, 0.0)), (wh, ww))
             lo_res, lo_ref = swap_in_interior(lo_res, lo_ref, sw_res, sw_ref, lo_mask,
                                               lo_src if interior_ramp == "guided" else None)
@@ -218,14 +228,16 @@ INTERIOR_RAMPS = ("fixed", "guided")  # apply_regions(interior_ramp=...): see in
 
 def _primed_swap(model: EditModel, lo_src: np.ndarray, style_lo: np.ndarray, lo_mask: np.ndarray, pre_transfer: float,
                  strength: float, by_part: dict, keyframe_step: float | None = None,
-                 cap: float | None = DEFAULT_PRIMING_CAP) -> np.ndarray:
+                 cap: float | None = DEFAULT_PRIMING_CAP, profile: str = "global",
+                 ref_rows: tuple[float, float] | None = None) -> np.ndarray:
     """The global swap of `lo_src` primed for `strength` (`prime_region` by pre_transfer * min(1, strength) within
     lo_mask), uint8 at the working size. With `keyframe_step` (slider drags) and priming on, it is interpolated
     between the primed swaps at the neighbouring multiples of the step, which stay in the model's caches: every
     strength would otherwise prime a new photo and encode it (exact at the key frames, like
-    `TCPModel._swap_features`)."""
+    `TCPModel._swap_features`). `profile`, `ref_rows`: `prime_region`'s."""
     def at(t: float) -> np.ndarray:
-        lo_in = prime_region(lo_src, style_lo, lo_mask, pre_transfer * min(1.0, t), by_part.get("style_mask"), cap)
+        lo_in = prime_region(lo_src, style_lo, lo_mask, pre_transfer * min(1.0, t), by_part.get("style_mask"), cap,
+                             profile, ref_rows)
         return np.asarray(model.swap(lo_in, style_lo, t, **by_part))
 
     if not keyframe_step or keyframe_step <= 0 or pre_transfer == 0:

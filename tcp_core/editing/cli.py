@@ -39,6 +39,7 @@ from tcp_core.base.constants import (
 )
 from tcp_core.base.errors import UsageError
 from tcp_core.base.memory import release_free_memory
+from tcp_core.colour.priming import PRIMING_PROFILES
 from tcp_core.editing.apply import (
     INTERIOR_RAMPS,
     _add,
@@ -139,6 +140,10 @@ def _build_parser() -> argparse.ArgumentParser:
                    help="cap on the colour priming's spread ratio (reference / region, per Lab channel): a region "
                         "much flatter than the reference is not stretched into blotches; 0 = no cap, the classical "
                         "transfer's own (default %(default)g)")
+    a.add_argument("--priming-profile", choices=PRIMING_PROFILES, default="global",
+                   help="the colour priming's target: 'global' one Lab mean per region, 'rows' the reference's mean "
+                        "row by row (a sunset sky's gradient comes through; without a style mask the reference's rows "
+                        "at the region's own height in the photo) (default %(default)s)")
     a.add_argument("--no-crop", action="store_true", help="run the network on the whole photo, not a crop")
     a.add_argument("--quality", type=int, default=95, help="JPEG/WebP quality (default 95)")
     a.add_argument("--format", choices=["png", "jpg", "webp", "tif"], default=None, help="output format (batch)")
@@ -277,6 +282,7 @@ def _edit_and_save(
         interior_ramp=args.interior_ramp,
         guided_feather=not args.plain_feather,
         priming_cap=args.priming_cap or None,
+        priming_profile=args.priming_profile,
     )
     t0 = time.perf_counter()
     save_image(

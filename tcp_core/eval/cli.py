@@ -19,6 +19,7 @@ from tcp_core.base.constants import (
     MAX_STRENGTH,
 )
 from tcp_core.base.errors import UserError
+from tcp_core.colour.priming import PRIMING_PROFILES
 from tcp_core.eval.evaluate import ALL_METHODS, EvalError, evaluate
 from tcp_core.eval.metrics import backbones as _bb
 from tcp_core.eval.report import markdown
@@ -65,6 +66,9 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--priming-cap", type=float, default=DEFAULT_PRIMING_CAP, metavar="R",
                     help="method tcp_final's cap on the colour priming's spread ratio (the export's --priming-cap; "
                          "0 = no cap) (default %(default)g)")
+    ap.add_argument("--priming-profile", choices=PRIMING_PROFILES, default="global",
+                    help="method tcp_final's colour priming target: one Lab mean per region, or the reference's "
+                         "row by row (the export's --priming-profile) (default %(default)s)")
     ap.add_argument("--final-inside", action="store_true",
                     help="method tcp_final feathers inside each mask, as the editor's export does (the export's "
                          "--inside); by default across the mask's edge, as `tcp-editor apply` does")
@@ -129,7 +133,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                        final_smoothing=args.final_smoothing, style_part=args.style_part,
                        final_interior=args.final_interior, strength=args.strength,
                        pre_transfer=args.pre_transfer, final_inside=args.final_inside,
-                       final_guided_feather=not args.final_plain_feather, priming_cap=args.priming_cap or None)
+                       final_guided_feather=not args.final_plain_feather, priming_cap=args.priming_cap or None,
+                       priming_profile=args.priming_profile)
     except UserError as e:  # anything else is a bug: its traceback shows
         print(f"tcp-editor eval: error: {e}", file=sys.stderr)
         return 2

@@ -221,7 +221,8 @@ def build_methods(model, baseline, requested: Sequence[str] | None,
                   final_interior: str = DEFAULT_INTERIOR_MODE, strength: float = 1.0,
                   pre_transfer: float = DEFAULT_PRE_TRANSFER, final_inside: bool = False,
                   final_guided_feather: bool = True,
-                  priming_cap: float | None = DEFAULT_PRIMING_CAP) -> tuple[dict, dict]:
+                  priming_cap: float | None = DEFAULT_PRIMING_CAP,
+                  priming_profile: str = "global") -> tuple[dict, dict]:
     """{name: fn(Pair) -> image} for the requested methods (None = all that can run) and
     {name: why not} for default methods that cannot run. Explicitly requested methods that
     cannot run raise `EvalError`. style_part "auto": the network methods take the style from the
@@ -238,6 +239,8 @@ def build_methods(model, baseline, requested: Sequence[str] | None,
         raise EvalError("--pre-transfer must be between 0 and 1")
     if priming_cap is not None and not (priming_cap > 0 and math.isfinite(priming_cap)):
         raise EvalError("--priming-cap must be 0 (no cap) or above")
+    if priming_profile not in ("global", "rows"):
+        raise EvalError(f"--priming-profile must be global or rows, not {priming_profile!r}")
     explicit = requested is not None
     names = list(requested) if explicit else list(ALL_METHODS)
     unknown = [n for n in names if n not in ALL_METHODS]
@@ -253,7 +256,7 @@ def build_methods(model, baseline, requested: Sequence[str] | None,
             try:
                 out[n] = _final_method(model, final_smoothing, style_part, final_interior, strength, pre_transfer,
                                        {"inside": final_inside, "guided_feather": final_guided_feather,
-                                        "priming_cap": priming_cap})
+                                        "priming_cap": priming_cap, "priming_profile": priming_profile})
             except EvalError as e:
                 if explicit:
                     raise
@@ -385,6 +388,7 @@ def evaluate(
     final_inside: bool = False,
     final_guided_feather: bool = True,
     priming_cap: float | None = DEFAULT_PRIMING_CAP,
+    priming_profile: str = "global",
 ) -> EvalResult:
     """Run the evaluation (see the module docstring); returns the report and writes DIR/report.json,
     DIR/report.md and DIR/contact_sheet.png. `backbone`: a `Backbone` or None for the default
@@ -399,7 +403,8 @@ def evaluate(
     _refuse_outputs_on_inputs(Path(out_dir),
                               [Path(pairs_csv), *(f for r in rows for f in (r.content, r.style, r.mask))])
     fns, unavailable = build_methods(model, baseline, methods, final_smoothing, style_part, final_interior, strength,
-                                     pre_transfer, final_inside, final_guided_feather, priming_cap)
+                                     pre_transfer, final_inside, final_guided_feather, priming_cap,
+                                     priming_profile)
     if not fns:
         raise EvalError("no method to evaluate")
     bb = backbone if backbone is not None else _bb.load_backbone("mobilenet_v2", device="cpu")
@@ -478,6 +483,7 @@ def evaluate(
         "final_inside": bool(final_inside),
         "final_guided_feather": bool(final_guided_feather),
         "priming_cap": None if priming_cap is None else float(priming_cap),
+        "priming_profile": priming_profile,
         "model": model_name or getattr(model, "source", type(model).__name__),
         "baseline": (baseline_name or getattr(baseline, "source", None)) if baseline is not None else None,
         "methods": summary,

@@ -89,6 +89,7 @@ def markdown(report: dict) -> str:
         + (f", colour priming {report['pre_transfer']:g}" if report.get("pre_transfer") else "")
         + (f" (spread cap {report['priming_cap']:g})" if report.get("pre_transfer") and report.get("priming_cap")
            else "")
+        + (", priming row by row" if report.get("pre_transfer") and report.get("priming_profile") == "rows" else "")
         + (", feathered inside the mask" if report.get("final_inside") else "")
         + (", plain feather" if report.get("final_guided_feather") is False else "")
         + (f"; strength {report['strength']:g} (every network method)" if report.get("strength", 1.0) != 1.0 else "")
