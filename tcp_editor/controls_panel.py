@@ -18,11 +18,13 @@ from .document import (
     DEFAULT_FEATHER_EDGE,
     DEFAULT_INTERIOR_MODE,
     DEFAULT_PRE_TRANSFER_PERCENT,
+    DEFAULT_PRIMING_PROFILE,
     DEFAULT_SMOOTHING,
     FEATHER_EDGES,
     INTERIOR_MODES,
     MAX_PRE_TRANSFER_PERCENT,
     MAX_SMOOTHING,
+    PRIMING_PROFILES,
 )
 from .mask_ops import SIMILAR_TOLERANCE_DEFAULT
 from .widgets import ComboBox, Slider, SpinBox
@@ -32,6 +34,11 @@ INTERIOR_LABELS = {
     "guided": "Swap colours, follow photo",
     "fixed": "Swap colours, fixed ramp",
     "off": "Region edit only",
+}
+# What colour priming follows, in the user's words (item data: the PRIMING_PROFILES value).
+PROFILE_LABELS = {
+    "rows": "The reference's rows",
+    "global": "One colour per region",
 }
 # The Mask edge settings in the user's words (item data: the FEATHER_EDGES value).
 EDGE_LABELS = {
@@ -162,6 +169,21 @@ class ControlsPanel(QWidget):
             f"Default {DEFAULT_PRE_TRANSFER_PERCENT} %.")
         row.addWidget(self.pre_transfer, 1)
         v.addLayout(row)
+        row = QHBoxLayout()
+        row.addWidget(QLabel("Priming follows"))
+        self.priming_profile = ComboBox()
+        self.priming_profile.setObjectName("primingProfile")
+        for profile in PRIMING_PROFILES:
+            self.priming_profile.addItem(PROFILE_LABELS.get(profile, profile), profile)
+        self.priming_profile.setCurrentIndex(self.priming_profile.findData(DEFAULT_PRIMING_PROFILE))
+        self.priming_profile.setToolTip(
+            "What Colour priming moves each region towards.\n"
+            f"{PROFILE_LABELS['rows']}: the reference's colours row by row, at the same height in the region as "
+            "in the reference (or in its style part), so a sunset sky's gradient from glow to blue comes through.\n"
+            f"{PROFILE_LABELS['global']}: one average colour and contrast for the whole region.\n"
+            f"Default: {PROFILE_LABELS.get(DEFAULT_PRIMING_PROFILE, DEFAULT_PRIMING_PROFILE)}.")
+        row.addWidget(self.priming_profile, 1)
+        v.addLayout(row)
         lay.addWidget(edit)
         sel = QGroupBox("Selection tools")
         f = QFormLayout(sel)
@@ -217,6 +239,7 @@ class ControlsPanel(QWidget):
         self.interior.currentIndexChanged.connect(self._on_interior)
         self.pre_transfer.valueChanged.connect(self._on_pre_transfer)
         self.edge.currentIndexChanged.connect(self._on_edge)
+        self.priming_profile.currentIndexChanged.connect(self._on_priming_profile)
 
     def _on_similarity_label(self, value: int) -> None:
         self.similarity_label.setText(f"{value} % (higher selects more; default {SIMILAR_TOLERANCE_DEFAULT} %)")
@@ -231,7 +254,7 @@ class ControlsPanel(QWidget):
         doc = self.document
         has = bool(doc and doc.has_photo)
         for w in (self.global_cb, self.second_btn, self.interp_what, self.interp_amount, self.smoothing,
-                  self.interior, self.pre_transfer, self.edge):
+                  self.interior, self.pre_transfer, self.edge, self.priming_profile):
             w.setEnabled(has)
         if doc is None:
             return
@@ -241,7 +264,9 @@ class ControlsPanel(QWidget):
                                  (self.smoothing, "setValue", int(doc.smoothing)),
                                  (self.interior, "setCurrentIndex", self.interior.findData(doc.interior)),
                                  (self.pre_transfer, "setValue", int(doc.pre_transfer)),
-                                 (self.edge, "setCurrentIndex", self.edge.findData(doc.edge))):
+                                 (self.edge, "setCurrentIndex", self.edge.findData(doc.edge)),
+                                 (self.priming_profile, "setCurrentIndex",
+                                  self.priming_profile.findData(doc.priming_profile))):
             w.blockSignals(True)
             getattr(w, setter)(value)
             w.blockSignals(False)
@@ -279,6 +304,12 @@ class ControlsPanel(QWidget):
         edge = self.edge.itemData(index)
         if doc and doc.has_photo and edge is not None:
             doc.set_edge(edge)
+
+    def _on_priming_profile(self, index: int) -> None:
+        doc = self.document
+        profile = self.priming_profile.itemData(index)
+        if doc and doc.has_photo and profile is not None:
+            doc.set_priming_profile(profile)
 
     def _on_pre_transfer(self, value: int) -> None:
         doc = self.document

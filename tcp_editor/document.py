@@ -31,12 +31,14 @@ from .services.images import (  # noqa: E402
     DEFAULT_FEATHER_EDGE,
     DEFAULT_INTERIOR_MODE,
     DEFAULT_PRE_TRANSFER_PERCENT,
+    DEFAULT_PRIMING_PROFILE,
     DEFAULT_SMOOTHING,
     FEATHER_EDGES,
     INTERIOR_MODES,
     MAX_PRE_TRANSFER_PERCENT,
     MAX_SMOOTHING,
     MAX_STRENGTH,
+    PRIMING_PROFILES,
 )
 
 _uids = itertools.count(1)
@@ -114,6 +116,7 @@ class RenderState:
     interior: str = DEFAULT_INTERIOR_MODE  # one of INTERIOR_MODES
     pre_transfer: int = DEFAULT_PRE_TRANSFER_PERCENT  # colour priming, percent 0..MAX_PRE_TRANSFER_PERCENT
     edge: str = DEFAULT_FEATHER_EDGE  # one of FEATHER_EDGES: the feather across the mask's edge or inside it
+    priming_profile: str = DEFAULT_PRIMING_PROFILE  # one of PRIMING_PROFILES: priming's target row by row or one
 
     @property
     def is_identity(self) -> bool:
@@ -151,6 +154,7 @@ class Document(QObject):
         self.interior = DEFAULT_INTERIOR_MODE
         self.pre_transfer = DEFAULT_PRE_TRANSFER_PERCENT
         self.edge = DEFAULT_FEATHER_EDGE
+        self.priming_profile = DEFAULT_PRIMING_PROFILE
         self.project_path = ""
         self._merge_generation = 0
         self._region_counter = 0
@@ -198,6 +202,7 @@ class Document(QObject):
         self.interior = DEFAULT_INTERIOR_MODE
         self.pre_transfer = DEFAULT_PRE_TRANSFER_PERCENT
         self.edge = DEFAULT_FEATHER_EDGE
+        self.priming_profile = DEFAULT_PRIMING_PROFILE
         self.project_path = ""
         self._region_counter = 0
         self.photoChanged.emit()
@@ -258,7 +263,7 @@ class Document(QObject):
         return RenderState(self.preview, regions, self.global_transfer,
                            self.interp_image if self.interp_amount > 0 else None, self.interp_what,
                            float(self.interp_amount), int(self.smoothing), str(self.interior),
-                           int(self.pre_transfer), str(self.edge))
+                           int(self.pre_transfer), str(self.edge), str(self.priming_profile))
 
     # editing API: every call pushes one undoable command ---------------------------------
     def add_region(self, name: str | None = None, mask: np.ndarray | None = None,
@@ -437,6 +442,17 @@ class Document(QObject):
             raise ValueError(f"mask edge must be one of {', '.join(FEATHER_EDGES)}, got {edge!r}")
         if edge != self.edge:
             self.undo_stack.push(DocValueCommand(self, {"edge": edge}, "Mask edge"))
+
+    def set_priming_profile(self, profile: str) -> None:
+        """What colour priming moves each region towards (preview and export; one of PRIMING_PROFILES): "rows" the
+        reference's colours row by row (a sunset's gradient stays a gradient), "global" one colour for the whole
+        region. One undo step per change; an unknown value raises ValueError and changes nothing."""
+        from .commands import DocValueCommand
+
+        if profile not in PRIMING_PROFILES:
+            raise ValueError(f"priming profile must be one of {', '.join(PRIMING_PROFILES)}, got {profile!r}")
+        if profile != self.priming_profile:
+            self.undo_stack.push(DocValueCommand(self, {"priming_profile": profile}, "Priming follows"))
 
     def end_merge(self) -> None:
         """Close the current run of mergeable slider moves (call on slider release)."""

@@ -35,6 +35,7 @@ from .document import (
     DEFAULT_FEATHER_EDGE,
     DEFAULT_INTERIOR_MODE,
     DEFAULT_PRE_TRANSFER_PERCENT,
+    DEFAULT_PRIMING_PROFILE,
     DEFAULT_SMOOTHING,
     FEATHER_EDGES,
     INTERIOR_MODES,
@@ -42,6 +43,7 @@ from .document import (
     MAX_PRE_TRANSFER_PERCENT,
     MAX_SMOOTHING,
     MAX_STRENGTH,
+    PRIMING_PROFILES,
     STYLE_LONG_SIDE,
     Document,
     Region,
@@ -91,6 +93,7 @@ class Snapshot:
     interior: str = DEFAULT_INTERIOR_MODE
     pre_transfer: int = DEFAULT_PRE_TRANSFER_PERCENT  # colour priming, integer percent
     edge: str = DEFAULT_FEATHER_EDGE  # the feather across the mask's edge or inside it (FEATHER_EDGES)
+    priming_profile: str = DEFAULT_PRIMING_PROFILE  # colour priming's target (PRIMING_PROFILES)
 
 
 def snapshot(doc: Document) -> Snapshot:
@@ -104,7 +107,8 @@ def snapshot(doc: Document) -> Snapshot:
     png = cache[1] if cache is not None and cache[0] is doc.photo else None
     return Snapshot(doc.photo, doc.alpha, doc.exif, doc.icc, doc.path, regions, active, doc.global_transfer,
                     doc.interp_image, doc.interp_path, doc.interp_what, doc.interp_amount, doc.preview_long_side,
-                    time.time(), png, int(doc.smoothing), str(doc.interior), int(doc.pre_transfer), str(doc.edge))
+                    time.time(), png, int(doc.smoothing), str(doc.interior), int(doc.pre_transfer), str(doc.edge),
+                    str(doc.priming_profile))
 
 
 def _png(arr: np.ndarray, level: int = 1) -> bytes:
@@ -156,6 +160,7 @@ def write(path: str, snap: Snapshot) -> str:
         "interior": str(snap.interior),
         "pre_transfer": int(snap.pre_transfer),  # colour priming, percent
         "edge": str(snap.edge),  # the feather: "across" the mask's edge or "inside" the mask
+        "priming_profile": str(snap.priming_profile),  # colour priming's target: "rows" or "global"
         "interpolation": {
             "file": "second.png" if snap.interp_image is not None else None,
             "source_path": snap.interp_path,
@@ -467,6 +472,10 @@ def _load(path: str) -> Snapshot:
         edge = meta.get("edge", "inside")
         if not isinstance(edge, str) or edge not in FEATHER_EDGES:
             raise _fail(path, f"project.json: edge must be one of {', '.join(FEATHER_EDGES)}.")
+        # absent in files from before it existed, primed towards one colour per region: they render as saved
+        priming_profile = meta.get("priming_profile", "global")
+        if not isinstance(priming_profile, str) or priming_profile not in PRIMING_PROFILES:
+            raise _fail(path, f"project.json: priming_profile must be one of {', '.join(PRIMING_PROFILES)}.")
         saved_at = meta.get("saved_at", 0.0)
         try:
             saved_at = float(saved_at) if isinstance(saved_at, (int, float)) and not isinstance(saved_at, bool) else 0.0
@@ -475,7 +484,7 @@ def _load(path: str) -> Snapshot:
         return Snapshot(photo, alpha, exif, icc, str(ph.get("source_path", "")), regions, active, glob, interp,
                         str(ip.get("source_path", "")), what, amount, pls,
                         saved_at if math.isfinite(saved_at) else 0.0, smoothing=smoothing, interior=interior,
-                        pre_transfer=pre_transfer, edge=edge)
+                        pre_transfer=pre_transfer, edge=edge, priming_profile=priming_profile)
 
 
 def restore(doc: Document, snap: Snapshot, project_path: str = "") -> None:
@@ -496,6 +505,7 @@ def restore(doc: Document, snap: Snapshot, project_path: str = "") -> None:
         doc.interior = snap.interior
         doc.pre_transfer = snap.pre_transfer
         doc.edge = snap.edge
+        doc.priming_profile = snap.priming_profile
         doc.project_path = project_path
         if doc.regions:
             doc.active_uid = doc.regions[snap.active_index if 0 <= snap.active_index < len(doc.regions) else 0].uid

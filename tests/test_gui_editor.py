@@ -438,7 +438,7 @@ def test_export_and_preview_render_with_the_colour_priming(qtbot, win, photo, st
     orig_warm = svc.submit_warm
     monkeypatch.setattr(svc, "submit_warm", lambda *a, **k: warm.append(a + tuple(k.values())) or orig_warm(*a, **k))
     win.doc.set_pre_transfer(value)
-    assert win.styles.request_warm() is not None and warm and warm[-1][-2] == value  # (then the Mask edge)
+    assert win.styles.request_warm() is not None and warm and warm[-1][6] == value  # (submit_warm's 7th argument)
     win.doc.undo_stack.undo()
     for percent in (0, value):
         win.doc.set_pre_transfer(percent)
@@ -470,7 +470,7 @@ def test_export_preview_and_warm_up_use_the_mask_edge(qtbot, win, photo, style_p
     svc = win.styles.service
     orig_warm = svc.submit_warm
     monkeypatch.setattr(svc, "submit_warm", lambda *a, **k: warm.append(a + tuple(k.values())) or orig_warm(*a, **k))
-    assert win.styles.request_warm() is not None and warm and warm[-1][-1] == "inside"
+    assert win.styles.request_warm() is not None and warm and warm[-1][7] == "inside"  # (its 8th)
     for edge in ("across", "inside"):
         win.doc.set_edge(edge)
         out = str(tmp_path / f"out_{edge}.png")
@@ -522,6 +522,7 @@ def test_project_round_trip(qtbot, win, photo, style_photo, tmp_path):
     doc.set_pre_transfer(priming)
     doc.set_edge("inside")
     doc.set_region_priming(uid, 85)
+    doc.set_priming_profile("global")
     path = str(tmp_path / "p.tcpproj")
     assert win.files.save_project(path)
     assert doc.undo_stack.isClean()
@@ -547,6 +548,8 @@ def test_project_round_trip(qtbot, win, photo, style_photo, tmp_path):
     assert meta["interior"] == interior and meta["pre_transfer"] == priming and meta["edge"] == "inside"
     assert doc.edge == "inside" and win.controls.edge.currentData() == "inside"
     assert [r.priming for r in doc.regions] == [85, None] and [e["priming"] for e in meta["regions"]] == [85, None]
+    assert doc.priming_profile == meta["priming_profile"] == "global"
+    assert win.controls.priming_profile.currentData() == "global"
     assert doc.regions[0].style is not None and doc.regions[0].style.path == style_photo
     for a, b in zip(masks, [r.mask for r in doc.regions]):
         assert np.abs(a - b).max() < 1e-4

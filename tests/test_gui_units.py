@@ -649,6 +649,70 @@ def test_region_priming_is_undoable_reaches_the_jobs_and_its_spin_box(qtbot, doc
     assert not spin.isEnabled()
 
 
+def test_priming_profile_is_undoable_and_reaches_preview_warm_up_export_and_combo(qtbot, service, tmp_path):
+    """The Transfer panel's "Priming follows" (Document.priming_profile, default "rows"): one undo step per change,
+    reset by a new photo, in the render state and the preview, warm-up and export jobs; with a reference that is
+    blue above and red below, "rows" primes the region's top bluer than its bottom, "global" alike."""
+    from PIL import Image
+
+    from tcp_editor.controls_panel import ControlsPanel
+    from tcp_editor.document import DEFAULT_PRIMING_PROFILE, PRIMING_PROFILES
+    from tcp_editor.services.render import render
+    from tcp_editor.services.requests import ExportJob
+
+    assert DEFAULT_PRIMING_PROFILE == "rows" and set(PRIMING_PROFILES) == {"rows", "global"}
+    img, regions = _interior_scene()
+    style = np.zeros((32, 16, 3), np.uint8)
+    style[:16] = (40, 60, 220)
+    style[16:] = (220, 60, 40)
+    r = RegionEdit(style, regions[0].mask, 1.0)
+    want = {p: render(InteriorFake(), img, [r], pre_transfer=100, priming_profile=p) for p in PRIMING_PROFILES}
+    top, bottom = ({p: o[y, 30:60].astype(int).mean(0) for p, o in want.items()} for y in (12, 50))
+    assert top["rows"][2] - top["rows"][0] > 40 and bottom["rows"][0] - bottom["rows"][2] > 40  # blue / red
+    assert abs((top["global"] - bottom["global"])[[0, 2]]).max() < 15  # one colour top to bottom
+    with pytest.raises(ValueError, match="priming_profile must be one of rows, global"):
+        render(InteriorFake(), img, [r], priming_profile="columns")
+    d = Document(preview_long_side=128)
+    d.set_photo(img)
+    d.add_region(mask=r.mask, style=StyleRef.from_array(style))
+    panel = ControlsPanel()
+    qtbot.addWidget(panel)
+    panel.set_document(d)
+    combo = panel.priming_profile
+    assert combo.objectName() == "primingProfile" and combo.currentData() == d.priming_profile == "rows"
+    assert {combo.itemData(i): combo.itemText(i) for i in range(combo.count())} == {
+        "rows": "The reference's rows", "global": "One colour per region"}
+    n = d.undo_stack.count()
+    combo.setCurrentIndex(combo.findData("global"))
+    assert d.priming_profile == "global" and d.render_state().priming_profile == "global"
+    assert d.undo_stack.count() == n + 1 and d.undo_stack.undoText() == "Priming follows"
+    with pytest.raises(ValueError, match="priming profile must be one of"):
+        d.set_priming_profile("columns")
+    d.undo_stack.undo()
+    assert d.priming_profile == "rows" and combo.currentData() == "rows"
+    with qtbot.waitSignal(service.worker.modelLoaded, timeout=5000):
+        service.set_model(InteriorFake())
+    d.set_pre_transfer(100)
+    submitted = []
+    orig_submit = service.worker.submit
+    service.worker.submit = lambda job, channel: submitted.append(job) or orig_submit(job, channel)
+    for p in PRIMING_PROFILES:
+        d.set_priming_profile(p)
+        with qtbot.waitSignal(service.worker.result, timeout=WAIT_MS) as b:
+            service.submit_render(d.render_state())
+        assert submitted[-1].priming_profile == p
+        np.testing.assert_array_equal(b.args[1], want[p])
+        path = str(tmp_path / f"{p}.png")
+        with qtbot.waitSignal(service.worker.exported, timeout=WAIT_MS):
+            service.submit_export(ExportJob(img, path, [(style, r.mask, 1.0)], pre_transfer=100, priming_profile=p))
+        np.testing.assert_array_equal(np.asarray(Image.open(path).convert("RGB")), want[p])
+        with qtbot.waitSignal(service.worker.warmed, timeout=WAIT_MS):
+            service.submit_warm(img, [style], r.mask, 1.0, None, "guided", 100, "across", p)
+        assert submitted[-1].priming_profile == p
+    d.set_photo(img, "/tmp/y.jpg")  # a new photo starts from the default
+    assert d.priming_profile == "rows" and combo.currentData() == "rows"
+
+
 def test_region_interior_combo_edits_the_document_both_ways(qtbot, doc):
     """The Transfer box's "Region interior" combo: choosing an item is one undo step; undo / redo
     move the combo back without pushing anything (no feedback loop); disabled like Colour smoothing."""
@@ -950,7 +1014,7 @@ def test_run_gui_opens_photo_and_exits_cleanly(qtbot, tmp_path, monkeypatch):
                                   "old_file_without_smoothing", "bad_interior", "interior_not_a_string",
                                   "pre_transfer_too_high", "pre_transfer_negative", "pre_transfer_float",
                                   "pre_transfer_bool", "pre_transfer_a_string", "bad_edge", "edge_not_a_string",
-                                  "region_priming_too_high", "region_priming_float"])
+                                  "region_priming_too_high", "region_priming_float", "bad_priming_profile"])
 def test_project_load_only_raises_project_error(tmp_path, case):
     import io
     import json
@@ -986,6 +1050,8 @@ def test_project_load_only_raises_project_error(tmp_path, case):
         meta["interior"] = ["off"]
     elif case.startswith("region_priming_"):
         meta["regions"][0]["priming"] = {"too_high": 101, "float": 0.5}[case[len("region_priming_"):]]
+    elif case == "bad_priming_profile":
+        meta["priming_profile"] = "columns"
     elif case == "bad_edge":
         meta["edge"] = "outside"
     elif case == "edge_not_a_string":
@@ -1015,6 +1081,7 @@ def test_project_load_only_raises_project_error(tmp_path, case):
         assert snap.smoothing == DEFAULT_SMOOTHING and snap.interior == DEFAULT_INTERIOR_MODE
         assert snap.pre_transfer == DEFAULT_PRE_TRANSFER_PERCENT
         assert snap.edge == "inside"  # its edits faded out inside their masks: it renders as it was saved
+        assert snap.priming_profile == "global"  # and were primed towards one colour per region
         return
     with pytest.raises(project.ProjectError, match="Cannot open the project") as e:
         project.load(str(p))
@@ -1026,6 +1093,8 @@ def test_project_load_only_raises_project_error(tmp_path, case):
         assert f"interior must be one of {', '.join(INTERIOR_MODES)}" in str(e.value)
     if "edge" in case:
         assert "edge must be one of across, inside" in str(e.value)
+    if case == "bad_priming_profile":
+        assert "priming_profile must be one of rows, global" in str(e.value)
     if case.startswith("region_priming_"):
         assert "regions[0].priming (colour priming) must be null or an integer percent" in str(e.value)
     if case.startswith("pre_transfer_"):

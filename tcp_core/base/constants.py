@@ -38,3 +38,9 @@ DEFAULT_PRE_TRANSFER = 0.5
 # flatter than the reference (a grey sky, a near-grey detail) is stretched at most this much, not into blotches and
 # grain. 2 since session 32: blind on the tuning pairs it beat no cap (docs/training/s37/).
 DEFAULT_PRIMING_CAP = 2.0
+# How colour priming matches the reference's colours (`tcp_core.colour.priming.prime_region(profile=...)`, `apply
+# --priming-profile`): "rows" one Lab mean per row of the region, following the reference's rows at the same height (a
+# sunset gradient stays a gradient), "global" one mean for the whole region. "rows" since session 33: blind it beat
+# "global" 32-16 on the tuning pairs and 42-33 on the held-out ones (docs/training/s38/).
+PRIMING_PROFILES = ("rows", "global")
+DEFAULT_PRIMING_PROFILE = "rows"

@@ -30,11 +30,10 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from tcp_core.base.constants import DEFAULT_PRIMING_CAP
+from tcp_core.base.constants import DEFAULT_PRIMING_CAP, PRIMING_PROFILES
 
 __all__ = ["PRIMING_PROFILES", "lab_moments", "prime_region", "reinhard_lab", "reinhard_lab_rows", "row_profile"]
 
-PRIMING_PROFILES = ("global", "rows")  # prime_region(profile=...): one Lab mean per region, or one per row
 ROWS_SMOOTHING = 1 / 8  # the row profiles' Gaussian sigma, as a fraction of the vertical extent they span
 
 

@@ -18,8 +18,15 @@ from collections.abc import Sequence
 import cv2
 import numpy as np
 
-from tcp_core.base.constants import DEFAULT_INTERIOR_MODE, DEFAULT_PRE_TRANSFER, DEFAULT_PRIMING_CAP, INTERIOR_MODES
-from tcp_core.colour.priming import PRIMING_PROFILES, prime_region
+from tcp_core.base.constants import (
+    DEFAULT_INTERIOR_MODE,
+    DEFAULT_PRE_TRANSFER,
+    DEFAULT_PRIMING_CAP,
+    DEFAULT_PRIMING_PROFILE,
+    INTERIOR_MODES,
+    PRIMING_PROFILES,
+)
+from tcp_core.colour.priming import prime_region
 from tcp_core.editing.fullres import upsample_edit
 from tcp_core.editing.guided import guided_filter
 from tcp_core.editing.masks import as_float_mask, auto_feather_px, feather_reach, grow_mask, region_crop_box
@@ -96,7 +103,7 @@ def apply_regions(
     pre_transfer: float = DEFAULT_PRE_TRANSFER,
     guided_feather: bool = True,
     priming_cap: float | None = DEFAULT_PRIMING_CAP,
-    priming_profile: str = "global",
+    priming_profile: str = DEFAULT_PRIMING_PROFILE,
 ) -> np.ndarray:
     """Edit `photo` (full resolution) with successive region edits; returns the full-res result.
 
@@ -151,7 +158,6 @@ def apply_regions(
         t0 = time.perf_counter()
         style_lo = _shrink_style(model, style)
         by_part = {}  # the style from a part of the reference (masked pooling), only when asked for
-        prime = {"profile": priming_profile, "ref_rows": None}  # prime_region's position-aware options
         if style_mask is not None:
             sm = np.asarray(style_mask)
             if sm.shape[:2] != np.asarray(style).shape[:2]:
@@ -175,9 +181,7 @@ def apply_regions(
                 box = (max(0, box[0] - g), max(0, box[1] - g), min(W, box[2] + g), min(H, box[3] + g))
             x0, y0, x1, y1 = box
             m_crop = m_full[y0:y1, x0:x1]
-            if style_mask is None:  # the rows priming reads the reference where the region is in the photo
-                rows = np.flatnonzero(np.asarray(m_full).reshape(H, -1).any(1))
-                prime["ref_rows"] = (rows[0] / H, (rows[-1] + 1) / H)
+        prime = priming_options(priming_profile, None if global_ else m_full, style_mask)
         x0, y0, x1, y1 = box
         full_crop = cur[y0:y1, x0:x1]
         wh, ww = working_shape(model, y1 - y0, x1 - x0)
@@ -226,9 +230,23 @@ def apply_regions(
 INTERIOR_RAMPS = ("fixed", "guided")  # apply_regions(interior_ramp=...): see interior_weight
 
 
+def priming_options(profile: str, mask: np.ndarray | None, style_mask: np.ndarray | None) -> dict:
+    """`prime_region`'s position-aware keywords for a region `mask` (HxW of its photo; None in global mode) with the
+    priming `profile`: "rows" without a style mask reads the reference's rows at the region's own place in its photo
+    (ref_rows: the mask's first and last row as fractions of the photo's height); the editor's warm-up asks the same,
+    so its primed swaps are the preview's."""
+    ref_rows = None
+    if profile == "rows" and style_mask is None and mask is not None:
+        m = np.asarray(mask)
+        rows = np.flatnonzero(m.reshape(m.shape[0], -1).any(1))
+        if rows.size:
+            ref_rows = (rows[0] / m.shape[0], (rows[-1] + 1) / m.shape[0])
+    return {"profile": profile, "ref_rows": ref_rows}
+
+
 def _primed_swap(model: EditModel, lo_src: np.ndarray, style_lo: np.ndarray, lo_mask: np.ndarray, pre_transfer: float,
                  strength: float, by_part: dict, keyframe_step: float | None = None,
-                 cap: float | None = DEFAULT_PRIMING_CAP, profile: str = "global",
+                 cap: float | None = DEFAULT_PRIMING_CAP, profile: str = DEFAULT_PRIMING_PROFILE,
                  ref_rows: tuple[float, float] | None = None) -> np.ndarray:
     """The global swap of `lo_src` primed for `strength` (`prime_region` by pre_transfer * min(1, strength) within
     lo_mask), uint8 at the working size. With `keyframe_step` (slider drags) and priming on, it is interpolated

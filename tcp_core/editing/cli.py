@@ -33,13 +33,14 @@ from tcp_core.base.constants import (
     DEFAULT_INTERIOR_MODE,
     DEFAULT_PRE_TRANSFER,
     DEFAULT_PRIMING_CAP,
+    DEFAULT_PRIMING_PROFILE,
     DEFAULT_SMOOTHING,
     MAX_SMOOTHING,
     MAX_STRENGTH,
+    PRIMING_PROFILES,
 )
 from tcp_core.base.errors import UsageError
 from tcp_core.base.memory import release_free_memory
-from tcp_core.colour.priming import PRIMING_PROFILES
 from tcp_core.editing.apply import (
     INTERIOR_RAMPS,
     _add,
@@ -140,7 +141,7 @@ def _build_parser() -> argparse.ArgumentParser:
                    help="cap on the colour priming's spread ratio (reference / region, per Lab channel): a region "
                         "much flatter than the reference is not stretched into blotches; 0 = no cap, the classical "
                         "transfer's own (default %(default)g)")
-    a.add_argument("--priming-profile", choices=PRIMING_PROFILES, default="global",
+    a.add_argument("--priming-profile", choices=PRIMING_PROFILES, default=DEFAULT_PRIMING_PROFILE,
                    help="the colour priming's target: 'global' one Lab mean per region, 'rows' the reference's mean "
                         "row by row (a sunset sky's gradient comes through; without a style mask the reference's rows "
                         "at the region's own height in the photo) (default %(default)s)")

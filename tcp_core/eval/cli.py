@@ -15,11 +15,12 @@ from tcp_core.base.constants import (
     DEFAULT_INTERIOR_MODE,
     DEFAULT_PRE_TRANSFER,
     DEFAULT_PRIMING_CAP,
+    DEFAULT_PRIMING_PROFILE,
     INTERIOR_MODES,
     MAX_STRENGTH,
+    PRIMING_PROFILES,
 )
 from tcp_core.base.errors import UserError
-from tcp_core.colour.priming import PRIMING_PROFILES
 from tcp_core.eval.evaluate import ALL_METHODS, EvalError, evaluate
 from tcp_core.eval.metrics import backbones as _bb
 from tcp_core.eval.report import markdown
@@ -66,12 +67,13 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--priming-cap", type=float, default=DEFAULT_PRIMING_CAP, metavar="R",
                     help="method tcp_final's cap on the colour priming's spread ratio (the export's --priming-cap; "
                          "0 = no cap) (default %(default)g)")
-    ap.add_argument("--priming-profile", choices=PRIMING_PROFILES, default="global",
+    ap.add_argument("--priming-profile", choices=PRIMING_PROFILES, default=DEFAULT_PRIMING_PROFILE,
                     help="method tcp_final's colour priming target: one Lab mean per region, or the reference's "
                          "row by row (the export's --priming-profile) (default %(default)s)")
     ap.add_argument("--final-inside", action="store_true",
-                    help="method tcp_final feathers inside each mask, as the editor's export does (the export's "
-                         "--inside); by default across the mask's edge, as `tcp-editor apply` does")
+                    help="method tcp_final feathers inside each mask, as the editor's Mask edge \"Keep inside the "
+                         "mask\" does (the export's --inside); by default across the mask's edge, as `tcp-editor "
+                         "apply` and the editor do")
     ap.add_argument("--final-plain-feather", action="store_true",
                     help="method tcp_final feathers with a plain blur of the mask (the export's --plain-feather) "
                          "instead of the photo-guided feather")

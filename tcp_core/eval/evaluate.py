@@ -62,10 +62,12 @@ from tcp_core.base.constants import (
     DEFAULT_INTERIOR_MODE,
     DEFAULT_PRE_TRANSFER,
     DEFAULT_PRIMING_CAP,
+    DEFAULT_PRIMING_PROFILE,
     DEFAULT_SMOOTHING,
     INTERIOR_MODES,
     MAX_SMOOTHING,
     MAX_STRENGTH,
+    PRIMING_PROFILES,
 )
 from tcp_core.base.errors import UserError
 from tcp_core.colour.priming import reinhard_lab
@@ -222,7 +224,7 @@ def build_methods(model, baseline, requested: Sequence[str] | None,
                   pre_transfer: float = DEFAULT_PRE_TRANSFER, final_inside: bool = False,
                   final_guided_feather: bool = True,
                   priming_cap: float | None = DEFAULT_PRIMING_CAP,
-                  priming_profile: str = "global") -> tuple[dict, dict]:
+                  priming_profile: str = DEFAULT_PRIMING_PROFILE) -> tuple[dict, dict]:
     """{name: fn(Pair) -> image} for the requested methods (None = all that can run) and
     {name: why not} for default methods that cannot run. Explicitly requested methods that
     cannot run raise `EvalError`. style_part "auto": the network methods take the style from the
@@ -239,8 +241,8 @@ def build_methods(model, baseline, requested: Sequence[str] | None,
         raise EvalError("--pre-transfer must be between 0 and 1")
     if priming_cap is not None and not (priming_cap > 0 and math.isfinite(priming_cap)):
         raise EvalError("--priming-cap must be 0 (no cap) or above")
-    if priming_profile not in ("global", "rows"):
-        raise EvalError(f"--priming-profile must be global or rows, not {priming_profile!r}")
+    if priming_profile not in PRIMING_PROFILES:
+        raise EvalError(f"--priming-profile must be one of {', '.join(PRIMING_PROFILES)}, not {priming_profile!r}")
     explicit = requested is not None
     names = list(requested) if explicit else list(ALL_METHODS)
     unknown = [n for n in names if n not in ALL_METHODS]
@@ -388,7 +390,7 @@ def evaluate(
     final_inside: bool = False,
     final_guided_feather: bool = True,
     priming_cap: float | None = DEFAULT_PRIMING_CAP,
-    priming_profile: str = "global",
+    priming_profile: str = DEFAULT_PRIMING_PROFILE,
 ) -> EvalResult:
     """Run the evaluation (see the module docstring); returns the report and writes DIR/report.json,
     DIR/report.md and DIR/contact_sheet.png. `backbone`: a `Backbone` or None for the default

@@ -17,12 +17,14 @@ from tcp_core.base.constants import (  # noqa: F401 (the GUI's settings, defined
     DEFAULT_INTERIOR_MODE,
     DEFAULT_MAX_PIXELS,
     DEFAULT_PRE_TRANSFER,
+    DEFAULT_PRIMING_PROFILE,
     DEFAULT_SMOOTHING,
     FEATHER_EDGES,
     IMAGE_EXTENSIONS,
     INTERIOR_MODES,
     MAX_SMOOTHING,
     MAX_STRENGTH,
+    PRIMING_PROFILES,
 )
 
 # Colour priming (`apply_regions(pre_transfer=...)`, 0..1) as the editor shows and stores it: an integer

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
-from tcp_core.base.constants import DEFAULT_FEATHER_EDGE, DEFAULT_INTERIOR_MODE
+from tcp_core.base.constants import DEFAULT_FEATHER_EDGE, DEFAULT_INTERIOR_MODE, DEFAULT_PRIMING_PROFILE
 from tcp_core.base.memory import release_free_memory
 from tcp_core.base.openmp import short_openmp_waits
 from tcp_core.editing.masks import fade_depth, feather_reach
@@ -313,7 +313,7 @@ class InferenceWorker(QObject):
                 from .render import warm_steps
 
                 p.steps = warm_steps(self.model, p.image, p.styles, p.mask, p.strength, p.smoothing, p.interior,
-                                     p.pre_transfer, p.edge)
+                                     p.pre_transfer, p.edge, p.priming_profile)
                 p.done = 0
             steps = p.steps
             if steps:
@@ -382,7 +382,8 @@ class InferenceWorker(QObject):
             self.progress.emit(req.id, 0, max(1, n))
             out = render(self.model, p.image, p.regions, p.global_, p.interp_image, p.interp_what, p.interp_amount,
                          self._cache, crop=p.crop, keyframe_step=p.keyframe_step, smoothing=p.smoothing,
-                         interior=p.interior, pre_transfer=p.pre_transfer, edge=p.edge)
+                         interior=p.interior, pre_transfer=p.pre_transfer, edge=p.edge,
+                         priming_profile=p.priming_profile)
             self.progress.emit(req.id, max(1, n), max(1, n))
             return out
         if isinstance(p, SimilarityJob):
@@ -409,7 +410,7 @@ class InferenceWorker(QObject):
             self.progress.emit(req.id, i, len(p.regions) + 1)
         out = render(self.model, photo, regions, p.global_, p.interp_image, p.interp_what, p.interp_amount,
                      FrameCache(1), smoothing=p.smoothing, interior=p.interior, pre_transfer=p.pre_transfer,
-                     edge=p.edge)
+                     edge=p.edge, priming_profile=p.priming_profile)
         path = save_photo(p.path, out, alpha=p.alpha, exif=p.exif, icc=p.icc, quality=int(p.quality),
                           protect=p.protect)
         self.progress.emit(req.id, 1, 1)
@@ -471,6 +472,7 @@ class InferenceService(QObject):
             interior=state.interior,
             pre_transfer=state.pre_transfer,
             edge=state.edge,
+            priming_profile=state.priming_profile,
         ), "preview")
 
     def submit_similarity(self, image: np.ndarray, x: int, y: int) -> int:
@@ -489,11 +491,12 @@ class InferenceService(QObject):
 
     def submit_warm(self, image: np.ndarray, styles=(), mask: np.ndarray | None = None, strength: float = 1.0,
                     smoothing: float | None = None, interior: str = DEFAULT_INTERIOR_MODE,
-                    pre_transfer: int = DEFAULT_PRE_TRANSFER_PERCENT, edge: str = DEFAULT_FEATHER_EDGE) -> int:
+                    pre_transfer: int = DEFAULT_PRE_TRANSFER_PERCENT, edge: str = DEFAULT_FEATHER_EDGE,
+                    priming_profile: str = DEFAULT_PRIMING_PROFILE) -> int:
         """Warm the model's caches for the first preview of `image` (render.warm_steps); a newer
         warm-up replaces this one. Low priority: a preview waits for at most one step of it."""
         return self.worker.submit(WarmJob(image, list(styles), mask, float(strength), smoothing, interior,
-                                          int(pre_transfer), edge), "warm")
+                                          int(pre_transfer), edge, priming_profile), "warm")
 
     def submit_export(self, job: ExportJob) -> int:
         return self.worker.submit(job, "export")

@@ -21,7 +21,7 @@ from collections.abc import Callable, Sequence
 import cv2
 import numpy as np
 
-from tcp_core.base.constants import DEFAULT_FEATHER_EDGE, DEFAULT_INTERIOR_MODE, FEATHER_EDGES
+from tcp_core.base.constants import DEFAULT_FEATHER_EDGE, DEFAULT_INTERIOR_MODE, DEFAULT_PRIMING_PROFILE, FEATHER_EDGES
 from tcp_core.base.lru import LRU
 from tcp_core.editing.regions import RegionEdit
 
@@ -80,7 +80,8 @@ def render(model, image: np.ndarray, regions: Sequence[RegionEdit],
            interp_amount: float = 0.0, cache: FrameCache | None = None, crop: bool = True,
            keyframe_step: float | None = None, smoothing: float | None = None,
            edge: str = DEFAULT_FEATHER_EDGE, interior: str = DEFAULT_INTERIOR_MODE,
-           pre_transfer: int = DEFAULT_PRE_TRANSFER_PERCENT) -> np.ndarray:
+           pre_transfer: int = DEFAULT_PRE_TRANSFER_PERCENT,
+           priming_profile: str = DEFAULT_PRIMING_PROFILE) -> np.ndarray:
     """The edited image at `image`'s resolution. regions: `RegionEdit`s (masks of image's HxW); a
     style_mask (HxW of the style's size, or None for the whole reference) is the part of the
     reference the style is taken from (issue #13).
@@ -101,7 +102,9 @@ def render(model, image: np.ndarray, regions: Sequence[RegionEdit],
     network's global swap (`apply.interior_options`); the preview uses the export's setting so that what
     the user sees is what is written. pre_transfer: the Colour priming in percent (0..100;
     `apply_regions(pre_transfer=pre_transfer / 100)`, `tcp_core.colour.priming`): how far each region is
-    moved towards its reference's colours before the network edits it; preview and export alike."""
+    moved towards its reference's colours before the network edits it; preview and export alike (a region's
+    own RegionEdit.pre_transfer wins). priming_profile (one of `constants.PRIMING_PROFILES`): what priming moves
+    each region towards, the reference's colours row by row ("rows") or one colour ("global")."""
     from tcp_core.editing.apply import apply_regions, interior_options
 
     base = np.ascontiguousarray(image)
@@ -112,7 +115,7 @@ def render(model, image: np.ndarray, regions: Sequence[RegionEdit],
     if regions:
         base = apply_regions(model, base, regions, global_=global_, crop=crop, keyframe_step=keyframe_step,
                              smoothing=smoothing, inside=edge == "inside", **interior_options(interior),
-                             pre_transfer=pre_transfer / 100)
+                             pre_transfer=pre_transfer / 100, priming_profile=priming_profile)
     return np.ascontiguousarray(base)
 
 
@@ -120,7 +123,8 @@ def warm_steps(model, image: np.ndarray, styles: Sequence[np.ndarray], mask: np.
                strength: float = 1.0, smoothing: float | None = None,
                interior: str = DEFAULT_INTERIOR_MODE,
                pre_transfer: int = DEFAULT_PRE_TRANSFER_PERCENT,
-               edge: str = DEFAULT_FEATHER_EDGE) -> list[Callable[[], object]]:
+               edge: str = DEFAULT_FEATHER_EDGE,
+               priming_profile: str = DEFAULT_PRIMING_PROFILE) -> list[Callable[[], object]]:
     """Work the first preview of `image` would do, split into steps of one or two network passes,
     for the worker to run while the user is still brushing (issue #15: the first preview took
     4.6 s, a new style 2.5 s). Everything lands in the model's caches under the keys the fast
@@ -138,6 +142,7 @@ def warm_steps(model, image: np.ndarray, styles: Sequence[np.ndarray], mask: np.
         _resize,
         _shrink_style,
         grow_mask,
+        priming_options,
         to_uint8,
         working_shape,
     )
@@ -152,6 +157,7 @@ def warm_steps(model, image: np.ndarray, styles: Sequence[np.ndarray], mask: np.
     lo_mask = np.clip(_resize(np.ascontiguousarray(mask.astype(np.float32)), (wh, ww)), 0, 1)
     if edge == "inside":  # the inside feather edits the mask grown, as apply_regions does
         lo_mask = grow_mask(lo_mask, INSIDE_GROW_REF_PX * min(wh, ww) / 128)
+    prime = priming_options(priming_profile, mask, None)  # as apply_regions primes a region (no style part here)
     style_los = [_shrink_style(model, s) for s in styles]
     steps: list[Callable[[], object]] = [
         lambda: model.swap(lo_src, lo_src, 0.0),  # E(photo), G(C_A, S_A), E(I_g): every edit needs these
@@ -162,9 +168,9 @@ def warm_steps(model, image: np.ndarray, styles: Sequence[np.ndarray], mask: np.
         t = strength if i == 0 else 1.0
         steps.append(lambda s=s, t=t: model.swap(lo_src, s, t))  # what the region edit at the border needs
         if amount > 0:  # the primed swap that fills the inside, as the preview computes it
-            steps.append(lambda s=s, t=t: _primed_swap(model, lo_src, s, lo_mask, amount, t, {}))
+            steps.append(lambda s=s, t=t: _primed_swap(model, lo_src, s, lo_mask, amount, t, {}, **prime))
     if styles:
         first = [RegionEdit(styles[0], mask, strength)]
         steps.append(lambda: render(model, base, first, crop=False, smoothing=smoothing, interior=interior,
-                                    pre_transfer=pre_transfer, edge=edge))
+                                    pre_transfer=pre_transfer, edge=edge, priming_profile=priming_profile))
     return steps

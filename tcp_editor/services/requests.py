@@ -13,7 +13,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from tcp_core.base.constants import DEFAULT_FEATHER_EDGE, DEFAULT_INTERIOR_MODE
+from tcp_core.base.constants import DEFAULT_FEATHER_EDGE, DEFAULT_INTERIOR_MODE, DEFAULT_PRIMING_PROFILE
 
 from .images import DEFAULT_PRE_TRANSFER_PERCENT
 
@@ -41,6 +41,7 @@ class RenderJob:
     interior: str = DEFAULT_INTERIOR_MODE  # one of INTERIOR_MODES: how a region's inside takes the global swap
     pre_transfer: int = DEFAULT_PRE_TRANSFER_PERCENT  # colour priming, percent 0..100 (render() divides by 100)
     edge: str = DEFAULT_FEATHER_EDGE  # one of FEATHER_EDGES: the feather across the mask's edge or inside it
+    priming_profile: str = DEFAULT_PRIMING_PROFILE  # one of PRIMING_PROFILES: priming's target row by row or one
     crop: bool = True  # False: the fast whole-photo interactive preview
     keyframe_step: float | None = None  # approximate strengths during a slider drag
     kind = RequestKind.RENDER
@@ -66,6 +67,7 @@ class WarmJob:
     interior: str = DEFAULT_INTERIOR_MODE
     pre_transfer: int = DEFAULT_PRE_TRANSFER_PERCENT
     edge: str = DEFAULT_FEATHER_EDGE
+    priming_profile: str = DEFAULT_PRIMING_PROFILE
     steps: list | None = None  # the remaining steps, once planned
     done: int = 0
     ms: list = field(default_factory=list)  # per finished step
@@ -88,6 +90,7 @@ class ExportJob:
     interior: str = DEFAULT_INTERIOR_MODE
     pre_transfer: int = DEFAULT_PRE_TRANSFER_PERCENT
     edge: str = DEFAULT_FEATHER_EDGE
+    priming_profile: str = DEFAULT_PRIMING_PROFILE
     alpha: np.ndarray | None = None
     exif: bytes | None = None
     icc: bytes | None = None
