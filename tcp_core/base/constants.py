@@ -32,8 +32,11 @@ DEFAULT_FEATHER_EDGE = "across"
 MAX_STRENGTH = 1.5
 # Colour priming of the network's input (`tcp_core.colour.priming`, `apply --pre-transfer`): how far each region's
 # inside is moved towards the reference's colours by a classical colour transfer before the network edits it (0..1).
-# 0.5 since session 31: blind on the held-out pairs it beat the network alone (docs/training/s36/).
-DEFAULT_PRE_TRANSFER = 0.5
+# 0.5 since session 31: blind on the held-out pairs it beat the network alone (docs/training/s36/); 0.75 since session
+# 33 (with priming row by row, its spread cap and the photo-guided feather): blind it beat 0.5 51-32 on the held-out
+# pairs (20-9 and 20-11 on whole-region masks, 11-12 on clustered ones) and 32-15 on the tuning pairs
+# (docs/training/s38/).
+DEFAULT_PRE_TRANSFER = 0.75
 # The cap on colour priming's spread ratio (reference / region, per Lab channel; `apply --priming-cap`): a region much
 # flatter than the reference (a grey sky, a near-grey detail) is stretched at most this much, not into blotches and
 # grain. 2 since session 32: blind on the tuning pairs it beat no cap (docs/training/s37/).
