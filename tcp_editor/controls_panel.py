@@ -47,6 +47,17 @@ EDGE_LABELS = {
 }
 
 
+def _choice_combo(name: str, choices: tuple[str, ...], labels: dict, default: str, tip: str) -> ComboBox:
+    """A combo of a setting's `choices` in the user's words (`labels`; item data: the choice), set to `default`."""
+    combo = ComboBox()
+    combo.setObjectName(name)
+    for value in choices:
+        combo.addItem(labels.get(value, value), value)
+    combo.setCurrentIndex(combo.findData(default))
+    combo.setToolTip(tip)
+    return combo
+
+
 def _slider(lo: int, hi: int, value: int, name: str, tip: str) -> Slider:
     s = Slider(Qt.Orientation.Horizontal)
     s.setRange(lo, hi)
@@ -120,12 +131,7 @@ class ControlsPanel(QWidget):
         v.addLayout(row)
         row = QHBoxLayout()
         row.addWidget(QLabel("Region interior"))
-        self.interior = ComboBox()
-        self.interior.setObjectName("interiorMode")
-        for mode in INTERIOR_MODES:
-            self.interior.addItem(INTERIOR_LABELS.get(mode, mode), mode)
-        self.interior.setCurrentIndex(self.interior.findData(DEFAULT_INTERIOR_MODE))
-        self.interior.setToolTip(
+        self.interior = _choice_combo("interiorMode", INTERIOR_MODES, INTERIOR_LABELS, DEFAULT_INTERIOR_MODE,
             "How the inside of each brushed region is coloured.\n"
             "Swap colours: away from the region's edge, take the colours of the style applied to the whole "
             "photo, which carry more of the style reference's look; the edge keeps the gentler region edit, "
@@ -139,12 +145,7 @@ class ControlsPanel(QWidget):
         v.addLayout(row)
         row = QHBoxLayout()
         row.addWidget(QLabel("Mask edge"))
-        self.edge = ComboBox()
-        self.edge.setObjectName("maskEdge")
-        for edge in FEATHER_EDGES:
-            self.edge.addItem(EDGE_LABELS.get(edge, edge), edge)
-        self.edge.setCurrentIndex(self.edge.findData(DEFAULT_FEATHER_EDGE))
-        self.edge.setToolTip(
+        self.edge = _choice_combo("maskEdge", FEATHER_EDGES, EDGE_LABELS, DEFAULT_FEATHER_EDGE,
             "How each region's edit fades out at the edge of its mask.\n"
             f"{EDGE_LABELS['across']}: the fade straddles the mask's edge and follows the photo: sharp where the "
             "mask runs along an edge in the photo (a roof line, a window frame), gradual over a few pixels on "
@@ -171,12 +172,8 @@ class ControlsPanel(QWidget):
         v.addLayout(row)
         row = QHBoxLayout()
         row.addWidget(QLabel("Priming follows"))
-        self.priming_profile = ComboBox()
-        self.priming_profile.setObjectName("primingProfile")
-        for profile in PRIMING_PROFILES:
-            self.priming_profile.addItem(PROFILE_LABELS.get(profile, profile), profile)
-        self.priming_profile.setCurrentIndex(self.priming_profile.findData(DEFAULT_PRIMING_PROFILE))
-        self.priming_profile.setToolTip(
+        self.priming_profile = _choice_combo("primingProfile", PRIMING_PROFILES, PROFILE_LABELS,
+                                             DEFAULT_PRIMING_PROFILE,
             "What Colour priming moves each region towards.\n"
             f"{PROFILE_LABELS['rows']}: the reference's colours row by row, at the same height in the region as "
             "in the reference (or in its style part), so a sunset sky's gradient from glow to blue comes through.\n"
@@ -236,10 +233,11 @@ class ControlsPanel(QWidget):
         self.interp_amount.valueChanged.connect(self._on_amount)
         self.interp_amount.sliderReleased.connect(lambda: self.document and self.document.end_merge())
         self.smoothing.valueChanged.connect(self._on_smoothing)
-        self.interior.currentIndexChanged.connect(self._on_interior)
+        self.interior.currentIndexChanged.connect(lambda i: self._on_choice(self.interior, "set_interior", i))
         self.pre_transfer.valueChanged.connect(self._on_pre_transfer)
-        self.edge.currentIndexChanged.connect(self._on_edge)
-        self.priming_profile.currentIndexChanged.connect(self._on_priming_profile)
+        self.edge.currentIndexChanged.connect(lambda i: self._on_choice(self.edge, "set_edge", i))
+        self.priming_profile.currentIndexChanged.connect(
+            lambda i: self._on_choice(self.priming_profile, "set_priming_profile", i))
 
     def _on_similarity_label(self, value: int) -> None:
         self.similarity_label.setText(f"{value} % (higher selects more; default {SIMILAR_TOLERANCE_DEFAULT} %)")
@@ -293,23 +291,12 @@ class ControlsPanel(QWidget):
             doc.set_smoothing(value)
             doc.end_merge()  # each spin-box step is one undo step
 
-    def _on_interior(self, index: int) -> None:
+    def _on_choice(self, combo: ComboBox, setter: str, index: int) -> None:
+        """A choice combo (Region interior, Mask edge, Priming follows) moved: the document's `setter` takes it."""
         doc = self.document
-        mode = self.interior.itemData(index)
-        if doc and doc.has_photo and mode is not None:
-            doc.set_interior(mode)
-
-    def _on_edge(self, index: int) -> None:
-        doc = self.document
-        edge = self.edge.itemData(index)
-        if doc and doc.has_photo and edge is not None:
-            doc.set_edge(edge)
-
-    def _on_priming_profile(self, index: int) -> None:
-        doc = self.document
-        profile = self.priming_profile.itemData(index)
-        if doc and doc.has_photo and profile is not None:
-            doc.set_priming_profile(profile)
+        value = combo.itemData(index)
+        if doc and doc.has_photo and value is not None:
+            getattr(doc, setter)(value)
 
     def _on_pre_transfer(self, value: int) -> None:
         doc = self.document

@@ -408,12 +408,17 @@ class Document(QObject):
         network's global swap, which carries more of the style reference than the region edit, switching
         to it away from the border along the photo ("guided") or over a fixed ramp ("fixed"), or not at
         all ("off"). One undo step per change (a choice, not a drag: nothing to merge)."""
+        self._set_choice("interior", mode, INTERIOR_MODES, "region interior", "Region interior")
+
+    def _set_choice(self, attr: str, value: str, choices: tuple[str, ...], what: str, undo_text: str) -> None:
+        """Set the document setting `attr` to one of `choices` as one undo step (none when unchanged); a value not
+        among them raises ValueError ("<what> must be one of ...") and changes nothing."""
         from .commands import DocValueCommand
 
-        if mode not in INTERIOR_MODES:
-            raise ValueError(f"region interior must be one of {', '.join(INTERIOR_MODES)}, got {mode!r}")
-        if mode != self.interior:
-            self.undo_stack.push(DocValueCommand(self, {"interior": mode}, "Region interior"))
+        if value not in choices:
+            raise ValueError(f"{what} must be one of {', '.join(choices)}, got {value!r}")
+        if value != getattr(self, attr):
+            self.undo_stack.push(DocValueCommand(self, {attr: value}, undo_text))
 
     def set_pre_transfer(self, value: int) -> None:
         """Colour priming (preview and export; an integer percent 0..MAX_PRE_TRANSFER_PERCENT): how far
@@ -436,23 +441,13 @@ class Document(QObject):
         mask's edge, following the photo (no band where the brush stopped on a smooth sky; the edit may reach a
         few pixels past the mask there), or "inside" the mask (no pixel outside it changes). One undo step per
         change; an unknown value raises ValueError and changes nothing."""
-        from .commands import DocValueCommand
-
-        if edge not in FEATHER_EDGES:
-            raise ValueError(f"mask edge must be one of {', '.join(FEATHER_EDGES)}, got {edge!r}")
-        if edge != self.edge:
-            self.undo_stack.push(DocValueCommand(self, {"edge": edge}, "Mask edge"))
+        self._set_choice("edge", edge, FEATHER_EDGES, "mask edge", "Mask edge")
 
     def set_priming_profile(self, profile: str) -> None:
         """What colour priming moves each region towards (preview and export; one of PRIMING_PROFILES): "rows" the
         reference's colours row by row (a sunset's gradient stays a gradient), "global" one colour for the whole
         region. One undo step per change; an unknown value raises ValueError and changes nothing."""
-        from .commands import DocValueCommand
-
-        if profile not in PRIMING_PROFILES:
-            raise ValueError(f"priming profile must be one of {', '.join(PRIMING_PROFILES)}, got {profile!r}")
-        if profile != self.priming_profile:
-            self.undo_stack.push(DocValueCommand(self, {"priming_profile": profile}, "Priming follows"))
+        self._set_choice("priming_profile", profile, PRIMING_PROFILES, "priming profile", "Priming follows")
 
     def end_merge(self) -> None:
         """Close the current run of mergeable slider moves (call on slider release)."""

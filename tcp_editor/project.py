@@ -304,6 +304,14 @@ def _typed(value, types, what: str, path: str):
     return value
 
 
+def _choice(meta: dict, key: str, choices: tuple[str, ...], default: str, path: str) -> str:
+    """The setting `key` of project.json, one of `choices`; `default` when absent (files from before it existed)."""
+    value = meta.get(key, default)
+    if not isinstance(value, str) or value not in choices:
+        raise _fail(path, f"project.json: {key} must be one of {', '.join(choices)}.")
+    return value
+
+
 def _number(value, what: str, path: str, lo: float = 0.0, hi: float = 1.0) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise _fail(path, f"project.json: {what} must be a number.")
@@ -460,22 +468,16 @@ def _load(path: str) -> Snapshot:
         smoothing = meta.get("smoothing", DEFAULT_SMOOTHING)  # absent in files from before it existed
         if isinstance(smoothing, bool) or not isinstance(smoothing, int) or not 0 <= smoothing <= MAX_SMOOTHING:
             raise _fail(path, f"project.json: smoothing must be an integer between 0 and {MAX_SMOOTHING}.")
-        interior = meta.get("interior", DEFAULT_INTERIOR_MODE)  # absent in files from before it existed
-        if not isinstance(interior, str) or interior not in INTERIOR_MODES:
-            raise _fail(path, f"project.json: interior must be one of {', '.join(INTERIOR_MODES)}.")
+        interior = _choice(meta, "interior", INTERIOR_MODES, DEFAULT_INTERIOR_MODE, path)
         pre_transfer = meta.get("pre_transfer", DEFAULT_PRE_TRANSFER_PERCENT)  # absent in files from before it existed
         if isinstance(pre_transfer, bool) or not isinstance(pre_transfer, int) \
                 or not 0 <= pre_transfer <= MAX_PRE_TRANSFER_PERCENT:
             raise _fail(path, "project.json: pre_transfer (colour priming) must be an integer percent between 0 "
                               f"and {MAX_PRE_TRANSFER_PERCENT}.")
-        # absent in files from before it existed, whose edits all faded out inside their masks: they render as saved
-        edge = meta.get("edge", "inside")
-        if not isinstance(edge, str) or edge not in FEATHER_EDGES:
-            raise _fail(path, f"project.json: edge must be one of {', '.join(FEATHER_EDGES)}.")
-        # absent in files from before it existed, primed towards one colour per region: they render as saved
-        priming_profile = meta.get("priming_profile", "global")
-        if not isinstance(priming_profile, str) or priming_profile not in PRIMING_PROFILES:
-            raise _fail(path, f"project.json: priming_profile must be one of {', '.join(PRIMING_PROFILES)}.")
+        # files from before these existed faded their edits out inside the masks and primed towards one colour per
+        # region: they render as saved
+        edge = _choice(meta, "edge", FEATHER_EDGES, "inside", path)
+        priming_profile = _choice(meta, "priming_profile", PRIMING_PROFILES, "global", path)
         saved_at = meta.get("saved_at", 0.0)
         try:
             saved_at = float(saved_at) if isinstance(saved_at, (int, float)) and not isinstance(saved_at, bool) else 0.0

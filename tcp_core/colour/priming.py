@@ -68,9 +68,14 @@ def reinhard_lab(src: np.ndarray, style: np.ndarray, mask: np.ndarray,
     ratio = sd_s / np.maximum(sd_c, 1e-6)
     if max_spread is not None:
         ratio = np.minimum(ratio, max_spread)
-    out = (lab - mu_c) * ratio + mu_s
-    out[:, :, 0] = np.clip(out[:, :, 0], 0.0, 100.0)
-    rgb = cv2.cvtColor(out.astype(np.float32), cv2.COLOR_LAB2RGB)
+    return _rgb8((lab - mu_c) * ratio + mu_s)
+
+
+def _rgb8(lab: np.ndarray) -> np.ndarray:
+    """CIE Lab (OpenCV's float scale; L clipped to 0..100) -> uint8 RGB."""
+    lab = lab.astype(np.float32)
+    lab[:, :, 0] = np.clip(lab[:, :, 0], 0.0, 100.0)
+    rgb = cv2.cvtColor(lab, cv2.COLOR_LAB2RGB)
     return np.clip(rgb * 255.0 + 0.5, 0, 255).astype(np.uint8)
 
 
@@ -145,10 +150,7 @@ def reinhard_lab_rows(src: np.ndarray, style: np.ndarray, mask: np.ndarray,
     t = (np.arange(lab.shape[0]) - r0) / max(r1 - r0, 1)
     pos = s0 + np.clip(t, 0.0, 1.0) * (s1 - s0)
     target = np.stack([np.interp(pos, np.arange(hs), ms[:, c]) for c in range(3)], 1)
-    out = (lab - mc[:, None, :]) * ratio + target[:, None, :]
-    out[:, :, 0] = np.clip(out[:, :, 0], 0.0, 100.0)
-    rgb = cv2.cvtColor(out.astype(np.float32), cv2.COLOR_LAB2RGB)
-    return np.clip(rgb * 255.0 + 0.5, 0, 255).astype(np.uint8)
+    return _rgb8((lab - mc[:, None, :]) * ratio + target[:, None, :])
 
 
 def prime_region(src: np.ndarray, style: np.ndarray, mask: np.ndarray, amount: float,
