@@ -47,3 +47,10 @@ DEFAULT_PRIMING_CAP = 2.0
 # "global" 32-16 on the tuning pairs and 42-33 on the held-out ones (docs/training/s38/).
 PRIMING_PROFILES = ("rows", "global")
 DEFAULT_PRIMING_PROFILE = "rows"
+# What colour priming's spread ratio stretches (`prime_region(spread=...)`, `apply --priming-spread`): "all" of the
+# region's variation about its mean (or row means), or only its "detail", finer than SPREAD_DETAIL_REF_PX pixels of a
+# 128 px image, with the coarser variation (a smooth sky's slow left-to-right shading) never stretched: stretched, a
+# dusk sky's gentle shading became a dark blotch under a storm reference (docs/training/s38/, s39/).
+PRIMING_SPREADS = ("all", "detail")
+DEFAULT_PRIMING_SPREAD = "all"
+SPREAD_DETAIL_REF_PX = 8.0

@@ -23,6 +23,11 @@ the style mask's vertical extent, or, with no style mask, over the reference's r
 its photo (`ref_rows`: a whole-photo reference's sky is above its ground, so a sky region's bottom reads the
 reference's lower sky, not its ground). The spread ratio stays one per channel, of the spreads about those row
 means (the gradient itself is carried by the means, not by stretching), capped as above.
+
+`spread="detail"` (PRIMING_SPREADS) stretches only the region's detail, finer than SPREAD_DETAIL_REF_PX pixels of a
+128 px image, by that ratio; its coarser variation is scaled by the ratio only where that shrinks it. A smooth sky
+has almost no detail, so a busy reference (storm clouds, rock and snow) no longer doubles the sky's slow shading
+from left to right into a dark blotch that the network then paints as a cloud.
 """
 
 from __future__ import annotations
@@ -30,9 +35,16 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from tcp_core.base.constants import DEFAULT_PRIMING_CAP, PRIMING_PROFILES
+from tcp_core.base.constants import (
+    DEFAULT_PRIMING_CAP,
+    DEFAULT_PRIMING_SPREAD,
+    PRIMING_PROFILES,
+    PRIMING_SPREADS,
+    SPREAD_DETAIL_REF_PX,
+)
 
-__all__ = ["PRIMING_PROFILES", "lab_moments", "prime_region", "reinhard_lab", "reinhard_lab_rows", "row_profile"]
+__all__ = ["PRIMING_PROFILES", "PRIMING_SPREADS", "lab_moments", "prime_region", "reinhard_lab", "reinhard_lab_rows",
+           "row_profile", "scaled_spread"]
 
 ROWS_SMOOTHING = 1 / 8  # the row profiles' Gaussian sigma, as a fraction of the vertical extent they span
 
@@ -57,18 +69,37 @@ def lab_moments(lab: np.ndarray, weights: np.ndarray | None = None) -> tuple[np.
 
 
 def reinhard_lab(src: np.ndarray, style: np.ndarray, mask: np.ndarray,
-                 style_mask: np.ndarray | None = None, max_spread: float | None = None) -> np.ndarray:
+                 style_mask: np.ndarray | None = None, max_spread: float | None = None,
+                 spread: str = DEFAULT_PRIMING_SPREAD) -> np.ndarray:
     """The whole of `src` (uint8 RGB) with its Lab moments over `mask` (HxW weights) matched to those of
     `style` (uint8 RGB, any size) over `style_mask` (its weights; None = the whole reference). uint8.
     `max_spread` caps each channel's spread ratio (reference / region): a region much flatter than the
-    reference (a grey sky, a near-grey detail) is not stretched into banding or blotches. None: Reinhard's."""
+    reference (a grey sky, a near-grey detail) is not stretched into banding or blotches. None: Reinhard's.
+    `spread`: what the ratio stretches (`scaled_spread`)."""
     lab = _lab(src)
     mu_c, sd_c = lab_moments(lab, mask)
     mu_s, sd_s = lab_moments(_lab(style), style_mask)
     ratio = sd_s / np.maximum(sd_c, 1e-6)
     if max_spread is not None:
         ratio = np.minimum(ratio, max_spread)
-    return _rgb8((lab - mu_c) * ratio + mu_s)
+    return _rgb8(scaled_spread(lab - mu_c, ratio, mask, spread) + mu_s)
+
+
+def scaled_spread(resid: np.ndarray, ratio: np.ndarray, weights: np.ndarray | None, spread: str) -> np.ndarray:
+    """`resid` (HxWx3 Lab: the region's colours about their mean or row means) with its spread scaled by `ratio` ([3]
+    per channel). "all": resid * ratio. "detail": low * min(ratio, 1) + (resid - low) * ratio, with low the variation
+    coarser than SPREAD_DETAIL_REF_PX pixels of a 128 px image (a Gaussian of that sigma, normalised over `weights`,
+    the region's HxW weights; None: all pixels), so only the detail is stretched."""
+    if spread not in PRIMING_SPREADS:
+        raise ValueError(f"priming spread must be one of {', '.join(PRIMING_SPREADS)}, got {spread!r}")
+    if spread == "all":
+        return resid * ratio
+    h, w = resid.shape[:2]
+    sigma = SPREAD_DETAIL_REF_PX * min(h, w) / 128.0
+    m = np.ones((h, w), np.float32) if weights is None else np.asarray(weights, np.float32)
+    den = np.maximum(cv2.GaussianBlur(m, (0, 0), sigma), 1e-6)[:, :, None]
+    low = cv2.GaussianBlur(resid.astype(np.float32) * m[:, :, None], (0, 0), sigma) / den
+    return low * np.minimum(ratio, 1.0) + (resid - low) * ratio
 
 
 def _rgb8(lab: np.ndarray) -> np.ndarray:
@@ -119,13 +150,14 @@ def _residual_spread(lab: np.ndarray, means: np.ndarray, weights: np.ndarray | N
 
 def reinhard_lab_rows(src: np.ndarray, style: np.ndarray, mask: np.ndarray,
                       style_mask: np.ndarray | None = None, max_spread: float | None = None,
-                      ref_rows: tuple[float, float] | None = None) -> np.ndarray:
+                      ref_rows: tuple[float, float] | None = None,
+                      spread: str = DEFAULT_PRIMING_SPREAD) -> np.ndarray:
     """Position-aware `reinhard_lab` (uint8, the whole of `src`): each row of the region `mask` has its Lab mean
     moved from the region's smoothed row-mean profile to the reference's at the same normalised height t (0 = the
     mask's top row, 1 = its bottom row). The reference's profile spans `style_mask`'s vertical extent; with no
     style mask, the rows `ref_rows` = (top, bottom) of the reference as fractions of its height (None: all of it;
     `apply_regions` passes the region's own place in its photo). Each channel's spread about those row means is
-    scaled by one ratio (reference / region), capped at `max_spread`."""
+    scaled by one ratio (reference / region), capped at `max_spread`; `spread`: what it stretches (`scaled_spread`)."""
     lab = _lab(src)
     ref = _lab(style)
     m = np.asarray(mask, np.float64)
@@ -150,16 +182,18 @@ def reinhard_lab_rows(src: np.ndarray, style: np.ndarray, mask: np.ndarray,
     t = (np.arange(lab.shape[0]) - r0) / max(r1 - r0, 1)
     pos = s0 + np.clip(t, 0.0, 1.0) * (s1 - s0)
     target = np.stack([np.interp(pos, np.arange(hs), ms[:, c]) for c in range(3)], 1)
-    return _rgb8((lab - mc[:, None, :]) * ratio + target[:, None, :])
+    return _rgb8(scaled_spread(lab - mc[:, None, :], ratio, m, spread) + target[:, None, :])
 
 
 def prime_region(src: np.ndarray, style: np.ndarray, mask: np.ndarray, amount: float,
                  style_mask: np.ndarray | None = None, max_spread: float | None = DEFAULT_PRIMING_CAP,
-                 profile: str = "global", ref_rows: tuple[float, float] | None = None) -> np.ndarray:
+                 profile: str = "global", ref_rows: tuple[float, float] | None = None,
+                 spread: str = DEFAULT_PRIMING_SPREAD) -> np.ndarray:
     """`src` (uint8 RGB HxWx3) with its region `mask` (HxW in [0, 1]) moved `amount` (0..1) of the way to
     the Reinhard colour transfer towards `style` (or the part `style_mask` of it), its spread ratio capped at
     `max_spread` (None: Reinhard's own). `profile` (PRIMING_PROFILES): "global" matches one Lab mean per region,
     "rows" one per row (`reinhard_lab_rows`, which reads the rows `ref_rows` of a reference without a style mask).
+    `spread` (PRIMING_SPREADS): what the spread ratio stretches, all of the region's variation or its detail only.
     Outside the mask, and everywhere at amount 0 or for an empty mask, `src` is returned as it is (the same
     array)."""
     assert src.ndim == 3 and src.shape[2] == 3 and src.dtype == np.uint8, (src.shape, src.dtype)
@@ -169,6 +203,8 @@ def prime_region(src: np.ndarray, style: np.ndarray, mask: np.ndarray, amount: f
         raise ValueError(f"priming amount must be between 0 and 1, got {amount}")
     if profile not in PRIMING_PROFILES:
         raise ValueError(f"priming profile must be one of {', '.join(PRIMING_PROFILES)}, got {profile!r}")
+    if spread not in PRIMING_SPREADS:
+        raise ValueError(f"priming spread must be one of {', '.join(PRIMING_SPREADS)}, got {spread!r}")
     if amount == 0.0 or not m.any():
         return src
     if style_mask is not None and not np.any(style_mask):
@@ -176,8 +212,8 @@ def prime_region(src: np.ndarray, style: np.ndarray, mask: np.ndarray, amount: f
     if max_spread is not None and not max_spread > 0:
         raise ValueError(f"the priming's spread cap must be above 0, got {max_spread}")
     if profile == "rows":
-        target = reinhard_lab_rows(src, style, m, style_mask, max_spread, ref_rows).astype(np.float32)
+        target = reinhard_lab_rows(src, style, m, style_mask, max_spread, ref_rows, spread).astype(np.float32)
     else:
-        target = reinhard_lab(src, style, m, style_mask, max_spread).astype(np.float32)
+        target = reinhard_lab(src, style, m, style_mask, max_spread, spread).astype(np.float32)
     a = (np.float32(amount) * m)[:, :, None]
     return np.clip(src + a * (target - src) + 0.5, 0, 255).astype(np.uint8)

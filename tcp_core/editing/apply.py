@@ -23,8 +23,10 @@ from tcp_core.base.constants import (
     DEFAULT_PRE_TRANSFER,
     DEFAULT_PRIMING_CAP,
     DEFAULT_PRIMING_PROFILE,
+    DEFAULT_PRIMING_SPREAD,
     INTERIOR_MODES,
     PRIMING_PROFILES,
+    PRIMING_SPREADS,
 )
 from tcp_core.colour.priming import prime_region
 from tcp_core.editing.fullres import upsample_edit
@@ -104,6 +106,7 @@ def apply_regions(
     guided_feather: bool = True,
     priming_cap: float | None = DEFAULT_PRIMING_CAP,
     priming_profile: str = DEFAULT_PRIMING_PROFILE,
+    priming_spread: str = DEFAULT_PRIMING_SPREAD,
 ) -> np.ndarray:
     """Edit `photo` (full resolution) with successive region edits; returns the full-res result.
 
@@ -139,12 +142,15 @@ def apply_regions(
     (`priming.prime_region(max_spread=...)`; None: Reinhard's own). `priming_profile` (`priming.PRIMING_PROFILES`):
     "global" primes each region towards one Lab mean, "rows" towards the reference's row by row (a sunset sky's
     gradient); a region whose reference has no style mask reads the reference's rows at the region's own place
-    in the photo (`prime_region(ref_rows=...)`).
+    in the photo (`prime_region(ref_rows=...)`). `priming_spread` (`priming.PRIMING_SPREADS`): what priming's spread
+    ratio stretches, "all" of each region's variation or only its "detail" (`priming.scaled_spread`).
     """
     if not 0.0 <= pre_transfer <= 1.0:
         raise ValueError(f"pre_transfer must be between 0 and 1, got {pre_transfer}")
     if priming_profile not in PRIMING_PROFILES:
         raise ValueError(f"priming_profile must be one of {', '.join(PRIMING_PROFILES)}, got {priming_profile!r}")
+    if priming_spread not in PRIMING_SPREADS:
+        raise ValueError(f"priming_spread must be one of {', '.join(PRIMING_SPREADS)}, got {priming_spread!r}")
     if interior_ramp not in INTERIOR_RAMPS:
         raise ValueError(f"interior_ramp must be one of {', '.join(INTERIOR_RAMPS)}, got {interior_ramp!r}")
     cur = photo.rgb if isinstance(photo, LoadedImage) else np.asarray(photo)
@@ -181,7 +187,7 @@ def apply_regions(
                 box = (max(0, box[0] - g), max(0, box[1] - g), min(W, box[2] + g), min(H, box[3] + g))
             x0, y0, x1, y1 = box
             m_crop = m_full[y0:y1, x0:x1]
-        prime = priming_options(priming_profile, None if global_ else m_full, style_mask)
+        prime = priming_options(priming_profile, None if global_ else m_full, style_mask, priming_spread)
         x0, y0, x1, y1 = box
         full_crop = cur[y0:y1, x0:x1]
         wh, ww = working_shape(model, y1 - y0, x1 - x0)
@@ -230,32 +236,33 @@ def apply_regions(
 INTERIOR_RAMPS = ("fixed", "guided")  # apply_regions(interior_ramp=...): see interior_weight
 
 
-def priming_options(profile: str, mask: np.ndarray | None, style_mask: np.ndarray | None) -> dict:
+def priming_options(profile: str, mask: np.ndarray | None, style_mask: np.ndarray | None,
+                    spread: str = DEFAULT_PRIMING_SPREAD) -> dict:
     """`prime_region`'s position-aware keywords for a region `mask` (HxW of its photo; None in global mode) with the
     priming `profile`: "rows" without a style mask reads the reference's rows at the region's own place in its photo
     (ref_rows: the mask's first and last row as fractions of the photo's height); the editor's warm-up asks the same,
-    so its primed swaps are the preview's."""
+    so its primed swaps are the preview's. `spread` is passed on (`prime_region(spread=...)`)."""
     ref_rows = None
     if profile == "rows" and style_mask is None and mask is not None:
         m = np.asarray(mask)
         rows = np.flatnonzero(m.reshape(m.shape[0], -1).any(1))
         if rows.size:
             ref_rows = (rows[0] / m.shape[0], (rows[-1] + 1) / m.shape[0])
-    return {"profile": profile, "ref_rows": ref_rows}
+    return {"profile": profile, "ref_rows": ref_rows, "spread": spread}
 
 
 def _primed_swap(model: EditModel, lo_src: np.ndarray, style_lo: np.ndarray, lo_mask: np.ndarray, pre_transfer: float,
                  strength: float, by_part: dict, keyframe_step: float | None = None,
                  cap: float | None = DEFAULT_PRIMING_CAP, profile: str = DEFAULT_PRIMING_PROFILE,
-                 ref_rows: tuple[float, float] | None = None) -> np.ndarray:
+                 ref_rows: tuple[float, float] | None = None, spread: str = DEFAULT_PRIMING_SPREAD) -> np.ndarray:
     """The global swap of `lo_src` primed for `strength` (`prime_region` by pre_transfer * min(1, strength) within
     lo_mask), uint8 at the working size. With `keyframe_step` (slider drags) and priming on, it is interpolated
     between the primed swaps at the neighbouring multiples of the step, which stay in the model's caches: every
     strength would otherwise prime a new photo and encode it (exact at the key frames, like
-    `TCPModel._swap_features`). `profile`, `ref_rows`: `prime_region`'s."""
+    `TCPModel._swap_features`). `profile`, `ref_rows`, `spread`: `prime_region`'s."""
     def at(t: float) -> np.ndarray:
         lo_in = prime_region(lo_src, style_lo, lo_mask, pre_transfer * min(1.0, t), by_part.get("style_mask"), cap,
-                             profile, ref_rows)
+                             profile, ref_rows, spread)
         return np.asarray(model.swap(lo_in, style_lo, t, **by_part))
 
     if not keyframe_step or keyframe_step <= 0 or pre_transfer == 0:

@@ -34,10 +34,12 @@ from tcp_core.base.constants import (
     DEFAULT_PRE_TRANSFER,
     DEFAULT_PRIMING_CAP,
     DEFAULT_PRIMING_PROFILE,
+    DEFAULT_PRIMING_SPREAD,
     DEFAULT_SMOOTHING,
     MAX_SMOOTHING,
     MAX_STRENGTH,
     PRIMING_PROFILES,
+    PRIMING_SPREADS,
 )
 from tcp_core.base.errors import UsageError
 from tcp_core.base.memory import release_free_memory
@@ -145,6 +147,10 @@ def _build_parser() -> argparse.ArgumentParser:
                    help="the colour priming's target: 'global' one Lab mean per region, 'rows' the reference's mean "
                         "row by row (a sunset sky's gradient comes through; without a style mask the reference's rows "
                         "at the region's own height in the photo) (default %(default)s)")
+    a.add_argument("--priming-spread", choices=PRIMING_SPREADS, default=DEFAULT_PRIMING_SPREAD,
+                   help="what the colour priming's spread ratio stretches: 'all' of each region's variation, or only "
+                        "its 'detail' (a smooth sky's slow shading is never stretched into a blotch) "
+                        "(default %(default)s)")
     a.add_argument("--no-crop", action="store_true", help="run the network on the whole photo, not a crop")
     a.add_argument("--quality", type=int, default=95, help="JPEG/WebP quality (default 95)")
     a.add_argument("--format", choices=["png", "jpg", "webp", "tif"], default=None, help="output format (batch)")
@@ -284,6 +290,7 @@ def _edit_and_save(
         guided_feather=not args.plain_feather,
         priming_cap=args.priming_cap or None,
         priming_profile=args.priming_profile,
+        priming_spread=args.priming_spread,
     )
     t0 = time.perf_counter()
     save_image(

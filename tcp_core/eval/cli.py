@@ -16,9 +16,11 @@ from tcp_core.base.constants import (
     DEFAULT_PRE_TRANSFER,
     DEFAULT_PRIMING_CAP,
     DEFAULT_PRIMING_PROFILE,
+    DEFAULT_PRIMING_SPREAD,
     INTERIOR_MODES,
     MAX_STRENGTH,
     PRIMING_PROFILES,
+    PRIMING_SPREADS,
 )
 from tcp_core.base.errors import UserError
 from tcp_core.eval.evaluate import ALL_METHODS, EvalError, evaluate
@@ -70,6 +72,9 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--priming-profile", choices=PRIMING_PROFILES, default=DEFAULT_PRIMING_PROFILE,
                     help="method tcp_final's colour priming target: one Lab mean per region, or the reference's "
                          "row by row (the export's --priming-profile) (default %(default)s)")
+    ap.add_argument("--priming-spread", choices=PRIMING_SPREADS, default=DEFAULT_PRIMING_SPREAD,
+                    help="what method tcp_final's colour priming stretches: all of a region's variation, or its "
+                         "detail only (the export's --priming-spread) (default %(default)s)")
     ap.add_argument("--final-inside", action="store_true",
                     help="method tcp_final feathers inside each mask, as the editor's Mask edge \"Keep inside the "
                          "mask\" does (the export's --inside); by default across the mask's edge, as `tcp-editor "
@@ -136,7 +141,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                        final_interior=args.final_interior, strength=args.strength,
                        pre_transfer=args.pre_transfer, final_inside=args.final_inside,
                        final_guided_feather=not args.final_plain_feather, priming_cap=args.priming_cap or None,
-                       priming_profile=args.priming_profile)
+                       priming_profile=args.priming_profile, priming_spread=args.priming_spread)
     except UserError as e:  # anything else is a bug: its traceback shows
         print(f"tcp-editor eval: error: {e}", file=sys.stderr)
         return 2

@@ -63,11 +63,13 @@ from tcp_core.base.constants import (
     DEFAULT_PRE_TRANSFER,
     DEFAULT_PRIMING_CAP,
     DEFAULT_PRIMING_PROFILE,
+    DEFAULT_PRIMING_SPREAD,
     DEFAULT_SMOOTHING,
     INTERIOR_MODES,
     MAX_SMOOTHING,
     MAX_STRENGTH,
     PRIMING_PROFILES,
+    PRIMING_SPREADS,
 )
 from tcp_core.base.errors import UserError
 from tcp_core.colour.priming import reinhard_lab
@@ -224,7 +226,8 @@ def build_methods(model, baseline, requested: Sequence[str] | None,
                   pre_transfer: float = DEFAULT_PRE_TRANSFER, final_inside: bool = False,
                   final_guided_feather: bool = True,
                   priming_cap: float | None = DEFAULT_PRIMING_CAP,
-                  priming_profile: str = DEFAULT_PRIMING_PROFILE) -> tuple[dict, dict]:
+                  priming_profile: str = DEFAULT_PRIMING_PROFILE,
+                  priming_spread: str = DEFAULT_PRIMING_SPREAD) -> tuple[dict, dict]:
     """{name: fn(Pair) -> image} for the requested methods (None = all that can run) and
     {name: why not} for default methods that cannot run. Explicitly requested methods that
     cannot run raise `EvalError`. style_part "auto": the network methods take the style from the
@@ -243,6 +246,8 @@ def build_methods(model, baseline, requested: Sequence[str] | None,
         raise EvalError("--priming-cap must be 0 (no cap) or above")
     if priming_profile not in PRIMING_PROFILES:
         raise EvalError(f"--priming-profile must be one of {', '.join(PRIMING_PROFILES)}, not {priming_profile!r}")
+    if priming_spread not in PRIMING_SPREADS:
+        raise EvalError(f"--priming-spread must be one of {', '.join(PRIMING_SPREADS)}, not {priming_spread!r}")
     explicit = requested is not None
     names = list(requested) if explicit else list(ALL_METHODS)
     unknown = [n for n in names if n not in ALL_METHODS]
@@ -258,7 +263,8 @@ def build_methods(model, baseline, requested: Sequence[str] | None,
             try:
                 out[n] = _final_method(model, final_smoothing, style_part, final_interior, strength, pre_transfer,
                                        {"inside": final_inside, "guided_feather": final_guided_feather,
-                                        "priming_cap": priming_cap, "priming_profile": priming_profile})
+                                        "priming_cap": priming_cap, "priming_profile": priming_profile,
+                                        "priming_spread": priming_spread})
             except EvalError as e:
                 if explicit:
                     raise
@@ -391,6 +397,7 @@ def evaluate(
     final_guided_feather: bool = True,
     priming_cap: float | None = DEFAULT_PRIMING_CAP,
     priming_profile: str = DEFAULT_PRIMING_PROFILE,
+    priming_spread: str = DEFAULT_PRIMING_SPREAD,
 ) -> EvalResult:
     """Run the evaluation (see the module docstring); returns the report and writes DIR/report.json,
     DIR/report.md and DIR/contact_sheet.png. `backbone`: a `Backbone` or None for the default
@@ -406,7 +413,7 @@ def evaluate(
                               [Path(pairs_csv), *(f for r in rows for f in (r.content, r.style, r.mask))])
     fns, unavailable = build_methods(model, baseline, methods, final_smoothing, style_part, final_interior, strength,
                                      pre_transfer, final_inside, final_guided_feather, priming_cap,
-                                     priming_profile)
+                                     priming_profile, priming_spread)
     if not fns:
         raise EvalError("no method to evaluate")
     bb = backbone if backbone is not None else _bb.load_backbone("mobilenet_v2", device="cpu")
@@ -486,6 +493,7 @@ def evaluate(
         "final_guided_feather": bool(final_guided_feather),
         "priming_cap": None if priming_cap is None else float(priming_cap),
         "priming_profile": priming_profile,
+        "priming_spread": priming_spread,
         "model": model_name or getattr(model, "source", type(model).__name__),
         "baseline": (baseline_name or getattr(baseline, "source", None)) if baseline is not None else None,
         "methods": summary,
