@@ -54,3 +54,8 @@ DEFAULT_PRIMING_PROFILE = "rows"
 PRIMING_SPREADS = ("all", "detail")
 DEFAULT_PRIMING_SPREAD = "all"
 SPREAD_DETAIL_REF_PX = 8.0
+# The cap on how much the export's local colour transform (`tcp_core.editing.fullres`) amplifies the photo's own detail,
+# per output channel (the norm of each row of A; `apply --detail-gain`, 0 = no cap): local means still follow the
+# network exactly (b is refitted), but a smooth sky's sensor noise and JPEG blocks are not stretched into grain when
+# the network turns a blue sky peach (docs/training/s39/). None: no cap.
+DEFAULT_DETAIL_GAIN: float | None = None

@@ -19,6 +19,7 @@ import cv2
 import numpy as np
 
 from tcp_core.base.constants import (
+    DEFAULT_DETAIL_GAIN,
     DEFAULT_INTERIOR_MODE,
     DEFAULT_PRE_TRANSFER,
     DEFAULT_PRIMING_CAP,
@@ -107,6 +108,7 @@ def apply_regions(
     priming_cap: float | None = DEFAULT_PRIMING_CAP,
     priming_profile: str = DEFAULT_PRIMING_PROFILE,
     priming_spread: str = DEFAULT_PRIMING_SPREAD,
+    detail_gain: float | None = DEFAULT_DETAIL_GAIN,
 ) -> np.ndarray:
     """Edit `photo` (full resolution) with successive region edits; returns the full-res result.
 
@@ -143,7 +145,9 @@ def apply_regions(
     "global" primes each region towards one Lab mean, "rows" towards the reference's row by row (a sunset sky's
     gradient); a region whose reference has no style mask reads the reference's rows at the region's own place
     in the photo (`prime_region(ref_rows=...)`). `priming_spread` (`priming.PRIMING_SPREADS`): what priming's spread
-    ratio stretches, "all" of each region's variation or only its "detail" (`priming.scaled_spread`).
+    ratio stretches, "all" of each region's variation or only its "detail" (`priming.scaled_spread`). `detail_gain`:
+    the most the colour transform that carries each edit to full resolution amplifies the photo's own detail
+    (`fullres.upsample_edit`; None: no cap).
     """
     if not 0.0 <= pre_transfer <= 1.0:
         raise ValueError(f"pre_transfer must be between 0 and 1, got {pre_transfer}")
@@ -228,7 +232,7 @@ def apply_regions(
             fp = 0  # a full mask needs no feathering
         # in place: full_crop is a view of `cur`, this function's own copy of the photo
         upsample_edit(full_crop, lo_ref, lo_res, m_crop, fp, inside=inside, smoothing=smoothing, in_place=True,
-                      guided=guided_feather)
+                      guided=guided_feather, detail_gain=detail_gain)
         _add(timings, "upsample", t0)
     return cur
 

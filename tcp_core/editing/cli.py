@@ -30,6 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from tcp_core.base.constants import (
+    DEFAULT_DETAIL_GAIN,
     DEFAULT_INTERIOR_MODE,
     DEFAULT_PRE_TRANSFER,
     DEFAULT_PRIMING_CAP,
@@ -151,6 +152,10 @@ def _build_parser() -> argparse.ArgumentParser:
                    help="what the colour priming's spread ratio stretches: 'all' of each region's variation, or only "
                         "its 'detail' (a smooth sky's slow shading is never stretched into a blotch) "
                         "(default %(default)s)")
+    a.add_argument("--detail-gain", type=float, default=DEFAULT_DETAIL_GAIN or 0.0, metavar="G",
+                   help="cap on how much the colour transform that carries the edit to full resolution amplifies "
+                        "the photo's own detail (noise in a smooth sky turns into grain when it is stretched); "
+                        "0 = no cap (default %(default)g)")
     a.add_argument("--no-crop", action="store_true", help="run the network on the whole photo, not a crop")
     a.add_argument("--quality", type=int, default=95, help="JPEG/WebP quality (default 95)")
     a.add_argument("--format", choices=["png", "jpg", "webp", "tif"], default=None, help="output format (batch)")
@@ -291,6 +296,7 @@ def _edit_and_save(
         priming_cap=args.priming_cap or None,
         priming_profile=args.priming_profile,
         priming_spread=args.priming_spread,
+        detail_gain=args.detail_gain or None,
     )
     t0 = time.perf_counter()
     save_image(
@@ -365,6 +371,8 @@ def _cmd_apply(args, model: EditModel | None) -> int:
                      else (args.pre_transfer or [DEFAULT_PRE_TRANSFER]) * n)  # one per region, as RegionEdit takes it
     if not (args.priming_cap >= 0 and np.isfinite(args.priming_cap)):
         raise UsageError(f"{PROG} apply: error: --priming-cap must be 0 (no cap) or above")
+    if not (args.detail_gain >= 0 and np.isfinite(args.detail_gain)):
+        raise UsageError(f"{PROG} apply: error: --detail-gain must be 0 (no cap) or above")
     if len(args.style_mask) == 1 and args.style_mask[0].lower() == AUTO:
         args.style_mask = args.style_mask * n
     if args.style_mask and len(args.style_mask) != n:

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from tcp_core.base.constants import DEFAULT_SMOOTHING, MAX_SMOOTHING
+from tcp_core.base.constants import DEFAULT_DETAIL_GAIN, DEFAULT_SMOOTHING, MAX_SMOOTHING
 from tcp_core.editing.guided import inv_sym3, local_cov3
 from tcp_core.editing.masks import as_float_mask, auto_feather_px, feather_window
 
@@ -41,6 +41,7 @@ __all__ = [
     "LocalColorTransform",
     "MAX_SMOOTHING",
     "apply_local_color_transform",
+    "cap_gain",
     "fit_local_color_transform",
     "smoothing_radius",
     "upsample_edit",
@@ -105,6 +106,7 @@ def fit_local_color_transform(
     weight: np.ndarray | None = None,
     global_eps: float = 1e-4,
     clip: float = 4.0,
+    max_gain: float | None = None,
 ) -> LocalColorTransform:
     """Fit dst ~ A(x) @ src + b(x) locally (window 2*radius+1) at the low resolution.
 
@@ -114,8 +116,13 @@ def fit_local_color_transform(
     softens the border (seams) at the cost of a weaker edit within about `radius` of it (a
     mask-weighted fit measured 5.1 instead of 3.6 seam energy at smoothing 6 with the bundled model). `eps` is the
     local ridge strength towards A0 (in variance units of [0,1] colours); `global_eps` that of A0
-    towards the identity. `clip` bounds the entries of A.
+    towards the identity. `clip` bounds the entries of A. `max_gain` (None: no cap) caps the gain of each output
+    channel, the norm of its row of A (and of A0): the offsets b are fitted after the cap, so local means still
+    follow `lo_dst`, while the source's own detail about them (noise, JPEG blocks in a smooth sky) is amplified at
+    most that much (`cap_gain`).
     """
+    if max_gain is not None and not (math.isfinite(max_gain) and max_gain > 0):
+        raise ValueError(f"max_gain must be above 0 (or None), got {max_gain!r}")
     if isinstance(radius, bool) or not isinstance(radius, (int, np.integer)) or radius < 0:
         raise ValueError(f"radius must be an integer >= 0, got {radius!r}")
     s = _to_unit(lo_src)
@@ -143,6 +150,9 @@ def fit_local_color_transform(
     beta = np.linalg.solve(XtX + 1e-9 * np.eye(4), XtY)
     A0 = np.clip(beta[:3].T, -clip, clip)
     b0 = beta[3]
+    if max_gain is not None:
+        A0 = cap_gain(A0, max_gain)
+        b0 = (wf * (Y - X[:, :3] @ A0.T)).sum(0) / n  # the weighted mean residual: means still match
 
     # Local fit: guided filter with a colour guide, ridge towards A0.
     k = (2 * radius + 1, 2 * radius + 1)
@@ -162,11 +172,20 @@ def fit_local_color_transform(
     # (much faster than a batched np.linalg.solve over ~10^5 tiny systems).
     A = rhs @ inv_sym3(cov_ss + eps * eye)
     np.clip(A, -clip, clip, out=A)
+    if max_gain is not None:
+        A = cap_gain(A, max_gain)
     b = mean_d - np.einsum("hwij,hwj->hwi", A, mean_s)
     # Guided filter's second averaging: smooth the coefficients.
     A = box(A.reshape(h, w, 9)).reshape(h, w, 3, 3)
     b = box(b)
     return LocalColorTransform(A=A.astype(np.float32), b=b.astype(np.float32), A0=A0, b0=b0)
+
+
+def cap_gain(A: np.ndarray, max_gain: float) -> np.ndarray:
+    """A (..., 3, 3; row = output channel) with each row scaled down to a norm of at most `max_gain`: the most that
+    output channel amplifies uncorrelated detail of the source (noise) is its row's norm."""
+    norms = np.linalg.norm(A, axis=-1, keepdims=True)
+    return A * np.minimum(1.0, max_gain / np.maximum(norms, 1e-12))
 
 
 def smoothing_radius(smoothing: float, lo_shape: tuple[int, ...]) -> int:
@@ -317,6 +336,7 @@ def upsample_edit(
     threads: int = 2,
     in_place: bool = False,
     guided: bool = True,
+    detail_gain: float | None = DEFAULT_DETAIL_GAIN,
 ) -> np.ndarray:
     """Full-resolution version of a low-resolution edit.
 
@@ -331,6 +351,8 @@ def upsample_edit(
     one of the photo's edges, wider where it crosses smooth parts); False is a plain blur of the mask.
     smoothing: colour smoothing level 0..MAX_SMOOTHING (`smoothing_radius`; None = DEFAULT_SMOOTHING):
     low follows the network's local colours closely, high keeps more of the photo's texture.
+    detail_gain: the most the colour transform amplifies the photo's own detail per channel
+    (`fit_local_color_transform(max_gain=...)`; None: no cap).
     Pixels where the feathered mask is 0 are returned unchanged, bit for bit.
     in_place=True writes the result into full_src_rgb itself (it must be writeable) and returns it,
     instead of a new array: only the pixels under the feathered mask are written.
@@ -360,7 +382,7 @@ def upsample_edit(
     if smoothing is None:
         smoothing = DEFAULT_SMOOTHING
     T = fit_local_color_transform(lo_src, lo_res, radius=smoothing_radius(smoothing, lo_src.shape), eps=eps,
-                                  weight=lo_weight)
+                                  weight=lo_weight, max_gain=detail_gain)
     plan = _Plan(src, T, box, max_mid_pixels)
     x0, y0, x1, y1 = box
     maxval = np.float32(plan.maxval)

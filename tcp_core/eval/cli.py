@@ -12,6 +12,7 @@ from pathlib import Path
 import torch
 
 from tcp_core.base.constants import (
+    DEFAULT_DETAIL_GAIN,
     DEFAULT_INTERIOR_MODE,
     DEFAULT_PRE_TRANSFER,
     DEFAULT_PRIMING_CAP,
@@ -75,6 +76,9 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--priming-spread", choices=PRIMING_SPREADS, default=DEFAULT_PRIMING_SPREAD,
                     help="what method tcp_final's colour priming stretches: all of a region's variation, or its "
                          "detail only (the export's --priming-spread) (default %(default)s)")
+    ap.add_argument("--detail-gain", type=float, default=DEFAULT_DETAIL_GAIN or 0.0, metavar="G",
+                    help="method tcp_final's cap on how much its colour transform amplifies the photo's own detail "
+                         "(the export's --detail-gain; 0 = no cap) (default %(default)g)")
     ap.add_argument("--final-inside", action="store_true",
                     help="method tcp_final feathers inside each mask, as the editor's Mask edge \"Keep inside the "
                          "mask\" does (the export's --inside); by default across the mask's edge, as `tcp-editor "
@@ -141,7 +145,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                        final_interior=args.final_interior, strength=args.strength,
                        pre_transfer=args.pre_transfer, final_inside=args.final_inside,
                        final_guided_feather=not args.final_plain_feather, priming_cap=args.priming_cap or None,
-                       priming_profile=args.priming_profile, priming_spread=args.priming_spread)
+                       priming_profile=args.priming_profile, priming_spread=args.priming_spread,
+                       detail_gain=args.detail_gain or None)
     except UserError as e:  # anything else is a bug: its traceback shows
         print(f"tcp-editor eval: error: {e}", file=sys.stderr)
         return 2
