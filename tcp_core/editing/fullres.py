@@ -42,6 +42,7 @@ __all__ = [
     "MAX_SMOOTHING",
     "apply_local_color_transform",
     "cap_gain",
+    "photo_flatness",
     "fit_local_color_transform",
     "smoothing_radius",
     "upsample_edit",
@@ -107,6 +108,7 @@ def fit_local_color_transform(
     global_eps: float = 1e-4,
     clip: float = 4.0,
     max_gain: float | None = None,
+    flat: np.ndarray | None = None,
 ) -> LocalColorTransform:
     """Fit dst ~ A(x) @ src + b(x) locally (window 2*radius+1) at the low resolution.
 
@@ -119,7 +121,9 @@ def fit_local_color_transform(
     towards the identity. `clip` bounds the entries of A. `max_gain` (None: no cap) caps the gain of each output
     channel, the norm of its row of A (and of A0): the offsets b are fitted after the cap, so local means still
     follow `lo_dst`, while the source's own detail about them (noise, JPEG blocks in a smooth sky) is amplified at
-    most that much (`cap_gain`).
+    most that much (`cap_gain`). `flat` (HxW in [0, 1], `photo_flatness`) confines the cap to the photo's smooth
+    parts: a pixel's cap is max_gain / flat, so textured parts (clouds, grass, wood) keep the network's contrast.
+    The returned A0, which carries detail finer than the mid grid on very large photos, is capped at max_gain.
     """
     if max_gain is not None and not (math.isfinite(max_gain) and max_gain > 0):
         raise ValueError(f"max_gain must be above 0 (or None), got {max_gain!r}")
@@ -150,9 +154,6 @@ def fit_local_color_transform(
     beta = np.linalg.solve(XtX + 1e-9 * np.eye(4), XtY)
     A0 = np.clip(beta[:3].T, -clip, clip)
     b0 = beta[3]
-    if max_gain is not None:
-        A0 = cap_gain(A0, max_gain)
-        b0 = (wf * (Y - X[:, :3] @ A0.T)).sum(0) / n  # the weighted mean residual: means still match
 
     # Local fit: guided filter with a colour guide, ridge towards A0.
     k = (2 * radius + 1, 2 * radius + 1)
@@ -173,7 +174,10 @@ def fit_local_color_transform(
     A = rhs @ inv_sym3(cov_ss + eps * eye)
     np.clip(A, -clip, clip, out=A)
     if max_gain is not None:
-        A = cap_gain(A, max_gain)
+        caps = max_gain if flat is None else max_gain / np.maximum(np.asarray(flat, np.float64), 1e-2)[..., None, None]
+        A = cap_gain(A, caps)
+        A0 = cap_gain(A0, max_gain)  # (after its use as the local fits' prior)
+        b0 = (wf * (Y - X[:, :3] @ A0.T)).sum(0) / n  # the weighted mean residual: means still match
     b = mean_d - np.einsum("hwij,hwj->hwi", A, mean_s)
     # Guided filter's second averaging: smooth the coefficients.
     A = box(A.reshape(h, w, 9)).reshape(h, w, 3, 3)
@@ -181,11 +185,39 @@ def fit_local_color_transform(
     return LocalColorTransform(A=A.astype(np.float32), b=b.astype(np.float32), A0=A0, b0=b0)
 
 
-def cap_gain(A: np.ndarray, max_gain: float) -> np.ndarray:
-    """A (..., 3, 3; row = output channel) with each row scaled down to a norm of at most `max_gain`: the most that
-    output channel amplifies uncorrelated detail of the source (noise) is its row's norm."""
+def cap_gain(A: np.ndarray, max_gain) -> np.ndarray:
+    """A (..., 3, 3; row = output channel) with each row scaled down to a norm of at most `max_gain` (a number, or
+    an array broadcasting against A's rows, shape (..., 1)): the most that output channel amplifies uncorrelated
+    detail of the source (noise) is its row's norm."""
     norms = np.linalg.norm(A, axis=-1, keepdims=True)
     return A * np.minimum(1.0, max_gain / np.maximum(norms, 1e-12))
+
+
+FLAT_TEXTURE = (1.0, 3.0)  # photo_flatness: texture energy (gray levels) at and below which a part is smooth, above
+FLAT_SCALES = (1.5, 3.0)  # which is textured; the detail's and the energy's Gaussian sigmas, pixels of a 128 px image
+
+
+def photo_flatness(lo_photo: np.ndarray, weight: np.ndarray | None = None) -> np.ndarray:
+    """How smooth the photo is around each pixel (HxW in [0, 1]; 1 = a clear sky, fog, a blurred background; 0 =
+    grass, rock, leaves): the local energy of its fine detail (gray minus a Gaussian of FLAT_SCALES[0] pixels of a
+    128 px image, RMS over FLAT_SCALES[1]) mapped from FLAT_TEXTURE[0] (1) to FLAT_TEXTURE[1] (0) gray levels. A
+    smooth gradient (a dusk sky) is smooth. `weight` (HxW, the region): the energy is averaged over the region's
+    inside only, so the edge along its border (a skyline) does not count as the sky's texture."""
+    img = _to_unit(lo_photo, np.float32) * np.float32(255)
+    h, w = img.shape[:2]
+    px = 128.0 / min(h, w)
+    g = cv2.cvtColor(img, cv2.COLOR_RGB2GRAY)
+    hp = g - cv2.GaussianBlur(g, (0, 0), FLAT_SCALES[0] / px)
+    m = np.ones((h, w), np.float32)
+    if weight is not None:
+        m = cv2.erode((np.asarray(weight, np.float32) > 0.5).astype(np.float32), np.ones((3, 3), np.uint8))
+        if not m.any():
+            m = np.ones((h, w), np.float32)
+    sigma = FLAT_SCALES[1] / px
+    energy = np.sqrt(cv2.GaussianBlur(hp * hp * m, (0, 0), sigma)
+                     / np.maximum(cv2.GaussianBlur(m, (0, 0), sigma), 1e-3))
+    lo, hi = FLAT_TEXTURE
+    return np.clip((hi - energy) / (hi - lo), 0.0, 1.0)
 
 
 def smoothing_radius(smoothing: float, lo_shape: tuple[int, ...]) -> int:
@@ -351,8 +383,8 @@ def upsample_edit(
     one of the photo's edges, wider where it crosses smooth parts); False is a plain blur of the mask.
     smoothing: colour smoothing level 0..MAX_SMOOTHING (`smoothing_radius`; None = DEFAULT_SMOOTHING):
     low follows the network's local colours closely, high keeps more of the photo's texture.
-    detail_gain: the most the colour transform amplifies the photo's own detail per channel
-    (`fit_local_color_transform(max_gain=...)`; None: no cap).
+    detail_gain: the most the colour transform amplifies the photo's own detail per channel in its smooth parts
+    (`fit_local_color_transform(max_gain=..., flat=photo_flatness(...))`; None: no cap).
     Pixels where the feathered mask is 0 are returned unchanged, bit for bit.
     in_place=True writes the result into full_src_rgb itself (it must be writeable) and returns it,
     instead of a new array: only the pixels under the feathered mask are written.
@@ -382,7 +414,9 @@ def upsample_edit(
     if smoothing is None:
         smoothing = DEFAULT_SMOOTHING
     T = fit_local_color_transform(lo_src, lo_res, radius=smoothing_radius(smoothing, lo_src.shape), eps=eps,
-                                  weight=lo_weight, max_gain=detail_gain)
+                                  weight=lo_weight, max_gain=detail_gain,
+                                  flat=None if detail_gain is None else photo_flatness(
+                                      cv2.resize(src, (w, h), interpolation=cv2.INTER_AREA), lo_weight))
     plan = _Plan(src, T, box, max_mid_pixels)
     x0, y0, x1, y1 = box
     maxval = np.float32(plan.maxval)
