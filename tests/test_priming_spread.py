@@ -122,3 +122,15 @@ def test_eval_records_and_checks_the_priming_spread():
     assert "tcp_final" in fns
     with pytest.raises(EvalError, match="priming-spread"):
         build_methods(FakeModel(), None, ["tcp_final"], priming_spread="coarse")
+
+
+def test_the_reinhard_baseline_stays_reinhards_own():
+    """The evaluation's `reinhard` method is the classical transfer: the whole spread stretched, whatever priming's
+    default is."""
+    from tcp_core.colour.priming import reinhard_lab
+    from tcp_core.eval.evaluate import reinhard_transfer
+
+    sky, ref = shaded_sky(), busy_reference()
+    mask = np.ones(sky.shape[:2], np.float32)
+    np.testing.assert_array_equal(reinhard_transfer(sky, ref, mask > 0), reinhard_lab(sky, ref, mask, spread="all"))
+    assert left_right(reinhard_transfer(sky, ref, mask > 0), mask) > 1.6 * left_right(sky, mask)

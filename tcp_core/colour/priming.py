@@ -70,12 +70,13 @@ def lab_moments(lab: np.ndarray, weights: np.ndarray | None = None) -> tuple[np.
 
 def reinhard_lab(src: np.ndarray, style: np.ndarray, mask: np.ndarray,
                  style_mask: np.ndarray | None = None, max_spread: float | None = None,
-                 spread: str = DEFAULT_PRIMING_SPREAD) -> np.ndarray:
+                 spread: str = "all") -> np.ndarray:
     """The whole of `src` (uint8 RGB) with its Lab moments over `mask` (HxW weights) matched to those of
     `style` (uint8 RGB, any size) over `style_mask` (its weights; None = the whole reference). uint8.
     `max_spread` caps each channel's spread ratio (reference / region): a region much flatter than the
     reference (a grey sky, a near-grey detail) is not stretched into banding or blotches. None: Reinhard's.
-    `spread`: what the ratio stretches (`scaled_spread`)."""
+    `spread`: what the ratio stretches (`scaled_spread`; "all", the default, is Reinhard's transfer, which the
+    evaluation's `reinhard` baseline runs; `prime_region` passes DEFAULT_PRIMING_SPREAD)."""
     lab = _lab(src)
     mu_c, sd_c = lab_moments(lab, mask)
     mu_s, sd_s = lab_moments(_lab(style), style_mask)
@@ -151,7 +152,7 @@ def _residual_spread(lab: np.ndarray, means: np.ndarray, weights: np.ndarray | N
 def reinhard_lab_rows(src: np.ndarray, style: np.ndarray, mask: np.ndarray,
                       style_mask: np.ndarray | None = None, max_spread: float | None = None,
                       ref_rows: tuple[float, float] | None = None,
-                      spread: str = DEFAULT_PRIMING_SPREAD) -> np.ndarray:
+                      spread: str = "all") -> np.ndarray:
     """Position-aware `reinhard_lab` (uint8, the whole of `src`): each row of the region `mask` has its Lab mean
     moved from the region's smoothed row-mean profile to the reference's at the same normalised height t (0 = the
     mask's top row, 1 = its bottom row). The reference's profile spans `style_mask`'s vertical extent; with no

@@ -90,6 +90,9 @@ def markdown(report: dict) -> str:
         + (f" (spread cap {report['priming_cap']:g})" if report.get("pre_transfer") and report.get("priming_cap")
            else "")
         + (", priming row by row" if report.get("pre_transfer") and report.get("priming_profile") == "rows" else "")
+        + (", stretching detail only" if report.get("pre_transfer") and report.get("priming_spread") == "detail"
+           else "")
+        + (f", detail gain cap {report['detail_gain']:g}" if report.get("detail_gain") else "")
         + (", feathered inside the mask" if report.get("final_inside") else "")
         + (", plain feather" if report.get("final_guided_feather") is False else "")
         + (f"; strength {report['strength']:g} (every network method)" if report.get("strength", 1.0) != 1.0 else "")
