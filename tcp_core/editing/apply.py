@@ -109,6 +109,7 @@ def apply_regions(
     priming_profile: str = DEFAULT_PRIMING_PROFILE,
     priming_spread: str = DEFAULT_PRIMING_SPREAD,
     detail_gain: float | None = DEFAULT_DETAIL_GAIN,
+    priming_part: str = "place",
 ) -> np.ndarray:
     """Edit `photo` (full resolution) with successive region edits; returns the full-res result.
 
@@ -147,8 +148,13 @@ def apply_regions(
     in the photo (`prime_region(ref_rows=...)`). `priming_spread` (`priming.PRIMING_SPREADS`): what priming's spread
     ratio stretches, "all" of each region's variation or only its "detail" (`priming.scaled_spread`). `detail_gain`:
     the most the colour transform that carries each edit to full resolution amplifies the photo's own detail
-    (`fullres.upsample_edit`; None: no cap).
+    (`fullres.upsample_edit`; None: no cap). `priming_part` (PRIMING_PARTS), for a region without a style mask:
+    "place" primes towards the reference's rows at the region's own place in its photo (`priming_options`), "match"
+    towards the part of the reference that matches the region (`TCPModel.match_style_part`: a sky's reference sky,
+    not its mountains), for the priming only: the network still takes the whole reference's style.
     """
+    if priming_part not in PRIMING_PARTS:
+        raise ValueError(f"priming_part must be one of {', '.join(PRIMING_PARTS)}, got {priming_part!r}")
     if not 0.0 <= pre_transfer <= 1.0:
         raise ValueError(f"pre_transfer must be between 0 and 1, got {pre_transfer}")
     if priming_profile not in PRIMING_PROFILES:
@@ -205,16 +211,19 @@ def apply_regions(
             lo_mask = np.clip(_resize(as_float_mask(m_crop), (wh, ww)), 0, 1)  # (OpenCV reads the strided crop)
             if inside:
                 lo_mask = grow_mask(lo_mask, INSIDE_GROW_REF_PX * min(wh, ww) / 128)
+        prime_mask = by_part.get("style_mask")  # what priming reads of the reference (None: `prime`'s rows or all)
+        if priming_part == "match" and prime_mask is None and not global_ and priming > 0 and strength > 0:
+            prime_mask = np.asarray(model.match_style_part(lo_src, lo_mask, style_lo), np.float32)
+            prime = {**prime, "ref_rows": None}
         # colour priming reaches what fills the region: the swap (global, or inside with swap_interior), else the edit
         if global_:
             lo_res = _primed_swap(model, lo_src, style_lo, lo_mask, priming, float(strength), by_part,
-                                  cap=priming_cap, **prime)
+                                  cap=priming_cap, prime_mask=prime_mask, **prime)
             lo_ref = model.swap(lo_src, style_lo, 0.0)
         else:
             fast = {"keyframe_step": keyframe_step} if keyframe_step else {}  # (models without it work too)
             lo_edit_in = lo_src if swap_interior else prime_region(  # unprimed at the border under the swap
-                lo_src, style_lo, lo_mask, priming * min(1.0, float(strength)), by_part.get("style_mask"),
-                priming_cap, **prime)
+                lo_src, style_lo, lo_mask, priming * min(1.0, float(strength)), prime_mask, priming_cap, **prime)
             lo_res = model.region_edit(lo_edit_in, style_lo, lo_mask, float(strength), **fast, **by_part)
             lo_ref = model.own_style_edit(lo_src, lo_mask)
         lo_res, lo_ref = (_resize(np.asarray(x), (wh, ww)) for x in (lo_res, lo_ref))
@@ -222,7 +231,7 @@ def apply_regions(
             # the swap at strength 0 is G(C_A, S_A) whatever the reference: asked with the photo as its own
             # reference it is the one the strength-0 region edit above already computed (cached)
             sw_res = _resize(_primed_swap(model, lo_src, style_lo, lo_mask, priming, float(strength), by_part,
-                                          keyframe_step, priming_cap, **prime), (wh, ww))
+                                          keyframe_step, priming_cap, prime_mask=prime_mask, **prime), (wh, ww))
             sw_ref = _resize(np.asarray(model.swap(lo_src, lo_src, 0.0)), (wh, ww))
             lo_res, lo_ref = swap_in_interior(lo_res, lo_ref, sw_res, sw_ref, lo_mask,
                                               lo_src if interior_ramp == "guided" else None)
@@ -238,6 +247,7 @@ def apply_regions(
 
 
 INTERIOR_RAMPS = ("fixed", "guided")  # apply_regions(interior_ramp=...): see interior_weight
+PRIMING_PARTS = ("place", "match")  # apply_regions(priming_part=...)
 
 
 def priming_options(profile: str, mask: np.ndarray | None, style_mask: np.ndarray | None,
@@ -258,14 +268,17 @@ def priming_options(profile: str, mask: np.ndarray | None, style_mask: np.ndarra
 def _primed_swap(model: EditModel, lo_src: np.ndarray, style_lo: np.ndarray, lo_mask: np.ndarray, pre_transfer: float,
                  strength: float, by_part: dict, keyframe_step: float | None = None,
                  cap: float | None = DEFAULT_PRIMING_CAP, profile: str = DEFAULT_PRIMING_PROFILE,
-                 ref_rows: tuple[float, float] | None = None, spread: str = DEFAULT_PRIMING_SPREAD) -> np.ndarray:
+                 ref_rows: tuple[float, float] | None = None, spread: str = DEFAULT_PRIMING_SPREAD,
+                 prime_mask: np.ndarray | None = None) -> np.ndarray:
     """The global swap of `lo_src` primed for `strength` (`prime_region` by pre_transfer * min(1, strength) within
     lo_mask), uint8 at the working size. With `keyframe_step` (slider drags) and priming on, it is interpolated
     between the primed swaps at the neighbouring multiples of the step, which stay in the model's caches: every
     strength would otherwise prime a new photo and encode it (exact at the key frames, like
-    `TCPModel._swap_features`). `profile`, `ref_rows`, `spread`: `prime_region`'s."""
+    `TCPModel._swap_features`). `profile`, `ref_rows`, `spread`: `prime_region`'s; `prime_mask`: the part of the
+    reference priming reads (None: the network's style mask in `by_part`, if any)."""
     def at(t: float) -> np.ndarray:
-        lo_in = prime_region(lo_src, style_lo, lo_mask, pre_transfer * min(1.0, t), by_part.get("style_mask"), cap,
+        part = prime_mask if prime_mask is not None else by_part.get("style_mask")
+        lo_in = prime_region(lo_src, style_lo, lo_mask, pre_transfer * min(1.0, t), part, cap,
                              profile, ref_rows, spread)
         return np.asarray(model.swap(lo_in, style_lo, t, **by_part))
 
