@@ -66,7 +66,7 @@ def test_match_is_not_asked_when_nothing_is_primed_and_parts_are_checked():
     apply_regions(model, photo_of(flat(h, w)), [RegionEdit(mountain_photo(), band_mask(h, w, 0, 48, 0, w), 1.0)],
                   pre_transfer=0.0, priming_part="match")
     assert model.matched == 0
-    assert PRIMING_PARTS == ("place", "match")
+    assert PRIMING_PARTS == ("place", "match", "auto")
     with pytest.raises(ValueError, match="priming_part"):
         apply_regions(FakeModel(), photo_of(flat(32, 32)), [RegionEdit(flat(32, 32), np.ones((32, 32)), 1.0)],
                       priming_part="sky")
@@ -79,3 +79,20 @@ def test_cli_priming_part(files, capsys):  # noqa: F811 (fixture)
     rc, err = run(["apply", files.content, "--style", files.style, "--mask", files.mask, "--priming-part", "sky",
                    "-o", files.dir / "bad.png"], capsys, model=FakeModel())
     assert rc == 2 and "--priming-part" in err and not (files.dir / "bad.png").exists()
+
+
+def test_auto_matches_a_smooth_region_but_not_a_textured_one(monkeypatch):
+    from test_apply import textured
+
+    import tcp_core.editing.apply as core_apply
+
+    h, w = 128, 192  # a working size: photo_flatness's scales are pixels of a 128 px image
+    mask = band_mask(h, w, 0, 64, 0, w)
+    assert core_apply._smooth_region(flat(h, w, (200, 160, 150)), mask)
+    assert not core_apply._smooth_region(textured(h, w, seed=3), mask)
+    for smooth, expect in ((True, 1), (False, 0)):
+        monkeypatch.setattr(core_apply, "_smooth_region", lambda lo_src, lo_mask, s=smooth: s)
+        model = MatchingModel()
+        apply_regions(model, photo_of(flat(96, 128)), [RegionEdit(mountain_photo(), band_mask(96, 128, 0, 48, 0, 128),
+                                                                  1.0)], pre_transfer=1.0, priming_part="auto")
+        assert model.matched == expect

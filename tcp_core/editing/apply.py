@@ -30,7 +30,7 @@ from tcp_core.base.constants import (
     PRIMING_SPREADS,
 )
 from tcp_core.colour.priming import prime_region
-from tcp_core.editing.fullres import upsample_edit
+from tcp_core.editing.fullres import photo_flatness, upsample_edit
 from tcp_core.editing.guided import guided_filter
 from tcp_core.editing.masks import as_float_mask, auto_feather_px, feather_reach, grow_mask, region_crop_box
 from tcp_core.editing.regions import EditModel, RegionEdit
@@ -151,7 +151,10 @@ def apply_regions(
     (`fullres.upsample_edit`; None: no cap). `priming_part` (PRIMING_PARTS), for a region without a style mask:
     "place" primes towards the reference's rows at the region's own place in its photo (`priming_options`), "match"
     towards the part of the reference that matches the region (`TCPModel.match_style_part`: a sky's reference sky,
-    not its mountains), for the priming only: the network still takes the whole reference's style.
+    not its mountains), for the priming only: the network still takes the whole reference's style; "auto" matches
+    only for a smooth region (mean `fullres.photo_flatness` over it at least MATCH_FLATNESS: a clear sky, fog, a
+    blurred background), where the match won on the tuning pairs, and reads the rows at its place otherwise (grass,
+    beaches and fields took blotches from a matched part).
     """
     if priming_part not in PRIMING_PARTS:
         raise ValueError(f"priming_part must be one of {', '.join(PRIMING_PARTS)}, got {priming_part!r}")
@@ -212,7 +215,8 @@ def apply_regions(
             if inside:
                 lo_mask = grow_mask(lo_mask, INSIDE_GROW_REF_PX * min(wh, ww) / 128)
         prime_mask = by_part.get("style_mask")  # what priming reads of the reference (None: `prime`'s rows or all)
-        if priming_part == "match" and prime_mask is None and not global_ and priming > 0 and strength > 0:
+        if (priming_part != "place" and prime_mask is None and not global_ and priming > 0 and strength > 0
+                and (priming_part == "match" or _smooth_region(lo_src, lo_mask))):
             prime_mask = np.asarray(model.match_style_part(lo_src, lo_mask, style_lo), np.float32)
             prime = {**prime, "ref_rows": None}
         # colour priming reaches what fills the region: the swap (global, or inside with swap_interior), else the edit
@@ -247,7 +251,14 @@ def apply_regions(
 
 
 INTERIOR_RAMPS = ("fixed", "guided")  # apply_regions(interior_ramp=...): see interior_weight
-PRIMING_PARTS = ("place", "match")  # apply_regions(priming_part=...)
+PRIMING_PARTS = ("place", "match", "auto")  # apply_regions(priming_part=...)
+MATCH_FLATNESS = 0.5  # priming_part "auto": the mean photo_flatness from which a region counts as smooth
+
+
+def _smooth_region(lo_src: np.ndarray, lo_mask: np.ndarray) -> bool:
+    """Whether a region is smooth enough for priming_part "auto" to match (mean `photo_flatness` over it)."""
+    inside = lo_mask > 0.5
+    return bool(inside.any()) and float(photo_flatness(lo_src, lo_mask)[inside].mean()) >= MATCH_FLATNESS
 
 
 def priming_options(profile: str, mask: np.ndarray | None, style_mask: np.ndarray | None,
