@@ -245,7 +245,7 @@ def apply_regions(
             fp = 0  # a full mask needs no feathering
         # in place: full_crop is a view of `cur`, this function's own copy of the photo
         upsample_edit(full_crop, lo_ref, lo_res, m_crop, fp, inside=inside, smoothing=smoothing, in_place=True,
-                      guided=guided_feather, detail_gain=detail_gain)
+                      guided=guided_feather, detail_gain=detail_gain, lo_photo=lo_src)
         _add(timings, "upsample", t0)
     return cur
 
@@ -286,10 +286,9 @@ def _primed_swap(model: EditModel, lo_src: np.ndarray, style_lo: np.ndarray, lo_
     between the primed swaps at the neighbouring multiples of the step, which stay in the model's caches: every
     strength would otherwise prime a new photo and encode it (exact at the key frames, like
     `TCPModel._swap_features`). `profile`, `ref_rows`, `spread`: `prime_region`'s; `prime_mask`: the part of the
-    reference priming reads (None: the network's style mask in `by_part`, if any)."""
+    reference priming reads (`apply_regions` passes the network's style mask or the matched part; None: all of it)."""
     def at(t: float) -> np.ndarray:
-        part = prime_mask if prime_mask is not None else by_part.get("style_mask")
-        lo_in = prime_region(lo_src, style_lo, lo_mask, pre_transfer * min(1.0, t), part, cap,
+        lo_in = prime_region(lo_src, style_lo, lo_mask, pre_transfer * min(1.0, t), prime_mask, cap,
                              profile, ref_rows, spread)
         return np.asarray(model.swap(lo_in, style_lo, t, **by_part))
 
@@ -379,7 +378,7 @@ def restyle_photo(model: EditModel, image: np.ndarray, other: np.ndarray, amount
     t = float(np.clip(amount, 0.0, 1.0))
     lo = _resize(np.asarray(model.swap(lo_src, other_lo, t)), (wh, ww))
     ref = _resize(np.asarray(model.swap(lo_src, other_lo, 0.0)), (wh, ww))
-    return upsample_edit(image, ref, lo, np.ones((h, w), np.float32), 0, smoothing=smoothing)
+    return upsample_edit(image, ref, lo, np.ones((h, w), np.float32), 0, smoothing=smoothing, lo_photo=lo_src)
 
 
 def interpolate_photo(

@@ -369,6 +369,7 @@ def upsample_edit(
     in_place: bool = False,
     guided: bool = True,
     detail_gain: float | None = DEFAULT_DETAIL_GAIN,
+    lo_photo: np.ndarray | None = None,
 ) -> np.ndarray:
     """Full-resolution version of a low-resolution edit.
 
@@ -384,7 +385,8 @@ def upsample_edit(
     smoothing: colour smoothing level 0..MAX_SMOOTHING (`smoothing_radius`; None = DEFAULT_SMOOTHING):
     low follows the network's local colours closely, high keeps more of the photo's texture.
     detail_gain: the most the colour transform amplifies the photo's own detail per channel in its smooth parts
-    (`fit_local_color_transform(max_gain=..., flat=photo_flatness(...))`; None: no cap).
+    (`fit_local_color_transform(max_gain=..., flat=photo_flatness(...))`; None: no cap). lo_photo: the photo itself
+    at lo_src_rgb's size, which the flatness is read from, when the caller has it (None: full_src_rgb is shrunk here).
     Pixels where the feathered mask is 0 are returned unchanged, bit for bit.
     in_place=True writes the result into full_src_rgb itself (it must be writeable) and returns it,
     instead of a new array: only the pixels under the feathered mask are written.
@@ -413,10 +415,15 @@ def upsample_edit(
     lo_weight = cv2.resize(np.ascontiguousarray(m_in[::k, ::k]), (w, h), interpolation=cv2.INTER_AREA)
     if smoothing is None:
         smoothing = DEFAULT_SMOOTHING
+    flat = None
+    if detail_gain is not None:
+        if lo_photo is None:
+            lo_photo = cv2.resize(src, (w, h), interpolation=cv2.INTER_AREA)
+        elif lo_photo.shape[:2] != (h, w):
+            raise ValueError(f"lo_photo {lo_photo.shape} must have lo_src's size {(h, w)}")
+        flat = photo_flatness(lo_photo, lo_weight)
     T = fit_local_color_transform(lo_src, lo_res, radius=smoothing_radius(smoothing, lo_src.shape), eps=eps,
-                                  weight=lo_weight, max_gain=detail_gain,
-                                  flat=None if detail_gain is None else photo_flatness(
-                                      cv2.resize(src, (w, h), interpolation=cv2.INTER_AREA), lo_weight))
+                                  weight=lo_weight, max_gain=detail_gain, flat=flat)
     plan = _Plan(src, T, box, max_mid_pixels)
     x0, y0, x1, y1 = box
     maxval = np.float32(plan.maxval)
