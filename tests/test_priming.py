@@ -277,6 +277,37 @@ def test_primed_photos_prime_inside_a_mask_and_amount_zero_is_the_photo():
         primed_photos(real, refs, "strokes", 1.5, np.random.default_rng(0))
 
 
+@pytest.mark.parametrize("profile", ["rows", "global"])
+def test_primed_photos_prime_as_the_export_primes(profile):
+    """--swap-prime-profile: each training pair is primed exactly as the export primes that region with that
+    profile (`priming_options`: the reference's rows at the region's place for "rows"), and the two profiles
+    differ on a reference whose top and bottom differ."""
+    from tcp_core.colour.priming import prime_region, region_rows
+    from tcp_core.editing.apply import priming_options
+    from tcp_core.training.masks import training_masks
+    from tcp_core.training.primed import primed_photos, uint8_photos
+
+    g = torch.Generator().manual_seed(5)
+    real = torch.rand(2, 3, 32, 32, generator=g) * 2 - 1
+    refs = torch.rand(2, 3, 32, 32, generator=g) * 0.2
+    refs[:, :, :16] -= 0.9  # a dark top, a light bottom
+    primed = primed_photos(real, refs, "regions", 1.0, np.random.default_rng(7), profile)
+    rng = np.random.default_rng(7)  # the same stream: the same masks, then the same amounts
+    src, ref = uint8_photos(real), uint8_photos(refs)
+    masks = training_masks("regions", src, rng)[:, 0]
+    amounts = rng.uniform(0.0, 1.0, size=2)
+    for i in range(2):
+        want = prime_region(src[i], ref[i], masks[i], float(amounts[i]),
+                            **priming_options(profile, masks[i], None)).astype(np.float32)
+        got = uint8_photos(primed[i:i + 1])[0].astype(np.float32)
+        assert np.abs(got - want).max() <= 1.0  # float32 round trip of the change
+    other = primed_photos(real, refs, "regions", 1.0, np.random.default_rng(7),
+                          "global" if profile == "rows" else "rows")
+    assert not torch.allclose(primed, other)
+    assert region_rows(np.zeros((4, 4))) is None
+    assert region_rows(np.pad(np.ones((2, 4)), ((1, 1), (0, 0)))) == (0.25, 0.75)
+
+
 def test_trainer_swap_prime_swaps_the_primed_photo():
     """With swap_prime the swap decodes the content code of the primed photo: another swap than without,
     from the same weights and random streams; the reconstruction is the same."""
@@ -297,3 +328,5 @@ def test_trainer_swap_prime_swaps_the_primed_photo():
     assert not torch.allclose(fakes[0.0][4:], fakes[1.0][4:])  # swaps
     with pytest.raises(UsageError, match="swap_prime"):
         TrainConfig(preset="tiny", swap_prime=2.0)
+    with pytest.raises(UsageError, match="swap_prime_profile"):
+        TrainConfig(preset="tiny", swap_prime=1.0, swap_prime_profile="columns")

@@ -20,6 +20,7 @@ import json
 import math
 from dataclasses import dataclass, field
 
+from tcp_core.base.constants import PRIMING_PROFILES
 from tcp_core.base.errors import UsageError
 
 # --- ModelConfig bounds (issue #17): a weights file's config is untrusted input -----------------
@@ -284,6 +285,10 @@ class TrainConfig:
     # reference (the export's colour priming) within a random ca_masks-kind mask by a random amount up to this
     # (0 = off, the paper's swap; 1 = up to the full Reinhard transfer). One more encoder pass per iteration.
     swap_prime: float = 0.0
+    # What the primed swaps' priming follows (PRIMING_PROFILES, as the export's `--priming-profile`): "rows" the
+    # reference's rows at the training mask's place (the export's default since stage 38), "global" one Lab mean
+    # and spread per region (stage 37's `pr1`).
+    swap_prime_profile: str = "rows"
     weights: LossWeights = field(default_factory=LossWeights)
 
     def __post_init__(self) -> None:
@@ -295,6 +300,9 @@ class TrainConfig:
             raise UsageError("tcp_every and r1_every must be >= 1")
         if not 0.0 <= self.swap_prime <= 1.0:
             raise UsageError(f"swap_prime must be between 0 and 1, got {self.swap_prime}")
+        if self.swap_prime_profile not in PRIMING_PROFILES:
+            raise UsageError(f"swap_prime_profile must be one of {', '.join(PRIMING_PROFILES)}, "
+                             f"got {self.swap_prime_profile!r}")
         if self.ca_masks not in CA_MASKS:
             raise UsageError(f"ca_masks must be one of {', '.join(CA_MASKS)}, got {self.ca_masks!r}")
         if self.discriminator not in DISCRIMINATORS:

@@ -43,8 +43,8 @@ from tcp_core.base.constants import (
     SPREAD_DETAIL_REF_PX,
 )
 
-__all__ = ["PRIMING_PROFILES", "PRIMING_SPREADS", "lab_moments", "prime_region", "reinhard_lab", "reinhard_lab_rows",
-           "row_profile", "scaled_spread"]
+__all__ = ["PRIMING_PROFILES", "PRIMING_SPREADS", "lab_moments", "prime_region", "region_rows", "reinhard_lab",
+           "reinhard_lab_rows", "row_profile", "scaled_spread"]
 
 ROWS_SMOOTHING = 1 / 8  # the row profiles' Gaussian sigma, as a fraction of the vertical extent they span
 
@@ -184,6 +184,17 @@ def reinhard_lab_rows(src: np.ndarray, style: np.ndarray, mask: np.ndarray,
     pos = s0 + np.clip(t, 0.0, 1.0) * (s1 - s0)
     target = np.stack([np.interp(pos, np.arange(hs), ms[:, c]) for c in range(3)], 1)
     return _rgb8(scaled_spread(lab - mc[:, None, :], ratio, m, spread) + target[:, None, :])
+
+
+def region_rows(mask: np.ndarray) -> tuple[float, float] | None:
+    """The rows a region spans in its photo, as fractions of the photo's height: (first row, last row + 1) / H of
+    the rows where `mask` (HxW, or HxWx1) is non-zero; None for an empty mask. Profile "rows" reads a reference's
+    rows at this place (`prime_region(ref_rows=...)`): a sky at the top of the photo takes the reference's top."""
+    m = np.asarray(mask)
+    rows = np.flatnonzero(m.reshape(m.shape[0], -1).any(1))
+    if not rows.size:
+        return None
+    return rows[0] / m.shape[0], (rows[-1] + 1) / m.shape[0]
 
 
 def prime_region(src: np.ndarray, style: np.ndarray, mask: np.ndarray, amount: float,

@@ -29,7 +29,7 @@ from tcp_core.base.constants import (
     PRIMING_PROFILES,
     PRIMING_SPREADS,
 )
-from tcp_core.colour.priming import prime_region
+from tcp_core.colour.priming import prime_region, region_rows
 from tcp_core.editing.fullres import photo_flatness, upsample_edit
 from tcp_core.editing.guided import guided_filter
 from tcp_core.editing.masks import as_float_mask, auto_feather_px, feather_reach, grow_mask, region_crop_box
@@ -269,10 +269,7 @@ def priming_options(profile: str, mask: np.ndarray | None, style_mask: np.ndarra
     so its primed swaps are the preview's. `spread` is passed on (`prime_region(spread=...)`)."""
     ref_rows = None
     if profile == "rows" and style_mask is None and mask is not None:
-        m = np.asarray(mask)
-        rows = np.flatnonzero(m.reshape(m.shape[0], -1).any(1))
-        if rows.size:
-            ref_rows = (rows[0] / m.shape[0], (rows[-1] + 1) / m.shape[0])
+        ref_rows = region_rows(mask)
     return {"profile": profile, "ref_rows": ref_rows, "spread": spread}
 
 

@@ -17,6 +17,7 @@ import torch
 import torch.distributed as dist
 
 from tcp_core.base.config import CA_MASKS, DISCRIMINATORS, EDIT_STYLES, LossWeights, TrainConfig, model_preset
+from tcp_core.base.constants import PRIMING_PROFILES
 from tcp_core.base.errors import UserError
 from tcp_core.data.stream import DEFAULT_CACHE_MB
 from tcp_core.networks.precision import PRECISION_CHOICES
@@ -87,6 +88,10 @@ def build_parser() -> argparse.ArgumentParser:
                         "(0-1) towards its reference's colours inside a random region (a Reinhard Lab transfer, "
                         "the export's colour priming), so the network learns to render primed photos cleanly "
                         "(one more encoder pass per step; default %(default)s = off)")
+    p.add_argument("--swap-prime-profile", choices=PRIMING_PROFILES, default=d.swap_prime_profile,
+                   help="what --swap-prime's priming follows, as the export's --priming-profile: 'rows' the "
+                        "reference's rows at the region's place, 'global' one colour per region "
+                        "(default %(default)s)")
     p.add_argument("--reuse-fakes", action="store_true",
                    help="D judges the G phase's own reconstruction and swap instead of decoding them again "
                         "(one G step old; 1.15x the iterations per hour measured, benchmarks/bench_train_step.py)")
@@ -214,7 +219,8 @@ def main(argv: list[str] | None = None) -> int:
             discriminator=args.discriminator, diffaugment=args.diffaugment,
             diffaugment_cooccur=args.diffaugment_cooccur, ca_masks=args.ca_masks,
             reuse_fakes=args.reuse_fakes, ca_detach_swap=args.ca_detach_swap,
-            cc_detach_content=args.cc_detach_content, swap_prime=args.swap_prime)
+            cc_detach_content=args.cc_detach_content, swap_prime=args.swap_prime,
+            swap_prime_profile=args.swap_prime_profile)
         parse_policy(tcfg.diffaugment)
         parse_policy(tcfg.diffaugment_cooccur)
         if args.resume and args.edit_style:

@@ -215,7 +215,8 @@ class Trainer:
             c_swap = codes.content  # the swap's content code: C_A, or C_A' of A primed towards B (--swap-prime)
             if self.tcfg.swap_prime > 0:
                 c_swap = self.net.encode(
-                    primed_photos(real, real_b, self.tcfg.ca_masks, self.tcfg.swap_prime, self.mask_rng)).content
+                    primed_photos(real, real_b, self.tcfg.ca_masks, self.tcfg.swap_prime, self.mask_rng,
+                                  self.tcfg.swap_prime_profile)).content
             out = self.net.decode(torch.cat([codes.content, c_swap]), torch.cat([codes.style, s_swap]))
             rec, swap = out[:n], out[n:]  # I_{A->A} and I_{A->B} = G(C_A, S_B) (or G(C_A', S_B))
             self._fakes = out.detach() if self.tcfg.reuse_fakes else None
