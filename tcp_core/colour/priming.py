@@ -44,7 +44,7 @@ from tcp_core.base.constants import (
 )
 
 __all__ = ["PRIMING_PROFILES", "PRIMING_SPREADS", "lab_moments", "prime_region", "region_rows", "reinhard_lab",
-           "reinhard_lab_rows", "row_profile", "scaled_spread"]
+           "reinhard_lab_rows", "row_profile", "rows_window", "scaled_spread"]
 
 ROWS_SMOOTHING = 1 / 8  # the row profiles' Gaussian sigma, as a fraction of the vertical extent they span
 
@@ -167,13 +167,7 @@ def reinhard_lab_rows(src: np.ndarray, style: np.ndarray, mask: np.ndarray,
     if style_mask is not None:
         sw = np.asarray(style_mask, np.float64)
     else:
-        sw = np.ones(ref.shape[:2])
-        if ref_rows is not None:
-            top, bottom = (min(max(float(v), 0.0), 1.0) for v in ref_rows)
-            a = min(int(np.floor(top * hs)), hs - 1)
-            b = max(int(np.ceil(bottom * hs)), a + 1)
-            sw[:a] = 0
-            sw[b:] = 0
+        sw = rows_window(ref.shape[:2], ref_rows).astype(np.float64)
     ms, s0, s1 = row_profile(ref, sw)
     sd_c = _residual_spread(lab, mc, m)
     sd_s = _residual_spread(ref, ms, sw)
@@ -184,6 +178,21 @@ def reinhard_lab_rows(src: np.ndarray, style: np.ndarray, mask: np.ndarray,
     pos = s0 + np.clip(t, 0.0, 1.0) * (s1 - s0)
     target = np.stack([np.interp(pos, np.arange(hs), ms[:, c]) for c in range(3)], 1)
     return _rgb8(scaled_spread(lab - mc[:, None, :], ratio, m, spread) + target[:, None, :])
+
+
+def rows_window(shape: tuple[int, int], ref_rows: tuple[float, float] | None) -> np.ndarray:
+    """HxW float32 weights: 1 on the rows `ref_rows` = (top, bottom) of an image of `shape` (fractions of its height,
+    at least one row), 0 elsewhere; all ones for None. What profile "rows" reads of a reference without a style
+    mask."""
+    h, w = shape
+    win = np.ones((h, w), np.float32)
+    if ref_rows is not None:
+        top, bottom = (min(max(float(v), 0.0), 1.0) for v in ref_rows)
+        a = min(int(np.floor(top * h)), h - 1)
+        b = max(int(np.ceil(bottom * h)), a + 1)
+        win[:a] = 0
+        win[b:] = 0
+    return win
 
 
 def region_rows(mask: np.ndarray) -> tuple[float, float] | None:

@@ -46,6 +46,7 @@ from tcp_core.base.errors import UsageError
 from tcp_core.base.memory import release_free_memory
 from tcp_core.editing.apply import (
     INTERIOR_RAMPS,
+    PRIMING_PARTS,
     _add,
     _resize,
     _shrink_style,
@@ -156,11 +157,12 @@ def _build_parser() -> argparse.ArgumentParser:
                    help="cap on how much the colour transform that carries the edit to full resolution amplifies "
                         "the photo's own detail (noise in a smooth sky turns into grain when it is stretched); "
                         "0 = no cap (default %(default)g)")
-    a.add_argument("--priming-part", choices=("place", "match", "auto"), default="place",
+    a.add_argument("--priming-part", choices=PRIMING_PARTS, default="place",
                    help="for a region without --style-mask, what of the reference colour priming reads: 'place' its "
                         "rows at the region's own place in the photo, 'match' the part that matches the region (a "
                         "sky's reference sky, not its mountains; the network still takes the whole reference), "
-                        "'auto' matches for smooth regions only (a clear sky, fog) (default %(default)s)")
+                        "'auto' matches for smooth regions only (a clear sky, fog), 'weigh' reads the rows at the "
+                        "region's place with each pixel weighted by its match (default %(default)s)")
     a.add_argument("--no-crop", action="store_true", help="run the network on the whole photo, not a crop")
     a.add_argument("--quality", type=int, default=95, help="JPEG/WebP quality (default 95)")
     a.add_argument("--format", choices=["png", "jpg", "webp", "tif"], default=None, help="output format (batch)")
