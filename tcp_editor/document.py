@@ -28,10 +28,12 @@ INTERP_WHAT = ("style", "content")
 # inside of a region takes the network's global swap) and the Colour priming (an integer percent):
 # the library's one definition, reached through the service layer (tcp_core.base.constants).
 from .services.images import (  # noqa: E402
+    DEFAULT_DETAIL_GAIN,
     DEFAULT_FEATHER_EDGE,
     DEFAULT_INTERIOR_MODE,
     DEFAULT_PRE_TRANSFER_PERCENT,
     DEFAULT_PRIMING_PROFILE,
+    DEFAULT_PRIMING_SPREAD,
     DEFAULT_SMOOTHING,
     FEATHER_EDGES,
     INTERIOR_MODES,
@@ -39,7 +41,25 @@ from .services.images import (  # noqa: E402
     MAX_SMOOTHING,
     MAX_STRENGTH,
     PRIMING_PROFILES,
+    PRIMING_SPREADS,
 )
+
+# The export's detail gain cap (Document.detail_gain, `apply_regions(detail_gain=...)`): 0 (no cap) or a number
+# between these; below 1 it would flatten the photo's own detail, far above 4 it is no cap in practice.
+MIN_DETAIL_GAIN = 1.0
+MAX_DETAIL_GAIN = 4.0
+
+
+def valid_detail_gain(value) -> bool:
+    """Whether `value` is an allowed detail gain cap: a finite number (not a bool), 0 or between MIN_DETAIL_GAIN and
+    MAX_DETAIL_GAIN."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        return False
+    try:
+        value = float(value)  # an int beyond float range raises OverflowError
+    except OverflowError:
+        return False
+    return value == 0.0 or MIN_DETAIL_GAIN <= value <= MAX_DETAIL_GAIN  # (NaN fails both)
 
 _uids = itertools.count(1)
 
@@ -117,6 +137,8 @@ class RenderState:
     pre_transfer: int = DEFAULT_PRE_TRANSFER_PERCENT  # colour priming, percent 0..MAX_PRE_TRANSFER_PERCENT
     edge: str = DEFAULT_FEATHER_EDGE  # one of FEATHER_EDGES: the feather across the mask's edge or inside it
     priming_profile: str = DEFAULT_PRIMING_PROFILE  # one of PRIMING_PROFILES: priming's target row by row or one
+    priming_spread: str = DEFAULT_PRIMING_SPREAD  # one of PRIMING_SPREADS: what priming's spread ratio stretches
+    detail_gain: float = DEFAULT_DETAIL_GAIN  # the export's detail gain cap; 0.0: no cap
 
     @property
     def is_identity(self) -> bool:
@@ -129,7 +151,8 @@ class Document(QObject):
     regionChanged = Signal(int)  # uid: a property (style, strength, name, visibility)
     maskChanged = Signal(int, object)  # uid, dirty rect (x0, y0, x1, y1) or None (whole mask)
     activeRegionChanged = Signal(int)  # uid, -1 for none
-    settingsChanged = Signal()  # global transfer, interpolation, smoothing, region interior, colour priming, mask edge
+    settingsChanged = Signal()  # global transfer, interpolation, smoothing, region interior, colour priming (amount,
+    # profile, spread), mask edge, detail gain cap
     changed = Signal()  # anything that changes the rendered result
 
     def __init__(self, parent: QObject | None = None, preview_long_side: int = PREVIEW_LONG_SIDE) -> None:
@@ -155,6 +178,8 @@ class Document(QObject):
         self.pre_transfer = DEFAULT_PRE_TRANSFER_PERCENT
         self.edge = DEFAULT_FEATHER_EDGE
         self.priming_profile = DEFAULT_PRIMING_PROFILE
+        self.priming_spread = DEFAULT_PRIMING_SPREAD
+        self.detail_gain = DEFAULT_DETAIL_GAIN
         self.project_path = ""
         self._merge_generation = 0
         self._region_counter = 0
@@ -203,6 +228,8 @@ class Document(QObject):
         self.pre_transfer = DEFAULT_PRE_TRANSFER_PERCENT
         self.edge = DEFAULT_FEATHER_EDGE
         self.priming_profile = DEFAULT_PRIMING_PROFILE
+        self.priming_spread = DEFAULT_PRIMING_SPREAD
+        self.detail_gain = DEFAULT_DETAIL_GAIN
         self.project_path = ""
         self._region_counter = 0
         self.photoChanged.emit()
@@ -263,7 +290,8 @@ class Document(QObject):
         return RenderState(self.preview, regions, self.global_transfer,
                            self.interp_image if self.interp_amount > 0 else None, self.interp_what,
                            float(self.interp_amount), int(self.smoothing), str(self.interior),
-                           int(self.pre_transfer), str(self.edge), str(self.priming_profile))
+                           int(self.pre_transfer), str(self.edge), str(self.priming_profile),
+                           str(self.priming_spread), float(self.detail_gain))
 
     # editing API: every call pushes one undoable command ---------------------------------
     def add_region(self, name: str | None = None, mask: np.ndarray | None = None,
@@ -448,6 +476,27 @@ class Document(QObject):
         reference's colours row by row (a sunset's gradient stays a gradient), "global" one colour for the whole
         region. One undo step per change; an unknown value raises ValueError and changes nothing."""
         self._set_choice("priming_profile", profile, PRIMING_PROFILES, "priming profile", "Priming follows")
+
+    def set_priming_spread(self, spread: str) -> None:
+        """What colour priming's spread ratio stretches (preview and export; one of PRIMING_SPREADS): only each region's
+        "detail" (finer than a few pixels of the network's image; a smooth sky's slow shading is never stretched) or
+        "all" of its variation (the priming before session 34: under a busy reference a dusk sky's gentle shading could
+        become a dark patch). One undo step per change; an unknown value raises ValueError and changes nothing."""
+        self._set_choice("priming_spread", spread, PRIMING_SPREADS, "priming spread", "Priming stretches")
+
+    def set_detail_gain(self, value: float) -> None:
+        """The cap on how much the colour transform that carries each edit to full resolution amplifies the photo's own
+        detail where the photo is smooth (preview and export; `apply_regions(detail_gain=...)`): 0 is no cap (a sky
+        turned peach may show the photo's sensor noise as grain), otherwise a number between MIN_DETAIL_GAIN and
+        MAX_DETAIL_GAIN. One undo step per change; any other value raises ValueError and changes nothing."""
+        from .commands import DocValueCommand
+
+        if not valid_detail_gain(value):
+            raise ValueError(f"the detail gain cap must be 0 (no cap) or a number between {MIN_DETAIL_GAIN:g} and "
+                             f"{MAX_DETAIL_GAIN:g}, got {value!r}")
+        value = float(value)
+        if value != self.detail_gain:
+            self.undo_stack.push(DocValueCommand(self, {"detail_gain": value}, "Sky grain guard"))
 
     def end_merge(self) -> None:
         """Close the current run of mergeable slider moves (call on slider release)."""

@@ -12,12 +12,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from tcp_core.base.constants import DEFAULT_DETAIL_GAIN as _LIBRARY_DETAIL_GAIN
 from tcp_core.base.constants import (  # noqa: F401 (the GUI's settings, defined once in the library)
     DEFAULT_FEATHER_EDGE,
     DEFAULT_INTERIOR_MODE,
     DEFAULT_MAX_PIXELS,
     DEFAULT_PRE_TRANSFER,
     DEFAULT_PRIMING_PROFILE,
+    DEFAULT_PRIMING_SPREAD,
     DEFAULT_SMOOTHING,
     FEATHER_EDGES,
     IMAGE_EXTENSIONS,
@@ -25,6 +27,7 @@ from tcp_core.base.constants import (  # noqa: F401 (the GUI's settings, defined
     MAX_SMOOTHING,
     MAX_STRENGTH,
     PRIMING_PROFILES,
+    PRIMING_SPREADS,
 )
 
 # Colour priming (`apply_regions(pre_transfer=...)`, 0..1) as the editor shows and stores it: an integer
@@ -32,6 +35,9 @@ from tcp_core.base.constants import (  # noqa: F401 (the GUI's settings, defined
 # the library's DEFAULT_PRE_TRANSFER.
 MAX_PRE_TRANSFER_PERCENT = 100
 DEFAULT_PRE_TRANSFER_PERCENT = int(round(100 * DEFAULT_PRE_TRANSFER))
+# The export's detail gain cap (`apply_regions(detail_gain=...)`) as the editor shows and stores it: a float, 0.0 = no
+# cap (the library's None; the render passes `detail_gain or None`). The default follows the library's.
+DEFAULT_DETAIL_GAIN = float(_LIBRARY_DETAIL_GAIN or 0.0)
 
 EXPORT_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WebP"}
 

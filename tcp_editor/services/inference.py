@@ -24,13 +24,18 @@ from typing import Any
 import numpy as np
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
-from tcp_core.base.constants import DEFAULT_FEATHER_EDGE, DEFAULT_INTERIOR_MODE, DEFAULT_PRIMING_PROFILE
+from tcp_core.base.constants import (
+    DEFAULT_FEATHER_EDGE,
+    DEFAULT_INTERIOR_MODE,
+    DEFAULT_PRIMING_PROFILE,
+    DEFAULT_PRIMING_SPREAD,
+)
 from tcp_core.base.memory import release_free_memory
 from tcp_core.base.openmp import short_openmp_waits
 from tcp_core.editing.masks import fade_depth, feather_reach
 from tcp_core.editing.regions import RegionEdit
 
-from .images import DEFAULT_PRE_TRANSFER_PERCENT
+from .images import DEFAULT_DETAIL_GAIN, DEFAULT_PRE_TRANSFER_PERCENT
 from .requests import (
     CallJob,
     ExportJob,
@@ -313,7 +318,8 @@ class InferenceWorker(QObject):
                 from .render import warm_steps
 
                 p.steps = warm_steps(self.model, p.image, p.styles, p.mask, p.strength, p.smoothing, p.interior,
-                                     p.pre_transfer, p.edge, p.priming_profile)
+                                     p.pre_transfer, p.edge, p.priming_profile,
+                                     priming_spread=p.priming_spread, detail_gain=p.detail_gain)
                 p.done = 0
             steps = p.steps
             if steps:
@@ -383,7 +389,8 @@ class InferenceWorker(QObject):
             out = render(self.model, p.image, p.regions, p.global_, p.interp_image, p.interp_what, p.interp_amount,
                          self._cache, crop=p.crop, keyframe_step=p.keyframe_step, smoothing=p.smoothing,
                          interior=p.interior, pre_transfer=p.pre_transfer, edge=p.edge,
-                         priming_profile=p.priming_profile)
+                         priming_profile=p.priming_profile, priming_spread=p.priming_spread,
+                         detail_gain=p.detail_gain)
             self.progress.emit(req.id, max(1, n), max(1, n))
             return out
         if isinstance(p, SimilarityJob):
@@ -410,7 +417,8 @@ class InferenceWorker(QObject):
             self.progress.emit(req.id, i, len(p.regions) + 1)
         out = render(self.model, photo, regions, p.global_, p.interp_image, p.interp_what, p.interp_amount,
                      FrameCache(1), smoothing=p.smoothing, interior=p.interior, pre_transfer=p.pre_transfer,
-                     edge=p.edge, priming_profile=p.priming_profile)
+                     edge=p.edge, priming_profile=p.priming_profile, priming_spread=p.priming_spread,
+                     detail_gain=p.detail_gain)
         path = save_photo(p.path, out, alpha=p.alpha, exif=p.exif, icc=p.icc, quality=int(p.quality),
                           protect=p.protect)
         self.progress.emit(req.id, 1, 1)
@@ -473,6 +481,8 @@ class InferenceService(QObject):
             pre_transfer=state.pre_transfer,
             edge=state.edge,
             priming_profile=state.priming_profile,
+            priming_spread=state.priming_spread,
+            detail_gain=state.detail_gain,
         ), "preview")
 
     def submit_similarity(self, image: np.ndarray, x: int, y: int) -> int:
@@ -492,11 +502,14 @@ class InferenceService(QObject):
     def submit_warm(self, image: np.ndarray, styles=(), mask: np.ndarray | None = None, strength: float = 1.0,
                     smoothing: float | None = None, interior: str = DEFAULT_INTERIOR_MODE,
                     pre_transfer: int = DEFAULT_PRE_TRANSFER_PERCENT, edge: str = DEFAULT_FEATHER_EDGE,
-                    priming_profile: str = DEFAULT_PRIMING_PROFILE) -> int:
+                    priming_profile: str = DEFAULT_PRIMING_PROFILE,
+                    priming_spread: str = DEFAULT_PRIMING_SPREAD,
+                    detail_gain: float = DEFAULT_DETAIL_GAIN) -> int:
         """Warm the model's caches for the first preview of `image` (render.warm_steps); a newer
         warm-up replaces this one. Low priority: a preview waits for at most one step of it."""
         return self.worker.submit(WarmJob(image, list(styles), mask, float(strength), smoothing, interior,
-                                          int(pre_transfer), edge, priming_profile), "warm")
+                                          int(pre_transfer), edge, priming_profile, priming_spread, detail_gain),
+                                  "warm")
 
     def submit_export(self, job: ExportJob) -> int:
         return self.worker.submit(job, "export")

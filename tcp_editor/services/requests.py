@@ -13,9 +13,14 @@ from typing import Any, Callable
 
 import numpy as np
 
-from tcp_core.base.constants import DEFAULT_FEATHER_EDGE, DEFAULT_INTERIOR_MODE, DEFAULT_PRIMING_PROFILE
+from tcp_core.base.constants import (
+    DEFAULT_FEATHER_EDGE,
+    DEFAULT_INTERIOR_MODE,
+    DEFAULT_PRIMING_PROFILE,
+    DEFAULT_PRIMING_SPREAD,
+)
 
-from .images import DEFAULT_PRE_TRANSFER_PERCENT
+from .images import DEFAULT_DETAIL_GAIN, DEFAULT_PRE_TRANSFER_PERCENT
 
 
 class RequestKind(enum.Enum):
@@ -42,6 +47,8 @@ class RenderJob:
     pre_transfer: int = DEFAULT_PRE_TRANSFER_PERCENT  # colour priming, percent 0..100 (render() divides by 100)
     edge: str = DEFAULT_FEATHER_EDGE  # one of FEATHER_EDGES: the feather across the mask's edge or inside it
     priming_profile: str = DEFAULT_PRIMING_PROFILE  # one of PRIMING_PROFILES: priming's target row by row or one
+    priming_spread: str = DEFAULT_PRIMING_SPREAD  # one of PRIMING_SPREADS: what priming's spread ratio stretches
+    detail_gain: float = DEFAULT_DETAIL_GAIN  # the detail gain cap of the full-resolution transform; 0: no cap
     crop: bool = True  # False: the fast whole-photo interactive preview
     keyframe_step: float | None = None  # approximate strengths during a slider drag
     kind = RequestKind.RENDER
@@ -68,6 +75,8 @@ class WarmJob:
     pre_transfer: int = DEFAULT_PRE_TRANSFER_PERCENT
     edge: str = DEFAULT_FEATHER_EDGE
     priming_profile: str = DEFAULT_PRIMING_PROFILE
+    priming_spread: str = DEFAULT_PRIMING_SPREAD
+    detail_gain: float = DEFAULT_DETAIL_GAIN
     steps: list | None = None  # the remaining steps, once planned
     done: int = 0
     ms: list = field(default_factory=list)  # per finished step
@@ -91,6 +100,8 @@ class ExportJob:
     pre_transfer: int = DEFAULT_PRE_TRANSFER_PERCENT
     edge: str = DEFAULT_FEATHER_EDGE
     priming_profile: str = DEFAULT_PRIMING_PROFILE
+    priming_spread: str = DEFAULT_PRIMING_SPREAD
+    detail_gain: float = DEFAULT_DETAIL_GAIN
     alpha: np.ndarray | None = None
     exif: bytes | None = None
     icc: bytes | None = None
