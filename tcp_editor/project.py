@@ -32,22 +32,28 @@ from PIL import Image
 
 from . import mask_ops
 from .document import (
+    DEFAULT_DETAIL_GAIN,
     DEFAULT_FEATHER_EDGE,
     DEFAULT_INTERIOR_MODE,
     DEFAULT_PRE_TRANSFER_PERCENT,
     DEFAULT_PRIMING_PROFILE,
+    DEFAULT_PRIMING_SPREAD,
     DEFAULT_SMOOTHING,
     FEATHER_EDGES,
     INTERIOR_MODES,
     INTERP_WHAT,
+    MAX_DETAIL_GAIN,
     MAX_PRE_TRANSFER_PERCENT,
     MAX_SMOOTHING,
     MAX_STRENGTH,
+    MIN_DETAIL_GAIN,
     PRIMING_PROFILES,
+    PRIMING_SPREADS,
     STYLE_LONG_SIDE,
     Document,
     Region,
     StyleRef,
+    valid_detail_gain,
 )
 from .services.images import ImageSaveError, atomic_write
 
@@ -94,6 +100,8 @@ class Snapshot:
     pre_transfer: int = DEFAULT_PRE_TRANSFER_PERCENT  # colour priming, integer percent
     edge: str = DEFAULT_FEATHER_EDGE  # the feather across the mask's edge or inside it (FEATHER_EDGES)
     priming_profile: str = DEFAULT_PRIMING_PROFILE  # colour priming's target (PRIMING_PROFILES)
+    priming_spread: str = DEFAULT_PRIMING_SPREAD  # what colour priming's spread ratio stretches (PRIMING_SPREADS)
+    detail_gain: float = DEFAULT_DETAIL_GAIN  # the export's detail gain cap; 0.0: no cap
 
 
 def snapshot(doc: Document) -> Snapshot:
@@ -108,7 +116,7 @@ def snapshot(doc: Document) -> Snapshot:
     return Snapshot(doc.photo, doc.alpha, doc.exif, doc.icc, doc.path, regions, active, doc.global_transfer,
                     doc.interp_image, doc.interp_path, doc.interp_what, doc.interp_amount, doc.preview_long_side,
                     time.time(), png, int(doc.smoothing), str(doc.interior), int(doc.pre_transfer), str(doc.edge),
-                    str(doc.priming_profile))
+                    str(doc.priming_profile), str(doc.priming_spread), float(doc.detail_gain))
 
 
 def _png(arr: np.ndarray, level: int = 1) -> bytes:
@@ -161,6 +169,8 @@ def write(path: str, snap: Snapshot) -> str:
         "pre_transfer": int(snap.pre_transfer),  # colour priming, percent
         "edge": str(snap.edge),  # the feather: "across" the mask's edge or "inside" the mask
         "priming_profile": str(snap.priming_profile),  # colour priming's target: "rows" or "global"
+        "priming_spread": str(snap.priming_spread),  # what priming stretches: "detail" or "all"
+        "detail_gain": float(snap.detail_gain),  # the export's detail gain cap; 0: no cap
         "interpolation": {
             "file": "second.png" if snap.interp_image is not None else None,
             "source_path": snap.interp_path,
@@ -474,10 +484,15 @@ def _load(path: str) -> Snapshot:
                 or not 0 <= pre_transfer <= MAX_PRE_TRANSFER_PERCENT:
             raise _fail(path, "project.json: pre_transfer (colour priming) must be an integer percent between 0 "
                               f"and {MAX_PRE_TRANSFER_PERCENT}.")
-        # files from before these existed faded their edits out inside the masks and primed towards one colour per
-        # region: they render as saved
+        # files from before these existed faded their edits out inside the masks, primed towards one colour per
+        # region, stretched all of a region's variation and did not cap the detail gain: they render as saved
         edge = _choice(meta, "edge", FEATHER_EDGES, "inside", path)
         priming_profile = _choice(meta, "priming_profile", PRIMING_PROFILES, "global", path)
+        priming_spread = _choice(meta, "priming_spread", PRIMING_SPREADS, "all", path)
+        detail_gain = meta.get("detail_gain", 0.0)
+        if not valid_detail_gain(detail_gain):
+            raise _fail(path, f"project.json: detail_gain (the sky grain guard) must be 0 (off) or a number between "
+                              f"{MIN_DETAIL_GAIN:g} and {MAX_DETAIL_GAIN:g}.")
         saved_at = meta.get("saved_at", 0.0)
         try:
             saved_at = float(saved_at) if isinstance(saved_at, (int, float)) and not isinstance(saved_at, bool) else 0.0
@@ -486,7 +501,8 @@ def _load(path: str) -> Snapshot:
         return Snapshot(photo, alpha, exif, icc, str(ph.get("source_path", "")), regions, active, glob, interp,
                         str(ip.get("source_path", "")), what, amount, pls,
                         saved_at if math.isfinite(saved_at) else 0.0, smoothing=smoothing, interior=interior,
-                        pre_transfer=pre_transfer, edge=edge, priming_profile=priming_profile)
+                        pre_transfer=pre_transfer, edge=edge, priming_profile=priming_profile,
+                        priming_spread=priming_spread, detail_gain=float(detail_gain))
 
 
 def restore(doc: Document, snap: Snapshot, project_path: str = "") -> None:
@@ -508,6 +524,8 @@ def restore(doc: Document, snap: Snapshot, project_path: str = "") -> None:
         doc.pre_transfer = snap.pre_transfer
         doc.edge = snap.edge
         doc.priming_profile = snap.priming_profile
+        doc.priming_spread = snap.priming_spread
+        doc.detail_gain = float(snap.detail_gain)
         doc.project_path = project_path
         if doc.regions:
             doc.active_uid = doc.regions[snap.active_index if 0 <= snap.active_index < len(doc.regions) else 0].uid
