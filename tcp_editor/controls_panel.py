@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -15,16 +17,19 @@ from PySide6.QtWidgets import (
 )
 
 from .document import (
+    DEFAULT_DETAIL_GAIN,
     DEFAULT_FEATHER_EDGE,
     DEFAULT_INTERIOR_MODE,
     DEFAULT_PRE_TRANSFER_PERCENT,
     DEFAULT_PRIMING_PROFILE,
+    DEFAULT_PRIMING_SPREAD,
     DEFAULT_SMOOTHING,
     FEATHER_EDGES,
     INTERIOR_MODES,
     MAX_PRE_TRANSFER_PERCENT,
     MAX_SMOOTHING,
     PRIMING_PROFILES,
+    PRIMING_SPREADS,
 )
 from .mask_ops import SIMILAR_TOLERANCE_DEFAULT
 from .widgets import ComboBox, Slider, SpinBox
@@ -40,6 +45,15 @@ PROFILE_LABELS = {
     "rows": "The reference's rows",
     "global": "One colour per region",
 }
+# What colour priming stretches, in the user's words (item data: the PRIMING_SPREADS value).
+SPREAD_LABELS = {
+    "detail": "Fine detail",
+    "all": "All variation",
+}
+# The Sky grain guard (Document.detail_gain) in the user's words: its two standard items (item data: the gain; 0 is
+# no cap). A project may carry another gain: the combo then shows it as an extra item (`_gain_item`).
+GAIN_ON, GAIN_OFF = "On", "Off"
+GAIN_ITEMS = ((GAIN_ON, DEFAULT_DETAIL_GAIN), (GAIN_OFF, 0.0))
 # The Mask edge settings in the user's words (item data: the FEATHER_EDGES value).
 EDGE_LABELS = {
     "across": "Blend across the edge",
@@ -181,6 +195,36 @@ class ControlsPanel(QWidget):
             f"Default: {PROFILE_LABELS.get(DEFAULT_PRIMING_PROFILE, DEFAULT_PRIMING_PROFILE)}.")
         row.addWidget(self.priming_profile, 1)
         v.addLayout(row)
+        row = QHBoxLayout()
+        row.addWidget(QLabel("Priming stretches"))
+        self.priming_spread = _choice_combo("primingSpread", PRIMING_SPREADS, SPREAD_LABELS, DEFAULT_PRIMING_SPREAD,
+            "How much of a region's light and shade Colour priming stretches to the style photo's contrast.\n"
+            f"{SPREAD_LABELS['detail']}: only fine texture; a smooth sky's gentle shading stays as smooth as in "
+            "the photo.\n"
+            f"{SPREAD_LABELS['all']}: all of it, as the editor did before this setting existed (projects saved "
+            "then keep it). Stretching all variation can turn a smooth sky's shading into a dark patch under a "
+            "busy reference (storm clouds, rock and snow).\n"
+            f"Default: {SPREAD_LABELS.get(DEFAULT_PRIMING_SPREAD, DEFAULT_PRIMING_SPREAD)}.")
+        row.addWidget(self.priming_spread, 1)
+        v.addLayout(row)
+        row = QHBoxLayout()
+        row.addWidget(QLabel("Sky grain guard"))
+        self.detail_gain = ComboBox()
+        self.detail_gain.setObjectName("skyGrainGuard")
+        for label, gain in GAIN_ITEMS:
+            self.detail_gain.addItem(label, float(gain))
+        self.detail_gain.setCurrentIndex(self._gain_item(DEFAULT_DETAIL_GAIN))
+        self.detail_gain.setToolTip(
+            "Whether the edit may strengthen the photo's own fine detail where the photo is smooth.\n"
+            f"{GAIN_ON}: in smooth areas (a clear sky, fog) the photo's detail is strengthened at most "
+            f"{DEFAULT_DETAIL_GAIN:g}x, so a recoloured sky stays clean; grass, rock and clouds keep the edit's "
+            "full contrast.\n"
+            f"{GAIN_OFF}: no limit. Off lets a recoloured smooth sky show the photo's sensor noise as grain "
+            "(how the editor worked before this setting existed; projects saved then keep it).\n"
+            "A project saved with another limit shows it as a third item.\n"
+            f"Default: {GAIN_ON if DEFAULT_DETAIL_GAIN else GAIN_OFF}.")
+        row.addWidget(self.detail_gain, 1)
+        v.addLayout(row)
         lay.addWidget(edit)
         sel = QGroupBox("Selection tools")
         f = QFormLayout(sel)
@@ -238,6 +282,9 @@ class ControlsPanel(QWidget):
         self.edge.currentIndexChanged.connect(lambda i: self._on_choice(self.edge, "set_edge", i))
         self.priming_profile.currentIndexChanged.connect(
             lambda i: self._on_choice(self.priming_profile, "set_priming_profile", i))
+        self.priming_spread.currentIndexChanged.connect(
+            lambda i: self._on_choice(self.priming_spread, "set_priming_spread", i))
+        self.detail_gain.currentIndexChanged.connect(lambda i: self._on_choice(self.detail_gain, "set_detail_gain", i))
 
     def _on_similarity_label(self, value: int) -> None:
         self.similarity_label.setText(f"{value} % (higher selects more; default {SIMILAR_TOLERANCE_DEFAULT} %)")
@@ -252,7 +299,8 @@ class ControlsPanel(QWidget):
         doc = self.document
         has = bool(doc and doc.has_photo)
         for w in (self.global_cb, self.second_btn, self.interp_what, self.interp_amount, self.smoothing,
-                  self.interior, self.pre_transfer, self.edge, self.priming_profile):
+                  self.interior, self.pre_transfer, self.edge, self.priming_profile, self.priming_spread,
+                  self.detail_gain):
             w.setEnabled(has)
         if doc is None:
             return
@@ -264,8 +312,13 @@ class ControlsPanel(QWidget):
                                  (self.pre_transfer, "setValue", int(doc.pre_transfer)),
                                  (self.edge, "setCurrentIndex", self.edge.findData(doc.edge)),
                                  (self.priming_profile, "setCurrentIndex",
-                                  self.priming_profile.findData(doc.priming_profile))):
+                                  self.priming_profile.findData(doc.priming_profile)),
+                                 (self.priming_spread, "setCurrentIndex",
+                                  self.priming_spread.findData(doc.priming_spread)),
+                                 (self.detail_gain, "setCurrentIndex", None)):
             w.blockSignals(True)
+            if w is self.detail_gain:
+                value = self._gain_item(doc.detail_gain)  # (may add or remove the extra item: signals blocked)
             getattr(w, setter)(value)
             w.blockSignals(False)
         has_second = doc.interp_image is not None
@@ -291,8 +344,23 @@ class ControlsPanel(QWidget):
             doc.set_smoothing(value)
             doc.end_merge()  # each spin-box step is one undo step
 
+    def _gain_item(self, gain: float) -> int:
+        """The Sky grain guard's item for the detail gain `gain`: On or Off, or else an extra item showing that gain (a
+        project saved with another cap), added here; an extra item for any other gain is removed."""
+        combo = self.detail_gain
+        gain = float(gain)
+        for i in reversed(range(len(GAIN_ITEMS), combo.count())):  # extra items other than this gain
+            if not math.isclose(float(combo.itemData(i)), gain, rel_tol=0, abs_tol=1e-9):
+                combo.removeItem(i)
+        for i in range(combo.count()):
+            if math.isclose(float(combo.itemData(i)), gain, rel_tol=0, abs_tol=1e-9):
+                return i
+        combo.addItem(f"On, at most {gain:g}x", gain)
+        return combo.count() - 1
+
     def _on_choice(self, combo: ComboBox, setter: str, index: int) -> None:
-        """A choice combo (Region interior, Mask edge, Priming follows) moved: the document's `setter` takes it."""
+        """A choice combo (Region interior, Mask edge, Priming follows, Priming stretches, Sky grain guard) moved: the
+        document's `setter` takes it."""
         doc = self.document
         value = combo.itemData(index)
         if doc and doc.has_photo and value is not None:
