@@ -485,6 +485,51 @@ def test_export_preview_and_warm_up_use_the_mask_edge(qtbot, win, photo, style_p
         assert full[-1]["inside"] is (edge == "inside")
 
 
+def test_priming_stretches_and_sky_grain_guard_reach_preview_warm_up_and_export(qtbot, win, photo, style_photo,
+                                                                                tmp_path, monkeypatch):
+    """The Transfer panel's "Priming stretches" and "Sky grain guard" combos: choosing an item changes the document
+    (one undo step each) and re-renders the preview with it; undo brings the combo back; the warm-up and File >
+    Export pass the document's values on (apply_regions(priming_spread=..., detail_gain=...), 0 as None: no cap)."""
+    import tcp_core.editing.apply as core_apply  # render.py imports apply_regions lazily, from here
+    from tcp_editor.document import DEFAULT_DETAIL_GAIN
+
+    open_with_region(qtbot, win, photo, style_photo)
+    doc, controls = win.doc, win.controls
+    seen = []
+    orig = core_apply.apply_regions
+    monkeypatch.setattr(core_apply, "apply_regions",
+                        lambda model, photo_, regions, **kw: seen.append((np.asarray(photo_).shape, kw))
+                        or orig(model, photo_, regions, **kw))
+    assert doc.priming_spread == "detail" and controls.priming_spread.currentData() == "detail"
+    assert doc.detail_gain == DEFAULT_DETAIL_GAIN and controls.detail_gain.currentText() == "On"
+    n = doc.undo_stack.count()
+    controls.priming_spread.setCurrentIndex(controls.priming_spread.findData("all"))
+    controls.detail_gain.setCurrentIndex(controls.detail_gain.findText("Off"))
+    assert doc.priming_spread == "all" and doc.detail_gain == 0.0 and doc.undo_stack.count() == n + 2
+    # (a preview still running from before the change may finish first: wait for one rendered with both)
+    qtbot.waitUntil(lambda: any(kw["priming_spread"] == "all" and kw["detail_gain"] is None for _, kw in seen),
+                    timeout=WAIT_MS)
+    warm = []
+    svc = win.styles.service
+    orig_warm = svc.submit_warm
+    monkeypatch.setattr(svc, "submit_warm", lambda *a, **k: warm.append(a + tuple(k.values())) or orig_warm(*a, **k))
+    assert win.styles.request_warm() is not None and warm[-1][9:11] == ("all", 0.0)  # (its 10th and 11th)
+    out = str(tmp_path / "out_all_off.png")
+    with qtbot.waitSignal(win.files.exportFinished, timeout=WAIT_MS):
+        assert win.files.export_to(out) is not None
+    full = [kw for shape, kw in seen if shape[:2] == (240, 320)]  # the export's (previews are 256 px)
+    assert full and full[-1]["priming_spread"] == "all" and full[-1]["detail_gain"] is None
+    doc.undo_stack.undo()
+    assert doc.detail_gain == DEFAULT_DETAIL_GAIN and controls.detail_gain.currentText() == "On"
+    doc.undo_stack.undo()
+    assert doc.priming_spread == "detail" and controls.priming_spread.currentData() == "detail"
+    out = str(tmp_path / "out_defaults.png")
+    with qtbot.waitSignal(win.files.exportFinished, timeout=WAIT_MS):
+        assert win.files.export_to(out) is not None
+    full = [kw for shape, kw in seen if shape[:2] == (240, 320)]
+    assert full[-1]["priming_spread"] == "detail" and full[-1]["detail_gain"] == DEFAULT_DETAIL_GAIN
+
+
 def test_export_never_writes_onto_a_style_reference(qtbot, win, photo, style_photo, tmp_path):
     """The Export dialog protects every file the edit reads, not only the original photo: a name
     that is the region's style reference is refused up front with a message, nothing is written,
@@ -527,6 +572,8 @@ def test_project_round_trip(qtbot, win, photo, style_photo, tmp_path):
     doc.set_edge("inside")
     doc.set_region_priming(uid, 85)
     doc.set_priming_profile("global")
+    doc.set_priming_spread("all")
+    doc.set_detail_gain(0.0)
     path = str(tmp_path / "p.tcpproj")
     assert win.files.save_project(path)
     assert doc.undo_stack.isClean()
@@ -539,6 +586,8 @@ def test_project_round_trip(qtbot, win, photo, style_photo, tmp_path):
     make_photo(other, 200, 100, seed=9)
     assert win.open_path(str(other))
     assert win.doc.regions == [] and win.doc.pre_transfer == DEFAULT_PRE_TRANSFER_PERCENT and win.doc.edge == "across"
+    assert win.doc.priming_spread == "detail" and win.controls.priming_spread.currentData() == "detail"
+    assert win.doc.detail_gain > 0 and win.controls.detail_gain.currentText() == "On"
     assert win.open_path(path)
     doc = win.doc
     assert [r.name for r in doc.regions] == ["Left", "Region 2"]
@@ -554,6 +603,8 @@ def test_project_round_trip(qtbot, win, photo, style_photo, tmp_path):
     assert [r.priming for r in doc.regions] == [85, None] and [e["priming"] for e in meta["regions"]] == [85, None]
     assert doc.priming_profile == meta["priming_profile"] == "global"
     assert win.controls.priming_profile.currentData() == "global"
+    assert doc.priming_spread == meta["priming_spread"] == "all" and win.controls.priming_spread.currentData() == "all"
+    assert doc.detail_gain == meta["detail_gain"] == 0.0 and win.controls.detail_gain.currentText() == "Off"
     assert doc.regions[0].style is not None and doc.regions[0].style.path == style_photo
     for a, b in zip(masks, [r.mask for r in doc.regions]):
         assert np.abs(a - b).max() < 1e-4

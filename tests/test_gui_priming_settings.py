@@ -1,0 +1,317 @@
+"""The editor's "Priming stretches" (Document.priming_spread) and "Sky grain guard" (Document.detail_gain): the
+document's setters and undo, projects (written, read back, old files without them, bad values), the render path
+(preview, warm-up, export) and the Transfer panel's combos."""
+
+# ruff: noqa: F811 - the fixture imported from test_gui_units is used as a test argument
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import zipfile
+
+import numpy as np
+import pytest
+
+pytest.importorskip("pytestqt")
+
+from PIL import Image  # noqa: E402
+from test_gui_units import WAIT_MS, InteriorFake, _priming_scene, service  # noqa: E402,F401 - `service`: a fixture
+
+from tcp_core.editing.regions import RegionEdit  # noqa: E402
+from tcp_editor import project  # noqa: E402
+from tcp_editor.document import (  # noqa: E402
+    DEFAULT_DETAIL_GAIN,
+    DEFAULT_PRIMING_SPREAD,
+    MAX_DETAIL_GAIN,
+    MIN_DETAIL_GAIN,
+    PRIMING_SPREADS,
+    Document,
+    StyleRef,
+)
+
+
+def test_the_editor_defaults_are_the_librarys():
+    from tcp_core.base import constants
+
+    assert DEFAULT_PRIMING_SPREAD == constants.DEFAULT_PRIMING_SPREAD == "detail"
+    assert PRIMING_SPREADS == constants.PRIMING_SPREADS
+    assert DEFAULT_DETAIL_GAIN == pytest.approx(constants.DEFAULT_DETAIL_GAIN) and DEFAULT_DETAIL_GAIN > 0
+    assert 0 < MIN_DETAIL_GAIN <= DEFAULT_DETAIL_GAIN <= MAX_DETAIL_GAIN
+
+
+@pytest.fixture
+def doc(qtbot):
+    d = Document(preview_long_side=128)
+    rng = np.random.default_rng(0)
+    d.set_photo((rng.random((60, 80, 3)) * 255).astype(np.uint8), "/tmp/x.jpg")
+    return d
+
+
+# the document -----------------------------------------------------------------------------------
+def test_priming_spread_is_one_undo_step_and_reaches_the_render_state(doc):
+    changed = []
+    doc.settingsChanged.connect(lambda: changed.append(1))
+    assert doc.priming_spread == "detail" and doc.render_state().priming_spread == "detail"
+    doc.set_priming_spread("all")
+    assert doc.priming_spread == "all" and doc.render_state().priming_spread == "all"
+    assert doc.undo_stack.count() == 1 and doc.undo_stack.undoText() == "Priming stretches" and changed
+    doc.set_priming_spread("all")  # unchanged: no undo step
+    assert doc.undo_stack.count() == 1
+    for bad in ("some", "", None, "Detail"):
+        with pytest.raises(ValueError, match="priming spread must be one of all, detail"):
+            doc.set_priming_spread(bad)
+    assert doc.priming_spread == "all" and doc.undo_stack.count() == 1
+    doc.undo_stack.undo()
+    assert doc.priming_spread == "detail" and doc.render_state().priming_spread == "detail"
+    doc.undo_stack.redo()
+    assert doc.priming_spread == "all"
+
+
+def test_detail_gain_is_one_undo_step_and_reaches_the_render_state(doc):
+    changed = []
+    doc.settingsChanged.connect(lambda: changed.append(1))
+    assert doc.detail_gain == DEFAULT_DETAIL_GAIN and doc.render_state().detail_gain == DEFAULT_DETAIL_GAIN
+    doc.set_detail_gain(0)
+    assert doc.detail_gain == 0.0 and isinstance(doc.detail_gain, float) and doc.render_state().detail_gain == 0.0
+    assert doc.undo_stack.count() == 1 and doc.undo_stack.undoText() == "Sky grain guard" and changed
+    doc.set_detail_gain(2.5)
+    assert doc.detail_gain == 2.5 and doc.undo_stack.count() == 2  # each change its own step (no merging)
+    doc.set_detail_gain(2.5)
+    assert doc.undo_stack.count() == 2
+    for bad in (-1, 0.5, MAX_DETAIL_GAIN + 0.01, math.nan, math.inf, True, "1.25", None, 10**400):
+        with pytest.raises(ValueError, match="detail gain cap must be 0 .no cap. or a number between 1 and 4"):
+            doc.set_detail_gain(bad)
+    assert doc.detail_gain == 2.5 and doc.undo_stack.count() == 2
+    doc.set_detail_gain(MIN_DETAIL_GAIN)
+    doc.set_detail_gain(MAX_DETAIL_GAIN)  # the bounds themselves are allowed
+    doc.undo_stack.undo()
+    doc.undo_stack.undo()
+    doc.undo_stack.undo()
+    assert doc.detail_gain == 0.0
+    doc.undo_stack.undo()
+    assert doc.detail_gain == DEFAULT_DETAIL_GAIN and doc.render_state().detail_gain == DEFAULT_DETAIL_GAIN
+
+
+def test_a_new_photo_starts_at_the_defaults(doc):
+    doc.set_priming_spread("all")
+    doc.set_detail_gain(0.0)
+    doc.set_photo(doc.photo, "/tmp/y.jpg")
+    assert doc.priming_spread == DEFAULT_PRIMING_SPREAD and doc.detail_gain == DEFAULT_DETAIL_GAIN
+    assert doc.undo_stack.count() == 0
+    assert Document().priming_spread == DEFAULT_PRIMING_SPREAD and Document().detail_gain == DEFAULT_DETAIL_GAIN
+
+
+# projects ---------------------------------------------------------------------------------------
+@pytest.mark.parametrize("spread,gain", [("all", 0.0), ("all", 2.5), ("detail", 0.0)])
+def test_project_round_trip_keeps_both(qtbot, doc, tmp_path, spread, gain):
+    from tcp_editor.controls_panel import ControlsPanel
+
+    doc.set_priming_spread(spread)
+    doc.set_detail_gain(gain)
+    path = str(tmp_path / "p.tcpproj")
+    project.write(path, project.snapshot(doc))
+    with zipfile.ZipFile(path) as z:
+        meta = json.loads(z.read("project.json"))
+    assert meta["priming_spread"] == spread and meta["detail_gain"] == gain and meta["version"] == 1
+    snap = project.load(path)
+    assert (snap.priming_spread, snap.detail_gain) == (spread, gain)
+    other = Document(preview_long_side=128)
+    panel = ControlsPanel()
+    qtbot.addWidget(panel)
+    panel.set_document(other)
+    project.restore(other, snap, path)
+    assert (other.priming_spread, other.detail_gain) == (spread, gain) and other.undo_stack.count() == 0
+    state = other.render_state()
+    assert (state.priming_spread, state.detail_gain) == (spread, gain)
+    assert panel.priming_spread.currentData() == spread and panel.detail_gain.currentData() == gain
+    if gain not in (0.0, DEFAULT_DETAIL_GAIN):  # another cap than On's: shown as it is, not as On or Off
+        assert panel.detail_gain.currentText() not in ("On", "Off") and "2.5" in panel.detail_gain.currentText()
+
+
+def _project_file(tmp_path, **settings) -> str:
+    """A minimal project file (one 12x8 photo, one empty region) whose project.json has `settings` added."""
+    def png(a):
+        b = io.BytesIO()
+        Image.fromarray(a).save(b, format="PNG")
+        return b.getvalue()
+
+    meta = {"format": "tcpproj", "version": 1, "saved_at": 1.0,
+            "photo": {"file": "photo.png", "width": 12, "height": 8},
+            "regions": [{"name": "A", "strength": 0.5, "mask": "masks/0.png"}], **settings}
+    p = tmp_path / "p.tcpproj"
+    with zipfile.ZipFile(p, "w") as z:
+        z.writestr("project.json", json.dumps(meta), compress_type=zipfile.ZIP_DEFLATED)
+        z.writestr("photo.png", png(np.zeros((8, 12, 3), np.uint8)))
+        z.writestr("masks/0.png", png(np.zeros((8, 12), np.uint8)))
+    return str(p)
+
+
+def test_a_project_from_before_loads_the_old_behaviour(qtbot, tmp_path):
+    """A project.json without the keys was saved when priming stretched all variation and nothing capped the detail
+    gain: it loads so ("all", 0.0 = no cap) and renders as it did, not at today's defaults."""
+    snap = project.load(_project_file(tmp_path))
+    assert snap.priming_spread == "all" and snap.detail_gain == 0.0
+    doc = Document(preview_long_side=128)
+    project.restore(doc, snap, "p.tcpproj")
+    assert doc.priming_spread == "all" and doc.detail_gain == 0.0
+    assert doc.render_state().priming_spread == "all" and doc.render_state().detail_gain == 0.0
+    snap = project.load(_project_file(tmp_path, priming_spread="detail", detail_gain=2))  # (an integer gain too)
+    assert snap.priming_spread == "detail" and snap.detail_gain == 2.0 and isinstance(snap.detail_gain, float)
+
+
+@pytest.mark.parametrize("key,value", [
+    ("priming_spread", "some"), ("priming_spread", "Detail"), ("priming_spread", None), ("priming_spread", ["all"]),
+    ("detail_gain", -1), ("detail_gain", 0.5), ("detail_gain", MAX_DETAIL_GAIN + 1), ("detail_gain", math.nan),
+    ("detail_gain", math.inf), ("detail_gain", 10**400), ("detail_gain", "1.25"), ("detail_gain", True),
+    ("detail_gain", None)])
+def test_bad_values_give_a_project_error_naming_the_key(tmp_path, key, value):
+    path = _project_file(tmp_path, **{key: value})
+    with pytest.raises(project.ProjectError, match="Cannot open the project") as e:
+        project.load(path)
+    msg = str(e.value)
+    assert f"project.json: {key}" in msg and "\n" not in msg
+    if key == "priming_spread":
+        assert "priming_spread must be one of all, detail" in msg
+    else:
+        assert "must be 0 (off) or a number between 1 and 4" in msg
+
+
+# the render path --------------------------------------------------------------------------------
+def _spy_apply_regions(monkeypatch) -> list[dict]:
+    import tcp_core.editing.apply as core_apply  # render.py imports apply_regions lazily, from here
+
+    seen = []
+    orig = core_apply.apply_regions
+    monkeypatch.setattr(core_apply, "apply_regions",
+                        lambda model, photo, regions, **kw: seen.append(kw) or orig(model, photo, regions, **kw))
+    return seen
+
+
+def test_render_and_warm_up_pass_both_on(monkeypatch):
+    """render(priming_spread=, detail_gain=) reach apply_regions (a gain of 0 as None: the library's no cap); the
+    defaults are the library's; the warm-up primes its swaps with the spread (priming_options) and renders with
+    both."""
+    import tcp_core.editing.apply as core_apply
+    from tcp_core.base import constants
+    from tcp_editor.services.render import render, warm_steps
+
+    seen = _spy_apply_regions(monkeypatch)
+    img, regions = _priming_scene()
+    for spread, gain, want_gain in (("all", 0.0, None), ("detail", 2.0, 2.0), ("all", 1.5, 1.5)):
+        render(InteriorFake(), img, regions, pre_transfer=100, priming_spread=spread, detail_gain=gain)
+        assert seen[-1]["priming_spread"] == spread and seen[-1]["detail_gain"] == want_gain
+    render(InteriorFake(), img, regions)
+    assert seen[-1]["priming_spread"] == constants.DEFAULT_PRIMING_SPREAD
+    assert seen[-1]["detail_gain"] == constants.DEFAULT_DETAIL_GAIN
+    with pytest.raises(ValueError, match="priming_spread must be one of"):
+        render(InteriorFake(), img, regions, priming_spread="some")
+
+    spreads = []
+    orig_options = core_apply.priming_options
+    monkeypatch.setattr(core_apply, "priming_options",
+                        lambda *a, **k: spreads.append((a + tuple(k.values()))[3]) or orig_options(*a, **k))
+    steps = warm_steps(InteriorFake(), img, [regions[0].style], regions[0].mask, 1.0, None, "guided", 80,
+                       priming_spread="all", detail_gain=0.0)
+    for step in steps:
+        step()
+    assert spreads and set(spreads) == {"all"}  # the warm-up's primed swaps and its whole preview
+    assert seen[-1]["priming_spread"] == "all" and seen[-1]["detail_gain"] is None
+
+
+def test_the_spread_and_the_gain_change_the_pixels():
+    """Not only passed on: with a region whose light shades slowly from left to right under a busy reference,
+    stretching "all" variation gives another image than "detail"; the guard off gives another image than on."""
+    from tcp_editor.services.render import render
+
+    h, w = 64, 96
+    x = np.linspace(0, 1, w)[None, :, None]
+    img = np.clip(90 + 80 * x + np.random.default_rng(1).normal(0, 3, (h, w, 3)), 0, 255).astype(np.uint8)
+    rng = np.random.default_rng(2)
+    style = (rng.random((32, 32, 3)) * 255).astype(np.uint8)  # busy: a large spread
+    mask = np.zeros((h, w), np.float32)
+    mask[8:56, 8:88] = 1
+    r = [RegionEdit(style, mask, 1.0)]
+    out = {(s, g): render(InteriorFake(), img, r, pre_transfer=100, priming_spread=s, detail_gain=g)
+           for s in PRIMING_SPREADS for g in (0.0, DEFAULT_DETAIL_GAIN)}
+    assert not np.array_equal(out["all", 0.0], out["detail", 0.0])
+    assert not np.array_equal(out["all", 0.0], out["all", DEFAULT_DETAIL_GAIN])
+
+
+def test_the_worker_renders_warms_and_exports_with_the_documents_values(qtbot, service, tmp_path):
+    """The preview (RenderJob from the document's RenderState), the warm-up (submit_warm) and the export (ExportJob)
+    carry both settings to the worker and render with them."""
+    from tcp_editor.services.render import render
+    from tcp_editor.services.requests import ExportJob
+
+    with qtbot.waitSignal(service.worker.modelLoaded, timeout=5000):
+        service.set_model(InteriorFake())
+    img, regions = _priming_scene()
+    r = regions[0]
+    d = Document(preview_long_side=128)
+    d.set_photo(img)
+    d.add_region(mask=r.mask, style=StyleRef.from_array(r.style))
+    d.set_pre_transfer(100)
+    submitted = []
+    orig_submit = service.worker.submit
+    service.worker.submit = lambda job, channel: submitted.append(job) or orig_submit(job, channel)
+    for spread, gain in (("all", 0.0), ("detail", 2.0)):
+        d.set_priming_spread(spread)
+        d.set_detail_gain(gain)
+        want = render(InteriorFake(), img, regions, pre_transfer=100, priming_spread=spread, detail_gain=gain)
+        with qtbot.waitSignal(service.worker.result, timeout=WAIT_MS) as b:
+            service.submit_render(d.render_state())
+        assert (submitted[-1].priming_spread, submitted[-1].detail_gain) == (spread, gain)
+        np.testing.assert_array_equal(b.args[1], want)
+        path = str(tmp_path / f"{spread}.png")
+        with qtbot.waitSignal(service.worker.exported, timeout=WAIT_MS):
+            service.submit_export(ExportJob(img, path, [(r.style, r.mask, 1.0)], pre_transfer=100,
+                                            priming_spread=spread, detail_gain=gain))
+        np.testing.assert_array_equal(np.asarray(Image.open(path).convert("RGB")), want)
+        with qtbot.waitSignal(service.worker.warmed, timeout=WAIT_MS):
+            service.submit_warm(img, [r.style], r.mask, 1.0, None, "guided", 100, "across", "rows", spread, gain)
+        assert (submitted[-1].priming_spread, submitted[-1].detail_gain) == (spread, gain)
+
+
+# the Transfer panel -----------------------------------------------------------------------------
+def test_the_combos_edit_the_document_both_ways(qtbot, doc):
+    """"Priming stretches" and "Sky grain guard": choosing an item is one undo step; undo / redo and changes from
+    elsewhere move the combo without pushing anything; another gain than On's or Off's shows as an extra item,
+    which goes away once the document no longer has that gain; disabled without a photo."""
+    from tcp_editor.controls_panel import ControlsPanel
+
+    panel = ControlsPanel()
+    qtbot.addWidget(panel)
+    panel.set_document(doc)
+    spread, gain = panel.priming_spread, panel.detail_gain
+    assert spread.objectName() == "primingSpread" and gain.objectName() == "skyGrainGuard"
+    assert {spread.itemData(i): spread.itemText(i) for i in range(spread.count())} == {
+        "detail": "Fine detail", "all": "All variation"}
+    assert [(gain.itemText(i), gain.itemData(i)) for i in range(gain.count())] == [
+        ("On", DEFAULT_DETAIL_GAIN), ("Off", 0.0)]
+    assert spread.currentData() == "detail" and gain.currentText() == "On"
+    assert "dark patch" in spread.toolTip() and "sensor noise as grain" in gain.toolTip()
+    n = doc.undo_stack.count()
+    spread.setCurrentIndex(spread.findData("all"))
+    assert doc.priming_spread == "all" and doc.undo_stack.count() == n + 1
+    gain.setCurrentIndex(gain.findText("Off"))
+    assert doc.detail_gain == 0.0 and doc.undo_stack.count() == n + 2
+    doc.undo_stack.undo()
+    assert doc.detail_gain == DEFAULT_DETAIL_GAIN and gain.currentText() == "On"
+    doc.undo_stack.undo()
+    assert doc.priming_spread == "detail" and spread.currentData() == "detail"
+    doc.undo_stack.redo()
+    assert spread.currentData() == "all" and doc.undo_stack.count() == n + 2 and doc.undo_stack.index() == n + 1
+    doc.set_detail_gain(3.0)  # a value from elsewhere (a project, a script): shown as it is
+    assert gain.count() == 3 and gain.currentData() == 3.0 and "3" in gain.currentText()
+    gain.setCurrentIndex(gain.findText("On"))
+    assert doc.detail_gain == DEFAULT_DETAIL_GAIN and gain.count() == 2
+    doc.undo_stack.undo()
+    assert gain.currentData() == 3.0 and gain.count() == 3
+    doc.set_photo(doc.photo, "/tmp/y.jpg")  # a new document: the defaults, in the combos too
+    assert spread.currentData() == "detail" and gain.currentText() == "On" and gain.count() == 2
+    empty = ControlsPanel()
+    qtbot.addWidget(empty)
+    empty.set_document(Document())
+    assert not empty.priming_spread.isEnabled() and not empty.detail_gain.isEnabled()
