@@ -36,13 +36,6 @@ def mountain_photo(h=60, w=60):
     return ref
 
 
-def peaks_photo(h=60, w=60):
-    """Sky above, and below a third of the height rock on the left half with sky between the peaks on the right."""
-    ref = mountain_photo(h, w)
-    ref[h // 3:, w // 2:] = SKY
-    return ref
-
-
 def primed_b(priming_part, strength=1.0, ref=None):
     h, w = 96, 128
     photo = flat(h, w, (200, 160, 150))  # a pinkish dusk sky
@@ -73,29 +66,10 @@ def test_match_is_not_asked_when_nothing_is_primed_and_parts_are_checked():
     apply_regions(model, photo_of(flat(h, w)), [RegionEdit(mountain_photo(), band_mask(h, w, 0, 48, 0, w), 1.0)],
                   pre_transfer=0.0, priming_part="match")
     assert model.matched == 0
-    assert PRIMING_PARTS == ("place", "match", "auto", "weigh")
+    assert PRIMING_PARTS == ("place", "match", "auto")
     with pytest.raises(ValueError, match="priming_part"):
         apply_regions(FakeModel(), photo_of(flat(32, 32)), [RegionEdit(flat(32, 32), np.ones((32, 32)), 1.0)],
                       priming_part="sky")
-
-
-def test_weigh_reads_the_rows_at_the_regions_place_with_matching_pixels_counting_more():
-    """"weigh": the sky's lower rows read the reference's rows at their place, where rock and sky share each row:
-    the sky pixels count 1, the rock WEIGH_FLOOR, so the primed rows are bluer than "place" (rock counts as much as
-    sky) and browner than "match" (rock not at all)."""
-    from tcp_core.editing.apply import WEIGH_FLOOR, weigh_rows
-
-    b_place, _ = primed_b("place", ref=peaks_photo())
-    b_weigh, m_weigh = primed_b("weigh", ref=peaks_photo())
-    b_match, _ = primed_b("match", ref=peaks_photo())
-    assert m_weigh.matched == 1
-    assert b_match + 1 < b_weigh < b_place - 1, (b_match, b_weigh, b_place)
-    part = np.zeros((10, 4), np.float32)
-    part[:, :2] = 1
-    w = weigh_rows(part, (0.2, 0.5))
-    assert np.all(w[:2] == 0) and np.all(w[5:] == 0)  # only the rows at the region's place
-    assert np.allclose(w[2:5, :2], 1) and np.allclose(w[2:5, 2:], WEIGH_FLOOR)
-    assert np.allclose(weigh_rows(part, None)[:, 2:], WEIGH_FLOOR)
 
 
 def test_cli_priming_part(files, capsys):  # noqa: F811 (fixture)

@@ -29,7 +29,7 @@ from tcp_core.base.constants import (
     PRIMING_PROFILES,
     PRIMING_SPREADS,
 )
-from tcp_core.colour.priming import prime_region, region_rows, rows_window
+from tcp_core.colour.priming import prime_region, region_rows
 from tcp_core.editing.fullres import photo_flatness, upsample_edit
 from tcp_core.editing.guided import guided_filter
 from tcp_core.editing.masks import as_float_mask, auto_feather_px, feather_reach, grow_mask, region_crop_box
@@ -154,8 +154,7 @@ def apply_regions(
     not its mountains), for the priming only: the network still takes the whole reference's style; "auto" matches
     only for a smooth region (mean `fullres.photo_flatness` over it at least MATCH_FLATNESS: a clear sky, fog, a
     blurred background), where the match won on the tuning pairs, and reads the rows at its place otherwise (grass,
-    beaches and fields took blotches from a matched part); "weigh" reads the rows at the region's place with each
-    pixel weighted by its match (`weigh_rows`).
+    beaches and fields took blotches from a matched part).
     """
     if priming_part not in PRIMING_PARTS:
         raise ValueError(f"priming_part must be one of {', '.join(PRIMING_PARTS)}, got {priming_part!r}")
@@ -217,10 +216,8 @@ def apply_regions(
                 lo_mask = grow_mask(lo_mask, INSIDE_GROW_REF_PX * min(wh, ww) / 128)
         prime_mask = by_part.get("style_mask")  # what priming reads of the reference (None: `prime`'s rows or all)
         if (priming_part != "place" and prime_mask is None and not global_ and priming > 0 and strength > 0
-                and (priming_part in ("match", "weigh") or _smooth_region(lo_src, lo_mask))):
+                and (priming_part == "match" or _smooth_region(lo_src, lo_mask))):
             prime_mask = np.asarray(model.match_style_part(lo_src, lo_mask, style_lo), np.float32)
-            if priming_part == "weigh":  # the rows at the region's place, each pixel weighted by its match
-                prime_mask = weigh_rows(prime_mask, prime["ref_rows"])
             prime = {**prime, "ref_rows": None}
         # colour priming reaches what fills the region: the swap (global, or inside with swap_interior), else the edit
         if global_:
@@ -254,18 +251,8 @@ def apply_regions(
 
 
 INTERIOR_RAMPS = ("fixed", "guided")  # apply_regions(interior_ramp=...): see interior_weight
-PRIMING_PARTS = ("place", "match", "auto", "weigh")  # apply_regions(priming_part=...)
+PRIMING_PARTS = ("place", "match", "auto")  # apply_regions(priming_part=...)
 MATCH_FLATNESS = 0.5  # priming_part "auto": the mean photo_flatness from which a region counts as smooth
-WEIGH_FLOOR = 0.25  # priming_part "weigh": the weight of a reference pixel outside the matched part
-
-
-def weigh_rows(part: np.ndarray, ref_rows: tuple[float, float] | None, floor: float = WEIGH_FLOOR) -> np.ndarray:
-    """Priming's weights over the reference for priming_part "weigh" (HxW float32 of `part`'s shape): the rows
-    `ref_rows` at the region's place (`rows_window`; None: all rows), each pixel weighted `floor` + (1 - floor) *
-    its match `part` (0..1, `match_style_part`): a dusk sky under a mountain reference reads the reference's rows
-    at the sky's height, with the rock in those rows counting a quarter as much as the sky."""
-    part = np.clip(np.asarray(part, np.float32), 0.0, 1.0)
-    return rows_window(part.shape, ref_rows) * (np.float32(floor) + np.float32(1.0 - floor) * part)
 
 
 def _smooth_region(lo_src: np.ndarray, lo_mask: np.ndarray) -> bool:

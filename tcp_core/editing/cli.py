@@ -161,8 +161,7 @@ def _build_parser() -> argparse.ArgumentParser:
                    help="for a region without --style-mask, what of the reference colour priming reads: 'place' its "
                         "rows at the region's own place in the photo, 'match' the part that matches the region (a "
                         "sky's reference sky, not its mountains; the network still takes the whole reference), "
-                        "'auto' matches for smooth regions only (a clear sky, fog), 'weigh' reads the rows at the "
-                        "region's place with each pixel weighted by its match (default %(default)s)")
+                        "'auto' matches for smooth regions only (a clear sky, fog) (default %(default)s)")
     a.add_argument("--no-crop", action="store_true", help="run the network on the whole photo, not a crop")
     a.add_argument("--quality", type=int, default=95, help="JPEG/WebP quality (default 95)")
     a.add_argument("--format", choices=["png", "jpg", "webp", "tif"], default=None, help="output format (batch)")
