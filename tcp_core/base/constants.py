@@ -56,6 +56,15 @@ DEFAULT_PRIMING_PROFILE = "rows"
 PRIMING_SPREADS = ("all", "detail")
 DEFAULT_PRIMING_SPREAD = "detail"
 SPREAD_DETAIL_REF_PX = 8.0
+# Clipped highlights in colour priming (`prime_region(highlights=...)`, `apply --priming-highlights`): "keep" leaves a
+# region's clipped pixels (the sun's disk, glints: every channel near 255, where the photo holds no colour) as they
+# are when they are a small part of the region, since Reinhard's transfer reads a white disk in an orange sky as
+# "less orange than its row" and paints it the reference's opposite (a blue sun under a grey storm reference,
+# docs/training/s40/); a mostly clipped region (a blown-out sky) is primed as before. "prime": every pixel alike.
+PRIMING_HIGHLIGHTS = ("keep", "prime")
+DEFAULT_PRIMING_HIGHLIGHTS = "keep"
+HIGHLIGHT_CLIP = (235.0, 250.0)  # the smallest channel (0-255) from which a pixel starts to count, and fully counts
+HIGHLIGHT_SHARE = (0.25, 0.5)  # clipped share of the region below which they are kept, above which all are primed
 # The cap on how much the export's local colour transform (`tcp_core.editing.fullres`) amplifies the photo's own detail,
 # per output channel (the norm of each row of A; `apply --detail-gain`, 0 = no cap): local means still follow the
 # network exactly (b is refitted), but a smooth sky's sensor noise and JPEG blocks are not stretched into grain when

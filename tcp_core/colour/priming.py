@@ -37,13 +37,18 @@ import numpy as np
 
 from tcp_core.base.constants import (
     DEFAULT_PRIMING_CAP,
+    DEFAULT_PRIMING_HIGHLIGHTS,
     DEFAULT_PRIMING_SPREAD,
+    HIGHLIGHT_CLIP,
+    HIGHLIGHT_SHARE,
+    PRIMING_HIGHLIGHTS,
     PRIMING_PROFILES,
     PRIMING_SPREADS,
     SPREAD_DETAIL_REF_PX,
 )
 
-__all__ = ["PRIMING_PROFILES", "PRIMING_SPREADS", "lab_moments", "prime_region", "region_rows", "reinhard_lab",
+__all__ = ["PRIMING_HIGHLIGHTS", "PRIMING_PROFILES", "PRIMING_SPREADS", "highlight_keep", "lab_moments",
+           "prime_region", "region_rows", "reinhard_lab",
            "reinhard_lab_rows", "row_profile", "rows_window", "scaled_spread"]
 
 ROWS_SMOOTHING = 1 / 8  # the row profiles' Gaussian sigma, as a fraction of the vertical extent they span
@@ -206,15 +211,30 @@ def region_rows(mask: np.ndarray) -> tuple[float, float] | None:
     return rows[0] / m.shape[0], (rows[-1] + 1) / m.shape[0]
 
 
+def highlight_keep(src: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """HxW float32 in [0, 1]: how much of each pixel of `src` (uint8 RGB) priming leaves as it is because it is a
+    clipped highlight (its smallest channel ramps from HIGHLIGHT_CLIP[0] to [1]: a white sun, a glint), scaled by
+    how small a part of the region `mask` (HxW in [0, 1]) such pixels are: fully kept up to HIGHLIGHT_SHARE[0] of the
+    region, not at all from HIGHLIGHT_SHARE[1] (a blown-out sky takes the reference's colour like any other)."""
+    lo, hi = HIGHLIGHT_CLIP
+    clip = np.clip((src.min(axis=2).astype(np.float32) - lo) / (hi - lo), 0.0, 1.0)
+    m = np.asarray(mask, np.float32)
+    share = float((clip * m).sum() / max(float(m.sum()), 1e-6))
+    s0, s1 = HIGHLIGHT_SHARE
+    return clip * np.float32(np.clip((s1 - share) / (s1 - s0), 0.0, 1.0))
+
+
 def prime_region(src: np.ndarray, style: np.ndarray, mask: np.ndarray, amount: float,
                  style_mask: np.ndarray | None = None, max_spread: float | None = DEFAULT_PRIMING_CAP,
                  profile: str = "global", ref_rows: tuple[float, float] | None = None,
-                 spread: str = DEFAULT_PRIMING_SPREAD) -> np.ndarray:
+                 spread: str = DEFAULT_PRIMING_SPREAD, highlights: str = DEFAULT_PRIMING_HIGHLIGHTS) -> np.ndarray:
     """`src` (uint8 RGB HxWx3) with its region `mask` (HxW in [0, 1]) moved `amount` (0..1) of the way to
     the Reinhard colour transfer towards `style` (or the part `style_mask` of it), its spread ratio capped at
     `max_spread` (None: Reinhard's own). `profile` (PRIMING_PROFILES): "global" matches one Lab mean per region,
     "rows" one per row (`reinhard_lab_rows`, which reads the rows `ref_rows` of a reference without a style mask).
     `spread` (PRIMING_SPREADS): what the spread ratio stretches, all of the region's variation or its detail only.
+    `highlights` (PRIMING_HIGHLIGHTS): "keep" leaves the region's clipped highlights as they are while they are a
+    small part of it (`highlight_keep`: the sun's white disk), "prime" primes them like any pixel.
     Outside the mask, and everywhere at amount 0 or for an empty mask, `src` is returned as it is (the same
     array)."""
     assert src.ndim == 3 and src.shape[2] == 3 and src.dtype == np.uint8, (src.shape, src.dtype)
@@ -226,6 +246,8 @@ def prime_region(src: np.ndarray, style: np.ndarray, mask: np.ndarray, amount: f
         raise ValueError(f"priming profile must be one of {', '.join(PRIMING_PROFILES)}, got {profile!r}")
     if spread not in PRIMING_SPREADS:
         raise ValueError(f"priming spread must be one of {', '.join(PRIMING_SPREADS)}, got {spread!r}")
+    if highlights not in PRIMING_HIGHLIGHTS:
+        raise ValueError(f"priming highlights must be one of {', '.join(PRIMING_HIGHLIGHTS)}, got {highlights!r}")
     if amount == 0.0 or not m.any():
         return src
     if style_mask is not None and not np.any(style_mask):
@@ -236,5 +258,8 @@ def prime_region(src: np.ndarray, style: np.ndarray, mask: np.ndarray, amount: f
         target = reinhard_lab_rows(src, style, m, style_mask, max_spread, ref_rows, spread).astype(np.float32)
     else:
         target = reinhard_lab(src, style, m, style_mask, max_spread, spread).astype(np.float32)
-    a = (np.float32(amount) * m)[:, :, None]
+    a = np.float32(amount) * m
+    if highlights == "keep":
+        a = a * (1.0 - highlight_keep(src, m))
+    a = a[:, :, None]
     return np.clip(src + a * (target - src) + 0.5, 0, 255).astype(np.uint8)

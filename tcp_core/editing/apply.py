@@ -23,9 +23,11 @@ from tcp_core.base.constants import (
     DEFAULT_INTERIOR_MODE,
     DEFAULT_PRE_TRANSFER,
     DEFAULT_PRIMING_CAP,
+    DEFAULT_PRIMING_HIGHLIGHTS,
     DEFAULT_PRIMING_PROFILE,
     DEFAULT_PRIMING_SPREAD,
     INTERIOR_MODES,
+    PRIMING_HIGHLIGHTS,
     PRIMING_PROFILES,
     PRIMING_SPREADS,
 )
@@ -110,6 +112,7 @@ def apply_regions(
     priming_spread: str = DEFAULT_PRIMING_SPREAD,
     detail_gain: float | None = DEFAULT_DETAIL_GAIN,
     priming_part: str = "place",
+    priming_highlights: str = DEFAULT_PRIMING_HIGHLIGHTS,
 ) -> np.ndarray:
     """Edit `photo` (full resolution) with successive region edits; returns the full-res result.
 
@@ -146,9 +149,11 @@ def apply_regions(
     "global" primes each region towards one Lab mean, "rows" towards the reference's row by row (a sunset sky's
     gradient); a region whose reference has no style mask reads the reference's rows at the region's own place
     in the photo (`prime_region(ref_rows=...)`). `priming_spread` (`priming.PRIMING_SPREADS`): what priming's spread
-    ratio stretches, "all" of each region's variation or only its "detail" (`priming.scaled_spread`). `detail_gain`:
-    the most the colour transform that carries each edit to full resolution amplifies the photo's own detail
-    (`fullres.upsample_edit`; None: no cap). `priming_part` (PRIMING_PARTS), for a region without a style mask:
+    ratio stretches, "all" of each region's variation or only its "detail" (`priming.scaled_spread`).
+    `priming_highlights` (`priming.PRIMING_HIGHLIGHTS`): "keep" leaves a region's clipped highlights unprimed while
+    they are a small part of it (the sun's white disk stays white; `priming.highlight_keep`), "prime" primes them.
+    `detail_gain`: the most the colour transform that carries each edit to full resolution amplifies the photo's own
+    detail (`fullres.upsample_edit`; None: no cap). `priming_part` (PRIMING_PARTS), for a region without a style mask:
     "place" primes towards the reference's rows at the region's own place in its photo (`priming_options`), "match"
     towards the part of the reference that matches the region (`TCPModel.match_style_part`: a sky's reference sky,
     not its mountains), for the priming only: the network still takes the whole reference's style; "auto" matches
@@ -164,6 +169,9 @@ def apply_regions(
         raise ValueError(f"priming_profile must be one of {', '.join(PRIMING_PROFILES)}, got {priming_profile!r}")
     if priming_spread not in PRIMING_SPREADS:
         raise ValueError(f"priming_spread must be one of {', '.join(PRIMING_SPREADS)}, got {priming_spread!r}")
+    if priming_highlights not in PRIMING_HIGHLIGHTS:
+        raise ValueError(f"priming_highlights must be one of {', '.join(PRIMING_HIGHLIGHTS)}, "
+                         f"got {priming_highlights!r}")
     if interior_ramp not in INTERIOR_RAMPS:
         raise ValueError(f"interior_ramp must be one of {', '.join(INTERIOR_RAMPS)}, got {interior_ramp!r}")
     cur = photo.rgb if isinstance(photo, LoadedImage) else np.asarray(photo)
@@ -200,7 +208,8 @@ def apply_regions(
                 box = (max(0, box[0] - g), max(0, box[1] - g), min(W, box[2] + g), min(H, box[3] + g))
             x0, y0, x1, y1 = box
             m_crop = m_full[y0:y1, x0:x1]
-        prime = priming_options(priming_profile, None if global_ else m_full, style_mask, priming_spread)
+        prime = priming_options(priming_profile, None if global_ else m_full, style_mask, priming_spread,
+                                priming_highlights)
         x0, y0, x1, y1 = box
         full_crop = cur[y0:y1, x0:x1]
         wh, ww = working_shape(model, y1 - y0, x1 - x0)
@@ -262,31 +271,33 @@ def _smooth_region(lo_src: np.ndarray, lo_mask: np.ndarray) -> bool:
 
 
 def priming_options(profile: str, mask: np.ndarray | None, style_mask: np.ndarray | None,
-                    spread: str = DEFAULT_PRIMING_SPREAD) -> dict:
+                    spread: str = DEFAULT_PRIMING_SPREAD, highlights: str = DEFAULT_PRIMING_HIGHLIGHTS) -> dict:
     """`prime_region`'s position-aware keywords for a region `mask` (HxW of its photo; None in global mode) with the
     priming `profile`: "rows" without a style mask reads the reference's rows at the region's own place in its photo
     (ref_rows: the mask's first and last row as fractions of the photo's height); the editor's warm-up asks the same,
-    so its primed swaps are the preview's. `spread` is passed on (`prime_region(spread=...)`)."""
+    so its primed swaps are the preview's. `spread` and `highlights` are passed on (`prime_region`'s)."""
     ref_rows = None
     if profile == "rows" and style_mask is None and mask is not None:
         ref_rows = region_rows(mask)
-    return {"profile": profile, "ref_rows": ref_rows, "spread": spread}
+    return {"profile": profile, "ref_rows": ref_rows, "spread": spread, "highlights": highlights}
 
 
 def _primed_swap(model: EditModel, lo_src: np.ndarray, style_lo: np.ndarray, lo_mask: np.ndarray, pre_transfer: float,
                  strength: float, by_part: dict, keyframe_step: float | None = None,
                  cap: float | None = DEFAULT_PRIMING_CAP, profile: str = DEFAULT_PRIMING_PROFILE,
                  ref_rows: tuple[float, float] | None = None, spread: str = DEFAULT_PRIMING_SPREAD,
-                 prime_mask: np.ndarray | None = None) -> np.ndarray:
+                 prime_mask: np.ndarray | None = None,
+                 highlights: str = DEFAULT_PRIMING_HIGHLIGHTS) -> np.ndarray:
     """The global swap of `lo_src` primed for `strength` (`prime_region` by pre_transfer * min(1, strength) within
     lo_mask), uint8 at the working size. With `keyframe_step` (slider drags) and priming on, it is interpolated
     between the primed swaps at the neighbouring multiples of the step, which stay in the model's caches: every
     strength would otherwise prime a new photo and encode it (exact at the key frames, like
-    `TCPModel._swap_features`). `profile`, `ref_rows`, `spread`: `prime_region`'s; `prime_mask`: the part of the
-    reference priming reads (`apply_regions` passes the network's style mask or the matched part; None: all of it)."""
+    `TCPModel._swap_features`). `profile`, `ref_rows`, `spread`, `highlights`: `prime_region`'s; `prime_mask`: the
+    part of the reference priming reads (`apply_regions` passes the network's style mask or the matched part;
+    None: all of it)."""
     def at(t: float) -> np.ndarray:
         lo_in = prime_region(lo_src, style_lo, lo_mask, pre_transfer * min(1.0, t), prime_mask, cap,
-                             profile, ref_rows, spread)
+                             profile, ref_rows, spread, highlights)
         return np.asarray(model.swap(lo_in, style_lo, t, **by_part))
 
     if not keyframe_step or keyframe_step <= 0 or pre_transfer == 0:

@@ -34,11 +34,13 @@ from tcp_core.base.constants import (
     DEFAULT_INTERIOR_MODE,
     DEFAULT_PRE_TRANSFER,
     DEFAULT_PRIMING_CAP,
+    DEFAULT_PRIMING_HIGHLIGHTS,
     DEFAULT_PRIMING_PROFILE,
     DEFAULT_PRIMING_SPREAD,
     DEFAULT_SMOOTHING,
     MAX_SMOOTHING,
     MAX_STRENGTH,
+    PRIMING_HIGHLIGHTS,
     PRIMING_PROFILES,
     PRIMING_SPREADS,
 )
@@ -153,6 +155,10 @@ def _build_parser() -> argparse.ArgumentParser:
                    help="what the colour priming's spread ratio stretches: 'all' of each region's variation, or only "
                         "its 'detail' (a smooth sky's slow shading is never stretched into a blotch) "
                         "(default %(default)s)")
+    a.add_argument("--priming-highlights", choices=PRIMING_HIGHLIGHTS, default=DEFAULT_PRIMING_HIGHLIGHTS,
+                   help="the colour priming of clipped highlights (the sun's white disk, glints): 'keep' leaves them "
+                        "as they are while they are a small part of the region (a blown-out sky is still primed), "
+                        "'prime' primes them like any pixel (a white sun could turn blue) (default %(default)s)")
     a.add_argument("--detail-gain", type=float, default=DEFAULT_DETAIL_GAIN or 0.0, metavar="G",
                    help="cap on how much the colour transform that carries the edit to full resolution amplifies "
                         "the photo's own detail (noise in a smooth sky turns into grain when it is stretched); "
@@ -302,6 +308,7 @@ def _edit_and_save(
         priming_cap=args.priming_cap or None,
         priming_profile=args.priming_profile,
         priming_spread=args.priming_spread,
+        priming_highlights=args.priming_highlights,
         detail_gain=args.detail_gain or None,
         priming_part=args.priming_part,
     )
