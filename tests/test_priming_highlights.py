@@ -1,6 +1,7 @@
 """Clipped highlights in colour priming (`prime_region(highlights=...)`, `apply --priming-highlights`): a white sun in
 an orange sky is not painted the reference's opposite colour (Reinhard's transfer reads the white disk as "less orange
-than its row" and made it blue under a grey storm reference); a blown-out sky is primed as before."""
+than its row" and made it blue under a grey storm reference); with "neutral" its chroma difference counts as none, so
+it takes the reference's colour at its row and keeps its brightness; a blown-out sky is primed as before."""
 
 from __future__ import annotations
 
@@ -8,8 +9,8 @@ import numpy as np
 import pytest
 from test_apply import FakeModel, files, run  # noqa: F401 - `files` is a fixture
 
-from tcp_core.base.constants import DEFAULT_PRIMING_HIGHLIGHTS, HIGHLIGHT_SHARE, PRIMING_HIGHLIGHTS
-from tcp_core.colour.priming import highlight_keep, prime_region
+from tcp_core.base.constants import DEFAULT_PRIMING_HIGHLIGHTS, PRIMING_HIGHLIGHTS
+from tcp_core.colour.priming import _lab, clipped_highlights, prime_region
 
 H, W = 64, 96
 
@@ -29,41 +30,37 @@ def storm():
     return np.clip(rng.normal((90, 100, 120), 12, (H, W, 3)), 0, 255).astype(np.uint8)
 
 
-def test_the_sun_stays_white_and_the_sky_is_primed():
+def test_the_sun_takes_the_references_colour_not_its_opposite():
     src, ref, m = sunset_with_sun(), storm(), np.ones((H, W), np.float32)
-    keep = prime_region(src, ref, m, 1.0, highlights="keep").astype(int)
-    prime = prime_region(src, ref, m, 1.0, highlights="prime").astype(int)
+    neutral = prime_region(src, ref, m, 1.0, highlights="neutral")
+    plain = prime_region(src, ref, m, 1.0, highlights="plain")
     sun = (H // 2, W // 2)
-    assert keep[sun].tolist() == [255, 255, 255]
-    assert prime[sun][2] - prime[sun][0] > 40  # primed, the white disk turns blue
+    ab = lambda img: _lab(img)[sun][1:]  # noqa: E731 - the sun's (a, b) chroma
+    ref_ab = _lab(ref).reshape(-1, 3).mean(0)[1:]
+    assert np.linalg.norm(ab(plain) - ref_ab) > 25  # Reinhard paints it far off the reference (blue)
+    assert np.linalg.norm(ab(neutral) - ref_ab) < 6  # neutral: the reference's own colour ...
+    assert _lab(neutral)[sun][0] > _lab(neutral)[5, 5][0] + 20  # ... and still brighter than the sky around it
     sky = (5, 5)
-    assert np.array_equal(keep[sky], prime[sky]) and abs(keep[sky][0] - 230) > 50  # the sky is primed alike
-    assert DEFAULT_PRIMING_HIGHLIGHTS == "keep" and PRIMING_HIGHLIGHTS == ("keep", "prime")
+    assert np.array_equal(neutral[sky], plain[sky]) and abs(int(neutral[sky][0]) - 230) > 50  # the sky alike
+    assert DEFAULT_PRIMING_HIGHLIGHTS == "neutral" and PRIMING_HIGHLIGHTS == ("neutral", "plain")
 
 
-def test_a_blown_out_sky_is_primed_like_any_other():
+def test_a_blown_out_sky_is_primed_as_before():
     src = np.full((H, W, 3), 253, np.uint8)
     src[H // 2:] = (60, 90, 40)  # a meadow below a white sky
     m = np.zeros((H, W), np.float32)
-    m[: H // 2] = 1  # the sky region: clipped throughout
-    assert not highlight_keep(src, m).any()
-    keep = prime_region(src, storm(), m, 1.0, highlights="keep")
-    assert np.array_equal(keep, prime_region(src, storm(), m, 1.0, highlights="prime"))
-    assert np.abs(keep[: H // 2].astype(int) - 253).mean() > 40
+    m[: H // 2] = 1  # the sky region: clipped throughout, no chroma difference to begin with
+    neutral = prime_region(src, storm(), m, 1.0, highlights="neutral").astype(int)
+    assert np.abs(neutral - prime_region(src, storm(), m, 1.0, highlights="plain").astype(int)).max() <= 1
+    assert np.abs(neutral[: H // 2] - 253).mean() > 40
+    assert np.array_equal(neutral[H // 2:], src[H // 2:])
 
 
-@pytest.mark.parametrize("radius,kept", [(6, 1.0), (40, 0.0)])
-def test_highlight_keep_fades_with_the_clipped_share_of_the_region(radius, kept):
-    src = sunset_with_sun(radius)
-    m = np.ones((H, W), np.float32)
-    k = highlight_keep(src, m)
-    share = (src.min(2) >= 250).mean()
-    assert (share < HIGHLIGHT_SHARE[0]) == (kept == 1.0)
-    assert k[H // 2, W // 2] == pytest.approx(kept)
-    assert k[2, 2] == 0.0  # the orange sky is never a highlight
-    mid = sunset_with_sun(6)
-    mid[H // 2, W // 2] = 242  # half way up the ramp from 235 to 250
-    assert 0.3 < highlight_keep(mid, m)[H // 2, W // 2] < 0.7
+def test_clipped_highlights_ramp_with_the_smallest_channel():
+    img = np.zeros((1, 5, 3), np.uint8)
+    img[0, :, :] = [[255, 255, 255], [250, 255, 255], [242, 255, 255], [234, 255, 255], [255, 255, 200]]
+    c = clipped_highlights(img)[0]
+    assert c[0] == 1.0 and c[1] == 1.0 and 0.3 < c[2] < 0.7 and c[3] == 0.0 and c[4] == 0.0
 
 
 def test_bad_highlights_and_the_cli(files, capsys):  # noqa: F811 (fixture)
@@ -95,7 +92,8 @@ def test_apply_regions_passes_the_highlights_on_to_the_primed_swap():
         assert len(primed) == 1
         p = primed[0].astype(int)
         sun[mode] = p[p.shape[0] // 2, p.shape[1] // 2]
-    assert sun["keep"].min() >= 245 and sun["prime"][2] - sun["prime"][0] > 40, sun
+    blue = {k: v[2] - v[0] for k, v in sun.items()}  # the reference itself is 30 levels bluer than red
+    assert blue["plain"] > 100 and abs(blue["neutral"] - 30) < 12, sun
     with pytest.raises(ValueError, match="priming_highlights"):
         apply_regions(FakeModel(), photo_of(sunset_with_sun()), [RegionEdit(storm(), sky, 1.0)],
                       priming_highlights="white")

@@ -56,15 +56,16 @@ DEFAULT_PRIMING_PROFILE = "rows"
 PRIMING_SPREADS = ("all", "detail")
 DEFAULT_PRIMING_SPREAD = "detail"
 SPREAD_DETAIL_REF_PX = 8.0
-# Clipped highlights in colour priming (`prime_region(highlights=...)`, `apply --priming-highlights`): "keep" leaves a
-# region's clipped pixels (the sun's disk, glints: every channel near 255, where the photo holds no colour) as they
-# are when they are a small part of the region, since Reinhard's transfer reads a white disk in an orange sky as
-# "less orange than its row" and paints it the reference's opposite (a blue sun under a grey storm reference,
-# docs/training/s40/); a mostly clipped region (a blown-out sky) is primed as before. "prime": every pixel alike.
-PRIMING_HIGHLIGHTS = ("keep", "prime")
-DEFAULT_PRIMING_HIGHLIGHTS = "keep"
-HIGHLIGHT_CLIP = (235.0, 250.0)  # the smallest channel (0-255) from which a pixel starts to count, and fully counts
-HIGHLIGHT_SHARE = (0.25, 0.5)  # clipped share of the region below which they are kept, above which all are primed
+# Clipped highlights in colour priming (`prime_region(highlights=...)`, `apply --priming-highlights`): Reinhard's
+# transfer moves each pixel's colour difference from its region's mean (or row mean) into the reference's colours;
+# a clipped pixel (every channel near 255: the sun's disk, a glint) has lost its colour, so a white sun in an orange
+# sky reads as "bluer than its row" and was painted strongly blue under a grey storm reference (docs/training/s40/).
+# "neutral": a clipped pixel's chroma difference counts as none, so it takes the reference's colour at its row and
+# keeps its brightness; an overcast sky's white patch (no difference to begin with) is primed as before.
+# "plain": Reinhard's transfer of every pixel alike.
+PRIMING_HIGHLIGHTS = ("neutral", "plain")
+DEFAULT_PRIMING_HIGHLIGHTS = "neutral"
+HIGHLIGHT_CLIP = (235.0, 250.0)  # smallest channel (0-255) where a pixel starts to count as clipped; fully clipped
 # The cap on how much the export's local colour transform (`tcp_core.editing.fullres`) amplifies the photo's own detail,
 # per output channel (the norm of each row of A; `apply --detail-gain`, 0 = no cap): local means still follow the
 # network exactly (b is refitted), but a smooth sky's sensor noise and JPEG blocks are not stretched into grain when

@@ -40,14 +40,13 @@ from tcp_core.base.constants import (
     DEFAULT_PRIMING_HIGHLIGHTS,
     DEFAULT_PRIMING_SPREAD,
     HIGHLIGHT_CLIP,
-    HIGHLIGHT_SHARE,
     PRIMING_HIGHLIGHTS,
     PRIMING_PROFILES,
     PRIMING_SPREADS,
     SPREAD_DETAIL_REF_PX,
 )
 
-__all__ = ["PRIMING_HIGHLIGHTS", "PRIMING_PROFILES", "PRIMING_SPREADS", "highlight_keep", "lab_moments",
+__all__ = ["PRIMING_HIGHLIGHTS", "PRIMING_PROFILES", "PRIMING_SPREADS", "clipped_highlights", "lab_moments",
            "prime_region", "region_rows", "reinhard_lab",
            "reinhard_lab_rows", "row_profile", "rows_window", "scaled_spread"]
 
@@ -75,7 +74,7 @@ def lab_moments(lab: np.ndarray, weights: np.ndarray | None = None) -> tuple[np.
 
 def reinhard_lab(src: np.ndarray, style: np.ndarray, mask: np.ndarray,
                  style_mask: np.ndarray | None = None, max_spread: float | None = None,
-                 spread: str = "all") -> np.ndarray:
+                 spread: str = "all", clipped: np.ndarray | None = None) -> np.ndarray:
     """The whole of `src` (uint8 RGB) with its Lab moments over `mask` (HxW weights) matched to those of
     `style` (uint8 RGB, any size) over `style_mask` (its weights; None = the whole reference). uint8.
     `max_spread` caps each channel's spread ratio (reference / region): a region much flatter than the
@@ -88,7 +87,7 @@ def reinhard_lab(src: np.ndarray, style: np.ndarray, mask: np.ndarray,
     ratio = sd_s / np.maximum(sd_c, 1e-6)
     if max_spread is not None:
         ratio = np.minimum(ratio, max_spread)
-    return _rgb8(scaled_spread(lab - mu_c, ratio, mask, spread) + mu_s)
+    return _rgb8(scaled_spread(_neutral(lab - mu_c, clipped), ratio, mask, spread) + mu_s)
 
 
 def scaled_spread(resid: np.ndarray, ratio: np.ndarray, weights: np.ndarray | None, spread: str) -> np.ndarray:
@@ -157,13 +156,14 @@ def _residual_spread(lab: np.ndarray, means: np.ndarray, weights: np.ndarray | N
 def reinhard_lab_rows(src: np.ndarray, style: np.ndarray, mask: np.ndarray,
                       style_mask: np.ndarray | None = None, max_spread: float | None = None,
                       ref_rows: tuple[float, float] | None = None,
-                      spread: str = "all") -> np.ndarray:
+                      spread: str = "all", clipped: np.ndarray | None = None) -> np.ndarray:
     """Position-aware `reinhard_lab` (uint8, the whole of `src`): each row of the region `mask` has its Lab mean
     moved from the region's smoothed row-mean profile to the reference's at the same normalised height t (0 = the
     mask's top row, 1 = its bottom row). The reference's profile spans `style_mask`'s vertical extent; with no
     style mask, the rows `ref_rows` = (top, bottom) of the reference as fractions of its height (None: all of it;
     `apply_regions` passes the region's own place in its photo). Each channel's spread about those row means is
-    scaled by one ratio (reference / region), capped at `max_spread`; `spread`: what it stretches (`scaled_spread`)."""
+    scaled by one ratio (reference / region), capped at `max_spread`; `spread`: what it stretches (`scaled_spread`);
+    `clipped`: as `reinhard_lab`'s."""
     lab = _lab(src)
     ref = _lab(style)
     m = np.asarray(mask, np.float64)
@@ -182,7 +182,7 @@ def reinhard_lab_rows(src: np.ndarray, style: np.ndarray, mask: np.ndarray,
     t = (np.arange(lab.shape[0]) - r0) / max(r1 - r0, 1)
     pos = s0 + np.clip(t, 0.0, 1.0) * (s1 - s0)
     target = np.stack([np.interp(pos, np.arange(hs), ms[:, c]) for c in range(3)], 1)
-    return _rgb8(scaled_spread(lab - mc[:, None, :], ratio, m, spread) + target[:, None, :])
+    return _rgb8(scaled_spread(_neutral(lab - mc[:, None, :], clipped), ratio, m, spread) + target[:, None, :])
 
 
 def rows_window(shape: tuple[int, int], ref_rows: tuple[float, float] | None) -> np.ndarray:
@@ -211,17 +211,20 @@ def region_rows(mask: np.ndarray) -> tuple[float, float] | None:
     return rows[0] / m.shape[0], (rows[-1] + 1) / m.shape[0]
 
 
-def highlight_keep(src: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """HxW float32 in [0, 1]: how much of each pixel of `src` (uint8 RGB) priming leaves as it is because it is a
-    clipped highlight (its smallest channel ramps from HIGHLIGHT_CLIP[0] to [1]: a white sun, a glint), scaled by
-    how small a part of the region `mask` (HxW in [0, 1]) such pixels are: fully kept up to HIGHLIGHT_SHARE[0] of the
-    region, not at all from HIGHLIGHT_SHARE[1] (a blown-out sky takes the reference's colour like any other)."""
+def clipped_highlights(src: np.ndarray) -> np.ndarray:
+    """HxW float32 in [0, 1]: how clipped each pixel of `src` (uint8 RGB) is, by its smallest channel (0 below
+    HIGHLIGHT_CLIP[0], 1 from HIGHLIGHT_CLIP[1]): a white sun or glint, where the photo holds no colour."""
     lo, hi = HIGHLIGHT_CLIP
-    clip = np.clip((src.min(axis=2).astype(np.float32) - lo) / (hi - lo), 0.0, 1.0)
-    m = np.asarray(mask, np.float32)
-    share = float((clip * m).sum() / max(float(m.sum()), 1e-6))
-    s0, s1 = HIGHLIGHT_SHARE
-    return clip * np.float32(np.clip((s1 - share) / (s1 - s0), 0.0, 1.0))
+    return np.clip((src.min(axis=2).astype(np.float32) - lo) / (hi - lo), 0.0, 1.0)
+
+
+def _neutral(resid: np.ndarray, clipped: np.ndarray | None) -> np.ndarray:
+    """`resid` (HxWx3 Lab differences) with the chroma (a, b) differences of `clipped` pixels (HxW 0..1) taken out."""
+    if clipped is None:
+        return resid
+    out = resid.copy()
+    out[:, :, 1:] *= (1.0 - clipped)[:, :, None]
+    return out
 
 
 def prime_region(src: np.ndarray, style: np.ndarray, mask: np.ndarray, amount: float,
@@ -233,8 +236,9 @@ def prime_region(src: np.ndarray, style: np.ndarray, mask: np.ndarray, amount: f
     `max_spread` (None: Reinhard's own). `profile` (PRIMING_PROFILES): "global" matches one Lab mean per region,
     "rows" one per row (`reinhard_lab_rows`, which reads the rows `ref_rows` of a reference without a style mask).
     `spread` (PRIMING_SPREADS): what the spread ratio stretches, all of the region's variation or its detail only.
-    `highlights` (PRIMING_HIGHLIGHTS): "keep" leaves the region's clipped highlights as they are while they are a
-    small part of it (`highlight_keep`: the sun's white disk), "prime" primes them like any pixel.
+    `highlights` (PRIMING_HIGHLIGHTS): "neutral" takes the chroma differences of clipped pixels (`clipped_highlights`:
+    the sun's white disk) from their row as none, so they take the reference's colour there rather than its
+    opposite; "plain" is Reinhard's transfer of every pixel alike.
     Outside the mask, and everywhere at amount 0 or for an empty mask, `src` is returned as it is (the same
     array)."""
     assert src.ndim == 3 and src.shape[2] == 3 and src.dtype == np.uint8, (src.shape, src.dtype)
@@ -254,12 +258,12 @@ def prime_region(src: np.ndarray, style: np.ndarray, mask: np.ndarray, amount: f
         style_mask = None  # an empty style part: the whole reference, as the network does
     if max_spread is not None and not max_spread > 0:
         raise ValueError(f"the priming's spread cap must be above 0, got {max_spread}")
+    clipped = clipped_highlights(src) if highlights == "neutral" else None
+    if clipped is not None and not clipped.any():
+        clipped = None
     if profile == "rows":
-        target = reinhard_lab_rows(src, style, m, style_mask, max_spread, ref_rows, spread).astype(np.float32)
+        target = reinhard_lab_rows(src, style, m, style_mask, max_spread, ref_rows, spread, clipped).astype(np.float32)
     else:
-        target = reinhard_lab(src, style, m, style_mask, max_spread, spread).astype(np.float32)
-    a = np.float32(amount) * m
-    if highlights == "keep":
-        a = a * (1.0 - highlight_keep(src, m))
-    a = a[:, :, None]
+        target = reinhard_lab(src, style, m, style_mask, max_spread, spread, clipped).astype(np.float32)
+    a = (np.float32(amount) * m)[:, :, None]
     return np.clip(src + a * (target - src) + 0.5, 0, 255).astype(np.uint8)

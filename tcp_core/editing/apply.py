@@ -150,8 +150,9 @@ def apply_regions(
     gradient); a region whose reference has no style mask reads the reference's rows at the region's own place
     in the photo (`prime_region(ref_rows=...)`). `priming_spread` (`priming.PRIMING_SPREADS`): what priming's spread
     ratio stretches, "all" of each region's variation or only its "detail" (`priming.scaled_spread`).
-    `priming_highlights` (`priming.PRIMING_HIGHLIGHTS`): "keep" leaves a region's clipped highlights unprimed while
-    they are a small part of it (the sun's white disk stays white; `priming.highlight_keep`), "prime" primes them.
+    `priming_highlights` (`priming.PRIMING_HIGHLIGHTS`): "neutral" gives clipped highlights no colour of their own
+    (the sun's white disk takes the reference's colour at its row, not its opposite; `priming.clipped_highlights`),
+    "plain" is Reinhard's transfer of every pixel.
     `detail_gain`: the most the colour transform that carries each edit to full resolution amplifies the photo's own
     detail (`fullres.upsample_edit`; None: no cap). `priming_part` (PRIMING_PARTS), for a region without a style mask:
     "place" primes towards the reference's rows at the region's own place in its photo (`priming_options`), "match"

@@ -156,9 +156,9 @@ def _build_parser() -> argparse.ArgumentParser:
                         "its 'detail' (a smooth sky's slow shading is never stretched into a blotch) "
                         "(default %(default)s)")
     a.add_argument("--priming-highlights", choices=PRIMING_HIGHLIGHTS, default=DEFAULT_PRIMING_HIGHLIGHTS,
-                   help="the colour priming of clipped highlights (the sun's white disk, glints): 'keep' leaves them "
-                        "as they are while they are a small part of the region (a blown-out sky is still primed), "
-                        "'prime' primes them like any pixel (a white sun could turn blue) (default %(default)s)")
+                   help="the colour priming of clipped highlights (the sun's white disk, glints): 'neutral' gives them "
+                        "no colour of their own, so they take the reference's colour at their row; 'plain' primes "
+                        "them like any pixel (a white sun in an orange sky could turn blue) (default %(default)s)")
     a.add_argument("--detail-gain", type=float, default=DEFAULT_DETAIL_GAIN or 0.0, metavar="G",
                    help="cap on how much the colour transform that carries the edit to full resolution amplifies "
                         "the photo's own detail (noise in a smooth sky turns into grain when it is stretched); "
