@@ -97,3 +97,13 @@ def test_apply_regions_passes_the_highlights_on_to_the_primed_swap():
     with pytest.raises(ValueError, match="priming_highlights"):
         apply_regions(FakeModel(), photo_of(sunset_with_sun()), [RegionEdit(storm(), sky, 1.0)],
                       priming_highlights="white")
+
+
+def test_eval_checks_the_priming_highlights():
+    from tcp_core.eval.evaluate import EvalError, build_methods
+
+    for mode in PRIMING_HIGHLIGHTS:
+        fns, _ = build_methods(FakeModel(), None, ["tcp_final"], priming_highlights=mode)
+        assert "tcp_final" in fns
+    with pytest.raises(EvalError, match="priming-highlights"):
+        build_methods(FakeModel(), None, ["tcp_final"], priming_highlights="white")

@@ -16,10 +16,12 @@ from tcp_core.base.constants import (
     DEFAULT_INTERIOR_MODE,
     DEFAULT_PRE_TRANSFER,
     DEFAULT_PRIMING_CAP,
+    DEFAULT_PRIMING_HIGHLIGHTS,
     DEFAULT_PRIMING_PROFILE,
     DEFAULT_PRIMING_SPREAD,
     INTERIOR_MODES,
     MAX_STRENGTH,
+    PRIMING_HIGHLIGHTS,
     PRIMING_PROFILES,
     PRIMING_SPREADS,
 )
@@ -76,6 +78,10 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--priming-spread", choices=PRIMING_SPREADS, default=DEFAULT_PRIMING_SPREAD,
                     help="what method tcp_final's colour priming stretches: all of a region's variation, or its "
                          "detail only (the export's --priming-spread) (default %(default)s)")
+    ap.add_argument("--priming-highlights", choices=PRIMING_HIGHLIGHTS, default=DEFAULT_PRIMING_HIGHLIGHTS,
+                    help="method tcp_final's colour priming of clipped highlights: 'neutral' gives them no colour of "
+                         "their own, 'plain' primes them like any pixel (the export's --priming-highlights) "
+                         "(default %(default)s)")
     ap.add_argument("--detail-gain", type=float, default=DEFAULT_DETAIL_GAIN or 0.0, metavar="G",
                     help="method tcp_final's cap on how much its colour transform amplifies the photo's own detail "
                          "(the export's --detail-gain; 0 = no cap) (default %(default)g)")
@@ -146,7 +152,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                        pre_transfer=args.pre_transfer, final_inside=args.final_inside,
                        final_guided_feather=not args.final_plain_feather, priming_cap=args.priming_cap or None,
                        priming_profile=args.priming_profile, priming_spread=args.priming_spread,
-                       detail_gain=args.detail_gain or None)
+                       priming_highlights=args.priming_highlights, detail_gain=args.detail_gain or None)
     except UserError as e:  # anything else is a bug: its traceback shows
         print(f"tcp-editor eval: error: {e}", file=sys.stderr)
         return 2

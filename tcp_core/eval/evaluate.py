@@ -63,12 +63,14 @@ from tcp_core.base.constants import (
     DEFAULT_INTERIOR_MODE,
     DEFAULT_PRE_TRANSFER,
     DEFAULT_PRIMING_CAP,
+    DEFAULT_PRIMING_HIGHLIGHTS,
     DEFAULT_PRIMING_PROFILE,
     DEFAULT_PRIMING_SPREAD,
     DEFAULT_SMOOTHING,
     INTERIOR_MODES,
     MAX_SMOOTHING,
     MAX_STRENGTH,
+    PRIMING_HIGHLIGHTS,
     PRIMING_PROFILES,
     PRIMING_SPREADS,
 )
@@ -229,7 +231,8 @@ def build_methods(model, baseline, requested: Sequence[str] | None,
                   priming_cap: float | None = DEFAULT_PRIMING_CAP,
                   priming_profile: str = DEFAULT_PRIMING_PROFILE,
                   priming_spread: str = DEFAULT_PRIMING_SPREAD,
-                  detail_gain: float | None = DEFAULT_DETAIL_GAIN) -> tuple[dict, dict]:
+                  detail_gain: float | None = DEFAULT_DETAIL_GAIN,
+                  priming_highlights: str = DEFAULT_PRIMING_HIGHLIGHTS) -> tuple[dict, dict]:
     """{name: fn(Pair) -> image} for the requested methods (None = all that can run) and
     {name: why not} for default methods that cannot run. Explicitly requested methods that
     cannot run raise `EvalError`. style_part "auto": the network methods take the style from the
@@ -250,6 +253,9 @@ def build_methods(model, baseline, requested: Sequence[str] | None,
         raise EvalError(f"--priming-profile must be one of {', '.join(PRIMING_PROFILES)}, not {priming_profile!r}")
     if priming_spread not in PRIMING_SPREADS:
         raise EvalError(f"--priming-spread must be one of {', '.join(PRIMING_SPREADS)}, not {priming_spread!r}")
+    if priming_highlights not in PRIMING_HIGHLIGHTS:
+        raise EvalError(f"--priming-highlights must be one of {', '.join(PRIMING_HIGHLIGHTS)}, "
+                        f"not {priming_highlights!r}")
     if detail_gain is not None and not (detail_gain > 0 and math.isfinite(detail_gain)):
         raise EvalError("--detail-gain must be 0 (no cap) or above")
     explicit = requested is not None
@@ -268,7 +274,8 @@ def build_methods(model, baseline, requested: Sequence[str] | None,
                 out[n] = _final_method(model, final_smoothing, style_part, final_interior, strength, pre_transfer,
                                        {"inside": final_inside, "guided_feather": final_guided_feather,
                                         "priming_cap": priming_cap, "priming_profile": priming_profile,
-                                        "priming_spread": priming_spread, "detail_gain": detail_gain})
+                                        "priming_spread": priming_spread, "detail_gain": detail_gain,
+                                        "priming_highlights": priming_highlights})
             except EvalError as e:
                 if explicit:
                     raise
@@ -403,6 +410,7 @@ def evaluate(
     priming_profile: str = DEFAULT_PRIMING_PROFILE,
     priming_spread: str = DEFAULT_PRIMING_SPREAD,
     detail_gain: float | None = DEFAULT_DETAIL_GAIN,
+    priming_highlights: str = DEFAULT_PRIMING_HIGHLIGHTS,
 ) -> EvalResult:
     """Run the evaluation (see the module docstring); returns the report and writes DIR/report.json,
     DIR/report.md and DIR/contact_sheet.png. `backbone`: a `Backbone` or None for the default
@@ -418,7 +426,7 @@ def evaluate(
                               [Path(pairs_csv), *(f for r in rows for f in (r.content, r.style, r.mask))])
     fns, unavailable = build_methods(model, baseline, methods, final_smoothing, style_part, final_interior, strength,
                                      pre_transfer, final_inside, final_guided_feather, priming_cap,
-                                     priming_profile, priming_spread, detail_gain)
+                                     priming_profile, priming_spread, detail_gain, priming_highlights)
     if not fns:
         raise EvalError("no method to evaluate")
     bb = backbone if backbone is not None else _bb.load_backbone("mobilenet_v2", device="cpu")
@@ -499,6 +507,7 @@ def evaluate(
         "priming_cap": None if priming_cap is None else float(priming_cap),
         "priming_profile": priming_profile,
         "priming_spread": priming_spread,
+        "priming_highlights": priming_highlights,
         "detail_gain": None if detail_gain is None else float(detail_gain),
         "model": model_name or getattr(model, "source", type(model).__name__),
         "baseline": (baseline_name or getattr(baseline, "source", None)) if baseline is not None else None,

@@ -92,6 +92,8 @@ def markdown(report: dict) -> str:
         + (", priming row by row" if report.get("pre_transfer") and report.get("priming_profile") == "rows" else "")
         + (", stretching detail only" if report.get("pre_transfer") and report.get("priming_spread") == "detail"
            else "")
+        + (", neutral highlights" if report.get("pre_transfer") and report.get("priming_highlights") == "neutral"
+           else "")
         + (f", detail gain cap {report['detail_gain']:g}" if report.get("detail_gain") else "")
         + (", feathered inside the mask" if report.get("final_inside") else "")
         + (", plain feather" if report.get("final_guided_feather") is False else "")
