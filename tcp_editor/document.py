@@ -32,6 +32,7 @@ from .services.images import (  # noqa: E402
     DEFAULT_FEATHER_EDGE,
     DEFAULT_INTERIOR_MODE,
     DEFAULT_PRE_TRANSFER_PERCENT,
+    DEFAULT_PRIMING_HIGHLIGHTS,
     DEFAULT_PRIMING_PROFILE,
     DEFAULT_PRIMING_SPREAD,
     DEFAULT_SMOOTHING,
@@ -40,6 +41,7 @@ from .services.images import (  # noqa: E402
     MAX_PRE_TRANSFER_PERCENT,
     MAX_SMOOTHING,
     MAX_STRENGTH,
+    PRIMING_HIGHLIGHTS,
     PRIMING_PROFILES,
     PRIMING_SPREADS,
 )
@@ -139,6 +141,7 @@ class RenderState:
     priming_profile: str = DEFAULT_PRIMING_PROFILE  # one of PRIMING_PROFILES: priming's target row by row or one
     priming_spread: str = DEFAULT_PRIMING_SPREAD  # one of PRIMING_SPREADS: what priming's spread ratio stretches
     detail_gain: float = DEFAULT_DETAIL_GAIN  # the export's detail gain cap; 0.0: no cap
+    priming_highlights: str = DEFAULT_PRIMING_HIGHLIGHTS  # one of PRIMING_HIGHLIGHTS: how clipped highlights prime
 
     @property
     def is_identity(self) -> bool:
@@ -152,7 +155,7 @@ class Document(QObject):
     maskChanged = Signal(int, object)  # uid, dirty rect (x0, y0, x1, y1) or None (whole mask)
     activeRegionChanged = Signal(int)  # uid, -1 for none
     settingsChanged = Signal()  # global transfer, interpolation, smoothing, region interior, colour priming (amount,
-    # profile, spread), mask edge, detail gain cap
+    # profile, spread, highlights), mask edge, detail gain cap
     changed = Signal()  # anything that changes the rendered result
 
     def __init__(self, parent: QObject | None = None, preview_long_side: int = PREVIEW_LONG_SIDE) -> None:
@@ -180,6 +183,7 @@ class Document(QObject):
         self.priming_profile = DEFAULT_PRIMING_PROFILE
         self.priming_spread = DEFAULT_PRIMING_SPREAD
         self.detail_gain = DEFAULT_DETAIL_GAIN
+        self.priming_highlights = DEFAULT_PRIMING_HIGHLIGHTS
         self.project_path = ""
         self._merge_generation = 0
         self._region_counter = 0
@@ -230,6 +234,7 @@ class Document(QObject):
         self.priming_profile = DEFAULT_PRIMING_PROFILE
         self.priming_spread = DEFAULT_PRIMING_SPREAD
         self.detail_gain = DEFAULT_DETAIL_GAIN
+        self.priming_highlights = DEFAULT_PRIMING_HIGHLIGHTS
         self.project_path = ""
         self._region_counter = 0
         self.photoChanged.emit()
@@ -291,7 +296,7 @@ class Document(QObject):
                            self.interp_image if self.interp_amount > 0 else None, self.interp_what,
                            float(self.interp_amount), int(self.smoothing), str(self.interior),
                            int(self.pre_transfer), str(self.edge), str(self.priming_profile),
-                           str(self.priming_spread), float(self.detail_gain))
+                           str(self.priming_spread), float(self.detail_gain), str(self.priming_highlights))
 
     # editing API: every call pushes one undoable command ---------------------------------
     def add_region(self, name: str | None = None, mask: np.ndarray | None = None,
@@ -483,6 +488,16 @@ class Document(QObject):
         "all" of its variation (the priming before session 34: under a busy reference a dusk sky's gentle shading could
         become a dark patch). One undo step per change; an unknown value raises ValueError and changes nothing."""
         self._set_choice("priming_spread", spread, PRIMING_SPREADS, "priming spread", "Priming stretches")
+
+    def set_priming_highlights(self, highlights: str) -> None:
+        """How colour priming treats clipped highlights (preview and export; one of PRIMING_HIGHLIGHTS): "neutral" (the
+        default) counts a clipped pixel's chroma difference from its row as none, so the sun's white disk takes the
+        reference's colour at its row instead of the opposite one (a white sun turned blue under a storm reference);
+        "plain" primes every pixel alike (the priming before; projects saved without the setting). No control in the
+        panel (it is a fix, not a choice): projects and this method set it. One undo step per change; an unknown value
+        raises ValueError and changes nothing."""
+        self._set_choice("priming_highlights", highlights, PRIMING_HIGHLIGHTS, "priming highlights",
+                         "Priming highlights")
 
     def set_detail_gain(self, value: float) -> None:
         """The cap on how much the colour transform that carries each edit to full resolution amplifies the photo's own

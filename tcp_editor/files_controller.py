@@ -174,8 +174,8 @@ class FilesController(QObject):
             interp_what=doc.interp_what, interp_amount=doc.interp_amount, smoothing=doc.smoothing,
             interior=doc.interior, pre_transfer=int(doc.pre_transfer), edge=doc.edge,
             priming_profile=doc.priming_profile, priming_spread=doc.priming_spread,
-            detail_gain=float(doc.detail_gain), path=path, quality=quality,
-            protect=tuple(protect)))
+            detail_gain=float(doc.detail_gain), priming_highlights=doc.priming_highlights, path=path,
+            quality=quality, protect=tuple(protect)))
         self.exports[rid] = path
         self.feedback.status(f"Exporting {os.path.basename(path)} at full resolution…")
         return rid

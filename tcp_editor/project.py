@@ -36,6 +36,7 @@ from .document import (
     DEFAULT_FEATHER_EDGE,
     DEFAULT_INTERIOR_MODE,
     DEFAULT_PRE_TRANSFER_PERCENT,
+    DEFAULT_PRIMING_HIGHLIGHTS,
     DEFAULT_PRIMING_PROFILE,
     DEFAULT_PRIMING_SPREAD,
     DEFAULT_SMOOTHING,
@@ -47,6 +48,7 @@ from .document import (
     MAX_SMOOTHING,
     MAX_STRENGTH,
     MIN_DETAIL_GAIN,
+    PRIMING_HIGHLIGHTS,
     PRIMING_PROFILES,
     PRIMING_SPREADS,
     STYLE_LONG_SIDE,
@@ -102,6 +104,7 @@ class Snapshot:
     priming_profile: str = DEFAULT_PRIMING_PROFILE  # colour priming's target (PRIMING_PROFILES)
     priming_spread: str = DEFAULT_PRIMING_SPREAD  # what colour priming's spread ratio stretches (PRIMING_SPREADS)
     detail_gain: float = DEFAULT_DETAIL_GAIN  # the export's detail gain cap; 0.0: no cap
+    priming_highlights: str = DEFAULT_PRIMING_HIGHLIGHTS  # how priming treats clipped highlights (PRIMING_HIGHLIGHTS)
 
 
 def snapshot(doc: Document) -> Snapshot:
@@ -116,7 +119,8 @@ def snapshot(doc: Document) -> Snapshot:
     return Snapshot(doc.photo, doc.alpha, doc.exif, doc.icc, doc.path, regions, active, doc.global_transfer,
                     doc.interp_image, doc.interp_path, doc.interp_what, doc.interp_amount, doc.preview_long_side,
                     time.time(), png, int(doc.smoothing), str(doc.interior), int(doc.pre_transfer), str(doc.edge),
-                    str(doc.priming_profile), str(doc.priming_spread), float(doc.detail_gain))
+                    str(doc.priming_profile), str(doc.priming_spread), float(doc.detail_gain),
+                    str(doc.priming_highlights))
 
 
 def _png(arr: np.ndarray, level: int = 1) -> bytes:
@@ -171,6 +175,7 @@ def write(path: str, snap: Snapshot) -> str:
         "priming_profile": str(snap.priming_profile),  # colour priming's target: "rows" or "global"
         "priming_spread": str(snap.priming_spread),  # what priming stretches: "detail" or "all"
         "detail_gain": float(snap.detail_gain),  # the export's detail gain cap; 0: no cap
+        "priming_highlights": str(snap.priming_highlights),  # clipped highlights in priming: "neutral" or "plain"
         "interpolation": {
             "file": "second.png" if snap.interp_image is not None else None,
             "source_path": snap.interp_path,
@@ -485,10 +490,12 @@ def _load(path: str) -> Snapshot:
             raise _fail(path, "project.json: pre_transfer (colour priming) must be an integer percent between 0 "
                               f"and {MAX_PRE_TRANSFER_PERCENT}.")
         # files from before these existed faded their edits out inside the masks, primed towards one colour per
-        # region, stretched all of a region's variation and did not cap the detail gain: they render as saved
+        # region, stretched all of a region's variation, did not cap the detail gain and primed clipped highlights like
+        # any other pixel: they render as saved
         edge = _choice(meta, "edge", FEATHER_EDGES, "inside", path)
         priming_profile = _choice(meta, "priming_profile", PRIMING_PROFILES, "global", path)
         priming_spread = _choice(meta, "priming_spread", PRIMING_SPREADS, "all", path)
+        priming_highlights = _choice(meta, "priming_highlights", PRIMING_HIGHLIGHTS, "plain", path)
         detail_gain = meta.get("detail_gain", 0.0)
         if not valid_detail_gain(detail_gain):
             raise _fail(path, f"project.json: detail_gain (the sky grain guard) must be 0 (off) or a number between "
@@ -502,7 +509,8 @@ def _load(path: str) -> Snapshot:
                         str(ip.get("source_path", "")), what, amount, pls,
                         saved_at if math.isfinite(saved_at) else 0.0, smoothing=smoothing, interior=interior,
                         pre_transfer=pre_transfer, edge=edge, priming_profile=priming_profile,
-                        priming_spread=priming_spread, detail_gain=float(detail_gain))
+                        priming_spread=priming_spread, detail_gain=float(detail_gain),
+                        priming_highlights=priming_highlights)
 
 
 def restore(doc: Document, snap: Snapshot, project_path: str = "") -> None:
@@ -526,6 +534,7 @@ def restore(doc: Document, snap: Snapshot, project_path: str = "") -> None:
         doc.priming_profile = snap.priming_profile
         doc.priming_spread = snap.priming_spread
         doc.detail_gain = float(snap.detail_gain)
+        doc.priming_highlights = snap.priming_highlights
         doc.project_path = project_path
         if doc.regions:
             doc.active_uid = doc.regions[snap.active_index if 0 <= snap.active_index < len(doc.regions) else 0].uid

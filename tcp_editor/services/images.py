@@ -18,6 +18,7 @@ from tcp_core.base.constants import (  # noqa: F401 (the GUI's settings, defined
     DEFAULT_INTERIOR_MODE,
     DEFAULT_MAX_PIXELS,
     DEFAULT_PRE_TRANSFER,
+    DEFAULT_PRIMING_HIGHLIGHTS,
     DEFAULT_PRIMING_PROFILE,
     DEFAULT_PRIMING_SPREAD,
     DEFAULT_SMOOTHING,
@@ -26,6 +27,7 @@ from tcp_core.base.constants import (  # noqa: F401 (the GUI's settings, defined
     INTERIOR_MODES,
     MAX_SMOOTHING,
     MAX_STRENGTH,
+    PRIMING_HIGHLIGHTS,
     PRIMING_PROFILES,
     PRIMING_SPREADS,
 )

@@ -27,6 +27,7 @@ from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 from tcp_core.base.constants import (
     DEFAULT_FEATHER_EDGE,
     DEFAULT_INTERIOR_MODE,
+    DEFAULT_PRIMING_HIGHLIGHTS,
     DEFAULT_PRIMING_PROFILE,
     DEFAULT_PRIMING_SPREAD,
 )
@@ -319,7 +320,8 @@ class InferenceWorker(QObject):
 
                 p.steps = warm_steps(self.model, p.image, p.styles, p.mask, p.strength, p.smoothing, p.interior,
                                      p.pre_transfer, p.edge, p.priming_profile,
-                                     priming_spread=p.priming_spread, detail_gain=p.detail_gain)
+                                     priming_spread=p.priming_spread, detail_gain=p.detail_gain,
+                                     priming_highlights=p.priming_highlights)
                 p.done = 0
             steps = p.steps
             if steps:
@@ -390,7 +392,7 @@ class InferenceWorker(QObject):
                          self._cache, crop=p.crop, keyframe_step=p.keyframe_step, smoothing=p.smoothing,
                          interior=p.interior, pre_transfer=p.pre_transfer, edge=p.edge,
                          priming_profile=p.priming_profile, priming_spread=p.priming_spread,
-                         detail_gain=p.detail_gain)
+                         detail_gain=p.detail_gain, priming_highlights=p.priming_highlights)
             self.progress.emit(req.id, max(1, n), max(1, n))
             return out
         if isinstance(p, SimilarityJob):
@@ -418,7 +420,7 @@ class InferenceWorker(QObject):
         out = render(self.model, photo, regions, p.global_, p.interp_image, p.interp_what, p.interp_amount,
                      FrameCache(1), smoothing=p.smoothing, interior=p.interior, pre_transfer=p.pre_transfer,
                      edge=p.edge, priming_profile=p.priming_profile, priming_spread=p.priming_spread,
-                     detail_gain=p.detail_gain)
+                     detail_gain=p.detail_gain, priming_highlights=p.priming_highlights)
         path = save_photo(p.path, out, alpha=p.alpha, exif=p.exif, icc=p.icc, quality=int(p.quality),
                           protect=p.protect)
         self.progress.emit(req.id, 1, 1)
@@ -483,6 +485,7 @@ class InferenceService(QObject):
             priming_profile=state.priming_profile,
             priming_spread=state.priming_spread,
             detail_gain=state.detail_gain,
+            priming_highlights=state.priming_highlights,
         ), "preview")
 
     def submit_similarity(self, image: np.ndarray, x: int, y: int) -> int:
@@ -504,12 +507,13 @@ class InferenceService(QObject):
                     pre_transfer: int = DEFAULT_PRE_TRANSFER_PERCENT, edge: str = DEFAULT_FEATHER_EDGE,
                     priming_profile: str = DEFAULT_PRIMING_PROFILE,
                     priming_spread: str = DEFAULT_PRIMING_SPREAD,
-                    detail_gain: float = DEFAULT_DETAIL_GAIN) -> int:
+                    detail_gain: float = DEFAULT_DETAIL_GAIN,
+                    priming_highlights: str = DEFAULT_PRIMING_HIGHLIGHTS) -> int:
         """Warm the model's caches for the first preview of `image` (render.warm_steps); a newer
         warm-up replaces this one. Low priority: a preview waits for at most one step of it."""
         return self.worker.submit(WarmJob(image, list(styles), mask, float(strength), smoothing, interior,
-                                          int(pre_transfer), edge, priming_profile, priming_spread, detail_gain),
-                                  "warm")
+                                          int(pre_transfer), edge, priming_profile, priming_spread, detail_gain,
+                                          priming_highlights), "warm")
 
     def submit_export(self, job: ExportJob) -> int:
         return self.worker.submit(job, "export")

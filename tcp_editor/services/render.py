@@ -24,6 +24,7 @@ import numpy as np
 from tcp_core.base.constants import (
     DEFAULT_FEATHER_EDGE,
     DEFAULT_INTERIOR_MODE,
+    DEFAULT_PRIMING_HIGHLIGHTS,
     DEFAULT_PRIMING_PROFILE,
     DEFAULT_PRIMING_SPREAD,
     FEATHER_EDGES,
@@ -89,7 +90,8 @@ def render(model, image: np.ndarray, regions: Sequence[RegionEdit],
            pre_transfer: int = DEFAULT_PRE_TRANSFER_PERCENT,
            priming_profile: str = DEFAULT_PRIMING_PROFILE,
            priming_spread: str = DEFAULT_PRIMING_SPREAD,
-           detail_gain: float = DEFAULT_DETAIL_GAIN) -> np.ndarray:
+           detail_gain: float = DEFAULT_DETAIL_GAIN,
+           priming_highlights: str = DEFAULT_PRIMING_HIGHLIGHTS) -> np.ndarray:
     """The edited image at `image`'s resolution. regions: `RegionEdit`s (masks of image's HxW); a
     style_mask (HxW of the style's size, or None for the whole reference) is the part of the
     reference the style is taken from (issue #13).
@@ -115,7 +117,9 @@ def render(model, image: np.ndarray, regions: Sequence[RegionEdit],
     each region towards, the reference's colours row by row ("rows") or one colour ("global"). priming_spread (one of
     `constants.PRIMING_SPREADS`): what priming's spread ratio stretches, each region's fine "detail" or "all" of its
     variation. detail_gain: the cap on how much the full-resolution colour transform amplifies the photo's own detail
-    where it is smooth (`apply_regions(detail_gain=...)`); 0 (or None) is no cap."""
+    where it is smooth (`apply_regions(detail_gain=...)`); 0 (or None) is no cap. priming_highlights (one of
+    `constants.PRIMING_HIGHLIGHTS`): "neutral" primes clipped highlights (the sun's white disk) towards the reference's
+    colour at their row instead of its opposite, "plain" primes every pixel alike (the priming before)."""
     from tcp_core.editing.apply import apply_regions, interior_options
 
     base = np.ascontiguousarray(image)
@@ -127,7 +131,8 @@ def render(model, image: np.ndarray, regions: Sequence[RegionEdit],
         base = apply_regions(model, base, regions, global_=global_, crop=crop, keyframe_step=keyframe_step,
                              smoothing=smoothing, inside=edge == "inside", **interior_options(interior),
                              pre_transfer=pre_transfer / 100, priming_profile=priming_profile,
-                             priming_spread=priming_spread, detail_gain=detail_gain or None)
+                             priming_spread=priming_spread, detail_gain=detail_gain or None,
+                             priming_highlights=priming_highlights)
     return np.ascontiguousarray(base)
 
 
@@ -138,7 +143,8 @@ def warm_steps(model, image: np.ndarray, styles: Sequence[np.ndarray], mask: np.
                edge: str = DEFAULT_FEATHER_EDGE,
                priming_profile: str = DEFAULT_PRIMING_PROFILE,
                priming_spread: str = DEFAULT_PRIMING_SPREAD,
-               detail_gain: float = DEFAULT_DETAIL_GAIN) -> list[Callable[[], object]]:
+               detail_gain: float = DEFAULT_DETAIL_GAIN,
+               priming_highlights: str = DEFAULT_PRIMING_HIGHLIGHTS) -> list[Callable[[], object]]:
     """Work the first preview of `image` would do, split into steps of one or two network passes,
     for the worker to run while the user is still brushing (issue #15: the first preview took
     4.6 s, a new style 2.5 s). Everything lands in the model's caches under the keys the fast
@@ -148,9 +154,9 @@ def warm_steps(model, image: np.ndarray, styles: Sequence[np.ndarray], mask: np.
     the full-resolution colour transfer. With colour priming (`pre_transfer` percent > 0) the swap that
     fills a region's inside runs on the photo primed towards each style within `mask`, so those swaps are
     warmed too, primed exactly as the preview primes them (`apply_regions`: the mask grown for the inside
-    feather, with `edge` "inside"; `priming_profile` and `priming_spread` as the preview's; `detail_gain` reaches the
-    whole preview). styles: the active region's style first, then likely ones (the gallery). Results are thrown away;
-    only the caches matter."""
+    feather, with `edge` "inside"; `priming_profile`, `priming_spread` and `priming_highlights` as the preview's;
+    `detail_gain` reaches the whole preview). styles: the active region's style first, then likely ones (the
+    gallery). Results are thrown away; only the caches matter."""
     from tcp_core.editing.apply import (  # the preview's exact preprocessing
         INSIDE_GROW_REF_PX,
         _primed_swap,
@@ -172,8 +178,8 @@ def warm_steps(model, image: np.ndarray, styles: Sequence[np.ndarray], mask: np.
     lo_mask = np.clip(_resize(np.ascontiguousarray(mask.astype(np.float32)), (wh, ww)), 0, 1)
     if edge == "inside":  # the inside feather edits the mask grown, as apply_regions does
         lo_mask = grow_mask(lo_mask, INSIDE_GROW_REF_PX * min(wh, ww) / 128)
-    prime = priming_options(priming_profile, mask, None, priming_spread)  # as apply_regions primes a region
-    # (no style part here)
+    # as apply_regions primes a region (no style part here)
+    prime = priming_options(priming_profile, mask, None, priming_spread, priming_highlights)
     style_los = [_shrink_style(model, s) for s in styles]
     steps: list[Callable[[], object]] = [
         lambda: model.swap(lo_src, lo_src, 0.0),  # E(photo), G(C_A, S_A), E(I_g): every edit needs these
@@ -189,5 +195,6 @@ def warm_steps(model, image: np.ndarray, styles: Sequence[np.ndarray], mask: np.
         first = [RegionEdit(styles[0], mask, strength)]
         steps.append(lambda: render(model, base, first, crop=False, smoothing=smoothing, interior=interior,
                                     pre_transfer=pre_transfer, edge=edge, priming_profile=priming_profile,
-                                    priming_spread=priming_spread, detail_gain=detail_gain))
+                                    priming_spread=priming_spread, detail_gain=detail_gain,
+                                    priming_highlights=priming_highlights))
     return steps

@@ -16,6 +16,7 @@ import numpy as np
 from tcp_core.base.constants import (
     DEFAULT_FEATHER_EDGE,
     DEFAULT_INTERIOR_MODE,
+    DEFAULT_PRIMING_HIGHLIGHTS,
     DEFAULT_PRIMING_PROFILE,
     DEFAULT_PRIMING_SPREAD,
 )
@@ -49,6 +50,7 @@ class RenderJob:
     priming_profile: str = DEFAULT_PRIMING_PROFILE  # one of PRIMING_PROFILES: priming's target row by row or one
     priming_spread: str = DEFAULT_PRIMING_SPREAD  # one of PRIMING_SPREADS: what priming's spread ratio stretches
     detail_gain: float = DEFAULT_DETAIL_GAIN  # the detail gain cap of the full-resolution transform; 0: no cap
+    priming_highlights: str = DEFAULT_PRIMING_HIGHLIGHTS  # one of PRIMING_HIGHLIGHTS: clipped highlights' colour
     crop: bool = True  # False: the fast whole-photo interactive preview
     keyframe_step: float | None = None  # approximate strengths during a slider drag
     kind = RequestKind.RENDER
@@ -77,6 +79,7 @@ class WarmJob:
     priming_profile: str = DEFAULT_PRIMING_PROFILE
     priming_spread: str = DEFAULT_PRIMING_SPREAD
     detail_gain: float = DEFAULT_DETAIL_GAIN
+    priming_highlights: str = DEFAULT_PRIMING_HIGHLIGHTS
     steps: list | None = None  # the remaining steps, once planned
     done: int = 0
     ms: list = field(default_factory=list)  # per finished step
@@ -102,6 +105,7 @@ class ExportJob:
     priming_profile: str = DEFAULT_PRIMING_PROFILE
     priming_spread: str = DEFAULT_PRIMING_SPREAD
     detail_gain: float = DEFAULT_DETAIL_GAIN
+    priming_highlights: str = DEFAULT_PRIMING_HIGHLIGHTS
     alpha: np.ndarray | None = None
     exif: bytes | None = None
     icc: bytes | None = None
