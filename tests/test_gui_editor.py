@@ -574,6 +574,7 @@ def test_project_round_trip(qtbot, win, photo, style_photo, tmp_path):
     doc.set_priming_profile("global")
     doc.set_priming_spread("all")
     doc.set_detail_gain(0.0)
+    doc.set_priming_highlights("plain")  # (no control: a fix, not a choice)
     path = str(tmp_path / "p.tcpproj")
     assert win.files.save_project(path)
     assert doc.undo_stack.isClean()
@@ -588,6 +589,7 @@ def test_project_round_trip(qtbot, win, photo, style_photo, tmp_path):
     assert win.doc.regions == [] and win.doc.pre_transfer == DEFAULT_PRE_TRANSFER_PERCENT and win.doc.edge == "across"
     assert win.doc.priming_spread == "detail" and win.controls.priming_spread.currentData() == "detail"
     assert win.doc.detail_gain > 0 and win.controls.detail_gain.currentText() == "On"
+    assert win.doc.priming_highlights == "neutral"
     assert win.open_path(path)
     doc = win.doc
     assert [r.name for r in doc.regions] == ["Left", "Region 2"]
@@ -605,6 +607,8 @@ def test_project_round_trip(qtbot, win, photo, style_photo, tmp_path):
     assert win.controls.priming_profile.currentData() == "global"
     assert doc.priming_spread == meta["priming_spread"] == "all" and win.controls.priming_spread.currentData() == "all"
     assert doc.detail_gain == meta["detail_gain"] == 0.0 and win.controls.detail_gain.currentText() == "Off"
+    assert doc.priming_highlights == meta["priming_highlights"] == "plain"
+    assert doc.render_state().priming_highlights == "plain"
     assert doc.regions[0].style is not None and doc.regions[0].style.path == style_photo
     for a, b in zip(masks, [r.mask for r in doc.regions]):
         assert np.abs(a - b).max() < 1e-4

@@ -1,6 +1,7 @@
-"""The editor's "Priming stretches" (Document.priming_spread) and "Sky grain guard" (Document.detail_gain): the
-document's setters and undo, projects (written, read back, old files without them, bad values), the render path
-(preview, warm-up, export) and the Transfer panel's combos."""
+"""The editor's "Priming stretches" (Document.priming_spread), "Sky grain guard" (Document.detail_gain) and how priming
+treats clipped highlights (Document.priming_highlights, no control in the panel): the document's setters and undo,
+projects (written, read back, old files without them, bad values), the render path (preview, warm-up, export) and the
+Transfer panel's combos."""
 
 # ruff: noqa: F811 - the fixture imported from test_gui_units is used as a test argument
 
@@ -23,9 +24,11 @@ from tcp_core.editing.regions import RegionEdit  # noqa: E402
 from tcp_editor import project  # noqa: E402
 from tcp_editor.document import (  # noqa: E402
     DEFAULT_DETAIL_GAIN,
+    DEFAULT_PRIMING_HIGHLIGHTS,
     DEFAULT_PRIMING_SPREAD,
     MAX_DETAIL_GAIN,
     MIN_DETAIL_GAIN,
+    PRIMING_HIGHLIGHTS,
     PRIMING_SPREADS,
     Document,
     StyleRef,
@@ -315,3 +318,254 @@ def test_the_combos_edit_the_document_both_ways(qtbot, doc):
     qtbot.addWidget(empty)
     empty.set_document(Document())
     assert not empty.priming_spread.isEnabled() and not empty.detail_gain.isEnabled()
+
+
+# priming highlights (Document.priming_highlights: a fix, so no control; projects and the setter) ----------------
+def test_the_highlights_defaults_are_the_librarys():
+    from tcp_core.base import constants
+    from tcp_editor.services import images
+
+    assert DEFAULT_PRIMING_HIGHLIGHTS == images.DEFAULT_PRIMING_HIGHLIGHTS == constants.DEFAULT_PRIMING_HIGHLIGHTS
+    assert DEFAULT_PRIMING_HIGHLIGHTS == "neutral"
+    assert PRIMING_HIGHLIGHTS == images.PRIMING_HIGHLIGHTS == constants.PRIMING_HIGHLIGHTS == ("neutral", "plain")
+    assert Document().priming_highlights == "neutral"
+
+
+def test_priming_highlights_is_one_undo_step_and_reaches_the_render_state(doc):
+    changed = []
+    doc.settingsChanged.connect(lambda: changed.append(1))
+    assert doc.priming_highlights == "neutral" and doc.render_state().priming_highlights == "neutral"
+    doc.set_priming_highlights("plain")
+    assert doc.priming_highlights == "plain" and doc.render_state().priming_highlights == "plain"
+    assert doc.undo_stack.count() == 1 and doc.undo_stack.undoText() == "Priming highlights" and changed
+    doc.set_priming_highlights("plain")  # unchanged: no undo step
+    assert doc.undo_stack.count() == 1
+    for bad in ("keep", "", None, "Neutral", ["plain"], 1):
+        with pytest.raises(ValueError, match="priming highlights must be one of neutral, plain"):
+            doc.set_priming_highlights(bad)
+    assert doc.priming_highlights == "plain" and doc.undo_stack.count() == 1
+    doc.undo_stack.undo()
+    assert doc.priming_highlights == "neutral" and doc.render_state().priming_highlights == "neutral"
+    doc.undo_stack.redo()
+    assert doc.priming_highlights == "plain" and doc.render_state().priming_highlights == "plain"
+
+
+def test_a_new_photo_primes_highlights_neutral_again(doc):
+    doc.set_priming_highlights("plain")
+    doc.set_photo(doc.photo, "/tmp/y.jpg")
+    assert doc.priming_highlights == DEFAULT_PRIMING_HIGHLIGHTS == "neutral" and doc.undo_stack.count() == 0
+    assert doc.render_state().priming_highlights == "neutral"
+
+
+def test_the_panel_has_no_highlights_control(qtbot, doc):
+    """A fix, not a creative choice: nothing in the Transfer panel sets it, and a project's value survives the panel
+    being synced to the document."""
+    from PySide6.QtWidgets import QWidget
+
+    from tcp_editor.controls_panel import ControlsPanel
+
+    panel = ControlsPanel()
+    qtbot.addWidget(panel)
+    doc.set_priming_highlights("plain")
+    panel.set_document(doc)
+    names = [w.objectName().lower() for w in panel.findChildren(QWidget)]
+    assert not any("highlight" in n for n in names) and not hasattr(panel, "priming_highlights")
+    assert doc.priming_highlights == "plain"
+
+
+@pytest.mark.parametrize("highlights", ["plain", "neutral"])
+def test_project_round_trip_keeps_the_highlights(doc, tmp_path, highlights):
+    doc.set_priming_highlights(highlights)
+    path = str(tmp_path / "p.tcpproj")
+    project.write(path, project.snapshot(doc))
+    with zipfile.ZipFile(path) as z:
+        meta = json.loads(z.read("project.json"))
+    assert meta["priming_highlights"] == highlights
+    snap = project.load(path)
+    assert snap.priming_highlights == highlights
+    other = Document(preview_long_side=128)
+    if highlights == "plain":
+        other.set_photo(doc.photo)  # (whatever it had before is replaced)
+    else:
+        other.priming_highlights = "plain"
+    project.restore(other, snap, path)
+    assert other.priming_highlights == highlights and other.undo_stack.count() == 0
+    assert other.render_state().priming_highlights == highlights
+
+
+def test_a_project_without_the_highlights_loads_plain(tmp_path):
+    """A project.json without "priming_highlights" was saved when priming treated clipped highlights like any other
+    pixel: it loads "plain" (not today's "neutral"), so it renders as it did."""
+    snap = project.load(_project_file(tmp_path))
+    assert snap.priming_highlights == "plain" != DEFAULT_PRIMING_HIGHLIGHTS
+    doc = Document(preview_long_side=128)
+    project.restore(doc, snap, "p.tcpproj")
+    assert doc.priming_highlights == "plain" and doc.render_state().priming_highlights == "plain"
+    assert project.load(_project_file(tmp_path, priming_highlights="neutral")).priming_highlights == "neutral"
+
+
+@pytest.mark.parametrize("value", ["keep", "Neutral", "", None, ["plain"], 1, True])
+def test_a_bad_highlights_value_gives_a_project_error_naming_the_key(tmp_path, value):
+    with pytest.raises(project.ProjectError, match="Cannot open the project") as e:
+        project.load(_project_file(tmp_path, priming_highlights=value))
+    msg = str(e.value)
+    assert "project.json: priming_highlights must be one of neutral, plain" in msg and "\n" not in msg
+
+
+def _sun_scene():
+    """A blue-grey sky (64x96) with a white, clipped sun in it, all one region, and a dark bluish storm reference:
+    (photo, [RegionEdit])."""
+    img = np.empty((64, 96, 3), np.uint8)
+    img[...] = (150, 170, 200)
+    yy, xx = np.mgrid[:64, :96]
+    img[(yy - 24) ** 2 + (xx - 48) ** 2 <= 8 ** 2] = 255
+    style = np.empty((32, 32, 3), np.uint8)
+    style[...] = (70, 80, 100)
+    style[::2] += 20  # some spread
+    mask = np.zeros((64, 96), np.float32)
+    mask[4:60, 8:88] = 1
+    return img, [RegionEdit(style, mask, 1.0)]
+
+
+def _spy_priming_options(monkeypatch) -> list[str]:
+    """The `highlights` of every priming_options call (apply_regions' and the warm-up's)."""
+    import inspect
+
+    import tcp_core.editing.apply as core_apply
+
+    seen = []
+    orig = core_apply.priming_options
+    sig = inspect.signature(orig)
+
+    def spy(*a, **k):
+        bound = sig.bind(*a, **k)
+        bound.apply_defaults()
+        seen.append(bound.arguments["highlights"])
+        return orig(*a, **k)
+
+    monkeypatch.setattr(core_apply, "priming_options", spy)
+    return seen
+
+
+def test_render_and_warm_up_pass_the_highlights_on(monkeypatch):
+    """render(priming_highlights=) reaches apply_regions (and so priming_options); the default is the library's; an
+    unknown value is refused; warm_steps plans its primed swaps with it (priming_options) and renders with it."""
+    from tcp_core.base import constants
+    from tcp_editor.services.render import render, warm_steps
+
+    seen = _spy_apply_regions(monkeypatch)
+    options = _spy_priming_options(monkeypatch)
+    img, regions = _sun_scene()
+    for highlights in ("plain", "neutral", "plain"):
+        options.clear()
+        render(InteriorFake(), img, regions, pre_transfer=100, priming_highlights=highlights)
+        assert seen[-1]["priming_highlights"] == highlights and options == [highlights]
+    render(InteriorFake(), img, regions)
+    assert seen[-1]["priming_highlights"] == constants.DEFAULT_PRIMING_HIGHLIGHTS == "neutral"
+    with pytest.raises(ValueError, match="priming_highlights must be one of"):
+        render(InteriorFake(), img, regions, priming_highlights="keep")
+
+    for highlights in PRIMING_HIGHLIGHTS:
+        options.clear()
+        n = len(seen)
+        steps = warm_steps(InteriorFake(), img, [regions[0].style], regions[0].mask, 1.0, None, "guided", 80,
+                           priming_highlights=highlights)
+        assert options == [highlights] and len(seen) == n  # planned with it, before any step runs
+        for step in steps:
+            step()
+        assert set(options) == {highlights}  # the warm-up's primed swaps and its whole preview
+        assert len(seen) == n + 1 and seen[-1]["priming_highlights"] == highlights
+
+
+def test_the_highlights_change_the_pixels():
+    """Not only passed on: a clipped sun in a region primed towards a storm reference comes out otherwise with
+    "neutral" than with "plain"."""
+    from tcp_editor.services.render import render
+
+    img, regions = _sun_scene()
+    out = {h: render(InteriorFake(), img, regions, pre_transfer=100, priming_highlights=h) for h in PRIMING_HIGHLIGHTS}
+    assert not np.array_equal(out["neutral"], out["plain"])
+
+
+def test_the_worker_renders_warms_and_exports_with_the_documents_highlights(qtbot, service, tmp_path):
+    """The preview (RenderJob from the document's RenderState), the warm-up (submit_warm) and an ExportJob carry
+    priming_highlights to the worker, which renders with it."""
+    from tcp_editor.services.render import render
+    from tcp_editor.services.requests import ExportJob
+
+    with qtbot.waitSignal(service.worker.modelLoaded, timeout=5000):
+        service.set_model(InteriorFake())
+    img, regions = _sun_scene()
+    r = regions[0]
+    d = Document(preview_long_side=128)
+    d.set_photo(img)
+    d.add_region(mask=r.mask, style=StyleRef.from_array(r.style))
+    d.set_pre_transfer(100)
+    submitted = []
+    orig_submit = service.worker.submit
+    service.worker.submit = lambda job, channel: submitted.append(job) or orig_submit(job, channel)
+    outs = {}
+    for highlights in ("plain", "neutral"):
+        d.set_priming_highlights(highlights)
+        want = render(InteriorFake(), img, regions, pre_transfer=100, priming_highlights=highlights)
+        outs[highlights] = want
+        with qtbot.waitSignal(service.worker.result, timeout=WAIT_MS) as b:
+            service.submit_render(d.render_state())
+        assert submitted[-1].priming_highlights == highlights
+        np.testing.assert_array_equal(b.args[1], want)
+        path = str(tmp_path / f"{highlights}.png")
+        with qtbot.waitSignal(service.worker.exported, timeout=WAIT_MS):
+            service.submit_export(ExportJob(img, path, [(r.style, r.mask, 1.0)], pre_transfer=100,
+                                            priming_highlights=highlights))
+        np.testing.assert_array_equal(np.asarray(Image.open(path).convert("RGB")), want)
+        with qtbot.waitSignal(service.worker.warmed, timeout=WAIT_MS):
+            service.submit_warm(img, [r.style], r.mask, 1.0, None, "guided", 100, "across", "rows",
+                                priming_highlights=highlights)
+        assert submitted[-1].priming_highlights == highlights
+    assert not np.array_equal(outs["plain"], outs["neutral"])  # (the check above can tell them apart)
+
+
+def test_the_export_and_the_warm_up_pass_the_documents_highlights(qtbot, doc, tmp_path):
+    """File > Export (FilesController.export_to) puts the document's priming_highlights into its ExportJob; the
+    styles controller's warm-up passes it to submit_warm."""
+    from tcp_editor.files_controller import FilesController
+    from tcp_editor.styles_controller import StylesController
+
+    class Service:
+        def __init__(self):
+            self.exports, self.warms = [], []
+
+        def submit_export(self, job):
+            self.exports.append(job)
+            return len(self.exports)
+
+        def submit_warm(self, *a, **k):
+            self.warms.append((a, k))
+            return len(self.warms)
+
+    class Feedback:
+        window = None
+
+        def status(self, *a, **k):
+            pass
+
+        def error(self, *a, **k):
+            raise AssertionError(a)
+
+    svc = Service()
+    files = FilesController(doc, svc, None, Feedback(), 10**8)
+    doc.add_region(mask=np.ones(doc.preview.shape[:2], np.float32),
+                   style=StyleRef.from_array(np.zeros((16, 16, 3), np.uint8)))
+    for highlights in ("plain", "neutral"):
+        doc.set_priming_highlights(highlights)
+        assert files.export_to(str(tmp_path / f"{highlights}.png")) is not None
+        assert svc.exports[-1].priming_highlights == highlights
+    doc.set_priming_highlights("plain")
+    empty = Document()  # no photo yet: the warm-up runs on a stand-in
+    empty.priming_highlights = "plain"
+    for d in (doc, empty):
+        styles = StylesController(d, svc, None, Feedback(), None, 10**8)
+        styles.warm_styles = lambda: []  # (no gallery here)
+        assert styles.request_warm() is not None
+        a, k = svc.warms[-1]
+        assert len(a + tuple(k.values())) == 12 and (a + tuple(k.values()))[11] == "plain"  # (its 12th)
