@@ -1,8 +1,8 @@
 """The window's actions as a table: menus, tool bar, shortcuts, handlers and enabled-state rules.
 
 `MainWindow` builds its menus and tool bar from `ACTIONS`, `MENUS`, `TOOLS` and `TOOLBAR`, and
-enables actions by their `needs` rule whenever the document's photo or active region changes.
-Handlers take the window (checkable actions: the window and the checked state).
+enables actions by their `needs` rule whenever the document's photo, regions, active region or
+settings change. Handlers take the window (checkable actions: the window and the checked state).
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ class Needs(enum.Enum):
     NOTHING = "nothing"  # always enabled
     PHOTO = "photo"  # a photo is open
     REGION = "region"  # a photo is open and a region is active
+    OLD_PRIMING = "old_priming"  # a photo is open and its colour priming is not the current defaults
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,14 @@ def _add_region(w) -> None:
         w.doc.add_region()
 
 
+def _update_priming(w) -> None:
+    if w.doc.has_photo and w.doc.update_priming_defaults():
+        w.feedback.status("The colour priming is now the current defaults (Undo brings back the saved one).", 8000)
+
+
+UPDATE_PRIMING_TIP = ("This project keeps the colour priming it was saved with. Update it to the current defaults "
+                      "(fine-detail stretching, sky grain guard, neutral highlights).")
+
 ACTIONS: tuple[ActionSpec, ...] = (
     # File
     ActionSpec("open", "&Open…", lambda w: w.files.open_dialog(), Key.Open),
@@ -60,6 +69,8 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("undo", "&Undo", shortcut=Key.Undo, factory=_undo),
     ActionSpec("redo", "&Redo", shortcut=(Key.Redo, "Ctrl+Y"), factory=_redo),
     ActionSpec("add_region", "Add &Region", _add_region, "Ctrl+R", needs=Needs.PHOTO),
+    ActionSpec("update_priming", "Update &Priming to Current Defaults", _update_priming, tip=UPDATE_PRIMING_TIP,
+               needs=Needs.OLD_PRIMING),
     # View
     ActionSpec("fit", "&Fit", lambda w: w.canvas.fit(), "Ctrl+0"),
     ActionSpec("zoom_100", "&100%", lambda w: w.canvas.zoom_100(), "Ctrl+1"),
@@ -90,7 +101,7 @@ MODEL_CHOICES = "@model"  # Model > Device and Precision (radio groups of the mo
 
 MENUS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("&File", ("open", RECENT_MENU, SEPARATOR, "save", "save_as", "export", SEPARATOR, "quit")),
-    ("&Edit", ("undo", "redo", SEPARATOR, "add_region")),
+    ("&Edit", ("undo", "redo", SEPARATOR, "add_region", SEPARATOR, "update_priming")),
     ("&View", ("fit", "zoom_100", "zoom_in", "zoom_out", "split")),
     ("&Mask", ("fill", "invert", "grow", "shrink", "feather", "clear", SEPARATOR, "import_mask", "export_mask")),
     ("M&odel", ("bundled_model", "weights_file", "hub_model", "demo_model", MODEL_CHOICES)),
@@ -115,5 +126,7 @@ def shortcuts(spec: ActionSpec) -> list[QKeySequence]:
     return [QKeySequence(k) for k in keys if k is not None]
 
 
-def is_enabled(needs: Needs, has_photo: bool, has_region: bool) -> bool:
+def is_enabled(needs: Needs, has_photo: bool, has_region: bool, priming_current: bool = True) -> bool:
+    if needs is Needs.OLD_PRIMING:
+        return has_photo and not priming_current
     return needs is Needs.NOTHING or (has_photo and (needs is Needs.PHOTO or has_region))

@@ -513,6 +513,28 @@ class Document(QObject):
         if value != self.detail_gain:
             self.undo_stack.push(DocValueCommand(self, {"detail_gain": value}, "Sky grain guard"))
 
+    def current_priming(self) -> dict:
+        """The colour-priming settings whose defaults changed since projects were first saved, at today's defaults:
+        a project saved before one of them existed loads the old value so that it renders as it was saved."""
+        return {"priming_spread": DEFAULT_PRIMING_SPREAD, "detail_gain": float(DEFAULT_DETAIL_GAIN),
+                "priming_highlights": DEFAULT_PRIMING_HIGHLIGHTS}
+
+    def priming_is_current(self) -> bool:
+        """Whether priming_spread, detail_gain and priming_highlights are all at the current defaults (False for a
+        project that keeps the priming it was saved with)."""
+        return all(getattr(self, k) == v for k, v in self.current_priming().items())
+
+    def update_priming_defaults(self) -> bool:
+        """Bring priming_spread, detail_gain and priming_highlights to the current defaults together ("update process
+        version"): one undo step ("Update priming"; undo brings back all three as they were), one settingsChanged.
+        Nothing (no undo step) when they already are the defaults; returns whether anything changed."""
+        from .commands import DocValueCommand
+
+        if self.priming_is_current():
+            return False
+        self.undo_stack.push(DocValueCommand(self, self.current_priming(), "Update priming"))
+        return True
+
     def end_merge(self) -> None:
         """Close the current run of mergeable slider moves (call on slider release)."""
         self._merge_generation += 1

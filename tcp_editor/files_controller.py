@@ -99,7 +99,11 @@ class FilesController(QObject):
         project.restore(self.doc, snap, path)
         self.add_recent(path)
         self.pathChanged.emit()
-        self.feedback.status(f"Opened project {os.path.basename(path)}.", 8000)
+        if self.doc.priming_is_current():
+            self.feedback.status(f"Opened project {os.path.basename(path)}.", 8000)
+        else:  # saved before today's priming defaults: it renders as it was saved until the user updates it
+            self.feedback.notify(f"Opened project {os.path.basename(path)}. It keeps the colour priming it was saved "
+                                 "with; Edit > Update Priming to Current Defaults brings the current one.", 15000)
         return True
 
     # save -----------------------------------------------------------------------------------------

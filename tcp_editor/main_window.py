@@ -187,6 +187,7 @@ class MainWindow(QMainWindow):
         doc.changed.connect(self.previews.schedule)
         doc.photoChanged.connect(self._on_photo_changed)
         doc.settingsChanged.connect(self._sync_feather)  # the Mask edge setting moves the canvas's outlines
+        doc.settingsChanged.connect(self._update_actions)  # Update Priming to Current Defaults follows the priming
         doc.activeRegionChanged.connect(lambda _u: self._update_actions())
         doc.regionsChanged.connect(self._update_actions)
         doc.undo_stack.cleanChanged.connect(self._on_clean_changed)
@@ -374,9 +375,10 @@ class MainWindow(QMainWindow):
 
     def _update_actions(self) -> None:
         has, has_region = self.doc.has_photo, self.doc.active_region is not None
+        current = self.doc.priming_is_current()
         for spec in act.ACTIONS:
             if spec.needs is not act.Needs.NOTHING:
-                self.action_map[spec.name].setEnabled(act.is_enabled(spec.needs, has, has_region))
+                self.action_map[spec.name].setEnabled(act.is_enabled(spec.needs, has, has_region, current))
 
     def closeEvent(self, event) -> None:
         if not self.files.maybe_save_changes():

@@ -1,7 +1,7 @@
 """The editor's "Priming stretches" (Document.priming_spread), "Sky grain guard" (Document.detail_gain) and how priming
 treats clipped highlights (Document.priming_highlights, no control in the panel): the document's setters and undo,
-projects (written, read back, old files without them, bad values), the render path (preview, warm-up, export) and the
-Transfer panel's combos."""
+projects (written, read back, old files without them, bad values), the render path (preview, warm-up, export), the
+Transfer panel's combos and Edit > Update Priming to Current Defaults (all three to today's defaults in one step)."""
 
 # ruff: noqa: F811 - the fixture imported from test_gui_units is used as a test argument
 
@@ -569,3 +569,123 @@ def test_the_export_and_the_warm_up_pass_the_documents_highlights(qtbot, doc, tm
         assert styles.request_warm() is not None
         a, k = svc.warms[-1]
         assert len(a + tuple(k.values())) == 12 and (a + tuple(k.values()))[11] == "plain"  # (its 12th)
+
+
+# Edit > Update Priming to Current Defaults ("update process version") --------------------------------------------
+OLD_PRIMING = {"priming_spread": "all", "detail_gain": 0.0, "priming_highlights": "plain"}  # a project from before
+CURRENT_PRIMING = {"priming_spread": DEFAULT_PRIMING_SPREAD, "detail_gain": DEFAULT_DETAIL_GAIN,
+                   "priming_highlights": DEFAULT_PRIMING_HIGHLIGHTS}
+
+
+def _priming(d) -> dict:
+    return {k: getattr(d, k) for k in OLD_PRIMING}
+
+
+def _make_old(d) -> None:
+    d.set_priming_spread(OLD_PRIMING["priming_spread"])
+    d.set_detail_gain(OLD_PRIMING["detail_gain"])
+    d.set_priming_highlights(OLD_PRIMING["priming_highlights"])
+
+
+def test_update_priming_defaults_is_one_undo_step_and_undo_restores_all_three(doc):
+    assert all(OLD_PRIMING[k] != v for k, v in CURRENT_PRIMING.items())  # (the test can tell old from current)
+    assert doc.priming_is_current() and _priming(doc) == CURRENT_PRIMING
+    assert doc.update_priming_defaults() is False and doc.undo_stack.count() == 0  # already current: no step
+    _make_old(doc)
+    doc.undo_stack.clear()  # (as a project from before opens: no undo history)
+    assert not doc.priming_is_current()
+    changed = []
+    doc.settingsChanged.connect(lambda: changed.append(1))
+    assert doc.update_priming_defaults() is True
+    assert _priming(doc) == CURRENT_PRIMING and doc.priming_is_current() and isinstance(doc.detail_gain, float)
+    assert doc.undo_stack.count() == 1 and doc.undo_stack.undoText() == "Update priming" and len(changed) == 1
+    state = doc.render_state()
+    assert (state.priming_spread, state.detail_gain, state.priming_highlights) == tuple(CURRENT_PRIMING.values())
+    assert doc.update_priming_defaults() is False and doc.undo_stack.count() == 1 and len(changed) == 1
+    doc.undo_stack.undo()
+    assert _priming(doc) == OLD_PRIMING and not doc.priming_is_current() and len(changed) == 2
+    doc.undo_stack.redo()
+    assert _priming(doc) == CURRENT_PRIMING and doc.priming_is_current()
+
+
+@pytest.mark.parametrize("key", list(OLD_PRIMING))
+def test_any_one_old_setting_makes_the_priming_not_current(doc, key):
+    other = {"priming_spread": doc.set_priming_spread, "detail_gain": doc.set_detail_gain,
+             "priming_highlights": doc.set_priming_highlights}
+    other[key](OLD_PRIMING[key])
+    assert not doc.priming_is_current()
+    assert doc.update_priming_defaults() is True and doc.undo_stack.count() == 2
+    assert _priming(doc) == CURRENT_PRIMING and doc.priming_is_current()
+    doc.undo_stack.undo()
+    assert getattr(doc, key) == OLD_PRIMING[key] and not doc.priming_is_current()
+
+
+@pytest.fixture
+def win(qtbot, tmp_path, service, monkeypatch):
+    """The real window on a service with no model (its requests wait; nothing renders), dialogs recorded."""
+    from PySide6.QtCore import QSettings
+    from test_gui_editor import DialogRecorder
+
+    from tcp_editor.main_window import MainWindow
+
+    w = MainWindow(service=service, settings=QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat),
+                   autosave_dir=str(tmp_path / "autosave"), autosave_interval_s=3600, preview_long_side=128)
+    w.dialogs = DialogRecorder(monkeypatch)
+    qtbot.addWidget(w)
+    yield w
+    w.doc.undo_stack.setClean()
+    w.close()
+
+
+UPDATE_TEXT = "Update Priming to Current Defaults"
+
+
+def _edit_menu_actions(w) -> list:
+    menu = next(a.menu() for a in w.menuBar().actions() if a.text().replace("&", "") == "Edit")
+    return menu.actions()
+
+
+def test_the_update_priming_action_follows_the_document(qtbot, win, tmp_path):
+    a = win.action_map["update_priming"]
+    assert a in _edit_menu_actions(win) and a.text().replace("&", "") == UPDATE_TEXT
+    assert a.statusTip() == ("This project keeps the colour priming it was saved with. Update it to the current "
+                             "defaults (fine-detail stretching, sky grain guard, neutral highlights).")
+    assert not a.isEnabled()  # no photo
+    photo = tmp_path / "photo.png"
+    Image.fromarray(np.full((40, 60, 3), 120, np.uint8)).save(photo)
+    assert win.open_path(str(photo))
+    assert not a.isEnabled()  # a new photo starts at the defaults
+    win.doc.set_priming_highlights("plain")  # any one of the three
+    assert a.isEnabled()
+    win.doc.undo_stack.undo()
+    assert not a.isEnabled()
+    _make_old(win.doc)
+    assert a.isEnabled()
+    steps = win.doc.undo_stack.count()
+    a.trigger()
+    assert not a.isEnabled() and _priming(win.doc) == CURRENT_PRIMING
+    assert win.doc.undo_stack.count() == steps + 1 and win.doc.undo_stack.undoText() == "Update priming"
+    win.action_map["undo"].trigger()
+    assert a.isEnabled() and _priming(win.doc) == OLD_PRIMING
+    win.action_map["redo"].trigger()
+    assert not a.isEnabled() and _priming(win.doc) == CURRENT_PRIMING
+    assert not win.dialogs.errors
+
+
+def test_opening_an_old_project_says_so_and_enables_the_action(qtbot, win, tmp_path):
+    """A project file without the three keys opens with the priming it was saved with; one status-bar message tells
+    the user how to bring the current one, and the action is enabled. A current project says nothing of it."""
+    a = win.action_map["update_priming"]
+    path = _project_file(tmp_path)
+    assert win.open_path(path), win.dialogs.errors
+    assert _priming(win.doc) == OLD_PRIMING and a.isEnabled()
+    msg = win.statusBar().currentMessage()
+    assert "keeps the colour priming it was saved with" in msg and f"Edit > {UPDATE_TEXT}" in msg
+    assert [n for n in win.feedback.notices if UPDATE_TEXT in n] == [msg]  # one message
+    a.trigger()
+    assert _priming(win.doc) == CURRENT_PRIMING and not a.isEnabled()
+    assert win.files.save_project(path)
+    assert win.open_path(path), win.dialogs.errors  # saved with the current priming: nothing to say
+    assert _priming(win.doc) == CURRENT_PRIMING and not a.isEnabled()
+    assert win.statusBar().currentMessage() == "Opened project p.tcpproj."
+    assert len([n for n in win.feedback.notices if UPDATE_TEXT in n]) == 1
