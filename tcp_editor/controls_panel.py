@@ -72,6 +72,14 @@ def _choice_combo(name: str, choices: tuple[str, ...], labels: dict, default: st
     return combo
 
 
+def _labelled(layout, label: str, widget) -> None:
+    """Add a row to `layout`: `label` on the left, `widget` taking the rest of the width."""
+    row = QHBoxLayout()
+    row.addWidget(QLabel(label))
+    row.addWidget(widget, 1)
+    layout.addLayout(row)
+
+
 def _slider(lo: int, hi: int, value: int, name: str, tip: str) -> Slider:
     s = Slider(Qt.Orientation.Horizontal)
     s.setRange(lo, hi)
@@ -122,16 +130,11 @@ class ControlsPanel(QWidget):
         self.second_label = QLabel("No second photo")
         self.second_label.setWordWrap(True)
         v.addWidget(self.second_label)
-        row = QHBoxLayout()
-        row.addWidget(QLabel("Interpolate"))
         self.interp_what = ComboBox()
         self.interp_what.addItems(["style", "content"])
-        row.addWidget(self.interp_what, 1)
-        v.addLayout(row)
+        _labelled(v, "Interpolate", self.interp_what)
         self.interp_amount = _slider(0, 100, 0, "interpAmount", "0 = the photo, 1 = the second photo's style/content")
         v.addWidget(self.interp_amount)
-        row = QHBoxLayout()
-        row.addWidget(QLabel("Colour smoothing"))
         self.smoothing = SpinBox()
         self.smoothing.setObjectName("colourSmoothing")
         self.smoothing.setRange(0, MAX_SMOOTHING)
@@ -141,10 +144,7 @@ class ControlsPanel(QWidget):
             "How the edit is carried to full resolution. Low: follow the network's local colours closely "
             "(more restyling, more of its artefacts). High: keep more of the photo's own texture and "
             f"change its colours more evenly. Default {DEFAULT_SMOOTHING}.")
-        row.addWidget(self.smoothing, 1)
-        v.addLayout(row)
-        row = QHBoxLayout()
-        row.addWidget(QLabel("Region interior"))
+        _labelled(v, "Colour smoothing", self.smoothing)
         self.interior = _choice_combo("interiorMode", INTERIOR_MODES, INTERIOR_LABELS, DEFAULT_INTERIOR_MODE,
             "How the inside of each brushed region is coloured.\n"
             "Swap colours: away from the region's edge, take the colours of the style applied to the whole "
@@ -155,10 +155,7 @@ class ControlsPanel(QWidget):
             f"{INTERIOR_LABELS['fixed']}: the change happens over the same short distance everywhere.\n"
             f"{INTERIOR_LABELS['off']}: the region edit alone, milder and closer to the original photo.\n"
             f"Default: {INTERIOR_LABELS.get(DEFAULT_INTERIOR_MODE, DEFAULT_INTERIOR_MODE)}.")
-        row.addWidget(self.interior, 1)
-        v.addLayout(row)
-        row = QHBoxLayout()
-        row.addWidget(QLabel("Mask edge"))
+        _labelled(v, "Region interior", self.interior)
         self.edge = _choice_combo("maskEdge", FEATHER_EDGES, EDGE_LABELS, DEFAULT_FEATHER_EDGE,
             "How each region's edit fades out at the edge of its mask.\n"
             f"{EDGE_LABELS['across']}: the fade straddles the mask's edge and follows the photo: sharp where the "
@@ -168,10 +165,7 @@ class ControlsPanel(QWidget):
             f"{EDGE_LABELS['inside']}: the fade stays within the mask, so nothing outside it changes; a band can "
             "show along the mask's edge on smooth areas.\n"
             f"Default: {EDGE_LABELS.get(DEFAULT_FEATHER_EDGE, DEFAULT_FEATHER_EDGE)}.")
-        row.addWidget(self.edge, 1)
-        v.addLayout(row)
-        row = QHBoxLayout()
-        row.addWidget(QLabel("Colour priming"))
+        _labelled(v, "Mask edge", self.edge)
         self.pre_transfer = SpinBox()
         self.pre_transfer.setObjectName("colourPriming")
         self.pre_transfer.setRange(0, MAX_PRE_TRANSFER_PERCENT)
@@ -182,10 +176,7 @@ class ControlsPanel(QWidget):
             "Before the network restyles a region, move its colours this far towards the style photo's "
             "(a classical colour transfer); higher takes more of the reference, 0 is the network alone. "
             f"Default {DEFAULT_PRE_TRANSFER_PERCENT} %.")
-        row.addWidget(self.pre_transfer, 1)
-        v.addLayout(row)
-        row = QHBoxLayout()
-        row.addWidget(QLabel("Priming follows"))
+        _labelled(v, "Colour priming", self.pre_transfer)
         self.priming_profile = _choice_combo("primingProfile", PRIMING_PROFILES, PROFILE_LABELS,
                                              DEFAULT_PRIMING_PROFILE,
             "What Colour priming moves each region towards.\n"
@@ -193,10 +184,7 @@ class ControlsPanel(QWidget):
             "in the reference (or in its style part), so a sunset sky's gradient from glow to blue comes through.\n"
             f"{PROFILE_LABELS['global']}: one average colour and contrast for the whole region.\n"
             f"Default: {PROFILE_LABELS.get(DEFAULT_PRIMING_PROFILE, DEFAULT_PRIMING_PROFILE)}.")
-        row.addWidget(self.priming_profile, 1)
-        v.addLayout(row)
-        row = QHBoxLayout()
-        row.addWidget(QLabel("Priming stretches"))
+        _labelled(v, "Priming follows", self.priming_profile)
         self.priming_spread = _choice_combo("primingSpread", PRIMING_SPREADS, SPREAD_LABELS, DEFAULT_PRIMING_SPREAD,
             "How much of a region's light and shade Colour priming stretches to the style photo's contrast.\n"
             f"{SPREAD_LABELS['detail']}: only fine texture; a smooth sky's gentle shading stays as smooth as in "
@@ -205,10 +193,7 @@ class ControlsPanel(QWidget):
             "then keep it). Stretching all variation can turn a smooth sky's shading into a dark patch under a "
             "busy reference (storm clouds, rock and snow).\n"
             f"Default: {SPREAD_LABELS.get(DEFAULT_PRIMING_SPREAD, DEFAULT_PRIMING_SPREAD)}.")
-        row.addWidget(self.priming_spread, 1)
-        v.addLayout(row)
-        row = QHBoxLayout()
-        row.addWidget(QLabel("Sky grain guard"))
+        _labelled(v, "Priming stretches", self.priming_spread)
         self.detail_gain = ComboBox()
         self.detail_gain.setObjectName("skyGrainGuard")
         for label, gain in GAIN_ITEMS:
@@ -223,8 +208,7 @@ class ControlsPanel(QWidget):
             "(how the editor worked before this setting existed; projects saved then keep it).\n"
             "A project saved with another limit shows it as a third item.\n"
             f"Default: {GAIN_ON if DEFAULT_DETAIL_GAIN else GAIN_OFF}.")
-        row.addWidget(self.detail_gain, 1)
-        v.addLayout(row)
+        _labelled(v, "Sky grain guard", self.detail_gain)
         lay.addWidget(edit)
         sel = QGroupBox("Selection tools")
         f = QFormLayout(sel)

@@ -53,23 +53,32 @@ def doc(qtbot):
 
 
 # the document -----------------------------------------------------------------------------------
-def test_priming_spread_is_one_undo_step_and_reaches_the_render_state(doc):
+@pytest.mark.parametrize("name,default,other,undo_text,error,bad", [
+    ("priming_spread", "detail", "all", "Priming stretches", "priming spread must be one of all, detail",
+     ("some", "", None, "Detail")),
+    ("priming_highlights", "neutral", "plain", "Priming highlights", "priming highlights must be one of neutral, plain",
+     ("keep", "", None, "Neutral", ["plain"], 1)),
+])
+def test_a_priming_choice_is_one_undo_step_and_reaches_the_render_state(doc, name, default, other, undo_text, error,
+                                                                        bad):
+    setter = getattr(doc, f"set_{name}")
+    now = lambda: (getattr(doc, name), getattr(doc.render_state(), name))  # noqa: E731
     changed = []
     doc.settingsChanged.connect(lambda: changed.append(1))
-    assert doc.priming_spread == "detail" and doc.render_state().priming_spread == "detail"
-    doc.set_priming_spread("all")
-    assert doc.priming_spread == "all" and doc.render_state().priming_spread == "all"
-    assert doc.undo_stack.count() == 1 and doc.undo_stack.undoText() == "Priming stretches" and changed
-    doc.set_priming_spread("all")  # unchanged: no undo step
+    assert now() == (default, default)
+    setter(other)
+    assert now() == (other, other)
+    assert doc.undo_stack.count() == 1 and doc.undo_stack.undoText() == undo_text and changed
+    setter(other)  # unchanged: no undo step
     assert doc.undo_stack.count() == 1
-    for bad in ("some", "", None, "Detail"):
-        with pytest.raises(ValueError, match="priming spread must be one of all, detail"):
-            doc.set_priming_spread(bad)
-    assert doc.priming_spread == "all" and doc.undo_stack.count() == 1
+    for value in bad:
+        with pytest.raises(ValueError, match=error):
+            setter(value)
+    assert getattr(doc, name) == other and doc.undo_stack.count() == 1
     doc.undo_stack.undo()
-    assert doc.priming_spread == "detail" and doc.render_state().priming_spread == "detail"
+    assert now() == (default, default)
     doc.undo_stack.redo()
-    assert doc.priming_spread == "all"
+    assert now() == (other, other)
 
 
 def test_detail_gain_is_one_undo_step_and_reaches_the_render_state(doc):
@@ -242,15 +251,16 @@ def test_the_spread_and_the_gain_change_the_pixels():
     assert not np.array_equal(out["all", 0.0], out["all", DEFAULT_DETAIL_GAIN])
 
 
-def test_the_worker_renders_warms_and_exports_with_the_documents_values(qtbot, service, tmp_path):
-    """The preview (RenderJob from the document's RenderState), the warm-up (submit_warm) and the export (ExportJob)
-    carry both settings to the worker and render with them."""
+def _worker_carries(qtbot, service, tmp_path, scene, settings: list[dict]) -> list[np.ndarray]:
+    """For each dict of document settings (`set_<name>` on the Document, the same keyword in render/ExportJob/
+    submit_warm): the preview (RenderJob from the document's RenderState), an ExportJob and the warm-up
+    (submit_warm) carry them to the worker, which renders with them. Returns each setting's rendering."""
     from tcp_editor.services.render import render
     from tcp_editor.services.requests import ExportJob
 
     with qtbot.waitSignal(service.worker.modelLoaded, timeout=5000):
         service.set_model(InteriorFake())
-    img, regions = _priming_scene()
+    img, regions = scene()
     r = regions[0]
     d = Document(preview_long_side=128)
     d.set_photo(img)
@@ -259,23 +269,31 @@ def test_the_worker_renders_warms_and_exports_with_the_documents_values(qtbot, s
     submitted = []
     orig_submit = service.worker.submit
     service.worker.submit = lambda job, channel: submitted.append(job) or orig_submit(job, channel)
-    for spread, gain in (("all", 0.0), ("detail", 2.0)):
-        d.set_priming_spread(spread)
-        d.set_detail_gain(gain)
-        want = render(InteriorFake(), img, regions, pre_transfer=100, priming_spread=spread, detail_gain=gain)
+    outs = []
+    for i, values in enumerate(settings):
+        for name, value in values.items():
+            getattr(d, f"set_{name}")(value)
+        carried = lambda job, keys=tuple(values): {k: getattr(job, k) for k in keys}  # noqa: E731
+        want = render(InteriorFake(), img, regions, pre_transfer=100, **values)
+        outs.append(want)
         with qtbot.waitSignal(service.worker.result, timeout=WAIT_MS) as b:
             service.submit_render(d.render_state())
-        assert (submitted[-1].priming_spread, submitted[-1].detail_gain) == (spread, gain)
+        assert carried(submitted[-1]) == values
         np.testing.assert_array_equal(b.args[1], want)
-        path = str(tmp_path / f"{spread}.png")
+        path = str(tmp_path / f"{i}.png")
         with qtbot.waitSignal(service.worker.exported, timeout=WAIT_MS):
-            service.submit_export(ExportJob(img, path, [(r.style, r.mask, 1.0)], pre_transfer=100,
-                                            priming_spread=spread, detail_gain=gain))
+            service.submit_export(ExportJob(img, path, [(r.style, r.mask, 1.0)], pre_transfer=100, **values))
         np.testing.assert_array_equal(np.asarray(Image.open(path).convert("RGB")), want)
         with qtbot.waitSignal(service.worker.warmed, timeout=WAIT_MS):
-            service.submit_warm(img, [r.style], r.mask, 1.0, None, "guided", 100, "across", "rows", spread, gain)
-        assert (submitted[-1].priming_spread, submitted[-1].detail_gain) == (spread, gain)
+            service.submit_warm(img, [r.style], r.mask, 1.0, None, "guided", 100, "across", "rows", **values)
+        assert carried(submitted[-1]) == values
+    return outs
 
+
+def test_the_worker_renders_warms_and_exports_with_the_documents_values(qtbot, service, tmp_path):
+    """The preview, the warm-up and the export carry the spread and the gain to the worker and render with them."""
+    _worker_carries(qtbot, service, tmp_path, _priming_scene,
+                    [{"priming_spread": "all", "detail_gain": 0.0}, {"priming_spread": "detail", "detail_gain": 2.0}])
 
 # the Transfer panel -----------------------------------------------------------------------------
 def test_the_combos_edit_the_document_both_ways(qtbot, doc):
@@ -329,25 +347,6 @@ def test_the_highlights_defaults_are_the_librarys():
     assert DEFAULT_PRIMING_HIGHLIGHTS == "neutral"
     assert PRIMING_HIGHLIGHTS == images.PRIMING_HIGHLIGHTS == constants.PRIMING_HIGHLIGHTS == ("neutral", "plain")
     assert Document().priming_highlights == "neutral"
-
-
-def test_priming_highlights_is_one_undo_step_and_reaches_the_render_state(doc):
-    changed = []
-    doc.settingsChanged.connect(lambda: changed.append(1))
-    assert doc.priming_highlights == "neutral" and doc.render_state().priming_highlights == "neutral"
-    doc.set_priming_highlights("plain")
-    assert doc.priming_highlights == "plain" and doc.render_state().priming_highlights == "plain"
-    assert doc.undo_stack.count() == 1 and doc.undo_stack.undoText() == "Priming highlights" and changed
-    doc.set_priming_highlights("plain")  # unchanged: no undo step
-    assert doc.undo_stack.count() == 1
-    for bad in ("keep", "", None, "Neutral", ["plain"], 1):
-        with pytest.raises(ValueError, match="priming highlights must be one of neutral, plain"):
-            doc.set_priming_highlights(bad)
-    assert doc.priming_highlights == "plain" and doc.undo_stack.count() == 1
-    doc.undo_stack.undo()
-    assert doc.priming_highlights == "neutral" and doc.render_state().priming_highlights == "neutral"
-    doc.undo_stack.redo()
-    assert doc.priming_highlights == "plain" and doc.render_state().priming_highlights == "plain"
 
 
 def test_a_new_photo_primes_highlights_neutral_again(doc):
@@ -488,41 +487,10 @@ def test_the_highlights_change_the_pixels():
 
 
 def test_the_worker_renders_warms_and_exports_with_the_documents_highlights(qtbot, service, tmp_path):
-    """The preview (RenderJob from the document's RenderState), the warm-up (submit_warm) and an ExportJob carry
-    priming_highlights to the worker, which renders with it."""
-    from tcp_editor.services.render import render
-    from tcp_editor.services.requests import ExportJob
-
-    with qtbot.waitSignal(service.worker.modelLoaded, timeout=5000):
-        service.set_model(InteriorFake())
-    img, regions = _sun_scene()
-    r = regions[0]
-    d = Document(preview_long_side=128)
-    d.set_photo(img)
-    d.add_region(mask=r.mask, style=StyleRef.from_array(r.style))
-    d.set_pre_transfer(100)
-    submitted = []
-    orig_submit = service.worker.submit
-    service.worker.submit = lambda job, channel: submitted.append(job) or orig_submit(job, channel)
-    outs = {}
-    for highlights in ("plain", "neutral"):
-        d.set_priming_highlights(highlights)
-        want = render(InteriorFake(), img, regions, pre_transfer=100, priming_highlights=highlights)
-        outs[highlights] = want
-        with qtbot.waitSignal(service.worker.result, timeout=WAIT_MS) as b:
-            service.submit_render(d.render_state())
-        assert submitted[-1].priming_highlights == highlights
-        np.testing.assert_array_equal(b.args[1], want)
-        path = str(tmp_path / f"{highlights}.png")
-        with qtbot.waitSignal(service.worker.exported, timeout=WAIT_MS):
-            service.submit_export(ExportJob(img, path, [(r.style, r.mask, 1.0)], pre_transfer=100,
-                                            priming_highlights=highlights))
-        np.testing.assert_array_equal(np.asarray(Image.open(path).convert("RGB")), want)
-        with qtbot.waitSignal(service.worker.warmed, timeout=WAIT_MS):
-            service.submit_warm(img, [r.style], r.mask, 1.0, None, "guided", 100, "across", "rows",
-                                priming_highlights=highlights)
-        assert submitted[-1].priming_highlights == highlights
-    assert not np.array_equal(outs["plain"], outs["neutral"])  # (the check above can tell them apart)
+    """The preview, the warm-up and the export carry priming_highlights to the worker, which renders with it."""
+    plain, neutral = _worker_carries(qtbot, service, tmp_path, _sun_scene,
+                                     [{"priming_highlights": "plain"}, {"priming_highlights": "neutral"}])
+    assert not np.array_equal(plain, neutral)  # (the checks above can tell them apart)
 
 
 def test_the_export_and_the_warm_up_pass_the_documents_highlights(qtbot, doc, tmp_path):
