@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass, field
+from types import MappingProxyType
 
 import cv2
 import numpy as np
@@ -62,6 +63,12 @@ def valid_detail_gain(value) -> bool:
     except OverflowError:
         return False
     return value == 0.0 or MIN_DETAIL_GAIN <= value <= MAX_DETAIL_GAIN  # (NaN fails both)
+
+# The colour-priming settings whose defaults changed since projects were first saved, at today's defaults: a project
+# saved before one of them existed loads the old value, so that it renders as it was saved, until
+# `Document.update_priming_defaults` brings it here.
+CURRENT_PRIMING = MappingProxyType({"priming_spread": DEFAULT_PRIMING_SPREAD, "detail_gain": float(DEFAULT_DETAIL_GAIN),
+                                    "priming_highlights": DEFAULT_PRIMING_HIGHLIGHTS})
 
 _uids = itertools.count(1)
 
@@ -513,16 +520,10 @@ class Document(QObject):
         if value != self.detail_gain:
             self.undo_stack.push(DocValueCommand(self, {"detail_gain": value}, "Sky grain guard"))
 
-    def current_priming(self) -> dict:
-        """The colour-priming settings whose defaults changed since projects were first saved, at today's defaults:
-        a project saved before one of them existed loads the old value so that it renders as it was saved."""
-        return {"priming_spread": DEFAULT_PRIMING_SPREAD, "detail_gain": float(DEFAULT_DETAIL_GAIN),
-                "priming_highlights": DEFAULT_PRIMING_HIGHLIGHTS}
-
     def priming_is_current(self) -> bool:
         """Whether priming_spread, detail_gain and priming_highlights are all at the current defaults (False for a
         project that keeps the priming it was saved with)."""
-        return all(getattr(self, k) == v for k, v in self.current_priming().items())
+        return all(getattr(self, k) == v for k, v in CURRENT_PRIMING.items())
 
     def update_priming_defaults(self) -> bool:
         """Bring priming_spread, detail_gain and priming_highlights to the current defaults together ("update process
@@ -532,7 +533,7 @@ class Document(QObject):
 
         if self.priming_is_current():
             return False
-        self.undo_stack.push(DocValueCommand(self, self.current_priming(), "Update priming"))
+        self.undo_stack.push(DocValueCommand(self, dict(CURRENT_PRIMING), "Update priming"))
         return True
 
     def end_merge(self) -> None:

@@ -47,8 +47,8 @@ from tcp_core.base.constants import (
 )
 
 __all__ = ["PRIMING_HIGHLIGHTS", "PRIMING_PROFILES", "PRIMING_SPREADS", "clipped_highlights", "lab_moments",
-           "prime_region", "region_rows", "reinhard_lab",
-           "reinhard_lab_rows", "row_profile", "rows_window", "scaled_spread"]
+           "prime_region", "priming_options", "region_rows", "reinhard_lab", "reinhard_lab_rows", "row_profile",
+           "rows_window", "scaled_spread"]
 
 ROWS_SMOOTHING = 1 / 8  # the row profiles' Gaussian sigma, as a fraction of the vertical extent they span
 
@@ -209,6 +209,18 @@ def region_rows(mask: np.ndarray) -> tuple[float, float] | None:
     if not rows.size:
         return None
     return rows[0] / m.shape[0], (rows[-1] + 1) / m.shape[0]
+
+
+def priming_options(profile: str, mask: np.ndarray | None, style_mask: np.ndarray | None,
+                    spread: str = DEFAULT_PRIMING_SPREAD, highlights: str = DEFAULT_PRIMING_HIGHLIGHTS) -> dict:
+    """`prime_region`'s position-aware keywords for a region `mask` (HxW of its photo; None in global mode) with the
+    priming `profile`: "rows" without a style mask reads the reference's rows at the region's own place in its photo
+    (ref_rows: the mask's first and last row as fractions of the photo's height); the editor's warm-up asks the same,
+    so its primed swaps are the preview's. `spread` and `highlights` are passed on (`prime_region`'s)."""
+    ref_rows = None
+    if profile == "rows" and style_mask is None and mask is not None:
+        ref_rows = region_rows(mask)
+    return {"profile": profile, "ref_rows": ref_rows, "spread": spread, "highlights": highlights}
 
 
 def clipped_highlights(src: np.ndarray) -> np.ndarray:

@@ -31,7 +31,7 @@ from tcp_core.base.constants import (
     PRIMING_PROFILES,
     PRIMING_SPREADS,
 )
-from tcp_core.colour.priming import prime_region, region_rows
+from tcp_core.colour.priming import prime_region, priming_options
 from tcp_core.editing.fullres import photo_flatness, upsample_edit
 from tcp_core.editing.guided import guided_filter
 from tcp_core.editing.masks import as_float_mask, auto_feather_px, feather_reach, grow_mask, region_crop_box
@@ -269,18 +269,6 @@ def _smooth_region(lo_src: np.ndarray, lo_mask: np.ndarray) -> bool:
     """Whether a region is smooth enough for priming_part "auto" to match (mean `photo_flatness` over it)."""
     inside = lo_mask > 0.5
     return bool(inside.any()) and float(photo_flatness(lo_src, lo_mask)[inside].mean()) >= MATCH_FLATNESS
-
-
-def priming_options(profile: str, mask: np.ndarray | None, style_mask: np.ndarray | None,
-                    spread: str = DEFAULT_PRIMING_SPREAD, highlights: str = DEFAULT_PRIMING_HIGHLIGHTS) -> dict:
-    """`prime_region`'s position-aware keywords for a region `mask` (HxW of its photo; None in global mode) with the
-    priming `profile`: "rows" without a style mask reads the reference's rows at the region's own place in its photo
-    (ref_rows: the mask's first and last row as fractions of the photo's height); the editor's warm-up asks the same,
-    so its primed swaps are the preview's. `spread` and `highlights` are passed on (`prime_region`'s)."""
-    ref_rows = None
-    if profile == "rows" and style_mask is None and mask is not None:
-        ref_rows = region_rows(mask)
-    return {"profile": profile, "ref_rows": ref_rows, "spread": spread, "highlights": highlights}
 
 
 def _primed_swap(model: EditModel, lo_src: np.ndarray, style_lo: np.ndarray, lo_mask: np.ndarray, pre_transfer: float,

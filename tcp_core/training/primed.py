@@ -21,7 +21,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from tcp_core.colour.priming import prime_region, region_rows
+from tcp_core.colour.priming import prime_region, priming_options
 from tcp_core.training.masks import training_masks
 
 __all__ = ["primed_photos", "uint8_photos"]
@@ -36,16 +36,15 @@ def primed_photos(real: Tensor, refs: Tensor, kind: str, max_amount: float, rng:
                   profile: str = "rows") -> Tensor:
     """`real` ([N, 3, H, W] in [-1, 1]) with each photo's random region (`training_masks(kind)`) primed a random
     amount in [0, max_amount] towards its reference in `refs` (same shape) -> [N, 3, H, W], no gradient.
-    `profile` ("rows" or "global") as the export's: "rows" reads the reference's rows at the region's place
-    (`region_rows`), with the export's spread cap and detail-only spread (prime_region's defaults)."""
+    `profile` ("rows" or "global") as the export's: each pair is primed with `priming_options` as the export primes
+    a region ("rows" reads the reference's rows at the region's place), with the export's cap and defaults."""
     assert real.shape == refs.shape and real.ndim == 4 and real.shape[1] == 3, (real.shape, refs.shape)
     if not 0.0 <= max_amount <= 1.0:
         raise ValueError(f"the priming amount must be between 0 and 1, got {max_amount}")
     src, ref = uint8_photos(real), uint8_photos(refs)
     masks = training_masks(kind, src, rng)[:, 0]  # [N, H, W]
     amounts = rng.uniform(0.0, max_amount, size=len(src))
-    delta = np.stack([prime_region(s, r, m, float(a), profile=profile,
-                                   ref_rows=region_rows(m) if profile == "rows" else None).astype(np.float32) - s
+    delta = np.stack([prime_region(s, r, m, float(a), **priming_options(profile, m, None)).astype(np.float32) - s
                       for s, r, m, a in zip(src, ref, masks, amounts)])  # [N, H, W, 3], 0-255 units
     change = torch.from_numpy(delta).permute(0, 3, 1, 2).to(real.device, real.dtype) / 127.5
     return (real.detach() + change).clamp(-1, 1).contiguous(memory_format=torch.channels_last)
