@@ -57,7 +57,7 @@ def main() -> int:
     ap.add_argument("--pre-transfer", type=float, default=None, help="the export's colour priming (default: its own)")
     args = ap.parse_args()
 
-    from tcp_core.editing.apply import apply_regions
+    from tcp_core.editing.apply import ExportConfig, apply_regions
     from tcp_core.editing.inference import TCPModel
     from tcp_core.editing.regions import RegionEdit
 
@@ -77,8 +77,8 @@ def main() -> int:
         inside = mask > 0.5
         changes = {}
         for s in STRENGTHS:
-            prime = {} if args.pre_transfer is None else {"pre_transfer": args.pre_transfer}
-            out = apply_regions(model, photo, [RegionEdit(style, mask, s)], **prime)
+            export = ExportConfig() if args.pre_transfer is None else ExportConfig(priming=args.pre_transfer)
+            out = apply_regions(model, photo, [RegionEdit(style, mask, s)], export)
             changes[s] = float(np.abs(out.astype(np.float32) - photo.astype(np.float32))[inside].mean())
         if changes[1.0] < 0.5:
             continue  # the edit barely changes this region: no curve to measure

@@ -26,8 +26,9 @@ STYLE_LONG_SIDE = 1024
 UNDO_LIMIT = 100
 INTERP_WHAT = ("style", "content")
 # Colour smoothing of the full-resolution reconstruction, the Region interior modes (how the
-# inside of a region takes the network's global swap) and the Colour priming (an integer percent):
-# the library's one definition, reached through the service layer (tcp_core.base.constants).
+# inside of a region takes the network's global swap), the Colour priming (an integer percent) and the
+# rest of the export's settings: the library's one definition, reached through the service layer
+# (tcp_core.base.constants, tcp_core.editing.export_config).
 from .services.images import (  # noqa: E402
     DEFAULT_DETAIL_GAIN,
     DEFAULT_FEATHER_EDGE,
@@ -37,6 +38,7 @@ from .services.images import (  # noqa: E402
     DEFAULT_PRIMING_PROFILE,
     DEFAULT_PRIMING_SPREAD,
     DEFAULT_SMOOTHING,
+    EXPORT_PRESETS,
     FEATHER_EDGES,
     INTERIOR_MODES,
     MAX_PRE_TRANSFER_PERCENT,
@@ -45,9 +47,10 @@ from .services.images import (  # noqa: E402
     PRIMING_HIGHLIGHTS,
     PRIMING_PROFILES,
     PRIMING_SPREADS,
+    ExportConfig,
 )
 
-# The export's detail gain cap (Document.detail_gain, `apply_regions(detail_gain=...)`): 0 (no cap) or a number
+# The export's detail gain cap (Document.detail_gain, `ExportConfig.detail_gain`): 0 (no cap) or a number
 # between these; below 1 it would flatten the photo's own detail, far above 4 it is no cap in practice.
 MIN_DETAIL_GAIN = 1.0
 MAX_DETAIL_GAIN = 4.0
@@ -64,11 +67,19 @@ def valid_detail_gain(value) -> bool:
         return False
     return value == 0.0 or MIN_DETAIL_GAIN <= value <= MAX_DETAIL_GAIN  # (NaN fails both)
 
-# The colour-priming settings whose defaults changed since projects were first saved, at today's defaults: a project
-# saved before one of them existed loads the old value, so that it renders as it was saved, until
-# `Document.update_priming_defaults` brings it here.
-CURRENT_PRIMING = MappingProxyType({"priming_spread": DEFAULT_PRIMING_SPREAD, "detail_gain": float(DEFAULT_DETAIL_GAIN),
-                                    "priming_highlights": DEFAULT_PRIMING_HIGHLIGHTS})
+
+def _editor_priming(config: ExportConfig) -> MappingProxyType:
+    """The colour-priming settings whose defaults changed since projects were first saved, as the Document holds them
+    (the detail gain cap None, no cap, as 0.0), from an export preset."""
+    return MappingProxyType({"priming_spread": config.priming_spread, "detail_gain": float(config.detail_gain or 0.0),
+                             "priming_highlights": config.priming_highlights})
+
+
+# Those settings at today's defaults (EXPORT_PRESETS["current"]), and as a project saved before they existed renders
+# (EXPORT_PRESETS["legacy"]): such a project loads the old values (`project.load`, for each key it lacks), so that it
+# renders as it was saved, until `Document.update_priming_defaults` brings it to the current ones.
+CURRENT_PRIMING = _editor_priming(EXPORT_PRESETS["current"])
+LEGACY_PRIMING = _editor_priming(EXPORT_PRESETS["legacy"])
 
 _uids = itertools.count(1)
 
@@ -141,14 +152,9 @@ class RenderState:
     interp_image: np.ndarray | None
     interp_what: str
     interp_amount: float
-    smoothing: int = DEFAULT_SMOOTHING
-    interior: str = DEFAULT_INTERIOR_MODE  # one of INTERIOR_MODES
-    pre_transfer: int = DEFAULT_PRE_TRANSFER_PERCENT  # colour priming, percent 0..MAX_PRE_TRANSFER_PERCENT
-    edge: str = DEFAULT_FEATHER_EDGE  # one of FEATHER_EDGES: the feather across the mask's edge or inside it
-    priming_profile: str = DEFAULT_PRIMING_PROFILE  # one of PRIMING_PROFILES: priming's target row by row or one
-    priming_spread: str = DEFAULT_PRIMING_SPREAD  # one of PRIMING_SPREADS: what priming's spread ratio stretches
-    detail_gain: float = DEFAULT_DETAIL_GAIN  # the export's detail gain cap; 0.0: no cap
-    priming_highlights: str = DEFAULT_PRIMING_HIGHLIGHTS  # one of PRIMING_HIGHLIGHTS: how clipped highlights prime
+    # how each edit is rendered, in the library's units (`Document.export_config`); a region's own colour priming
+    # stays in its RenderRegion
+    export: ExportConfig = field(default_factory=ExportConfig)
 
     @property
     def is_identity(self) -> bool:
@@ -301,9 +307,18 @@ class Document(QObject):
             if r.visible and r.style is not None and (self.global_transfer or r.mask.max() > 0))
         return RenderState(self.preview, regions, self.global_transfer,
                            self.interp_image if self.interp_amount > 0 else None, self.interp_what,
-                           float(self.interp_amount), int(self.smoothing), str(self.interior),
-                           int(self.pre_transfer), str(self.edge), str(self.priming_profile),
-                           str(self.priming_spread), float(self.detail_gain), str(self.priming_highlights))
+                           float(self.interp_amount), self.export_config())
+
+    def export_config(self) -> ExportConfig:
+        """The document's export settings as the library takes them: the one `ExportConfig` the preview, the warm-up
+        and the export render with. The document keeps each setting in the editor's units (what the widgets and
+        project.json hold); here colour priming's percent becomes a fraction (/ 100), the detail gain cap 0.0 becomes
+        None (no cap) and the integer colour smoothing a float. A region's own priming is not in it
+        (`RenderRegion.priming`, `Region.priming`). ValueError (naming the field) if a setting is out of range."""
+        return ExportConfig(priming=self.pre_transfer / 100, interior=str(self.interior), edge=str(self.edge),
+                            priming_profile=str(self.priming_profile), priming_spread=str(self.priming_spread),
+                            priming_highlights=str(self.priming_highlights), smoothing=float(self.smoothing),
+                            detail_gain=float(self.detail_gain) or None)
 
     # editing API: every call pushes one undoable command ---------------------------------
     def add_region(self, name: str | None = None, mask: np.ndarray | None = None,
@@ -463,7 +478,7 @@ class Document(QObject):
     def set_pre_transfer(self, value: int) -> None:
         """Colour priming (preview and export; an integer percent 0..MAX_PRE_TRANSFER_PERCENT): how far
         each region is moved towards its style photo's colours by a classical colour transfer before
-        the network restyles it (`apply_regions(pre_transfer=value / 100)`); 0 is the network alone.
+        the network restyles it (`ExportConfig.priming` = value / 100); 0 is the network alone.
         One undo step per change (a spin-box step); a value out of range, or not an integer, raises
         ValueError and changes nothing."""
         from .commands import DocValueCommand
@@ -508,7 +523,7 @@ class Document(QObject):
 
     def set_detail_gain(self, value: float) -> None:
         """The cap on how much the colour transform that carries each edit to full resolution amplifies the photo's own
-        detail where the photo is smooth (preview and export; `apply_regions(detail_gain=...)`): 0 is no cap (a sky
+        detail where the photo is smooth (preview and export; `ExportConfig.detail_gain`, 0 as None): 0 is no cap (a sky
         turned peach may show the photo's sensor noise as grain), otherwise a number between MIN_DETAIL_GAIN and
         MAX_DETAIL_GAIN. One undo step per change; any other value raises ValueError and changes nothing."""
         from .commands import DocValueCommand

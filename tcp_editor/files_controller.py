@@ -175,10 +175,7 @@ class FilesController(QObject):
         rid = self.service.submit_export(ExportJob(
             photo=doc.photo, alpha=doc.alpha, exif=doc.exif, icc=doc.icc, regions=regions,
             global_=doc.global_transfer, interp_image=doc.interp_image if doc.interp_amount > 0 else None,
-            interp_what=doc.interp_what, interp_amount=doc.interp_amount, smoothing=doc.smoothing,
-            interior=doc.interior, pre_transfer=int(doc.pre_transfer), edge=doc.edge,
-            priming_profile=doc.priming_profile, priming_spread=doc.priming_spread,
-            detail_gain=float(doc.detail_gain), priming_highlights=doc.priming_highlights, path=path,
+            interp_what=doc.interp_what, interp_amount=doc.interp_amount, export=doc.export_config(), path=path,
             quality=quality, protect=tuple(protect)))
         self.exports[rid] = path
         self.feedback.status(f"Exporting {os.path.basename(path)} at full resolution…")

@@ -43,6 +43,7 @@ from .document import (
     FEATHER_EDGES,
     INTERIOR_MODES,
     INTERP_WHAT,
+    LEGACY_PRIMING,
     MAX_DETAIL_GAIN,
     MAX_PRE_TRANSFER_PERCENT,
     MAX_SMOOTHING,
@@ -491,12 +492,14 @@ def _load(path: str) -> Snapshot:
                               f"and {MAX_PRE_TRANSFER_PERCENT}.")
         # files from before these existed faded their edits out inside the masks, primed towards one colour per
         # region, stretched all of a region's variation, did not cap the detail gain and primed clipped highlights like
-        # any other pixel: they render as saved
+        # any other pixel: they render as saved (the last three are EXPORT_PRESETS["legacy"]'s, as the Document holds
+        # them; that preset keeps today's edge and profile, so those two old values are spelled out here)
         edge = _choice(meta, "edge", FEATHER_EDGES, "inside", path)
         priming_profile = _choice(meta, "priming_profile", PRIMING_PROFILES, "global", path)
-        priming_spread = _choice(meta, "priming_spread", PRIMING_SPREADS, "all", path)
-        priming_highlights = _choice(meta, "priming_highlights", PRIMING_HIGHLIGHTS, "plain", path)
-        detail_gain = meta.get("detail_gain", 0.0)
+        priming_spread = _choice(meta, "priming_spread", PRIMING_SPREADS, LEGACY_PRIMING["priming_spread"], path)
+        priming_highlights = _choice(meta, "priming_highlights", PRIMING_HIGHLIGHTS,
+                                     LEGACY_PRIMING["priming_highlights"], path)
+        detail_gain = meta.get("detail_gain", LEGACY_PRIMING["detail_gain"])
         if not valid_detail_gain(detail_gain):
             raise _fail(path, f"project.json: detail_gain (the sky grain guard) must be 0 (off) or a number between "
                               f"{MIN_DETAIL_GAIN:g} and {MAX_DETAIL_GAIN:g}.")

@@ -316,13 +316,11 @@ class StylesController(QObject):
             # No photo yet: the network's first passes (its kernels' set-up, about 0.25 s on 2 cores)
             # and the gallery styles' encodings, on a stand-in photo of the usual 4:3 shape.
             stand_in = np.full((768, 1024, 3), 128, np.uint8)
-            return self.service.submit_warm(stand_in, self.warm_styles(), None, 1.0, int(doc.smoothing), doc.interior,
-                                            int(doc.pre_transfer), doc.edge, doc.priming_profile,
-                                            doc.priming_spread, doc.detail_gain, doc.priming_highlights)
+            return self.service.submit_warm(stand_in, self.warm_styles(), None, 1.0, export=doc.export_config())
         r = doc.active_region
         mask = r.mask.copy() if r is not None and r.mask.any() else None
         strength = float(r.strength) if r is not None else 1.0
-        priming = r.priming if r is not None and r.priming is not None else doc.pre_transfer  # (the region's own)
-        return self.service.submit_warm(doc.preview, self.warm_styles(), mask, strength, int(doc.smoothing),
-                                        doc.interior, int(priming), doc.edge, doc.priming_profile,
-                                        doc.priming_spread, doc.detail_gain, doc.priming_highlights)
+        export = doc.export_config()
+        if r is not None and r.priming is not None:  # the region's own colour priming, as its preview primes it
+            export = export.replace(priming=r.priming / 100)
+        return self.service.submit_warm(doc.preview, self.warm_styles(), mask, strength, export=export)

@@ -14,6 +14,7 @@ from PIL import Image, ImageCms
 
 from tcp_core.editing.apply import INSIDE_GROW_REF_PX, apply_regions, interpolate_images, working_shape
 from tcp_core.editing.cli import main
+from tcp_core.editing.export_config import ExportConfig
 from tcp_core.editing.masks import auto_feather_px, feather_reach, grow_mask
 from tcp_core.editing.regions import RegionEdit
 from tcp_core.io.imageio import LoadedImage, load_image
@@ -84,7 +85,7 @@ def test_small_region_is_edited_on_a_crop_and_nothing_else_changes():
     mask = disk(h, w, 120, 110, 30)
     fake = FakeModel()
     # colour priming off: the fake network's shift must come through exactly (tests/test_priming.py has priming)
-    out = apply_regions(fake, photo_of(rgb), [RegionEdit(rgb, mask, 1.0)], feather_px=4, pre_transfer=0)
+    out = apply_regions(fake, photo_of(rgb), [RegionEdit(rgb, mask, 1.0)], ExportConfig(priming=0), feather_px=4)
     assert out.dtype == np.uint8 and out.shape == rgb.shape
     _, content, style_shape, lo_mask, strength = fake.calls[0]
     # The network saw a crop around the region at its working size: the region fills a good part
@@ -105,7 +106,7 @@ def test_inside_feather_and_wide_feather_on_a_crop():
     h, w = 300, 400
     rgb = textured(h, w)
     mask = disk(h, w, 200, 150, 25)
-    out = apply_regions(FakeModel(), photo_of(rgb), [RegionEdit(rgb, mask, 1.0)], inside=True)
+    out = apply_regions(FakeModel(), photo_of(rgb), [RegionEdit(rgb, mask, 1.0)], ExportConfig(edge="inside"))
     np.testing.assert_array_equal(out[mask == 0], rgb[mask == 0])  # nothing outside the mask changes
 
     # A feather wider than the crop's context margin is not cut off at the crop border (a seam):
@@ -114,7 +115,8 @@ def test_inside_feather_and_wide_feather_on_a_crop():
         def region_edit(self, content, style, mask, strength=1.0):
             return np.clip(content + SHIFT * strength, 0, 255).astype(np.uint8)
 
-    wide = apply_regions(Spill(), photo_of(rgb), [RegionEdit(rgb, mask, 1.0)], feather_px=40, guided_feather=False)
+    wide = apply_regions(Spill(), photo_of(rgb), [RegionEdit(rgb, mask, 1.0)],
+                         ExportConfig(guided_feather=False), feather_px=40)
     d = np.abs(wide.astype(float) - rgb).sum(axis=2)
     ring = np.array([d[150, 200 + r] for r in range(0, 70, 5)])
     assert ring[0] > 40 and ring[-1] == 0 and ring[8] >= 3  # still fading 40 px out (the bare crop ends at 39)
@@ -163,13 +165,13 @@ def test_inside_edits_reach_the_selection_edge(monkeypatch):
     mask = disk(h, w, 128, 128, 60)
     edge = (mask > 0) & (cv2.distanceTransform((mask > 0).astype(np.uint8), cv2.DIST_L2, 5) <= 12)
 
-    def run(model, **kw):
-        out = apply_regions(model, photo_of(rgb), [RegionEdit(rgb, mask, 1.0)], crop=False, feather_px=1,
-                            guided_feather=False, **kw)  # (the plain feather: this is about the grown mask)
+    def run(model, feather_edge="across"):  # (the plain feather: this is about the grown mask)
+        out = apply_regions(model, photo_of(rgb), [RegionEdit(rgb, mask, 1.0)],
+                            ExportConfig(guided_feather=False, edge=feather_edge), crop=False, feather_px=1)
         net_mask = [c for c in model.calls if c[0] == "region"][-1][3]  # (the swap calls of swap_interior follow)
         return out, net_mask, np.abs(out.astype(float) - rgb).sum(-1)[edge].mean()
 
-    out, net_mask, change = run(Fading(), inside=True)
+    out, net_mask, change = run(Fading(), "inside")
     _, soft_mask, _ = run(Fading())  # outside feathering: the network gets the mask itself
     lo = min(net_mask.shape)
     grown_r = 60 * lo / 256 + INSIDE_GROW_REF_PX * lo / 128
@@ -177,7 +179,7 @@ def test_inside_edits_reach_the_selection_edge(monkeypatch):
     assert (net_mask >= soft_mask).all() and (net_mask > 0.5).sum() > (soft_mask > 0.5).sum()
     np.testing.assert_array_equal(out[mask == 0], rgb[mask == 0])
     monkeypatch.setattr(apply_mod, "INSIDE_GROW_REF_PX", 0.0)
-    _, _, change_ungrown = run(Fading(), inside=True)
+    _, _, change_ungrown = run(Fading(), "inside")
     assert change > 1.3 * change_ungrown  # the grown edit is stronger along the selection's edge
     assert change > 0.7 * np.abs(SHIFT).sum()
 
@@ -211,7 +213,7 @@ def test_successive_regions_and_empty_mask():
     empty = np.zeros((h, w), np.float32)
     fake = FakeModel()
     regions = [RegionEdit(rgb, m1, 1.0), RegionEdit(rgb, empty, 1.0), RegionEdit(rgb, m1, 1.0)]
-    out = apply_regions(fake, photo_of(rgb), regions, feather_px=3, pre_transfer=0)  # (the exact shift)
+    out = apply_regions(fake, photo_of(rgb), regions, ExportConfig(priming=0), feather_px=3)  # (the exact shift)
     # the empty region cost nothing: one edit and its strength-0 reference for each real region (and the
     # global swap at both strengths for swap_interior)
     region_calls = [c for c in fake.calls if c[0] == "region"]
@@ -825,18 +827,6 @@ def test_guided_interior_ramp_is_narrow_along_edges_and_wide_across_smooth_parts
     assert np.all(np.diff(across[64, 96:96 + 2 * r]) >= -1e-6)  # rising, no band
 
 
-def test_interior_options_cover_every_mode():
-    from tcp_core.base.constants import DEFAULT_INTERIOR_MODE, INTERIOR_MODES
-    from tcp_core.editing.apply import interior_options
-
-    assert DEFAULT_INTERIOR_MODE in INTERIOR_MODES
-    assert interior_options("off") == {"swap_interior": False}
-    assert interior_options("guided") == {"swap_interior": True, "interior_ramp": "guided"}
-    assert interior_options("fixed") == {"swap_interior": True, "interior_ramp": "fixed"}
-    with pytest.raises(ValueError, match="interior mode"):
-        interior_options("wide")
-
-
 @pytest.mark.parametrize("swap_interior, ramp", [(False, "fixed"), (True, "fixed"), (True, "guided")])
 def test_swap_interior_export_keeps_the_outside_and_strength_zero(swap_interior, ramp):
     h, w = 150, 200
@@ -844,9 +834,8 @@ def test_swap_interior_export_keeps_the_outside_and_strength_zero(swap_interior,
     mask = disk(h, w, 100, 75, 50)
     style = textured(64, 64, seed=8)
     model = FakeModel()
-    outs = {s: apply_regions(model, photo_of(rgb), [RegionEdit(style, mask, s)], swap_interior=swap_interior,
-                             interior_ramp=ramp, pre_transfer=0.0)  # (the interior alone: priming has its own tests)
-            for s in (0.0, 1.0)}
+    export = ExportConfig(priming=0.0, interior=ramp if swap_interior else "off")  # (priming has its own tests)
+    outs = {s: apply_regions(model, photo_of(rgb), [RegionEdit(style, mask, s)], export) for s in (0.0, 1.0)}
     assert np.abs(outs[0.0].astype(int) - rgb).max() <= 1
     reach = dilate(mask, 24)  # the photo-guided feather reaches twice its (auto) radius where the photo is smooth
     assert np.array_equal(outs[1.0][~reach], rgb[~reach])
@@ -871,5 +860,3 @@ def test_cli_swap_interior_changes_the_export(files, capsys):
     assert d.shape == b.shape and not np.array_equal(d, b)  # the fixed ramp is another export
     assert main([*base, "--interior-ramp", "wide", "-o", str(out_d)]) == 2
     assert "invalid choice: 'wide'" in capsys.readouterr().err
-    with pytest.raises(ValueError, match="interior_ramp"):
-        apply_regions(FakeModel(), photo_of(textured(40, 40, seed=1)), [], interior_ramp="wide")

@@ -81,12 +81,3 @@ def test_cli_detail_gain(files, capsys):  # noqa: F811 (fixture)
     rc, err = run(["apply", files.content, "--style", files.style, "--mask", files.mask, "--detail-gain", "-1",
                    "-o", files.dir / "bad.png"], capsys, model=FakeModel())
     assert rc == 2 and "--detail-gain" in err and not (files.dir / "bad.png").exists()
-
-
-def test_eval_records_and_checks_the_detail_gain():
-    from tcp_core.eval.evaluate import EvalError, build_methods
-
-    fns, _ = build_methods(FakeModel(), None, ["tcp_final"], detail_gain=1.25)
-    assert "tcp_final" in fns
-    with pytest.raises(EvalError, match="detail-gain"):
-        build_methods(FakeModel(), None, ["tcp_final"], detail_gain=-1.0)

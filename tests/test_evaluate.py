@@ -11,6 +11,7 @@ import pytest
 import torch
 from PIL import Image
 
+from tcp_core.editing.export_config import ExportConfig
 from tcp_core.eval import cli as eval_cli
 from tcp_core.eval import evaluate as ev
 from tcp_core.eval import report as eval_report
@@ -133,7 +134,7 @@ def test_eval_library_call_subset_and_explicit_errors(tmp_path, tiny_model):
     assert res.report["final_smoothing"] == 6  # the export path's default colour smoothing, recorded
     # tcp_final follows the requested colour smoothing
     finals = [ev.evaluate(csv, model, tmp_path / f"s{s}", methods=["tcp_final"], size=48, ssd_locations=64,
-                          final_smoothing=s) for s in (0, 32)]
+                          export=ExportConfig(smoothing=s)) for s in (0, 32)]
     assert [f.report["final_smoothing"] for f in finals] == [0, 32]
     assert finals[0].report["methods"]["tcp_final"]["ssim"] != finals[1].report["methods"]["tcp_final"]["ssim"]
     assert res.report["unavailable"] == {}
@@ -216,13 +217,11 @@ def test_eval_style_part_auto_takes_the_matched_part(tmp_path, tiny_model):
 def test_eval_final_interior_changes_only_the_export_method(tmp_path, tiny_model):
     csv = _write_pairs(tmp_path, bad_rows=False)
     runs = {m: ev.evaluate(csv, tiny_model, tmp_path / m, methods=["tcp", "tcp_final"], size=48,
-                           ssd_locations=64, final_interior=m) for m in ("off", "guided")}
+                           ssd_locations=64, export=ExportConfig(interior=m)) for m in ("off", "guided")}
     assert [runs[m].report["final_interior"] for m in ("off", "guided")] == ["off", "guided"]
     assert runs["off"].report["methods"]["tcp"]["rmse"] == runs["guided"].report["methods"]["tcp"]["rmse"]
     assert runs["off"].report["methods"]["tcp_final"]["rmse"] != runs["guided"].report["methods"]["tcp_final"]["rmse"]
     assert "interior guided" in (tmp_path / "guided" / "report.md").read_text()
-    with pytest.raises(ev.EvalError, match="final-interior"):
-        ev.evaluate(csv, tiny_model, tmp_path / "bad", methods=["tcp_final"], size=48, final_interior="wide")
 
 
 def test_eval_strength_reaches_every_network_method_and_is_range_checked(tmp_path, tiny_model):

@@ -391,115 +391,115 @@ def test_export_full_res_keeps_exif_and_original(qtbot, win, photo, style_photo,
     assert dlg_calls and open(photo, "rb").read() == before
 
 
+def _spy_exports(monkeypatch) -> list:
+    """(photo shape, ExportConfig) of every apply_regions call from now on (render.py imports apply_regions lazily,
+    from tcp_core.editing.apply, so the patched one is the one it calls)."""
+    import tcp_core.editing.apply as core_apply
+
+    seen = []
+    orig = core_apply.apply_regions
+
+    def spy(model, photo_, regions, config=None, **kw):
+        seen.append((np.asarray(photo_).shape, config))
+        return orig(model, photo_, regions, config, **kw)
+
+    monkeypatch.setattr(core_apply, "apply_regions", spy)
+    return seen
+
+
+def _record_warm_ups(monkeypatch, svc) -> list:
+    """The ExportConfig of every submit_warm call on `svc` from now on (the call still goes through)."""
+    from test_gui_units import warm_export
+
+    warm = []
+    orig_warm = svc.submit_warm
+    monkeypatch.setattr(svc, "submit_warm", lambda *a, **k: warm.append(warm_export(a, k)) or orig_warm(*a, **k))
+    return warm
+
+
 def test_export_renders_with_the_region_interior(qtbot, win, photo, style_photo, tmp_path, monkeypatch):
     """Export (File > Export) passes the document's Region interior to the full-resolution render."""
-    import tcp_core.editing.apply as core_apply  # render.py imports apply_regions lazily, from here
     from tcp_editor.document import INTERIOR_MODES
 
     open_with_region(qtbot, win, photo, style_photo)
-    seen = []
-    orig = core_apply.apply_regions
-    monkeypatch.setattr(core_apply, "apply_regions",
-                        lambda model, photo_, regions, **kw: seen.append((np.asarray(photo_).shape, kw))
-                        or orig(model, photo_, regions, **kw))
+    seen = _spy_exports(monkeypatch)
     for mode in INTERIOR_MODES:
         win.doc.set_interior(mode)
         out = str(tmp_path / f"out_{mode}.png")
         with qtbot.waitSignal(win.files.exportFinished, timeout=WAIT_MS):
             assert win.files.export_to(out) is not None
-        full = [kw for shape, kw in seen if shape[:2] == (240, 320)]  # the export's (previews are 256 px)
+        full = [config for shape, config in seen if shape[:2] == (240, 320)]  # the export's (previews are 256 px)
         assert full, seen
-        got = {k: full[-1][k] for k in ("swap_interior", "interior_ramp") if k in full[-1]}
-        assert got == core_apply.interior_options(mode)
+        assert full[-1].interior == mode and full[-1].swap_interior is (mode != "off")
 
 
 def test_export_and_preview_render_with_the_colour_priming(qtbot, win, photo, style_photo, tmp_path, monkeypatch):
     """The Colour priming spin box re-renders the preview with it, and File > Export passes the document's
-    Colour priming to the full-resolution render: apply_regions(pre_transfer=percent / 100)."""
-    import tcp_core.editing.apply as core_apply  # render.py imports apply_regions lazily, from here
+    Colour priming to the full-resolution render: apply_regions' ExportConfig.priming = percent / 100."""
     from tcp_editor.document import DEFAULT_PRE_TRANSFER_PERCENT
 
     open_with_region(qtbot, win, photo, style_photo)
-    seen = []
-    orig = core_apply.apply_regions
-    monkeypatch.setattr(core_apply, "apply_regions",
-                        lambda model, photo_, regions, **kw: seen.append((np.asarray(photo_).shape, kw))
-                        or orig(model, photo_, regions, **kw))
+    seen = _spy_exports(monkeypatch)
     value = 80 if DEFAULT_PRE_TRANSFER_PERCENT != 80 else 20
     with qtbot.waitSignal(win.previewApplied, timeout=WAIT_MS):
         win.controls.pre_transfer.setValue(value)
     # (a preview still running from before the change may be the one that signalled: the next render has the value)
-    qtbot.waitUntil(lambda: bool(seen) and seen[-1][1]["pre_transfer"] == pytest.approx(value / 100), timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: bool(seen) and seen[-1][1].priming == pytest.approx(value / 100), timeout=WAIT_MS)
     assert win.doc.pre_transfer == value
     win.doc.undo_stack.undo()
     assert win.doc.pre_transfer == DEFAULT_PRE_TRANSFER_PERCENT
     assert win.controls.pre_transfer.value() == DEFAULT_PRE_TRANSFER_PERCENT
     # the warm-up (brushing before a style is chosen) prepares the preview with the same priming
-    warm = []
-    svc = win.styles.service
-    orig_warm = svc.submit_warm
-    monkeypatch.setattr(svc, "submit_warm", lambda *a, **k: warm.append(a + tuple(k.values())) or orig_warm(*a, **k))
+    warm = _record_warm_ups(monkeypatch, win.styles.service)
     win.doc.set_pre_transfer(value)
-    assert win.styles.request_warm() is not None and warm and warm[-1][6] == value  # (submit_warm's 7th argument)
+    assert win.styles.request_warm() is not None and warm and warm[-1].priming == pytest.approx(value / 100)
     win.doc.undo_stack.undo()
     for percent in (0, value):
         win.doc.set_pre_transfer(percent)
         out = str(tmp_path / f"out_{percent}.png")
         with qtbot.waitSignal(win.files.exportFinished, timeout=WAIT_MS):
             assert win.files.export_to(out) is not None
-        full = [kw for shape, kw in seen if shape[:2] == (240, 320)]  # the export's (previews are 256 px)
+        full = [config for shape, config in seen if shape[:2] == (240, 320)]  # the export's (previews are 256 px)
         assert full, seen
-        assert full[-1]["pre_transfer"] == pytest.approx(percent / 100)
+        assert full[-1].priming == pytest.approx(percent / 100)
 
 
 def test_export_preview_and_warm_up_use_the_mask_edge(qtbot, win, photo, style_photo, tmp_path, monkeypatch):
     """The Mask edge combo re-renders the preview with it; File > Export and the warm-up pass the document's Mask
-    edge on: apply_regions(inside=(edge == "inside"))."""
-    import tcp_core.editing.apply as core_apply  # render.py imports apply_regions lazily, from here
+    edge on: apply_regions' ExportConfig.edge (inside: edge == "inside")."""
 
     open_with_region(qtbot, win, photo, style_photo)
-    seen = []
-    orig = core_apply.apply_regions
-    monkeypatch.setattr(core_apply, "apply_regions",
-                        lambda model, photo_, regions, **kw: seen.append((np.asarray(photo_).shape, kw))
-                        or orig(model, photo_, regions, **kw))
+    seen = _spy_exports(monkeypatch)
     before = win.previews.last_result.copy()
     with qtbot.waitSignal(win.previewApplied, timeout=WAIT_MS):
         win.controls.edge.setCurrentIndex(win.controls.edge.findData("inside"))
     # (a preview still running from before the change may be the one that signalled: the next render has the edge)
-    qtbot.waitUntil(lambda: bool(seen) and seen[-1][1]["inside"] is True
+    qtbot.waitUntil(lambda: bool(seen) and seen[-1][1].edge == "inside" and seen[-1][1].inside
                     and not np.array_equal(win.previews.last_result, before), timeout=WAIT_MS)
     assert win.doc.edge == "inside"
-    warm = []
-    svc = win.styles.service
-    orig_warm = svc.submit_warm
-    monkeypatch.setattr(svc, "submit_warm", lambda *a, **k: warm.append(a + tuple(k.values())) or orig_warm(*a, **k))
-    assert win.styles.request_warm() is not None and warm and warm[-1][7] == "inside"  # (its 8th)
+    warm = _record_warm_ups(monkeypatch, win.styles.service)
+    assert win.styles.request_warm() is not None and warm and warm[-1].edge == "inside"
     for edge in ("across", "inside"):
         win.doc.set_edge(edge)
         out = str(tmp_path / f"out_{edge}.png")
         with qtbot.waitSignal(win.files.exportFinished, timeout=WAIT_MS):
             assert win.files.export_to(out) is not None
-        full = [kw for shape, kw in seen if shape[:2] == (240, 320)]  # the export's (previews are 256 px)
+        full = [config for shape, config in seen if shape[:2] == (240, 320)]  # the export's (previews are 256 px)
         assert full, seen
-        assert full[-1]["inside"] is (edge == "inside")
+        assert full[-1].edge == edge and full[-1].inside is (edge == "inside")
 
 
 def test_priming_stretches_and_sky_grain_guard_reach_preview_warm_up_and_export(qtbot, win, photo, style_photo,
                                                                                 tmp_path, monkeypatch):
     """The Transfer panel's "Priming stretches" and "Sky grain guard" combos: choosing an item changes the document
     (one undo step each) and re-renders the preview with it; undo brings the combo back; the warm-up and File >
-    Export pass the document's values on (apply_regions(priming_spread=..., detail_gain=...), 0 as None: no cap)."""
-    import tcp_core.editing.apply as core_apply  # render.py imports apply_regions lazily, from here
+    Export pass the document's values on (apply_regions' ExportConfig.priming_spread / .detail_gain, 0 as None: no
+    cap)."""
     from tcp_editor.document import DEFAULT_DETAIL_GAIN
 
     open_with_region(qtbot, win, photo, style_photo)
     doc, controls = win.doc, win.controls
-    seen = []
-    orig = core_apply.apply_regions
-    monkeypatch.setattr(core_apply, "apply_regions",
-                        lambda model, photo_, regions, **kw: seen.append((np.asarray(photo_).shape, kw))
-                        or orig(model, photo_, regions, **kw))
+    seen = _spy_exports(monkeypatch)
     assert doc.priming_spread == "detail" and controls.priming_spread.currentData() == "detail"
     assert doc.detail_gain == DEFAULT_DETAIL_GAIN and controls.detail_gain.currentText() == "On"
     n = doc.undo_stack.count()
@@ -507,18 +507,15 @@ def test_priming_stretches_and_sky_grain_guard_reach_preview_warm_up_and_export(
     controls.detail_gain.setCurrentIndex(controls.detail_gain.findText("Off"))
     assert doc.priming_spread == "all" and doc.detail_gain == 0.0 and doc.undo_stack.count() == n + 2
     # (a preview still running from before the change may finish first: wait for one rendered with both)
-    qtbot.waitUntil(lambda: any(kw["priming_spread"] == "all" and kw["detail_gain"] is None for _, kw in seen),
+    qtbot.waitUntil(lambda: any(c.priming_spread == "all" and c.detail_gain is None for _, c in seen),
                     timeout=WAIT_MS)
-    warm = []
-    svc = win.styles.service
-    orig_warm = svc.submit_warm
-    monkeypatch.setattr(svc, "submit_warm", lambda *a, **k: warm.append(a + tuple(k.values())) or orig_warm(*a, **k))
-    assert win.styles.request_warm() is not None and warm[-1][9:11] == ("all", 0.0)  # (its 10th and 11th)
+    warm = _record_warm_ups(monkeypatch, win.styles.service)
+    assert win.styles.request_warm() is not None and (warm[-1].priming_spread, warm[-1].detail_gain) == ("all", None)
     out = str(tmp_path / "out_all_off.png")
     with qtbot.waitSignal(win.files.exportFinished, timeout=WAIT_MS):
         assert win.files.export_to(out) is not None
-    full = [kw for shape, kw in seen if shape[:2] == (240, 320)]  # the export's (previews are 256 px)
-    assert full and full[-1]["priming_spread"] == "all" and full[-1]["detail_gain"] is None
+    full = [config for shape, config in seen if shape[:2] == (240, 320)]  # the export's (previews are 256 px)
+    assert full and full[-1].priming_spread == "all" and full[-1].detail_gain is None
     doc.undo_stack.undo()
     assert doc.detail_gain == DEFAULT_DETAIL_GAIN and controls.detail_gain.currentText() == "On"
     doc.undo_stack.undo()
@@ -526,8 +523,8 @@ def test_priming_stretches_and_sky_grain_guard_reach_preview_warm_up_and_export(
     out = str(tmp_path / "out_defaults.png")
     with qtbot.waitSignal(win.files.exportFinished, timeout=WAIT_MS):
         assert win.files.export_to(out) is not None
-    full = [kw for shape, kw in seen if shape[:2] == (240, 320)]
-    assert full[-1]["priming_spread"] == "detail" and full[-1]["detail_gain"] == DEFAULT_DETAIL_GAIN
+    full = [config for shape, config in seen if shape[:2] == (240, 320)]
+    assert full[-1].priming_spread == "detail" and full[-1].detail_gain == DEFAULT_DETAIL_GAIN
 
 
 def test_export_never_writes_onto_a_style_reference(qtbot, win, photo, style_photo, tmp_path):
@@ -608,7 +605,10 @@ def test_project_round_trip(qtbot, win, photo, style_photo, tmp_path):
     assert doc.priming_spread == meta["priming_spread"] == "all" and win.controls.priming_spread.currentData() == "all"
     assert doc.detail_gain == meta["detail_gain"] == 0.0 and win.controls.detail_gain.currentText() == "Off"
     assert doc.priming_highlights == meta["priming_highlights"] == "plain"
-    assert doc.render_state().priming_highlights == "plain"
+    export = doc.render_state().export  # the reopened project renders with what it was saved with
+    assert (export.priming_highlights, export.priming_spread, export.detail_gain) == ("plain", "all", None)
+    assert (export.interior, export.edge, export.priming_profile) == (interior, "inside", "global")
+    assert export.priming == pytest.approx(priming / 100) and export.smoothing == 11
     assert doc.regions[0].style is not None and doc.regions[0].style.path == style_photo
     for a, b in zip(masks, [r.mask for r in doc.regions]):
         assert np.abs(a - b).max() < 1e-4

@@ -238,6 +238,7 @@ def test_the_edit_stays_within_the_outline_and_off_the_frames_next_to_a_brushed_
     (ModelInfo.reach_px), and a dark frame that the mask stops at stays as it was."""
     import cv2
 
+    from tcp_editor.services.images import ExportConfig
     from tcp_editor.services.render import render
 
     model, info = service.worker.model, service.worker.info
@@ -252,7 +253,7 @@ def test_the_edit_stays_within_the_outline_and_off_the_frames_next_to_a_brushed_
     assert reach > 0
     within = cv2.dilate((mask > 0).astype(np.uint8), np.ones((2 * reach + 1,) * 2, np.uint8)) > 0
     for crop in (False, True):
-        inside = render(model, noise, [RegionEdit(style, mask, 1.0)], crop=crop, edge="inside")
+        inside = render(model, noise, [RegionEdit(style, mask, 1.0)], crop=crop, export=ExportConfig(edge="inside"))
         outside = mask == 0
         assert np.array_equal(inside[outside], noise[outside]), f"crop={crop}: pixels outside the mask changed"
         assert np.abs(inside[40:70, 60:170].astype(int) - noise[40:70, 60:170]).max() > 0, "no edit inside"

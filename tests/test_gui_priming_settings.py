@@ -18,7 +18,15 @@ import pytest
 pytest.importorskip("pytestqt")
 
 from PIL import Image  # noqa: E402
-from test_gui_units import WAIT_MS, InteriorFake, _priming_scene, service  # noqa: E402,F401 - `service`: a fixture
+from test_gui_units import (  # noqa: E402,F401 - `service`: a fixture
+    WAIT_MS,
+    InteriorFake,
+    _priming_scene,
+    export_of,
+    service,
+    spy_apply_regions,
+    warm_export,
+)
 
 from tcp_core.editing.regions import RegionEdit  # noqa: E402
 from tcp_editor import project  # noqa: E402
@@ -33,6 +41,7 @@ from tcp_editor.document import (  # noqa: E402
     Document,
     StyleRef,
 )
+from tcp_editor.services.images import EXPORT_PRESETS, ExportConfig  # noqa: E402
 
 
 def test_the_editor_defaults_are_the_librarys():
@@ -62,7 +71,7 @@ def doc(qtbot):
 def test_a_priming_choice_is_one_undo_step_and_reaches_the_render_state(doc, name, default, other, undo_text, error,
                                                                         bad):
     setter = getattr(doc, f"set_{name}")
-    now = lambda: (getattr(doc, name), getattr(doc.render_state(), name))  # noqa: E731
+    now = lambda: (getattr(doc, name), getattr(doc.render_state().export, name))  # noqa: E731 (one name in both)
     changed = []
     doc.settingsChanged.connect(lambda: changed.append(1))
     assert now() == (default, default)
@@ -84,12 +93,14 @@ def test_a_priming_choice_is_one_undo_step_and_reaches_the_render_state(doc, nam
 def test_detail_gain_is_one_undo_step_and_reaches_the_render_state(doc):
     changed = []
     doc.settingsChanged.connect(lambda: changed.append(1))
-    assert doc.detail_gain == DEFAULT_DETAIL_GAIN and doc.render_state().detail_gain == DEFAULT_DETAIL_GAIN
+    assert doc.detail_gain == DEFAULT_DETAIL_GAIN and doc.render_state().export.detail_gain == DEFAULT_DETAIL_GAIN
     doc.set_detail_gain(0)
-    assert doc.detail_gain == 0.0 and isinstance(doc.detail_gain, float) and doc.render_state().detail_gain == 0.0
+    assert doc.detail_gain == 0.0 and isinstance(doc.detail_gain, float)
+    assert doc.render_state().export.detail_gain is None  # the editor's 0.0 is the library's None: no cap
     assert doc.undo_stack.count() == 1 and doc.undo_stack.undoText() == "Sky grain guard" and changed
     doc.set_detail_gain(2.5)
     assert doc.detail_gain == 2.5 and doc.undo_stack.count() == 2  # each change its own step (no merging)
+    assert doc.render_state().export.detail_gain == 2.5
     doc.set_detail_gain(2.5)
     assert doc.undo_stack.count() == 2
     for bad in (-1, 0.5, MAX_DETAIL_GAIN + 0.01, math.nan, math.inf, True, "1.25", None, 10**400):
@@ -103,7 +114,7 @@ def test_detail_gain_is_one_undo_step_and_reaches_the_render_state(doc):
     doc.undo_stack.undo()
     assert doc.detail_gain == 0.0
     doc.undo_stack.undo()
-    assert doc.detail_gain == DEFAULT_DETAIL_GAIN and doc.render_state().detail_gain == DEFAULT_DETAIL_GAIN
+    assert doc.detail_gain == DEFAULT_DETAIL_GAIN and doc.render_state().export.detail_gain == DEFAULT_DETAIL_GAIN
 
 
 def test_a_new_photo_starts_at_the_defaults(doc):
@@ -136,7 +147,7 @@ def test_project_round_trip_keeps_both(qtbot, doc, tmp_path, spread, gain):
     project.restore(other, snap, path)
     assert (other.priming_spread, other.detail_gain) == (spread, gain) and other.undo_stack.count() == 0
     state = other.render_state()
-    assert (state.priming_spread, state.detail_gain) == (spread, gain)
+    assert (state.export.priming_spread, state.export.detail_gain) == (spread, gain or None)  # (0.0: no cap, None)
     assert panel.priming_spread.currentData() == spread and panel.detail_gain.currentData() == gain
     if gain not in (0.0, DEFAULT_DETAIL_GAIN):  # another cap than On's: shown as it is, not as On or Off
         assert panel.detail_gain.currentText() not in ("On", "Off") and "2.5" in panel.detail_gain.currentText()
@@ -168,7 +179,7 @@ def test_a_project_from_before_loads_the_old_behaviour(qtbot, tmp_path):
     doc = Document(preview_long_side=128)
     project.restore(doc, snap, "p.tcpproj")
     assert doc.priming_spread == "all" and doc.detail_gain == 0.0
-    assert doc.render_state().priming_spread == "all" and doc.render_state().detail_gain == 0.0
+    assert doc.render_state().export.priming_spread == "all" and doc.render_state().export.detail_gain is None
     snap = project.load(_project_file(tmp_path, priming_spread="detail", detail_gain=2))  # (an integer gain too)
     assert snap.priming_spread == "detail" and snap.detail_gain == 2.0 and isinstance(snap.detail_gain, float)
 
@@ -191,45 +202,44 @@ def test_bad_values_give_a_project_error_naming_the_key(tmp_path, key, value):
 
 
 # the render path --------------------------------------------------------------------------------
-def _spy_apply_regions(monkeypatch) -> list[dict]:
-    import tcp_core.editing.apply as core_apply  # render.py imports apply_regions lazily, from here
-
-    seen = []
-    orig = core_apply.apply_regions
-    monkeypatch.setattr(core_apply, "apply_regions",
-                        lambda model, photo, regions, **kw: seen.append(kw) or orig(model, photo, regions, **kw))
-    return seen
-
-
 def test_render_and_warm_up_pass_both_on(monkeypatch):
-    """render(priming_spread=, detail_gain=) reach apply_regions (a gain of 0 as None: the library's no cap); the
-    defaults are the library's; the warm-up primes its swaps with the spread (priming_options) and renders with
-    both."""
+    """The document's spread and gain reach apply_regions in its ExportConfig (a gain of 0 as None: the library's no
+    cap); the defaults are the library's; a document holding an unknown spread cannot build its config (ValueError
+    naming the field) and render takes nothing but an ExportConfig; the warm-up primes its swaps with the spread
+    (priming_options) and renders with both."""
     import tcp_core.editing.apply as core_apply
     from tcp_core.base import constants
     from tcp_editor.services.render import render, warm_steps
 
-    seen = _spy_apply_regions(monkeypatch)
+    seen = spy_apply_regions(monkeypatch)
     img, regions = _priming_scene()
     for spread, gain, want_gain in (("all", 0.0, None), ("detail", 2.0, 2.0), ("all", 1.5, 1.5)):
-        render(InteriorFake(), img, regions, pre_transfer=100, priming_spread=spread, detail_gain=gain)
-        assert seen[-1]["priming_spread"] == spread and seen[-1]["detail_gain"] == want_gain
-    render(InteriorFake(), img, regions)
-    assert seen[-1]["priming_spread"] == constants.DEFAULT_PRIMING_SPREAD
-    assert seen[-1]["detail_gain"] == constants.DEFAULT_DETAIL_GAIN
+        render(InteriorFake(), img, regions, export=export_of(pre_transfer=100, priming_spread=spread,
+                                                              detail_gain=gain))
+        assert seen[-1].priming_spread == spread and seen[-1].detail_gain == want_gain
+    render(InteriorFake(), img, regions, export=Document().export_config())
+    assert seen[-1].priming_spread == constants.DEFAULT_PRIMING_SPREAD
+    assert seen[-1].detail_gain == constants.DEFAULT_DETAIL_GAIN
+    render(InteriorFake(), img, regions)  # (no config: the library's defaults)
+    assert (seen[-1].priming_spread, seen[-1].detail_gain) == (constants.DEFAULT_PRIMING_SPREAD,
+                                                               constants.DEFAULT_DETAIL_GAIN)
+    bad = Document()
+    bad.priming_spread = "some"  # (past the setter, which refuses it)
     with pytest.raises(ValueError, match="priming_spread must be one of"):
-        render(InteriorFake(), img, regions, priming_spread="some")
+        bad.export_config()
+    with pytest.raises(TypeError, match="export must be an ExportConfig"):
+        render(InteriorFake(), img, regions, export={"priming_spread": "all"})
 
     spreads = []
     orig_options = core_apply.priming_options
     monkeypatch.setattr(core_apply, "priming_options",
                         lambda *a, **k: spreads.append((a + tuple(k.values()))[3]) or orig_options(*a, **k))
-    steps = warm_steps(InteriorFake(), img, [regions[0].style], regions[0].mask, 1.0, None, "guided", 80,
-                       priming_spread="all", detail_gain=0.0)
+    steps = warm_steps(InteriorFake(), img, [regions[0].style], regions[0].mask, 1.0,
+                       export=export_of(pre_transfer=80, priming_spread="all", detail_gain=0.0))
     for step in steps:
         step()
     assert spreads and set(spreads) == {"all"}  # the warm-up's primed swaps and its whole preview
-    assert seen[-1]["priming_spread"] == "all" and seen[-1]["detail_gain"] is None
+    assert seen[-1].priming_spread == "all" and seen[-1].detail_gain is None
 
 
 def test_the_spread_and_the_gain_change_the_pixels():
@@ -245,16 +255,22 @@ def test_the_spread_and_the_gain_change_the_pixels():
     mask = np.zeros((h, w), np.float32)
     mask[8:56, 8:88] = 1
     r = [RegionEdit(style, mask, 1.0)]
-    out = {(s, g): render(InteriorFake(), img, r, pre_transfer=100, priming_spread=s, detail_gain=g)
+    out = {(s, g): render(InteriorFake(), img, r, export=export_of(pre_transfer=100, priming_spread=s, detail_gain=g))
            for s in PRIMING_SPREADS for g in (0.0, DEFAULT_DETAIL_GAIN)}
     assert not np.array_equal(out["all", 0.0], out["detail", 0.0])
     assert not np.array_equal(out["all", 0.0], out["all", DEFAULT_DETAIL_GAIN])
 
 
+def _library(values: dict) -> dict:
+    """Document settings (editor units) as ExportConfig fields: the detail gain cap 0.0 is None (no cap)."""
+    return {k: (v or None) if k == "detail_gain" else v for k, v in values.items()}
+
+
 def _worker_carries(qtbot, service, tmp_path, scene, settings: list[dict]) -> list[np.ndarray]:
-    """For each dict of document settings (`set_<name>` on the Document, the same keyword in render/ExportJob/
-    submit_warm): the preview (RenderJob from the document's RenderState), an ExportJob and the warm-up
-    (submit_warm) carry them to the worker, which renders with them. Returns each setting's rendering."""
+    """For each dict of document settings (`set_<name>` on the Document; each name also an ExportConfig field): the
+    preview (RenderJob from the document's RenderState), an ExportJob and the warm-up (submit_warm with the
+    document's config) carry them to the worker in their ExportConfig, which renders with them as a config built
+    directly with those values (`_library`) does. Returns each setting's rendering."""
     from tcp_editor.services.render import render
     from tcp_editor.services.requests import ExportJob
 
@@ -273,20 +289,22 @@ def _worker_carries(qtbot, service, tmp_path, scene, settings: list[dict]) -> li
     for i, values in enumerate(settings):
         for name, value in values.items():
             getattr(d, f"set_{name}")(value)
-        carried = lambda job, keys=tuple(values): {k: getattr(job, k) for k in keys}  # noqa: E731
-        want = render(InteriorFake(), img, regions, pre_transfer=100, **values)
+        fields = _library(values)
+        carried = lambda job, keys=tuple(fields): {k: getattr(job.export, k) for k in keys}  # noqa: E731
+        export = ExportConfig(priming=1.0, **fields)
+        want = render(InteriorFake(), img, regions, export=export)
         outs.append(want)
         with qtbot.waitSignal(service.worker.result, timeout=WAIT_MS) as b:
             service.submit_render(d.render_state())
-        assert carried(submitted[-1]) == values
+        assert carried(submitted[-1]) == fields
         np.testing.assert_array_equal(b.args[1], want)
         path = str(tmp_path / f"{i}.png")
         with qtbot.waitSignal(service.worker.exported, timeout=WAIT_MS):
-            service.submit_export(ExportJob(img, path, [(r.style, r.mask, 1.0)], pre_transfer=100, **values))
+            service.submit_export(ExportJob(img, path, [(r.style, r.mask, 1.0)], export=export))
         np.testing.assert_array_equal(np.asarray(Image.open(path).convert("RGB")), want)
         with qtbot.waitSignal(service.worker.warmed, timeout=WAIT_MS):
-            service.submit_warm(img, [r.style], r.mask, 1.0, None, "guided", 100, "across", "rows", **values)
-        assert carried(submitted[-1]) == values
+            service.submit_warm(img, [r.style], r.mask, 1.0, d.export_config())
+        assert carried(submitted[-1]) == fields
     return outs
 
 
@@ -353,7 +371,7 @@ def test_a_new_photo_primes_highlights_neutral_again(doc):
     doc.set_priming_highlights("plain")
     doc.set_photo(doc.photo, "/tmp/y.jpg")
     assert doc.priming_highlights == DEFAULT_PRIMING_HIGHLIGHTS == "neutral" and doc.undo_stack.count() == 0
-    assert doc.render_state().priming_highlights == "neutral"
+    assert doc.render_state().export.priming_highlights == "neutral"
 
 
 def test_the_panel_has_no_highlights_control(qtbot, doc):
@@ -389,7 +407,7 @@ def test_project_round_trip_keeps_the_highlights(doc, tmp_path, highlights):
         other.priming_highlights = "plain"
     project.restore(other, snap, path)
     assert other.priming_highlights == highlights and other.undo_stack.count() == 0
-    assert other.render_state().priming_highlights == highlights
+    assert other.render_state().export.priming_highlights == highlights
 
 
 def test_a_project_without_the_highlights_loads_plain(tmp_path):
@@ -399,7 +417,7 @@ def test_a_project_without_the_highlights_loads_plain(tmp_path):
     assert snap.priming_highlights == "plain" != DEFAULT_PRIMING_HIGHLIGHTS
     doc = Document(preview_long_side=128)
     project.restore(doc, snap, "p.tcpproj")
-    assert doc.priming_highlights == "plain" and doc.render_state().priming_highlights == "plain"
+    assert doc.priming_highlights == "plain" and doc.render_state().export.priming_highlights == "plain"
     assert project.load(_project_file(tmp_path, priming_highlights="neutral")).priming_highlights == "neutral"
 
 
@@ -447,33 +465,36 @@ def _spy_priming_options(monkeypatch) -> list[str]:
 
 
 def test_render_and_warm_up_pass_the_highlights_on(monkeypatch):
-    """render(priming_highlights=) reaches apply_regions (and so priming_options); the default is the library's; an
-    unknown value is refused; warm_steps plans its primed swaps with it (priming_options) and renders with it."""
+    """The document's priming_highlights reaches apply_regions in its ExportConfig (and so priming_options); the
+    default is the library's; a document holding an unknown value cannot build its config; warm_steps plans its primed
+    swaps with it (priming_options) and renders with it."""
     from tcp_core.base import constants
     from tcp_editor.services.render import render, warm_steps
 
-    seen = _spy_apply_regions(monkeypatch)
+    seen = spy_apply_regions(monkeypatch)
     options = _spy_priming_options(monkeypatch)
     img, regions = _sun_scene()
     for highlights in ("plain", "neutral", "plain"):
         options.clear()
-        render(InteriorFake(), img, regions, pre_transfer=100, priming_highlights=highlights)
-        assert seen[-1]["priming_highlights"] == highlights and options == [highlights]
-    render(InteriorFake(), img, regions)
-    assert seen[-1]["priming_highlights"] == constants.DEFAULT_PRIMING_HIGHLIGHTS == "neutral"
+        render(InteriorFake(), img, regions, export=export_of(pre_transfer=100, priming_highlights=highlights))
+        assert seen[-1].priming_highlights == highlights and options == [highlights]
+    render(InteriorFake(), img, regions, export=Document().export_config())
+    assert seen[-1].priming_highlights == constants.DEFAULT_PRIMING_HIGHLIGHTS == "neutral"
+    bad = Document()
+    bad.priming_highlights = "keep"  # (past the setter, which refuses it)
     with pytest.raises(ValueError, match="priming_highlights must be one of"):
-        render(InteriorFake(), img, regions, priming_highlights="keep")
+        bad.export_config()
 
     for highlights in PRIMING_HIGHLIGHTS:
         options.clear()
         n = len(seen)
-        steps = warm_steps(InteriorFake(), img, [regions[0].style], regions[0].mask, 1.0, None, "guided", 80,
-                           priming_highlights=highlights)
+        steps = warm_steps(InteriorFake(), img, [regions[0].style], regions[0].mask, 1.0,
+                           export=export_of(pre_transfer=80, priming_highlights=highlights))
         assert options == [highlights] and len(seen) == n  # planned with it, before any step runs
         for step in steps:
             step()
         assert set(options) == {highlights}  # the warm-up's primed swaps and its whole preview
-        assert len(seen) == n + 1 and seen[-1]["priming_highlights"] == highlights
+        assert len(seen) == n + 1 and seen[-1].priming_highlights == highlights
 
 
 def test_the_highlights_change_the_pixels():
@@ -482,7 +503,8 @@ def test_the_highlights_change_the_pixels():
     from tcp_editor.services.render import render
 
     img, regions = _sun_scene()
-    out = {h: render(InteriorFake(), img, regions, pre_transfer=100, priming_highlights=h) for h in PRIMING_HIGHLIGHTS}
+    out = {h: render(InteriorFake(), img, regions, export=export_of(pre_transfer=100, priming_highlights=h))
+           for h in PRIMING_HIGHLIGHTS}
     assert not np.array_equal(out["neutral"], out["plain"])
 
 
@@ -527,7 +549,7 @@ def test_the_export_and_the_warm_up_pass_the_documents_highlights(qtbot, doc, tm
     for highlights in ("plain", "neutral"):
         doc.set_priming_highlights(highlights)
         assert files.export_to(str(tmp_path / f"{highlights}.png")) is not None
-        assert svc.exports[-1].priming_highlights == highlights
+        assert svc.exports[-1].export.priming_highlights == highlights
     doc.set_priming_highlights("plain")
     empty = Document()  # no photo yet: the warm-up runs on a stand-in
     empty.priming_highlights = "plain"
@@ -535,8 +557,7 @@ def test_the_export_and_the_warm_up_pass_the_documents_highlights(qtbot, doc, tm
         styles = StylesController(d, svc, None, Feedback(), None, 10**8)
         styles.warm_styles = lambda: []  # (no gallery here)
         assert styles.request_warm() is not None
-        a, k = svc.warms[-1]
-        assert len(a + tuple(k.values())) == 12 and (a + tuple(k.values()))[11] == "plain"  # (its 12th)
+        assert warm_export(*svc.warms[-1]).priming_highlights == "plain"
 
 
 # Edit > Update Priming to Current Defaults ("update process version") --------------------------------------------
@@ -568,7 +589,8 @@ def test_update_priming_defaults_is_one_undo_step_and_undo_restores_all_three(do
     assert _priming(doc) == CURRENT_PRIMING and doc.priming_is_current() and isinstance(doc.detail_gain, float)
     assert doc.undo_stack.count() == 1 and doc.undo_stack.undoText() == "Update priming" and len(changed) == 1
     state = doc.render_state()
-    assert (state.priming_spread, state.detail_gain, state.priming_highlights) == tuple(CURRENT_PRIMING.values())
+    got = (state.export.priming_spread, state.export.detail_gain, state.export.priming_highlights)
+    assert got == tuple(CURRENT_PRIMING.values())  # (today's gain is a cap: the same number in the library)
     assert doc.update_priming_defaults() is False and doc.undo_stack.count() == 1 and len(changed) == 1
     doc.undo_stack.undo()
     assert _priming(doc) == OLD_PRIMING and not doc.priming_is_current() and len(changed) == 2
@@ -586,6 +608,21 @@ def test_any_one_old_setting_makes_the_priming_not_current(doc, key):
     assert _priming(doc) == CURRENT_PRIMING and doc.priming_is_current()
     doc.undo_stack.undo()
     assert getattr(doc, key) == OLD_PRIMING[key] and not doc.priming_is_current()
+
+
+def test_the_priming_defaults_are_the_export_presets(qtbot, tmp_path):
+    """The Document's current priming defaults and what a project without the keys loads are the library's
+    EXPORT_PRESETS "current" and "legacy" in the editor's units (the detail gain cap None as 0.0); a new document
+    renders with the current preset, and an old project's three priming settings reach its config as the legacy
+    preset's."""
+    from tcp_editor import document
+
+    assert dict(document.CURRENT_PRIMING) == CURRENT_PRIMING and dict(document.LEGACY_PRIMING) == OLD_PRIMING
+    assert Document().export_config() == EXPORT_PRESETS["current"].replace(smoothing=float(document.DEFAULT_SMOOTHING))
+    old = Document(preview_long_side=128)
+    project.restore(old, project.load(_project_file(tmp_path)), "p.tcpproj")
+    got, legacy = old.export_config(), EXPORT_PRESETS["legacy"]
+    assert [getattr(got, k) for k in OLD_PRIMING] == [getattr(legacy, k) for k in OLD_PRIMING] == ["all", None, "plain"]
 
 
 @pytest.fixture

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import QApplication  # noqa: E402
 from tcp_core.editing.regions import RegionEdit  # noqa: E402
 from tcp_editor import mask_ops  # noqa: E402
 from tcp_editor.document import Document, StyleRef  # noqa: E402
+from tcp_editor.services.images import ExportConfig  # noqa: E402
 from tcp_editor.services.inference import InferenceService  # noqa: E402
 from tcp_editor.services.requests import CallJob, RenderJob, RequestKind  # noqa: E402
 
@@ -83,6 +84,41 @@ def service(qtbot):
     svc = InferenceService(torch_threads=1)
     yield svc
     svc.shutdown()
+
+
+def export_of(**settings) -> ExportConfig:
+    """`Document.export_config()` of a new document with `settings` set through its setters (`set_<name>(value)`,
+    in the editor's units: colour priming in percent, the detail gain cap 0.0 for none)."""
+    d = Document()
+    for name, value in settings.items():
+        getattr(d, f"set_{name}")(value)
+    return d.export_config()
+
+
+def spy_apply_regions(monkeypatch) -> list[ExportConfig]:
+    """The `ExportConfig` of every `apply_regions` call from now on (render.py imports apply_regions lazily, from
+    tcp_core.editing.apply, so the patched one is the one it calls)."""
+    import tcp_core.editing.apply as core_apply
+
+    seen = []
+    orig = core_apply.apply_regions
+
+    def spy(model, photo, regions, config=None, **kw):
+        assert isinstance(config, ExportConfig), config  # the editor always hands its settings on as one config
+        seen.append(config)
+        return orig(model, photo, regions, config, **kw)
+
+    monkeypatch.setattr(core_apply, "apply_regions", spy)
+    return seen
+
+
+def warm_export(args: tuple, kwargs: dict) -> ExportConfig | None:
+    """The `export` of a `submit_warm(*args, **kwargs)` call, whether it was passed by position or by name."""
+    import inspect
+
+    bound = inspect.signature(InferenceService.submit_warm).bind(None, *args, **kwargs)
+    bound.apply_defaults()
+    return bound.arguments["export"]
 
 
 def _render_payload(strength, size=(48, 64)):
@@ -227,23 +263,21 @@ def test_worker_thread_is_not_gui_thread(qtbot, service):
 
 
 def test_render_passes_the_region_interior_to_apply_regions(monkeypatch):
-    """render(interior=...) reaches apply_regions as `interior_options(mode)`, its default is the
-    library's DEFAULT_INTERIOR_MODE, and the three modes give the images they promise."""
-    import tcp_core.editing.apply as core_apply  # render.py imports apply_regions lazily, from here
+    """The document's Region interior (`Document.set_interior`) reaches apply_regions in its ExportConfig as it is
+    (the library takes the editor's INTERIOR_MODES: "off" is no swap inside), its default is the library's
+    DEFAULT_INTERIOR_MODE, and the three modes give the images they promise."""
     from tcp_editor.document import DEFAULT_INTERIOR_MODE, INTERIOR_MODES
     from tcp_editor.services.render import render
 
-    seen = []
-    orig = core_apply.apply_regions
-    monkeypatch.setattr(core_apply, "apply_regions",
-                        lambda model, photo, regions, **kw: seen.append(kw) or orig(model, photo, regions, **kw))
+    seen = spy_apply_regions(monkeypatch)
     img, regions = _interior_scene()
     out = {}
     for mode in INTERIOR_MODES:  # (no colour priming, whatever its default: the interior alone)
-        out[mode] = render(InteriorFake(), img, regions, interior=mode, pre_transfer=0, edge="inside").astype(int) - img
-        assert {k: seen[-1][k] for k in ("swap_interior", "interior_ramp") if k in seen[-1]} == \
-            core_apply.interior_options(mode)
-    default = render(InteriorFake(), img, regions, pre_transfer=0, edge="inside").astype(int) - img
+        export = export_of(interior=mode, pre_transfer=0, edge="inside")
+        out[mode] = render(InteriorFake(), img, regions, export=export).astype(int) - img
+        assert seen[-1] is export and seen[-1].interior == mode and seen[-1].swap_interior is (mode != "off")
+    assert Document().export_config().interior == ExportConfig().interior == DEFAULT_INTERIOR_MODE
+    default = render(InteriorFake(), img, regions, export=ExportConfig(priming=0.0, edge="inside")).astype(int) - img
     np.testing.assert_array_equal(default, out[DEFAULT_INTERIOR_MODE])
     # deep inside the region: the swap's colours (darker), or the region edit's alone (brighter)
     assert out["off"][32, 40:56].mean() == pytest.approx(40, abs=2)
@@ -257,20 +291,16 @@ def test_render_passes_the_region_interior_to_apply_regions(monkeypatch):
 
 
 def test_render_feathers_across_or_inside_the_mask_edge(monkeypatch):
-    """render(edge=...) reaches apply_regions as inside=(edge == "inside"), its default is the library's
+    """The Mask edge reaches apply_regions in its ExportConfig (inside: edge == "inside"), its default is the library's
     DEFAULT_FEATHER_EDGE ("across"). Inside: nothing outside the mask changes. Across: over smooth photo the fade
     straddles the mask's edge (no band inside it), reaching a few pixels out and no further than the editor's
     outline says (ModelInfo.reach_px); where the mask's edge runs along an edge of the photo it stays there."""
-    import tcp_core.editing.apply as core_apply
     from tcp_editor.document import DEFAULT_FEATHER_EDGE, FEATHER_EDGES
     from tcp_editor.services.inference import ModelInfo
     from tcp_editor.services.render import render
 
     assert DEFAULT_FEATHER_EDGE == "across" and set(FEATHER_EDGES) == {"across", "inside"}
-    seen = []
-    orig = core_apply.apply_regions
-    monkeypatch.setattr(core_apply, "apply_regions",
-                        lambda model, photo, regions, **kw: seen.append(kw) or orig(model, photo, regions, **kw))
+    seen = spy_apply_regions(monkeypatch)
     img = np.full((96, 128, 3), 120, np.uint8)
     img[:, 96:] = 30  # a dark "frame" along the mask's right edge; the other edges cross smooth photo
     mask = np.zeros((96, 128), np.float32)
@@ -278,12 +308,16 @@ def test_render_feathers_across_or_inside_the_mask_edge(monkeypatch):
     regions = [RegionEdit(np.zeros((16, 16, 3), np.uint8), mask, 1.0)]
     out = {}
     for edge in FEATHER_EDGES:
-        out[edge] = render(InteriorFake(), img, regions, pre_transfer=0, edge=edge).astype(int)[..., 0] - img[..., 0]
-        assert seen[-1]["inside"] is (edge == "inside")
-    default = render(InteriorFake(), img, regions, pre_transfer=0).astype(int)[..., 0] - img[..., 0]
+        export = export_of(pre_transfer=0, edge=edge)
+        out[edge] = render(InteriorFake(), img, regions, export=export).astype(int)[..., 0] - img[..., 0]
+        assert seen[-1].edge == edge and seen[-1].inside is (edge == "inside")
+    assert Document().export_config().edge == ExportConfig().edge == DEFAULT_FEATHER_EDGE
+    default = render(InteriorFake(), img, regions, export=ExportConfig(priming=0.0)).astype(int)[..., 0] - img[..., 0]
     np.testing.assert_array_equal(default, out["across"])
     with pytest.raises(ValueError, match="edge must be one of"):
-        render(InteriorFake(), img, regions, edge="outside")
+        render(InteriorFake(), img, regions, export=ExportConfig(edge="outside"))
+    with pytest.raises(TypeError, match="export must be an ExportConfig"):  # (not the old keywords in a dict)
+        render(InteriorFake(), img, regions, export={"edge": "inside"})
     full = out["inside"][48, 64]
     assert full < -40  # the edit (the swap darkens)
     inside, across = out["inside"], out["across"]
@@ -297,7 +331,8 @@ def test_render_feathers_across_or_inside_the_mask_edge(monkeypatch):
                      size_multiple=size_multiple(InteriorFake.config))
     reach = info.reach_px(96, 128, "across")
     assert reach > 0 and info.reach_px(96, 128, "inside") == 0 and info.fade_px(96, 128, "across") == reach
-    fast = render(InteriorFake(), img, regions, pre_transfer=0, crop=False).astype(int)[..., 0] - img[..., 0]
+    fast = render(InteriorFake(), img, regions, crop=False, export=ExportConfig(priming=0.0)).astype(int)[..., 0] \
+        - img[..., 0]
     assert abs(fast[48, 30]) >= 5
     import cv2
 
@@ -318,15 +353,16 @@ def test_worker_renders_and_exports_with_the_jobs_region_interior(qtbot, service
     with qtbot.waitSignal(service.worker.modelLoaded, timeout=5000):
         service.set_model(InteriorFake())
     img, regions = _interior_scene()
-    want = {mode: render(InteriorFake(), img, regions, interior=mode) for mode in ("guided", "off")}
+    want = {mode: render(InteriorFake(), img, regions, export=ExportConfig(interior=mode))
+            for mode in ("guided", "off")}
     for mode in ("guided", "off"):
-        job = RenderJob(img, list(regions), interior=mode)
+        job = RenderJob(img, list(regions), export=ExportConfig(interior=mode))
         with qtbot.waitSignal(service.worker.result, timeout=WAIT_MS) as b:
             service.worker.submit(job, "preview")
         np.testing.assert_array_equal(b.args[1], want[mode])
         path = str(tmp_path / f"{mode}.png")
         r = regions[0]
-        job = ExportJob(img, path, [(r.style, r.mask, r.strength, None)], interior=mode)
+        job = ExportJob(img, path, [(r.style, r.mask, r.strength, None)], export=ExportConfig(interior=mode))
         with qtbot.waitSignal(service.worker.exported, timeout=WAIT_MS):
             service.submit_export(job)
         np.testing.assert_array_equal(np.asarray(Image.open(path).convert("RGB")), want[mode])
@@ -342,27 +378,26 @@ def _priming_scene():
 
 
 def test_render_passes_the_colour_priming_to_apply_regions(monkeypatch):
-    """render(pre_transfer=percent) and the warm-up's render reach apply_regions as pre_transfer=percent / 100;
-    the default is the library's DEFAULT_PRE_TRANSFER; priming moves the region towards the style's colours."""
-    import tcp_core.editing.apply as core_apply  # render.py imports apply_regions lazily, from here
+    """The document's Colour priming (a percent) reaches apply_regions, through render and through the warm-up's
+    render, as ExportConfig.priming = percent / 100; the default is the library's DEFAULT_PRE_TRANSFER; priming
+    moves the region towards the style's colours."""
     from tcp_core.base.constants import DEFAULT_PRE_TRANSFER
     from tcp_editor.services.render import render, warm_steps
 
-    seen = []
-    orig = core_apply.apply_regions
-    monkeypatch.setattr(core_apply, "apply_regions",
-                        lambda model, photo, regions, **kw: seen.append(kw) or orig(model, photo, regions, **kw))
+    seen = spy_apply_regions(monkeypatch)
     img, regions = _priming_scene()
     out = {}
     for percent in (0, 35, 100):
-        out[percent] = render(InteriorFake(), img, regions, pre_transfer=percent, edge="inside").astype(int) - img
-        assert seen[-1]["pre_transfer"] == pytest.approx(percent / 100)
+        export = export_of(pre_transfer=percent, edge="inside")
+        out[percent] = render(InteriorFake(), img, regions, export=export).astype(int) - img
+        assert seen[-1].priming == pytest.approx(percent / 100)
     render(InteriorFake(), img, regions)
-    assert seen[-1]["pre_transfer"] == pytest.approx(DEFAULT_PRE_TRANSFER)
-    steps = warm_steps(InteriorFake(), img, [regions[0].style], regions[0].mask, 1.0, None, "guided", 70)
+    assert seen[-1].priming == pytest.approx(DEFAULT_PRE_TRANSFER)
+    assert Document().export_config().priming == pytest.approx(DEFAULT_PRE_TRANSFER)
+    steps = warm_steps(InteriorFake(), img, [regions[0].style], regions[0].mask, 1.0, export_of(pre_transfer=70))
     for step in steps:
         step()
-    assert seen[-1]["pre_transfer"] == pytest.approx(0.7)
+    assert seen[-1].priming == pytest.approx(0.7)
     # deep inside the region: grey (the fakes change every channel alike) without priming, red with it
     inside = {p: d[32, 40:56].mean(0) for p, d in out.items()}
     assert abs(inside[0][0] - inside[0][1]) < 1
@@ -382,7 +417,7 @@ def test_worker_renders_and_exports_with_the_jobs_colour_priming(qtbot, service,
     with qtbot.waitSignal(service.worker.modelLoaded, timeout=5000):
         service.set_model(InteriorFake())
     img, regions = _priming_scene()
-    want = {p: render(InteriorFake(), img, regions, pre_transfer=p) for p in (0, 80)}
+    want = {p: render(InteriorFake(), img, regions, export=ExportConfig(priming=p / 100)) for p in (0, 80)}
     assert not np.array_equal(want[0], want[80])
     d = Document(preview_long_side=128)
     d.set_photo(img)
@@ -395,16 +430,17 @@ def test_worker_renders_and_exports_with_the_jobs_colour_priming(qtbot, service,
         d.set_pre_transfer(p)
         with qtbot.waitSignal(service.worker.result, timeout=WAIT_MS) as b:
             service.submit_render(d.render_state())
-        assert submitted[-1].pre_transfer == p
+        assert submitted[-1].export.priming == pytest.approx(p / 100)
         np.testing.assert_array_equal(b.args[1], want[p])
         path = str(tmp_path / f"{p}.png")
         r = regions[0]
         with qtbot.waitSignal(service.worker.exported, timeout=WAIT_MS):
-            service.submit_export(ExportJob(img, path, [(r.style, r.mask, r.strength, None)], pre_transfer=p))
+            service.submit_export(ExportJob(img, path, [(r.style, r.mask, r.strength, None)],
+                                            export=ExportConfig(priming=p / 100)))
         np.testing.assert_array_equal(np.asarray(Image.open(path).convert("RGB")), want[p])
         with qtbot.waitSignal(service.worker.warmed, timeout=WAIT_MS):
-            service.submit_warm(img, [r.style], r.mask, 1.0, None, "guided", p)
-        assert submitted[-1].pre_transfer == p
+            service.submit_warm(img, [r.style], r.mask, 1.0, d.export_config())
+        assert submitted[-1].export.priming == pytest.approx(p / 100)
 
 
 # document and undo ----------------------------------------------------------------------------
@@ -477,11 +513,11 @@ def test_strength_merge_and_generations(doc):
 def test_colour_smoothing_is_undoable_and_reaches_the_render_state(doc):
     from tcp_editor.document import DEFAULT_SMOOTHING, MAX_SMOOTHING
 
-    assert doc.smoothing == DEFAULT_SMOOTHING and doc.render_state().smoothing == DEFAULT_SMOOTHING
+    assert doc.smoothing == DEFAULT_SMOOTHING and doc.render_state().export.smoothing == DEFAULT_SMOOTHING
     n = doc.undo_stack.count()
     doc.set_smoothing(10)
     doc.set_smoothing(12)  # merges until end_merge
-    assert doc.undo_stack.count() == n + 1 and doc.render_state().smoothing == 12
+    assert doc.undo_stack.count() == n + 1 and doc.render_state().export.smoothing == 12
     doc.end_merge()
     doc.set_smoothing(99)  # clamped
     assert doc.smoothing == MAX_SMOOTHING
@@ -496,7 +532,7 @@ def test_colour_smoothing_is_undoable_and_reaches_the_render_state(doc):
 def test_region_interior_is_undoable_and_reaches_the_render_state(doc):
     from tcp_editor.document import DEFAULT_INTERIOR_MODE, INTERIOR_MODES
 
-    assert doc.interior == DEFAULT_INTERIOR_MODE and doc.render_state().interior == DEFAULT_INTERIOR_MODE
+    assert doc.interior == DEFAULT_INTERIOR_MODE and doc.render_state().export.interior == DEFAULT_INTERIOR_MODE
     a, b = [m for m in INTERIOR_MODES if m != DEFAULT_INTERIOR_MODE]
     changes = []
     doc.settingsChanged.connect(lambda: changes.append(doc.interior))
@@ -504,7 +540,7 @@ def test_region_interior_is_undoable_and_reaches_the_render_state(doc):
     doc.set_interior(a)
     doc.set_interior(b)  # a choice, not a drag: one undo step each
     doc.set_interior(b)  # no change, no step
-    assert doc.undo_stack.count() == n + 2 and doc.render_state().interior == b
+    assert doc.undo_stack.count() == n + 2 and doc.render_state().export.interior == b
     assert changes == [a, b] and doc.undo_stack.undoText() == "Region interior"
     with pytest.raises(ValueError, match="region interior must be one of"):
         doc.set_interior("sometimes")
@@ -514,7 +550,7 @@ def test_region_interior_is_undoable_and_reaches_the_render_state(doc):
     doc.undo_stack.undo()
     assert doc.interior == DEFAULT_INTERIOR_MODE
     doc.undo_stack.redo()
-    assert doc.interior == a and doc.render_state().interior == a
+    assert doc.interior == a and doc.render_state().export.interior == a
     doc.set_photo(doc.photo, "/tmp/y.jpg")  # a new photo starts from the default
     assert doc.interior == DEFAULT_INTERIOR_MODE
 
@@ -525,7 +561,7 @@ def test_mask_edge_is_undoable_reaches_the_render_state_and_its_combo(qtbot, doc
     from tcp_editor.controls_panel import ControlsPanel
     from tcp_editor.document import DEFAULT_FEATHER_EDGE
 
-    assert doc.edge == DEFAULT_FEATHER_EDGE == "across" and doc.render_state().edge == "across"
+    assert doc.edge == DEFAULT_FEATHER_EDGE == "across" and doc.render_state().export.edge == "across"
     panel = ControlsPanel()
     qtbot.addWidget(panel)
     panel.set_document(doc)
@@ -539,7 +575,7 @@ def test_mask_edge_is_undoable_reaches_the_render_state_and_its_combo(qtbot, doc
     n = doc.undo_stack.count()
     combo.setCurrentIndex(combo.findData("inside"))
     doc.set_edge("inside")  # no change, no step
-    assert doc.edge == "inside" and doc.render_state().edge == "inside" and doc.undo_stack.count() == n + 1
+    assert doc.edge == "inside" and doc.render_state().export.edge == "inside" and doc.undo_stack.count() == n + 1
     assert changes == ["inside"] and doc.undo_stack.undoText() == "Mask edge"
     with pytest.raises(ValueError, match="mask edge must be one of across, inside"):
         doc.set_edge("outside")
@@ -567,7 +603,7 @@ def test_worker_renders_warms_and_exports_with_the_jobs_mask_edge(qtbot, service
     with qtbot.waitSignal(service.worker.modelLoaded, timeout=5000):
         service.set_model(InteriorFake())
     img, regions = _interior_scene()
-    want = {e: render(InteriorFake(), img, regions, edge=e) for e in ("across", "inside")}
+    want = {e: render(InteriorFake(), img, regions, export=ExportConfig(edge=e)) for e in ("across", "inside")}
     assert not np.array_equal(want["across"], want["inside"])
     d = Document(preview_long_side=128)
     d.set_photo(img)
@@ -580,15 +616,16 @@ def test_worker_renders_warms_and_exports_with_the_jobs_mask_edge(qtbot, service
         d.set_edge(e)
         with qtbot.waitSignal(service.worker.result, timeout=WAIT_MS) as b:
             service.submit_render(d.render_state())
-        assert submitted[-1].edge == e
+        assert submitted[-1].export.edge == e
         np.testing.assert_array_equal(b.args[1], want[e])
         path = str(tmp_path / f"{e}.png")
         with qtbot.waitSignal(service.worker.exported, timeout=WAIT_MS):
-            service.submit_export(ExportJob(img, path, [(r.style, r.mask, r.strength, None)], edge=e))
+            service.submit_export(ExportJob(img, path, [(r.style, r.mask, r.strength, None)],
+                                            export=ExportConfig(edge=e)))
         np.testing.assert_array_equal(np.asarray(Image.open(path).convert("RGB")), want[e])
         with qtbot.waitSignal(service.worker.warmed, timeout=WAIT_MS):
-            service.submit_warm(img, [r.style], r.mask, 1.0, None, "guided", 50, e)
-        assert submitted[-1].edge == e
+            service.submit_warm(img, [r.style], r.mask, 1.0, d.export_config().replace(priming=0.5))
+        assert submitted[-1].export.edge == e
 
 
 def test_region_priming_is_undoable_reaches_the_jobs_and_its_spin_box(qtbot, doc, service, tmp_path):
@@ -629,21 +666,23 @@ def test_region_priming_is_undoable_reaches_the_jobs_and_its_spin_box(qtbot, doc
     # the worker: the region's own priming wins over the document's
     with qtbot.waitSignal(service.worker.modelLoaded, timeout=5000):
         service.set_model(InteriorFake())
+    doc_priming = ExportConfig(priming=0.2)
     want = render(InteriorFake(), img, [RegionEdit(regions[0].style, regions[0].mask, 1.0, None, 0.9)],
-                  pre_transfer=20)
-    assert not np.array_equal(want, render(InteriorFake(), img, regions, pre_transfer=20))
+                  export=doc_priming)
+    assert not np.array_equal(want, render(InteriorFake(), img, regions, export=doc_priming))
     d.set_region_priming(uid, 90)
     submitted = []
     orig_submit = service.worker.submit
     service.worker.submit = lambda job, channel: submitted.append(job) or orig_submit(job, channel)
     with qtbot.waitSignal(service.worker.result, timeout=WAIT_MS) as b:
         service.submit_render(d.render_state())
-    assert submitted[-1].regions[0].pre_transfer == pytest.approx(0.9) and submitted[-1].pre_transfer == 20
+    assert submitted[-1].regions[0].pre_transfer == pytest.approx(0.9)
+    assert submitted[-1].export.priming == pytest.approx(0.2)
     np.testing.assert_array_equal(b.args[1], want)
     r = regions[0]
     path = str(tmp_path / "own.png")
     with qtbot.waitSignal(service.worker.exported, timeout=WAIT_MS):
-        service.submit_export(ExportJob(img, path, [(r.style, r.mask, 1.0, None, 90)], pre_transfer=20))
+        service.submit_export(ExportJob(img, path, [(r.style, r.mask, 1.0, None, 90)], export=doc_priming))
     np.testing.assert_array_equal(np.asarray(Image.open(path).convert("RGB")), want)
     d.set_active(-1)  # no region: disabled
     assert not spin.isEnabled()
@@ -666,12 +705,13 @@ def test_priming_profile_is_undoable_and_reaches_preview_warm_up_export_and_comb
     style[:16] = (40, 60, 220)
     style[16:] = (220, 60, 40)
     r = RegionEdit(style, regions[0].mask, 1.0)
-    want = {p: render(InteriorFake(), img, [r], pre_transfer=100, priming_profile=p) for p in PRIMING_PROFILES}
+    want = {p: render(InteriorFake(), img, [r], export=ExportConfig(priming=1.0, priming_profile=p))
+            for p in PRIMING_PROFILES}
     top, bottom = ({p: o[y, 30:60].astype(int).mean(0) for p, o in want.items()} for y in (12, 50))
     assert top["rows"][2] - top["rows"][0] > 40 and bottom["rows"][0] - bottom["rows"][2] > 40  # blue / red
     assert abs((top["global"] - bottom["global"])[[0, 2]]).max() < 15  # one colour top to bottom
     with pytest.raises(ValueError, match="priming_profile must be one of rows, global"):
-        render(InteriorFake(), img, [r], priming_profile="columns")
+        render(InteriorFake(), img, [r], export=ExportConfig(priming_profile="columns"))
     d = Document(preview_long_side=128)
     d.set_photo(img)
     d.add_region(mask=r.mask, style=StyleRef.from_array(style))
@@ -684,7 +724,7 @@ def test_priming_profile_is_undoable_and_reaches_preview_warm_up_export_and_comb
         "rows": "The reference's rows", "global": "One colour per region"}
     n = d.undo_stack.count()
     combo.setCurrentIndex(combo.findData("global"))
-    assert d.priming_profile == "global" and d.render_state().priming_profile == "global"
+    assert d.priming_profile == "global" and d.render_state().export.priming_profile == "global"
     assert d.undo_stack.count() == n + 1 and d.undo_stack.undoText() == "Priming follows"
     with pytest.raises(ValueError, match="priming profile must be one of"):
         d.set_priming_profile("columns")
@@ -700,15 +740,16 @@ def test_priming_profile_is_undoable_and_reaches_preview_warm_up_export_and_comb
         d.set_priming_profile(p)
         with qtbot.waitSignal(service.worker.result, timeout=WAIT_MS) as b:
             service.submit_render(d.render_state())
-        assert submitted[-1].priming_profile == p
+        assert submitted[-1].export.priming_profile == p
         np.testing.assert_array_equal(b.args[1], want[p])
         path = str(tmp_path / f"{p}.png")
         with qtbot.waitSignal(service.worker.exported, timeout=WAIT_MS):
-            service.submit_export(ExportJob(img, path, [(style, r.mask, 1.0)], pre_transfer=100, priming_profile=p))
+            service.submit_export(ExportJob(img, path, [(style, r.mask, 1.0)],
+                                            export=ExportConfig(priming=1.0, priming_profile=p)))
         np.testing.assert_array_equal(np.asarray(Image.open(path).convert("RGB")), want[p])
         with qtbot.waitSignal(service.worker.warmed, timeout=WAIT_MS):
-            service.submit_warm(img, [style], r.mask, 1.0, None, "guided", 100, "across", p)
-        assert submitted[-1].priming_profile == p
+            service.submit_warm(img, [style], r.mask, 1.0, d.export_config())
+        assert submitted[-1].export.priming_profile == p
     d.set_photo(img, "/tmp/y.jpg")  # a new photo starts from the default
     assert d.priming_profile == "rows" and combo.currentData() == "rows"
 
@@ -758,7 +799,7 @@ def test_colour_priming_is_undoable_and_reaches_the_render_state(doc):
 
     assert DEFAULT_PRE_TRANSFER_PERCENT == round(100 * DEFAULT_PRE_TRANSFER)
     assert doc.pre_transfer == DEFAULT_PRE_TRANSFER_PERCENT
-    assert doc.render_state().pre_transfer == DEFAULT_PRE_TRANSFER_PERCENT
+    assert doc.render_state().export.priming == pytest.approx(DEFAULT_PRE_TRANSFER_PERCENT / 100)
     a, b = (30, 100) if DEFAULT_PRE_TRANSFER_PERCENT not in (30, 100) else (10, 20)
     changes = []
     doc.settingsChanged.connect(lambda: changes.append(doc.pre_transfer))
@@ -766,7 +807,7 @@ def test_colour_priming_is_undoable_and_reaches_the_render_state(doc):
     doc.set_pre_transfer(a)
     doc.set_pre_transfer(b)  # one undo step each
     doc.set_pre_transfer(b)  # no change, no step
-    assert doc.undo_stack.count() == n + 2 and doc.render_state().pre_transfer == b
+    assert doc.undo_stack.count() == n + 2 and doc.render_state().export.priming == pytest.approx(b / 100)
     assert changes == [a, b] and doc.undo_stack.undoText() == "Colour priming"
     for bad in (-1, 101, 0.5, 50.0, True, "50", None):
         with pytest.raises(ValueError, match="colour priming must be an integer percent between 0 and 100"):
@@ -781,7 +822,7 @@ def test_colour_priming_is_undoable_and_reaches_the_render_state(doc):
     doc.undo_stack.undo()
     assert doc.pre_transfer == DEFAULT_PRE_TRANSFER_PERCENT
     doc.undo_stack.redo()
-    assert doc.pre_transfer == a and doc.render_state().pre_transfer == a
+    assert doc.pre_transfer == a and doc.render_state().export.priming == pytest.approx(a / 100)
     doc.set_photo(doc.photo, "/tmp/y.jpg")  # a new photo starts from the default
     assert doc.pre_transfer == DEFAULT_PRE_TRANSFER_PERCENT and doc.undo_stack.count() == 0
 
@@ -847,7 +888,7 @@ def test_colour_priming_project_round_trip(qtbot, doc, tmp_path):
     other = Document(preview_long_side=128)
     assert other.pre_transfer == DEFAULT_PRE_TRANSFER_PERCENT
     project.restore(other, snap, path)
-    assert other.pre_transfer == value and other.render_state().pre_transfer == value
+    assert other.pre_transfer == value and other.render_state().export.priming == pytest.approx(value / 100)
     assert other.undo_stack.count() == 0
 
 

@@ -3,7 +3,6 @@ trainer's primed swaps (`--swap-prime`)."""
 
 from __future__ import annotations
 
-import inspect
 import math
 
 import cv2
@@ -17,6 +16,7 @@ from test_apply import FakeModel, disk, files, photo_of, run, textured  # noqa: 
 from tcp_core.base.constants import DEFAULT_PRIMING_CAP
 from tcp_core.colour.priming import lab_moments, prime_region, reinhard_lab
 from tcp_core.editing.apply import apply_regions
+from tcp_core.editing.export_config import ExportConfig
 from tcp_core.editing.regions import RegionEdit
 
 
@@ -124,8 +124,8 @@ def test_apply_pre_transfer_primes_what_fills_the_region_and_measures_against_th
     outs = {}
     for a in (0.0, 0.5):
         model = FakeModel()
-        outs[a] = apply_regions(model, photo_of(rgb), [RegionEdit(style, mask, 1.0)], pre_transfer=a,
-                                swap_interior=swap_interior)
+        outs[a] = apply_regions(model, photo_of(rgb), [RegionEdit(style, mask, 1.0)],
+                                ExportConfig(priming=a, interior="guided" if swap_interior else "off"))
         regions = [c for c in model.calls if c[0] == "region"]
         edit, ref = regions[0], regions[-1]  # the styled edit, then the strength-0 reference
         assert edit[4] == 1.0 and ref[4] == 0.0
@@ -155,17 +155,18 @@ def test_a_regions_own_priming_replaces_the_edits():
     style = np.full((40, 40, 3), (230, 120, 30), np.uint8)
     left, right = disk(h, w, 40, 48, 26), disk(h, w, 120, 48, 26)
     both = [RegionEdit(style, left, 1.0, None, 1.0), RegionEdit(style, right, 1.0)]
-    out = apply_regions(FakeModel(), photo_of(rgb), both, pre_transfer=0.0)
+    out = apply_regions(FakeModel(), photo_of(rgb), both, ExportConfig(priming=0.0))
     plain = apply_regions(FakeModel(), photo_of(rgb), [RegionEdit(style, left, 1.0), RegionEdit(style, right, 1.0)],
-                          pre_transfer=0.0)
+                          ExportConfig(priming=0.0))
     target = np.array([230, 120, 30], float)
     gap = {k: np.abs(o[m > 0].astype(float).mean(0) - target).sum()
            for k, (o, m) in {"own": (out, left), "plain": (plain, left)}.items()}
     assert gap["own"] < gap["plain"] - 30, gap
     np.testing.assert_array_equal(out[right > 0], plain[right > 0])  # None: the edit's own 0
-    same = apply_regions(FakeModel(), photo_of(rgb), [RegionEdit(style, left, 1.0, None, 1.0)], pre_transfer=0.0)
+    same = apply_regions(FakeModel(), photo_of(rgb), [RegionEdit(style, left, 1.0, None, 1.0)],
+                         ExportConfig(priming=0.0))
     np.testing.assert_array_equal(same, apply_regions(FakeModel(), photo_of(rgb), [RegionEdit(style, left, 1.0)],
-                                                      pre_transfer=1.0))
+                                                      ExportConfig(priming=1.0)))
     for bad in (-0.1, 1.5, float("nan")):
         with pytest.raises(ValueError, match="colour priming must be between 0 and 1"):
             RegionEdit(style, left, 1.0, None, bad)
@@ -175,7 +176,7 @@ def test_the_default_priming_is_in_range():
     from tcp_core.base.constants import DEFAULT_PRE_TRANSFER
 
     assert 0.0 <= DEFAULT_PRE_TRANSFER <= 1.0
-    assert inspect.signature(apply_regions).parameters["pre_transfer"].default == DEFAULT_PRE_TRANSFER
+    assert ExportConfig().priming == DEFAULT_PRE_TRANSFER  # what apply_regions takes without a config
 
 
 def test_apply_pre_transfer_vanishes_at_strength_zero_and_is_range_checked(tiny_model):
@@ -183,10 +184,10 @@ def test_apply_pre_transfer_vanishes_at_strength_zero_and_is_range_checked(tiny_
     rgb = textured(h, w, seed=3)
     mask = disk(h, w, 50, 40, 25)
     style = textured(48, 48, seed=8)[:, :, ::-1].copy()
-    out = apply_regions(tiny_model, photo_of(rgb), [RegionEdit(style, mask, 0.0)], pre_transfer=1.0)
+    out = apply_regions(tiny_model, photo_of(rgb), [RegionEdit(style, mask, 0.0)], ExportConfig(priming=1.0))
     assert np.abs(out.astype(int) - rgb).max() <= 1
-    with pytest.raises(ValueError, match="pre_transfer"):
-        apply_regions(tiny_model, photo_of(rgb), [RegionEdit(style, mask, 1.0)], pre_transfer=1.2)
+    with pytest.raises(ValueError, match="priming"):
+        apply_regions(tiny_model, photo_of(rgb), [RegionEdit(style, mask, 1.0)], ExportConfig(priming=1.2))
 
 
 def test_cli_pre_transfer(files, capsys):  # noqa: F811 (fixture)

@@ -11,6 +11,7 @@ from test_apply import FakeModel, files, run  # noqa: F401 - `files` is a fixtur
 
 from tcp_core.base.constants import DEFAULT_PRIMING_HIGHLIGHTS, PRIMING_HIGHLIGHTS
 from tcp_core.colour.priming import _lab, clipped_highlights, prime_region
+from tcp_core.editing.export_config import ExportConfig
 
 H, W = 64, 96
 
@@ -87,7 +88,7 @@ def test_apply_regions_passes_the_highlights_on_to_the_primed_swap():
     for mode in PRIMING_HIGHLIGHTS:
         model = FakeModel()
         apply_regions(model, photo_of(sunset_with_sun(8)), [RegionEdit(storm(), sky, 1.0)],
-                      pre_transfer=1.0, priming_highlights=mode)
+                      ExportConfig(priming=1.0, priming_highlights=mode))
         primed = [c[1] for c in model.calls if c[0] == "swap" and c[4] == 1.0]
         assert len(primed) == 1
         p = primed[0].astype(int)
@@ -96,14 +97,4 @@ def test_apply_regions_passes_the_highlights_on_to_the_primed_swap():
     assert blue["plain"] > 100 and abs(blue["neutral"] - 30) < 12, sun
     with pytest.raises(ValueError, match="priming_highlights"):
         apply_regions(FakeModel(), photo_of(sunset_with_sun()), [RegionEdit(storm(), sky, 1.0)],
-                      priming_highlights="white")
-
-
-def test_eval_checks_the_priming_highlights():
-    from tcp_core.eval.evaluate import EvalError, build_methods
-
-    for mode in PRIMING_HIGHLIGHTS:
-        fns, _ = build_methods(FakeModel(), None, ["tcp_final"], priming_highlights=mode)
-        assert "tcp_final" in fns
-    with pytest.raises(EvalError, match="priming-highlights"):
-        build_methods(FakeModel(), None, ["tcp_final"], priming_highlights="white")
+                      ExportConfig(priming_highlights="white"))

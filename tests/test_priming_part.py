@@ -9,7 +9,9 @@ import pytest
 from test_apply import FakeModel, files, photo_of, run  # noqa: F401 - `files` is a fixture
 from test_priming_rows import band_mask, flat, lab
 
-from tcp_core.editing.apply import PRIMING_PARTS, apply_regions
+from tcp_core.base.constants import PRIMING_PARTS
+from tcp_core.editing.apply import apply_regions
+from tcp_core.editing.export_config import ExportConfig
 from tcp_core.editing.regions import RegionEdit
 
 SKY, ROCK = (90, 140, 230), (120, 90, 60)
@@ -42,7 +44,7 @@ def primed_b(priming_part, strength=1.0, ref=None):
     mask = band_mask(h, w, 0, 48, 0, w)  # the top half: the reference's top half is sky, then rock
     model = MatchingModel()
     apply_regions(model, photo_of(photo), [RegionEdit(mountain_photo() if ref is None else ref, mask, strength)],
-                  pre_transfer=1.0, priming_part=priming_part)
+                  ExportConfig(priming=1.0, priming_part=priming_part))
     s = [c for c in model.calls if c[0] == "swap" and c[4] == strength]
     assert len(s) == 1
     primed = s[0][1]
@@ -62,14 +64,14 @@ def test_match_is_not_asked_when_nothing_is_primed_and_parts_are_checked():
     h, w = 96, 128
     model = MatchingModel()
     apply_regions(model, photo_of(flat(h, w)), [RegionEdit(mountain_photo(), band_mask(h, w, 0, 48, 0, w), 0.0)],
-                  pre_transfer=1.0, priming_part="match")
+                  ExportConfig(priming=1.0, priming_part="match"))
     apply_regions(model, photo_of(flat(h, w)), [RegionEdit(mountain_photo(), band_mask(h, w, 0, 48, 0, w), 1.0)],
-                  pre_transfer=0.0, priming_part="match")
+                  ExportConfig(priming=0.0, priming_part="match"))
     assert model.matched == 0
     assert PRIMING_PARTS == ("place", "match", "auto")
     with pytest.raises(ValueError, match="priming_part"):
         apply_regions(FakeModel(), photo_of(flat(32, 32)), [RegionEdit(flat(32, 32), np.ones((32, 32)), 1.0)],
-                      priming_part="sky")
+                      ExportConfig(priming_part="sky"))
 
 
 def test_cli_priming_part(files, capsys):  # noqa: F811 (fixture)
@@ -94,5 +96,5 @@ def test_auto_matches_a_smooth_region_but_not_a_textured_one(monkeypatch):
         monkeypatch.setattr(core_apply, "_smooth_region", lambda lo_src, lo_mask, s=smooth: s)
         model = MatchingModel()
         apply_regions(model, photo_of(flat(96, 128)), [RegionEdit(mountain_photo(), band_mask(96, 128, 0, 48, 0, 128),
-                                                                  1.0)], pre_transfer=1.0, priming_part="auto")
+                                                                  1.0)], ExportConfig(priming=1.0, priming_part="auto"))
         assert model.matched == expect

@@ -10,6 +10,7 @@ from test_apply import FakeModel, disk, files, photo_of, run, textured  # noqa: 
 
 from tcp_core.colour.priming import prime_region, reinhard_lab, reinhard_lab_rows, row_profile
 from tcp_core.editing.apply import apply_regions
+from tcp_core.editing.export_config import ExportConfig
 from tcp_core.editing.regions import RegionEdit
 
 BLUE, ORANGE, GROUND = (70, 90, 200), (240, 140, 40), (30, 70, 20)
@@ -184,8 +185,8 @@ def test_apply_regions_threads_the_priming_profile_to_the_swap():
     swaps = {}
     for profile in ("global", "rows"):
         model = FakeModel()
-        apply_regions(model, photo_of(rgb), [RegionEdit(style, mask, 1.0)], pre_transfer=1.0,
-                      priming_profile=profile)
+        apply_regions(model, photo_of(rgb), [RegionEdit(style, mask, 1.0)],
+                      ExportConfig(priming=1.0, priming_profile=profile))
         s = [c for c in model.calls if c[0] == "swap" and c[4] == 1.0]
         assert len(s) == 1
         swaps[profile] = s[0][1]
@@ -195,7 +196,7 @@ def test_apply_regions_threads_the_priming_profile_to_the_swap():
     gb = {p: (lab(im)[bot, :, 2][sel[bot]].mean() - lab(im)[top, :, 2][sel[top]].mean()) for p, im in swaps.items()}
     assert gb["rows"] > gb["global"] + 15, gb
     with pytest.raises(ValueError, match="priming_profile"):
-        apply_regions(FakeModel(), photo_of(rgb), [RegionEdit(style, mask, 1.0)], priming_profile="cols")
+        apply_regions(FakeModel(), photo_of(rgb), [RegionEdit(style, mask, 1.0)], ExportConfig(priming_profile="cols"))
 
 
 def test_cli_priming_profile(files, capsys):  # noqa: F811 (fixture)
@@ -212,12 +213,3 @@ def test_cli_priming_profile(files, capsys):  # noqa: F811 (fixture)
     rc, err = run(["apply", files.content, "--style", files.style, "--mask", files.mask, "--priming-profile", "cols",
                    "-o", files.dir / "bad.png"], capsys, model=FakeModel())
     assert rc == 2 and "--priming-profile" in err and not (files.dir / "bad.png").exists()
-
-
-def test_eval_refuses_an_unknown_priming_profile():
-    from tcp_core.eval.evaluate import EvalError, build_methods
-
-    fns, _ = build_methods(FakeModel(), None, ["tcp_final"], priming_profile="rows")
-    assert "tcp_final" in fns
-    with pytest.raises(EvalError, match="priming-profile"):
-        build_methods(FakeModel(), None, ["tcp_final"], priming_profile="cols")

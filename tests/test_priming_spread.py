@@ -13,6 +13,7 @@ from test_priming_rows import BLUE, ORANGE, lab
 from tcp_core.base.constants import DEFAULT_PRIMING_SPREAD, PRIMING_SPREADS, SPREAD_DETAIL_REF_PX
 from tcp_core.colour.priming import prime_region, scaled_spread
 from tcp_core.editing.apply import apply_regions, priming_options
+from tcp_core.editing.export_config import ExportConfig
 from tcp_core.editing.regions import RegionEdit
 
 
@@ -89,7 +90,8 @@ def test_apply_regions_threads_the_spread_to_the_primed_swap():
     shade = {}
     for spread in PRIMING_SPREADS:
         model = FakeModel()
-        apply_regions(model, photo_of(sky), [RegionEdit(ref, mask, 1.0)], pre_transfer=1.0, priming_spread=spread)
+        apply_regions(model, photo_of(sky), [RegionEdit(ref, mask, 1.0)],
+                      ExportConfig(priming=1.0, priming_spread=spread))
         s = [c for c in model.calls if c[0] == "swap" and c[4] == 1.0]
         assert len(s) == 1
         lo = s[0][1]
@@ -97,7 +99,7 @@ def test_apply_regions_threads_the_spread_to_the_primed_swap():
     assert shade["all"] > 1.4 * shade["detail"], shade
     assert priming_options("rows", mask, None)["spread"] == DEFAULT_PRIMING_SPREAD
     with pytest.raises(ValueError, match="priming_spread"):
-        apply_regions(FakeModel(), photo_of(sky), [RegionEdit(ref, mask, 1.0)], priming_spread="coarse")
+        apply_regions(FakeModel(), photo_of(sky), [RegionEdit(ref, mask, 1.0)], ExportConfig(priming_spread="coarse"))
 
 
 def test_cli_priming_spread(files, capsys):  # noqa: F811 (fixture)
@@ -113,15 +115,6 @@ def test_cli_priming_spread(files, capsys):  # noqa: F811 (fixture)
     rc, err = run(["apply", files.content, "--style", files.style, "--mask", files.mask, "--priming-spread", "coarse",
                    "-o", files.dir / "bad.png"], capsys, model=FakeModel())
     assert rc == 2 and "--priming-spread" in err and not (files.dir / "bad.png").exists()
-
-
-def test_eval_records_and_checks_the_priming_spread():
-    from tcp_core.eval.evaluate import EvalError, build_methods
-
-    fns, _ = build_methods(FakeModel(), None, ["tcp_final"], priming_spread="detail")
-    assert "tcp_final" in fns
-    with pytest.raises(EvalError, match="priming-spread"):
-        build_methods(FakeModel(), None, ["tcp_final"], priming_spread="coarse")
 
 
 def test_the_reinhard_baseline_stays_reinhards_own():

@@ -16,12 +16,12 @@ DEFAULT_SMOOTHING = 6
 MAX_SMOOTHING = 32
 
 # How an export turns a region edit's colours at the region's border into the network's global swap's
-# inside the region (`tcp_core.editing.apply.apply_regions(swap_interior=..., interior_ramp=...)`):
+# inside the region (`tcp_core.editing.export_config.ExportConfig.interior`):
 # "guided" a ramp that follows the photo (narrow along its edges, wide across smooth skies), "fixed" a
 # ramp over 1-4 network pixels, "off" the region edit (paper Eq. 5-6) alone.
 INTERIOR_MODES = ("guided", "fixed", "off")
 DEFAULT_INTERIOR_MODE = "guided"  # since session 29 (docs/training/s33/)
-# Where an export's feather fades each region's edit out (`apply_regions(inside=...)`): "across" straddles the mask's
+# Where an export's feather fades each region's edit out (`ExportConfig.edge`): "across" straddles the mask's
 # edge (a photo-guided fade from inside to just outside the mask: no seam where the brush stopped on a smooth sky),
 # "inside" fades out within the mask (no pixel outside the mask changes, but the fade shows as a band along it).
 # "across" is the editor's default since session 33: blind on held-out pairs it beat "inside" 25-5 (docs/training/s37/).
@@ -65,6 +65,10 @@ SPREAD_DETAIL_REF_PX = 8.0
 # "plain": Reinhard's transfer of every pixel alike.
 PRIMING_HIGHLIGHTS = ("neutral", "plain")
 DEFAULT_PRIMING_HIGHLIGHTS = "neutral"
+# What of the reference colour priming reads for a region without a style mask (`apply --priming-part`): "place" the
+# reference's rows at the region's own place in its photo, "match" the part of the reference that looks like the region
+# (`TCPModel.match_style_part`), "auto" matches only smooth regions. "place" (docs/training/s39/).
+PRIMING_PARTS = ("place", "match", "auto")
 HIGHLIGHT_CLIP = (235.0, 250.0)  # smallest channel (0-255) where a pixel starts to count as clipped; fully clipped
 # The cap on how much the export's local colour transform (`tcp_core.editing.fullres`) amplifies the photo's own detail,
 # per output channel (the norm of each row of A; `apply --detail-gain`, 0 = no cap): local means still follow the

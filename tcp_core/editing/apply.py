@@ -19,19 +19,13 @@ import cv2
 import numpy as np
 
 from tcp_core.base.constants import (
-    DEFAULT_DETAIL_GAIN,
-    DEFAULT_INTERIOR_MODE,
-    DEFAULT_PRE_TRANSFER,
     DEFAULT_PRIMING_CAP,
     DEFAULT_PRIMING_HIGHLIGHTS,
     DEFAULT_PRIMING_PROFILE,
     DEFAULT_PRIMING_SPREAD,
-    INTERIOR_MODES,
-    PRIMING_HIGHLIGHTS,
-    PRIMING_PROFILES,
-    PRIMING_SPREADS,
 )
 from tcp_core.colour.priming import prime_region, priming_options
+from tcp_core.editing.export_config import ExportConfig
 from tcp_core.editing.fullres import photo_flatness, upsample_edit
 from tcp_core.editing.guided import guided_filter
 from tcp_core.editing.masks import as_float_mask, auto_feather_px, feather_reach, grow_mask, region_crop_box
@@ -47,7 +41,7 @@ from tcp_core.io.imageio import LoadedImage, to_uint8
 # mask's border ring and 95 % at 6-8 px inside.
 INSIDE_GROW_REF_PX = 3.0
 
-__all__ = ["apply_regions", "interpolate_images", "interpolate_photo", "restyle_photo", "working_shape"]
+__all__ = ["ExportConfig", "apply_regions", "interpolate_images", "interpolate_photo", "restyle_photo", "working_shape"]
 
 
 # ----------------------------------------------------------------------------------------------
@@ -94,51 +88,42 @@ def apply_regions(
     model: EditModel,
     photo: LoadedImage | np.ndarray,
     regions: Sequence[RegionEdit],
+    config: ExportConfig | None = None,
     *,
     global_: bool = False,
     crop: bool = True,
     feather_px: float | None = None,
     margin: float = 0.25,
-    inside: bool = False,
     timings: dict | None = None,
     keyframe_step: float | None = None,
-    smoothing: float | None = None,
-    swap_interior: bool = True,
-    interior_ramp: str = DEFAULT_INTERIOR_MODE,
-    pre_transfer: float = DEFAULT_PRE_TRANSFER,
-    guided_feather: bool = True,
-    priming_cap: float | None = DEFAULT_PRIMING_CAP,
-    priming_profile: str = DEFAULT_PRIMING_PROFILE,
-    priming_spread: str = DEFAULT_PRIMING_SPREAD,
-    detail_gain: float | None = DEFAULT_DETAIL_GAIN,
-    priming_part: str = "place",
-    priming_highlights: str = DEFAULT_PRIMING_HIGHLIGHTS,
 ) -> np.ndarray:
     """Edit `photo` (full resolution) with successive region edits; returns the full-res result.
 
     regions: `RegionEdit`s; each mask is HxW of the photo's size in [0, 1] (float, uint8 or bool).
-    With `global_=True` every entry is a global swap (its mask is ignored, may be None) blended
+    `config` (`ExportConfig`; None: today's defaults) is how each edit is rendered around the network; its fields
+    below. With `global_=True` every entry is a global swap (its mask is ignored, may be None) blended
     over the whole image. `crop=True` runs the network on a crop around each
     region (bbox + `margin` context), so a small region gets the model's full resolution.
     The result has the photo's dtype (uint8, or uint16 for a 16-bit photo) and never touches
-    pixels where the feathered mask is 0 (`inside=True` feathers inside the mask, so nothing outside
+    pixels where the feathered mask is 0 (edge "inside" feathers inside the mask, so nothing outside
     the mask changes at all, and the network edits the mask grown by `INSIDE_GROW_REF_PX` so the edit
     keeps its strength up to the selection's edge). `timings` (a dict) accumulates seconds under "edit"
     (network + its resizes) and "upsample" (full-res reconstruction). `keyframe_step` makes
     strengths between cached key frames approximate and fast (interactive slider previews;
-    `TCPModel._swap_features`); the default None is exact. `smoothing` is the colour smoothing of the
+    `TCPModel._swap_features`); the default None is exact.
+
+    The config's fields:
+    `smoothing` is the colour smoothing of the
     full-resolution reconstruction (0..`fullres.MAX_SMOOTHING`, None = `fullres.DEFAULT_SMOOTHING`):
     higher values keep more of the photo's own texture and follow the network's local colours less
-    closely. `swap_interior` (default since session 28) takes the global swap's colours away from each
-    region's border (`swap_in_interior`); False exports the region edit (Eq. 5-6) alone.
-    `interior_ramp` ("guided", the default since session 29, or "fixed"; INTERIOR_RAMPS) is how that switch
-    runs: a ramp that follows the photo (wider where the border crosses smooth parts of it), or a fixed one
-    of SWAP_INTERIOR_PX.
-    `pre_transfer` (0..1, colour priming, `tcp_core.colour.priming`; default DEFAULT_PRE_TRANSFER): what the export
-    takes inside each region (the global swap with `swap_interior`, else the region edit) is the network's edit of
+    closely. `interior` "guided" (the default since session 29) or "fixed" takes the global swap's colours away
+    from each region's border (`swap_in_interior`) with a ramp that follows the photo (wider where the border
+    crosses smooth parts of it) or a fixed one of SWAP_INTERIOR_PX; "off" exports the region edit (Eq. 5-6) alone.
+    `priming` (0..1, colour priming, `tcp_core.colour.priming`; default DEFAULT_PRE_TRANSFER): what the export
+    takes inside each region (the global swap with a swap interior, else the region edit) is the network's edit of
     a copy of the photo whose region was first moved that far towards the reference's colours by a classical colour
     transfer (scaled by the strength up to 1, so strength 0 still leaves the photo as it is), so the content code no
-    longer pulls the edit back to the photo's own colours. With `swap_interior` the region edit at the border sees
+    longer pulls the edit back to the photo's own colours. With a swap interior the region edit at the border sees
     the photo itself, so the border keeps the unprimed edit's seams (priming both drew bands along the edge:
     docs/training/s36/). 0 is the network's edit of the photo itself. A region's own `RegionEdit.pre_transfer`
     (not None) replaces it for that region.
@@ -162,19 +147,9 @@ def apply_regions(
     blurred background), where the match won on the tuning pairs, and reads the rows at its place otherwise (grass,
     beaches and fields took blotches from a matched part).
     """
-    if priming_part not in PRIMING_PARTS:
-        raise ValueError(f"priming_part must be one of {', '.join(PRIMING_PARTS)}, got {priming_part!r}")
-    if not 0.0 <= pre_transfer <= 1.0:
-        raise ValueError(f"pre_transfer must be between 0 and 1, got {pre_transfer}")
-    if priming_profile not in PRIMING_PROFILES:
-        raise ValueError(f"priming_profile must be one of {', '.join(PRIMING_PROFILES)}, got {priming_profile!r}")
-    if priming_spread not in PRIMING_SPREADS:
-        raise ValueError(f"priming_spread must be one of {', '.join(PRIMING_SPREADS)}, got {priming_spread!r}")
-    if priming_highlights not in PRIMING_HIGHLIGHTS:
-        raise ValueError(f"priming_highlights must be one of {', '.join(PRIMING_HIGHLIGHTS)}, "
-                         f"got {priming_highlights!r}")
-    if interior_ramp not in INTERIOR_RAMPS:
-        raise ValueError(f"interior_ramp must be one of {', '.join(INTERIOR_RAMPS)}, got {interior_ramp!r}")
+    cfg = ExportConfig() if config is None else config
+    if not isinstance(cfg, ExportConfig):
+        raise TypeError(f"config must be an ExportConfig, got {type(cfg).__name__}")
     cur = photo.rgb if isinstance(photo, LoadedImage) else np.asarray(photo)
     if cur.ndim != 3 or cur.shape[2] != 3 or cur.dtype not in (np.uint8, np.uint16):
         raise ValueError(f"photo must be HxWx3 uint8/uint16, got {cur.shape} {cur.dtype}")
@@ -182,7 +157,7 @@ def apply_regions(
     H, W = cur.shape[:2]
     for i, region in enumerate(regions):
         style, mask, strength, style_mask = region.style, region.mask, region.strength, region.style_mask
-        priming = pre_transfer if region.pre_transfer is None else region.pre_transfer  # (0..1: RegionEdit checks)
+        priming = cfg.priming if region.pre_transfer is None else region.pre_transfer  # (0..1: RegionEdit checks)
         t0 = time.perf_counter()
         style_lo = _shrink_style(model, style)
         by_part = {}  # the style from a part of the reference (masked pooling), only when asked for
@@ -205,12 +180,12 @@ def apply_regions(
             if box is None or (not crop and not np.any(m_full)):
                 continue  # empty mask: nothing to edit (a crop box exists only for a non-empty mask)
             if feather_px:  # the feather must fit inside the crop, or it would be cut off
-                g = feather_reach(np.ceil(feather_px), guided_feather) + 2
+                g = feather_reach(np.ceil(feather_px), cfg.guided_feather) + 2
                 box = (max(0, box[0] - g), max(0, box[1] - g), min(W, box[2] + g), min(H, box[3] + g))
             x0, y0, x1, y1 = box
             m_crop = m_full[y0:y1, x0:x1]
-        prime = priming_options(priming_profile, None if global_ else m_full, style_mask, priming_spread,
-                                priming_highlights)
+        prime = priming_options(cfg.priming_profile, None if global_ else m_full, style_mask, cfg.priming_spread,
+                                cfg.priming_highlights)
         x0, y0, x1, y1 = box
         full_crop = cur[y0:y1, x0:x1]
         wh, ww = working_shape(model, y1 - y0, x1 - x0)
@@ -222,46 +197,44 @@ def apply_regions(
             lo_mask = np.ones((wh, ww), np.float32)
         else:
             lo_mask = np.clip(_resize(as_float_mask(m_crop), (wh, ww)), 0, 1)  # (OpenCV reads the strided crop)
-            if inside:
+            if cfg.inside:
                 lo_mask = grow_mask(lo_mask, INSIDE_GROW_REF_PX * min(wh, ww) / 128)
         prime_mask = by_part.get("style_mask")  # what priming reads of the reference (None: `prime`'s rows or all)
-        if (priming_part != "place" and prime_mask is None and not global_ and priming > 0 and strength > 0
-                and (priming_part == "match" or _smooth_region(lo_src, lo_mask))):
+        if (cfg.priming_part != "place" and prime_mask is None and not global_ and priming > 0 and strength > 0
+                and (cfg.priming_part == "match" or _smooth_region(lo_src, lo_mask))):
             prime_mask = np.asarray(model.match_style_part(lo_src, lo_mask, style_lo), np.float32)
             prime = {**prime, "ref_rows": None}
-        # colour priming reaches what fills the region: the swap (global, or inside with swap_interior), else the edit
+        # colour priming reaches what fills the region: the swap (global, or inside with a swap interior), else the edit
         if global_:
             lo_res = _primed_swap(model, lo_src, style_lo, lo_mask, priming, float(strength), by_part,
-                                  cap=priming_cap, prime_mask=prime_mask, **prime)
+                                  cap=cfg.priming_cap, prime_mask=prime_mask, **prime)
             lo_ref = model.swap(lo_src, style_lo, 0.0)
         else:
             fast = {"keyframe_step": keyframe_step} if keyframe_step else {}  # (models without it work too)
-            lo_edit_in = lo_src if swap_interior else prime_region(  # unprimed at the border under the swap
-                lo_src, style_lo, lo_mask, priming * min(1.0, float(strength)), prime_mask, priming_cap, **prime)
+            lo_edit_in = lo_src if cfg.swap_interior else prime_region(  # unprimed at the border under the swap
+                lo_src, style_lo, lo_mask, priming * min(1.0, float(strength)), prime_mask, cfg.priming_cap, **prime)
             lo_res = model.region_edit(lo_edit_in, style_lo, lo_mask, float(strength), **fast, **by_part)
             lo_ref = model.own_style_edit(lo_src, lo_mask)
         lo_res, lo_ref = (_resize(np.asarray(x), (wh, ww)) for x in (lo_res, lo_ref))
-        if swap_interior and not global_:
+        if cfg.swap_interior and not global_:
             # the swap at strength 0 is G(C_A, S_A) whatever the reference: asked with the photo as its own
             # reference it is the one the strength-0 region edit above already computed (cached)
             sw_res = _resize(_primed_swap(model, lo_src, style_lo, lo_mask, priming, float(strength), by_part,
-                                          keyframe_step, priming_cap, prime_mask=prime_mask, **prime), (wh, ww))
+                                          keyframe_step, cfg.priming_cap, prime_mask=prime_mask, **prime), (wh, ww))
             sw_ref = _resize(np.asarray(model.swap(lo_src, lo_src, 0.0)), (wh, ww))
             lo_res, lo_ref = swap_in_interior(lo_res, lo_ref, sw_res, sw_ref, lo_mask,
-                                              lo_src if interior_ramp == "guided" else None)
+                                              lo_src if cfg.interior == "guided" else None)
         t0 = _add(timings, "edit", t0)
         fp = feather_px if feather_px is not None else auto_feather_px(full_crop.shape, lo_src.shape)
         if global_:
             fp = 0  # a full mask needs no feathering
         # in place: full_crop is a view of `cur`, this function's own copy of the photo
-        upsample_edit(full_crop, lo_ref, lo_res, m_crop, fp, inside=inside, smoothing=smoothing, in_place=True,
-                      guided=guided_feather, detail_gain=detail_gain, lo_photo=lo_src)
+        upsample_edit(full_crop, lo_ref, lo_res, m_crop, fp, inside=cfg.inside, smoothing=cfg.smoothing,
+                      in_place=True, guided=cfg.guided_feather, detail_gain=cfg.detail_gain, lo_photo=lo_src)
         _add(timings, "upsample", t0)
     return cur
 
 
-INTERIOR_RAMPS = ("fixed", "guided")  # apply_regions(interior_ramp=...): see interior_weight
-PRIMING_PARTS = ("place", "match", "auto")  # apply_regions(priming_part=...)
 MATCH_FLATNESS = 0.5  # priming_part "auto": the mean photo_flatness from which a region counts as smooth
 
 
@@ -299,14 +272,6 @@ def _primed_swap(model: EditModel, lo_src: np.ndarray, style_lo: np.ndarray, lo_
         return a
     b = at((lo + 1) * keyframe_step).astype(np.float32)
     return np.clip(a + frac * (b - a) + 0.5, 0, 255).astype(np.uint8)
-
-
-def interior_options(mode: str) -> dict:
-    """`apply_regions`' keyword arguments for one of `constants.INTERIOR_MODES` (the editor's one setting):
-    "guided" / "fixed" take the swap's colours inside each region with that ramp, "off" the region edit alone."""
-    if mode not in INTERIOR_MODES:
-        raise ValueError(f"interior mode must be one of {', '.join(INTERIOR_MODES)}, got {mode!r}")
-    return {"swap_interior": False} if mode == "off" else {"swap_interior": True, "interior_ramp": mode}
 
 
 SWAP_INTERIOR_PX = (1.0, 4.0)  # the interior ramp, in pixels of a 128 px network image

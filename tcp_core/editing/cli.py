@@ -38,17 +38,17 @@ from tcp_core.base.constants import (
     DEFAULT_PRIMING_PROFILE,
     DEFAULT_PRIMING_SPREAD,
     DEFAULT_SMOOTHING,
+    INTERIOR_MODES,
     MAX_SMOOTHING,
     MAX_STRENGTH,
     PRIMING_HIGHLIGHTS,
+    PRIMING_PARTS,
     PRIMING_PROFILES,
     PRIMING_SPREADS,
 )
 from tcp_core.base.errors import UsageError
 from tcp_core.base.memory import release_free_memory
 from tcp_core.editing.apply import (
-    INTERIOR_RAMPS,
-    PRIMING_PARTS,
     _add,
     _resize,
     _shrink_style,
@@ -57,6 +57,7 @@ from tcp_core.editing.apply import (
     interpolate_photo,
 )
 from tcp_core.editing.cli_inputs import PROG, Inputs, err, model_in_background, model_or_usage, weights_file
+from tcp_core.editing.export_config import ExportConfig
 from tcp_core.editing.masks import as_float_mask
 from tcp_core.editing.regions import EditModel, RegionEdit
 from tcp_core.io.imageio import (
@@ -133,7 +134,8 @@ def _build_parser() -> argparse.ArgumentParser:
                    help="inside each region, away from its border, take the colours of the network's global swap "
                         "(more of the reference) and keep the region edit's at the border (default); "
                         "--no-swap-interior exports the region edit (Eq. 5-6) alone")
-    a.add_argument("--interior-ramp", choices=INTERIOR_RAMPS, default=DEFAULT_INTERIOR_MODE,
+    a.add_argument("--interior-ramp", choices=[m for m in INTERIOR_MODES if m != "off"],
+                   default=DEFAULT_INTERIOR_MODE,
                    help="with --swap-interior, how the region edit's colours at the border turn into the swap's "
                         "inside: 'fixed' over 1-4 network pixels, 'guided' follows the photo (as narrow where the "
                         "border runs along an edge of the photo, wider where it crosses a smooth sky, so no band "
@@ -272,6 +274,24 @@ def _matched_parts(model, rgb: np.ndarray, masks, styles, specs, match_styles) -
     return out
 
 
+
+def export_config(args) -> ExportConfig:
+    """The `ExportConfig` of `apply`'s flags (0 for --priming-cap / --detail-gain: no cap). Each region's priming is
+    its RegionEdit's (--pre-transfer, one per region), so the config keeps the default one."""
+    return ExportConfig(
+        priming_cap=args.priming_cap or None,
+        priming_profile=args.priming_profile,
+        priming_spread=args.priming_spread,
+        priming_highlights=args.priming_highlights,
+        priming_part=args.priming_part,
+        interior=args.interior_ramp if args.swap_interior else "off",
+        edge="inside" if args.inside else "across",
+        guided_feather=not args.plain_feather,
+        smoothing=args.smoothing,
+        detail_gain=args.detail_gain or None,
+    )
+
+
 def _edit_and_save(
     model: EditModel,
     photo: LoadedImage,
@@ -299,18 +319,8 @@ def _edit_and_save(
         global_=args.global_,
         crop=not args.no_crop,
         feather_px=args.feather,
-        inside=args.inside,
-        smoothing=args.smoothing,
         timings=timings,
-        swap_interior=args.swap_interior,
-        interior_ramp=args.interior_ramp,
-        guided_feather=not args.plain_feather,
-        priming_cap=args.priming_cap or None,
-        priming_profile=args.priming_profile,
-        priming_spread=args.priming_spread,
-        priming_highlights=args.priming_highlights,
-        detail_gain=args.detail_gain or None,
-        priming_part=args.priming_part,
+        config=export_config(args),
     )
     t0 = time.perf_counter()
     save_image(
@@ -387,6 +397,7 @@ def _cmd_apply(args, model: EditModel | None) -> int:
         raise UsageError(f"{PROG} apply: error: --priming-cap must be 0 (no cap) or above")
     if not (args.detail_gain >= 0 and np.isfinite(args.detail_gain)):
         raise UsageError(f"{PROG} apply: error: --detail-gain must be 0 (no cap) or above")
+    export_config(args)  # (every setting checked above: this only builds it)
     if len(args.style_mask) == 1 and args.style_mask[0].lower() == AUTO:
         args.style_mask = args.style_mask * n
     if args.style_mask and len(args.style_mask) != n:

@@ -25,7 +25,7 @@ class RegionEdit:
     in [0, 1] (float, uint8 or bool), or None in global mode (the whole photo). strength: 0 keeps
     the photo, 1 takes the reference's style. style_mask: HxW of the style photo's size, the part
     of the reference to take the style from (None: all of it). pre_transfer: this region's colour priming
-    (0..1, `apply_regions(pre_transfer=...)`), or None: the edit's own setting for every region."""
+    (0..1, `ExportConfig.priming`), or None: the edit's own setting for every region."""
 
     style: np.ndarray
     mask: np.ndarray | None

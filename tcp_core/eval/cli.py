@@ -26,6 +26,7 @@ from tcp_core.base.constants import (
     PRIMING_SPREADS,
 )
 from tcp_core.base.errors import UserError
+from tcp_core.editing.export_config import ExportConfig, ExportSettingError
 from tcp_core.eval.evaluate import ALL_METHODS, EvalError, evaluate
 from tcp_core.eval.metrics import backbones as _bb
 from tcp_core.eval.report import markdown
@@ -116,6 +117,27 @@ def build_parser() -> argparse.ArgumentParser:
     return ap
 
 
+# the flag of each export setting (`ExportConfig` field) method tcp_final takes
+_EXPORT_FLAGS = {"priming": "--pre-transfer", "priming_cap": "--priming-cap", "priming_profile": "--priming-profile",
+                 "priming_spread": "--priming-spread", "priming_highlights": "--priming-highlights",
+                 "interior": "--final-interior", "edge": "--final-inside", "guided_feather": "--final-plain-feather",
+                 "smoothing": "--final-smoothing", "detail_gain": "--detail-gain"}
+
+
+def export_config(args) -> ExportConfig:
+    """Method tcp_final's `ExportConfig` from the flags (0 for --priming-cap / --detail-gain: no cap); EvalError
+    naming the flag of a bad value."""
+    try:
+        return ExportConfig(priming=args.pre_transfer, priming_cap=args.priming_cap or None,
+                            priming_profile=args.priming_profile, priming_spread=args.priming_spread,
+                            priming_highlights=args.priming_highlights, interior=args.final_interior,
+                            edge="inside" if args.final_inside else "across",
+                            guided_feather=not args.final_plain_feather, smoothing=args.final_smoothing,
+                            detail_gain=args.detail_gain or None)
+    except ExportSettingError as e:
+        raise EvalError(f"{_EXPORT_FLAGS.get(e.field, e.field)} {e.problem}") from None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args_in = list(sys.argv[1:] if argv is None else argv)
     if args_in[:1] == ["eval"]:
@@ -137,6 +159,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.device in ("auto", "cpu") and threads != torch.get_num_threads():
         torch.set_num_threads(threads)
     try:
+        export = export_config(args)
         if not Path(args.pairs).is_file():
             raise EvalError(f"pairs file not found: {args.pairs}")
         backbone = _bb.load_backbone(args.backbone, weights=args.backbone_weights, device=args.device)
@@ -147,12 +170,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         res = evaluate(args.pairs, model, args.out, baseline=baseline, backbone=backbone, methods=methods,
                        size=args.size, ssd_locations=args.ssd_locations, seed=args.seed,
                        model_name=args.weights, baseline_name=args.baseline_weights, log=log,
-                       final_smoothing=args.final_smoothing, style_part=args.style_part,
-                       final_interior=args.final_interior, strength=args.strength,
-                       pre_transfer=args.pre_transfer, final_inside=args.final_inside,
-                       final_guided_feather=not args.final_plain_feather, priming_cap=args.priming_cap or None,
-                       priming_profile=args.priming_profile, priming_spread=args.priming_spread,
-                       priming_highlights=args.priming_highlights, detail_gain=args.detail_gain or None)
+                       style_part=args.style_part, strength=args.strength, export=export)
     except UserError as e:  # anything else is a bug: its traceback shows
         print(f"tcp-editor eval: error: {e}", file=sys.stderr)
         return 2

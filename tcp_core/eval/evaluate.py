@@ -59,23 +59,12 @@ import numpy as np
 import torch
 
 from tcp_core.base.constants import (
-    DEFAULT_DETAIL_GAIN,
-    DEFAULT_INTERIOR_MODE,
-    DEFAULT_PRE_TRANSFER,
-    DEFAULT_PRIMING_CAP,
-    DEFAULT_PRIMING_HIGHLIGHTS,
-    DEFAULT_PRIMING_PROFILE,
-    DEFAULT_PRIMING_SPREAD,
     DEFAULT_SMOOTHING,
-    INTERIOR_MODES,
-    MAX_SMOOTHING,
     MAX_STRENGTH,
-    PRIMING_HIGHLIGHTS,
-    PRIMING_PROFILES,
-    PRIMING_SPREADS,
 )
 from tcp_core.base.errors import UserError
 from tcp_core.colour.priming import reinhard_lab
+from tcp_core.editing.export_config import ExportConfig
 from tcp_core.editing.regions import EditModel, RegionEdit
 from tcp_core.eval.metrics import backbones as _bb
 from tcp_core.eval.metrics import features as _feat
@@ -202,12 +191,27 @@ def _part(model, p: Pair, style_part: str) -> dict:
     return {"style_mask": match(p.content, p.mask, p.style)}
 
 
-def _final_method(model: EditModel, smoothing: float | None = None, style_part: str = "whole",
-                  interior: str = DEFAULT_INTERIOR_MODE, strength: float = 1.0,
-                  pre_transfer: float = DEFAULT_PRE_TRANSFER,
-                  feather: dict | None = None) -> Callable[[Pair], np.ndarray]:
+def _export_record(export: ExportConfig) -> dict:
+    """The report's record of tcp_final's export settings (the keys reports have always had, `report.markdown`'s)."""
+    return {
+        "final_smoothing": float(DEFAULT_SMOOTHING if export.smoothing is None else export.smoothing),
+        "final_interior": export.interior,
+        "pre_transfer": float(export.priming),
+        "final_inside": export.inside,
+        "final_guided_feather": export.guided_feather,
+        "priming_cap": None if export.priming_cap is None else float(export.priming_cap),
+        "priming_profile": export.priming_profile,
+        "priming_spread": export.priming_spread,
+        "priming_highlights": export.priming_highlights,
+        "priming_part": export.priming_part,
+        "detail_gain": None if export.detail_gain is None else float(export.detail_gain),
+    }
+
+
+def _final_method(model: EditModel, export: ExportConfig, style_part: str = "whole",
+                  strength: float = 1.0) -> Callable[[Pair], np.ndarray]:
     try:
-        from tcp_core.editing.apply import apply_regions, interior_options
+        from tcp_core.editing.apply import apply_regions
     except ImportError as e:
         raise EvalError(
             f"method 'tcp_final' needs tcp_core.editing.apply.apply_regions (the editor's export path), "
@@ -217,47 +221,24 @@ def _final_method(model: EditModel, smoothing: float | None = None, style_part: 
         # the photo here is the content at the evaluation size, so this measures the export path at that size
         part = _part(model, p, style_part).get("style_mask")
         region = RegionEdit(p.style, p.mask, strength, part)
-        return np.asarray(apply_regions(model, p.content, [region], smoothing=smoothing,
-                                        pre_transfer=pre_transfer, **interior_options(interior), **(feather or {})))
+        return np.asarray(apply_regions(model, p.content, [region], export))
 
     return run
 
 
-def build_methods(model, baseline, requested: Sequence[str] | None,
-                  final_smoothing: float | None = None, style_part: str = "whole",
-                  final_interior: str = DEFAULT_INTERIOR_MODE, strength: float = 1.0,
-                  pre_transfer: float = DEFAULT_PRE_TRANSFER, final_inside: bool = False,
-                  final_guided_feather: bool = True,
-                  priming_cap: float | None = DEFAULT_PRIMING_CAP,
-                  priming_profile: str = DEFAULT_PRIMING_PROFILE,
-                  priming_spread: str = DEFAULT_PRIMING_SPREAD,
-                  detail_gain: float | None = DEFAULT_DETAIL_GAIN,
-                  priming_highlights: str = DEFAULT_PRIMING_HIGHLIGHTS) -> tuple[dict, dict]:
+def build_methods(model, baseline, requested: Sequence[str] | None, style_part: str = "whole",
+                  strength: float = 1.0, export: ExportConfig | None = None) -> tuple[dict, dict]:
     """{name: fn(Pair) -> image} for the requested methods (None = all that can run) and
     {name: why not} for default methods that cannot run. Explicitly requested methods that
     cannot run raise `EvalError`. style_part "auto": the network methods take the style from the
-    part of the reference that matches the region (each model matches for itself). final_inside /
-    final_guided_feather: tcp_final's feather (`apply_regions(inside=..., guided_feather=...)`; the editor's export
-    feathers inside, `tcp-editor apply` across the mask's edge unless --inside)."""
+    part of the reference that matches the region (each model matches for itself). export: how method tcp_final
+    renders (`apply_regions`' config; None: today's export, which feathers across the mask's edge as `tcp-editor
+    apply` and the editor do)."""
     if style_part not in STYLE_PARTS:
         raise EvalError(f"--style-part must be one of {', '.join(STYLE_PARTS)}, not {style_part!r}")
-    if final_interior not in INTERIOR_MODES:
-        raise EvalError(f"--final-interior must be one of {', '.join(INTERIOR_MODES)}, not {final_interior!r}")
     if not 0.0 <= strength <= MAX_STRENGTH:
         raise EvalError(f"--strength must be between 0 and {MAX_STRENGTH:g}")
-    if not 0.0 <= pre_transfer <= 1.0:
-        raise EvalError("--pre-transfer must be between 0 and 1")
-    if priming_cap is not None and not (priming_cap > 0 and math.isfinite(priming_cap)):
-        raise EvalError("--priming-cap must be 0 (no cap) or above")
-    if priming_profile not in PRIMING_PROFILES:
-        raise EvalError(f"--priming-profile must be one of {', '.join(PRIMING_PROFILES)}, not {priming_profile!r}")
-    if priming_spread not in PRIMING_SPREADS:
-        raise EvalError(f"--priming-spread must be one of {', '.join(PRIMING_SPREADS)}, not {priming_spread!r}")
-    if priming_highlights not in PRIMING_HIGHLIGHTS:
-        raise EvalError(f"--priming-highlights must be one of {', '.join(PRIMING_HIGHLIGHTS)}, "
-                        f"not {priming_highlights!r}")
-    if detail_gain is not None and not (detail_gain > 0 and math.isfinite(detail_gain)):
-        raise EvalError("--detail-gain must be 0 (no cap) or above")
+    export = ExportConfig() if export is None else export
     explicit = requested is not None
     names = list(requested) if explicit else list(ALL_METHODS)
     unknown = [n for n in names if n not in ALL_METHODS]
@@ -271,11 +252,7 @@ def build_methods(model, baseline, requested: Sequence[str] | None,
                                                  **_part(model, p, style_part))
         elif n == "tcp_final":
             try:
-                out[n] = _final_method(model, final_smoothing, style_part, final_interior, strength, pre_transfer,
-                                       {"inside": final_inside, "guided_feather": final_guided_feather,
-                                        "priming_cap": priming_cap, "priming_profile": priming_profile,
-                                        "priming_spread": priming_spread, "detail_gain": detail_gain,
-                                        "priming_highlights": priming_highlights})
+                out[n] = _final_method(model, export, style_part, strength)
             except EvalError as e:
                 if explicit:
                     raise
@@ -399,34 +376,23 @@ def evaluate(
     model_name: str | None = None,
     baseline_name: str | None = None,
     log: Callable[[str], None] | None = None,
-    final_smoothing: float | None = None,
     style_part: str = "whole",
-    final_interior: str = DEFAULT_INTERIOR_MODE,
     strength: float = 1.0,
-    pre_transfer: float = DEFAULT_PRE_TRANSFER,
-    final_inside: bool = False,
-    final_guided_feather: bool = True,
-    priming_cap: float | None = DEFAULT_PRIMING_CAP,
-    priming_profile: str = DEFAULT_PRIMING_PROFILE,
-    priming_spread: str = DEFAULT_PRIMING_SPREAD,
-    detail_gain: float | None = DEFAULT_DETAIL_GAIN,
-    priming_highlights: str = DEFAULT_PRIMING_HIGHLIGHTS,
+    export: ExportConfig | None = None,
 ) -> EvalResult:
     """Run the evaluation (see the module docstring); returns the report and writes DIR/report.json,
     DIR/report.md and DIR/contact_sheet.png. `backbone`: a `Backbone` or None for the default
-    `mobilenet_v2` (raises `BackboneUnavailable` naming the install command if it is missing)."""
+    `mobilenet_v2` (raises `BackboneUnavailable` naming the install command if it is missing). `export`: how method
+    tcp_final renders (None: today's export)."""
     log = log or (lambda s: None)
     t0 = time.perf_counter()
     if size < 32:
         raise EvalError("--size must be at least 32")
-    if final_smoothing is not None and not 0 <= final_smoothing <= MAX_SMOOTHING:
-        raise EvalError(f"--final-smoothing must be between 0 and {MAX_SMOOTHING}")
+    export = ExportConfig() if export is None else export
     rows, skipped = read_pairs(pairs_csv)
     _refuse_outputs_on_inputs(Path(out_dir),
                               [Path(pairs_csv), *(f for r in rows for f in (r.content, r.style, r.mask))])
-    fns, unavailable = build_methods(model, baseline, methods, final_smoothing, style_part, final_interior, strength,
-                                     pre_transfer, final_inside, final_guided_feather, priming_cap,
-                                     priming_profile, priming_spread, detail_gain, priming_highlights)
+    fns, unavailable = build_methods(model, baseline, methods, style_part, strength, export)
     if not fns:
         raise EvalError("no method to evaluate")
     bb = backbone if backbone is not None else _bb.load_backbone("mobilenet_v2", device="cpu")
@@ -497,18 +463,9 @@ def evaluate(
         "pairs": len(per_pair),
         "backbone": bb.name,
         "size": int(size),
-        "final_smoothing": float(DEFAULT_SMOOTHING if final_smoothing is None else final_smoothing),
         "style_part": style_part,
-        "final_interior": final_interior,
         "strength": float(strength),
-        "pre_transfer": float(pre_transfer),
-        "final_inside": bool(final_inside),
-        "final_guided_feather": bool(final_guided_feather),
-        "priming_cap": None if priming_cap is None else float(priming_cap),
-        "priming_profile": priming_profile,
-        "priming_spread": priming_spread,
-        "priming_highlights": priming_highlights,
-        "detail_gain": None if detail_gain is None else float(detail_gain),
+        **_export_record(export),
         "model": model_name or getattr(model, "source", type(model).__name__),
         "baseline": (baseline_name or getattr(baseline, "source", None)) if baseline is not None else None,
         "methods": summary,

@@ -94,6 +94,8 @@ def markdown(report: dict) -> str:
            else "")
         + (", neutral highlights" if report.get("pre_transfer") and report.get("priming_highlights") == "neutral"
            else "")
+        + (f", priming part {report['priming_part']}" if report.get("pre_transfer")
+           and report.get("priming_part", "place") != "place" else "")
         + (f", detail gain cap {report['detail_gain']:g}" if report.get("detail_gain") else "")
         + (", feathered inside the mask" if report.get("final_inside") else "")
         + (", plain feather" if report.get("final_guided_feather") is False else "")

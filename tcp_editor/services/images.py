@@ -2,7 +2,8 @@
 
 The GUI catches `ImageLoadError` / `ImageSaveError` from here; they are tcp_core's own classes
 when tcp_core.io.imageio is importable (it always is in a full checkout), so messages are the same
-as the CLI's.
+as the CLI's. It also hands the GUI the library's editing settings (their names, ranges and defaults, and
+`ExportConfig`), so that no GUI module imports tcp_core itself.
 """
 
 from __future__ import annotations
@@ -32,13 +33,17 @@ from tcp_core.base.constants import (  # noqa: F401 (the GUI's settings, defined
     PRIMING_SPREADS,
 )
 
-# Colour priming (`apply_regions(pre_transfer=...)`, 0..1) as the editor shows and stores it: an integer
-# percent 0..100 (the spin box, project.json, the jobs); the render divides by 100. The default follows
-# the library's DEFAULT_PRE_TRANSFER.
+# The export's settings as one frozen value (`apply_regions(model, photo, regions, config)`): the preview, the warm-up
+# and the export jobs carry one `ExportConfig`, built from the document by `Document.export_config`. Torch-free.
+from tcp_core.editing.export_config import EXPORT_PRESETS, ExportConfig  # noqa: F401 (the GUI's, through here)
+
+# Colour priming (`ExportConfig.priming`, 0..1) as the editor shows and stores it: an integer percent 0..100 (the
+# spin box, project.json, a region's own priming); `Document.export_config` divides by 100. The default follows the
+# library's DEFAULT_PRE_TRANSFER.
 MAX_PRE_TRANSFER_PERCENT = 100
 DEFAULT_PRE_TRANSFER_PERCENT = int(round(100 * DEFAULT_PRE_TRANSFER))
-# The export's detail gain cap (`apply_regions(detail_gain=...)`) as the editor shows and stores it: a float, 0.0 = no
-# cap (the library's None; the render passes `detail_gain or None`). The default follows the library's.
+# The export's detail gain cap (`ExportConfig.detail_gain`) as the editor shows and stores it: a float, 0.0 = no cap
+# (the library's None; `Document.export_config` passes `detail_gain or None`). The default follows the library's.
 DEFAULT_DETAIL_GAIN = float(_LIBRARY_DETAIL_GAIN or 0.0)
 
 EXPORT_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WebP"}

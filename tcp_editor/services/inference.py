@@ -24,19 +24,12 @@ from typing import Any
 import numpy as np
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
-from tcp_core.base.constants import (
-    DEFAULT_FEATHER_EDGE,
-    DEFAULT_INTERIOR_MODE,
-    DEFAULT_PRIMING_HIGHLIGHTS,
-    DEFAULT_PRIMING_PROFILE,
-    DEFAULT_PRIMING_SPREAD,
-)
 from tcp_core.base.memory import release_free_memory
 from tcp_core.base.openmp import short_openmp_waits
 from tcp_core.editing.masks import fade_depth, feather_reach
 from tcp_core.editing.regions import RegionEdit
 
-from .images import DEFAULT_DETAIL_GAIN, DEFAULT_PRE_TRANSFER_PERCENT
+from .images import ExportConfig
 from .requests import (
     CallJob,
     ExportJob,
@@ -318,10 +311,7 @@ class InferenceWorker(QObject):
             if p.steps is None:
                 from .render import warm_steps
 
-                p.steps = warm_steps(self.model, p.image, p.styles, p.mask, p.strength, p.smoothing, p.interior,
-                                     p.pre_transfer, p.edge, p.priming_profile,
-                                     priming_spread=p.priming_spread, detail_gain=p.detail_gain,
-                                     priming_highlights=p.priming_highlights)
+                p.steps = warm_steps(self.model, p.image, p.styles, p.mask, p.strength, export=p.export)
                 p.done = 0
             steps = p.steps
             if steps:
@@ -389,10 +379,7 @@ class InferenceWorker(QObject):
             n = len(p.regions)
             self.progress.emit(req.id, 0, max(1, n))
             out = render(self.model, p.image, p.regions, p.global_, p.interp_image, p.interp_what, p.interp_amount,
-                         self._cache, crop=p.crop, keyframe_step=p.keyframe_step, smoothing=p.smoothing,
-                         interior=p.interior, pre_transfer=p.pre_transfer, edge=p.edge,
-                         priming_profile=p.priming_profile, priming_spread=p.priming_spread,
-                         detail_gain=p.detail_gain, priming_highlights=p.priming_highlights)
+                         self._cache, crop=p.crop, keyframe_step=p.keyframe_step, export=p.export)
             self.progress.emit(req.id, max(1, n), max(1, n))
             return out
         if isinstance(p, SimilarityJob):
@@ -418,9 +405,7 @@ class InferenceWorker(QObject):
             regions.append(RegionEdit(style, resize_mask(mask, (h, w)), strength, style_mask, _fraction(priming)))
             self.progress.emit(req.id, i, len(p.regions) + 1)
         out = render(self.model, photo, regions, p.global_, p.interp_image, p.interp_what, p.interp_amount,
-                     FrameCache(1), smoothing=p.smoothing, interior=p.interior, pre_transfer=p.pre_transfer,
-                     edge=p.edge, priming_profile=p.priming_profile, priming_spread=p.priming_spread,
-                     detail_gain=p.detail_gain, priming_highlights=p.priming_highlights)
+                     FrameCache(1), export=p.export)
         path = save_photo(p.path, out, alpha=p.alpha, exif=p.exif, icc=p.icc, quality=int(p.quality),
                           protect=p.protect)
         self.progress.emit(req.id, 1, 1)
@@ -466,7 +451,8 @@ class InferenceService(QObject):
         self.thread.start()
 
     def submit_render(self, state, crop: bool = True, keyframe_step: float | None = None) -> int:
-        """state: a document.RenderState; crop=False for the fast interactive preview;
+        """state: a document.RenderState (its `export` config goes to the job as it is; each region's own priming,
+        a percent, to its RegionEdit as a fraction); crop=False for the fast interactive preview;
         keyframe_step for approximate strengths during a slider drag (render())."""
         return self.worker.submit(RenderJob(
             crop=crop,
@@ -478,14 +464,7 @@ class InferenceService(QObject):
             interp_image=state.interp_image,
             interp_what=state.interp_what,
             interp_amount=state.interp_amount,
-            smoothing=state.smoothing,
-            interior=state.interior,
-            pre_transfer=state.pre_transfer,
-            edge=state.edge,
-            priming_profile=state.priming_profile,
-            priming_spread=state.priming_spread,
-            detail_gain=state.detail_gain,
-            priming_highlights=state.priming_highlights,
+            export=state.export,
         ), "preview")
 
     def submit_similarity(self, image: np.ndarray, x: int, y: int) -> int:
@@ -503,17 +482,12 @@ class InferenceService(QObject):
         return self.worker.submit(CallJob(match, "Match region failed"), "match")
 
     def submit_warm(self, image: np.ndarray, styles=(), mask: np.ndarray | None = None, strength: float = 1.0,
-                    smoothing: float | None = None, interior: str = DEFAULT_INTERIOR_MODE,
-                    pre_transfer: int = DEFAULT_PRE_TRANSFER_PERCENT, edge: str = DEFAULT_FEATHER_EDGE,
-                    priming_profile: str = DEFAULT_PRIMING_PROFILE,
-                    priming_spread: str = DEFAULT_PRIMING_SPREAD,
-                    detail_gain: float = DEFAULT_DETAIL_GAIN,
-                    priming_highlights: str = DEFAULT_PRIMING_HIGHLIGHTS) -> int:
-        """Warm the model's caches for the first preview of `image` (render.warm_steps); a newer
-        warm-up replaces this one. Low priority: a preview waits for at most one step of it."""
-        return self.worker.submit(WarmJob(image, list(styles), mask, float(strength), smoothing, interior,
-                                          int(pre_transfer), edge, priming_profile, priming_spread, detail_gain,
-                                          priming_highlights), "warm")
+                    export: ExportConfig | None = None) -> int:
+        """Warm the model's caches for the first preview of `image` (render.warm_steps) rendered with `export` (the
+        preview's `ExportConfig`; None: the library's defaults); a newer warm-up replaces this one. Low priority: a
+        preview waits for at most one step of it."""
+        return self.worker.submit(WarmJob(image, list(styles), mask, float(strength),
+                                          export=ExportConfig() if export is None else export), "warm")
 
     def submit_export(self, job: ExportJob) -> int:
         return self.worker.submit(job, "export")

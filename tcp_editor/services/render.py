@@ -1,16 +1,15 @@
 """The edit pipeline shared by the live preview and the full-resolution export.
 
     base  = photo, or photo with its style/content interpolated towards a second photo
-    out   = tcp_core.editing.apply.apply_regions(model, base, regions, global_, **interior_options(interior),
-                                                 pre_transfer=pre_transfer / 100)
-            (successive region edits; `interior` is the editor's Region interior setting, `pre_transfer`
-            its Colour priming in percent)
+    out   = tcp_core.editing.apply.apply_regions(model, base, regions, config=export, global_=global_)
+            (successive region edits; `export` is the `ExportConfig` of the document's settings,
+            `Document.export_config`, in the library's units)
 
 `apply_regions` runs the network on a crop around each region at the model's working size and
 brings the result back to the input's resolution with `tcp_core.editing.fullres.upsample_edit`, so the
-preview (at the preview resolution) and the export (full resolution) share one code path and
-pixels outside the masks stay untouched. Runs in the inference worker's thread; torch is only
-reached through the model object.
+preview (at the preview resolution) and the export (full resolution) share one code path and one
+`ExportConfig`, and pixels outside the masks stay untouched. Runs in the inference worker's thread; torch
+is only reached through the model object.
 """
 
 from __future__ import annotations
@@ -21,18 +20,9 @@ from collections.abc import Callable, Sequence
 import cv2
 import numpy as np
 
-from tcp_core.base.constants import (
-    DEFAULT_FEATHER_EDGE,
-    DEFAULT_INTERIOR_MODE,
-    DEFAULT_PRIMING_HIGHLIGHTS,
-    DEFAULT_PRIMING_PROFILE,
-    DEFAULT_PRIMING_SPREAD,
-    FEATHER_EDGES,
-)
 from tcp_core.base.lru import LRU
+from tcp_core.editing.export_config import ExportConfig
 from tcp_core.editing.regions import RegionEdit
-
-from .images import DEFAULT_DETAIL_GAIN, DEFAULT_PRE_TRANSFER_PERCENT
 
 INTERP_STEPS = 11  # content interpolation: decoded key frames, cross-faded in between
 
@@ -82,81 +72,68 @@ def interpolate_base(model, image: np.ndarray, other: np.ndarray, what: str, amo
     return cv2.resize(lo, (w, h), interpolation=cv2.INTER_CUBIC)
 
 
+def _config(export: ExportConfig | None) -> ExportConfig:
+    """`export`, or the library's defaults for None; anything but an ExportConfig raises TypeError."""
+    if export is None:
+        return ExportConfig()
+    if not isinstance(export, ExportConfig):
+        raise TypeError(f"export must be an ExportConfig, got {type(export).__name__}")
+    return export
+
+
 def render(model, image: np.ndarray, regions: Sequence[RegionEdit],
            global_: bool = False, interp_image: np.ndarray | None = None, interp_what: str = "style",
            interp_amount: float = 0.0, cache: FrameCache | None = None, crop: bool = True,
-           keyframe_step: float | None = None, smoothing: float | None = None,
-           edge: str = DEFAULT_FEATHER_EDGE, interior: str = DEFAULT_INTERIOR_MODE,
-           pre_transfer: int = DEFAULT_PRE_TRANSFER_PERCENT,
-           priming_profile: str = DEFAULT_PRIMING_PROFILE,
-           priming_spread: str = DEFAULT_PRIMING_SPREAD,
-           detail_gain: float = DEFAULT_DETAIL_GAIN,
-           priming_highlights: str = DEFAULT_PRIMING_HIGHLIGHTS) -> np.ndarray:
+           keyframe_step: float | None = None, export: ExportConfig | None = None) -> np.ndarray:
     """The edited image at `image`'s resolution. regions: `RegionEdit`s (masks of image's HxW); a
     style_mask (HxW of the style's size, or None for the whole reference) is the part of the
-    reference the style is taken from (issue #13).
+    reference the style is taken from (issue #13), a pre_transfer (0..1, or None) the region's own
+    colour priming, which wins over the config's.
 
     crop=True (export, refined preview) runs the network on a crop around each region, so small
     regions get the network's full resolution. crop=False (fast interactive preview) runs it on the
     whole image: the photo's encoding and the style swap stay cached while masks change, about
     twice as fast per stroke, at a lower resolution for small regions. keyframe_step (strength-slider
     drags): strengths between cached key frames are interpolated in feature space, one G pass per
-    step instead of three (`TCPModel._swap_features`); None is exact. smoothing: colour smoothing of
-    the full-resolution reconstruction (`tcp_core.editing.fullres`; None = its default). edge (one of
-    `constants.FEATHER_EDGES`): "across" (default, as `tcp-editor apply`) fades each edit out across the
-    brushed mask's edge with the photo-guided feather: sharp where the mask follows an edge of the photo (a
-    window frame next to a brushed sky stays as it was), a gradual fade a few pixels either side where the
-    mask crosses smooth photo (docs/training/s37: it beat "inside" blind 25-5 on held-out pairs). "inside":
-    the edit fades out within the mask, so no pixel outside it changes at all, at the price of a band along
-    the mask's edge. interior (one of `constants.INTERIOR_MODES`): how each region's inside takes the
-    network's global swap (`apply.interior_options`); the preview uses the export's setting so that what
-    the user sees is what is written. pre_transfer: the Colour priming in percent (0..100;
-    `apply_regions(pre_transfer=pre_transfer / 100)`, `tcp_core.colour.priming`): how far each region is
-    moved towards its reference's colours before the network edits it; preview and export alike (a region's
-    own RegionEdit.pre_transfer wins). priming_profile (one of `constants.PRIMING_PROFILES`): what priming moves
-    each region towards, the reference's colours row by row ("rows") or one colour ("global"). priming_spread (one of
-    `constants.PRIMING_SPREADS`): what priming's spread ratio stretches, each region's fine "detail" or "all" of its
-    variation. detail_gain: the cap on how much the full-resolution colour transform amplifies the photo's own detail
-    where it is smooth (`apply_regions(detail_gain=...)`); 0 (or None) is no cap. priming_highlights (one of
-    `constants.PRIMING_HIGHLIGHTS`): "neutral" primes clipped highlights (the sun's white disk) towards the reference's
-    colour at their row instead of its opposite, "plain" primes every pixel alike (the priming before)."""
-    from tcp_core.editing.apply import apply_regions, interior_options
+    step instead of three (`TCPModel._swap_features`); None is exact.
 
+    export (`ExportConfig`; None: the library's defaults, `EXPORT_PRESETS["current"]`): how each edit is rendered
+    around the network, handed to `apply_regions` as it is: colour smoothing of the full-resolution
+    reconstruction (also that of a style interpolation of the base), the region interior, colour priming (amount,
+    profile, spread, highlights), the mask edge and the detail gain cap. The preview renders with the export's
+    config, so that what the user sees is what is written. Edge "across" (the default, as `tcp-editor apply`) fades
+    each edit out across the brushed mask's edge with the photo-guided feather: sharp where the mask follows an edge
+    of the photo (a window frame next to a brushed sky stays as it was), a gradual fade a few pixels either side where
+    the mask crosses smooth photo (docs/training/s37: it beat "inside" blind 25-5 on held-out pairs); "inside" fades
+    the edit out within the mask, so no pixel outside it changes at all, at the price of a band along the mask's
+    edge."""
+    from tcp_core.editing.apply import apply_regions
+
+    export = _config(export)
     base = np.ascontiguousarray(image)
     if interp_image is not None and interp_amount > 0:
-        base = interpolate_base(model, base, interp_image, interp_what, interp_amount, cache, smoothing)
-    if edge not in FEATHER_EDGES:
-        raise ValueError(f"edge must be one of {', '.join(FEATHER_EDGES)}, got {edge!r}")
+        base = interpolate_base(model, base, interp_image, interp_what, interp_amount, cache, export.smoothing)
     if regions:
-        base = apply_regions(model, base, regions, global_=global_, crop=crop, keyframe_step=keyframe_step,
-                             smoothing=smoothing, inside=edge == "inside", **interior_options(interior),
-                             pre_transfer=pre_transfer / 100, priming_profile=priming_profile,
-                             priming_spread=priming_spread, detail_gain=detail_gain or None,
-                             priming_highlights=priming_highlights)
+        base = apply_regions(model, base, regions, config=export, global_=global_, crop=crop,
+                             keyframe_step=keyframe_step)
     return np.ascontiguousarray(base)
 
 
 def warm_steps(model, image: np.ndarray, styles: Sequence[np.ndarray], mask: np.ndarray | None = None,
-               strength: float = 1.0, smoothing: float | None = None,
-               interior: str = DEFAULT_INTERIOR_MODE,
-               pre_transfer: int = DEFAULT_PRE_TRANSFER_PERCENT,
-               edge: str = DEFAULT_FEATHER_EDGE,
-               priming_profile: str = DEFAULT_PRIMING_PROFILE,
-               priming_spread: str = DEFAULT_PRIMING_SPREAD,
-               detail_gain: float = DEFAULT_DETAIL_GAIN,
-               priming_highlights: str = DEFAULT_PRIMING_HIGHLIGHTS) -> list[Callable[[], object]]:
+               strength: float = 1.0, export: ExportConfig | None = None) -> list[Callable[[], object]]:
     """Work the first preview of `image` would do, split into steps of one or two network passes,
     for the worker to run while the user is still brushing (issue #15: the first preview took
     4.6 s, a new style 2.5 s). Everything lands in the model's caches under the keys the fast
     preview (`render(..., crop=False)`) uses: the photo's encoding and its own-style swap (needed by
     every region edit), each style's encoding and its swap with the photo, and one whole preview
     with `mask` (or a stand-in) that also warms the network's kernels at this working size and
-    the full-resolution colour transfer. With colour priming (`pre_transfer` percent > 0) the swap that
-    fills a region's inside runs on the photo primed towards each style within `mask`, so those swaps are
-    warmed too, primed exactly as the preview primes them (`apply_regions`: the mask grown for the inside
-    feather, with `edge` "inside"; `priming_profile`, `priming_spread` and `priming_highlights` as the preview's;
-    `detail_gain` reaches the whole preview). styles: the active region's style first, then likely ones (the
-    gallery). Results are thrown away; only the caches matter."""
+    the full-resolution colour transfer. export: the preview's `ExportConfig` (None: the library's defaults).
+    With colour priming (`export.priming` > 0, and a region interior other than "off") the swap that fills a
+    region's inside runs on the photo primed towards each style within `mask`, so those swaps are warmed too,
+    primed exactly as the preview primes them (`apply_regions`: the mask grown for the inside feather with edge
+    "inside"; the config's priming cap, profile, spread and highlights); the whole preview renders with the config.
+    styles: the active region's style first, then likely ones (the gallery). Results are thrown away; only the
+    caches matter."""
     from tcp_core.editing.apply import (  # the preview's exact preprocessing
         INSIDE_GROW_REF_PX,
         _primed_swap,
@@ -168,6 +145,7 @@ def warm_steps(model, image: np.ndarray, styles: Sequence[np.ndarray], mask: np.
         working_shape,
     )
 
+    export = _config(export)
     base = np.ascontiguousarray(image)
     h, w = base.shape[:2]
     wh, ww = working_shape(model, h, w)
@@ -176,25 +154,23 @@ def warm_steps(model, image: np.ndarray, styles: Sequence[np.ndarray], mask: np.
         mask = np.zeros((h, w), np.float32)
         mask[h // 4: h // 2, w // 4: (3 * w) // 4] = 1.0  # a stand-in: the kernels do not care
     lo_mask = np.clip(_resize(np.ascontiguousarray(mask.astype(np.float32)), (wh, ww)), 0, 1)
-    if edge == "inside":  # the inside feather edits the mask grown, as apply_regions does
+    if export.edge == "inside":  # the inside feather edits the mask grown, as apply_regions does
         lo_mask = grow_mask(lo_mask, INSIDE_GROW_REF_PX * min(wh, ww) / 128)
     # as apply_regions primes a region (no style part here)
-    prime = priming_options(priming_profile, mask, None, priming_spread, priming_highlights)
+    prime = priming_options(export.priming_profile, mask, None, export.priming_spread, export.priming_highlights)
     style_los = [_shrink_style(model, s) for s in styles]
     steps: list[Callable[[], object]] = [
         lambda: model.swap(lo_src, lo_src, 0.0),  # E(photo), G(C_A, S_A), E(I_g): every edit needs these
         lambda: model.own_style_edit(lo_src, lo_mask),  # the region-edit G pass at this size
     ]
-    amount = pre_transfer / 100 if interior != "off" else 0.0  # ("off": no swap inside, the region edit is primed)
+    amount = export.priming if export.interior != "off" else 0.0  # ("off": no swap inside, the region edit is primed)
     for i, s in enumerate(style_los):
         t = strength if i == 0 else 1.0
         steps.append(lambda s=s, t=t: model.swap(lo_src, s, t))  # what the region edit at the border needs
         if amount > 0:  # the primed swap that fills the inside, as the preview computes it
-            steps.append(lambda s=s, t=t: _primed_swap(model, lo_src, s, lo_mask, amount, t, {}, **prime))
+            steps.append(lambda s=s, t=t: _primed_swap(model, lo_src, s, lo_mask, amount, t, {},
+                                                       cap=export.priming_cap, **prime))
     if styles:
         first = [RegionEdit(styles[0], mask, strength)]
-        steps.append(lambda: render(model, base, first, crop=False, smoothing=smoothing, interior=interior,
-                                    pre_transfer=pre_transfer, edge=edge, priming_profile=priming_profile,
-                                    priming_spread=priming_spread, detail_gain=detail_gain,
-                                    priming_highlights=priming_highlights))
+        steps.append(lambda: render(model, base, first, crop=False, export=export))
     return steps

@@ -13,15 +13,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from tcp_core.base.constants import (
-    DEFAULT_FEATHER_EDGE,
-    DEFAULT_INTERIOR_MODE,
-    DEFAULT_PRIMING_HIGHLIGHTS,
-    DEFAULT_PRIMING_PROFILE,
-    DEFAULT_PRIMING_SPREAD,
-)
-
-from .images import DEFAULT_DETAIL_GAIN, DEFAULT_PRE_TRANSFER_PERCENT
+from .images import ExportConfig
 
 
 class RequestKind(enum.Enum):
@@ -43,14 +35,7 @@ class RenderJob:
     interp_image: np.ndarray | None = None
     interp_what: str = "style"
     interp_amount: float = 0.0
-    smoothing: float | None = None
-    interior: str = DEFAULT_INTERIOR_MODE  # one of INTERIOR_MODES: how a region's inside takes the global swap
-    pre_transfer: int = DEFAULT_PRE_TRANSFER_PERCENT  # colour priming, percent 0..100 (render() divides by 100)
-    edge: str = DEFAULT_FEATHER_EDGE  # one of FEATHER_EDGES: the feather across the mask's edge or inside it
-    priming_profile: str = DEFAULT_PRIMING_PROFILE  # one of PRIMING_PROFILES: priming's target row by row or one
-    priming_spread: str = DEFAULT_PRIMING_SPREAD  # one of PRIMING_SPREADS: what priming's spread ratio stretches
-    detail_gain: float = DEFAULT_DETAIL_GAIN  # the detail gain cap of the full-resolution transform; 0: no cap
-    priming_highlights: str = DEFAULT_PRIMING_HIGHLIGHTS  # one of PRIMING_HIGHLIGHTS: clipped highlights' colour
+    export: ExportConfig = field(default_factory=ExportConfig)  # how each edit is rendered (Document.export_config)
     crop: bool = True  # False: the fast whole-photo interactive preview
     keyframe_step: float | None = None  # approximate strengths during a slider drag
     kind = RequestKind.RENDER
@@ -72,14 +57,7 @@ class WarmJob:
     styles: list = field(default_factory=list)
     mask: np.ndarray | None = None
     strength: float = 1.0
-    smoothing: float | None = None
-    interior: str = DEFAULT_INTERIOR_MODE
-    pre_transfer: int = DEFAULT_PRE_TRANSFER_PERCENT
-    edge: str = DEFAULT_FEATHER_EDGE
-    priming_profile: str = DEFAULT_PRIMING_PROFILE
-    priming_spread: str = DEFAULT_PRIMING_SPREAD
-    detail_gain: float = DEFAULT_DETAIL_GAIN
-    priming_highlights: str = DEFAULT_PRIMING_HIGHLIGHTS
+    export: ExportConfig = field(default_factory=ExportConfig)  # the preview's, so the warm-up fills its caches
     steps: list | None = None  # the remaining steps, once planned
     done: int = 0
     ms: list = field(default_factory=list)  # per finished step
@@ -98,14 +76,7 @@ class ExportJob:
     interp_image: np.ndarray | None = None
     interp_what: str = "style"
     interp_amount: float = 0.0
-    smoothing: float | None = None
-    interior: str = DEFAULT_INTERIOR_MODE
-    pre_transfer: int = DEFAULT_PRE_TRANSFER_PERCENT
-    edge: str = DEFAULT_FEATHER_EDGE
-    priming_profile: str = DEFAULT_PRIMING_PROFILE
-    priming_spread: str = DEFAULT_PRIMING_SPREAD
-    detail_gain: float = DEFAULT_DETAIL_GAIN
-    priming_highlights: str = DEFAULT_PRIMING_HIGHLIGHTS
+    export: ExportConfig = field(default_factory=ExportConfig)  # the preview's: what the user saw is what is written
     alpha: np.ndarray | None = None
     exif: bytes | None = None
     icc: bytes | None = None
