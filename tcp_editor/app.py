@@ -45,12 +45,12 @@ def run_gui(argv: list[str] | None = None) -> int:
 
     from .main_thread_gc import MainThreadGC
     from .main_window import MainWindow
-    from .pyside_fix import protect_none
+    from .pyside_fix import protect_leaked_singletons
     from .resources import icon_path
     from .services.inference import InferenceService
     from .theme import apply_theme
 
-    protect_none()  # before any widget: PySide6 6.12 on Python 3.11 (see pyside_fix)
+    protect_leaked_singletons()  # before any widget: PySide6 6.12 on Python 3.11 (see pyside_fix)
     app = QApplication.instance()
     owns_app = app is None
     if owns_app:

@@ -32,7 +32,7 @@ from .feedback import Feedback
 from .files_controller import FilesController
 from .model_controller import ModelController
 from .preview_scheduler import PreviewScheduler, qt_timer_factory
-from .pyside_fix import protect_none
+from .pyside_fix import protect_leaked_singletons
 from .regions_panel import RegionsPanel
 from .selection_controller import SelectionController
 from .services.inference import InferenceService, ModelInfo
@@ -50,7 +50,7 @@ class MainWindow(QMainWindow):
     def __init__(self, service: InferenceService | None = None, settings: QSettings | None = None,
                  autosave_dir: str | None = None, autosave_interval_s: int | None = None,
                  preview_long_side: int = 1024, max_pixels: int = 100_000_000) -> None:
-        protect_none()  # PySide6 6.12 on Python 3.11 (see pyside_fix)
+        protect_leaked_singletons()  # PySide6 6.12 on Python 3.11 (see pyside_fix)
         super().__init__()
         self.settings = settings if settings is not None else QSettings()
         self.service = service if service is not None else InferenceService(self)

@@ -27,14 +27,15 @@ os.environ["HYPOTHESIS_STORAGE_DIRECTORY"] = os.path.join(RUN_DIR, "hypothesis")
 
 import pytest  # noqa: E402
 
-try:  # PySide6 6.12 on Python 3.11 lowers None's reference count on every void Qt call: a long
-    # run aborted with "none_dealloc" (tcp_editor.pyside_fix; the editor applies it itself too)
-    from tcp_editor.pyside_fix import protect_none
+try:  # PySide6 6.12 on Python 3.11 lowers None's reference count on every void Qt call and True's on every
+    # signal emit: long runs aborted with "none_dealloc" / "bool_dealloc" (tcp_editor.pyside_fix; the editor applies
+    # it itself too)
+    from tcp_editor.pyside_fix import protect_leaked_singletons
 except ImportError:
     pass
 else:
     try:
-        protect_none()
+        protect_leaked_singletons()
     except ImportError:  # no PySide6: nothing to protect
         pass
 

@@ -386,6 +386,64 @@ def test_a_long_freehand_lasso_does_not_abort_the_editor(tmp_path):
     assert out.returncode == 0 and "survived" in out.stdout, out.stderr[-1500:]
 
 
+EMIT_CHILD = """
+import sys, threading
+from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal, Slot
+from tcp_editor.pyside_fix import emit_leaks_true, protect_leaked_singletons
+app = QCoreApplication([])
+N = 4 * sys.getrefcount(True) + 2000  # far more emits than True has references: the bug's abort if unprotected
+if sys.argv[1] == "protect":
+    protect_leaked_singletons()
+leaks = emit_leaks_true()
+
+class Worker(QObject):
+    result = Signal(int, object, float)
+    go = Signal()
+
+    @Slot()
+    def run(self):
+        for i in range(N):
+            self.result.emit(i, [i], 1.0)
+
+class Sink(QObject):
+    n = 0
+
+    @Slot(int, object, float)
+    def on_result(self, i, payload, ms):
+        self.n += 1
+        if self.n == N:
+            app.quit()
+
+t = QThread(); w = Worker(); w.moveToThread(t); t.start()
+s = Sink(); w.result.connect(s.on_result); w.go.connect(w.run); w.go.emit()
+app.exec(); t.quit(); t.wait()
+print("survived", s.n, N, leaks)
+"""
+
+
+def test_a_worker_emitting_many_results_does_not_abort_the_editor():
+    """PySide6 6.12 on Python 3.11 also drops a reference to True on every Signal.emit(): a worker thread that sent
+    its results to the GUI thread (as the inference worker does on every preview) took True's count to zero and
+    aborted with "bool_dealloc". With the editor's protection the same run survives; where the bug is present, the
+    unprotected run is shown to abort (so this test can tell)."""
+    import os
+    import subprocess
+    import sys
+
+    def child(mode):
+        return subprocess.run([sys.executable, "-c", EMIT_CHILD, mode], capture_output=True, text=True, timeout=300,
+                              cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                              env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
+
+    out = child("protect")
+    assert out.returncode == 0 and "survived" in out.stdout, out.stderr[-1500:]
+    n, total, leaks = out.stdout.split()[1:]
+    assert n == total
+    if leaks == "True" and sys.version_info < (3, 12):
+        bare = child("bare")
+        assert bare.returncode != 0 and "bool_dealloc" in bare.stderr
+
+
 def test_none_protection_only_where_the_bug_is():
     import sys
 
@@ -395,3 +453,5 @@ def test_none_protection_only_where_the_bug_is():
         assert sys.getrefcount(None) > 1 << 30  # immortal anyway
     elif pyside_fix.void_calls_leak_none():
         assert sys.getrefcount(None) > 1 << 39, "MainWindow/conftest did not protect None"
+    if sys.version_info < (3, 12) and pyside_fix.emit_leaks_true():
+        assert sys.getrefcount(True) > 1 << 39, "MainWindow/conftest did not protect True"
