@@ -430,10 +430,15 @@ def test_a_worker_emitting_many_results_does_not_abort_the_editor():
     import subprocess
     import sys
 
+    def no_core_file():  # the unprotected child aborts: no core dump in the checkout
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
     def child(mode):
         return subprocess.run([sys.executable, "-c", EMIT_CHILD, mode], capture_output=True, text=True, timeout=300,
                               cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
-                              env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
+                              env={**os.environ, "QT_QPA_PLATFORM": "offscreen"}, preexec_fn=no_core_file)
 
     out = child("protect")
     assert out.returncode == 0 and "survived" in out.stdout, out.stderr[-1500:]
