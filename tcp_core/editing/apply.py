@@ -147,9 +147,7 @@ def apply_regions(
     blurred background), where the match won on the tuning pairs, and reads the rows at its place otherwise (grass,
     beaches and fields took blotches from a matched part).
     """
-    cfg = ExportConfig() if config is None else config
-    if not isinstance(cfg, ExportConfig):
-        raise TypeError(f"config must be an ExportConfig, got {type(cfg).__name__}")
+    cfg = ExportConfig.resolve(config)
     cur = photo.rgb if isinstance(photo, LoadedImage) else np.asarray(photo)
     if cur.ndim != 3 or cur.shape[2] != 3 or cur.dtype not in (np.uint8, np.uint16):
         raise ValueError(f"photo must be HxWx3 uint8/uint16, got {cur.shape} {cur.dtype}")

@@ -100,6 +100,16 @@ class ExportConfig:
         if not isinstance(self.guided_feather, bool):
             raise ExportSettingError("guided_feather", f"must be True or False, got {self.guided_feather!r}")
 
+    @classmethod
+    def resolve(cls, config: ExportConfig | None, name: str = "config") -> ExportConfig:
+        """`config`, or today's defaults for None; anything but an ExportConfig raises TypeError naming the argument
+        `name`."""
+        if config is None:
+            return cls()
+        if not isinstance(config, cls):
+            raise TypeError(f"{name} must be an ExportConfig, got {type(config).__name__}")
+        return config
+
     # -- derived --------------------------------------------------------------------------------
 
     @property

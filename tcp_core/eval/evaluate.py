@@ -238,7 +238,7 @@ def build_methods(model, baseline, requested: Sequence[str] | None, style_part: 
         raise EvalError(f"--style-part must be one of {', '.join(STYLE_PARTS)}, not {style_part!r}")
     if not 0.0 <= strength <= MAX_STRENGTH:
         raise EvalError(f"--strength must be between 0 and {MAX_STRENGTH:g}")
-    export = ExportConfig() if export is None else export
+    export = ExportConfig.resolve(export)
     explicit = requested is not None
     names = list(requested) if explicit else list(ALL_METHODS)
     unknown = [n for n in names if n not in ALL_METHODS]
@@ -388,7 +388,7 @@ def evaluate(
     t0 = time.perf_counter()
     if size < 32:
         raise EvalError("--size must be at least 32")
-    export = ExportConfig() if export is None else export
+    export = ExportConfig.resolve(export)
     rows, skipped = read_pairs(pairs_csv)
     _refuse_outputs_on_inputs(Path(out_dir),
                               [Path(pairs_csv), *(f for r in rows for f in (r.content, r.style, r.mask))])

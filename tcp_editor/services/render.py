@@ -72,15 +72,6 @@ def interpolate_base(model, image: np.ndarray, other: np.ndarray, what: str, amo
     return cv2.resize(lo, (w, h), interpolation=cv2.INTER_CUBIC)
 
 
-def _config(export: ExportConfig | None) -> ExportConfig:
-    """`export`, or the library's defaults for None; anything but an ExportConfig raises TypeError."""
-    if export is None:
-        return ExportConfig()
-    if not isinstance(export, ExportConfig):
-        raise TypeError(f"export must be an ExportConfig, got {type(export).__name__}")
-    return export
-
-
 def render(model, image: np.ndarray, regions: Sequence[RegionEdit],
            global_: bool = False, interp_image: np.ndarray | None = None, interp_what: str = "style",
            interp_amount: float = 0.0, cache: FrameCache | None = None, crop: bool = True,
@@ -109,7 +100,7 @@ def render(model, image: np.ndarray, regions: Sequence[RegionEdit],
     edge."""
     from tcp_core.editing.apply import apply_regions
 
-    export = _config(export)
+    export = ExportConfig.resolve(export, "export")
     base = np.ascontiguousarray(image)
     if interp_image is not None and interp_amount > 0:
         base = interpolate_base(model, base, interp_image, interp_what, interp_amount, cache, export.smoothing)
@@ -145,7 +136,7 @@ def warm_steps(model, image: np.ndarray, styles: Sequence[np.ndarray], mask: np.
         working_shape,
     )
 
-    export = _config(export)
+    export = ExportConfig.resolve(export, "export")
     base = np.ascontiguousarray(image)
     h, w = base.shape[:2]
     wh, ww = working_shape(model, h, w)
@@ -154,7 +145,7 @@ def warm_steps(model, image: np.ndarray, styles: Sequence[np.ndarray], mask: np.
         mask = np.zeros((h, w), np.float32)
         mask[h // 4: h // 2, w // 4: (3 * w) // 4] = 1.0  # a stand-in: the kernels do not care
     lo_mask = np.clip(_resize(np.ascontiguousarray(mask.astype(np.float32)), (wh, ww)), 0, 1)
-    if export.edge == "inside":  # the inside feather edits the mask grown, as apply_regions does
+    if export.inside:  # the inside feather edits the mask grown, as apply_regions does
         lo_mask = grow_mask(lo_mask, INSIDE_GROW_REF_PX * min(wh, ww) / 128)
     # as apply_regions primes a region (no style part here)
     prime = priming_options(export.priming_profile, mask, None, export.priming_spread, export.priming_highlights)
@@ -163,7 +154,7 @@ def warm_steps(model, image: np.ndarray, styles: Sequence[np.ndarray], mask: np.
         lambda: model.swap(lo_src, lo_src, 0.0),  # E(photo), G(C_A, S_A), E(I_g): every edit needs these
         lambda: model.own_style_edit(lo_src, lo_mask),  # the region-edit G pass at this size
     ]
-    amount = export.priming if export.interior != "off" else 0.0  # ("off": no swap inside, the region edit is primed)
+    amount = export.priming if export.swap_interior else 0.0  # ("off": no swap inside, the region edit is primed)
     for i, s in enumerate(style_los):
         t = strength if i == 0 else 1.0
         steps.append(lambda s=s, t=t: model.swap(lo_src, s, t))  # what the region edit at the border needs
