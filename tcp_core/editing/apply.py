@@ -286,7 +286,8 @@ def interior_weight(mask: np.ndarray, guide: np.ndarray | None = None) -> np.nda
     h, w_ = mask.shape
     px = 128.0 / min(h, w_)  # 128 px units per pixel
     binary = (mask > 0.5).astype(np.float32)
-    d = cv2.distanceTransform(binary.astype(np.uint8), cv2.DIST_L2, 3) * px
+    # (a mask without a zero pixel has no edge: OpenCV answers a huge distance, capped so the scaling stays finite)
+    d = np.minimum(cv2.distanceTransform(binary.astype(np.uint8), cv2.DIST_L2, 3), 1e6) * px
     lo, hi = SWAP_INTERIOR_PX
     w = np.clip((d - lo) / (hi - lo), 0.0, 1.0)
     if guide is None:
