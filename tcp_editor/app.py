@@ -95,9 +95,9 @@ def _start_smoke_check(win) -> dict:
     except ValueError:
         quit_ms = 0
     state = {"failed": False, "t0": time.monotonic(), "model_error": None}
-    worker = getattr(getattr(win, "service", None), "worker", None)
-    if worker is not None:  # a model that fails to load ends the check at once (not after SMOKE_GIVE_UP_S)
-        worker.modelFailed.connect(lambda failure: state.update(model_error=failure.message))
+    signals = getattr(getattr(win, "service", None), "signals", None)  # on the GUI thread (a lambda may listen)
+    if signals is not None:  # a model that fails to load ends the check at once (not after SMOKE_GIVE_UP_S)
+        signals.modelFailed.connect(lambda failure: state.update(model_error=failure.message))
 
     def poll() -> None:
         waited = time.monotonic() - state["t0"]

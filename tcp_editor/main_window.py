@@ -176,8 +176,7 @@ class MainWindow(QMainWindow):
         sb.showMessage("Open a photo (Ctrl+O) or drop one here.")
 
     def _worker_slots(self):
-        w, sel = self.service.worker, self.selection
-        # (slots of QObjects only: they run in this thread; a plain callable would run in the worker's)
+        w, sel = self.service.signals, self.selection  # the worker's signals, on this (the GUI) thread
         return ((w.result, self._on_result), (w.discarded, self._on_discarded), (w.failed, self._on_failed),
                 (w.similarity, sel.on_similarity), (w.exported, self.files.on_exported), (w.busy, self._on_busy),
                 (w.progress, self.files.on_progress), (w.called, self.styles.on_called))

@@ -36,18 +36,19 @@ class ModelController(QObject):
         self._connected = False
 
     def connect_worker(self) -> None:
-        w = self.service.worker
+        w = self.service.signals  # the worker's signals, on the GUI thread
         w.modelLoaded.connect(self._on_loaded)
         w.modelFailed.connect(self._on_failed)
         self._connected = True
-        if w.info is not None:  # a shared service whose model is already loaded
-            self._on_loaded(w.info)
+        info = self.service.worker.info
+        if info is not None:  # a shared service whose model is already loaded
+            self._on_loaded(info)
 
     def disconnect_worker(self) -> None:
         if not self._connected:
             return
         self._connected = False
-        w = self.service.worker
+        w = self.service.signals
         for sig, slot in ((w.modelLoaded, self._on_loaded), (w.modelFailed, self._on_failed)):
             try:
                 sig.disconnect(slot)

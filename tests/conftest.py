@@ -87,6 +87,27 @@ def pytest_runtest_protocol(item, nextitem):
         gc.collect()
 
 
+# What Qt says when an object is used from a thread it does not belong to. The damage shows later and
+# elsewhere: a QTimer stopped from another thread (a plain callable connected to a worker signal runs
+# on the worker thread: pytest-qt's waitSignal stops its timeout timer there) stays registered after
+# it is deleted, and the process dies in the GUI thread's event loop when it fires, tests later
+# (docs/RELIABILITY.md). Tests listen to `service.signals`, the worker's signals on the GUI thread.
+CROSS_THREAD_WARNINGS = ("from another thread", "in a different thread",
+                         "can only be used with threads started with QThread")
+
+
+@pytest.fixture(autouse=True)
+def _no_qt_calls_from_the_wrong_thread(request):
+    """A Qt test fails when Qt reported a call from the wrong thread while it ran (see CROSS_THREAD_WARNINGS)."""
+    if "qtbot" not in request.fixturenames:
+        yield
+        return
+    log = request.getfixturevalue("qtlog")
+    yield
+    bad = sorted({r.message for r in log.records if any(w in r.message for w in CROSS_THREAD_WARNINGS)})
+    assert not bad, f"Qt was called from the wrong thread: {bad}"
+
+
 @pytest.fixture(autouse=True)
 def _seed_everything():
     import random

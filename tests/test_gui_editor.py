@@ -73,7 +73,7 @@ def service():
     app = QApplication.instance() or QApplication([])
     svc = InferenceService(torch_threads=1)
     loaded = []
-    svc.worker.modelLoaded.connect(loaded.append)
+    svc.signals.modelLoaded.connect(loaded.append)
     svc.load_model(preset="tiny", device="cpu")
     import time
 
@@ -664,10 +664,10 @@ def test_inference_error_dialog_keeps_document(qtbot, win, dlg, photo, style_pho
             raise RuntimeError("simulated out-of-memory in the network")
 
     real_model, real_info = service.worker.model, service.worker.info
-    with qtbot.waitSignal(service.worker.modelLoaded, timeout=5000):
+    with qtbot.waitSignal(service.signals.modelLoaded, timeout=5000):
         service.set_model(Broken())
     try:
-        with qtbot.waitSignal(service.worker.failed, timeout=WAIT_MS):
+        with qtbot.waitSignal(service.signals.failed, timeout=WAIT_MS):
             win.doc.set_strength(uid, 0.3)
         qtbot.waitUntil(lambda: len(dlg.errors) == 1, timeout=5000)
         assert "simulated out-of-memory" in dlg.errors[0][1]
@@ -675,17 +675,17 @@ def test_inference_error_dialog_keeps_document(qtbot, win, dlg, photo, style_pho
         assert np.array_equal(win.doc.region(uid).mask, mask_before)
         assert win.doc.region(uid).strength == pytest.approx(0.3)
     finally:
-        with qtbot.waitSignal(service.worker.modelLoaded, timeout=5000):
+        with qtbot.waitSignal(service.signals.modelLoaded, timeout=5000):
             service.set_model(real_model, real_info)
     # a failing model load keeps the old model and reports clearly
-    with qtbot.waitSignal(service.worker.modelFailed, timeout=WAIT_MS):
+    with qtbot.waitSignal(service.signals.modelFailed, timeout=WAIT_MS):
         win.models.load(os.path.join(os.path.dirname(photo), "missing.safetensors"), "cpu")
     qtbot.waitUntil(lambda: any("Could not load the model" in t for t, _ in dlg.errors), timeout=5000)
     # asking for a device that is not there (no CUDA here) also keeps the working model and menu
     import torch
 
     if not torch.cuda.is_available():
-        with qtbot.waitSignal(service.worker.modelFailed, timeout=WAIT_MS):
+        with qtbot.waitSignal(service.signals.modelFailed, timeout=WAIT_MS):
             win.models.set_device("cuda")
         qtbot.waitUntil(lambda: win.models.device != "cuda", timeout=5000)
         checked = [a.text() for a in win.models.device_group.actions() if a.isChecked()]

@@ -156,11 +156,11 @@ def test_first_preview_is_prepared_while_the_user_brushes(qtbot, win, service, p
 
     service.worker.model.clear_cache()
     counter = _CountingNet(service.worker.model.net, monkeypatch)
-    with qtbot.waitSignal(service.worker.warmed, timeout=WAIT_MS):
+    with qtbot.waitSignal(service.signals.warmed, timeout=WAIT_MS):
         assert win.open_path(photo)
     win.set_tool("brush")
     win.canvas.set_brush_size(24)
-    with qtbot.waitSignal(service.worker.warmed, timeout=WAIT_MS) as warm:
+    with qtbot.waitSignal(service.signals.warmed, timeout=WAIT_MS) as warm:
         paint_stroke(qtbot, win, [(60, 60), (100, 70), (140, 90)])
     assert warm.args[1] >= 2 + len(bundled_styles())  # photo, region-edit kernels, every gallery style
     before = dict(counter.calls)
@@ -180,7 +180,7 @@ def test_warm_up_yields_to_a_preview(qtbot, win, service, photo, style_photo):
         win.doc.add_region(mask=mask, style=win.styles.load_style(style_photo))
     order = []
     ours = []  # only this warm-up: one started when the region was added may still finish meanwhile
-    service.worker.warmed.connect(lambda rid, *a: rid in ours and order.append("warmed"))
+    service.signals.warmed.connect(lambda rid, *a: rid in ours and order.append("warmed"))
     win.previewApplied.connect(lambda rid, ms: rid >= 0 and order.append("preview"))
     styles = [np.full((64 + 8 * i, 64, 3), (i * 40) % 256, np.uint8) for i in range(16)]  # a long warm-up
     model = service.worker.model

@@ -52,13 +52,13 @@ def test_precision_menu_reaches_the_model_is_saved_and_shown(qtbot, tmp_path, ow
     win = _window(qtbot, tmp_path, own_service, settings)
     assert win.models.precision == "auto" and _checked(win) == ["auto"]
     worker = own_service.worker
-    with qtbot.waitSignal(worker.modelLoaded, timeout=WAIT_MS):
+    with qtbot.waitSignal(own_service.signals.modelLoaded, timeout=WAIT_MS):
         win.models.load(None, "cpu", preset="tiny")
     assert worker.model.precision_name == "fp32"  # auto on a CPU without native bf16
     qtbot.waitUntil(lambda: win.model_label.text().endswith("· CPU · fp32"), timeout=5000)
     assert win.models.info.precision == "fp32"
 
-    with qtbot.waitSignal(worker.modelLoaded, timeout=WAIT_MS):
+    with qtbot.waitSignal(own_service.signals.modelLoaded, timeout=WAIT_MS):
         _action(win, "bf16").trigger()  # the menu item
     assert worker.model.precision_name == "bf16"
     qtbot.waitUntil(lambda: win.model_label.text().endswith("· CPU · bf16"), timeout=5000)
@@ -71,12 +71,12 @@ def test_precision_menu_reaches_the_model_is_saved_and_shown(qtbot, tmp_path, ow
     win2 = _window(qtbot, tmp_path, own_service, QSettings(str(tmp_path / "settings.ini"),
                                                            QSettings.Format.IniFormat))
     assert win2.models.precision == "bf16" and _checked(win2) == ["bf16"]
-    with qtbot.waitSignal(worker.modelLoaded, timeout=WAIT_MS):
+    with qtbot.waitSignal(own_service.signals.modelLoaded, timeout=WAIT_MS):
         win2.models.load(None, "cpu", preset="tiny")
     assert worker.model.precision_name == "bf16"
     win2.close()
 
-    with qtbot.waitSignal(worker.modelLoaded, timeout=WAIT_MS):
+    with qtbot.waitSignal(own_service.signals.modelLoaded, timeout=WAIT_MS):
         _action(win, "fp32").trigger()
     assert worker.model.precision_name == "fp32"
     qtbot.waitUntil(lambda: win.model_label.text().endswith("· fp32"), timeout=5000)

@@ -274,7 +274,7 @@ def _worker_carries(qtbot, service, tmp_path, scene, settings: list[dict]) -> li
     from tcp_editor.services.render import render
     from tcp_editor.services.requests import ExportJob
 
-    with qtbot.waitSignal(service.worker.modelLoaded, timeout=5000):
+    with qtbot.waitSignal(service.signals.modelLoaded, timeout=5000):
         service.set_model(InteriorFake())
     img, regions = scene()
     r = regions[0]
@@ -294,15 +294,15 @@ def _worker_carries(qtbot, service, tmp_path, scene, settings: list[dict]) -> li
         export = ExportConfig(priming=1.0, **fields)
         want = render(InteriorFake(), img, regions, export=export)
         outs.append(want)
-        with qtbot.waitSignal(service.worker.result, timeout=WAIT_MS) as b:
+        with qtbot.waitSignal(service.signals.result, timeout=WAIT_MS) as b:
             service.submit_render(d.render_state())
         assert carried(submitted[-1]) == fields
         np.testing.assert_array_equal(b.args[1], want)
         path = str(tmp_path / f"{i}.png")
-        with qtbot.waitSignal(service.worker.exported, timeout=WAIT_MS):
+        with qtbot.waitSignal(service.signals.exported, timeout=WAIT_MS):
             service.submit_export(ExportJob(img, path, [(r.style, r.mask, 1.0)], export=export))
         np.testing.assert_array_equal(np.asarray(Image.open(path).convert("RGB")), want)
-        with qtbot.waitSignal(service.worker.warmed, timeout=WAIT_MS):
+        with qtbot.waitSignal(service.signals.warmed, timeout=WAIT_MS):
             service.submit_warm(img, [r.style], r.mask, 1.0, d.export_config())
         assert carried(submitted[-1]) == fields
     return outs

@@ -299,9 +299,9 @@ def test_style_part_members_are_bounded_and_checked(qtbot, win, photo, two_part_
 
 @pytest.fixture
 def answers(win):
-    """Ids of the worker's answers (called) and drops (discarded), as they arrive."""
+    """Ids of the worker's answers (called) and drops (discarded), as they arrive on the GUI thread."""
     seen: list[int] = []
-    w = win.service.worker
+    w = win.service.signals
 
     def on_called(rid, *_):
         seen.append(rid)

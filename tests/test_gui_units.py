@@ -129,12 +129,12 @@ def _render_payload(strength, size=(48, 64)):
 
 
 def test_worker_latest_wins_with_real_tiny_model(qtbot, service):
-    with qtbot.waitSignal(service.worker.modelLoaded, timeout=WAIT_MS) as b:
+    with qtbot.waitSignal(service.signals.modelLoaded, timeout=WAIT_MS) as b:
         service.load_model(preset="tiny", device="cpu")
     assert b.args[0].demo and b.args[0].device == "cpu"
     results, discarded = [], []
-    service.worker.result.connect(lambda rid, img, ms: results.append((rid, img)))
-    service.worker.discarded.connect(discarded.append)
+    service.signals.result.connect(lambda rid, img, ms: results.append((rid, img)))
+    service.signals.discarded.connect(discarded.append)
     ids = [service.worker.submit(_render_payload(s), "preview") for s in (0.2, 0.4, 0.6, 0.8, 1.0)]
     assert ids == sorted(ids) and len(set(ids)) == 5
     qtbot.waitUntil(lambda: len(results) + len(discarded) == 5, timeout=WAIT_MS)
@@ -148,12 +148,12 @@ def test_worker_latest_wins_with_real_tiny_model(qtbot, service):
 
 def test_worker_drops_superseded_running_request(qtbot, service):
     fake = SlowFake(delay=0.3)
-    with qtbot.waitSignal(service.worker.modelLoaded, timeout=5000):
+    with qtbot.waitSignal(service.signals.modelLoaded, timeout=5000):
         service.set_model(fake)
     results, discarded, busy = [], [], []
-    service.worker.result.connect(lambda rid, img, ms: results.append((rid, int(img[0, 0, 0]))))
-    service.worker.discarded.connect(discarded.append)
-    service.worker.busy.connect(busy.append)
+    service.signals.result.connect(lambda rid, img, ms: results.append((rid, int(img[0, 0, 0]))))
+    service.signals.discarded.connect(discarded.append)
+    service.signals.busy.connect(busy.append)
     first = service.worker.submit(_render_payload(0.2), "preview")
     qtbot.waitUntil(lambda: bool(fake.calls), timeout=5000)  # the first is running now
     later = [service.worker.submit(_render_payload(s), "preview") for s in (0.4, 0.6, 1.0)]
@@ -179,7 +179,7 @@ def test_worker_gives_memory_back_once_idle_not_between_requests(qtbot, service,
     monkeypatch.setattr(inf, "release_free_memory", lambda: trims.append(time.monotonic()) or True)
     monkeypatch.setattr(inf, "IDLE_TRIM_DELAY_MS", 400)
     fake = SlowFake(delay=0.05)
-    with qtbot.waitSignal(service.worker.modelLoaded, timeout=5000):
+    with qtbot.waitSignal(service.signals.modelLoaded, timeout=5000):
         service.set_model(fake)
     done: list[float] = []
 
@@ -188,7 +188,7 @@ def test_worker_gives_memory_back_once_idle_not_between_requests(qtbot, service,
         if len(done) < 4:  # chain: each result immediately asks for the next edit
             service.worker.submit(_render_payload(0.1 * len(done)), "preview")
 
-    service.worker.result.connect(next_request)
+    service.signals.result.connect(next_request)
     service.worker.submit(_render_payload(0.9), "preview")
     qtbot.waitUntil(lambda: len(done) == 4, timeout=WAIT_MS)
     assert trims == [], "no trim while requests keep coming"
@@ -214,22 +214,22 @@ def test_release_free_memory_runs_on_glibc():
 def test_worker_failure_and_model_fallback(qtbot, service, tmp_path, monkeypatch):
     # a request made before any model is loaded waits for the model instead of failing
     results = []
-    service.worker.result.connect(lambda rid, img, ms: results.append(rid))
+    service.signals.result.connect(lambda rid, img, ms: results.append(rid))
     rid = service.worker.submit(_render_payload(0.5), "preview")
     qtbot.wait(100)
     assert results == []
-    with qtbot.waitSignal(service.worker.modelLoaded, timeout=5000):
+    with qtbot.waitSignal(service.signals.modelLoaded, timeout=5000):
         service.set_model(SlowFake(0))
     qtbot.waitUntil(lambda: results == [rid], timeout=5000)
     # a model that raises: failed(id, message with the traceback)
     failures = []
-    service.worker.failed.connect(lambda f: failures.append((f.id, f.message)))
+    service.signals.failed.connect(lambda f: failures.append((f.id, f.message)))
 
     class Raising(SlowFake):
         def region_edit(self, *a, **k):
             raise MemoryError("simulated")
 
-    with qtbot.waitSignal(service.worker.modelLoaded, timeout=5000):
+    with qtbot.waitSignal(service.signals.modelLoaded, timeout=5000):
         service.set_model(Raising(0))
     rid = service.worker.submit(_render_payload(0.5), "preview")
     qtbot.waitUntil(lambda: bool(failures), timeout=5000)
@@ -239,7 +239,7 @@ def test_worker_failure_and_model_fallback(qtbot, service, tmp_path, monkeypatch
     import tcp_core.io.hub as hub
 
     monkeypatch.setattr(hub, "weights_dirs", lambda: [tmp_path])
-    with qtbot.waitSignal(service.worker.modelLoaded, timeout=60000) as b:
+    with qtbot.waitSignal(service.signals.modelLoaded, timeout=60000) as b:
         service.load_model(None, "cpu")
     info = b.args[0]
     assert info.demo and "UNTRAINED" in info.label and "demo128" in info.label
@@ -247,7 +247,7 @@ def test_worker_failure_and_model_fallback(qtbot, service, tmp_path, monkeypatch
     model = service.worker.model
     bad = tmp_path / "bad.safetensors"
     bad.write_bytes(b"not a checkpoint")
-    with qtbot.waitSignal(service.worker.modelFailed, timeout=WAIT_MS) as b:
+    with qtbot.waitSignal(service.signals.modelFailed, timeout=WAIT_MS) as b:
         service.load_model(str(bad), "cpu")
     assert b.args[0].kind is RequestKind.LOAD and "Could not load the model" in b.args[0].summary
     assert service.worker.model is model
@@ -255,11 +255,36 @@ def test_worker_failure_and_model_fallback(qtbot, service, tmp_path, monkeypatch
 
 def test_worker_thread_is_not_gui_thread(qtbot, service):
     seen = []
-    with qtbot.waitSignal(service.worker.modelLoaded, timeout=5000):
+    with qtbot.waitSignal(service.signals.modelLoaded, timeout=5000):
         service.set_model(SlowFake(0))
-    with qtbot.waitSignal(service.worker.called, timeout=5000):
+    with qtbot.waitSignal(service.signals.called, timeout=5000):
         service.worker.submit(CallJob(lambda m: seen.append(threading.current_thread())), "call")
     assert seen and seen[0] is not threading.main_thread()
+
+
+def test_service_signals_reach_plain_callables_on_the_gui_thread(qtbot, service):
+    """`service.signals` re-emits every public worker signal on the GUI thread, in order, so a lambda may listen
+    there; connected straight to the worker's signal, PySide6 runs the same lambda on the worker thread (why
+    the suite's waitSignal on worker signals left dangling timers behind and crashed later, RELIABILITY.md)."""
+    from tcp_editor.services.inference import GuiSignals, InferenceWorker
+
+    for name in GuiSignals.NAMES:  # the relay carries every public signal of the worker, with its signature
+        assert getattr(InferenceWorker, name).signatures == getattr(GuiSignals, name).signatures, name
+    relayed, raw = [], []
+    service.signals.called.connect(lambda rid, out, ms: relayed.append((rid, threading.current_thread())))
+    service.worker.called.connect(lambda rid, out, ms: raw.append(threading.current_thread()))
+    with qtbot.waitSignal(service.signals.modelLoaded, timeout=5000):
+        service.set_model(SlowFake(0))
+    ids = [service.worker.submit(CallJob(lambda m, i=i: i), f"call{i}") for i in range(3)]
+    qtbot.waitUntil(lambda: len(relayed) == 3, timeout=WAIT_MS)
+    assert [r for r, _ in relayed] == ids, "relayed in the order the worker emitted"
+    assert all(t is threading.main_thread() for _, t in relayed)
+    assert raw and all(t is not threading.main_thread() for t in raw)
+    # what the thread-safe API emits on the calling (GUI) thread arrives at once, as from the worker's own signal
+    dropped = []
+    service.signals.discarded.connect(dropped.append)
+    service.worker.discarded.emit(12345)  # as submit() and cancel() do on the caller's thread
+    assert dropped == [12345]
 
 
 def test_render_passes_the_region_interior_to_apply_regions(monkeypatch):
@@ -350,20 +375,20 @@ def test_worker_renders_and_exports_with_the_jobs_region_interior(qtbot, service
     from tcp_editor.services.render import render
     from tcp_editor.services.requests import ExportJob
 
-    with qtbot.waitSignal(service.worker.modelLoaded, timeout=5000):
+    with qtbot.waitSignal(service.signals.modelLoaded, timeout=5000):
         service.set_model(InteriorFake())
     img, regions = _interior_scene()
     want = {mode: render(InteriorFake(), img, regions, export=ExportConfig(interior=mode))
             for mode in ("guided", "off")}
     for mode in ("guided", "off"):
         job = RenderJob(img, list(regions), export=ExportConfig(interior=mode))
-        with qtbot.waitSignal(service.worker.result, timeout=WAIT_MS) as b:
+        with qtbot.waitSignal(service.signals.result, timeout=WAIT_MS) as b:
             service.worker.submit(job, "preview")
         np.testing.assert_array_equal(b.args[1], want[mode])
         path = str(tmp_path / f"{mode}.png")
         r = regions[0]
         job = ExportJob(img, path, [(r.style, r.mask, r.strength, None)], export=ExportConfig(interior=mode))
-        with qtbot.waitSignal(service.worker.exported, timeout=WAIT_MS):
+        with qtbot.waitSignal(service.signals.exported, timeout=WAIT_MS):
             service.submit_export(job)
         np.testing.assert_array_equal(np.asarray(Image.open(path).convert("RGB")), want[mode])
     assert not np.array_equal(want["guided"], want["off"])
@@ -414,7 +439,7 @@ def test_worker_renders_and_exports_with_the_jobs_colour_priming(qtbot, service,
     from tcp_editor.services.render import render
     from tcp_editor.services.requests import ExportJob
 
-    with qtbot.waitSignal(service.worker.modelLoaded, timeout=5000):
+    with qtbot.waitSignal(service.signals.modelLoaded, timeout=5000):
         service.set_model(InteriorFake())
     img, regions = _priming_scene()
     want = {p: render(InteriorFake(), img, regions, export=ExportConfig(priming=p / 100)) for p in (0, 80)}
@@ -428,17 +453,17 @@ def test_worker_renders_and_exports_with_the_jobs_colour_priming(qtbot, service,
     service.worker.submit = lambda job, channel: submitted.append(job) or orig_submit(job, channel)
     for p in (0, 80):
         d.set_pre_transfer(p)
-        with qtbot.waitSignal(service.worker.result, timeout=WAIT_MS) as b:
+        with qtbot.waitSignal(service.signals.result, timeout=WAIT_MS) as b:
             service.submit_render(d.render_state())
         assert submitted[-1].export.priming == pytest.approx(p / 100)
         np.testing.assert_array_equal(b.args[1], want[p])
         path = str(tmp_path / f"{p}.png")
         r = regions[0]
-        with qtbot.waitSignal(service.worker.exported, timeout=WAIT_MS):
+        with qtbot.waitSignal(service.signals.exported, timeout=WAIT_MS):
             service.submit_export(ExportJob(img, path, [(r.style, r.mask, r.strength, None)],
                                             export=ExportConfig(priming=p / 100)))
         np.testing.assert_array_equal(np.asarray(Image.open(path).convert("RGB")), want[p])
-        with qtbot.waitSignal(service.worker.warmed, timeout=WAIT_MS):
+        with qtbot.waitSignal(service.signals.warmed, timeout=WAIT_MS):
             service.submit_warm(img, [r.style], r.mask, 1.0, d.export_config())
         assert submitted[-1].export.priming == pytest.approx(p / 100)
 
@@ -600,7 +625,7 @@ def test_worker_renders_warms_and_exports_with_the_jobs_mask_edge(qtbot, service
     from tcp_editor.services.render import render
     from tcp_editor.services.requests import ExportJob
 
-    with qtbot.waitSignal(service.worker.modelLoaded, timeout=5000):
+    with qtbot.waitSignal(service.signals.modelLoaded, timeout=5000):
         service.set_model(InteriorFake())
     img, regions = _interior_scene()
     want = {e: render(InteriorFake(), img, regions, export=ExportConfig(edge=e)) for e in ("across", "inside")}
@@ -614,16 +639,16 @@ def test_worker_renders_warms_and_exports_with_the_jobs_mask_edge(qtbot, service
     r = regions[0]
     for e in ("inside", "across"):
         d.set_edge(e)
-        with qtbot.waitSignal(service.worker.result, timeout=WAIT_MS) as b:
+        with qtbot.waitSignal(service.signals.result, timeout=WAIT_MS) as b:
             service.submit_render(d.render_state())
         assert submitted[-1].export.edge == e
         np.testing.assert_array_equal(b.args[1], want[e])
         path = str(tmp_path / f"{e}.png")
-        with qtbot.waitSignal(service.worker.exported, timeout=WAIT_MS):
+        with qtbot.waitSignal(service.signals.exported, timeout=WAIT_MS):
             service.submit_export(ExportJob(img, path, [(r.style, r.mask, r.strength, None)],
                                             export=ExportConfig(edge=e)))
         np.testing.assert_array_equal(np.asarray(Image.open(path).convert("RGB")), want[e])
-        with qtbot.waitSignal(service.worker.warmed, timeout=WAIT_MS):
+        with qtbot.waitSignal(service.signals.warmed, timeout=WAIT_MS):
             service.submit_warm(img, [r.style], r.mask, 1.0, d.export_config().replace(priming=0.5))
         assert submitted[-1].export.edge == e
 
@@ -664,7 +689,7 @@ def test_region_priming_is_undoable_reaches_the_jobs_and_its_spin_box(qtbot, doc
     spin.setValue(-1)  # back to the document's
     assert d.region(uid).priming is None and d.undo_stack.count() == n + 2
     # the worker: the region's own priming wins over the document's
-    with qtbot.waitSignal(service.worker.modelLoaded, timeout=5000):
+    with qtbot.waitSignal(service.signals.modelLoaded, timeout=5000):
         service.set_model(InteriorFake())
     doc_priming = ExportConfig(priming=0.2)
     want = render(InteriorFake(), img, [RegionEdit(regions[0].style, regions[0].mask, 1.0, None, 0.9)],
@@ -674,14 +699,14 @@ def test_region_priming_is_undoable_reaches_the_jobs_and_its_spin_box(qtbot, doc
     submitted = []
     orig_submit = service.worker.submit
     service.worker.submit = lambda job, channel: submitted.append(job) or orig_submit(job, channel)
-    with qtbot.waitSignal(service.worker.result, timeout=WAIT_MS) as b:
+    with qtbot.waitSignal(service.signals.result, timeout=WAIT_MS) as b:
         service.submit_render(d.render_state())
     assert submitted[-1].regions[0].pre_transfer == pytest.approx(0.9)
     assert submitted[-1].export.priming == pytest.approx(0.2)
     np.testing.assert_array_equal(b.args[1], want)
     r = regions[0]
     path = str(tmp_path / "own.png")
-    with qtbot.waitSignal(service.worker.exported, timeout=WAIT_MS):
+    with qtbot.waitSignal(service.signals.exported, timeout=WAIT_MS):
         service.submit_export(ExportJob(img, path, [(r.style, r.mask, 1.0, None, 90)], export=doc_priming))
     np.testing.assert_array_equal(np.asarray(Image.open(path).convert("RGB")), want)
     d.set_active(-1)  # no region: disabled
@@ -730,7 +755,7 @@ def test_priming_profile_is_undoable_and_reaches_preview_warm_up_export_and_comb
         d.set_priming_profile("columns")
     d.undo_stack.undo()
     assert d.priming_profile == "rows" and combo.currentData() == "rows"
-    with qtbot.waitSignal(service.worker.modelLoaded, timeout=5000):
+    with qtbot.waitSignal(service.signals.modelLoaded, timeout=5000):
         service.set_model(InteriorFake())
     d.set_pre_transfer(100)
     submitted = []
@@ -738,16 +763,16 @@ def test_priming_profile_is_undoable_and_reaches_preview_warm_up_export_and_comb
     service.worker.submit = lambda job, channel: submitted.append(job) or orig_submit(job, channel)
     for p in PRIMING_PROFILES:
         d.set_priming_profile(p)
-        with qtbot.waitSignal(service.worker.result, timeout=WAIT_MS) as b:
+        with qtbot.waitSignal(service.signals.result, timeout=WAIT_MS) as b:
             service.submit_render(d.render_state())
         assert submitted[-1].export.priming_profile == p
         np.testing.assert_array_equal(b.args[1], want[p])
         path = str(tmp_path / f"{p}.png")
-        with qtbot.waitSignal(service.worker.exported, timeout=WAIT_MS):
+        with qtbot.waitSignal(service.signals.exported, timeout=WAIT_MS):
             service.submit_export(ExportJob(img, path, [(style, r.mask, 1.0)],
                                             export=ExportConfig(priming=1.0, priming_profile=p)))
         np.testing.assert_array_equal(np.asarray(Image.open(path).convert("RGB")), want[p])
-        with qtbot.waitSignal(service.worker.warmed, timeout=WAIT_MS):
+        with qtbot.waitSignal(service.signals.warmed, timeout=WAIT_MS):
             service.submit_warm(img, [style], r.mask, 1.0, d.export_config())
         assert submitted[-1].export.priming_profile == p
     d.set_photo(img, "/tmp/y.jpg")  # a new photo starts from the default

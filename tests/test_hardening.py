@@ -651,7 +651,7 @@ def service():
     app = QApplication.instance() or QApplication([])
     svc = InferenceService(torch_threads=1)
     loaded = []
-    svc.worker.modelLoaded.connect(loaded.append)
+    svc.signals.modelLoaded.connect(loaded.append)
     svc.load_model(preset="tiny", device="cpu")
     t0 = time.time()
     while not loaded and time.time() - t0 < 120:
@@ -790,7 +790,7 @@ def test_gui_model_picker_refuses_bad_weights(gui, qtbot, service, bad_checkpoin
         path, word = bad_checkpoints[name]
         dlg.errors.clear()
         dlg.open_answer = str(path)
-        with qtbot.waitSignal(service.worker.modelFailed, timeout=60000):
+        with qtbot.waitSignal(service.signals.modelFailed, timeout=60000):
             win.models.load_weights_dialog()
         qtbot.waitUntil(lambda: len(dlg.errors) >= 1, timeout=10000)
         title, text = dlg.errors[0]
@@ -804,7 +804,7 @@ def test_gui_model_picker_refuses_bad_weights(gui, qtbot, service, bad_checkpoin
     # a good file still loads afterwards, and the previous model is replaced only then
     dlg.errors.clear()
     dlg.open_answer = str(tiny_weights)
-    with qtbot.waitSignal(service.worker.modelLoaded, timeout=60000):
+    with qtbot.waitSignal(service.signals.modelLoaded, timeout=60000):
         win.models.load_weights_dialog()
     assert not dlg.errors and service.worker.model is not model_before
     assert "tiny.safetensors" in win.model_label.text()

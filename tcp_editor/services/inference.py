@@ -439,14 +439,49 @@ def _failure(rid: int, kind: RequestKind, e: BaseException, what: str) -> Failur
     return Failure(rid, kind, f"{what}: {e}", tb)
 
 
+class GuiSignals(QObject):
+    """The worker's public signals, emitted again on the thread that owns this object (the GUI thread).
+
+    PySide6 runs a plain callable (a lambda, a function, a method of an object that is not a QObject)
+    connected straight to a worker signal on the worker's thread, at the moment of the emit. Qt calls
+    from there are unsafe: pytest-qt's `waitSignal` stops its timeout QTimer in its callback, and a
+    QTimer stopped from another thread stays registered with the GUI thread's event loop after it is
+    deleted, which crashes the process when it fires (docs/RELIABILITY.md). Connected here, every
+    receiver runs on the GUI thread, in the order the worker emitted, as a QObject slot connected to the
+    worker would (queued from the worker thread; at once for what the thread-safe API emits on this one)."""
+
+    result = Signal(int, object, float)
+    similarity = Signal(int, object, float)
+    exported = Signal(int, str, float)
+    called = Signal(int, object, float)
+    failed = Signal(object)
+    discarded = Signal(int)
+    progress = Signal(int, int, int)
+    busy = Signal(bool)
+    modelLoaded = Signal(object)
+    modelFailed = Signal(object)
+    warmed = Signal(int, int, object)
+
+    NAMES = ("result", "similarity", "exported", "called", "failed", "discarded", "progress", "busy",
+             "modelLoaded", "modelFailed", "warmed")
+
+    def __init__(self, worker: InferenceWorker, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        for name in self.NAMES:  # signal to signal, automatic: queued from the worker thread, direct from this one
+            getattr(worker, name).connect(getattr(self, name))
+
+
 class InferenceService(QObject):
-    """Owns the worker thread. GUI code talks to `service.worker` signals and these methods."""
+    """Owns the worker thread. GUI code calls these methods and listens to `service.signals` (the
+    worker's signals on the GUI thread: any callable may be connected there). Connect to
+    `service.worker`'s own signals only with slots of QObjects that live on the GUI thread."""
 
     def __init__(self, parent: QObject | None = None, torch_threads: int | None = None) -> None:
         super().__init__(parent)
         self.thread = QThread()
         self.thread.setObjectName("tcp-inference")
         self.worker = InferenceWorker(torch_threads)
+        self.signals = GuiSignals(self.worker, self)
         self.worker.moveToThread(self.thread)
         self.thread.start()
 
