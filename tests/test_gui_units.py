@@ -287,6 +287,21 @@ def test_service_signals_reach_plain_callables_on_the_gui_thread(qtbot, service)
     assert dropped == [12345]
 
 
+def test_requests_before_the_model_loads_wait_and_the_latest_wins(qtbot, service):
+    """Before a model is installed, requests stay pending; a newer one on the same channel drops the older one
+    with a `discarded` signal (never silently), and once the model arrives only the latest runs."""
+    results, dropped = [], []
+    service.signals.result.connect(lambda rid, img, ms: results.append(rid))
+    service.signals.discarded.connect(dropped.append)
+    ids = [service.worker.submit(_render_payload(s), "preview") for s in (0.2, 0.4, 0.6)]
+    qtbot.wait(200)  # the worker has looked at them by now: no model, nothing runs
+    assert results == [] and dropped == ids[:2]
+    fake = SlowFake(0)
+    with qtbot.waitSignal(service.signals.result, timeout=WAIT_MS):
+        service.set_model(fake)
+    assert results == [ids[-1]] and fake.calls == [0.6]
+
+
 def test_render_passes_the_region_interior_to_apply_regions(monkeypatch):
     """The document's Region interior (`Document.set_interior`) reaches apply_regions in its ExportConfig as it is
     (the library takes the editor's INTERIOR_MODES: "off" is no swap inside), its default is the library's

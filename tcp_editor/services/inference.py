@@ -259,16 +259,14 @@ class InferenceWorker(QObject):
 
     @Slot(str)
     def _process(self, channel: str) -> None:
+        if self.model is None:  # still loading: the request stays pending until a model arrives (_wake_all)
+            return  # (not popped and put back: a newer request submitted in between would drop it unannounced)
         with self._lock:
             req = self._pending.pop(channel, None)
         if req is None:
             return
         if not self.is_latest(req.id, channel) and req.kind is not RequestKind.EXPORT:
             self.discarded.emit(req.id)
-            return
-        if self.model is None:  # still loading: keep the request until a model arrives
-            with self._lock:
-                self._pending.setdefault(channel, req)
             return
         if req.kind is RequestKind.WARM:
             self._warm_step(req)
