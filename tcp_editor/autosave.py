@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import threading
 import time
+from types import SimpleNamespace
 
 from PySide6.QtCore import QObject, QStandardPaths, QTimer, Signal
 
@@ -32,6 +33,7 @@ class AutosaveController(QObject):
         self.folder = folder or default_autosave_dir()
         self.dirty = False
         self._thread: threading.Thread | None = None
+        self._outcome = SimpleNamespace(failed=False)  # set by a failed background write
         interval = interval_s if interval_s is not None else int(settings.value("autosave/interval_s", 60))
         self._timer = QTimer(self)
         self._timer.setInterval(max(1, interval) * 1000)
@@ -48,22 +50,27 @@ class AutosaveController(QObject):
 
     def save_now(self, wait: bool = False) -> bool:
         """Write the autosave in a background thread (atomic). Returns False if nothing to do."""
-        if not self.doc.has_photo or not self.dirty:
-            return False
         if self._thread is not None and self._thread.is_alive():
+            return False
+        if self._outcome.failed:  # the last write failed: what it held is still unsaved
+            self._outcome.failed = False
+            self.dirty = True
+        if not self.doc.has_photo or not self.dirty:
             return False
         snap = project.snapshot(self.doc)
         self.dirty = False
-        doc, path = self.doc, self.path
+        # The thread holds plain objects only, never this QObject or the document (project.PhotoPng): a Qt object
+        # whose last reference a background thread dropped would be destroyed there.
+        png, path, outcome = project.photo_png_cache(self.doc), self.path, self._outcome
 
         def work() -> None:
             try:
                 os.makedirs(os.path.dirname(path), exist_ok=True)
                 if snap._photo_png is None:
-                    snap._photo_png = project.photo_png(doc, snap.photo)
+                    snap._photo_png = png.get()
                 project.write(path, snap)
             except Exception:  # noqa: BLE001 - autosave must never take the editor down
-                self.dirty = True
+                outcome.failed = True  # the next autosave writes again (save_now)
                 return
 
         self._thread = threading.Thread(target=work, name="tcp-autosave", daemon=True)

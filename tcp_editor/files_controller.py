@@ -75,11 +75,11 @@ class FilesController(QObject):
     def _prewarm_photo_png(self) -> None:
         """Encode the photo for project files in the background now (PIL's encoder releases the
         GIL), so the first Save does not spend ~1 s per 12 MP on it in the GUI thread."""
-        doc, photo = self.doc, self.doc.photo
+        png = project.photo_png_cache(self.doc)  # (the thread holds this, not the document: project.PhotoPng)
 
         def work() -> None:
             try:
-                project.photo_png(doc, photo)
+                png.get()
             except Exception:  # noqa: BLE001 - Save encodes it itself then
                 pass
 

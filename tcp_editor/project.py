@@ -23,6 +23,7 @@ import json
 import math
 import os
 import struct
+import threading
 import time
 import zipfile
 from dataclasses import dataclass, field
@@ -116,7 +117,7 @@ def snapshot(doc: Document) -> Snapshot:
                       None if r.style_mask is None else r.style_mask.copy(), r.priming) for r in doc.regions]
     active = next((i for i, r in enumerate(doc.regions) if r.uid == doc.active_uid), -1)
     cache = getattr(doc, "_photo_png_cache", None)
-    png = cache[1] if cache is not None and cache[0] is doc.photo else None
+    png = cache.png if cache is not None and cache.photo is doc.photo else None
     return Snapshot(doc.photo, doc.alpha, doc.exif, doc.icc, doc.path, regions, active, doc.global_transfer,
                     doc.interp_image, doc.interp_path, doc.interp_what, doc.interp_amount, doc.preview_long_side,
                     time.time(), png, int(doc.smoothing), str(doc.interior), int(doc.pre_transfer), str(doc.edge),
@@ -135,16 +136,33 @@ def encode_photo(photo: np.ndarray) -> bytes:
     return _png(np.ascontiguousarray(photo))
 
 
-def photo_png(doc: Document, photo: np.ndarray) -> bytes:
-    """PNG bytes of `photo` for project files, cached on the document while it shows that photo
-    (encoding takes about 1 s per 12 MP). Safe to call from a background thread."""
+class PhotoPng:
+    """The PNG bytes of one photo for project files, encoded once (about 1 s per 12 MP) by whichever thread asks
+    first; the others wait for it instead of encoding again.
+
+    Background threads (the encode after opening, the autosave) get this object, never the Document: a Qt
+    object whose last reference a background thread dropped would be destroyed on that thread."""
+
+    def __init__(self, photo: np.ndarray) -> None:
+        self.photo = photo
+        self.png: bytes | None = None
+        self._lock = threading.Lock()
+
+    def get(self) -> bytes:
+        with self._lock:
+            if self.png is None:
+                self.png = encode_photo(self.photo)
+            return self.png
+
+
+def photo_png_cache(doc: Document) -> PhotoPng:
+    """The document's PhotoPng for the photo it shows now (a new one after the photo changed; call on the GUI
+    thread). The document keeps only the current photo's, so an older photo's memory goes with it."""
     cache = getattr(doc, "_photo_png_cache", None)
-    if cache is not None and cache[0] is photo:
-        return cache[1]
-    png = encode_photo(photo)
-    if doc.photo is photo:
-        doc._photo_png_cache = (photo, png)
-    return png
+    if cache is None or cache.photo is not doc.photo:
+        cache = PhotoPng(doc.photo)
+        doc._photo_png_cache = cache
+    return cache
 
 
 def write(path: str, snap: Snapshot) -> str:
@@ -229,7 +247,7 @@ def write(path: str, snap: Snapshot) -> str:
 def save(path: str, doc: Document) -> str:
     snap = snapshot(doc)
     if snap._photo_png is None:
-        snap._photo_png = photo_png(doc, snap.photo)
+        snap._photo_png = photo_png_cache(doc).get()
     try:
         return write(path, snap)
     except ImageSaveError as e:  # atomic_write's clear message (folder missing, disk full, permissions)

@@ -733,6 +733,50 @@ def test_before_after_and_view(qtbot, win, photo, style_photo):
     assert c.horizontalScrollBar().value() != h0
 
 
+def _qobjects_held_by(fn) -> list:
+    """The Qt objects a function's closure holds, directly or through a bound method's `self`."""
+    from PySide6.QtCore import QObject
+
+    held = []
+    for cell in fn.__closure__ or ():
+        v = cell.cell_contents
+        for x in (v, getattr(v, "__self__", None)):
+            if isinstance(x, QObject):
+                held.append(type(x).__name__)
+    return held
+
+
+def test_background_writes_hold_no_qt_object_and_a_failed_autosave_is_retried(qtbot, win, photo, monkeypatch):
+    """The photo's encode after opening and the autosave's write run on Python threads: they must hold plain objects
+    only (a Qt object whose last reference a background thread dropped would be destroyed on that thread). A write
+    that fails leaves the change unsaved, so the next autosave writes again."""
+    import threading
+
+    started = []
+    real_thread = threading.Thread
+
+    def spy(*a, target=None, **k):
+        started.append((k.get("name"), target))
+        return real_thread(*a, target=target, **k)
+
+    monkeypatch.setattr(threading, "Thread", spy)
+    assert win.open_path(photo)
+    uid = win.doc.add_region()
+    win.doc.apply_mask(uid, np.ones(win.doc.preview_shape, np.float32))
+    real_write = project.write
+    monkeypatch.setattr(project, "write", lambda path, snap: (_ for _ in ()).throw(OSError("disk full")))
+    assert win.autosave.save_now(wait=True)
+    assert not os.path.exists(win.autosave.path)
+    names = [n for n, _ in started]
+    assert "tcp-photo-png" in names and "tcp-autosave" in names, names
+    for name, target in started:
+        assert _qobjects_held_by(target) == [], (name, _qobjects_held_by(target))
+    monkeypatch.setattr(project, "write", real_write)
+    assert win.autosave.save_now(wait=True), "a failed autosave is written again"
+    assert os.path.isfile(win.autosave.path)
+    assert not win.autosave.save_now()  # and then nothing is left to write
+
+
 def test_autosave_and_restore(qtbot, tmp_path, service, dlg, photo, style_photo):
     settings = QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat)
     adir = str(tmp_path / "auto")
@@ -930,7 +974,8 @@ def test_strength_slider_goes_past_100_percent(qtbot, win, photo, style_photo, s
 def test_photo_is_encoded_for_projects_in_the_background(qtbot, win, photo, tmp_path, monkeypatch):
     """Opening a photo encodes it for project files off the GUI thread; Save then reuses it."""
     assert win.open_path(photo)
-    qtbot.waitUntil(lambda: getattr(win.doc, "_photo_png_cache", (None,))[0] is win.doc.photo, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: project.photo_png_cache(win.doc).png is not None, timeout=WAIT_MS)
+    assert project.photo_png_cache(win.doc).photo is win.doc.photo
 
     def no_encode(_):
         raise AssertionError("Save encoded the photo again in the GUI thread")
