@@ -157,7 +157,8 @@ def test_worker_drops_superseded_running_request(qtbot, service):
     first = service.worker.submit(_render_payload(0.2), "preview")
     qtbot.waitUntil(lambda: bool(fake.calls), timeout=5000)  # the first is running now
     later = [service.worker.submit(_render_payload(s), "preview") for s in (0.4, 0.6, 1.0)]
-    qtbot.waitUntil(lambda: len(results) == 1 and len(discarded) == 3, timeout=WAIT_MS)
+    # (busy(False) comes after the result: wait for it too, the signals arrive in the worker's order)
+    qtbot.waitUntil(lambda: len(results) == 1 and len(discarded) == 3 and busy[-1] is False, timeout=WAIT_MS)
     assert results[0][0] == later[-1]
     assert set(discarded) == {first, *later[:2]}
     assert fake.calls == [0.2, 1.0], "dropped requests never ran"
