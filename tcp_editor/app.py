@@ -95,9 +95,12 @@ def _start_smoke_check(win) -> dict:
     except ValueError:
         quit_ms = 0
     state = {"failed": False, "t0": time.monotonic(), "model_error": None}
-    signals = getattr(getattr(win, "service", None), "signals", None)  # on the GUI thread (a lambda may listen)
-    if signals is not None:  # a model that fails to load ends the check at once (not after SMOKE_GIVE_UP_S)
-        signals.modelFailed.connect(lambda failure: state.update(model_error=failure.message))
+    worker = getattr(getattr(win, "service", None), "worker", None)
+    if worker is not None:  # a model that fails to load ends the check at once (not after SMOKE_GIVE_UP_S)
+        # Straight on the worker's signal, so on the worker thread (it only sets a dict entry, no Qt call): on
+        # `service.signals` it would wait behind the window's own handler of the same signal, whose error dialog
+        # is modal and would hold it until someone closed the dialog.
+        worker.modelFailed.connect(lambda failure: state.update(model_error=failure.message))
 
     def poll() -> None:
         waited = time.monotonic() - state["t0"]
