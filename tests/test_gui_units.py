@@ -200,6 +200,20 @@ def test_worker_gives_memory_back_once_idle_not_between_requests(qtbot, service,
     assert len(trims) == 1, "one trim per idle period"
 
 
+def test_the_idle_trim_timer_thread_holds_no_qt_object(qtbot, service):
+    """The idle trim runs on a timer thread; it holds a plain object, not the worker (a QObject), so it can never
+    be the one to drop the worker's last reference and destroy it on the wrong thread."""
+    from PySide6.QtCore import QObject
+
+    with qtbot.waitSignal(service.signals.modelLoaded, timeout=5000):
+        service.set_model(SlowFake(0))
+    with qtbot.waitSignal(service.signals.result, timeout=WAIT_MS):
+        service.worker.submit(_render_payload(0.5), "preview")
+    qtbot.waitUntil(lambda: service.worker._trim_timer is not None, timeout=5000)
+    fn = service.worker._trim_timer.function
+    assert not isinstance(fn, QObject) and not isinstance(getattr(fn, "__self__", None), QObject), fn
+
+
 def test_release_free_memory_runs_on_glibc():
     import platform
 

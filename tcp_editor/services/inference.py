@@ -110,6 +110,26 @@ def default_torch_threads() -> int:
     return max(1, os.cpu_count() or 1)
 
 
+class _IdleTrim:
+    """The idle-trim timer's job: give the C heap's freed pages back to the OS if the worker is still idle.
+
+    A plain object holding only the worker's lock, its pending-request dict and its running id: the timer's thread
+    must not hold the worker (a QObject), since a thread that drops the last reference to a Qt object destroys it
+    on the wrong thread."""
+
+    def __init__(self, lock: threading.Lock, pending: dict) -> None:
+        self.lock, self.pending = lock, pending
+        self.running = 0
+        self.count = 0
+
+    def __call__(self) -> None:
+        with self.lock:
+            if self.pending or self.running:
+                return
+        if release_free_memory():
+            self.count += 1
+
+
 class InferenceWorker(QObject):
     result = Signal(int, object, float)  # id, HxWx3 uint8 image, elapsed ms
     similarity = Signal(int, object, float)  # id, HxW float32 in [0, 1], elapsed ms
@@ -138,11 +158,10 @@ class InferenceWorker(QObject):
         self._pending: dict[str, Request] = {}
         self._latest: dict[str, int] = {}
         self._cancelled_upto = 0
-        self._running = 0
+        self._idle = _IdleTrim(self._lock, self._pending)  # what the idle-trim timer thread may touch (not self)
         self._cache = None
         self._niced = False
         self._trim_timer: threading.Timer | None = None
-        self.trims = 0
         self._wake.connect(self._process)
         self._wake_queued.connect(self._process, Qt.ConnectionType.QueuedConnection)
         self._load.connect(self._do_load)
@@ -334,7 +353,7 @@ class InferenceWorker(QObject):
             more = bool(self._pending)
         if not more:
             self._cancel_trim()
-            t = threading.Timer(IDLE_TRIM_DELAY_MS / 1000.0, self._trim)
+            t = threading.Timer(IDLE_TRIM_DELAY_MS / 1000.0, self._idle)
             t.daemon = True
             self._trim_timer = t
             t.start()
@@ -350,7 +369,7 @@ class InferenceWorker(QObject):
             # (A plain timer thread: a QTimer of the worker thread would outlive the thread at
             # shutdown; malloc_trim is thread-safe.)
             self._cancel_trim()
-            t = threading.Timer(IDLE_TRIM_DELAY_MS / 1000.0, self._trim)
+            t = threading.Timer(IDLE_TRIM_DELAY_MS / 1000.0, self._idle)
             t.daemon = True
             self._trim_timer = t
             t.start()
@@ -360,12 +379,19 @@ class InferenceWorker(QObject):
         if t is not None:
             t.cancel()
 
-    def _trim(self) -> None:
-        with self._lock:
-            if self._pending or self._running:
-                return
-        if release_free_memory():
-            self.trims += 1
+    @property
+    def _running(self) -> int:
+        """Id of the request being computed, 0 when none (kept where the idle-trim timer can read it)."""
+        return self._idle.running
+
+    @_running.setter
+    def _running(self, rid: int) -> None:
+        self._idle.running = rid
+
+    @property
+    def trims(self) -> int:
+        """How many times the idle worker gave freed memory back to the OS."""
+        return self._idle.count
 
     def _run(self, req: Request):
         p = req.job
