@@ -817,6 +817,7 @@ CHILD = textwrap.dedent(r"""
     import os, sys, time
     import numpy as np
     mode, folder = sys.argv[1], sys.argv[2]
+    parent = os.getppid()  # each loop ends when the test that started it is gone (killed runner: no orphan)
     rng = np.random.default_rng(0)
     H, W = 600, 800  # big enough that a write takes a while: kills land mid-write
     photos = [rng.integers(0, 256, (H, W, 3), dtype=np.uint8) for _ in range(2)]
@@ -833,7 +834,7 @@ CHILD = textwrap.dedent(r"""
         path = os.path.join(folder, "autosave.tcpproj")
         print("ready", flush=True)
         i = 0
-        while True:
+        while os.getppid() == parent:
             project.write(path, snaps[i % 2])
             i += 1
     else:
@@ -841,7 +842,7 @@ CHILD = textwrap.dedent(r"""
         exif = b"Exif\x00\x00MM\x00*\x00\x00\x00\x08\x00\x01\x01\x0f\x00\x02\x00\x00\x00\x04Cam\x00\x00\x00\x00\x00"
         print("ready", flush=True)
         i = 0
-        while True:
+        while os.getppid() == parent:
             ph = photos[i % 2]
             save_photo(os.path.join(folder, "export.png"), ph, exif=exif)
             save_photo(os.path.join(folder, "export.jpg"), ph, exif=exif, quality=92)
@@ -862,8 +863,9 @@ GUI_CHILD = textwrap.dedent(r"""
     assert w.open_path(photo)
     uid = w.doc.add_region()
     rng = np.random.default_rng(seed)
+    parent = os.getppid()  # the loop ends when the test that started it is gone (killed runner: no orphan)
     print("ready", flush=True)
-    while True:
+    while os.getppid() == parent:
         m = (rng.random(w.doc.preview_shape) < 0.3).astype(np.float32)
         w.doc.apply_mask(uid, m)
         w.autosave.save_now(wait=True)
