@@ -486,13 +486,15 @@ class GuiSignals(QObject):
     modelFailed = Signal(object)
     warmed = Signal(int, int, object)
 
-    NAMES = ("result", "similarity", "exported", "called", "failed", "discarded", "progress", "busy",
-             "modelLoaded", "modelFailed", "warmed")
+    NAMES: tuple[str, ...] = ()  # the signals above, by name (set below the class)
 
     def __init__(self, worker: InferenceWorker, parent: QObject | None = None) -> None:
         super().__init__(parent)
         for name in self.NAMES:  # signal to signal, automatic: queued from the worker thread, direct from this one
             getattr(worker, name).connect(getattr(self, name))
+
+
+GuiSignals.NAMES = tuple(name for name, v in vars(GuiSignals).items() if isinstance(v, Signal))
 
 
 class InferenceService(QObject):
