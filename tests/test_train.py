@@ -210,6 +210,53 @@ def test_init_from_a_training_state_keeps_the_discriminators_with_new_loss_weigh
                 DistInfo()).init_from_state(t, meta)
 
 
+def test_ema_decay_ramp_is_capped_and_rises_with_age():
+    from tcp_core.training.trainer import ema_age, ema_beta_at
+
+    betas = [ema_beta_at(a, 0.999) for a in range(0, 20000, 7)]
+    assert betas[0] == pytest.approx(0.1) and ema_beta_at(900, 0.999) == pytest.approx(0.99, abs=1e-3)
+    assert all(b1 >= b0 for b0, b1 in zip(betas, betas[1:])) and max(betas) == 0.999
+    assert ema_age({"step": "2000"}) == 2000 and ema_age({"step": "300", "ema_start": "2000"}) == 2300
+    assert ema_age({}) == 0 and ema_age({"step": "x"}) == 0  # a foreign file's metadata: from scratch
+
+
+def test_a_stage_started_from_a_state_keeps_its_ema_and_goes_on_with_its_age(photo_dir, tmp_path):
+    """--init from a state, a hand-off or an exported model continues the EMA's ramp where it was: a
+    stage restarted at age 0 (decay 0.1) had replaced the trained EMA by the raw networks within a few
+    steps. The age travels in states, hand-offs and exports, and --resume keeps it."""
+    from tcp_core.networks.checkpoint import read_metadata
+    from tcp_core.training.run import read_init_state, write_handoff
+    from tcp_core.training.trainer import ema_beta_at
+
+    train([photo_dir], tmp_path / "a", _tcfg(steps=3, checkpoint_every=3), device="cpu", quiet=True)
+    state = list_states(tmp_path / "a")[-1]
+    assert read_metadata(tmp_path / "a" / "model-ema.safetensors")["ema_start"] == "0"
+    write_handoff(state, tmp_path / "h.safetensors")
+    for src in (state, tmp_path / "h.safetensors"):
+        t, meta = read_init_state(src)
+        tr = Trainer(model_preset("tiny"), _tcfg(steps=1), torch.device("cpu"), DistInfo())
+        tr.init_from_state(t, meta)
+        assert tr.ema_start == 3 and tr.step == 0
+        ema0 = {k: v.clone() for k, v in tr.ema.state_dict().items()}
+        tr.train_step(make_batch(_photos(), 0, 0, 0, 4, 32, (0.5, 1.0)))
+        beta = ema_beta_at(3, tr.tcfg.ema_beta)  # 0.31, not age 0's 0.1
+        net = tr.net.state_dict()
+        for k, v in tr.ema.state_dict().items():
+            if v.is_floating_point():
+                torch.testing.assert_close(v, ema0[k] * beta + net[k] * (1 - beta), rtol=1e-4, atol=1e-5)
+    # a second stage from the first's state, then resumed: the age adds up and survives the resume
+    train([photo_dir], tmp_path / "b", _tcfg(steps=2, checkpoint_every=2), device="cpu", init=str(state), quiet=True)
+    b_state = list_states(tmp_path / "b")[-1]
+    assert read_init_state(b_state)[1]["ema_start"] == "3"
+    assert read_metadata(tmp_path / "b" / "model-ema.safetensors")["ema_start"] == "3"
+    train([photo_dir], tmp_path / "b", _tcfg(steps=4, checkpoint_every=2), device="cpu", resume=True, quiet=True)
+    assert read_init_state(list_states(tmp_path / "b")[-1])[1]["ema_start"] == "3"
+    # an exported model: its step and age; net and EMA start equal
+    tr = Trainer(model_preset("tiny"), _tcfg(steps=1), torch.device("cpu"), DistInfo())
+    tr.init_from(tmp_path / "b" / "model-ema.safetensors")
+    assert tr.ema_start == 4 + 3
+
+
 def test_edit_style_is_set_for_a_new_run_and_travels_with_the_model(photo_dir, tmp_path):
     from tcp_core.networks.checkpoint import load_net
 

@@ -123,7 +123,8 @@ def write_handoff(state_path: Path, out_path: Path) -> dict[str, int]:
     keep = {k: (v.half() if v.is_floating_point() else v) for k, v in t.items() if k.startswith(HANDOFF_PREFIXES)}
     if not any(k.startswith("disc/") for k in keep):
         raise CheckpointError(f"{state_path} holds no discriminator weights")
-    out_meta = {k: meta[k] for k in ("format", "format_version", "step", "model_config", "train_config") if k in meta}
+    out_meta = {k: meta[k] for k in ("format", "format_version", "step", "ema_start", "model_config", "train_config")
+                if k in meta}
     out_meta["handoff"] = "1"
     save_tensors(out_path, keep, out_meta)
     return {"tensors": len(keep), "bytes": Path(out_path).stat().st_size}
@@ -139,7 +140,7 @@ def export_ema_model(state_path: Path, out_path: Path) -> int:
         raise CheckpointError(f"{state_path} holds no EMA weights")
     net.load_state_dict(ema)
     step = int(meta.get("step", 0))
-    save_model(out_path, net, extra={"step": str(step)})
+    save_model(out_path, net, extra={"step": str(step), "ema_start": meta.get("ema_start", "0")})
     return step
 
 
@@ -184,7 +185,7 @@ def _checkpoint(trainer: Trainer, run_dir: Path, export_path: Path, keep: int) -
     save_tensors(run_dir / "checkpoints" / f"state-{trainer.step:08d}.safetensors", t, meta)
     for old in list_states(run_dir)[:-keep]:
         old.unlink(missing_ok=True)
-    save_model(export_path, trainer.ema, extra={"step": str(trainer.step)})
+    save_model(export_path, trainer.ema, extra={"step": str(trainer.step), "ema_start": str(trainer.ema_start)})
 
 
 # ----------------------------------------------------------------------------------------------
@@ -436,7 +437,8 @@ def train(
 
     trainer = Trainer(mcfg, tcfg, dev, dist_info, precision=precision)
     if dist_info.main and not quiet:
-        print(f"training on {dev.type} in {trainer.precision.describe()} precision, channels-last", file=sys.stderr)
+        print(f"training on {dev.type} in {trainer.precision.describe()} precision, channels-last; "
+              f"lr {tcfg.lr:g}, batch {tcfg.batch_size}", file=sys.stderr)
     if resumed is not None:
         trainer.load_state(resumed[0], resumed[1])
         if dist_info.main and not quiet:
@@ -445,7 +447,8 @@ def train(
         trainer.init_from_state(*init_state)
         if dist_info.main and not quiet:
             print(f"fine-tuning from the networks and discriminators of {init_path.name} "
-                  f"(step {init_state[1].get('step', '?')}); fresh optimizers, step 0", file=sys.stderr)
+                  f"(step {init_state[1].get('step', '?')}); fresh optimizers, step 0; the EMA goes on from "
+                  f"age {trainer.ema_start}", file=sys.stderr)
     elif init_path is not None:
         trainer.init_from(init_path)
 
