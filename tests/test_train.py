@@ -6,6 +6,7 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -423,3 +424,71 @@ def test_loss_falls_on_real_photos(tmp_path):
     last = np.mean([float(r["rec"]) for r in rows[-3:]])
     print(f"L_rec first {first:.3f} last {last:.3f}")
     assert last < 0.7 * first
+
+
+# ---------------------------------------------------------------------------------------------
+# --recipe: a new stage is an earlier run's settings plus the options given
+
+
+def _all_changed_config() -> TrainConfig:
+    """A TrainConfig with every field the command line sets moved off its default."""
+    import dataclasses
+
+    from tcp_core.base.config import LossWeights
+
+    w = LossWeights(**{f.name: getattr(LossWeights(), f.name) + 0.5 for f in dataclasses.fields(LossWeights)})
+    return TrainConfig(preset="tiny", batch_size=6, steps=77, lr=0.0005, d_lr=0.0003, tcp_every=3, seed=9,
+                       sample_every=11, checkpoint_every=12, log_every=5, discriminator="projected",
+                       diffaugment="color", diffaugment_cooccur="cutout", ca_masks="mixed", reuse_fakes=True,
+                       ca_detach_swap=True, cc_detach_content=True, swap_prime=0.5, swap_prime_profile="global",
+                       tcp_losses=False, ema_beta=0.99, r1_every=8, weights=w)
+
+
+def test_every_command_line_setting_comes_from_the_recipe_unless_given():
+    from tcp_core.training.cli import OPTION_DESTS, build_parser, config_from_args
+
+    base = _all_changed_config()
+    dests = {a.dest for a in build_parser()._actions}
+    assert set(OPTION_DESTS.values()) <= dests
+    assert config_from_args(build_parser(base).parse_args(["d", "--out", "o"]), base) == base  # nothing lost
+    got = config_from_args(build_parser(base).parse_args(
+        ["d", "--out", "o", "--lr", "0.002", "--ca-gan", "0", "--no-reuse-fakes", "--seed", "3"]), base)
+    assert got == replace(base, lr=0.002, reuse_fakes=False, seed=3, weights=replace(base.weights, ca_gan=0.0))
+    # no recipe: exactly the defaults
+    assert config_from_args(build_parser().parse_args(["d", "--out", "o"]), TrainConfig()) == TrainConfig()
+
+
+def test_a_stage_from_a_recipe_trains_with_the_recipes_settings(photo_dir, tmp_path, monkeypatch, capsys):
+    import json
+
+    from tcp_core.networks.checkpoint import load_tensors
+    from tcp_core.training.cli import main
+    from tcp_core.training.run import write_handoff
+
+    monkeypatch.setenv("TCP_NO_REEXEC", "1")
+    n = torch.get_num_threads()
+    a = _tcfg(steps=2, lr=0.0005, ca_masks="mixed", weights=replace(_tcfg().weights, ca_gan=1.0, cc_lambda=2.0))
+    train([photo_dir], tmp_path / "a", a, device="cpu", quiet=True)
+    handoff = tmp_path / "h.safetensors"
+    write_handoff(list_states(tmp_path / "a")[-1], handoff)
+    try:
+        for i, recipe in enumerate((handoff, tmp_path / "a" / "config.json")):
+            out = tmp_path / f"b{i}"
+            rc = main([str(photo_dir), "--out", str(out), "--init", str(handoff), "--recipe", str(recipe),
+                       "--seed", "5", "--device", "cpu", "--threads", "1"])
+            assert rc == 0, capsys.readouterr().err
+            assert "lr 0.0005, batch 4" in capsys.readouterr().err
+            got = TrainConfig.from_json(load_tensors(list_states(out)[-1])[1]["train_config"])
+            assert got == replace(a, seed=5)
+        # unreadable or foreign recipes: a clear message, exit 2, no run folder
+        bad = tmp_path / "bad.json"
+        bad.write_text("{not json")
+        (tmp_path / "foreign.json").write_text(json.dumps({"train": {"learning_rate": 1}}))
+        for recipe, why in ((bad, "not a readable run config"), (tmp_path / "foreign.json", "not a training config"),
+                            (tmp_path / "a" / "model-ema.safetensors", "holds no training settings"),
+                            (tmp_path / "nope.json", "no such file")):
+            rc = main([str(photo_dir), "--out", str(tmp_path / "c"), "--recipe", str(recipe), "--device", "cpu"])
+            assert rc == 2 and why in capsys.readouterr().err, recipe
+            assert not (tmp_path / "c").exists()
+    finally:
+        torch.set_num_threads(n)

@@ -8,6 +8,7 @@ On Linux it first re-executes itself with glibc's malloc tuned for training (MET
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import sys
@@ -16,7 +17,7 @@ from dataclasses import replace
 import torch
 import torch.distributed as dist
 
-from tcp_core.base.config import CA_MASKS, DISCRIMINATORS, EDIT_STYLES, LossWeights, TrainConfig, model_preset
+from tcp_core.base.config import CA_MASKS, DISCRIMINATORS, EDIT_STYLES, TrainConfig, model_preset
 from tcp_core.base.constants import PRIMING_PROFILES
 from tcp_core.base.errors import UserError
 from tcp_core.data.stream import DEFAULT_CACHE_MB
@@ -24,9 +25,66 @@ from tcp_core.networks.precision import PRECISION_CHOICES
 from tcp_core.training.diffaugment import parse_policy
 from tcp_core.training.run import train
 
+# TrainConfig's fields set on the command line -> their option's dest ("weights." for a loss weight)
+OPTION_DESTS = {
+    "preset": "preset", "batch_size": "batch_size", "steps": "steps", "lr": "lr", "d_lr": "d_lr",
+    "tcp_every": "tcp_every", "seed": "seed", "sample_every": "sample_every",
+    "checkpoint_every": "checkpoint_every", "log_every": "log_every", "discriminator": "discriminator",
+    "diffaugment": "diffaugment", "diffaugment_cooccur": "diffaugment_cooccur", "ca_masks": "ca_masks",
+    "reuse_fakes": "reuse_fakes", "ca_detach_swap": "ca_detach_swap", "cc_detach_content": "cc_detach_content",
+    "swap_prime": "swap_prime", "swap_prime_profile": "swap_prime_profile",
+    "weights.rec": "rec_weight", "weights.gan_rec": "gan_rec_weight", "weights.cc_lambda": "cc_lambda",
+    "weights.code_consistency": "cc_weight", "weights.content_alignment": "ca_weight",
+    "weights.perceptual": "perceptual", "weights.style_stats": "style_stats", "weights.swap_content": "swap_content",
+    "weights.colour_stats": "colour_stats", "weights.rec_recolour": "rec_recolour",
+    "weights.swap_smooth": "swap_smooth", "weights.ca_content": "ca_content", "weights.ca_colour": "ca_colour",
+    "weights.ca_gan": "ca_gan", "weights.ca_cooccur": "ca_cooccur", "weights.ca_border": "ca_border",
+    "weights.ca_interior": "ca_interior", "weights.d_edit": "d_edit",
+}
 
-def build_parser() -> argparse.ArgumentParser:
-    d = TrainConfig()
+
+def read_recipe(path: str) -> TrainConfig:
+    """The training settings of an earlier run, to start a new stage from (`--recipe`): its
+    RUN_DIR/config.json, one of its training states or a stage hand-off (their metadata). A stage is
+    then "that recipe plus the options given", so no setting of the shipped recipe is lost by
+    retyping it (stages 40-42 had lost `--lr 0.0005` and `--ca-gan 1` that way)."""
+    from tcp_core.networks.checkpoint import CheckpointError, read_metadata
+
+    if not os.path.isfile(path):
+        raise ValueError(f"--recipe {path}: no such file")
+    if path.endswith(".json"):
+        try:
+            with open(path, encoding="utf-8") as f:
+                raw = json.load(f)
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+            raise ValueError(f"--recipe {path} is not a readable run config: {e}") from None
+        raw = raw.get("train", raw) if isinstance(raw, dict) else raw
+        text = json.dumps(raw)
+    else:
+        try:
+            text = read_metadata(path).get("train_config")
+        except CheckpointError as e:
+            raise ValueError(f"--recipe {path}: {e}") from None
+        if not text:
+            raise ValueError(f"--recipe {path} holds no training settings (an exported model keeps none: name "
+                             "its run's config.json, a training state or a stage hand-off)")
+    try:
+        return TrainConfig.from_json(text)
+    except (TypeError, ValueError, AttributeError) as e:
+        raise ValueError(f"--recipe {path} is not a training config this version reads: {e}") from None
+
+
+def config_from_args(args: argparse.Namespace, base: TrainConfig) -> TrainConfig:
+    """`base` (the recipe, or the defaults) with every option's value; fields without an option
+    (EMA decay, R1 interval, crop jitter...) stay the recipe's."""
+    top = {f: getattr(args, d) for f, d in OPTION_DESTS.items() if "." not in f}
+    weights = {f.split(".", 1)[1]: getattr(args, d) for f, d in OPTION_DESTS.items() if f.startswith("weights.")}
+    return replace(base, **top, tcp_losses=not args.no_tcp_losses, weights=replace(base.weights, **weights))
+
+
+def build_parser(d: TrainConfig | None = None) -> argparse.ArgumentParser:
+    """The options; their defaults come from `d` (a --recipe) or TrainConfig's."""
+    d = d or TrainConfig()
     p = argparse.ArgumentParser(
         prog="tcp-editor --train",
         description="Train (or fine-tune) a TCP model on folders of photos. Writes checkpoints, sample sheets, "
@@ -34,6 +92,10 @@ def build_parser() -> argparse.ArgumentParser:
                     "average, EMA) to --out.")
     p.add_argument("data", nargs="+", help="folders of photos (searched recursively; several folders = one data set)")
     p.add_argument("--out", required=True, help="run folder for checkpoints, samples, log and the exported model")
+    p.add_argument("--recipe", metavar="CONFIG",
+                   help="take every training setting not given here from an earlier run: its RUN_DIR/config.json, "
+                        "a training state or a stage hand-off (e.g. the one --init names); the options given "
+                        "change only themselves")
     p.add_argument("--preset", default=d.preset,
                    help="model size: tiny (tests), demo128 (128 px, trains on a CPU), paper256 (256 px, a GPU "
                         "job) (default %(default)s)")
@@ -42,7 +104,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="photos per training step (even; per GPU process; default %(default)s)")
     p.add_argument("--lr", type=float, default=d.lr,
                    help="learning rate: step size of the optimiser (Adam; default %(default)s)")
-    p.add_argument("--d-lr", type=float, default=None,
+    p.add_argument("--d-lr", type=float, default=d.d_lr,
                    help="learning rate of the critics (default: --lr; 0.0002 suits --discriminator projected)")
     p.add_argument("--tcp-every", type=int, default=d.tcp_every,
                    help="how often (every K steps) the training step also teaches region edits to keep the "
@@ -69,11 +131,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help="the regions region-edit training brushes: random strokes (the paper's), regions that "
                         "follow each photo's content as a user brushes a sky, or half each (L_CA's masks, "
                         "Eq. 7; default %(default)s)")
-    p.add_argument("--ca-detach-swap", action="store_true",
+    p.add_argument("--ca-detach-swap", action=argparse.BooleanOptionalAction, default=d.ca_detach_swap,
                    help="the training's region edits learn to copy the global swap but can no longer make the "
                         "swap weaker to make their own job easier (L_CA's region edit encodes the detached swap; "
                         "one more encoder pass on TCP steps)")
-    p.add_argument("--cc-detach-content", action="store_true",
+    p.add_argument("--cc-detach-content", action=argparse.BooleanOptionalAction, default=d.cc_detach_content,
                    help="the training's swaps keep more of the reference's colours: the content-consistency term "
                         "no longer pulls a swap back to the content photo's colours (L_CC's content term of Eq. 3 "
                         "reads the detached swap; its style term still trains G; one more encoder pass on TCP "
@@ -92,10 +154,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="what --swap-prime's priming follows, as the export's --priming-profile: 'rows' the "
                         "reference's rows at the region's place, 'global' one colour per region "
                         "(default %(default)s)")
-    p.add_argument("--reuse-fakes", action="store_true",
+    p.add_argument("--reuse-fakes", action=argparse.BooleanOptionalAction, default=d.reuse_fakes,
                    help="D judges the G phase's own reconstruction and swap instead of decoding them again "
                         "(one G step old; 1.15x the iterations per hour measured, benchmarks/bench_train_step.py)")
-    p.add_argument("--no-tcp-losses", action="store_true",
+    p.add_argument("--no-tcp-losses", action="store_true", default=not d.tcp_losses,
                    help="train the plain Swapping Autoencoder instead: no region-edit training, for "
                         "comparisons (the paper's ablation without L_CC and L_CA)")
     p.add_argument("--init", metavar="WEIGHTS",
@@ -195,32 +257,21 @@ def _maybe_reexec_with_malloc_tuning(argv: list[str]) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    args = build_parser().parse_args(argv)
+    pre = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
+    pre.add_argument("--recipe")
+    recipe = pre.parse_known_args(argv)[0].recipe
+    try:
+        base = read_recipe(recipe) if recipe else TrainConfig()
+    except ValueError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    args = build_parser(base).parse_args(argv)
     _maybe_reexec_with_malloc_tuning(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     if args.threads:
         torch.set_num_threads(args.threads)
     try:
-        weights = replace(LossWeights(), rec=args.rec_weight, gan_rec=args.gan_rec_weight,
-                          cc_lambda=args.cc_lambda, code_consistency=args.cc_weight,
-                          content_alignment=args.ca_weight, perceptual=args.perceptual,
-                          style_stats=args.style_stats, swap_content=args.swap_content,
-                          colour_stats=args.colour_stats, rec_recolour=args.rec_recolour,
-                          swap_smooth=args.swap_smooth,
-                          ca_content=args.ca_content,
-                          ca_colour=args.ca_colour, ca_gan=args.ca_gan,
-                          ca_cooccur=args.ca_cooccur, ca_border=args.ca_border,
-                          ca_interior=args.ca_interior, d_edit=args.d_edit)
-        tcfg = TrainConfig(
-            preset=args.preset, batch_size=args.batch_size, steps=args.steps, lr=args.lr, d_lr=args.d_lr,
-            tcp_every=args.tcp_every,
-            tcp_losses=not args.no_tcp_losses, seed=args.seed, sample_every=args.sample_every,
-            checkpoint_every=args.checkpoint_every, log_every=args.log_every, weights=weights,
-            discriminator=args.discriminator, diffaugment=args.diffaugment,
-            diffaugment_cooccur=args.diffaugment_cooccur, ca_masks=args.ca_masks,
-            reuse_fakes=args.reuse_fakes, ca_detach_swap=args.ca_detach_swap,
-            cc_detach_content=args.cc_detach_content, swap_prime=args.swap_prime,
-            swap_prime_profile=args.swap_prime_profile)
+        tcfg = config_from_args(args, base)
         parse_policy(tcfg.diffaugment)
         parse_policy(tcfg.diffaugment_cooccur)
         if args.resume and args.edit_style:
