@@ -12,7 +12,8 @@
 #
 # TCP_INIT / SWAPAE_INIT: a hand-off (docs/training/sM/*-handoff-STEP.safetensors: networks, EMA
 # and discriminators) or plain weights. The train options are added to both arms, e.g.
-# `--lr 0.0005`, `--ca-masks mixed` (TCP only: put TCP-only options in TCP_ARGS="..."). Each arm
+# `--seed 43` (TCP only: put TCP-only options in TCP_ARGS="..."); each arm starts from its file's own
+# recipe when the file is a hand-off or a state (`arm_recipe`, scripts/campaign_recipe.sh). Each arm
 # stops by itself after MINUTES with a checkpoint. Runs go to $RUNS/sN (default runs/, ignored by
 # git); the arms run from a detached worktree ($RUNS/sN/code) so edits to the checkout cannot
 # disturb them. Needs the demo data and the pair sets (README: "Evaluation").
@@ -28,7 +29,7 @@ D="docs/training/s$N"
 PY="${PYTHON:-python3}"
 # shellcheck source=scripts/campaign_recipe.sh
 . "$ROOT/scripts/campaign_recipe.sh"
-RECIPE=("${CAMPAIGN_RECIPE[@]}" --checkpoint-every 100 --sample-every 100 --threads 1)
+RECIPE=(--checkpoint-every 100 --sample-every 100 --threads 1)
 
 last_state() { newest_state "$R/$1"; }  # newest complete training state of an arm
 step_of() { basename "$1" .safetensors | sed 's/^state-0*//'; }
@@ -51,11 +52,13 @@ EOF2
     ln -sfn "$ROOT/data" "$R/code/data"
     TCP_INIT="$(realpath "$TCP_INIT")"; SWAPAE_INIT="$(realpath "$SWAPAE_INIT")"
     cd "$R/code"
+    arm_recipe "$TCP_INIT"; TCP_RECIPE=("${ARM_RECIPE[@]}")
+    arm_recipe "$SWAPAE_INIT"; SWAPAE_RECIPE=("${ARM_RECIPE[@]}")
     # shellcheck disable=SC2086
-    PYTHONPATH="$R/code" nohup "$PY" -m tcp_core.train "$DATA" --out "$R/tcp" \
-        --init "$TCP_INIT" "${RECIPE[@]}" --max-minutes "$MINUTES" "$@" ${TCP_ARGS:-} > "$R/tcp.log" 2>&1 &
-    PYTHONPATH="$R/code" nohup "$PY" -m tcp_core.train "$DATA" --out "$R/swapae" \
-        --init "$SWAPAE_INIT" "${RECIPE[@]}" --max-minutes "$MINUTES" --no-tcp-losses "$@" > "$R/swapae.log" 2>&1 &
+    PYTHONPATH="$R/code" nohup "$PY" -m tcp_core.train "$DATA" --out "$R/tcp" --init "$TCP_INIT" "${TCP_RECIPE[@]}" \
+        "${RECIPE[@]}" --max-minutes "$MINUTES" "$@" ${TCP_ARGS:-} > "$R/tcp.log" 2>&1 &
+    PYTHONPATH="$R/code" nohup "$PY" -m tcp_core.train "$DATA" --out "$R/swapae" --init "$SWAPAE_INIT" \
+        "${SWAPAE_RECIPE[@]}" "${RECIPE[@]}" --max-minutes "$MINUTES" --no-tcp-losses "$@" > "$R/swapae.log" 2>&1 &
     echo "stage $N: both arms started (logs $R/tcp.log, $R/swapae.log; code at $(git -C "$R/code" rev-parse --short HEAD))"
     ;;
 eval)

@@ -34,7 +34,7 @@ RUNS="${RUNS:-/tmp/gpu_runs}"
 PY="${PYTHON:-python3}"
 # shellcheck source=scripts/campaign_recipe.sh
 . "$ROOT/scripts/campaign_recipe.sh"
-RECIPE=("${CAMPAIGN_RECIPE[@]}" --checkpoint-every 500 --sample-every 500 --threads 4 --device "$DEVICE")
+RECIPE=(--checkpoint-every 500 --sample-every 500 --threads 4 --device "$DEVICE")
 T0=$(date +%s)
 say() { echo "[gpu_stage +$(( $(date +%s) - T0 ))s] $*"; }
 
@@ -64,7 +64,8 @@ for spec in "${ARMS[@]}"; do
     [ "$rest" != "$init" ] && opts="${rest#*:}"
     [ -f "$init" ] || { say "no such init file for $name: $init"; exit 1; }
     IFS=',' read -r -a extra <<< "$opts"
-    "$PY" -m tcp_core.train "$DATA" --out "$RUNS/$name" --init "$init" "${RECIPE[@]}" \
+    arm_recipe "$init"
+    "$PY" -m tcp_core.train "$DATA" --out "$RUNS/$name" --init "$init" "${ARM_RECIPE[@]}" "${RECIPE[@]}" \
         --max-minutes "$MINUTES" "${COMMON[@]}" "${extra[@]}" > "$RUNS/$name.log" 2>&1 &
     PIDS+=($!); NAMES+=("$name")
     say "started $name (pid $!): --init $init ${COMMON[*]} ${extra[*]}"
