@@ -3,7 +3,7 @@
 # Each script adds its own checkpoint/sample intervals, threads and device.
 #
 # An arm started from a stage hand-off or a training state takes that file's own settings
-# (`--recipe`, session 38: stages 40-42 had retyped the recipe without `--lr 0.0005` and `--ca-gan 1`);
+# (`--recipe`, session 38: stages 40-42 had retyped the recipe without `--lr 0.0005`, 33-42 without `--ca-gan 1`);
 # CAMPAIGN_RECIPE (stage 12's options) only starts an arm from plain weights.
 CAMPAIGN_RECIPE=(--preset demo128 --perceptual 1 --style-stats 2 --tcp-every 4 --reuse-fakes)
 

@@ -47,7 +47,7 @@ def read_recipe(path: str) -> TrainConfig:
     """The training settings of an earlier run, to start a new stage from (`--recipe`): its
     RUN_DIR/config.json, one of its training states or a stage hand-off (their metadata). A stage is
     then "that recipe plus the options given", so no setting of the shipped recipe is lost by
-    retyping it (stages 40-42 had lost `--lr 0.0005` and `--ca-gan 1` that way)."""
+    retyping it (stages 40-42 had lost `--lr 0.0005` that way, stages 33-42 `--ca-gan 1`)."""
     from tcp_core.networks.checkpoint import CheckpointError, read_metadata
 
     if not os.path.isfile(path):
