@@ -490,5 +490,9 @@ def test_a_stage_from_a_recipe_trains_with_the_recipes_settings(photo_dir, tmp_p
             rc = main([str(photo_dir), "--out", str(tmp_path / "c"), "--recipe", str(recipe), "--device", "cpu"])
             assert rc == 2 and why in capsys.readouterr().err, recipe
             assert not (tmp_path / "c").exists()
+        # --resume keeps the run's own settings: a recipe is refused, not silently ignored
+        rc = main([str(photo_dir), "--out", str(tmp_path / "b0"), "--resume", "--recipe", str(handoff),
+                   "--device", "cpu"])
+        assert rc == 2 and "--resume keeps the run's own settings" in capsys.readouterr().err
     finally:
         torch.set_num_threads(n)

@@ -276,6 +276,8 @@ def main(argv: list[str] | None = None) -> int:
         parse_policy(tcfg.diffaugment_cooccur)
         if args.resume and args.edit_style:
             raise ValueError("--edit-style sets up a new run; --resume keeps the run's own model")
+        if args.resume and recipe:
+            raise ValueError("--recipe sets up a new run; --resume keeps the run's own settings")
         mcfg = None if (args.init or args.resume) else model_preset(args.preset)
     except ValueError as e:
         print(f"error: {e}", file=sys.stderr)
