@@ -352,11 +352,7 @@ class InferenceWorker(QObject):
         with self._lock:
             more = bool(self._pending)
         if not more:
-            self._cancel_trim()
-            t = threading.Timer(IDLE_TRIM_DELAY_MS / 1000.0, self._idle)
-            t.daemon = True
-            self._trim_timer = t
-            t.start()
+            self._schedule_trim()
 
     def _end_busy(self) -> None:
         with self._lock:
@@ -366,13 +362,16 @@ class InferenceWorker(QObject):
             # Idle for a while (the user paused): hand the C heap's freed pages back to the OS, so
             # a long session's resident memory stays flat (BENCHMARKS.md, soak). Not after every
             # request: the next edit would page-fault its buffers back in (~60 ms on 2 cores).
-            # (A plain timer thread: a QTimer of the worker thread would outlive the thread at
-            # shutdown; malloc_trim is thread-safe.)
-            self._cancel_trim()
-            t = threading.Timer(IDLE_TRIM_DELAY_MS / 1000.0, self._idle)
-            t.daemon = True
-            self._trim_timer = t
-            t.start()
+            self._schedule_trim()
+
+    def _schedule_trim(self) -> None:
+        """The idle trim, IDLE_TRIM_DELAY_MS from now unless a request comes first. (A plain timer thread: a
+        QTimer of the worker thread would outlive the thread at shutdown; malloc_trim is thread-safe.)"""
+        self._cancel_trim()
+        t = threading.Timer(IDLE_TRIM_DELAY_MS / 1000.0, self._idle)
+        t.daemon = True
+        self._trim_timer = t
+        t.start()
 
     def _cancel_trim(self) -> None:
         t, self._trim_timer = self._trim_timer, None
