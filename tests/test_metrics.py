@@ -24,6 +24,7 @@ from tcp_core.eval.metrics import (
     rmse,
     sample_locations,
     seam,
+    seam_flat,
     self_similarity,
     sifid,
     ssd,
@@ -239,6 +240,41 @@ def test_seam_zero_for_unchanged_and_large_for_hard_paste():
     edit = c.copy()
     edit[:, :40] = c[:, :40] // 2
     assert seam(edit, c, edge_m) > 0  # the vertical border at x=40 is a seam
+
+
+def test_seam_flat_counts_new_edges_not_a_followed_edge_made_stronger():
+    # a photo with a step edge at x=40 (dark left, mid-grey right) and a mask on the right half: the
+    # mask's border follows the photo's edge
+    c = np.zeros((64, 80, 3), np.uint8)
+    c[:, :40] = 40
+    c[:, 40:] = 120
+    m = _square_mask(64, 80, 16, 48, 40, 80)
+    assert seam_flat(c, c, m) == 0.0
+    # brightening the region raises the followed edge's contrast: `seam` counts it, `seam_flat` does not
+    bright = c.copy()
+    bright[16:48, 40:] = 200
+    assert seam(bright, c, m) > 5
+    # (the horizontal borders at y=16 and y=48 cross flat grey: new edges there, only those count)
+    only_vertical = c.copy()
+    only_vertical[:, 40:] = 200
+    assert seam(only_vertical, c, m) > 5
+    assert seam_flat(only_vertical, c, m) == pytest.approx(0.0, abs=1e-9)
+    assert seam_flat(bright, c, m) > 5
+    # a hard paste on a flat photo: the whole border is a new edge, both count it alike
+    flat = np.full((64, 80, 3), 100, np.uint8)
+    sq = _square_mask(64, 80, 16, 48, 20, 60)
+    paste = flat.copy()
+    paste[16:48, 20:60] = 180
+    assert seam_flat(paste, flat, sq) == pytest.approx(seam(paste, flat, sq), rel=1e-9)
+    assert seam_flat(paste, flat, sq) > 10
+    # no flat pixel on the band (a border that runs along edges only), or no border: NaN
+    stripes = np.zeros((64, 80, 3), np.uint8)
+    stripes[:, (np.arange(80) // 2) % 2 == 0] = 255  # period 4: every pixel on an edge
+    assert math.isnan(seam_flat(stripes, stripes, sq))
+    assert math.isnan(seam_flat(c, c, np.zeros((64, 80), np.float32)))
+    # the threshold is the photo's gradient: with none counted as flat, NaN; with all, equal to `seam`
+    assert math.isnan(seam_flat(bright, c, m, flat_below=0.0))
+    assert seam_flat(bright, c, m, flat_below=1e9) == pytest.approx(seam(bright, c, m), rel=1e-9)
 
 
 # ----------------------------------------------------------------------------- backbones

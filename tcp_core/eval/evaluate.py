@@ -33,6 +33,7 @@ Metrics per method, averaged over pairs (FID over the whole set); key, report la
 - `bg_psnr` bgPSNR up: PSNR outside the mask dilated by 4 px (edit leaking out); 100 dB cap.
 - `style_dist` StyleDist-<bb> down: early-feature mean/std distance, masked result vs style.
 - `seam` Seam down: excess gradient magnitude on a 3 px band along the mask border.
+- `seam_flat` Seam(flat) down: the same on the band's pixels where the photo has no edge (new edges only).
 
 The paper reports SIFID with an up arrow while SPEC defines it against the style reference (where
 lower means closer to the style); both are reported, with the direction that makes sense for each.
@@ -69,7 +70,7 @@ from tcp_core.editing.regions import EditModel, RegionEdit
 from tcp_core.eval.metrics import backbones as _bb
 from tcp_core.eval.metrics import features as _feat
 from tcp_core.eval.metrics.frechet import fid as _fid
-from tcp_core.eval.metrics.image import PSNR_CAP, bg_psnr, binarize_mask, psnr, rmse, seam, ssim
+from tcp_core.eval.metrics.image import PSNR_CAP, bg_psnr, binarize_mask, psnr, rmse, seam, seam_flat, ssim
 from tcp_core.eval.report import BETTER, MAX_SHEET_ROWS, METRICS, contact_sheet, markdown, metric_labels, thumb
 
 ALL_METHODS = ("tcp", "tcp_final", "pixel", "swapae", "reinhard", "identity")
@@ -338,6 +339,7 @@ def score_pair(p: Pair, results: dict[str, np.ndarray], bb, n_loc: int = 1024, s
             "bg_psnr": bg_psnr(r, c, m),
             "style_dist": float("nan"),
             "seam": seam(r, c, m),
+            "seam_flat": seam_flat(r, c, m),
         }
         if wts.sum() > 1e-8:
             mu_r, sd_r = _feat.masked_moments(e, wts)

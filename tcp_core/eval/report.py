@@ -11,10 +11,11 @@ from tcp_core.eval.metrics.image import PSNR_CAP
 __all__ = ["BETTER", "MAX_SHEET_ROWS", "METRICS", "THUMB", "contact_sheet", "fmt", "markdown", "metric_labels",
            "thumb"]
 
-METRICS = ("ssim", "rmse", "psnr", "fid", "sifid", "sifid_content", "ssd", "bg_psnr", "style_dist", "seam")
+METRICS = ("ssim", "rmse", "psnr", "fid", "sifid", "sifid_content", "ssd", "bg_psnr", "style_dist", "seam", "seam_flat")
 BETTER = {
     "ssim": "higher", "rmse": "lower", "psnr": "higher", "fid": "lower", "sifid": "lower",
     "sifid_content": "higher", "ssd": "lower", "bg_psnr": "higher", "style_dist": "lower", "seam": "lower",
+    "seam_flat": "lower",
 }
 MAX_SHEET_ROWS = 60
 THUMB = 128
@@ -24,7 +25,7 @@ def metric_labels(short: str) -> dict[str, str]:
     return {
         "ssim": "SSIM", "rmse": "RMSE", "psnr": "PSNR", "fid": f"FID-{short}", "sifid": f"SIFID-{short}",
         "sifid_content": f"SIFID-{short}(content)", "ssd": f"SSD-{short}", "bg_psnr": "bgPSNR",
-        "style_dist": f"StyleDist-{short}", "seam": "Seam",
+        "style_dist": f"StyleDist-{short}", "seam": "Seam", "seam_flat": "Seam(flat)",
     }
 
 
@@ -113,9 +114,10 @@ def markdown(report: dict) -> str:
         "↑ higher is better, ↓ lower is better. SSIM/RMSE/PSNR/SSD/SIFID(content) compare the result "
         "with the content photo; SIFID and StyleDist with the style reference (lower = more of the "
         "style taken); bgPSNR only outside the mask dilated by 4 px (100 dB = untouched); Seam = "
-        "extra gradient magnitude on the mask border (gray levels / px). FID is over the whole "
-        "result set vs the content photos; with few pairs it is a small-sample estimate, comparable "
-        "only between runs of the same size.",
+        "extra gradient magnitude on the mask border (gray levels / px), Seam(flat) the same where the photo "
+        "has no edge of its own there (new edges only; n/a where the border runs along edges only). "
+        "FID is over the whole result set vs the content photos; with few pairs it is a small-sample "
+        "estimate, comparable only between runs of the same size.",
         f"Feature metrics use `{report['backbone']}`: compare them only with numbers from the same "
         "backbone, not with the paper's Inception/VGG values.",
     ]

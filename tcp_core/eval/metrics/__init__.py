@@ -1,6 +1,6 @@
 """Evaluation metrics (paper Tables 1-2, METHOD section 4) plus editor-specific ones.
 
-Pixel metrics (`image`): `ssim`, `rmse`, `psnr`, `bg_psnr`, `seam` on HxWx3 uint8 images.
+Pixel metrics (`image`): `ssim`, `rmse`, `psnr`, `bg_psnr`, `seam`, `seam_flat` on HxWx3 uint8 images.
 Feature metrics (`frechet`, `features`): `frechet_distance`, `fid`, `sifid`, `ssd`, `style_dist`
 on a named backbone (`backbones.load_backbone`). Importing this package does not load any
 backbone weights; only `load_backbone` does.
@@ -17,11 +17,11 @@ from tcp_core.eval.metrics.backbones import (
 )
 from tcp_core.eval.metrics.features import sample_locations, self_similarity, sifid, ssd, style_dist
 from tcp_core.eval.metrics.frechet import feature_stats, fid, frechet_distance
-from tcp_core.eval.metrics.image import PSNR_CAP, bg_psnr, psnr, rmse, seam, ssim
+from tcp_core.eval.metrics.image import PSNR_CAP, bg_psnr, psnr, rmse, seam, seam_flat, ssim
 
 __all__ = [
     "BACKBONES", "INSTALL_HINT", "PSNR_CAP", "Backbone", "BackboneError", "BackboneUnavailable",
     "bg_psnr", "feature_stats", "fid", "frechet_distance", "load_backbone", "psnr", "rmse",
-    "sample_locations", "seam", "self_similarity", "sifid", "ssd", "ssim", "style_dist",
+    "sample_locations", "seam", "seam_flat", "self_similarity", "sifid", "ssd", "ssim", "style_dist",
     "supported_backbones",
 ]

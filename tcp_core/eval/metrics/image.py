@@ -12,6 +12,9 @@
 - `bg_psnr`: PSNR outside the mask dilated by `dilate_px` (how much the edit leaked into pixels it
   should not touch); capped at `PSNR_CAP` like `psnr`.
 - `seam`: excess gradient magnitude on a band along the mask border, result minus content.
+- `seam_flat`: the same on the band's pixels where the photo is flat (no edge of its own), so only
+  new edges count: the line a viewer calls a seam, apart from an edit raising the contrast of an
+  edge the photo already has where the mask follows it.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import cv2
 import numpy as np
 
 PSNR_CAP = 100.0  # dB, reported for identical images (MSE 0); any real difference is far below
+FLAT_GRADIENT = 4.0  # gray levels per pixel: below this `gradient_magnitude` a photo has no edge (`seam_flat`)
 
 
 def _pair(a, b) -> tuple[np.ndarray, np.ndarray]:
@@ -183,3 +187,21 @@ def seam(result, content, mask, band_px: int = 3) -> float:
         return float("nan")
     d = float(gradient_magnitude(x)[band].mean() - gradient_magnitude(y)[band].mean())
     return max(0.0, d)
+
+
+def seam_flat(result, content, mask, band_px: int = 3, flat_below: float = FLAT_GRADIENT) -> float:
+    """Seam strength where the photo has no edge of its own, in gray levels per pixel (lower is better).
+
+        seam_flat = max(0, mean_flat |grad result| - mean_flat |grad content|)
+
+    over the pixels of `seam`'s band whose content gradient magnitude is below `flat_below`. `seam`
+    also counts an edit that changes the contrast of an edge the mask follows (a sky recoloured
+    against a treeline); here only an edge the photo did not have counts. NaN when the band has no
+    flat pixel (or the mask no border)."""
+    x, y = _pair(result, content)
+    band = border_band(mask, x.shape[:2], band_px)
+    gy = gradient_magnitude(y)
+    flat = band & (gy < float(flat_below))
+    if not flat.any():
+        return float("nan")
+    return max(0.0, float(gradient_magnitude(x)[flat].mean() - gy[flat].mean()))
