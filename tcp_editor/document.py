@@ -183,9 +183,17 @@ class Document(QObject):
         self.exif: bytes | None = None
         self.icc: bytes | None = None
         self.regions: list[Region] = []
-        self.active_uid: int = -1
-        self.global_transfer = False
         self.interp_image: np.ndarray | None = None
+        self._merge_generation = 0
+        self._reset_edits()
+
+    def _reset_edits(self) -> None:
+        """No regions, no second photo, every transfer setting at its default, no project file: the state of
+        a new document (at construction and when a photo is opened)."""
+        self.regions = []
+        self.active_uid = -1
+        self.global_transfer = False
+        self.interp_image = None
         self.interp_path = ""
         self.interp_what = "style"
         self.interp_amount = 0.0
@@ -198,7 +206,6 @@ class Document(QObject):
         self.detail_gain = DEFAULT_DETAIL_GAIN
         self.priming_highlights = DEFAULT_PRIMING_HIGHLIGHTS
         self.project_path = ""
-        self._merge_generation = 0
         self._region_counter = 0
 
     # photo -------------------------------------------------------------------------------
@@ -233,23 +240,7 @@ class Document(QObject):
         self.path = str(path)
         self.exif = exif
         self.icc = icc
-        self.regions = []
-        self.active_uid = -1
-        self.global_transfer = False
-        self.interp_image = None
-        self.interp_path = ""
-        self.interp_what = "style"
-        self.interp_amount = 0.0
-        self.smoothing = DEFAULT_SMOOTHING
-        self.interior = DEFAULT_INTERIOR_MODE
-        self.pre_transfer = DEFAULT_PRE_TRANSFER_PERCENT
-        self.edge = DEFAULT_FEATHER_EDGE
-        self.priming_profile = DEFAULT_PRIMING_PROFILE
-        self.priming_spread = DEFAULT_PRIMING_SPREAD
-        self.detail_gain = DEFAULT_DETAIL_GAIN
-        self.priming_highlights = DEFAULT_PRIMING_HIGHLIGHTS
-        self.project_path = ""
-        self._region_counter = 0
+        self._reset_edits()
         self.photoChanged.emit()
         self.regionsChanged.emit()
         self.activeRegionChanged.emit(-1)
