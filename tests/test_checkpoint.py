@@ -9,7 +9,7 @@ import torch
 from safetensors.torch import save_file
 
 from tcp_core.base.config import model_preset
-from tcp_core.networks.checkpoint import CheckpointError, load_net, read_metadata, save_model
+from tcp_core.networks.checkpoint import STATE_FORMAT, CheckpointError, load_net, read_metadata, save_model
 
 
 def test_round_trip_fp32_is_bit_exact(tiny_net, tmp_path):
@@ -96,6 +96,17 @@ def test_refuses_foreign_safetensors(tmp_path):
     q = tmp_path / "nometa.safetensors"
     save_file({"weight": torch.zeros(3)}, str(q))
     _expect(q, "not a TCP Editor model")
+
+
+def test_a_training_state_given_as_a_model_says_how_to_get_the_model(tmp_path):
+    # a training state or stage hand-off (what `--init` takes) is a TCP Editor file, not another program's
+    p = tmp_path / "handoff.safetensors"
+    save_file({"net/w": torch.zeros(3)}, str(p), metadata={"format": STATE_FORMAT, "step": "10"})
+    with pytest.raises(CheckpointError) as e:
+        load_net(p)
+    msg = str(e.value)
+    assert "training state or stage hand-off, not a model" in msg and "another program" not in msg
+    assert "model-ema.safetensors" in msg and f"scripts/handoff_state.py {p} --model" in msg
 
 
 def test_refuses_wrong_version(tiny_net, tmp_path):

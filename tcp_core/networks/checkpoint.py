@@ -26,6 +26,7 @@ from tcp_core.networks.model import TCPNet
 
 FORMAT = "tcp-editor"
 FORMAT_VERSION = "1"
+STATE_FORMAT = "tcp-editor-train-state"  # the metadata "format" of a training state or stage hand-off (not a model)
 ALLOWED_DTYPES = (torch.float32, torch.float16, torch.bfloat16, torch.float64)  # loaded as float32
 _FILE_DTYPES = {"F32": "float32", "F16": "float16", "BF16": "bfloat16", "F64": "float64"}
 MAX_HEADER_BYTES = 16 * 1024 * 1024  # a TCP model's header is tens of KB
@@ -116,6 +117,11 @@ def load_tensors(path) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
 
 
 def config_from_metadata(meta: Mapping[str, str], path) -> ModelConfig:
+    if meta.get("format") == STATE_FORMAT:
+        raise CheckpointError(
+            f"{path} is a TCP Editor training state or stage hand-off, not a model. Use the run's "
+            f"model-ema.safetensors, or write the model from it with "
+            f"`python scripts/handoff_state.py {path} --model MODEL.safetensors`")
     if meta.get("format") != FORMAT:
         raise CheckpointError(
             f"{path} is a safetensors file but not a TCP Editor model (metadata format="

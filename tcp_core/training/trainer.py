@@ -44,7 +44,7 @@ from torch import Tensor
 
 from tcp_core.base.config import LossWeights, ModelConfig, TrainConfig
 from tcp_core.base.errors import UsageError, UserError
-from tcp_core.networks.checkpoint import load_net, read_metadata
+from tcp_core.networks.checkpoint import STATE_FORMAT, load_net, read_metadata
 from tcp_core.networks.cooccur import random_crops
 from tcp_core.networks.model import Discriminators, TCPNet
 from tcp_core.networks.precision import Precision, channels_last
@@ -54,7 +54,6 @@ from tcp_core.training.masks import free_form_masks, training_masks
 from tcp_core.training.primed import primed_photos, uint8_photos
 from tcp_core.training.recolour import recolour
 
-STATE_FORMAT = "tcp-editor-train-state"  # the metadata "format" of a training state file
 STATE_MODULES = ("net", "ema", "disc")  # a state's module tensors are named PREFIX/param (then opt_g/, opt_d/, rng/)
 
 
