@@ -860,3 +860,49 @@ def test_cli_swap_interior_changes_the_export(files, capsys):
     assert d.shape == b.shape and not np.array_equal(d, b)  # the fixed ramp is another export
     assert main([*base, "--interior-ramp", "wide", "-o", str(out_d)]) == 2
     assert "invalid choice: 'wide'" in capsys.readouterr().err
+
+
+def test_interior_fill_primed_takes_the_primed_photo_inside_and_never_asks_for_the_swap():
+    """`interior_fill="primed"`: inside the region the export is the classical colour transfer (priming) itself,
+    the network's region edit only at the border; the global swap is not computed."""
+    from tcp_core.colour.priming import prime_region
+    from tcp_core.editing.export_config import ExportSettingError
+
+    class Fake128(FakeModel):  # a 128 px working size, so the interior ramp is reached well inside the disk
+        config = SimpleNamespace(resolution=128, enc_channels=(8, 16), name="fake")
+
+    h, w = 300, 400
+    rgb = textured(h, w, seed=5)
+    mask = disk(h, w, 200, 150, 120)
+    style = np.zeros((64, 64, 3), np.uint8)
+    style[...] = (200, 90, 40)  # a flat orange reference: priming pulls the region's mean towards it
+    style[::2] += 10
+    model = Fake128()
+    export = ExportConfig(priming=1.0, interior_fill="primed", priming_profile="global")
+    outs = {s: apply_regions(model, photo_of(rgb), [RegionEdit(style, mask, s)], export) for s in (0.0, 1.0)}
+    assert not any(c[0] == "swap" for c in model.calls)
+    assert np.abs(outs[0.0].astype(int) - rgb).max() <= 1  # strength 0 still leaves the photo as it is
+    reach = dilate(mask, 48)
+    assert np.array_equal(outs[1.0][~reach], rgb[~reach])
+    # deep inside: the primed photo's colours (not the fake network's +SHIFT), up to the colour transform's smoothing
+    primed = prime_region(rgb, style, mask, 1.0, None, export.priming_cap, profile="global")
+    inside = erode(mask, 60)
+    got = outs[1.0].astype(float)[inside].mean(0)
+    want = primed.astype(float)[inside].mean(0)
+    assert np.abs(got - want).max() < 6, (got, want)
+    assert np.abs(got - (rgb.astype(float)[inside].mean(0) + SHIFT)).max() > 30  # not the network's colours
+    # the default fill is the network's swap; a bad value names the field
+    assert ExportConfig().interior_fill == "swap"
+    with pytest.raises(ExportSettingError, match="interior_fill"):
+        ExportConfig(interior_fill="photo")
+
+
+def test_cli_interior_fill(files, capsys):
+    base = ["apply", str(files.content), "--style", str(files.style), "--mask", str(files.mask), "--preset", "tiny"]
+    out_a, out_b = files.dir / "swap_fill.png", files.dir / "primed_fill.png"
+    assert main([*base, "-o", str(out_a)]) == 0
+    assert main([*base, "--interior-fill", "primed", "-o", str(out_b)]) == 0
+    a, b = np.asarray(Image.open(out_a)), np.asarray(Image.open(out_b))
+    assert a.shape == b.shape and not np.array_equal(a, b)
+    assert main([*base, "--interior-fill", "network", "-o", str(out_b)]) == 2
+    assert "invalid choice: 'network'" in capsys.readouterr().err

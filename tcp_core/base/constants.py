@@ -21,6 +21,12 @@ MAX_SMOOTHING = 32
 # ramp over 1-4 network pixels, "off" the region edit (paper Eq. 5-6) alone.
 INTERIOR_MODES = ("guided", "fixed", "off")
 DEFAULT_INTERIOR_MODE = "guided"  # since session 29 (docs/training/s33/)
+# What fills a region's inside under that ramp (`ExportConfig.interior_fill`): "swap" the network's global swap of
+# the primed photo, "primed" the primed photo itself (the classical colour transfer, no network inside; the
+# network's region edit still makes the border). Blind on the tuning artist pairs "primed" at priming 1.0 beat the
+# default 34-14 (docs/training/s44/); opt-in until it is judged held out and with strengths past 1.
+INTERIOR_FILLS = ("swap", "primed")
+DEFAULT_INTERIOR_FILL = "swap"
 # Where an export's feather fades each region's edit out (`ExportConfig.edge`): "across" straddles the mask's
 # edge (a photo-guided fade from inside to just outside the mask: no seam where the brush stopped on a smooth sky),
 # "inside" fades out within the mask (no pixel outside the mask changes, but the fade shows as a band along it).

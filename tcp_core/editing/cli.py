@@ -31,6 +31,7 @@ import numpy as np
 
 from tcp_core.base.constants import (
     DEFAULT_DETAIL_GAIN,
+    DEFAULT_INTERIOR_FILL,
     DEFAULT_INTERIOR_MODE,
     DEFAULT_PRE_TRANSFER,
     DEFAULT_PRIMING_CAP,
@@ -38,6 +39,7 @@ from tcp_core.base.constants import (
     DEFAULT_PRIMING_PROFILE,
     DEFAULT_PRIMING_SPREAD,
     DEFAULT_SMOOTHING,
+    INTERIOR_FILLS,
     INTERIOR_MODES,
     MAX_SMOOTHING,
     MAX_STRENGTH,
@@ -140,6 +142,10 @@ def _build_parser() -> argparse.ArgumentParser:
                         "inside: 'fixed' over 1-4 network pixels, 'guided' follows the photo (as narrow where the "
                         "border runs along an edge of the photo, wider where it crosses a smooth sky, so no band "
                         "shows there) (default %(default)s)")
+    a.add_argument("--interior-fill", choices=INTERIOR_FILLS, default=DEFAULT_INTERIOR_FILL,
+                   help="with --swap-interior, what fills each region's inside: 'swap' the network's global swap of "
+                        "the primed photo, 'primed' the primed photo itself (the colour transfer of --pre-transfer, "
+                        "no network inside; the network still blends the border) (default %(default)s)")
     a.add_argument("--pre-transfer", action="append", type=float, default=[], metavar="A",
                    help="colour priming 0-1: the network edits each region's inside after moving it this far "
                         "towards the reference's colours by a classical colour transfer (Lab mean and spread), so the "
@@ -285,6 +291,7 @@ def export_config(args) -> ExportConfig:
         priming_highlights=args.priming_highlights,
         priming_part=args.priming_part,
         interior=args.interior_ramp if args.swap_interior else "off",
+        interior_fill=args.interior_fill,
         edge="inside" if args.inside else "across",
         guided_feather=not args.plain_feather,
         smoothing=args.smoothing,

@@ -7,6 +7,7 @@ setting measured blind against the one before (`tcp_core.base.constants` says wh
                    (`tcp_core.colour.priming`), with priming_cap / priming_profile / priming_spread /
                    priming_highlights / priming_part saying how
     interior       how a region's inside takes the network's global swap ("guided", "fixed" ramp, or "off")
+    interior_fill  what fills that inside: the network's swap of the primed photo ("swap") or the primed photo itself
     edge           where the feather fades the edit out: "across" the mask's edge or "inside" it
     guided_feather the feather follows the photo's edges (False: a plain blur of the mask)
     smoothing      colour smoothing of the transform that carries the edit to full resolution (None: default)
@@ -29,6 +30,7 @@ from types import MappingProxyType
 from tcp_core.base.constants import (
     DEFAULT_DETAIL_GAIN,
     DEFAULT_FEATHER_EDGE,
+    DEFAULT_INTERIOR_FILL,
     DEFAULT_INTERIOR_MODE,
     DEFAULT_PRE_TRANSFER,
     DEFAULT_PRIMING_CAP,
@@ -36,6 +38,7 @@ from tcp_core.base.constants import (
     DEFAULT_PRIMING_PROFILE,
     DEFAULT_PRIMING_SPREAD,
     FEATHER_EDGES,
+    INTERIOR_FILLS,
     INTERIOR_MODES,
     MAX_SMOOTHING,
     PRIMING_HIGHLIGHTS,
@@ -48,6 +51,7 @@ __all__ = ["EXPORT_PRESETS", "ExportConfig", "ExportSettingError"]
 
 _CHOICES = {
     "interior": INTERIOR_MODES,
+    "interior_fill": INTERIOR_FILLS,
     "edge": FEATHER_EDGES,
     "priming_profile": PRIMING_PROFILES,
     "priming_spread": PRIMING_SPREADS,
@@ -80,6 +84,7 @@ class ExportConfig:
     priming_highlights: str = DEFAULT_PRIMING_HIGHLIGHTS  # PRIMING_HIGHLIGHTS: clipped highlights' own colour or none
     priming_part: str = "place"  # PRIMING_PARTS: what of the reference priming reads, for a region without style mask
     interior: str = DEFAULT_INTERIOR_MODE  # INTERIOR_MODES: how a region's inside takes the global swap
+    interior_fill: str = DEFAULT_INTERIOR_FILL  # INTERIOR_FILLS: the swap of the primed photo, or the primed photo
     edge: str = DEFAULT_FEATHER_EDGE  # FEATHER_EDGES: the feather across the mask's edge or inside it
     guided_feather: bool = True  # the feather follows the photo (False: a plain blur of the mask)
     smoothing: float | None = None  # 0..MAX_SMOOTHING; None: DEFAULT_SMOOTHING

@@ -13,12 +13,14 @@ import torch
 
 from tcp_core.base.constants import (
     DEFAULT_DETAIL_GAIN,
+    DEFAULT_INTERIOR_FILL,
     DEFAULT_INTERIOR_MODE,
     DEFAULT_PRE_TRANSFER,
     DEFAULT_PRIMING_CAP,
     DEFAULT_PRIMING_HIGHLIGHTS,
     DEFAULT_PRIMING_PROFILE,
     DEFAULT_PRIMING_SPREAD,
+    INTERIOR_FILLS,
     INTERIOR_MODES,
     MAX_STRENGTH,
     PRIMING_HIGHLIGHTS,
@@ -70,6 +72,9 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--final-interior", default=DEFAULT_INTERIOR_MODE, choices=INTERIOR_MODES,
                     help="method tcp_final's use of the global swap inside each region (the export's "
                          "--interior-ramp; 'off' = --no-swap-interior) (default %(default)s)")
+    ap.add_argument("--final-interior-fill", default=DEFAULT_INTERIOR_FILL, choices=INTERIOR_FILLS,
+                    help="what fills each region's inside in method tcp_final: the network's swap of the primed "
+                         "photo, or the primed photo itself (the export's --interior-fill) (default %(default)s)")
     ap.add_argument("--priming-cap", type=float, default=DEFAULT_PRIMING_CAP, metavar="R",
                     help="method tcp_final's cap on the colour priming's spread ratio (the export's --priming-cap; "
                          "0 = no cap) (default %(default)g)")
@@ -120,7 +125,8 @@ def build_parser() -> argparse.ArgumentParser:
 # the flag of each export setting (`ExportConfig` field) method tcp_final takes
 _EXPORT_FLAGS = {"priming": "--pre-transfer", "priming_cap": "--priming-cap", "priming_profile": "--priming-profile",
                  "priming_spread": "--priming-spread", "priming_highlights": "--priming-highlights",
-                 "interior": "--final-interior", "edge": "--final-inside", "guided_feather": "--final-plain-feather",
+                 "interior": "--final-interior", "interior_fill": "--final-interior-fill",
+                 "edge": "--final-inside", "guided_feather": "--final-plain-feather",
                  "smoothing": "--final-smoothing", "detail_gain": "--detail-gain"}
 
 
@@ -131,6 +137,7 @@ def export_config(args) -> ExportConfig:
         return ExportConfig(priming=args.pre_transfer, priming_cap=args.priming_cap or None,
                             priming_profile=args.priming_profile, priming_spread=args.priming_spread,
                             priming_highlights=args.priming_highlights, interior=args.final_interior,
+                            interior_fill=args.final_interior_fill,
                             edge="inside" if args.final_inside else "across",
                             guided_feather=not args.final_plain_feather, smoothing=args.final_smoothing,
                             detail_gain=args.detail_gain or None)

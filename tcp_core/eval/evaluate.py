@@ -197,6 +197,7 @@ def _export_record(export: ExportConfig) -> dict:
     return {
         "final_smoothing": float(DEFAULT_SMOOTHING if export.smoothing is None else export.smoothing),
         "final_interior": export.interior,
+        "final_interior_fill": export.interior_fill,
         "pre_transfer": float(export.priming),
         "final_inside": export.inside,
         "final_guided_feather": export.guided_feather,

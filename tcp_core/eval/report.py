@@ -98,6 +98,8 @@ def markdown(report: dict) -> str:
         + (f", priming part {report['priming_part']}" if report.get("pre_transfer")
            and report.get("priming_part", "place") != "place" else "")
         + (f", detail gain cap {report['detail_gain']:g}" if report.get("detail_gain") else "")
+        + (", the primed photo inside each region (no network there)"
+           if report.get("final_interior_fill") == "primed" else "")
         + (", feathered inside the mask" if report.get("final_inside") else "")
         + (", plain feather" if report.get("final_guided_feather") is False else "")
         + (f"; strength {report['strength']:g} (every network method)" if report.get("strength", 1.0) != 1.0 else "")
