@@ -37,8 +37,7 @@ from tcp_core.eval.metrics.image import (  # noqa: E402
     dilate,
     erode,
     gradient_magnitude,
-    seam,
-    seam_flat,
+    seams,
 )
 
 COLUMNS = ("seam", "seam_flat", "seam_edge", "flat share", "grad x border", "grad x inside",
@@ -59,9 +58,10 @@ def parts(result: np.ndarray, content: np.ndarray, mask: np.ndarray) -> dict[str
     def mean(a, where):
         return float(a[where].mean()) if where.any() else float("nan")
 
+    whole, flat_only = seams(result, content, mask)
     return {
-        "seam": seam(result, content, mask),
-        "seam_flat": seam_flat(result, content, mask),
+        "seam": whole,
+        "seam_flat": flat_only,
         "seam_edge": max(0.0, mean(gr - gc, edge)) if edge.any() else float("nan"),
         "flat share": float((band & flat).sum() / max(1, band.sum())),
         "grad x border": mean(gr, inner) / max(1e-6, mean(gc, inner)) if inner.any() else float("nan"),

@@ -216,18 +216,19 @@ def apply_regions(
             lo_res = model.region_edit(lo_edit_in, style_lo, lo_mask, float(strength), **fast, **by_part)
             lo_ref = model.own_style_edit(lo_src, lo_mask)
         lo_res, lo_ref = (_resize(np.asarray(x), (wh, ww)) for x in (lo_res, lo_ref))
-        if cfg.swap_interior and not global_ and cfg.interior_fill == "primed":
-            # the inside is the primed photo itself (the classical transfer), the border the region edit's
-            sw_res = prime_region(lo_src, style_lo, lo_mask, priming * min(1.0, float(strength)), prime_mask,
-                                  cfg.priming_cap, **prime)
-            sw_ref = lo_src
-        elif cfg.swap_interior and not global_:
-            # the swap at strength 0 is G(C_A, S_A) whatever the reference: asked with the photo as its own
-            # reference it is the one the strength-0 region edit above already computed (cached)
-            sw_res = _resize(_primed_swap(model, lo_src, style_lo, lo_mask, priming, float(strength), by_part,
-                                          keyframe_step, cfg.priming_cap, prime_mask=prime_mask, **prime), (wh, ww))
-            sw_ref = _resize(np.asarray(model.swap(lo_src, lo_src, 0.0)), (wh, ww))
         if cfg.swap_interior and not global_:
+            if cfg.interior_fill == "primed":
+                # the inside is the primed photo itself (the classical transfer), the border the region edit's
+                sw_res = prime_region(lo_src, style_lo, lo_mask, priming * min(1.0, float(strength)), prime_mask,
+                                      cfg.priming_cap, **prime)
+                sw_ref = lo_src
+            else:
+                # the swap at strength 0 is G(C_A, S_A) whatever the reference: asked with the photo as its own
+                # reference it is the one the strength-0 region edit above already computed (cached)
+                sw_res = _resize(_primed_swap(model, lo_src, style_lo, lo_mask, priming, float(strength), by_part,
+                                              keyframe_step, cfg.priming_cap, prime_mask=prime_mask, **prime),
+                                 (wh, ww))
+                sw_ref = _resize(np.asarray(model.swap(lo_src, lo_src, 0.0)), (wh, ww))
             lo_res, lo_ref = swap_in_interior(lo_res, lo_ref, sw_res, sw_ref, lo_mask,
                                               lo_src if cfg.interior == "guided" else None)
         t0 = _add(timings, "edit", t0)

@@ -70,7 +70,7 @@ from tcp_core.editing.regions import EditModel, RegionEdit
 from tcp_core.eval.metrics import backbones as _bb
 from tcp_core.eval.metrics import features as _feat
 from tcp_core.eval.metrics.frechet import fid as _fid
-from tcp_core.eval.metrics.image import PSNR_CAP, bg_psnr, binarize_mask, psnr, rmse, seam, seam_flat, ssim
+from tcp_core.eval.metrics.image import PSNR_CAP, bg_psnr, binarize_mask, psnr, rmse, seams, ssim
 from tcp_core.eval.report import BETTER, MAX_SHEET_ROWS, METRICS, contact_sheet, markdown, metric_labels, thumb
 
 ALL_METHODS = ("tcp", "tcp_final", "pixel", "swapae", "reinhard", "identity")
@@ -330,6 +330,7 @@ def score_pair(p: Pair, results: dict[str, np.ndarray], bb, n_loc: int = 1024, s
         r = results[n]
         e = early_t[j]
         smp = _samples(e)
+        seam, seam_flat = seams(r, c, m)
         sc = {
             "ssim": ssim(r, c),
             "rmse": rmse(r, c),
@@ -339,8 +340,8 @@ def score_pair(p: Pair, results: dict[str, np.ndarray], bb, n_loc: int = 1024, s
             "ssd": _feat.ssd_from_matrices(_feat.self_similarity(hyper_t[j]), content_ss),
             "bg_psnr": bg_psnr(r, c, m),
             "style_dist": float("nan"),
-            "seam": seam(r, c, m),
-            "seam_flat": seam_flat(r, c, m),
+            "seam": seam,
+            "seam_flat": seam_flat,
         }
         if wts.sum() > 1e-8:
             mu_r, sd_r = _feat.masked_moments(e, wts)

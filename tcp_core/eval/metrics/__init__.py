@@ -17,11 +17,11 @@ from tcp_core.eval.metrics.backbones import (
 )
 from tcp_core.eval.metrics.features import sample_locations, self_similarity, sifid, ssd, style_dist
 from tcp_core.eval.metrics.frechet import feature_stats, fid, frechet_distance
-from tcp_core.eval.metrics.image import PSNR_CAP, bg_psnr, psnr, rmse, seam, seam_flat, ssim
+from tcp_core.eval.metrics.image import PSNR_CAP, bg_psnr, psnr, rmse, seam, seam_flat, seams, ssim
 
 __all__ = [
     "BACKBONES", "INSTALL_HINT", "PSNR_CAP", "Backbone", "BackboneError", "BackboneUnavailable",
     "bg_psnr", "feature_stats", "fid", "frechet_distance", "load_backbone", "psnr", "rmse",
-    "sample_locations", "seam", "seam_flat", "self_similarity", "sifid", "ssd", "ssim", "style_dist",
+    "sample_locations", "seam", "seam_flat", "seams", "self_similarity", "sifid", "ssd", "ssim", "style_dist",
     "supported_backbones",
 ]

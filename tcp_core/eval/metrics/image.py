@@ -172,6 +172,18 @@ def border_band(mask, shape: tuple[int, int], band_px: int = 3) -> np.ndarray:
     return dilate(m, band_px) & ~erode(m, band_px)
 
 
+def seams(result, content, mask, band_px: int = 3, flat_below: float = FLAT_GRADIENT) -> tuple[float, float]:
+    """(`seam`, `seam_flat`) from one pass: the border band and both gradient magnitudes are computed once."""
+    x, y = _pair(result, content)
+    band = border_band(mask, x.shape[:2], band_px)
+    if not band.any():
+        return float("nan"), float("nan")
+    gx, gy = gradient_magnitude(x), gradient_magnitude(y)
+    whole = max(0.0, float(gx[band].mean() - gy[band].mean()))
+    flat = band & (gy < float(flat_below))
+    return whole, (max(0.0, float(gx[flat].mean() - gy[flat].mean())) if flat.any() else float("nan"))
+
+
 def seam(result, content, mask, band_px: int = 3) -> float:
     """Seam strength at the mask border, in gray levels per pixel (lower is better; 0 = none).
 
@@ -181,12 +193,7 @@ def seam(result, content, mask, band_px: int = 3) -> float:
     edge the content did not have, so it shows up as extra gradient energy right on the border;
     an edit that keeps the content's edges there scores ~0. NaN when the mask has no border
     (empty or full mask)."""
-    x, y = _pair(result, content)
-    band = border_band(mask, x.shape[:2], band_px)
-    if not band.any():
-        return float("nan")
-    d = float(gradient_magnitude(x)[band].mean() - gradient_magnitude(y)[band].mean())
-    return max(0.0, d)
+    return seams(result, content, mask, band_px)[0]
 
 
 def seam_flat(result, content, mask, band_px: int = 3, flat_below: float = FLAT_GRADIENT) -> float:
@@ -198,10 +205,4 @@ def seam_flat(result, content, mask, band_px: int = 3, flat_below: float = FLAT_
     also counts an edit that changes the contrast of an edge the mask follows (a sky recoloured
     against a treeline); here only an edge the photo did not have counts. NaN when the band has no
     flat pixel (or the mask no border)."""
-    x, y = _pair(result, content)
-    band = border_band(mask, x.shape[:2], band_px)
-    gy = gradient_magnitude(y)
-    flat = band & (gy < float(flat_below))
-    if not flat.any():
-        return float("nan")
-    return max(0.0, float(gradient_magnitude(x)[flat].mean() - gy[flat].mean()))
+    return seams(result, content, mask, band_px, flat_below)[1]
