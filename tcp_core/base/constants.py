@@ -75,6 +75,17 @@ DEFAULT_PRIMING_HIGHLIGHTS = "neutral"
 # reference's rows at the region's own place in its photo, "match" the part of the reference that looks like the region
 # (`TCPModel.match_style_part`), "auto" matches only smooth regions. "place" (docs/training/s39/).
 PRIMING_PARTS = ("place", "match", "auto")
+# What colour priming does with the pixels of a region that are not its material (`prime_region(objects=...)`, `apply
+# --priming-objects`): a rock or a path in a meadow, boats on a beach, a post in the grass. "prime" moves them with the
+# region, as Reinhard's transfer does (their difference from the region's mean carried into the reference's colours:
+# a grey rock in green grass turned cyan under an autumn reference, docs/training/s44/ section 4); "keep" leaves them as
+# they are and reads the region's colour moments without them (`priming.object_weight`). The export keeps objects only
+# in textured regions: in a smooth one (a sky, fog) the odd pixels are clouds and the sun, which belong to it.
+PRIMING_OBJECTS = ("prime", "keep")
+DEFAULT_PRIMING_OBJECTS = "prime"
+OBJECT_SCALE_REF_PX = 12.0  # the region's local material colour: a Gaussian of this sigma (pixels of a 128 px image)
+OBJECT_SPREAD_FLOOR = (6.0, 4.0, 4.0)  # least robust spread (Lab L, a, b) a pixel's difference is measured in
+OBJECT_DISTANCE = (2.5, 4.0)  # normalised distance from which a pixel starts to count as an object, and fully does
 HIGHLIGHT_CLIP = (235.0, 250.0)  # smallest channel (0-255) where a pixel starts to count as clipped; fully clipped
 # The cap on how much the export's local colour transform (`tcp_core.editing.fullres`) amplifies the photo's own detail,
 # per output channel (the norm of each row of A; `apply --detail-gain`, 0 = no cap): local means still follow the

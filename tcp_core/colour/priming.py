@@ -28,6 +28,18 @@ means (the gradient itself is carried by the means, not by stretching), capped a
 128 px image, by that ratio; its coarser variation is scaled by the ratio only where that shrinks it. A smooth sky
 has almost no detail, so a busy reference (storm clouds, rock and snow) no longer doubles the sky's slow shading
 from left to right into a dark blotch that the network then paints as a cloud.
+
+`objects="keep"` (PRIMING_OBJECTS) leaves the pixels that are not the region's material as they are (a rock or a
+path in a meadow, boats on a beach): Reinhard's transfer carries each pixel's difference from the region's mean into
+the reference's colours, so a grey rock in green grass turns cyan under an autumn reference. `object_weight` finds
+them as the pixels far from the region's local material colour, in units of the region's robust spread:
+
+    r(x)   = lab(x) - mean_{G * (m (1 - o))}(lab)(x)    difference from the local material colour (a Gaussian G of
+                                                        OBJECT_SCALE_REF_PX, weighted by the mask m and 1 - o)
+    d(x)   = || (r(x) - med r) / max(floor, 1.4826 MAD r) ||    per Lab channel (floor: OBJECT_SPREAD_FLOOR)
+    o(x)   = smoothstep(OBJECT_DISTANCE, d(x))          1: an object, 0: the material (two passes, o = 0 first)
+
+and priming then moves each pixel by amount * m * (1 - o), reading the region's moments over m * (1 - o).
 """
 
 from __future__ import annotations
@@ -38,17 +50,22 @@ import numpy as np
 from tcp_core.base.constants import (
     DEFAULT_PRIMING_CAP,
     DEFAULT_PRIMING_HIGHLIGHTS,
+    DEFAULT_PRIMING_OBJECTS,
     DEFAULT_PRIMING_SPREAD,
     HIGHLIGHT_CLIP,
+    OBJECT_DISTANCE,
+    OBJECT_SCALE_REF_PX,
+    OBJECT_SPREAD_FLOOR,
     PRIMING_HIGHLIGHTS,
+    PRIMING_OBJECTS,
     PRIMING_PROFILES,
     PRIMING_SPREADS,
     SPREAD_DETAIL_REF_PX,
 )
 
-__all__ = ["PRIMING_HIGHLIGHTS", "PRIMING_PROFILES", "PRIMING_SPREADS", "clipped_highlights", "lab_moments",
-           "prime_region", "priming_options", "region_rows", "reinhard_lab", "reinhard_lab_rows", "row_profile",
-           "rows_window", "scaled_spread"]
+__all__ = ["PRIMING_HIGHLIGHTS", "PRIMING_OBJECTS", "PRIMING_PROFILES", "PRIMING_SPREADS", "clipped_highlights",
+           "lab_moments", "object_weight", "prime_region", "priming_options", "region_rows", "reinhard_lab",
+           "reinhard_lab_rows", "row_profile", "rows_window", "scaled_spread"]
 
 ROWS_SMOOTHING = 1 / 8  # the row profiles' Gaussian sigma, as a fraction of the vertical extent they span
 
@@ -223,6 +240,39 @@ def priming_options(profile: str, mask: np.ndarray | None, style_mask: np.ndarra
     return {"profile": profile, "ref_rows": ref_rows, "spread": spread, "highlights": highlights}
 
 
+def object_weight(src: np.ndarray, mask: np.ndarray, passes: int = 2) -> np.ndarray:
+    """HxW float32 in [0, 1]: how much each pixel of `src` (uint8 RGB) is an object inside the region `mask` (HxW
+    weights) rather than the region's material (see the module docstring): 1 a rock in a meadow, 0 the meadow; 0
+    outside the region. Measured at any size (its scales are in pixels of a 128 px image)."""
+    h, w = src.shape[:2]
+    m = np.clip(np.asarray(mask, np.float32), 0.0, 1.0)
+    assert m.shape == (h, w), (m.shape, src.shape)
+    inside = m > 0.5
+    obj = np.zeros((h, w), np.float32)
+    if not inside.any():
+        return obj
+    px = 128.0 / min(h, w)
+    lab = cv2.GaussianBlur(_lab(src), (0, 0), 0.75 / px)  # sensor noise is not an object
+    sigma = OBJECT_SCALE_REF_PX / px
+    mu = lab[inside].mean(0)
+    floor = np.asarray(OBJECT_SPREAD_FLOOR, np.float32)
+    lo, hi = OBJECT_DISTANCE
+    for _ in range(passes):
+        wt = m * (1.0 - obj)
+        den = cv2.GaussianBlur(wt, (0, 0), sigma)[:, :, None]
+        local = (cv2.GaussianBlur(lab * wt[:, :, None], (0, 0), sigma) + 1e-2 * mu) / (den + 1e-2)
+        r = lab - local
+        material = r[inside & (obj < 0.5)]
+        if not len(material):
+            break
+        med = np.median(material, 0)
+        spread = np.maximum(floor, 1.4826 * np.median(np.abs(material - med), 0))
+        d = np.sqrt((((r - med) / spread) ** 2).sum(-1))
+        t = np.clip((d - lo) / (hi - lo), 0.0, 1.0)
+        obj = (t * t * (3.0 - 2.0 * t)).astype(np.float32)
+    return obj * inside
+
+
 def clipped_highlights(src: np.ndarray) -> np.ndarray:
     """HxW float32 in [0, 1]: how clipped each pixel of `src` (uint8 RGB) is, by its smallest channel (0 below
     HIGHLIGHT_CLIP[0], 1 from HIGHLIGHT_CLIP[1]): a white sun or glint, where the photo holds no colour."""
@@ -242,7 +292,8 @@ def _neutral(resid: np.ndarray, clipped: np.ndarray | None) -> np.ndarray:
 def prime_region(src: np.ndarray, style: np.ndarray, mask: np.ndarray, amount: float,
                  style_mask: np.ndarray | None = None, max_spread: float | None = DEFAULT_PRIMING_CAP,
                  profile: str = "global", ref_rows: tuple[float, float] | None = None,
-                 spread: str = DEFAULT_PRIMING_SPREAD, highlights: str = DEFAULT_PRIMING_HIGHLIGHTS) -> np.ndarray:
+                 spread: str = DEFAULT_PRIMING_SPREAD, highlights: str = DEFAULT_PRIMING_HIGHLIGHTS,
+                 objects: str = DEFAULT_PRIMING_OBJECTS) -> np.ndarray:
     """`src` (uint8 RGB HxWx3) with its region `mask` (HxW in [0, 1]) moved `amount` (0..1) of the way to
     the Reinhard colour transfer towards `style` (or the part `style_mask` of it), its spread ratio capped at
     `max_spread` (None: Reinhard's own). `profile` (PRIMING_PROFILES): "global" matches one Lab mean per region,
@@ -250,7 +301,8 @@ def prime_region(src: np.ndarray, style: np.ndarray, mask: np.ndarray, amount: f
     `spread` (PRIMING_SPREADS): what the spread ratio stretches, all of the region's variation or its detail only.
     `highlights` (PRIMING_HIGHLIGHTS): "neutral" takes the chroma differences of clipped pixels (`clipped_highlights`:
     the sun's white disk) from their row as none, so they take the reference's colour there rather than its
-    opposite; "plain" is Reinhard's transfer of every pixel alike.
+    opposite; "plain" is Reinhard's transfer of every pixel alike. `objects` (PRIMING_OBJECTS): "keep" leaves the
+    pixels that are not the region's material as they are (`object_weight`), "prime" moves them with it.
     Outside the mask, and everywhere at amount 0 or for an empty mask, `src` is returned as it is (the same
     array)."""
     assert src.ndim == 3 and src.shape[2] == 3 and src.dtype == np.uint8, (src.shape, src.dtype)
@@ -264,6 +316,8 @@ def prime_region(src: np.ndarray, style: np.ndarray, mask: np.ndarray, amount: f
         raise ValueError(f"priming spread must be one of {', '.join(PRIMING_SPREADS)}, got {spread!r}")
     if highlights not in PRIMING_HIGHLIGHTS:
         raise ValueError(f"priming highlights must be one of {', '.join(PRIMING_HIGHLIGHTS)}, got {highlights!r}")
+    if objects not in PRIMING_OBJECTS:
+        raise ValueError(f"priming objects must be one of {', '.join(PRIMING_OBJECTS)}, got {objects!r}")
     if amount == 0.0 or not m.any():
         return src
     if style_mask is not None and not np.any(style_mask):
@@ -273,6 +327,10 @@ def prime_region(src: np.ndarray, style: np.ndarray, mask: np.ndarray, amount: f
     clipped = clipped_highlights(src) if highlights == "neutral" else None
     if clipped is not None and not clipped.any():
         clipped = None
+    if objects == "keep":
+        material = m * (1.0 - object_weight(src, m))
+        if material.sum() >= 0.05 * m.sum():  # (a region that is all "objects" has no material to read: prime it all)
+            m = material
     if profile == "rows":
         target = reinhard_lab_rows(src, style, m, style_mask, max_spread, ref_rows, spread, clipped).astype(np.float32)
     else:

@@ -21,6 +21,7 @@ import numpy as np
 from tcp_core.base.constants import (
     DEFAULT_PRIMING_CAP,
     DEFAULT_PRIMING_HIGHLIGHTS,
+    DEFAULT_PRIMING_OBJECTS,
     DEFAULT_PRIMING_PROFILE,
     DEFAULT_PRIMING_SPREAD,
 )
@@ -147,7 +148,10 @@ def apply_regions(
     not its mountains), for the priming only: the network still takes the whole reference's style; "auto" matches
     only for a smooth region (mean `fullres.photo_flatness` over it at least MATCH_FLATNESS: a clear sky, fog, a
     blurred background), where the match won on the tuning pairs, and reads the rows at its place otherwise (grass,
-    beaches and fields took blotches from a matched part).
+    beaches and fields took blotches from a matched part). `priming_objects` (PRIMING_OBJECTS): "keep" leaves what a
+    textured region holds that is not its material (a rock or a path in a meadow, boats on a beach;
+    `priming.object_weight`) unprimed, so it keeps its colour; in a smooth region (a sky, fog: mean `photo_flatness`
+    at least MATCH_FLATNESS) the odd pixels are clouds and the sun, and everything is primed.
     """
     cfg = ExportConfig.resolve(config)
     cur = photo.rgb if isinstance(photo, LoadedImage) else np.asarray(photo)
@@ -199,6 +203,8 @@ def apply_regions(
             lo_mask = np.clip(_resize(as_float_mask(m_crop), (wh, ww)), 0, 1)  # (OpenCV reads the strided crop)
             if cfg.inside:
                 lo_mask = grow_mask(lo_mask, INSIDE_GROW_REF_PX * min(wh, ww) / 128)
+        if cfg.priming_objects != "prime" and not global_ and not _smooth_region(lo_src, lo_mask):
+            prime = {**prime, "objects": cfg.priming_objects}  # (a smooth region's odd pixels are clouds, the sun)
         prime_mask = by_part.get("style_mask")  # what priming reads of the reference (None: `prime`'s rows or all)
         if (cfg.priming_part != "place" and prime_mask is None and not global_ and priming > 0 and strength > 0
                 and (cfg.priming_part == "match" or _smooth_region(lo_src, lo_mask))):
@@ -256,17 +262,17 @@ def _primed_swap(model: EditModel, lo_src: np.ndarray, style_lo: np.ndarray, lo_
                  cap: float | None = DEFAULT_PRIMING_CAP, profile: str = DEFAULT_PRIMING_PROFILE,
                  ref_rows: tuple[float, float] | None = None, spread: str = DEFAULT_PRIMING_SPREAD,
                  prime_mask: np.ndarray | None = None,
-                 highlights: str = DEFAULT_PRIMING_HIGHLIGHTS) -> np.ndarray:
+                 highlights: str = DEFAULT_PRIMING_HIGHLIGHTS, objects: str = DEFAULT_PRIMING_OBJECTS) -> np.ndarray:
     """The global swap of `lo_src` primed for `strength` (`prime_region` by pre_transfer * min(1, strength) within
     lo_mask), uint8 at the working size. With `keyframe_step` (slider drags) and priming on, it is interpolated
     between the primed swaps at the neighbouring multiples of the step, which stay in the model's caches: every
     strength would otherwise prime a new photo and encode it (exact at the key frames, like
-    `TCPModel._swap_features`). `profile`, `ref_rows`, `spread`, `highlights`: `prime_region`'s; `prime_mask`: the
-    part of the reference priming reads (`apply_regions` passes the network's style mask or the matched part;
-    None: all of it)."""
+    `TCPModel._swap_features`). `profile`, `ref_rows`, `spread`, `highlights`, `objects`: `prime_region`'s;
+    `prime_mask`: the part of the reference priming reads (`apply_regions` passes the network's style mask or the
+    matched part; None: all of it)."""
     def at(t: float) -> np.ndarray:
         lo_in = prime_region(lo_src, style_lo, lo_mask, pre_transfer * min(1.0, t), prime_mask, cap,
-                             profile, ref_rows, spread, highlights)
+                             profile, ref_rows, spread, highlights, objects)
         return np.asarray(model.swap(lo_in, style_lo, t, **by_part))
 
     if not keyframe_step or keyframe_step <= 0 or pre_transfer == 0:

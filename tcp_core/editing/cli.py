@@ -36,6 +36,7 @@ from tcp_core.base.constants import (
     DEFAULT_PRE_TRANSFER,
     DEFAULT_PRIMING_CAP,
     DEFAULT_PRIMING_HIGHLIGHTS,
+    DEFAULT_PRIMING_OBJECTS,
     DEFAULT_PRIMING_PROFILE,
     DEFAULT_PRIMING_SPREAD,
     DEFAULT_SMOOTHING,
@@ -44,6 +45,7 @@ from tcp_core.base.constants import (
     MAX_SMOOTHING,
     MAX_STRENGTH,
     PRIMING_HIGHLIGHTS,
+    PRIMING_OBJECTS,
     PRIMING_PARTS,
     PRIMING_PROFILES,
     PRIMING_SPREADS,
@@ -176,6 +178,10 @@ def _build_parser() -> argparse.ArgumentParser:
                         "rows at the region's own place in the photo, 'match' the part that matches the region (a "
                         "sky's reference sky, not its mountains; the network still takes the whole reference), "
                         "'auto' matches for smooth regions only (a clear sky, fog) (default %(default)s)")
+    a.add_argument("--priming-objects", choices=PRIMING_OBJECTS, default=DEFAULT_PRIMING_OBJECTS,
+                   help="what colour priming does with what a textured region holds that is not its material (a "
+                        "rock or a path in a meadow, boats on a beach): 'prime' moves it with the region, 'keep' "
+                        "leaves its colour (smooth regions such as skies prime everything) (default %(default)s)")
     a.add_argument("--no-crop", action="store_true", help="run the network on the whole photo, not a crop")
     a.add_argument("--quality", type=int, default=95, help="JPEG/WebP quality (default 95)")
     a.add_argument("--format", choices=["png", "jpg", "webp", "tif"], default=None, help="output format (batch)")
@@ -290,6 +296,7 @@ def export_config(args) -> ExportConfig:
         priming_spread=args.priming_spread,
         priming_highlights=args.priming_highlights,
         priming_part=args.priming_part,
+        priming_objects=args.priming_objects,
         interior=args.interior_ramp if args.swap_interior else "off",
         interior_fill=args.interior_fill,
         edge="inside" if args.inside else "across",

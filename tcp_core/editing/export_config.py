@@ -5,7 +5,7 @@ setting measured blind against the one before (`tcp_core.base.constants` says wh
 
     priming        how far each region is first moved towards its reference by a classical colour transfer
                    (`tcp_core.colour.priming`), with priming_cap / priming_profile / priming_spread /
-                   priming_highlights / priming_part saying how
+                   priming_highlights / priming_part / priming_objects saying how
     interior       how a region's inside takes the network's global swap ("guided", "fixed" ramp, or "off")
     interior_fill  what fills that inside: the network's swap of the primed photo ("swap") or the primed photo itself
     edge           where the feather fades the edit out: "across" the mask's edge or "inside" it
@@ -35,6 +35,7 @@ from tcp_core.base.constants import (
     DEFAULT_PRE_TRANSFER,
     DEFAULT_PRIMING_CAP,
     DEFAULT_PRIMING_HIGHLIGHTS,
+    DEFAULT_PRIMING_OBJECTS,
     DEFAULT_PRIMING_PROFILE,
     DEFAULT_PRIMING_SPREAD,
     FEATHER_EDGES,
@@ -42,6 +43,7 @@ from tcp_core.base.constants import (
     INTERIOR_MODES,
     MAX_SMOOTHING,
     PRIMING_HIGHLIGHTS,
+    PRIMING_OBJECTS,
     PRIMING_PARTS,
     PRIMING_PROFILES,
     PRIMING_SPREADS,
@@ -57,6 +59,7 @@ _CHOICES = {
     "priming_spread": PRIMING_SPREADS,
     "priming_highlights": PRIMING_HIGHLIGHTS,
     "priming_part": PRIMING_PARTS,
+    "priming_objects": PRIMING_OBJECTS,
 }
 
 
@@ -83,6 +86,7 @@ class ExportConfig:
     priming_spread: str = DEFAULT_PRIMING_SPREAD  # PRIMING_SPREADS: what the spread ratio stretches
     priming_highlights: str = DEFAULT_PRIMING_HIGHLIGHTS  # PRIMING_HIGHLIGHTS: clipped highlights' own colour or none
     priming_part: str = "place"  # PRIMING_PARTS: what of the reference priming reads, for a region without style mask
+    priming_objects: str = DEFAULT_PRIMING_OBJECTS  # PRIMING_OBJECTS: textured regions' odd pixels primed or kept
     interior: str = DEFAULT_INTERIOR_MODE  # INTERIOR_MODES: how a region's inside takes the global swap
     interior_fill: str = DEFAULT_INTERIOR_FILL  # INTERIOR_FILLS: the swap of the primed photo, or the primed photo
     edge: str = DEFAULT_FEATHER_EDGE  # FEATHER_EDGES: the feather across the mask's edge or inside it
