@@ -74,7 +74,7 @@ class SelectionController(QObject):
         r = self.target_region(create=mode == "add")
         if r is None:
             return
-        rid = self.service.submit_similarity(self.doc.preview, x, y)
+        rid = self.service.submit_similarity(self.doc.preview, x, y, self.controls.similarity.value() / 100)
         self.requests[rid] = (r.uid, mode, self.photo_gen())
         self.feedback.status("Selecting similar content…", 3000)
 

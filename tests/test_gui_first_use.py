@@ -208,7 +208,9 @@ def test_select_similar_default_is_strict_and_the_slider_updates_live(qtbot, win
     sim = np.full((h, w), 0.6, np.float32)
     sim[: h // 3] = 1.0  # the clicked "sky"
     sim[h // 3: 2 * h // 3] = 0.86  # "mountains": similar codes, other content
-    monkeypatch.setattr(service.worker.model, "content_similarity", lambda image, x, y: sim.copy())
+    asked = []
+    monkeypatch.setattr(service.worker.model, "similar_region",
+                        lambda image, x, y, tolerance: asked.append(tolerance) or sim.copy())
     c = win.controls
     assert "higher selects more" in c.similarity_label.text()
     win.set_tool("similar")
@@ -219,6 +221,7 @@ def test_select_similar_default_is_strict_and_the_slider_updates_live(qtbot, win
     stack = win.doc.undo_stack
     n = stack.count()
     assert r.mask[5, 5] == 1 and r.mask[h // 2, w // 2] == 0, "the default took more than the sky"
+    assert asked == [c.similarity.value() / 100]  # the click is seeded at the slider's tolerance
     c.similarity.setValue(75)  # more tolerant: the mountains too, live
     assert r.mask[h // 2, w // 2] == 1 and r.mask[h - 5, 5] == 0
     c.similarity.setValue(10)

@@ -32,6 +32,7 @@ from tcp_core.editing.matching import (
     upsample_part,
 )
 from tcp_core.editing.regions import RegionEdit
+from tcp_core.editing.similar import refine_selection
 from tcp_core.io.hub import resolve_weights
 from tcp_core.networks.checkpoint import load_net, read_metadata
 from tcp_core.networks.device import describe, pick_device
@@ -54,6 +55,9 @@ def working_size(h: int, w: int, resolution: int, multiple: int) -> tuple[int, i
     long_px = min(round(long_ * scale), 2 * resolution)
     long_px = max(multiple, int(round(long_px / multiple)) * multiple)
     return (resolution, long_px) if h <= w else (long_px, resolution)
+
+
+SIMILAR_SIZE = 224  # short side Select similar reads the trunk's features at (a multiple of 16)
 
 
 def check_image(image: np.ndarray, what: str = "image") -> np.ndarray:
@@ -418,6 +422,26 @@ class TCPModel:
         py, px = min(int(y * ch / h), ch - 1), min(int(x * cw / w), cw - 1)
         sim = (c * c[:, py, px][:, None, None]).sum(0).clamp(0, 1).cpu().numpy()
         return cv2.resize(sim, (w, h), interpolation=cv2.INTER_LINEAR).astype(np.float32)
+
+    @torch.no_grad()
+    def similar_region(self, image: np.ndarray, x: int, y: int, tolerance: float = 0.3,
+                       size: int = SIMILAR_SIZE) -> np.ndarray:
+        """Select similar (the editor's tool): HxW float32 in [0, 1], how much each pixel belongs to the part of
+        the photo clicked at (x, y), on the tolerance slider's scale (`tcp_core.editing.similar`): the frozen
+        ImageNet trunk's features (E's own without it) at `size` px, then a GrabCut that follows the photo's
+        edges, seeded at `tolerance` (0..1)."""
+        img = check_image(image)
+        h, w = img.shape[:2]
+        if not (0 <= x < w and 0 <= y < h):
+            raise ValueError(f"point ({x}, {y}) is outside the {w}x{h} image")
+        f = self._match_features(img, size)[0].float()  # [C, h', w'] unit vectors
+        fh, fw = f.shape[-2:]
+        py, px = min(int(y * fh / h), fh - 1), min(int(x * fw / w), fw - 1)
+        ref = f[:, max(0, py - 1):py + 2, max(0, px - 1):px + 2].mean((1, 2))
+        ref = ref / ref.norm().clamp_min(1e-6)
+        s = (f * ref[:, None, None]).sum(0).clamp(0, 1).cpu().numpy()
+        s = cv2.resize(s, (w, h), interpolation=cv2.INTER_LINEAR).astype(np.float32)
+        return refine_selection(np.ascontiguousarray(img), s, int(x), int(y), float(tolerance))
 
 
 def load_model(spec: str | None = None, device: str | torch.device | None = "auto", precision: str | None = "auto",

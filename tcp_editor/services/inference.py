@@ -406,7 +406,10 @@ class InferenceWorker(QObject):
             self.progress.emit(req.id, max(1, n), max(1, n))
             return out
         if isinstance(p, SimilarityJob):
-            return np.asarray(self.model.content_similarity(p.image, int(p.x), int(p.y)), np.float32)
+            similar = getattr(self.model, "similar_region", None)  # (a model without it: its content codes)
+            if similar is None:
+                return np.asarray(self.model.content_similarity(p.image, int(p.x), int(p.y)), np.float32)
+            return np.asarray(similar(p.image, int(p.x), int(p.y), float(p.tolerance)), np.float32)
         if isinstance(p, ExportJob):
             return self._export(req)
         if isinstance(p, CallJob):
@@ -527,8 +530,10 @@ class InferenceService(QObject):
             export=state.export,
         ), "preview")
 
-    def submit_similarity(self, image: np.ndarray, x: int, y: int) -> int:
-        return self.worker.submit(SimilarityJob(image, x, y), "similarity")
+    def submit_similarity(self, image: np.ndarray, x: int, y: int, tolerance: float = 0.3) -> int:
+        """Select similar at (x, y) (`TCPModel.similar_region`, seeded at `tolerance` 0..1): answered by
+        `worker.similarity` with an HxW float32 map on the tolerance slider's scale. Channel "similarity"."""
+        return self.worker.submit(SimilarityJob(image, x, y, float(tolerance)), "similarity")
 
     def submit_match_part(self, image: np.ndarray, mask: np.ndarray, style: np.ndarray) -> int:
         """The part of `style` that looks like the region `mask` of `image` (Match region in the

@@ -43,9 +43,12 @@ class RenderJob:
 
 @dataclass
 class SimilarityJob:
+    """Select similar at (x, y) of `image`, seeded at the tolerance slider's `tolerance` (0..1)."""
+
     image: np.ndarray
     x: int
     y: int
+    tolerance: float = 0.3
     kind = RequestKind.SIMILARITY
 
 

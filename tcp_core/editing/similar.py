@@ -1,0 +1,93 @@
+"""Select similar: from one click, the part of a photo an artist means (the sky, a meadow, the sea).
+
+The editor's Select similar tool used to threshold the cosine similarity of the network's content codes to the
+clicked one. Those codes carry structure for the decoder, not what a region *is*: with the bundled model one click
+in a sky took most of the mountain below it as well, in blocks of the code's 8-pixel grid. This module selects in
+two steps (numpy + OpenCV; `TCPModel.similar_region` supplies the features):
+
+    s(x)   = max(0, f(x) . f_ref)                    semantic similarity: unit ImageNet-trunk features f at strides
+                                                     8 and 16 (`matching.unit_features`), f_ref their mean over the
+                                                     3x3 cells around the click, bilinear up to the photo
+    T      = SIMILAR_TRUNK[0] - SIMILAR_TRUNK[1] * t  the similarity a tolerance t (0..1) selects from
+    g(x)   = GrabCut(photo; s >= T probably in, s < T - GRABCUT_MARGIN surely out, the click surely in)
+                                                     colour models and a graph cut that follow the photo's edges
+                                                     (Rother et al. 2004, OpenCV's cv2.grabCut)
+    r(x)   = s(x) + REFINE_WEIGHT * (g(x) - 1/2)     in the cut: selected down to T - REFINE_WEIGHT / 2; out of it
+                                                     only from T + REFINE_WEIGHT / 2
+    map(x) = phi(r(x)),  phi(T(t)) = 1 - t^2 / 2     on the scale of the editor's tolerance slider
+                                                     (`tcp_editor.mask_ops.similar_threshold`)
+
+so thresholding the map at the click's own tolerance gives the cut, and moving the slider afterwards grows or
+shrinks the selection from there without asking the network again. Measured on the artist masks of the tuning photos
+(`scripts/similar_eval.py`, one click at three places in each region): see docs/training/s45/.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+__all__ = ["GRABCUT_MARGIN", "REFINE_WEIGHT", "SIMILAR_TRUNK", "refine_selection", "similarity_to_slider",
+           "trunk_threshold"]
+
+SIMILAR_TRUNK = (0.50, 0.60)  # T(t) = a - b t: the trunk similarity a tolerance t selects from (30 % -> 0.32)
+GRABCUT_MARGIN = 0.2  # below T - this margin a pixel is surely not the region (GrabCut's sure background)
+REFINE_WEIGHT = 0.3  # how far the cut moves the threshold, in similarity units (half of it each way)
+GRABCUT_SIZE = 512  # long side GrabCut works at (pixels); its answer is scaled back to the photo
+GRABCUT_ITERATIONS = 3
+
+
+def trunk_threshold(tolerance: float) -> float:
+    """T(t): the trunk similarity from which a tolerance `tolerance` (0..1) selects."""
+    a, b = SIMILAR_TRUNK
+    return a - b * float(np.clip(tolerance, 0.0, 1.0))
+
+
+def similarity_to_slider(r: np.ndarray) -> np.ndarray:
+    """phi: trunk similarity -> the editor slider's scale, where tolerance t selects from 1 - t^2 / 2. Monotone;
+    phi(T(t)) = 1 - t^2 / 2 for t in [0, 1], values above T(0) map to 1, below T(1) towards 0."""
+    a, b = SIMILAR_TRUNK
+    t = np.clip((a - np.asarray(r, np.float32)) / b, 0.0, None)
+    return np.clip(1.0 - 0.5 * t * t, 0.0, 1.0).astype(np.float32)
+
+
+def refine_selection(photo: np.ndarray, s: np.ndarray, x: int, y: int, tolerance: float) -> np.ndarray:
+    """The selection map of a click at (x, y) (HxW float32 in [0, 1], on the slider's scale; see the module
+    docstring): `photo` HxWx3 uint8, `s` HxW its semantic similarity to the click (0..1), `tolerance` 0..1 the
+    slider's at the click. The clicked pixel is always in the selection."""
+    h, w = s.shape
+    assert photo.shape[:2] == (h, w) and photo.dtype == np.uint8, (photo.shape, photo.dtype, s.shape)
+    assert 0 <= x < w and 0 <= y < h, (x, y, w, h)
+    t = trunk_threshold(tolerance)
+    scale = min(1.0, GRABCUT_SIZE / max(h, w))
+    sw, sh = max(1, round(w * scale)), max(1, round(h * scale))
+    small = cv2.resize(photo, (sw, sh), interpolation=cv2.INTER_AREA) if scale < 1 else photo
+    ss = cv2.resize(s, (sw, sh), interpolation=cv2.INTER_AREA) if scale < 1 else s
+    seeds = np.full((sh, sw), cv2.GC_PR_BGD, np.uint8)
+    seeds[ss >= t] = cv2.GC_PR_FGD
+    seeds[ss < t - GRABCUT_MARGIN] = cv2.GC_BGD
+    cx, cy = min(int(x * scale), sw - 1), min(int(y * scale), sh - 1)
+    seeds[max(0, cy - 1):cy + 2, max(0, cx - 1):cx + 2] = cv2.GC_FGD
+    g = _grabcut(small, seeds)
+    if scale < 1:
+        g = cv2.resize(g, (w, h), interpolation=cv2.INTER_LINEAR)
+    r = s.astype(np.float32) + np.float32(REFINE_WEIGHT) * (g - np.float32(0.5))
+    out = similarity_to_slider(r)
+    out[y, x] = 1.0
+    return out
+
+
+def _grabcut(img: np.ndarray, seeds: np.ndarray) -> np.ndarray:
+    """GrabCut's foreground (float32 0/1) from the seed labels; the seeds' own "probable" labels where GrabCut
+    cannot run (one of its two sides has no pixel: all alike, nothing to separate)."""
+    fg = (seeds == cv2.GC_FGD) | (seeds == cv2.GC_PR_FGD)
+    if fg.all() or not fg.any():
+        return fg.astype(np.float32)
+    labels = seeds.copy()
+    bgd, fgd = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
+    try:
+        cv2.grabCut(np.ascontiguousarray(img[:, :, ::-1]), labels, None, bgd, fgd, GRABCUT_ITERATIONS,
+                    cv2.GC_INIT_WITH_MASK)
+    except cv2.error:  # (a degenerate colour model: too few pixels on one side) the seeds as they are
+        return fg.astype(np.float32)
+    return ((labels == cv2.GC_FGD) | (labels == cv2.GC_PR_FGD)).astype(np.float32)
