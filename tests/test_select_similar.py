@@ -84,3 +84,15 @@ def test_the_model_selects_with_its_features(tiny_model):
     assert m.dtype == np.float32 and m.shape == (H, W) and 0 <= m.min() and m.max() <= 1 and m[10, 80] == 1
     with pytest.raises(ValueError, match="outside"):
         tiny_model.similar_region(photo, W, 10)
+
+
+def test_stray_specks_go_and_small_parts_as_alike_as_the_click_stay():
+    photo, sky = mountain_photo()
+    s = coarse_similarity(sky)
+    speck, twin = (slice(90, 96), slice(20, 26)), (slice(90, 96), slice(120, 126))
+    s[speck] = 0.36  # only just above T(30 %) = 0.32: a stray bit of rock the colour of the sky
+    s[twin] = 0.6  # as alike as the sky: a patch of sky seen through the rock, say
+    photo[speck] = photo[twin] = photo[5, 5]
+    m = refine_selection(photo, s, 80, 10, 0.3)
+    sel = threshold_similarity(m, similar_threshold(30)) > 0
+    assert not sel[speck].any() and sel[twin].all() and sel[10, 80]

@@ -58,6 +58,7 @@ def working_size(h: int, w: int, resolution: int, multiple: int) -> tuple[int, i
 
 
 SIMILAR_SIZE = 224  # short side Select similar reads the trunk's features at (a multiple of 16)
+SIMILAR_NEIGHBOURS = 1  # the clicked feature is the mean over the (2 n + 1)^2 cells around the click
 
 
 def check_image(image: np.ndarray, what: str = "image") -> np.ndarray:
@@ -437,7 +438,8 @@ class TCPModel:
         f = self._match_features(img, size)[0].float()  # [C, h', w'] unit vectors
         fh, fw = f.shape[-2:]
         py, px = min(int(y * fh / h), fh - 1), min(int(x * fw / w), fw - 1)
-        ref = f[:, max(0, py - 1):py + 2, max(0, px - 1):px + 2].mean((1, 2))
+        n = SIMILAR_NEIGHBOURS
+        ref = f[:, max(0, py - n):py + n + 1, max(0, px - n):px + n + 1].mean((1, 2))
         ref = ref / ref.norm().clamp_min(1e-6)
         s = (f * ref[:, None, None]).sum(0).clamp(0, 1).cpu().numpy()
         s = cv2.resize(s, (w, h), interpolation=cv2.INTER_LINEAR).astype(np.float32)

@@ -13,7 +13,8 @@ two steps (numpy + OpenCV; `TCPModel.similar_region` supplies the features):
                                                      colour models and a graph cut that follow the photo's edges
                                                      (Rother et al. 2004, OpenCV's cv2.grabCut)
     r(x)   = s(x) + REFINE_WEIGHT * (g(x) - 1/2)     in the cut: selected down to T - REFINE_WEIGHT / 2; out of it
-                                                     only from T + REFINE_WEIGHT / 2
+                                                     only from T + REFINE_WEIGHT / 2; small stray parts less
+                                                     alike than the clicked part (SPECK_AREA) are dropped
     map(x) = phi(r(x)),  phi(T(t)) = 1 - t^2 / 2     on the scale of the editor's tolerance slider
                                                      (`tcp_editor.mask_ops.similar_threshold`)
 
@@ -35,6 +36,8 @@ GRABCUT_MARGIN = 0.2  # below T - this margin a pixel is surely not the region (
 REFINE_WEIGHT = 0.3  # how far the cut moves the threshold, in similarity units (half of it each way)
 GRABCUT_SIZE = 512  # long side GrabCut works at (pixels); its answer is scaled back to the photo
 GRABCUT_ITERATIONS = 3
+SOFT_EDGE = 0.02  # the width of the editor's soft threshold below it (`tcp_editor.mask_ops.threshold_similarity`)
+SPECK_AREA = 0.002  # a part of the selection smaller than this share of the photo may be a stray speck
 
 
 def trunk_threshold(tolerance: float) -> float:
@@ -74,7 +77,30 @@ def refine_selection(photo: np.ndarray, s: np.ndarray, x: int, y: int, tolerance
     r = s.astype(np.float32) + np.float32(REFINE_WEIGHT) * (g - np.float32(0.5))
     out = similarity_to_slider(r)
     out[y, x] = 1.0
+    _drop_specks(out, s, x, y, tolerance)
     return out
+
+
+def _drop_specks(out: np.ndarray, s: np.ndarray, x: int, y: int, tolerance: float) -> None:
+    """In place: the parts of the selection at `tolerance` smaller than SPECK_AREA of the photo whose semantic
+    similarity `s` never gets closer to the clicked part's (its median) than to T(t) (stray grass or rock that the
+    threshold only just takes) are moved below the threshold; the clicked part and small parts as alike as it (sky
+    between branches) stay."""
+    thr = np.float32(1.0 - 0.5 * float(np.clip(tolerance, 0.0, 1.0)) ** 2)
+    sel = (out > thr - SOFT_EDGE).astype(np.uint8)  # (what the editor's soft threshold takes at all)
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(sel, connectivity=8)
+    small = np.flatnonzero(stats[:, cv2.CC_STAT_AREA] < SPECK_AREA * out.size)
+    small = small[(small != 0) & (small != labels[y, x])]
+    if not len(small) or not sel[y, x]:
+        return
+    peak = np.zeros(n, np.float32)
+    np.maximum.at(peak, labels.ravel(), s.ravel().astype(np.float32))
+    t = trunk_threshold(tolerance)
+    clicked = float(np.median(s[labels == labels[y, x]]))
+    weak = small[peak[small] < t + 0.5 * max(clicked - t, 0.0)]
+    if len(weak):
+        drop = np.isin(labels, weak)
+        out[drop] = np.minimum(out[drop], thr - np.float32(SOFT_EDGE + 0.01))
 
 
 def _grabcut(img: np.ndarray, seeds: np.ndarray) -> np.ndarray:
