@@ -5,10 +5,10 @@
     xvfb-run -a -s "-screen 0 1600x1000x24" python scripts/gui_screenshots.py [--out docs/screenshots]
     python scripts/gui_screenshots.py            # starts Xvfb itself when DISPLAY is unset
 
-Opens a photo, adds a region with a brushed mask (real mouse events), drops a style photo on the
-region (real drag-and-drop events), waits for the edit and saves:
+Opens a photo, selects its sky with one Select-similar click (real mouse events), drops a style photo on
+the region (real drag-and-drop events), waits for the edit and saves:
   01_open.png      the photo just opened
-  02_mask.png      the brushed region with its mask overlay
+  02_mask.png      the selected region with its mask overlay
   03_edit.png      the edited result
   04_split.png     the before/after split view
   05_dark.png      the same in the dark palette
@@ -79,6 +79,9 @@ def main() -> int:
             xvfb.terminate()
 
 
+SKY_TOLERANCE = 60  # Select similar's tolerance for the sky click: the sky and its clouds
+
+
 def run(args) -> int:
     from PySide6.QtCore import QMimeData, QPointF, QSettings, Qt, QUrl
     from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
@@ -136,22 +139,20 @@ def run(args) -> int:
     canvas, doc = win.canvas, win.doc
     vp = canvas.viewport()
     h, w = doc.preview_shape
-    win.set_tool("brush")
-    canvas.set_brush_size(max(30, w // 8))
+    sky_click = (w * 0.5, h * 0.05)  # the top of the sky (the default photo's; pass --photo for another)
 
     def vpos(x, y):
         return canvas.mapFromScene(QPointF(x, y))
 
-    # brush the upper part (sky / background) with real mouse events, two passes
-    for y in (0.1, 0.18, 0.26, 0.34):
-        pts = [(w * (0.05 + 0.06 * k), h * y) for k in range(16)]
-        QTest.mousePress(vp, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, vpos(*pts[0]))
-        for p in pts[1:]:
-            QTest.mouseMove(vp, vpos(*p))
-            app.processEvents()
-        QTest.mouseRelease(vp, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, vpos(*pts[-1]))
-    doc.rename_region(doc.active_uid, "Sky")
+    # select the sky as an artist does: Select similar, the tolerance up to take its clouds too, one click
+    win.set_tool("similar")
+    win.controls.similarity.setValue(SKY_TOLERANCE)
+    with_click = []
+    win.selection.selectionApplied.connect(lambda: with_click.append(1))
+    QTest.mouseClick(vp, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, vpos(*sky_click))
+    wait(lambda: bool(with_click), 120)
     QTest.mouseMove(vp, vpos(w * 0.6, h * 0.3))
+    doc.rename_region(doc.active_uid, "Sky")
     shot("02_mask.png")
 
     # drop a style photo onto the region row (real drag enter/move/drop events)

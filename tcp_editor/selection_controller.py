@@ -94,6 +94,8 @@ class SelectionController(QObject):
         # kept, so that moving the tolerance slider re-thresholds this click live
         self.last_similar = {"uid": uid, "mode": mode, "sim": sim, "base": r.mask.copy(), "applied": False}
         self._apply_similar()
+        self.feedback.status(f"Selected similar content ({ms:.0f} ms): the Select similar tolerance changes it, "
+                             "Alt+click takes a part away", 5000)
         self.selectionApplied.emit()
 
     def on_request_gone(self, rid: int) -> bool:
