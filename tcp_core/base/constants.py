@@ -81,6 +81,9 @@ PRIMING_PARTS = ("place", "match", "auto")
 # a grey rock in green grass turned cyan under an autumn reference, docs/training/s44/ section 4); "keep" leaves them as
 # they are and reads the region's colour moments without them (`priming.object_weight`). The export keeps objects only
 # in textured regions: in a smooth one (a sky, fog) the odd pixels are clouds and the sun, which belong to it.
+# "prime" (docs/training/s45/): blind with the primed inside at priming 1.0, "keep" lost 5-13 on the tuning artist
+# pairs: a cloudy sky counts as textured, and its sunlit clouds kept their orange under a blue-sky reference; it won
+# only where it kept a sea's glints.
 PRIMING_OBJECTS = ("prime", "keep")
 DEFAULT_PRIMING_OBJECTS = "prime"
 OBJECT_SCALE_REF_PX = 12.0  # the region's local material colour: a Gaussian of this sigma (pixels of a 128 px image)
