@@ -6,7 +6,9 @@ step), Cancel drops it. An empty mask means "the whole reference". "Match region
 controller gives the dialog a `match` callable) asks the inference worker for the part of the
 style photo that looks like the region (`TCPModel.match_style_part`); the controller answers with
 `set_matched` / `match_failed`, and the answer replaces the canvas mask, to refine with the brush.
-No torch, no tcp_core.
+"Select" (when the controller gives a `select` callable) is Select similar on the style photo: a click
+asks the worker for the part like the clicked point (`TCPModel.similar_region`), and `set_selected` adds
+it to the mask (Alt+click takes it away). No torch, no tcp_core.
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ class StylePartCanvas(QWidget):
     (or erases, in erase mode or with Alt) with a soft round brush in the photo's pixels."""
 
     maskEdited = Signal()
+    pointClicked = Signal(int, int, bool)  # select mode: a click at style-photo pixel (x, y); True with Alt
 
     def __init__(self, rgb: np.ndarray, mask: np.ndarray | None = None, parent=None) -> None:
         super().__init__(parent)
@@ -53,6 +56,7 @@ class StylePartCanvas(QWidget):
         h, w = self.rgb.shape[:2]
         self.mask = np.zeros((h, w), np.float32) if mask is None else np.array(mask, np.float32, copy=True)
         self.erase = False
+        self.select = False  # a click asks for the part like the clicked point (pointClicked) instead of painting
         self.brush_radius = float(DEFAULT_BRUSH)
         self._image = rgb_to_qimage(self.rgb)
         self._overlay: QImage | None = None
@@ -116,7 +120,14 @@ class StylePartCanvas(QWidget):
     def mousePressEvent(self, event) -> None:
         if event.button() != Qt.MouseButton.LeftButton:
             return super().mousePressEvent(event)
-        erase = self.erase or bool(event.modifiers() & Qt.KeyboardModifier.AltModifier)
+        alt = bool(event.modifiers() & Qt.KeyboardModifier.AltModifier)
+        if self.select:
+            x, y = (int(round(v)) for v in self.to_image(event.position()))  # the pixel under the pointer
+            h, w = self.mask.shape
+            if 0 <= x < w and 0 <= y < h:
+                self.pointClicked.emit(x, y, alt)
+            return
+        erase = self.erase or alt
         self._stroke = mask_ops.StrokeBuffer(self.mask, self.brush_radius, 0.7, 1.0, erase)
         self._stroke.add_point(*self.to_image(event.position()))
         self._update_overlay()
@@ -151,7 +162,7 @@ class StylePartCanvas(QWidget):
         p.drawImage(r, self._image)
         if self._overlay is not None:
             p.drawImage(r, self._overlay)
-        if self._cursor is not None:
+        if self._cursor is not None and not self.select:
             rad = self.brush_radius * r.width() / self.rgb.shape[1]
             p.setRenderHint(QPainter.RenderHint.Antialiasing)
             p.setPen(QPen(QColor(255, 255, 255, 200), 1))
@@ -164,12 +175,16 @@ class StylePartDialog(QDialog):
     """Brush the part of a style reference to take the style from; `style_mask()` after OK.
 
     match: called (no arguments) when "Match region" is clicked; it submits the request and calls
-    `match_started`, then `set_matched` or `match_failed` when the answer comes. None: no button."""
+    `match_started`, then `set_matched` or `match_failed` when the answer comes. None: no button.
+    select: called with (x, y, subtract) for a click in Select mode; it submits the request and calls
+    `match_started`, then `set_selected` or `match_failed`. None: no Select button."""
 
     def __init__(self, rgb: np.ndarray, mask: np.ndarray | None = None, name: str = "", parent=None,
-                 match: Callable[[], object] | None = None) -> None:
+                 match: Callable[[], object] | None = None,
+                 select: Callable[[int, int, bool], object] | None = None) -> None:
         super().__init__(parent)
         self._match = match
+        self._select = select
         self._match_ok = True  # the region can be matched (not empty)
         self._match_blocked = ""  # why not, when it cannot
         self.matching = False  # a Match region request is out
@@ -177,6 +192,7 @@ class StylePartDialog(QDialog):
         self.setObjectName("stylePartDialog")
         lay = QVBoxLayout(self)
         help_ = QLabel("Brush the part of the style photo to take the style from (its sky, say)"
+                       + (", click it with Select" if select else "")
                        + (", or let Match region find the part that looks like your region" if match else "")
                        + ". Nothing brushed: the whole photo, as before.")
         help_.setWordWrap(True)
@@ -187,9 +203,13 @@ class StylePartDialog(QDialog):
         row = QHBoxLayout()
         self.brush_btn = QPushButton("Brush")
         self.erase_btn = QPushButton("Erase")
+        self.select_btn = QPushButton("Select")
+        self.select_btn.setObjectName("stylePartSelect")
         group = QButtonGroup(self)
         for b, tip in ((self.brush_btn, "Add to the part (B)"),
-                       (self.erase_btn, "Remove from the part (E; or Alt-drag)")):
+                       (self.erase_btn, "Remove from the part (E; or Alt-drag)"),
+                       (self.select_btn, "Click the style photo to add the part like the clicked point: its sky, "
+                                         "say (W; Alt+click takes it away)")):
             b.setCheckable(True)
             b.setToolTip(tip)
             group.addButton(b)
@@ -197,6 +217,9 @@ class StylePartDialog(QDialog):
         self.brush_btn.setChecked(True)
         self.brush_btn.setShortcut("B")
         self.erase_btn.setShortcut("E")
+        self.select_btn.setShortcut("W")
+        if select is None:
+            self.select_btn.hide()
         row.addWidget(QLabel("Size"))
         self.size = Slider(Qt.Orientation.Horizontal)
         self.size.setObjectName("stylePartSize")
@@ -222,7 +245,9 @@ class StylePartDialog(QDialog):
         self.status.setWordWrap(True)
         lay.addWidget(self.status)
 
-        self.brush_btn.toggled.connect(lambda on: setattr(self.canvas, "erase", not on))
+        self.erase_btn.toggled.connect(lambda on: setattr(self.canvas, "erase", on))
+        self.select_btn.toggled.connect(lambda on: setattr(self.canvas, "select", on))
+        self.canvas.pointClicked.connect(self._on_point)
         self.size.valueChanged.connect(lambda v: setattr(self.canvas, "brush_radius", float(v)))
         self.canvas.brush_radius = float(self.size.value())
         self.clear_btn.clicked.connect(self.canvas.clear)
@@ -253,12 +278,33 @@ class StylePartDialog(QDialog):
         if self._match is not None and self._match_ok and not self.matching:
             self._match()
 
-    def match_started(self) -> None:
+    def match_started(self, text: str = "Matching…") -> None:
         """A request is out: the button waits, the canvas stays editable."""
         self.matching = True
         self.match_btn.setEnabled(False)
         self.status.setToolTip("")
-        self.status.setText("Matching…")
+        self.status.setText(text)
+
+    # Select -------------------------------------------------------------------------------------
+    def _on_point(self, x: int, y: int, subtract: bool) -> None:
+        if self._select is not None and not self.matching:
+            self._select(int(x), int(y), bool(subtract))
+
+    def set_selected(self, similarity: np.ndarray, subtract: bool = False) -> None:
+        """Select's answer (HxW similarity of the style photo on the Select-similar slider's scale): the part at the
+        default tolerance is added to the mask (taken away with `subtract`)."""
+        self.matching = False
+        self.match_btn.setEnabled(self._match_ok)
+        sim = np.nan_to_num(np.asarray(similarity, np.float32))
+        if sim.ndim != 2:
+            raise ValueError(f"a selection is HxW, got shape {sim.shape}")
+        if sim.shape != self.canvas.mask.shape:
+            sim = mask_ops.resize_mask(sim, self.canvas.mask.shape)
+        sel = mask_ops.threshold_similarity(sim, mask_ops.similar_threshold(mask_ops.SIMILAR_TOLERANCE_DEFAULT))
+        self.canvas.set_mask(mask_ops.combine(self.canvas.mask, sel, "subtract" if subtract else "add"))
+        share = float(np.mean(self.canvas.mask > 0.5)) * 100.0
+        self.status.setText(f"Selected: the part is {share:.0f}% of the photo; click to add more, Alt+click to "
+                            "take a part away, OK to use it")
 
     def set_matched(self, mask: np.ndarray) -> None:
         """The answer: it replaces the canvas mask (brush or erase to refine; OK commits it)."""

@@ -13,6 +13,7 @@ from PySide6.QtCore import QObject, Qt
 
 from . import dialogs
 from .document import StyleRef
+from .mask_ops import SIMILAR_TOLERANCE_DEFAULT
 from .resources import bundled_styles
 from .services.images import ImageLoadError, is_image_path, load_photo
 
@@ -24,6 +25,15 @@ class DirectMatch:
 
     uid: int
     style: StyleRef
+
+
+@dataclass
+class SelectClick:
+    """A Select click in the Style part dialog `dlg`: its answer is added to (or, `subtract`, taken from) the
+    dialog's mask."""
+
+    dlg: object
+    subtract: bool
 
 
 WARM_GALLERY_STYLES = 6  # gallery styles whose swap with the photo is computed ahead
@@ -93,7 +103,8 @@ class StylesController(QObject):
             self.style_part.reject()
         style = r.style
         dlg = StylePartDialog(r.style.image, r.style_mask, r.style.name, self.feedback.window,
-                              match=lambda: self.match_region(dlg, uid, style))
+                              match=lambda: self.match_region(dlg, uid, style),
+                              select=lambda x, y, sub: self.select_in_style(dlg, style, x, y, sub))
         if not r.mask.any():
             dlg.set_match_available(False)
 
@@ -108,7 +119,7 @@ class StylesController(QObject):
         def finished(_result: int) -> None:
             if self.style_part is dlg:
                 self.style_part = None
-            if self.match_request is not None and self.match_request[1] is dlg:
+            if self.match_request is not None and self._dialog_of(self.match_request[1]) is dlg:
                 self.match_request = None  # its answer, if it still comes, is left alone
                 self.service.cancel("match")
             dlg.deleteLater()  # its copy of the style photo and mask go with it
@@ -141,6 +152,19 @@ class StylesController(QObject):
         dlg.match_started()
         return rid
 
+    def select_in_style(self, dlg, style: StyleRef, x: int, y: int, subtract: bool = False) -> int:
+        """Select similar on the style photo at (x, y) for the Style part dialog `dlg`: the worker's answer is added
+        to (`subtract`: taken from) the dialog's mask (on_called). A newer request replaces an older one."""
+        rid = self.service.submit_style_select(style.image, int(x), int(y), SIMILAR_TOLERANCE_DEFAULT / 100)
+        self.match_request = (rid, SelectClick(dlg, bool(subtract)))
+        dlg.match_started("Selecting…")
+        return rid
+
+    @staticmethod
+    def _dialog_of(target):
+        """The Style part dialog a request answers (a Select click's dialog, or the dialog itself)."""
+        return target.dlg if isinstance(target, SelectClick) else target
+
     def match_now(self, uid: int | None = None) -> int | None:
         """One click (the Regions panel's Match): take region `uid`'s (the active one's) style from the
         part of its style photo that looks like the region, without the dialog. The worker's answer
@@ -166,7 +190,7 @@ class StylesController(QObject):
             return None
         self.match_request = None
         target = req[1]
-        return target if isinstance(target, DirectMatch) or target is self.style_part else None
+        return target if isinstance(target, DirectMatch) or self._dialog_of(target) is self.style_part else None
 
     def _direct_result(self, target: DirectMatch, value) -> None:
         try:
@@ -196,6 +220,12 @@ class StylesController(QObject):
         if isinstance(target, DirectMatch):
             self._direct_result(target, value)
             return
+        if isinstance(target, SelectClick):
+            try:
+                target.dlg.set_selected(value, target.subtract)
+            except (TypeError, ValueError) as e:  # not a map: say so, never crash
+                target.dlg.match_failed(f"Select similar failed: {e}")
+            return
         try:
             target.set_matched(value)
         except (TypeError, ValueError) as e:  # not a mask: say so, never crash
@@ -209,7 +239,7 @@ class StylesController(QObject):
         if isinstance(target, DirectMatch):
             self.feedback.error("Match region failed", failure.summary, failure.details)
         elif target is not None:
-            target.match_failed(failure.summary, failure.details)
+            self._dialog_of(target).match_failed(failure.summary, failure.details)
         return True
 
     def on_request_gone(self, rid: int) -> bool:
@@ -220,7 +250,8 @@ class StylesController(QObject):
         if isinstance(target, DirectMatch):
             self.feedback.status("Matching was cancelled.", 5000)
         elif target is not None:
-            target.match_failed("Matching was cancelled.")
+            self._dialog_of(target).match_failed("Matching was cancelled." if not isinstance(target, SelectClick)
+                                                 else "Selecting was cancelled.")
         return True
 
     def clear_style_part(self, uid: int | None = None) -> bool:

@@ -464,3 +464,70 @@ def test_one_click_match_needs_a_brushed_region_and_reports_failures_and_stale_a
     qtbot.waitUntil(lambda: bool(dlg.errors), timeout=WAIT_MS)
     assert "Match region failed" in str(dlg.errors[0]) and "no features" in str(dlg.errors[0])
     assert doc.region(uid).style_mask is None and win.styles.match_request is None
+
+
+def test_select_on_the_style_photo_adds_and_alt_takes_away_then_ok_sets_it(qtbot, win, dlg, photo, two_part_style,
+                                                                          monkeypatch):
+    """The Style part dialog's Select: a click on the style photo asks the worker for the part like the clicked point
+    (Select similar on the style photo), which is added to the mask; Alt+click takes the part it finds away; OK sets
+    the result in one undo step."""
+    uid, _ = _open(qtbot, win, photo, two_part_style)
+    doc = win.doc
+    model = win.service.worker.model
+    asked = []
+    top = np.zeros((96, 128), np.float32)
+    top[:48] = 1.0  # "the sky": the top half of the reference
+
+    def similar(image, x, y, tolerance):  # what the model answers, on the slider's scale
+        asked.append((image.shape, x, y, tolerance))
+        return top.copy() if y < 48 else 1.0 - top
+
+    monkeypatch.setattr(model, "similar_region", similar)
+    depth = doc.undo_stack.count()
+    dialog = win.styles.style_part_dialog()
+    c = dialog.canvas
+    assert dialog.select_btn.isVisible() and "Alt+click" in dialog.select_btn.toolTip()
+    dialog.select_btn.click()
+    assert c.select and not c.erase
+    qtbot.mouseClick(c, Qt.MouseButton.LeftButton, pos=c.to_widget(60, 10).toPoint())
+    assert dialog.status.text() == "Selecting…"
+    qtbot.waitUntil(lambda: not dialog.matching, timeout=WAIT_MS)
+    assert asked == [((96, 128, 3), 60, 10, 0.3)]
+    assert np.array_equal(c.mask, top) and dialog.status.text().startswith("Selected: the part is 50%")
+    qtbot.mouseClick(c, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.AltModifier, pos=c.to_widget(60, 10).toPoint())
+    qtbot.waitUntil(lambda: not dialog.matching, timeout=WAIT_MS)
+    assert c.mask.max() == 0.0  # Alt: the part like the click taken away
+    qtbot.mouseClick(c, Qt.MouseButton.LeftButton, pos=c.to_widget(60, 80).toPoint())
+    qtbot.waitUntil(lambda: not dialog.matching, timeout=WAIT_MS)
+    assert np.array_equal(c.mask, 1.0 - top)  # the bottom half this time
+    assert doc.undo_stack.count() == depth  # nothing committed yet
+    dialog.brush_btn.click()  # back to the brush: clicks paint again
+    assert not c.select and not c.erase
+    _preview(qtbot, win, lambda: _ok(qtbot, dialog))
+    assert np.array_equal(doc.region(uid).style_mask, 1.0 - top)
+    assert doc.undo_stack.count() == depth + 1 and doc.undo_stack.undoText() == "Set style part"
+    assert dlg.errors == []
+
+
+def test_select_on_the_style_photo_with_the_real_model_and_a_failure(qtbot, win, dlg, photo, two_part_style,
+                                                                     monkeypatch):
+    uid, _ = _open(qtbot, win, photo, two_part_style)
+    dialog = win.styles.style_part_dialog()
+    c = dialog.canvas
+    dialog.select_btn.click()
+    qtbot.mouseClick(c, Qt.MouseButton.LeftButton, pos=c.to_widget(60, 10).toPoint())
+    qtbot.waitUntil(lambda: not dialog.matching, timeout=WAIT_MS)
+    m = c.mask
+    assert m.shape == (96, 128) and m[10, 60] == 1.0 and 0 <= m.min() and m.max() <= 1  # the clicked point is in
+    model = win.service.worker.model
+
+    def broken(*_a, **_k):
+        raise RuntimeError("no features")
+
+    monkeypatch.setattr(model, "similar_region", broken)
+    before = c.mask.copy()
+    qtbot.mouseClick(c, Qt.MouseButton.LeftButton, pos=c.to_widget(60, 80).toPoint())
+    qtbot.waitUntil(lambda: not dialog.matching, timeout=WAIT_MS)
+    assert "Select similar failed" in dialog.status.text() and np.array_equal(c.mask, before)
+    dialog.reject()
+    assert dlg.errors == []

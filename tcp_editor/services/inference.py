@@ -535,6 +535,19 @@ class InferenceService(QObject):
         `worker.similarity` with an HxW float32 map on the tolerance slider's scale. Channel "similarity"."""
         return self.worker.submit(SimilarityJob(image, x, y, float(tolerance)), "similarity")
 
+    def submit_style_select(self, style: np.ndarray, x: int, y: int, tolerance: float = 0.3) -> int:
+        """Select similar on a style photo at (x, y) (the Style part dialog's Select): answered by `worker.called`
+        with an HxW float32 map of the style photo's size on the tolerance slider's scale, or `worker.failed`.
+        Channel "match" (the dialog asks one thing at a time: the latest wins)."""
+
+        def select(model) -> np.ndarray:
+            similar = getattr(model, "similar_region", None)
+            if similar is None:  # (a model without it: its content codes)
+                return np.asarray(model.content_similarity(style, int(x), int(y)), np.float32)
+            return np.asarray(similar(style, int(x), int(y), float(tolerance)), np.float32)
+
+        return self.worker.submit(CallJob(select, "Select similar failed"), "match")
+
     def submit_match_part(self, image: np.ndarray, mask: np.ndarray, style: np.ndarray) -> int:
         """The part of `style` that looks like the region `mask` of `image` (Match region in the
         Style part dialog; TCPModel.match_style_part): answered by `worker.called` with an HxW
