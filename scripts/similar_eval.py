@@ -7,12 +7,13 @@
 For every distinct region of a pair set (its content photo and mask, e.g. `scripts/make_artist_pairs.py`'s sky,
 meadow, petals), the photo is shown at `--size` px (long side, as the editor's preview), and three clicks are made
 inside the region: at its most interior point and at two seeded random points at least 4 % of the short side from
-its border. Each click's map is thresholded as the editor does at each tolerance (`mask_ops.similar_threshold`,
-`threshold_similarity`), and the selection (> 0.5) is compared with the mask (> 0.5): IoU, precision (how much of
-the selection is the region) and recall (how much of the region is selected). `--method region` (the editor's
-Select similar, `TCPModel.similar_region`: trunk features and a GrabCut, the click made at each tolerance) or
-`codes` (its map until session 40, `TCPModel.content_similarity`: the content codes' cosine, one map re-thresholded).
-Prints the means per tolerance (the default marked) and per region at the default; `--out` writes them as JSON.
+its border (the photo's edge counts as one). Each click's map is thresholded as the editor does at each tolerance
+(`mask_ops.similar_threshold`, `threshold_similarity`), and the selection (> 0.5) is compared with the mask (> 0.5):
+IoU, precision (how much of the selection is the region) and recall (how much of the region is selected).
+`--method region` (the editor's Select similar, `TCPModel.similar_region`: trunk features and a GrabCut, the click
+made at each tolerance) or `codes` (its map until session 40, `TCPModel.content_similarity`: the content codes'
+cosine, one map re-thresholded). Prints the means per tolerance (the default marked) and per region at the default;
+`--out` writes them as JSON.
 """
 
 from __future__ import annotations
@@ -52,7 +53,9 @@ def load(photo: Path, mask: Path, size: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def clicks(mask: np.ndarray, seed: int) -> list[tuple[int, int]]:
-    d = cv2.distanceTransform(mask.astype(np.uint8), cv2.DIST_L2, 5)
+    """Three clicks inside `mask`: its most interior point and two seeded random points at least 4 % of the short side
+    from its border; the photo's edge counts as a border (a user clicks in a sky, not on the photo's top row)."""
+    d = cv2.distanceTransform(np.pad(mask.astype(np.uint8), 1), cv2.DIST_L2, 5)[1:-1, 1:-1]
     y, x = np.unravel_index(int(np.argmax(d)), d.shape)
     pts = [(int(x), int(y))]
     ys, xs = np.nonzero(d >= max(2.0, 0.04 * min(mask.shape)))

@@ -184,9 +184,10 @@ def similar_threshold(tolerance_percent: float) -> float:
     The map (`TCPModel.similar_region`, `tcp_core.editing.similar`) is on this scale: thresholded at the tolerance
     the click was made with it is the click's GrabCut selection, and moving the slider after the click grows or
     shrinks it from there. Measured with the bundled model (`scripts/similar_eval.py`, one click at three places in
-    each artist-drawn region of the tuning photos, 1024 px): IoU with the region 0.73 / 0.75 / 0.78 / 0.74 / 0.61 at
-    10 / 20 / 30 / 40 / 60 %, precision 0.96 down to 0.62, recall 0.76 up to 0.98. The map before session 40 (the
-    content codes' cosine): 0.59 / 0.66 / 0.67 / 0.63 / 0.44 (a click in a sky took parts of the mountain too)."""
+    each artist-drawn region of the tuning photos, 1024 px): IoU with the region 0.78 / 0.77 / 0.77 / 0.74 / 0.59 at
+    10 / 20 / 30 / 40 / 60 %, precision 0.93 down to 0.59, recall 0.84 up to 0.99 (held-out photos: 0.72 at 30 %,
+    the best there). The map before session 40 (the content codes' cosine): 0.62 / 0.66 / 0.64 / 0.59 / 0.42 (a click
+    in a sky took parts of the mountain too)."""
     t = float(np.clip(tolerance_percent, 0.0, 100.0)) / 100.0
     return 1.0 - 0.5 * t * t
 

@@ -22,6 +22,13 @@ def test_clicks_fall_well_inside_the_region_and_are_seeded():
         assert 20 + 4 <= x < 140 - 4 and 10 + 4 <= y < 60 - 4  # at least 4 % of the short side from the border
 
 
+def test_the_photos_edge_counts_as_the_regions_border():
+    mask = np.zeros((100, 150), bool)
+    mask[:40] = True  # a sky along the top of the photo
+    x, y = similar_eval.clicks(mask, 0)[0]
+    assert abs(y - 19.5) <= 1  # half way down the sky, not on the photo's top row
+
+
 def test_scores():
     mask = np.zeros((10, 10), bool)
     mask[:, :5] = True
