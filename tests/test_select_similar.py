@@ -3,6 +3,8 @@ artist means, along the photo's own edges, on the tolerance slider's scale."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import cv2
 import numpy as np
 import pytest
@@ -96,3 +98,20 @@ def test_stray_specks_go_and_small_parts_as_alike_as_the_click_stay():
     m = refine_selection(photo, s, 80, 10, 0.3)
     sel = threshold_similarity(m, similar_threshold(30)) > 0
     assert not sel[speck].any() and sel[twin].all() and sel[10, 80]
+
+
+@pytest.mark.slow
+def test_the_bundled_model_selects_a_references_sky_from_one_click():
+    """`pytest -m slow tests/test_select_similar.py`: with the bundled weights, one click in the evening-glow gallery
+    photo's sky takes its sky and none of the lake and boats below (session 40: all of the top fifth, half of the
+    next, nothing below 40 %)."""
+    from PIL import Image
+
+    from tcp_core.editing.inference import load_model
+
+    root = Path(__file__).resolve().parents[1]
+    img = np.asarray(Image.open(root / "resources" / "styles" / "evening_glow.jpg").convert("RGB"))
+    h, w = img.shape[:2]
+    model = load_model("default", device="cpu")
+    sel = threshold_similarity(model.similar_region(img, int(w * 0.3), int(h * 0.1), 0.3), similar_threshold(30)) > 0.5
+    assert sel[: h // 5].mean() > 0.9 and sel[int(h * 0.6):].mean() < 0.02
