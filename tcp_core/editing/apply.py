@@ -203,11 +203,14 @@ def apply_regions(
             lo_mask = np.clip(_resize(as_float_mask(m_crop), (wh, ww)), 0, 1)  # (OpenCV reads the strided crop)
             if cfg.inside:
                 lo_mask = grow_mask(lo_mask, INSIDE_GROW_REF_PX * min(wh, ww) / 128)
-        if cfg.priming_objects != "prime" and not global_ and not _smooth_region(lo_src, lo_mask):
+        # whether the region is smooth (a sky, fog), asked once and only by the opt-in settings that need it
+        smooth = (not global_ and (cfg.priming_objects != "prime" or cfg.priming_part == "auto")
+                  and _smooth_region(lo_src, lo_mask))
+        if cfg.priming_objects != "prime" and not global_ and not smooth:
             prime = {**prime, "objects": cfg.priming_objects}  # (a smooth region's odd pixels are clouds, the sun)
         prime_mask = by_part.get("style_mask")  # what priming reads of the reference (None: `prime`'s rows or all)
         if (cfg.priming_part != "place" and prime_mask is None and not global_ and priming > 0 and strength > 0
-                and (cfg.priming_part == "match" or _smooth_region(lo_src, lo_mask))):
+                and (cfg.priming_part == "match" or smooth)):
             prime_mask = np.asarray(model.match_style_part(lo_src, lo_mask, style_lo), np.float32)
             prime = {**prime, "ref_rows": None}
         # colour priming reaches what fills the region: the swap (global, or inside with a swap interior), else the edit

@@ -98,7 +98,7 @@ def _drop_specks(out: np.ndarray, s: np.ndarray, x: int, y: int, tolerance: floa
     similarity `s` never gets closer to the clicked part's (its median) than to T(t) (stray grass or rock that the
     threshold only just takes) are moved below the threshold; the clicked part and small parts as alike as it (sky
     between branches) stay."""
-    thr = np.float32(1.0 - 0.5 * float(np.clip(tolerance, 0.0, 1.0)) ** 2)
+    thr = similarity_to_slider(np.float32(trunk_threshold(tolerance)))  # the slider's threshold at `tolerance`
     sel = (out > thr - SOFT_EDGE).astype(np.uint8)  # (what the editor's soft threshold takes at all)
     n, labels, stats, _ = cv2.connectedComponentsWithStats(sel, connectivity=8)
     small = np.flatnonzero(stats[:, cv2.CC_STAT_AREA] < SPECK_AREA * out.size)

@@ -130,6 +130,15 @@ class _IdleTrim:
             self.count += 1
 
 
+
+def select_similar(model, image: np.ndarray, x: int, y: int, tolerance: float) -> np.ndarray:
+    """Select similar at (x, y) of `image`, seeded at `tolerance` (0..1): `TCPModel.similar_region`'s HxW float32 map
+    on the tolerance slider's scale; a model without it answers with its content codes' cosine."""
+    similar = getattr(model, "similar_region", None)
+    if similar is None:
+        return np.asarray(model.content_similarity(image, int(x), int(y)), np.float32)
+    return np.asarray(similar(image, int(x), int(y), float(tolerance)), np.float32)
+
 class InferenceWorker(QObject):
     result = Signal(int, object, float)  # id, HxWx3 uint8 image, elapsed ms
     similarity = Signal(int, object, float)  # id, HxW float32 in [0, 1], elapsed ms
@@ -406,10 +415,7 @@ class InferenceWorker(QObject):
             self.progress.emit(req.id, max(1, n), max(1, n))
             return out
         if isinstance(p, SimilarityJob):
-            similar = getattr(self.model, "similar_region", None)  # (a model without it: its content codes)
-            if similar is None:
-                return np.asarray(self.model.content_similarity(p.image, int(p.x), int(p.y)), np.float32)
-            return np.asarray(similar(p.image, int(p.x), int(p.y), float(p.tolerance)), np.float32)
+            return select_similar(self.model, p.image, p.x, p.y, p.tolerance)
         if isinstance(p, ExportJob):
             return self._export(req)
         if isinstance(p, CallJob):
@@ -540,13 +546,8 @@ class InferenceService(QObject):
         with an HxW float32 map of the style photo's size on the tolerance slider's scale, or `worker.failed`.
         Channel "match" (the dialog asks one thing at a time: the latest wins)."""
 
-        def select(model) -> np.ndarray:
-            similar = getattr(model, "similar_region", None)
-            if similar is None:  # (a model without it: its content codes)
-                return np.asarray(model.content_similarity(style, int(x), int(y)), np.float32)
-            return np.asarray(similar(style, int(x), int(y), float(tolerance)), np.float32)
-
-        return self.worker.submit(CallJob(select, "Select similar failed"), "match")
+        return self.worker.submit(CallJob(lambda model: select_similar(model, style, x, y, tolerance),
+                                          "Select similar failed"), "match")
 
     def submit_match_part(self, image: np.ndarray, mask: np.ndarray, style: np.ndarray) -> int:
         """The part of `style` that looks like the region `mask` of `image` (Match region in the
