@@ -52,9 +52,18 @@ def load(photo: Path, mask: Path, size: int) -> tuple[np.ndarray, np.ndarray]:
     return np.asarray(im), np.asarray(m, np.float32) / 255.0 > 0.5
 
 
-def clicks(mask: np.ndarray, seed: int) -> list[tuple[int, int]]:
-    """Three clicks inside `mask`: its most interior point and two seeded random points at least 4 % of the short side
-    from its border; the photo's edge counts as a border (a user clicks in a sky, not on the photo's top row)."""
+def clicks(mask: np.ndarray, seed: int, where: str = "interior") -> list[tuple[int, int]]:
+    """Three clicks inside `mask`. "interior": its most interior point and two seeded random points at least 4 % of
+    the short side from its border; the photo's edge counts as a border (a user clicks in a sky, not on the photo's
+    top row). "edge": three seeded random points 1-2.5 % of the short side inside its border with another part of
+    the photo (a click near a ridge or a cloud's edge; the photo's edge is no border here)."""
+    if where == "edge":
+        d = cv2.distanceTransform(mask.astype(np.uint8), cv2.DIST_L2, 5)
+        lo, hi = 0.01 * min(mask.shape), 0.025 * min(mask.shape)
+        ys, xs = np.nonzero((d >= max(2.0, lo)) & (d <= hi))
+        rng = np.random.default_rng(seed)
+        return [(int(xs[i]), int(ys[i])) for i in (rng.choice(len(ys), size=min(3, len(ys)), replace=False)
+                                                   if len(ys) else [])]
     d = cv2.distanceTransform(np.pad(mask.astype(np.uint8), 1), cv2.DIST_L2, 5)[1:-1, 1:-1]
     y, x = np.unravel_index(int(np.argmax(d)), d.shape)
     pts = [(int(x), int(y))]
@@ -79,6 +88,8 @@ def main() -> int:
     ap.add_argument("--tolerances", default="10,20,30,40,50,60,70")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--method", choices=("region", "codes"), default="region")
+    ap.add_argument("--clicks", choices=("interior", "edge"), default="interior",
+                    help="where the clicks go: well inside each region, or near its border with the rest of the photo")
     ap.add_argument("--out", type=Path)
     a = ap.parse_args()
     import torch
@@ -88,15 +99,15 @@ def main() -> int:
     torch.set_num_threads(1)
     model = load_model(a.weights, device="cpu", precision="fp32")
     tols = sorted({int(t) for t in a.tolerances.split(",")} | {SIMILAR_TOLERANCE_DEFAULT})
-    report = {"weights": a.weights, "size": a.size, "method": a.method, "default_tolerance": SIMILAR_TOLERANCE_DEFAULT,
-              "sets": {}}
+    report = {"weights": a.weights, "size": a.size, "method": a.method, "clicks": a.clicks,
+              "default_tolerance": SIMILAR_TOLERANCE_DEFAULT, "sets": {}}
     for pairs in a.sets:
         per_tol = {t: [] for t in tols}
         per_region, ms = [], []
         for k, (name, photo, mask_path) in enumerate(regions(pairs)):
             img, mask = load(photo, mask_path, a.size)
             rows = {t: [] for t in tols}
-            for x, y in clicks(mask, a.seed + k):
+            for x, y in clicks(mask, a.seed + k, a.clicks):
                 t0 = time.perf_counter()
                 codes = np.asarray(model.content_similarity(img, x, y), np.float32) if a.method == "codes" else None
                 if codes is not None:
@@ -114,7 +125,7 @@ def main() -> int:
         summary = {t: dict(zip(("iou", "precision", "recall"), map(float, np.mean(v, 0)))) for t, v in per_tol.items()}
         report["sets"][str(pairs)] = {"per_tolerance": summary, "per_region": per_region,
                                       "ms_median": float(np.median(ms))}
-        print(f"{pairs}: {len(per_region)} regions x 3 clicks, similarity {np.median(ms):.0f} ms (median)")
+        print(f"{pairs}: {len(per_region)} regions x 3 {a.clicks} clicks, similarity {np.median(ms):.0f} ms (median)")
         for t, v in summary.items():
             mark = " (default)" if t == SIMILAR_TOLERANCE_DEFAULT else ""
             print(f"  tolerance {t:3d} %: IoU {v['iou']:.3f}  precision {v['precision']:.3f}  "

@@ -8,9 +8,14 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+import torch
 
 from tcp_core.editing.similar import (
+    CLICK_ALIKE,
+    CLICK_COLOUR_SIGMA,
     SIMILAR_TRUNK,
+    click_weights,
+    photo_lab,
     refine_selection,
     similarity_to_slider,
     trunk_threshold,
@@ -98,6 +103,64 @@ def test_stray_specks_go_and_small_parts_as_alike_as_the_click_stay():
     m = refine_selection(photo, s, 80, 10, 0.3)
     sel = threshold_similarity(m, similar_threshold(30)) > 0
     assert not sel[speck].any() and sel[twin].all() and sel[10, 80]
+
+
+def test_click_weights_favour_the_clicked_spots_colour():
+    def lab(rgb):
+        return photo_lab(np.array([[rgb]], np.uint8))[0, 0]
+
+    blue, brown = lab((90, 140, 220)), lab((120, 90, 60))
+    cells = np.stack([np.stack([blue, (blue + brown) / 2, brown])] * 2)  # (2, 3, 3): blue, half-way, brown
+    w = click_weights(cells, blue)
+    assert w.shape == (2, 3) and w.dtype == np.float32
+    assert w[0, 0] == pytest.approx(1.0) and w[0, 0] > w[0, 1] > w[0, 2] >= 0 and w[0, 2] < 1e-3
+    # a varied spot (blue and white: a cloudy sky) lets cells of colours farther from its mean count more
+    white = lab((235, 240, 245))
+    varied = np.stack([blue, white, blue, white])
+    wv = click_weights(cells, varied)
+    mean = varied.mean(0)
+    plain = np.exp(-((cells - mean) ** 2).sum(-1) / (2 * CLICK_COLOUR_SIGMA ** 2))
+    assert wv[0, 0] > plain[0, 0] and wv[0, 1] > plain[0, 1]
+    assert click_weights(cells, np.stack([blue] * 5)) == pytest.approx(w)  # a uniform spot: its colour's width
+
+
+def _cells_photo(left_feature, right_feature, split=7):
+    """A 16x16 photo, blue left of column `split` and brown from it on, with 4x4 feature cells: the cells of columns
+    0 and 1 (pixels 0-7) carry `left_feature`, columns 2 and 3 `right_feature`; the photo's edge runs through cell 1."""
+    img = np.zeros((16, 16, 3), np.uint8)
+    img[:, :split] = (90, 140, 220)
+    img[:, split:] = (120, 90, 60)
+    f = np.zeros((4, 4, 4), np.float32)
+    f[:, :, :2] = np.asarray(left_feature, np.float32)[:, None, None]
+    f[:, :, 2:] = np.asarray(right_feature, np.float32)[:, None, None]
+    return img, torch.from_numpy(f)
+
+
+def test_a_click_near_an_edge_takes_its_own_side():
+    """A click just left of the edge: its 3x3 cells reach into the brown side; only its own (blue) side's feature
+    is the reference, where the plain mean of the cells would hold a third of the other side's."""
+    from tcp_core.editing.inference import TCPModel
+
+    img, f = _cells_photo((1, 0, 0, 0), (0, 1, 0, 0), split=6)
+    ref = TCPModel._click_feature(img, f, 4, 8)  # cell column 1 (pixels 4-7) holds the edge; cells 0-2 around it
+    assert ref.shape == (4,) and float(ref.norm()) == pytest.approx(1.0, abs=1e-5)
+    assert float(ref[0]) > 0.99 and float(ref[1]) < 0.1
+    plain = f[:, 1:4, 0:3].mean((1, 2))
+    assert float(plain[1] / plain.norm()) > 0.4  # (what the plain mean would have been: a third of the other side)
+
+
+def test_cells_as_alike_as_the_click_count_whatever_their_colour():
+    """A cloud in a clicked sky: a cell of another colour whose feature is alike the click's counts fully."""
+    from tcp_core.editing.inference import TCPModel
+
+    a = np.array([1.0, 0, 0, 0])
+    b = np.array([np.sqrt(0.8), np.sqrt(0.2), 0, 0])  # cos(a, b) = 0.89 >= CLICK_ALIKE
+    assert a @ b >= CLICK_ALIKE
+    img, f = _cells_photo(a, b, split=6)
+    ref = TCPModel._click_feature(img, f, 5, 8)
+    cells = f[:, 1:4, 0:3].reshape(4, -1)
+    want = cells.mean(1) / cells.mean(1).norm()
+    assert torch.allclose(ref, want, atol=1e-5)
 
 
 @pytest.mark.slow

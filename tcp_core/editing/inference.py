@@ -23,6 +23,7 @@ import torch
 
 from tcp_core.base.config import ModelConfig, model_preset
 from tcp_core.base.lru import LRU
+from tcp_core.editing import similar
 from tcp_core.editing.matching import (
     DEFAULT_MATCH,
     MatchConfig,
@@ -32,7 +33,7 @@ from tcp_core.editing.matching import (
     upsample_part,
 )
 from tcp_core.editing.regions import RegionEdit
-from tcp_core.editing.similar import refine_selection
+from tcp_core.editing.similar import click_weights, photo_lab, refine_selection
 from tcp_core.io.hub import resolve_weights
 from tcp_core.networks.checkpoint import load_net, read_metadata
 from tcp_core.networks.device import describe, pick_device
@@ -58,7 +59,7 @@ def working_size(h: int, w: int, resolution: int, multiple: int) -> tuple[int, i
 
 
 SIMILAR_SIZE = 224  # short side Select similar reads the trunk's features at (a multiple of 16)
-SIMILAR_NEIGHBOURS = 1  # the clicked feature is the mean over the (2 n + 1)^2 cells around the click
+SIMILAR_NEIGHBOURS = 1  # the clicked feature is a weighted mean over the (2 n + 1)^2 cells around the click
 
 
 def check_image(image: np.ndarray, what: str = "image") -> np.ndarray:
@@ -424,6 +425,29 @@ class TCPModel:
         sim = (c * c[:, py, px][:, None, None]).sum(0).clamp(0, 1).cpu().numpy()
         return cv2.resize(sim, (w, h), interpolation=cv2.INTER_LINEAR).astype(np.float32)
 
+    @staticmethod
+    def _click_feature(img: np.ndarray, f: torch.Tensor, x: int, y: int) -> torch.Tensor:
+        """The unit feature of a click at (x, y) of `img` (HxWx3 uint8) on the unit feature map f [C, h', w']: the
+        mean of the (2n + 1)^2 cells around it, each weighted by how like the clicked spot its colour is
+        (`similar.click_weights`: the click's side of an edge), the cells as alike as that mean counting fully."""
+        h, w = img.shape[:2]
+        fh, fw = f.shape[-2:]
+        py, px = min(int(y * fh / h), fh - 1), min(int(x * fw / w), fw - 1)
+        n = SIMILAR_NEIGHBOURS
+        y0, y1, x0, x1 = max(0, py - n), min(fh, py + n + 1), max(0, px - n), min(fw, px + n + 1)
+        cells = f[:, y0:y1, x0:x1]  # [C, k, l]
+        lab = cv2.resize(photo_lab(img), (fw, fh), interpolation=cv2.INTER_AREA)[y0:y1, x0:x1]  # cells' mean colours
+        r = max(1, round(max(h, w) * similar.CLICK_SPOT))  # the clicked spot: the pixels around it
+        spot = photo_lab(img[max(0, y - r):y + r + 1, max(0, x - r):x + r + 1]).reshape(-1, 3)
+        wgt = torch.from_numpy(click_weights(lab, spot)).to(f.device)
+
+        def mean(weights: torch.Tensor) -> torch.Tensor:
+            m = (cells * weights).sum((1, 2)) / weights.sum().clamp_min(1e-6)
+            return m / m.norm().clamp_min(1e-6)
+
+        ref = mean(wgt)
+        return mean(torch.maximum(wgt, ((cells * ref[:, None, None]).sum(0) >= similar.CLICK_ALIKE).to(wgt.dtype)))
+
     @torch.no_grad()
     def similar_region(self, image: np.ndarray, x: int, y: int, tolerance: float = 0.3,
                        size: int = SIMILAR_SIZE) -> np.ndarray:
@@ -436,11 +460,7 @@ class TCPModel:
         if not (0 <= x < w and 0 <= y < h):
             raise ValueError(f"point ({x}, {y}) is outside the {w}x{h} image")
         f = self._match_features(img, size)[0].float()  # [C, h', w'] unit vectors
-        fh, fw = f.shape[-2:]
-        py, px = min(int(y * fh / h), fh - 1), min(int(x * fw / w), fw - 1)
-        n = SIMILAR_NEIGHBOURS
-        ref = f[:, max(0, py - n):py + n + 1, max(0, px - n):px + n + 1].mean((1, 2))
-        ref = ref / ref.norm().clamp_min(1e-6)
+        ref = self._click_feature(img, f, x, y)
         s = (f * ref[:, None, None]).sum(0).clamp(0, 1).cpu().numpy()
         s = cv2.resize(s, (w, h), interpolation=cv2.INTER_LINEAR).astype(np.float32)
         return refine_selection(np.ascontiguousarray(img), s, int(x), int(y), float(tolerance))
