@@ -34,7 +34,7 @@ def test_edge_clicks_fall_just_inside_the_border_with_the_rest_of_the_photo():
     mask[:80] = True  # a sky along the top: its only border with the photo is row 80
     pts = similar_eval.clicks(mask, 5, "edge")
     assert len(pts) == 3 and pts == similar_eval.clicks(mask, 5, "edge")
-    for x, y in pts:
+    for _x, y in pts:
         assert 80 - 5 <= y <= 80 - 2  # 1-2.5 % of the short side (200 px) inside the border, not at the photo's edge
     assert similar_eval.clicks(np.ones((50, 50), bool), 0, "edge") == []  # no border with the photo: no edge click
 
