@@ -30,6 +30,7 @@ from PySide6.QtWidgets import QGraphicsPathItem, QGraphicsScene, QGraphicsView
 
 from . import mask_ops
 from .canvas_items import ImageItem, MaskOverlayItem, OutlineImageItem, region_colour  # noqa: F401 (re-exported)
+from .services import extent
 
 TOOLS = ("brush", "eraser", "lasso", "flood", "similar", "pan")
 MIN_ZOOM, MAX_ZOOM = 0.01, 64.0
@@ -67,10 +68,11 @@ class CanvasView(QGraphicsView):
         self._lasso_item.setPen(pen)
         self._lasso_item.setZValue(3)
         self.scene().addItem(self._lasso_item)
-        # The edit's extent (issue #15): a solid line where it stops (the feather's reach beyond the mask with
-        # Mask edge "across", the mask's own border with "inside") and a dashed one from where it has full
-        # strength everywhere; the automatic feather fades it in between (it follows the photo: along the
-        # photo's edges it reaches full strength sooner and reaches less far out).
+        # The edit's extent (issue #15): a solid line where it stops and a dashed one from where it has full
+        # strength; the automatic feather fades it in between. Both are the outlines of the feather the export
+        # blends the edit with (`services.extent`): it follows the photo, so along the photo's edges the lines
+        # hug them and across smooth parts they lie a few pixels out and in (with Mask edge "inside" the solid
+        # line is the mask's own border).
         # Drawn into an image (numpy), not as a QPainterPath: building a path costs one Qt call per
         # point, and PySide6 6.12 on Python 3.11 drops a reference to None on every such call (a
         # noise-like mask has ~10^5 border points: "Fatal Python error: none_dealloc").
@@ -78,8 +80,8 @@ class CanvasView(QGraphicsView):
         self.extent_item.setZValue(2)
         self.scene().addItem(self.extent_item)
         self.extent: tuple[list, list] = ([], [])  # (outer, inner) contours shown
-        self.feather_px = 0  # how deep the automatic feather may fade in, mask pixels (ModelInfo.fade_px; 0: unknown)
-        self.reach_px = 0  # how far beyond the mask it may reach (ModelInfo.reach_px; 0 with the feather inside)
+        self.model_info = None  # the loaded model's ModelInfo (the feather's width); None: the mask's own border
+        self.edge = "across"  # the document's Mask edge
         self._outline_timer = QTimer(self)
         self._outline_timer.setSingleShot(True)
         self._outline_timer.setInterval(60)
@@ -141,23 +143,28 @@ class CanvasView(QGraphicsView):
             self.overlay.set_mask(r.mask, region_colour(doc.index_of(r.uid)))
         self._outline_timer.start()
 
-    def set_feather_px(self, radius: int, reach: int = 0) -> None:
-        """The export's feather on this preview: it fades in over `radius` pixels inside the mask and may
-        reach `reach` pixels beyond it (0: nothing outside the mask changes)."""
-        if (int(radius), int(reach)) != (self.feather_px, self.reach_px):
-            self.feather_px, self.reach_px = int(radius), int(reach)
+    def set_feather(self, info, edge: str) -> None:
+        """The export's feather on this preview: the loaded model's `ModelInfo` (None: none yet) and the Mask edge
+        ("across" the mask's edge or "inside" it)."""
+        if (info, edge) != (self.model_info, self.edge):
+            self.model_info, self.edge = info, edge
             self._outline_timer.start()
 
     def update_extent_outline(self) -> None:
-        """Outline the active region's edit: where it stops and where it reaches full strength."""
+        """Outline the active region's edit: where it stops and where it reaches full strength. Not while a brush
+        stroke goes on (the feather costs tens of ms, a pause in the stroke would stutter): after it."""
         self._outline_timer.stop()
+        if self.stroking:
+            self._outline_timer.start()
+            return
         doc = self.document
         r = doc.active_region if doc else None
         if r is None or not r.mask.any():
             self.extent = ([], [])
             self.extent_item.set_image(None)
             return
-        self.extent = mask_ops.feather_outlines(r.mask, self.feather_px, self.reach_px)
+        feathered = extent.edit_extent(r.mask, doc.preview, self.model_info, self.edge)
+        self.extent = mask_ops.extent_outlines(r.mask if feathered is None else feathered)
         self.extent_item.set_image(mask_ops.extent_outline_image(r.mask.shape, *self.extent))
 
     def set_result(self, rgb: np.ndarray | None) -> None:

@@ -353,10 +353,7 @@ class MainWindow(QMainWindow):
         self.busy_label.setText("● computing" if busy else "")
 
     def _sync_feather(self) -> None:
-        info = self.models.info
-        if info is not None and self.doc.preview is not None:
-            shape, edge = self.doc.preview_shape, self.doc.edge
-            self.canvas.set_feather_px(info.fade_px(*shape, edge), info.reach_px(*shape, edge))
+        self.canvas.set_feather(self.models.info, self.doc.edge)
 
     def _on_model_loaded(self, _info: ModelInfo) -> None:
         self._sync_feather()

@@ -229,39 +229,44 @@ def from_image(arr: np.ndarray) -> np.ndarray:
     return (a.astype(np.float32) / 255.0).astype(np.float32)
 
 
-def feather_outlines(mask: np.ndarray, radius: int, reach: int = 0,
-                     snap: float = 1.0 / 4096) -> tuple[list, list]:
-    """Where an edit of `mask` feathered by the export (tcp_core.editing.masks.feather_mask) reaches:
-    (outer, inner) lists of contours, each an Nx2 int array of the (x, y) mask pixels on the border, in
-    order.
+EXTENT_VISIBLE = 1.0 / 64  # the share of an edit's change the canvas's outlines count (4 gray levels at most)
+EXTENT_SPECK = 1e-4  # parts (and holes) of the outlined area smaller than this share of the preview are not drawn
+EXTENT_SPECK_MIN_PX = 16  # (and at least this many pixels): rock texture along a ridge made a lace of tiny loops
 
-    outer: the border of the part the edit may change: the mask's support grown by `reach` pixels in x and
-    y (the feather across the mask's edge, ModelInfo.reach_px; 0 for the feather inside the mask, where no
-    pixel outside the mask changes). inner: the border of the part where the edit has its full strength
-    wherever the photo is (the mask is 1 at least `radius` pixels in x and y: the feather's fade depth,
-    ModelInfo.fade_px; along the photo's edges the photo-guided feather reaches full strength sooner and
-    reaches less far out); between the two the edit fades in."""
-    m = np.asarray(mask, np.float32)
-    outer = (m > snap).astype(np.uint8)
-    full = (m >= 1.0 - snap).astype(np.uint8)
-    r = max(0, int(radius))
-    if r > 0 and full.any():
-        full = cv2.erode(full, np.ones((2 * r + 1, 2 * r + 1), np.uint8), borderType=cv2.BORDER_REPLICATE)
-    g = max(0, int(reach))
-    if g > 0 and outer.any():
-        outer = cv2.dilate(outer, np.ones((2 * g + 1, 2 * g + 1), np.uint8))
+
+def extent_outlines(feathered: np.ndarray, snap: float = EXTENT_VISIBLE) -> tuple[list, list]:
+    """The outlines of an edit's feathered mask (`services.extent.edit_extent`, or a mask itself): (outer, inner)
+    lists of contours, each an Nx2 int array of the (x, y) pixels on the border, in order. outer: the border of the
+    part the edit changes by more than `snap` of its change; inner: of the part where it has its full strength (within
+    `snap` of 1); between the two the edit fades in. (The photo-guided feather leaves a faint tail of a few
+    thousandths beyond a photo edge the mask follows: not counted, so the line hugs the edge as the eye sees it.)"""
+    m = np.asarray(feathered, np.float32)
+    speck = max(EXTENT_SPECK_MIN_PX, int(EXTENT_SPECK * m.size))
 
     def contours(binary: np.ndarray) -> list:
+        binary = _without_specks(_without_specks(binary, speck) ^ 1, speck) ^ 1  # specks, then pinholes
         if not binary.any():
             return []
         cs, _ = cv2.findContours(binary, cv2.RETR_LIST, cv2.CHAIN_APPROX_NONE)  # every border pixel
         return [c.reshape(-1, 2) for c in cs]
 
-    return contours(outer), contours(full)
+    return contours((m > snap).astype(np.uint8)), contours((m >= 1.0 - snap).astype(np.uint8))
+
+
+def _without_specks(binary: np.ndarray, area: int) -> np.ndarray:
+    """uint8 0/1 `binary` without its 8-connected parts smaller than `area` pixels."""
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(binary, connectivity=8)
+    small = np.flatnonzero(stats[:, cv2.CC_STAT_AREA] < area)
+    small = small[small != 0]
+    if not len(small):
+        return binary
+    out = binary.copy()
+    out[np.isin(labels, small)] = 0
+    return out
 
 
 def extent_outline_image(shape: tuple[int, int], outer: list, inner: list, dash: int = 4) -> np.ndarray:
-    """An HxWx4 premultiplied BGRA image of the contours from `feather_outlines`: the outer ones
+    """An HxWx4 premultiplied BGRA image of the contours from `extent_outlines`: the outer ones
     solid white, the inner ones dashed black and white (visible on any photo)."""
     img = np.zeros((*shape, 4), np.uint8)
     for c in outer:

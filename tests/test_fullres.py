@@ -436,3 +436,43 @@ def test_guided_feather_fits_on_a_bounded_number_of_pixels(monkeypatch):
     f = feather_mask(mask, 2, inside=True, guide=photo)
     assert seen and min(dw * dh for dw, dh in seen) <= 2000  # fitted on a subsampled copy
     assert (f <= mask).all() and f[40, 58] > 0.8 and f[40, :50].min() == 1.0
+
+
+def test_edit_extent_is_the_feather_the_export_blends_with():
+    """`masks.edit_extent` (the editor's outlines): the export changes no pixel it leaves at 0 and every pixel it puts
+    clearly above 0; with the feather inside, nothing outside the mask."""
+    import dataclasses
+
+    from tcp_core.editing.apply import apply_regions
+    from tcp_core.editing.export_config import ExportConfig
+    from tcp_core.editing.inference import TCPModel, size_multiple, working_size
+    from tcp_core.editing.masks import edit_extent
+    from tcp_core.editing.regions import RegionEdit
+
+    model = TCPModel.from_config("tiny")
+    cfg = model.config
+
+    def ws(h, w):
+        return working_size(h, w, cfg.resolution, size_multiple(cfg))
+
+    rng = np.random.default_rng(0)
+    H, W = 120, 160
+    sky = np.broadcast_to((np.arange(H) < 50)[:, None, None], (H, W, 3))
+    photo = np.where(sky, np.array([90, 140, 220]), rng.normal((120, 90, 60), 18, (H, W, 3))).clip(0, 255)
+    photo = photo.astype(np.uint8)
+    mask = np.zeros((H, W), np.float32)
+    mask[:50, 20:140] = 1.0
+    style = rng.integers(0, 255, (64, 64, 3), dtype=np.uint8)
+    for edge in ("across", "inside"):
+        e = edit_extent(mask, photo, ws, inside=edge == "inside")
+        assert e.shape == (H, W) and e.dtype == np.float32 and 0 <= e.min() and e.max() == 1.0
+        out = apply_regions(model, photo, [RegionEdit(style, mask, 1.0)],
+                            dataclasses.replace(ExportConfig.resolve(None), edge=edge))
+        changed = (out != photo).any(-1)
+        assert not (changed & (e == 0)).any()
+        assert changed[e > 0.05].all()
+        if edge == "inside":
+            assert not e[mask == 0].any()
+        else:
+            assert e[mask == 0].any()
+    assert not edit_extent(np.zeros((H, W), np.float32), photo, ws).any()

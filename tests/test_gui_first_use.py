@@ -274,6 +274,45 @@ def test_the_edit_stays_within_the_outline_and_off_the_frames_next_to_a_brushed_
         assert np.abs(out[102:] - sky[102:]).max() <= 4, f"crop={crop}: the frame changed"
 
 
+def test_the_canvas_outline_is_where_the_export_changes_the_photo(service):
+    """The canvas outlines `services.extent.edit_extent`, the feather `apply_regions` blends each edit with: the
+    export changes nothing outside the solid line by more than `EXTENT_VISIBLE` of its change and leaves nothing
+    inside it unchanged; along a photo edge the mask follows (a sky over a dark frame) the line ends at the edge,
+    across smooth photo it reaches out a few pixels."""
+    import cv2
+
+    from tcp_editor.mask_ops import EXTENT_VISIBLE
+    from tcp_editor.services.extent import edit_extent
+    from tcp_editor.services.render import render
+
+    model, info = service.worker.model, service.worker.info
+    assert edit_extent(np.ones((8, 8), np.float32), np.zeros((8, 8, 3), np.uint8), None, "across") is None
+    style = np.zeros((64, 64, 3), np.uint8)
+    style[..., 0] = 250
+    sky = np.zeros((180, 240, 3), np.uint8)
+    sky[:100] = np.linspace(200, 140, 100, dtype=np.float32)[:, None, None].astype(np.uint8) * np.array([0.6, 0.8, 1.0])
+    sky[100:, :120] = (40, 30, 25)  # a dark frame under the left half of the sky; the right half goes on smoothly
+    sky[100:, 120:] = sky[99, 120:]
+    mask = np.zeros((180, 240), np.float32)
+    mask[:100] = 1.0
+    for edge in ("across", "inside"):
+        from tcp_editor.services.images import ExportConfig
+
+        out = render(model, sky, [RegionEdit(style, mask, 1.0)], crop=True, export=ExportConfig(edge=edge))
+        change = np.abs(out.astype(int) - sky).max(-1)
+        feathered = edit_extent(mask, sky, info, edge)
+        assert not (change[feathered == 0] > 0).any(), f"{edge}: the export changed pixels its feather does not hold"
+        shown = feathered > EXTENT_VISIBLE  # inside the solid line
+        assert change[~shown].max() <= max(4, EXTENT_VISIBLE * change.max() + 1), f"{edge}: changed past the line"
+        near = cv2.dilate((change > 0).astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
+        assert not (shown & ~near).any(), f"{edge}: the outline holds pixels the export leaves alone"
+        below = shown[100:]
+        if edge == "inside":
+            assert not below.any()
+        else:
+            assert not below[:, 10:110].any() and below[:, 130:230].sum(0).min() >= 5, "the line hugs the frame"
+
+
 def test_model_info_feather_matches_the_core(service):
     from tcp_core.editing.inference import working_size
     from tcp_core.editing.masks import auto_feather_px
@@ -288,16 +327,18 @@ def test_model_info_feather_matches_the_core(service):
 
 
 def test_overlay_outlines_where_the_edit_stops_and_where_it_is_full(qtbot, win, photo):
-    """The active region's solid outline is where the edit may reach, the dashed one where it has its full strength:
-    with the feather across the mask's edge (the default) both lie the feather's reach outside / inside the mask;
-    with Mask edge "Keep inside the mask" the solid line is the mask's own border and nothing is drawn outside it."""
+    """The active region's solid outline is where the edit reaches, the dashed one where it has its full strength:
+    the outlines of the feather the export blends it with (`services.extent`). With the feather across the mask's
+    edge (the default) the solid line lies outside the mask, within ModelInfo.reach_px of it, and the dashed one
+    inside it; with Mask edge "Keep inside the mask" nothing is drawn outside the mask."""
     import cv2
+
+    from tcp_editor.mask_ops import EXTENT_VISIBLE
+    from tcp_editor.services.extent import edit_extent
 
     assert win.open_path(photo)
     c, info, shape = win.canvas, win.models.info, win.doc.preview_shape
-    assert win.doc.edge == "across"
-    reach = info.reach_px(*shape, "across")
-    assert c.feather_px == info.fade_px(*shape, "across") == reach == c.reach_px > info.feather_px(*shape) > 0
+    assert win.doc.edge == "across" and c.edge == "across" and c.model_info is info
     win.set_tool("brush")
     c.set_brush_size(150)  # (wider than twice the fade depth of the test model's coarse network)
     paint_stroke(qtbot, win, [(70, 90), (180, 90)])
@@ -305,27 +346,30 @@ def test_overlay_outlines_where_the_edit_stops_and_where_it_is_full(qtbot, win, 
     qtbot.waitUntil(lambda: bool(c.extent[0]), timeout=2000)
     for edge in ("across", "inside"):
         win.controls.edge.setCurrentIndex(win.controls.edge.findData(edge))
-        assert win.doc.edge == edge
-        g, r = c.reach_px, c.feather_px
-        assert (g, r) == (info.reach_px(*shape, edge), info.fade_px(*shape, edge))
+        assert win.doc.edge == edge and c.edge == edge
         c.update_extent_outline()
+        feathered = edit_extent(m, win.doc.preview, info, edge)
         outer, inner = (np.concatenate(x) for x in c.extent)
+        ys, xs = np.nonzero(feathered > EXTENT_VISIBLE)
+        box = np.array((outer[:, 0].min(), outer[:, 0].max(), outer[:, 1].min(), outer[:, 1].max()))
+        assert np.abs(box - (xs.min(), xs.max(), ys.min(), ys.max())).max() <= 4, \
+            "the solid line is where the edit reaches (but for specks of a few pixels)"
+        assert (feathered[outer[:, 1], outer[:, 0]] > EXTENT_VISIBLE).mean() > 0.9  # on the edit's border (pinholes
+        # filled)
+        g = info.reach_px(*shape, edge)
         support = cv2.dilate((m > 0).astype(np.uint8), np.ones((2 * g + 1,) * 2, np.uint8)) if g else m > 0
-        ys, xs = np.nonzero(support)
-        assert (outer[:, 0].min(), outer[:, 0].max(), outer[:, 1].min(), outer[:, 1].max()) == \
-            (xs.min(), xs.max(), ys.min(), ys.max()), "the solid line is where the edit may reach"
+        assert support[outer[:, 1], outer[:, 0]].all(), "no further than the feather's reach"
         ys, xs = np.nonzero(m > 0)
-        assert inner[:, 1].min() >= ys.min() + r and inner[:, 1].max() <= ys.max() - r  # the fade band
-        assert m[inner[:, 1], inner[:, 0]].min() == 1.0
+        assert inner[:, 1].min() > ys.min() and inner[:, 1].max() < ys.max()  # the fade band, inside the mask
+        assert min(m[inner[:, 1], inner[:, 0]].min(), feathered[inner[:, 1], inner[:, 0]].min()) >= 1 - EXTENT_VISIBLE
         shown = c.extent_item._buf
         assert shown.shape[:2] == m.shape and shown[outer[:, 1], outer[:, 0], 3].min() == 255
         if edge == "inside":
-            assert g == 0 and r > info.feather_px(*shape)  # the photo-guided feather may fade in deeper
             assert shown[m == 0].max() == 0, "the outline stays on the mask"
         else:
-            assert g > 0 and shown[m == 0].max() == 255, "the reach is drawn outside the mask"
+            assert shown[m == 0].max() == 255, "the reach is drawn outside the mask"
     win.doc.undo_stack.undo()  # back to across: the outline follows
-    qtbot.waitUntil(lambda: c.reach_px > 0, timeout=2000)
+    qtbot.waitUntil(lambda: c.edge == "across", timeout=2000)
     win.doc.undo_stack.undo()  # no mask: no outline
     qtbot.waitUntil(lambda: not c.extent[0], timeout=2000)
     assert c.extent_item._buf is None
@@ -342,12 +386,14 @@ def test_outline_of_a_ragged_mask_costs_no_qt_call_per_point(qtbot, win, photo):
     mask = np.zeros(win.doc.preview_shape, np.float32)
     mask[40:100, 40:120] = (rng.random((60, 80)) < 0.3)
     win.doc.add_region(mask=mask)
-    win.doc.set_edge("inside")  # (the solid outline on the mask's own ragged border: across it is one grown blob)
+    # the outline of the mask's own ragged border (no model's feather yet: with one, the feather makes the noise one
+    # faint blob across the mask's edge, and nothing inside it)
+    win.canvas.set_feather(None, "inside")
     win.canvas.update_extent_outline()  # warm
     before = sys.getrefcount(None)
     win.canvas.update_extent_outline()
     assert sys.getrefcount(None) > before - 50
-    assert len(win.canvas.extent[0]) > 100  # many contours, all drawn
+    assert sum(len(c) for c in win.canvas.extent[0]) > 500  # a ragged border of many points, all drawn
 
 
 # item 12 -----------------------------------------------------------------------------------------

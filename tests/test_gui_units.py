@@ -1236,3 +1236,51 @@ def test_cyclic_garbage_is_collected_on_the_gui_thread_not_on_a_busy_worker(qtbo
     assert not pin.active and gc.isenabled()
     if not was_enabled:
         gc.disable()
+
+
+def test_extent_outlines_leave_out_specks_and_pinholes():
+    """The canvas's outlines of an edit's feather: the border of what it changes by more than EXTENT_VISIBLE (solid)
+    and of where it is full (dashed); specks and pinholes of a few pixels (rock texture along a ridge) are not
+    drawn."""
+    from tcp_editor.mask_ops import EXTENT_VISIBLE, extent_outlines
+
+    f = np.zeros((100, 120), np.float32)
+    f[10:60, 10:110] = 0.5
+    f[20:50, 20:100] = 1.0
+    f[30, 50] = 0.0  # a pinhole in the full part
+    f[80:82, 10:12] = 0.5  # a speck of 4 pixels outside
+    f[5, 5] = EXTENT_VISIBLE / 2  # under the visible change
+    outer, inner = extent_outlines(f)
+    assert len(outer) == 1 and len(inner) == 1
+    (o,), (i,) = outer, inner
+    assert (o[:, 0].min(), o[:, 0].max(), o[:, 1].min(), o[:, 1].max()) == (10, 109, 10, 59)
+    assert (i[:, 0].min(), i[:, 0].max(), i[:, 1].min(), i[:, 1].max()) == (20, 99, 20, 49)
+    assert extent_outlines(np.zeros((10, 10), np.float32)) == ([], [])
+
+
+def test_a_large_previews_extent_is_measured_on_a_scaled_copy():
+    """services.extent.edit_extent scales a preview over FIT_PIXELS down and back: the same outline within a pixel
+    or two of the full-size one."""
+    from tcp_core.editing.inference import working_size
+    from tcp_editor.services.extent import edit_extent
+
+    class Info:  # (a ModelInfo's working size: a 64 px network)
+        def working_size(self, h, w):
+            return working_size(h, w, 64, 16)
+
+    info = Info()
+    rng = np.random.default_rng(0)
+    H, W = 240, 320
+    photo = np.zeros((H, W, 3), np.uint8)
+    photo[:110] = (90, 140, 220)
+    photo[110:] = rng.normal((120, 90, 60), 18, (H - 110, W, 3)).clip(0, 255)
+    mask = np.zeros((H, W), np.float32)
+    mask[:110, 40:280] = 1.0
+    for edge in ("across", "inside"):
+        exact = edit_extent(mask, photo, info, edge)
+        quick = edit_extent(mask, photo, info, edge, fit_pixels=H * W // 4)
+        assert quick.shape == exact.shape
+        assert np.abs(quick - exact).mean() < 0.02
+        assert ((quick > 0.5) != (exact > 0.5)).mean() < 0.01
+        if edge == "inside":
+            assert not quick[mask == 0].any()

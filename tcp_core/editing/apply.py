@@ -29,7 +29,14 @@ from tcp_core.colour.priming import prime_region, priming_options
 from tcp_core.editing.export_config import ExportConfig
 from tcp_core.editing.fullres import photo_flatness, upsample_edit
 from tcp_core.editing.guided import guided_filter
-from tcp_core.editing.masks import as_float_mask, auto_feather_px, feather_reach, grow_mask, region_crop_box
+from tcp_core.editing.masks import (
+    CROP_MARGIN,
+    as_float_mask,
+    auto_feather_px,
+    feather_reach,
+    grow_mask,
+    region_crop_box,
+)
 from tcp_core.editing.regions import EditModel, RegionEdit
 from tcp_core.io.imageio import LoadedImage, to_uint8
 
@@ -94,7 +101,7 @@ def apply_regions(
     global_: bool = False,
     crop: bool = True,
     feather_px: float | None = None,
-    margin: float = 0.25,
+    margin: float = CROP_MARGIN,
     timings: dict | None = None,
     keyframe_step: float | None = None,
 ) -> np.ndarray:

@@ -11,8 +11,8 @@ import numpy as np
 
 from tcp_core.editing.guided import guided_coefficients
 
-__all__ = ["as_float_mask", "auto_feather_px", "fade_depth", "feather_mask", "feather_reach", "feather_window",
-           "guided_mask", "mask_bbox", "region_crop_box"]
+__all__ = ["CROP_MARGIN", "as_float_mask", "auto_feather_px", "edit_extent", "fade_depth", "feather_mask",
+           "feather_reach", "feather_window", "guided_mask", "mask_bbox", "region_crop_box"]
 
 # Values of a feathered mask within this distance of 0 or 1 are snapped to exactly 0 or 1, so
 # "outside" is exactly untouched and "inside" is exactly the transformed image (box-filter
@@ -253,6 +253,35 @@ def region_crop_box(
     cx0, cx1 = place(x0, x1, cw, W)
     cy0, cy1 = place(y0, y1, ch, H)
     return cx0, cy0, cx1, cy1
+
+
+CROP_MARGIN = 0.25  # `region_crop_box`'s context around a region the export runs the network on (`apply_regions`)
+
+
+def edit_extent(mask: np.ndarray, photo: np.ndarray, working_size, *, inside: bool = False, guided: bool = True,
+                margin: float = CROP_MARGIN) -> np.ndarray:
+    """The feathered mask an edit of `mask` on `photo` is blended with, as `apply.apply_regions` makes it with its
+    defaults (a crop around the region with `margin` context, the automatic feather of two network pixels of that
+    crop, photo-guided unless `guided` is False; `inside` the feather inside the mask): HxW float32 in [0, 1], 0 where
+    the edit leaves the photo as it is, 1 where it has its full strength. `working_size(h, w)` -> (h', w') is the
+    network's size for an h x w input (`inference.working_size` with the model's resolution and size multiple).
+    The editor outlines it on the canvas; numpy + OpenCV only."""
+    m = as_float_mask(mask)
+    H, W = m.shape
+    if photo.shape[:2] != (H, W):
+        raise ValueError(f"the photo is {photo.shape[1]}x{photo.shape[0]}, the mask {W}x{H}")
+    out = np.zeros((H, W), np.float32)
+    box = region_crop_box(m, margin=margin)
+    if box is None:
+        return out
+    x0, y0, x1, y1 = box
+    lo = working_size(y1 - y0, x1 - x0)
+    fw = feather_window(np.ascontiguousarray(m[y0:y1, x0:x1]), auto_feather_px((y1 - y0, x1 - x0), lo), inside,
+                        np.ascontiguousarray(photo[y0:y1, x0:x1]) if guided else None)
+    if fw is not None:
+        crop, (cx0, cy0, cx1, cy1) = fw
+        out[y0 + cy0:y0 + cy1, x0 + cx0:x0 + cx1] = crop
+    return out
 
 
 def auto_feather_px(full_shape: tuple[int, ...], lo_shape: tuple[int, ...]) -> int:
