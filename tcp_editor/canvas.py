@@ -163,7 +163,8 @@ class CanvasView(QGraphicsView):
             self.extent = ([], [])
             self.extent_item.set_image(None)
             return
-        feathered = extent.edit_extent(r.mask, doc.preview, self.model_info, self.edge)
+        same = doc.preview is not None and doc.preview.shape[:2] == r.mask.shape
+        feathered = extent.edit_extent(r.mask, doc.preview, self.model_info, self.edge) if same else None
         self.extent = mask_ops.extent_outlines(r.mask if feathered is None else feathered)
         self.extent_item.set_image(mask_ops.extent_outline_image(r.mask.shape, *self.extent))
 
