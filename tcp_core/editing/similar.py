@@ -43,6 +43,7 @@ GRABCUT_SIZE = 384  # long side GrabCut works at (pixels); its answer is scaled 
 EDGE_RADIUS = 1 / 64  # the guided filter that puts s's steps on the photo's edges: radius, share of the long side
 EDGE_EPS = 1e-3  # and its ridge (variance units of the [0, 1] photo)
 GRABCUT_ITERATIONS = 3
+GRABCUT_SEED = 0
 SOFT_EDGE = 0.02  # the width of the editor's soft threshold below it (`tcp_editor.mask_ops.threshold_similarity`)
 SPECK_AREA = 0.002  # a part of the selection smaller than this share of the photo may be a stray speck
 # A click near an edge (a ridge, a cloud's rim) has cells of both sides around it: each cell counts by how close its
@@ -52,7 +53,7 @@ SPECK_AREA = 0.002  # a part of the selection smaller than this share of the pho
 # default tolerance (docs/training/s46/): clicks 1-2.5 % of the short side inside a region's border 0.556 -> 0.638 on
 # the tuning photos, 0.552 -> 0.612 held out; clicks well inside 0.774 -> 0.772 and 0.712 -> 0.713.
 CLICK_COLOUR_SIGMA = 0.05
-CLICK_SPREAD_GAIN = 1.5
+CLICK_SPREAD_GAIN = 2.0
 CLICK_SPOT = 1 / 128  # the clicked spot's radius, share of the photo's long side
 CLICK_ALIKE = 0.7
 
@@ -154,6 +155,8 @@ def _grabcut(img: np.ndarray, seeds: np.ndarray) -> np.ndarray:
         return fg.astype(np.float32)
     labels = seeds.copy()
     bgd, fgd = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
+    cv2.setRNGSeed(GRABCUT_SEED)  # GrabCut's colour models start from k-means on OpenCV's global random generator:
+    # seeded, the same click gives the same selection every time (it had depended on the clicks before it)
     try:
         cv2.grabCut(np.ascontiguousarray(img[:, :, ::-1]), labels, None, bgd, fgd, GRABCUT_ITERATIONS,
                     cv2.GC_INIT_WITH_MASK)
