@@ -98,3 +98,26 @@ def test_script_grows_an_exported_model_and_the_editor_loads_it(tmp_path):
     same = subprocess.run([sys.executable, str(ROOT / "scripts" / "grow_trunk_branch.py"), str(out), str(out)],
                           capture_output=True, text=True, timeout=120)
     assert same.returncode != 0 and "never overwritten" in same.stderr
+
+
+def test_a_model_file_needs_no_trunk_package(tmp_path, monkeypatch, caplog):
+    """A model file holds the frozen trunk's tensors too: loading it neither reads the EfficientNet-Lite0 package
+    nor warns that the trunk "starts untrained" where the package is missing (the PyInstaller bundle's smoke test
+    failed on that warning), and computes the same images either way."""
+    import logging
+
+    from tcp_core.networks import trunk_encoder
+
+    cfg = grow_trunk_branch(_trained_like(model_preset("tiny")).state_dict(), model_preset("tiny"), seed=3)[1]
+    net = _trained_like(cfg, seed=5)
+    p = tmp_path / "m.safetensors"
+    save_model(p, net)
+    with_package = load_net(p)
+    monkeypatch.setattr(trunk_encoder, "is_available", lambda: False)
+    monkeypatch.setattr(trunk_encoder, "load_state_dict", lambda *a, **k: pytest.fail("read the package"))
+    with caplog.at_level(logging.WARNING):
+        without = load_net(p)
+    assert "untrained" not in caplog.text
+    x = torch.rand(1, 3, 32, 48, generator=torch.Generator().manual_seed(1)) * 2 - 1
+    with torch.no_grad():
+        assert torch.equal(with_package.encode(x).e, without.encode(x).e)

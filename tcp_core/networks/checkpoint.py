@@ -226,6 +226,6 @@ def load_net(path, device: torch.device | str = "cpu") -> TCPNet:
     state, _ = load_tensors(path)
     state = {k: v.float() if v.is_floating_point() else v for k, v in state.items()}  # fp16 files: checks run in fp32
     validate_state(state, expected_state(cfg, path), path)
-    net = TCPNet(cfg)
+    net = TCPNet(cfg, pretrained=False)  # (the file holds the frozen trunk's tensors too: no package needed)
     net.load_state_dict(state, assign=True)
     return net.to(device).eval()

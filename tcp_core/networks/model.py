@@ -42,17 +42,19 @@ def blend_styles(s_own: Tensor, s_ref: Tensor, strength: float | Tensor) -> Tens
 class TCPNet(nn.Module):
     """The parts needed at inference time (and exported): E, H_c, H_s, G."""
 
-    def __init__(self, cfg: ModelConfig) -> None:
+    def __init__(self, cfg: ModelConfig, pretrained: bool = True) -> None:
+        """pretrained: fill the frozen ImageNet trunk (encoders "lite0", "conv+lite0") from the pinned package; False
+        when a model file's own tensors are loaded next (they hold the trunk too: `checkpoint.load_net`)."""
         super().__init__()
         self.config = cfg
         if cfg.encoder == "lite0":
             from tcp_core.networks.trunk_encoder import TrunkEncoder
 
-            self.E = TrunkEncoder(cfg)
+            self.E = TrunkEncoder(cfg, pretrained)
         elif cfg.encoder == "conv+lite0":
             from tcp_core.networks.trunk_encoder import HybridEncoder
 
-            self.E = HybridEncoder(cfg)
+            self.E = HybridEncoder(cfg, pretrained)
         else:
             self.E = Encoder(cfg)
         self.H_c = ContentHead(cfg)
