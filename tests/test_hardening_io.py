@@ -528,10 +528,10 @@ def test_weights_shapes_are_checked_before_the_model_is_built(tmp_path, monkeypa
     built = []
     real = ck.TCPNet
 
-    def spy(cfg):
+    def spy(cfg, **kwargs):
         if torch.empty(0).device.type != "meta":
             built.append(cfg)
-        return real(cfg)
+        return real(cfg, **kwargs)
 
     monkeypatch.setattr(ck, "TCPNet", spy)
     sd, cfg = tiny_state()
