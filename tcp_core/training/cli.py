@@ -37,6 +37,7 @@ OPTION_DESTS = {
     "weights.code_consistency": "cc_weight", "weights.content_alignment": "ca_weight",
     "weights.perceptual": "perceptual", "weights.style_stats": "style_stats", "weights.swap_content": "swap_content",
     "weights.colour_stats": "colour_stats", "weights.rec_recolour": "rec_recolour",
+    "weights.swap_graded": "swap_graded",
     "weights.swap_smooth": "swap_smooth", "weights.ca_content": "ca_content", "weights.ca_colour": "ca_colour",
     "weights.ca_gan": "ca_gan", "weights.ca_cooccur": "ca_cooccur", "weights.ca_border": "ca_border",
     "weights.ca_interior": "ca_interior", "weights.d_edit": "d_edit",
@@ -205,6 +206,12 @@ def build_parser(d: TrainConfig | None = None) -> argparse.ArgumentParser:
                         "photo (hue rotated, saturation 0-1.5x) and the style code of the photo itself: colour must "
                         "come from the style code, so edits recolour regions the content code would keep grey "
                         "(every generator step, so the SwapAE baseline gets it too; default %(default)s = off)")
+    p.add_argument("--swap-graded", type=float, default=d.weights.swap_graded,
+                   help="weight of a swap with a known answer: G(content code of a photo, style code of the same "
+                        "photo given a random colour grade (white balance, gamma, contrast, black and white points, "
+                        "saturation, split toning), mirrored) must give the graded photo, so the style code carries "
+                        "a reference's look and the generator lays it over the content (every generator step, so "
+                        "the SwapAE baseline gets it too; default %(default)s = off)")
     p.add_argument("--ca-content", type=float, default=d.weights.ca_content,
                    help="weight of a loss that keeps the deep features (normalised, so the style may change) of "
                         "the training's region edits close to their photos' (L_CA's region edit; TCP only); region "

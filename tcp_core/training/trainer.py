@@ -52,7 +52,7 @@ from tcp_core.training import losses as L
 from tcp_core.training.diffaugment import augment_crops, diff_augment, parse_policy
 from tcp_core.training.masks import free_form_masks, training_masks
 from tcp_core.training.primed import primed_photos, uint8_photos
-from tcp_core.training.recolour import recolour
+from tcp_core.training.recolour import grade, recolour
 
 STATE_MODULES = ("net", "ema", "disc")  # a state's module tensors are named PREFIX/param (then opt_g/, opt_d/, rng/)
 
@@ -271,6 +271,12 @@ class Trainer:
                 loss_rrc = L.reconstruction_loss(self.net.decode(c_rc, codes.style).float(), real)
                 total = total + w.rec_recolour * loss_rrc
                 stats["rec_recolour"] = loss_rrc
+            if w.swap_graded > 0:  # G(C of the photo, S of its graded mirror image) -> the graded photo
+                graded = grade(real, self.aug_gen)
+                s_gr = self.net.encode(channels_last(graded.flip(-1))).style  # mirrored: S holds the look, not layout
+                loss_sg = L.reconstruction_loss(self.net.decode(codes.content, s_gr).float(), graded.float())
+                total = total + w.swap_graded * loss_sg
+                stats["swap_graded"] = loss_sg
             if w.colour_stats > 0:  # the swap's pixel colour statistics -> its style reference's (B)
                 loss_cs = L.colour_stats_loss(swap, real_b)
                 total = total + w.colour_stats * loss_cs
