@@ -294,6 +294,54 @@ def test_trainer_rec_recolour_trains_content_path_and_generator():
     assert "rec_recolour" not in off.g_step(real, tcp=False)
 
 
+def test_grade_is_seeded_in_range_and_each_part_acts():
+    from tcp_core.training.recolour import GradeRanges, grade
+
+    x = torch.rand(6, 3, 8, 8) * 1.6 - 0.8
+    out = grade(x, torch.Generator().manual_seed(3))
+    assert out.shape == x.shape and out.dtype == x.dtype and out.min() >= -1 and out.max() <= 1
+    assert torch.equal(out, grade(x, torch.Generator().manual_seed(3)))
+    assert not torch.allclose(out[0], out[1] - x[1] + x[0], atol=1e-2)  # each photo gets its own grade
+    none = GradeRanges(white_balance=0.0, gamma=0.0, contrast=0.0, lift=0.0, top=0.0, saturation=(1.0, 1.0),
+                       tint=0.0)
+    assert torch.allclose(grade(x, torch.Generator().manual_seed(3), none), x, atol=1e-4)  # all off: the photo
+    grey = grade(x, torch.Generator().manual_seed(3), GradeRanges(
+        white_balance=0.0, gamma=0.0, contrast=0.0, lift=0.0, top=0.0, saturation=(0.0, 0.0), tint=0.0))
+    assert torch.allclose(grey[:, 0], grey[:, 1], atol=1e-4) and torch.allclose(grey[:, 1], grey[:, 2], atol=1e-4)
+    lifted = grade(torch.full((4, 3, 4, 4), -1.0), torch.Generator().manual_seed(1), GradeRanges(
+        white_balance=0.0, gamma=0.0, contrast=0.0, lift=0.12, top=0.0, saturation=(1.0, 1.0), tint=0.0))
+    assert float(lifted.min()) > -1 + 1e-3 and float(lifted.max()) <= -1 + 0.24 + 1e-4  # black raised by <= 0.12
+    ramp = torch.linspace(-1, 1, 16).expand(2, 3, 4, 16).clone()
+    toned = grade(ramp, torch.Generator().manual_seed(0), GradeRanges(
+        white_balance=0.0, gamma=0.0, contrast=0.0, lift=0.0, top=0.0, saturation=(1.0, 1.0), tint=0.12))
+    cast = toned[:, 2] - toned[:, 0]  # blue minus red along the grey ramp: a tint that differs in shadows and lights
+    assert not torch.allclose(cast[..., 2], cast[..., -3], atol=1e-3)
+
+
+def test_trainer_swap_graded_asks_the_swap_for_the_graded_photo():
+    from tcp_core.base.config import LossWeights, TrainConfig, model_preset
+    from tcp_core.training.trainer import Trainer
+
+    tcfg = TrainConfig(preset="tiny", batch_size=4, steps=1, tcp_every=1, r1_every=2,
+                       weights=LossWeights(swap_graded=1.0))
+    tr = Trainer(model_preset("tiny"), tcfg, torch.device("cpu"))
+    real = torch.rand(4, 3, 32, 32) * 2 - 1
+    before = [p.detach().clone() for p in tr.net.parameters()]
+    stats = tr.g_step(real, tcp=False)
+    assert float(stats["swap_graded"]) > 0
+    assert any(not torch.equal(a, p) for a, p in zip(before, tr.net.parameters()))
+    off = Trainer(model_preset("tiny"), TrainConfig(preset="tiny", batch_size=4, steps=1), torch.device("cpu"))
+    assert "swap_graded" not in off.g_step(real, tcp=False)
+
+
+def test_swap_graded_option_reaches_the_run_config():
+    from tcp_core.base.config import TrainConfig
+    from tcp_core.training.cli import build_parser, config_from_args
+
+    args = build_parser().parse_args(["data", "--out", "run", "--swap-graded", "7"])
+    assert config_from_args(args, TrainConfig()).weights.swap_graded == 7.0
+
+
 @pytest.mark.parametrize("detach", [False, True])
 def test_trainer_ca_detach_swap_cuts_l_ca_off_from_the_swap(detach):
     """With ca_detach_swap, E(I_g) of the region edit (Eq. 5) has no gradient path back to the swap
