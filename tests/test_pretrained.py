@@ -278,20 +278,23 @@ def test_recolour_keeps_luma_and_can_take_all_colour_away():
     assert torch.equal(again, out)
 
 
-def test_trainer_rec_recolour_trains_content_path_and_generator():
+@pytest.mark.parametrize("term", ["rec_recolour", "swap_graded"])
+def test_trainer_reconstruction_terms_train_the_networks(term):
+    """rec_recolour (G(C of a recoloured photo, S of the photo) -> the photo) and swap_graded (G(C of the photo,
+    S of its graded mirror image) -> the graded photo): logged, they train the networks, and are absent when off."""
     from tcp_core.base.config import LossWeights, TrainConfig, model_preset
     from tcp_core.training.trainer import Trainer
 
     tcfg = TrainConfig(preset="tiny", batch_size=4, steps=1, tcp_every=1, r1_every=2,
-                       weights=LossWeights(rec_recolour=1.0))
+                       weights=LossWeights(**{term: 1.0}))
     tr = Trainer(model_preset("tiny"), tcfg, torch.device("cpu"))
     real = torch.rand(4, 3, 32, 32) * 2 - 1
     before = [p.detach().clone() for p in tr.net.parameters()]
     stats = tr.g_step(real, tcp=False)
-    assert float(stats["rec_recolour"]) > 0
+    assert float(stats[term]) > 0
     assert any(not torch.equal(a, p) for a, p in zip(before, tr.net.parameters()))
     off = Trainer(model_preset("tiny"), TrainConfig(preset="tiny", batch_size=4, steps=1), torch.device("cpu"))
-    assert "rec_recolour" not in off.g_step(real, tcp=False)
+    assert term not in off.g_step(real, tcp=False)
 
 
 def test_grade_is_seeded_in_range_and_each_part_acts():
@@ -316,22 +319,6 @@ def test_grade_is_seeded_in_range_and_each_part_acts():
         white_balance=0.0, gamma=0.0, contrast=0.0, lift=0.0, top=0.0, saturation=(1.0, 1.0), tint=0.12))
     cast = toned[:, 2] - toned[:, 0]  # blue minus red along the grey ramp: a tint that differs in shadows and lights
     assert not torch.allclose(cast[..., 2], cast[..., -3], atol=1e-3)
-
-
-def test_trainer_swap_graded_asks_the_swap_for_the_graded_photo():
-    from tcp_core.base.config import LossWeights, TrainConfig, model_preset
-    from tcp_core.training.trainer import Trainer
-
-    tcfg = TrainConfig(preset="tiny", batch_size=4, steps=1, tcp_every=1, r1_every=2,
-                       weights=LossWeights(swap_graded=1.0))
-    tr = Trainer(model_preset("tiny"), tcfg, torch.device("cpu"))
-    real = torch.rand(4, 3, 32, 32) * 2 - 1
-    before = [p.detach().clone() for p in tr.net.parameters()]
-    stats = tr.g_step(real, tcp=False)
-    assert float(stats["swap_graded"]) > 0
-    assert any(not torch.equal(a, p) for a, p in zip(before, tr.net.parameters()))
-    off = Trainer(model_preset("tiny"), TrainConfig(preset="tiny", batch_size=4, steps=1), torch.device("cpu"))
-    assert "swap_graded" not in off.g_step(real, tcp=False)
 
 
 def test_swap_graded_option_reaches_the_run_config():

@@ -273,7 +273,7 @@ class Trainer:
                 stats["rec_recolour"] = loss_rrc
             if w.swap_graded > 0:  # G(C of the photo, S of its graded mirror image) -> the graded photo
                 graded = grade(real, self.aug_gen)
-                s_gr = self.net.encode(channels_last(graded.flip(-1))).style  # mirrored: S holds the look, not layout
+                s_gr = self.net.H_s(self.net.E(channels_last(graded.flip(-1))))  # mirrored: S holds the look
                 loss_sg = L.reconstruction_loss(self.net.decode(codes.content, s_gr).float(), graded.float())
                 total = total + w.swap_graded * loss_sg
                 stats["swap_graded"] = loss_sg

@@ -51,8 +51,7 @@ def evaluate(path):
         same += [psnr(out[i], g[i]) for i in range(n)]
         ident += [psnr(x[i], g[i]) for i in range(n)]
         # one grade for every photo, carried from the next photo y = x[i+1]
-        gen = torch.Generator().manual_seed(300 + k)
-        gy = grade(x.roll(1, 0), gen)  # grade_k of y = the previous photo, one grade per row
+        gy = grade(x.roll(1, 0), torch.Generator().manual_seed(300 + k))  # grade_k of y = the previous photo
         gx = grade(x, torch.Generator().manual_seed(300 + k))  # the same draws, so the same grade per row
         s_y, s_gy = net.encode(x.roll(1, 0)).style, net.encode(gy).style
         delta = net.decode(codes.content, s_gy) - net.decode(codes.content, s_y)

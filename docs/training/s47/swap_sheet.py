@@ -22,8 +22,7 @@ def main(out, models):
     x = torch.stack([square(p, size) for p in PHOTOS])
     n = len(x)
     tiles = []
-    content = 0  # one content photo per block: photo 0..n-1 as rows of blocks
-    for content in range(n):
+    for content in range(n):  # one block per content photo: the photos, then each model's swaps
         row_blocks = [torch.cat([x[content]] + [x[j] for j in range(n) if j != content], 2)]
         for net in nets:
             torch.manual_seed(0)
