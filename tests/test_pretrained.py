@@ -321,12 +321,34 @@ def test_grade_is_seeded_in_range_and_each_part_acts():
     assert not torch.allclose(cast[..., 2], cast[..., -3], atol=1e-3)
 
 
+def test_grade_neutral_draws_keep_greys_grey():
+    """GradeRanges.neutral: that share of the grades brings no colour cast (a grey ramp stays grey under
+    the full default ranges); neutral = 0 draws exactly the grades it drew before the option existed."""
+    from tcp_core.training.recolour import GradeRanges, grade
+
+    ramp = torch.linspace(-1, 1, 16).expand(8, 3, 4, 16).clone()
+    cast = grade(ramp, torch.Generator().manual_seed(5))
+    assert float((cast[:, 0] - cast[:, 2]).abs().amax()) > 0.05  # the default grades tint greys
+    grey = grade(ramp, torch.Generator().manual_seed(5), GradeRanges(neutral=1.0))
+    assert float((grey[:, 0] - grey[:, 1]).abs().amax()) < 1e-4 and float((grey[:, 1] - grey[:, 2]).abs().amax()) < 1e-4
+    assert float((grey - ramp).abs().amax()) > 0.05  # still graded: contrast, gamma, points
+    x = torch.rand(64, 3, 4, 4) * 2 - 1
+    assert torch.equal(grade(x, torch.Generator().manual_seed(2), GradeRanges(neutral=0.0)),
+                       grade(x, torch.Generator().manual_seed(2)))
+    half = grade(ramp[:1].expand(64, 3, 4, 16).clone(), torch.Generator().manual_seed(2), GradeRanges(neutral=0.5))
+    n_grey = int(((half[:, 0] - half[:, 2]).abs().flatten(1).amax(1) < 1e-4).sum())
+    assert 16 <= n_grey <= 48  # about half of 64
+    with pytest.raises(ValueError, match="neutral"):
+        GradeRanges(neutral=1.5)
+
+
 def test_swap_graded_option_reaches_the_run_config():
     from tcp_core.base.config import TrainConfig
     from tcp_core.training.cli import build_parser, config_from_args
 
-    args = build_parser().parse_args(["data", "--out", "run", "--swap-graded", "7"])
-    assert config_from_args(args, TrainConfig()).weights.swap_graded == 7.0
+    args = build_parser().parse_args(["data", "--out", "run", "--swap-graded", "7", "--grade-neutral", "0.5"])
+    cfg = config_from_args(args, TrainConfig())
+    assert cfg.weights.swap_graded == 7.0 and cfg.grade_neutral == 0.5
 
 
 @pytest.mark.parametrize("detach", [False, True])

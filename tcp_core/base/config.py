@@ -290,6 +290,9 @@ class TrainConfig:
     # reference's rows at the training mask's place (the export's default since stage 38), "global" one Lab mean
     # and spread per region (stage 37's `pr1`).
     swap_prime_profile: str = "rows"
+    # The graded swap's grades (weights.swap_graded, `recolour.grade`): the share drawn without a colour cast
+    # (GradeRanges.neutral), so the style code learns that a neutral reference brings no cast
+    grade_neutral: float = 0.0
     weights: LossWeights = field(default_factory=LossWeights)
 
     def __post_init__(self) -> None:
@@ -301,6 +304,8 @@ class TrainConfig:
             raise UsageError("tcp_every and r1_every must be >= 1")
         if not 0.0 <= self.swap_prime <= 1.0:
             raise UsageError(f"swap_prime must be between 0 and 1, got {self.swap_prime}")
+        if not 0.0 <= self.grade_neutral <= 1.0:
+            raise UsageError(f"grade_neutral must be between 0 and 1, got {self.grade_neutral}")
         if self.swap_prime_profile not in PRIMING_PROFILES:
             raise UsageError(f"swap_prime_profile must be one of {', '.join(PRIMING_PROFILES)}, "
                              f"got {self.swap_prime_profile!r}")

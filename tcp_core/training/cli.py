@@ -33,6 +33,7 @@ OPTION_DESTS = {
     "diffaugment": "diffaugment", "diffaugment_cooccur": "diffaugment_cooccur", "ca_masks": "ca_masks",
     "reuse_fakes": "reuse_fakes", "ca_detach_swap": "ca_detach_swap", "cc_detach_content": "cc_detach_content",
     "swap_prime": "swap_prime", "swap_prime_profile": "swap_prime_profile",
+    "grade_neutral": "grade_neutral",
     "weights.rec": "rec_weight", "weights.gan_rec": "gan_rec_weight", "weights.cc_lambda": "cc_lambda",
     "weights.code_consistency": "cc_weight", "weights.content_alignment": "ca_weight",
     "weights.perceptual": "perceptual", "weights.style_stats": "style_stats", "weights.swap_content": "swap_content",
@@ -212,6 +213,10 @@ def build_parser(d: TrainConfig | None = None) -> argparse.ArgumentParser:
                         "saturation, split toning), mirrored) must give the graded photo, so the style code carries "
                         "a reference's look and the generator lays it over the content (every generator step, so "
                         "the SwapAE baseline gets it too; default %(default)s = off)")
+    p.add_argument("--grade-neutral", type=float, default=d.grade_neutral, metavar="P",
+                   help="share (0-1) of --swap-graded's grades drawn without a colour cast (no white balance, one "
+                        "gamma for all channels, no split toning), so a neutral reference is learnt to bring no "
+                        "cast (default %(default)s)")
     p.add_argument("--ca-content", type=float, default=d.weights.ca_content,
                    help="weight of a loss that keeps the deep features (normalised, so the style may change) of "
                         "the training's region edits close to their photos' (L_CA's region edit; TCP only); region "

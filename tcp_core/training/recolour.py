@@ -58,13 +58,22 @@ class GradeRanges:
     top: float = 0.12  # whites lowered by up to 0.12
     saturation: tuple[float, float] = (0.35, 1.6)  # chroma scaled
     tint: float = 0.12  # split toning: Cb/Cr added in the shadows and (independently) in the highlights
+    # share of grades drawn without a colour cast (no white balance, one gamma for all three channels, no split
+    # toning): greys stay grey, so a neutral reference is seen to bring no cast
+    neutral: float = 0.0
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.neutral <= 1.0:
+            raise ValueError(f"neutral must be between 0 and 1, got {self.neutral}")
 
 
 def grade(x: Tensor, generator: torch.Generator | None = None, ranges: GradeRanges = GradeRanges()) -> Tensor:
     """x: [N, 3, H, W] RGB in [-1, 1] -> each photo with its own random colour grade, [N, 3, H, W] in [-1, 1].
 
     Order: white balance and per-channel gamma (RGB on [0, 1]), a contrast S-curve and the black /
-    white points (RGB), then saturation and split toning (Y/Cb/Cr: the tints are weighted by 1 - Y and Y)."""
+    white points (RGB), then saturation and split toning (Y/Cb/Cr: the tints are weighted by 1 - Y and Y).
+    A share `ranges.neutral` of the photos get a grade without a colour cast (drawn from the generator after
+    the other draws, so neutral = 0 draws exactly what it always did)."""
     assert x.ndim == 4 and x.shape[1] == 3, x.shape
     n, r = x.shape[0], ranges
     gen_dev = generator.device if generator is not None else x.device
@@ -77,6 +86,11 @@ def grade(x: Tensor, generator: torch.Generator | None = None, ranges: GradeRang
     top = (1 - u[:, 8] * r.top)[:, None, None, None]
     sat = (r.saturation[0] + u[:, 9] * (r.saturation[1] - r.saturation[0]))[:, None, None]
     tints = sym[:, 10:14] * r.tint  # [shadow Cb, shadow Cr, highlight Cb, highlight Cr]
+    if r.neutral > 0:  # these photos keep their greys grey: no gains, one gamma, no tints
+        cast_free = (torch.rand(n, generator=generator, device=gen_dev).to(x.device) < r.neutral)
+        wb = torch.where(cast_free[:, None, None, None], torch.ones_like(wb), wb)
+        gam = torch.where(cast_free[:, None, None, None], gam[:, :1].expand_as(gam), gam)
+        tints = torch.where(cast_free[:, None], torch.zeros_like(tints), tints)
     v = ((x.float() + 1) / 2).clamp(0, 1)
     v = (v * wb).clamp(0, 1) ** gam
     v = v + k * (v * v * (3 - 2 * v) - v)  # k > 0: towards smoothstep (more contrast); k < 0: flatter

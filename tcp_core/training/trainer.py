@@ -52,7 +52,7 @@ from tcp_core.training import losses as L
 from tcp_core.training.diffaugment import augment_crops, diff_augment, parse_policy
 from tcp_core.training.masks import free_form_masks, training_masks
 from tcp_core.training.primed import primed_photos, uint8_photos
-from tcp_core.training.recolour import grade, recolour
+from tcp_core.training.recolour import GradeRanges, grade, recolour
 
 STATE_MODULES = ("net", "ema", "disc")  # a state's module tensors are named PREFIX/param (then opt_g/, opt_d/, rng/)
 
@@ -272,7 +272,7 @@ class Trainer:
                 total = total + w.rec_recolour * loss_rrc
                 stats["rec_recolour"] = loss_rrc
             if w.swap_graded > 0:  # G(C of the photo, S of its graded mirror image) -> the graded photo
-                graded = grade(real, self.aug_gen)
+                graded = grade(real, self.aug_gen, GradeRanges(neutral=self.tcfg.grade_neutral))
                 s_gr = self.net.H_s(self.net.E(channels_last(graded.flip(-1))))  # mirrored: S holds the look
                 loss_sg = L.reconstruction_loss(self.net.decode(codes.content, s_gr).float(), graded.float())
                 total = total + w.swap_graded * loss_sg
