@@ -297,6 +297,33 @@ def test_trainer_reconstruction_terms_train_the_networks(term):
     assert term not in off.g_step(real, tcp=False)
 
 
+def test_trainer_ca_graded_is_a_tcp_region_edit_with_a_known_answer():
+    """--ca-graded: on TCP steps only, Eq. 7 for the region edit whose I_g is the photo's grade; alone it trains
+    E, the heads and G; a perfect edit (grade(A) in M, A outside) scores 0, the photo itself more."""
+    from tcp_core.base.config import LossWeights, TrainConfig, model_preset
+    from tcp_core.training import losses as L
+    from tcp_core.training.recolour import grade
+    from tcp_core.training.trainer import Trainer
+
+    only = LossWeights(rec=0, gan_rec=0, gan_swap=0, cooccur=0, code_consistency=0, content_alignment=0,
+                       ca_graded=1.0)
+    tcfg = TrainConfig(preset="tiny", batch_size=4, steps=1, tcp_every=1, r1_every=2, ca_masks="regions",
+                       weights=only)
+    torch.manual_seed(0)
+    tr = Trainer(model_preset("tiny"), tcfg, torch.device("cpu"))
+    real = torch.rand(4, 3, 32, 32) * 2 - 1
+    assert "ca_graded" not in tr.g_step(real, tcp=False)
+    before = {k: p.detach().clone() for k, p in tr.net.named_parameters()}
+    stats = tr.g_step(real, tcp=True)
+    assert float(stats["ca_graded"]) > 0
+    moved = {k.split(".")[0] for k, p in tr.net.named_parameters() if not torch.equal(before[k], p)}
+    assert {"E", "H_c", "H_s", "G"} <= moved, moved
+    g = grade(real, torch.Generator().manual_seed(0))
+    m = (torch.rand(4, 1, 32, 32) > 0.5).float()
+    assert float(L.content_alignment_loss(m * g + (1 - m) * real, g, real, m)) == 0.0
+    assert float(L.content_alignment_loss(real, g, real, m)) > 0
+
+
 def test_grade_is_seeded_in_range_and_each_part_acts():
     from tcp_core.training.recolour import GradeRanges, grade
 
@@ -346,9 +373,10 @@ def test_swap_graded_option_reaches_the_run_config():
     from tcp_core.base.config import TrainConfig
     from tcp_core.training.cli import build_parser, config_from_args
 
-    args = build_parser().parse_args(["data", "--out", "run", "--swap-graded", "7", "--grade-neutral", "0.5"])
+    args = build_parser().parse_args(["data", "--out", "run", "--swap-graded", "7", "--grade-neutral", "0.5",
+                                      "--ca-graded", "3"])
     cfg = config_from_args(args, TrainConfig())
-    assert cfg.weights.swap_graded == 7.0 and cfg.grade_neutral == 0.5
+    assert cfg.weights.swap_graded == 7.0 and cfg.grade_neutral == 0.5 and cfg.weights.ca_graded == 3.0
 
 
 @pytest.mark.parametrize("detach", [False, True])

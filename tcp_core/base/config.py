@@ -222,6 +222,7 @@ class LossWeights:
     swap_graded: float = 0.0  # weight of L1(G(C of a photo, S of its random colour grade), the graded photo) (0 = off)
     colour_stats: float = 0.0  # weight of the swap's pixel colour-statistics loss against its reference (0 = off)
     swap_smooth: float = 0.0  # weight of the swap's edge-aware colour-change smoothness (losses.change_smoothness_loss)
+    ca_graded: float = 0.0  # weight of Eq. 7 for a region edit whose swap is the photo's random colour grade (0 = off)
     ca_content: float = 0.0  # weight of the region edit's instance-normalised deep-feature content loss (0 = off)
     ca_colour: float = 0.0  # weight of the region edit's in-mask colour-statistics loss against the reference (0 = off)
     ca_gan: float = 0.0  # weight of the region edit's non-saturating loss against the image critic D (0 = off)

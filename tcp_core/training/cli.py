@@ -38,7 +38,7 @@ OPTION_DESTS = {
     "weights.code_consistency": "cc_weight", "weights.content_alignment": "ca_weight",
     "weights.perceptual": "perceptual", "weights.style_stats": "style_stats", "weights.swap_content": "swap_content",
     "weights.colour_stats": "colour_stats", "weights.rec_recolour": "rec_recolour",
-    "weights.swap_graded": "swap_graded",
+    "weights.swap_graded": "swap_graded", "weights.ca_graded": "ca_graded",
     "weights.swap_smooth": "swap_smooth", "weights.ca_content": "ca_content", "weights.ca_colour": "ca_colour",
     "weights.ca_gan": "ca_gan", "weights.ca_cooccur": "ca_cooccur", "weights.ca_border": "ca_border",
     "weights.ca_interior": "ca_interior", "weights.d_edit": "d_edit",
@@ -217,6 +217,11 @@ def build_parser(d: TrainConfig | None = None) -> argparse.ArgumentParser:
                    help="share (0-1) of --swap-graded's grades drawn without a colour cast (no white balance, one "
                         "gamma for all channels, no split toning), so a neutral reference is learnt to bring no "
                         "cast (default %(default)s)")
+    p.add_argument("--ca-graded", type=float, default=d.weights.ca_graded,
+                   help="weight of a region edit with a known answer: Eq. 5-7 with the photo's own random colour "
+                        "grade in place of the global swap, so the edit must give the graded photo inside the mask "
+                        "and the photo itself outside, with nothing in between but the mask (L_CA's masks and "
+                        "steps; TCP only; default %(default)s = off)")
     p.add_argument("--ca-content", type=float, default=d.weights.ca_content,
                    help="weight of a loss that keeps the deep features (normalised, so the style may change) of "
                         "the training's region edits close to their photos' (L_CA's region edit; TCP only); region "

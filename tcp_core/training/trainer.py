@@ -271,8 +271,10 @@ class Trainer:
                 loss_rrc = L.reconstruction_loss(self.net.decode(c_rc, codes.style).float(), real)
                 total = total + w.rec_recolour * loss_rrc
                 stats["rec_recolour"] = loss_rrc
-            if w.swap_graded > 0:  # G(C of the photo, S of its graded mirror image) -> the graded photo
+            graded = None  # the photos' random colour grades, drawn once per step for --swap-graded / --ca-graded
+            if w.swap_graded > 0 or (tcp and w.ca_graded > 0):
                 graded = grade(real, self.aug_gen, GradeRanges(neutral=self.tcfg.grade_neutral))
+            if w.swap_graded > 0:  # G(C of the photo, S of its graded mirror image) -> the graded photo
                 s_gr = self.net.H_s(self.net.E(channels_last(graded.flip(-1))))  # mirrored: S holds the look
                 loss_sg = L.reconstruction_loss(self.net.decode(codes.content, s_gr).float(), graded.float())
                 total = total + w.swap_graded * loss_sg
@@ -325,6 +327,11 @@ class Trainer:
                     loss_cai = L.interior_alignment_loss(i_h32, swap32, mask)
                     total = total + w.ca_interior * loss_cai
                     stats["ca_interior"] = loss_cai
+                if w.ca_graded > 0:  # Eq. 5-7 with the photo's grade as I_g: grade(A) inside M, A outside
+                    i_hg = self.net.region_edit(codes, self.net.E(channels_last(graded)), mask)
+                    loss_cagr = L.content_alignment_loss(i_hg.float(), graded.float(), real, mask)
+                    total = total + w.ca_graded * loss_cagr
+                    stats["ca_graded"] = loss_cagr
                 if w.d_edit > 0:  # D's next step sees these region edits as fakes
                     self._edit_fakes = i_h.detach()
         self.opt_g.zero_grad(set_to_none=True)
