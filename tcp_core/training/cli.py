@@ -218,10 +218,10 @@ def build_parser(d: TrainConfig | None = None) -> argparse.ArgumentParser:
                         "gamma for all channels, no split toning), so a neutral reference is learnt to bring no "
                         "cast (default %(default)s)")
     p.add_argument("--ca-graded", type=float, default=d.weights.ca_graded,
-                   help="weight of a region edit with a known answer: Eq. 5-7 with the photo's own random colour "
-                        "grade in place of the global swap, so the edit must give the graded photo inside the mask "
-                        "and the photo itself outside, with nothing in between but the mask (L_CA's masks and "
-                        "steps; TCP only; default %(default)s = off)")
+                   help="weight of a region edit with a known answer: the training's region edit, with the photo's "
+                        "own random colour grade in place of the whole-image swap, must give the graded photo inside "
+                        "the mask and the photo itself outside, with nothing in between but the mask (Eq. 5-7 with "
+                        "that grade as I_g, on L_CA's masks and steps; TCP only; default %(default)s = off)")
     p.add_argument("--ca-content", type=float, default=d.weights.ca_content,
                    help="weight of a loss that keeps the deep features (normalised, so the style may change) of "
                         "the training's region edits close to their photos' (L_CA's region edit; TCP only); region "
