@@ -278,10 +278,11 @@ def test_recolour_keeps_luma_and_can_take_all_colour_away():
     assert torch.equal(again, out)
 
 
-@pytest.mark.parametrize("term", ["rec_recolour", "swap_graded"])
+@pytest.mark.parametrize("term", ["rec_recolour", "swap_graded", "swap_graded_cross"])
 def test_trainer_reconstruction_terms_train_the_networks(term):
-    """rec_recolour (G(C of a recoloured photo, S of the photo) -> the photo) and swap_graded (G(C of the photo,
-    S of its graded mirror image) -> the graded photo): logged, they train the networks, and are absent when off."""
+    """rec_recolour (G(C of a recoloured photo, S of the photo) -> the photo), swap_graded (G(C of the photo,
+    S of its graded mirror image) -> the graded photo) and swap_graded_cross (A + G(C_A, S(grade(B))) - G(C_A, S_B)
+    -> grade(A)): logged, they train the networks, and are absent when off."""
     from tcp_core.base.config import LossWeights, TrainConfig, model_preset
     from tcp_core.training.trainer import Trainer
 
@@ -374,9 +375,10 @@ def test_swap_graded_option_reaches_the_run_config():
     from tcp_core.training.cli import build_parser, config_from_args
 
     args = build_parser().parse_args(["data", "--out", "run", "--swap-graded", "7", "--grade-neutral", "0.5",
-                                      "--ca-graded", "3"])
+                                      "--ca-graded", "3", "--swap-graded-cross", "2"])
     cfg = config_from_args(args, TrainConfig())
     assert cfg.weights.swap_graded == 7.0 and cfg.grade_neutral == 0.5 and cfg.weights.ca_graded == 3.0
+    assert cfg.weights.swap_graded_cross == 2.0
 
 
 @pytest.mark.parametrize("detach", [False, True])

@@ -220,6 +220,7 @@ class LossWeights:
     swap_content: float = 0.0  # weight of the swap's instance-normalised deep-feature content loss (0 = off)
     rec_recolour: float = 0.0  # weight of L1(G(C of a recoloured photo, S of the photo), photo) (0 = off)
     swap_graded: float = 0.0  # weight of L1(G(C of a photo, S of its random colour grade), the graded photo) (0 = off)
+    swap_graded_cross: float = 0.0  # weight of L1(A + G(C_A, S(grade(B))) - G(C_A, S_B), grade(A)) (0 = off)
     colour_stats: float = 0.0  # weight of the swap's pixel colour-statistics loss against its reference (0 = off)
     swap_smooth: float = 0.0  # weight of the swap's edge-aware colour-change smoothness (losses.change_smoothness_loss)
     ca_graded: float = 0.0  # weight of Eq. 7 for a region edit whose swap is the photo's random colour grade (0 = off)

@@ -39,6 +39,7 @@ OPTION_DESTS = {
     "weights.perceptual": "perceptual", "weights.style_stats": "style_stats", "weights.swap_content": "swap_content",
     "weights.colour_stats": "colour_stats", "weights.rec_recolour": "rec_recolour",
     "weights.swap_graded": "swap_graded", "weights.ca_graded": "ca_graded",
+    "weights.swap_graded_cross": "swap_graded_cross",
     "weights.swap_smooth": "swap_smooth", "weights.ca_content": "ca_content", "weights.ca_colour": "ca_colour",
     "weights.ca_gan": "ca_gan", "weights.ca_cooccur": "ca_cooccur", "weights.ca_border": "ca_border",
     "weights.ca_interior": "ca_interior", "weights.d_edit": "d_edit",
@@ -213,6 +214,11 @@ def build_parser(d: TrainConfig | None = None) -> argparse.ArgumentParser:
                         "saturation, split toning), mirrored) must give the graded photo, so the style code carries "
                         "a reference's look and the generator lays it over the content (every generator step, so "
                         "the SwapAE baseline gets it too; default %(default)s = off)")
+    p.add_argument("--swap-graded-cross", type=float, default=d.weights.swap_graded_cross,
+                   help="weight of a grade carried from the style reference: the change a random colour grade of "
+                        "the reference makes to the swap, added to the content photo, must give the content photo "
+                        "under the same grade, so the style code's changes are the look's own and not a move "
+                        "towards the reference's colours (shared by TCP and SwapAE; default %(default)s = off)")
     p.add_argument("--grade-neutral", type=float, default=d.grade_neutral, metavar="P",
                    help="share (0-1) of --swap-graded's grades drawn without a colour cast (no white balance, one "
                         "gamma for all channels, no split toning), so a neutral reference is learnt to bring no "

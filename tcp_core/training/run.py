@@ -228,7 +228,7 @@ def sample_sheet_inputs(photos, seed: int, resolution: int, device: torch.device
 LOG_FIELDS = ["step", "time_s", "img_per_s", "rec", "g_rec", "g_swap", "g_co", "cc", "ca", "g_total",
               "d_real", "d_fake", "d_co", "r1", "r1_co", "perc", "style_stats", "swap_content", "colour_stats",
               "ca_content", "ca_colour", "ca_gan", "ca_cooccur", "ca_border", "ca_interior", "d_edit", "rec_recolour",
-              "swap_smooth", "swap_graded", "ca_graded", "precision"]
+              "swap_smooth", "swap_graded", "ca_graded", "swap_graded_cross", "precision"]
 
 
 def _csv_header(path: Path) -> list[str] | None:

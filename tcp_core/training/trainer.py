@@ -279,6 +279,17 @@ class Trainer:
                 loss_sg = L.reconstruction_loss(self.net.decode(codes.content, s_gr).float(), graded.float())
                 total = total + w.swap_graded * loss_sg
                 stats["swap_graded"] = loss_sg
+            if w.swap_graded_cross > 0:  # B's grade carried to A: A + G(C_A, S(grade(B))) - G(C_A, S_B) -> grade(A)
+                ranges = GradeRanges(neutral=self.tcfg.grade_neutral)
+                state = self.aug_gen.get_state()
+                graded_b = grade(real_b, self.aug_gen, ranges)
+                self.aug_gen.set_state(state)
+                graded_a = grade(real, self.aug_gen, ranges)  # the same draws: one grade per pair
+                moved = self.net.decode(codes.content, self.net.H_s(self.net.E(channels_last(graded_b))))
+                base = swap if c_swap is codes.content else self.net.decode(codes.content, s_swap)  # G(C_A, S_B)
+                loss_sgx = L.reconstruction_loss((real + moved - base).float(), graded_a.float())
+                total = total + w.swap_graded_cross * loss_sgx
+                stats["swap_graded_cross"] = loss_sgx
             if w.colour_stats > 0:  # the swap's pixel colour statistics -> its style reference's (B)
                 loss_cs = L.colour_stats_loss(swap, real_b)
                 total = total + w.colour_stats * loss_cs
