@@ -171,6 +171,7 @@ class Trainer:
         self.crop_gen.manual_seed(tcfg.seed * 1000 + self.dist.rank)
         self.aug_gen = torch.Generator(device="cpu")
         self.aug_gen.manual_seed(tcfg.seed * 1000 + self.dist.rank + 777)
+        self.grade_ranges = GradeRanges(neutral=tcfg.grade_neutral)  # the graded terms' grades (recolour.grade)
         if self.dist.world > 1:
             self._broadcast_params()
 
@@ -273,18 +274,17 @@ class Trainer:
                 stats["rec_recolour"] = loss_rrc
             graded = None  # the photos' random colour grades, drawn once per step for --swap-graded / --ca-graded
             if w.swap_graded > 0 or (tcp and w.ca_graded > 0):
-                graded = grade(real, self.aug_gen, GradeRanges(neutral=self.tcfg.grade_neutral))
+                graded = grade(real, self.aug_gen, self.grade_ranges)
             if w.swap_graded > 0:  # G(C of the photo, S of its graded mirror image) -> the graded photo
                 s_gr = self.net.H_s(self.net.E(channels_last(graded.flip(-1))))  # mirrored: S holds the look
                 loss_sg = L.reconstruction_loss(self.net.decode(codes.content, s_gr).float(), graded.float())
                 total = total + w.swap_graded * loss_sg
                 stats["swap_graded"] = loss_sg
             if w.swap_graded_cross > 0:  # B's grade carried to A: A + G(C_A, S(grade(B))) - G(C_A, S_B) -> grade(A)
-                ranges = GradeRanges(neutral=self.tcfg.grade_neutral)
                 state = self.aug_gen.get_state()
-                graded_b = grade(real_b, self.aug_gen, ranges)
+                graded_b = grade(real_b, self.aug_gen, self.grade_ranges)
                 self.aug_gen.set_state(state)
-                graded_a = grade(real, self.aug_gen, ranges)  # the same draws: one grade per pair
+                graded_a = grade(real, self.aug_gen, self.grade_ranges)  # the same draws: one grade per pair
                 moved = self.net.decode(codes.content, self.net.H_s(self.net.E(channels_last(graded_b))))
                 base = swap if c_swap is codes.content else self.net.decode(codes.content, s_swap)  # G(C_A, S_B)
                 loss_sgx = L.reconstruction_loss((real + moved - base).float(), graded_a.float())

@@ -19,7 +19,7 @@ import numpy as np
 import torch
 
 from tcp_core.networks.checkpoint import load_net
-from tcp_core.training.losses import rgb_to_ycbcr
+from tcp_core.training.losses import rgb_to_ycbcr, ycbcr_to_rgb
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "s47"))
 from graded_eval import PHOTOS, square  # noqa: E402
@@ -30,7 +30,6 @@ SCALE = 127.5  # Cb / Cr in [-1, 1] -> 8-bit steps
 
 def desaturate(x, f):
     ycc = rgb_to_ycbcr(x)
-    from tcp_core.training.losses import ycbcr_to_rgb
     return ycbcr_to_rgb(torch.stack([ycc[:, 0], ycc[:, 1] * f, ycc[:, 2] * f], 1)).clamp(-1, 1)
 
 
@@ -41,6 +40,14 @@ def cast_and_chroma(img):
     return mean, chroma
 
 
+def split_cast(d, toward):
+    """d: [N, 2] a mean (Cb, Cr) cast; toward: [N, 2] the photo's own mean colour relative to the reference's
+    -> (cast, kept, invented), each [N]: the length of d, its part along `toward` (>= 0) and the rest."""
+    u = toward / toward.norm(dim=1, keepdim=True).clamp_min(1e-6)
+    kept = (d * u).sum(1).clamp_min(0)
+    return d.norm(dim=1), kept, (d - kept[:, None] * u).norm(dim=1)
+
+
 @torch.no_grad()
 def evaluate(path):
     torch.manual_seed(0)
@@ -48,6 +55,7 @@ def evaluate(path):
     x = torch.stack([square(p, net.config.resolution) for p in PHOTOS])
     n = len(x)
     content = net.encode(x).content
+    m_x, _ = cast_and_chroma(x)
     rows = []
     for f in FACTORS:
         casts, kept, invented, chromas, ref_chromas = [], [], [], [], []
@@ -56,14 +64,10 @@ def evaluate(path):
             out = net.decode(content, net.encode(ref).style)
             m_out, c_out = cast_and_chroma(out)
             m_ref, c_ref = cast_and_chroma(ref)
-            d = m_out - m_ref
-            m_x, _ = cast_and_chroma(x)
-            u = m_x - m_ref
-            u = u / u.norm(dim=1, keepdim=True).clamp_min(1e-6)
-            along = (d * u).sum(1)
-            casts += d.norm(dim=1).tolist()
-            kept += along.clamp_min(0).tolist()
-            invented += (d - along.clamp_min(0)[:, None] * u).norm(dim=1).tolist()
+            c, k, i = split_cast(m_out - m_ref, m_x - m_ref)
+            casts += c.tolist()
+            kept += k.tolist()
+            invented += i.tolist()
             chromas += c_out.tolist()
             ref_chromas += c_ref.tolist()
         rows.append((f, np.mean(casts), np.mean(kept), np.mean(invented), np.max(invented), np.mean(chromas),
